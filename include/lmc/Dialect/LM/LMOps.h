@@ -1,0 +1,17 @@
+//===- LMOps.h - Operations of the lm dialect -------------------*- C++ -*-===//
+
+#ifndef LMC_DIALECT_LM_LMOPS_H
+#define LMC_DIALECT_LM_LMOPS_H
+
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include "lmc/Dialect/LM/LMDialect.h"
+#include "lmc/Dialect/LM/LMTypes.h"
+
+#define GET_OP_CLASSES
+#include "lmc/Dialect/LM/LMOps.h.inc"
+
+#endif // LMC_DIALECT_LM_LMOPS_H

@@ -1,0 +1,94 @@
+//===- LMTypes.td - Inference state types of the lm dialect -*- tablegen -*-===//
+//
+// Every kind of per-sequence inference state is a type of its own, so the
+// runtime's state layout, the cache accounting of `lmc inspect` and the
+// prefill/decode specialisation can all be read off the function signature.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LMC_DIALECT_LM_LMTYPES_TD
+#define LMC_DIALECT_LM_LMTYPES_TD
+
+include "lmc/Dialect/LM/LMDialect.td"
+include "mlir/IR/BuiltinTypeInterfaces.td"
+
+def LM_KVCacheType : LM_Type<"KVCache", "kv_cache"> {
+  let summary = "Keys and values of one attention layer";
+  let description = [{
+    Per token: `numHeads` key heads of `keyDim` channels and as many value
+    heads of `valueDim`. A non-zero `window` means the layer only ever attends
+    to the last `window` tokens, so the cache never holds more than that.
+
+    ```mlir
+    !lm.kv_cache<8 x 128 x 128, bf16>
+    !lm.kv_cache<8 x 64 x 64, window = 128, bf16>
+    ```
+  }];
+  let parameters = (ins "int64_t":$numHeads, "int64_t":$keyDim,
+                        "int64_t":$valueDim,
+                        DefaultValuedParameter<"int64_t", "0">:$window,
+                        "Type":$elementType);
+  let assemblyFormat = [{
+    `<` $numHeads `x` $keyDim `x` $valueDim (`,` `window` `=` $window^)? `,`
+    $elementType `>`
+  }];
+  let genVerifyDecl = 1;
+}
+
+def LM_LatentCacheType : LM_Type<"LatentCache", "latent_cache"> {
+  let summary = "Compressed KV latent of multi-head latent attention (MLA)";
+  let description = [{
+    Per token: the normalised KV latent (`latentDim` channels, shared by every
+    head) and the shared rotary key (`ropeDim` channels).
+
+    ```mlir
+    !lm.latent_cache<512 + 64, bf16>
+    ```
+  }];
+  let parameters = (ins "int64_t":$latentDim, "int64_t":$ropeDim,
+                        "Type":$elementType);
+  let assemblyFormat = "`<` $latentDim `+` $ropeDim `,` $elementType `>`";
+  let genVerifyDecl = 1;
+}
+
+def LM_KeyCacheType : LM_Type<"KeyCache", "key_cache"> {
+  let summary = "Single-head keys of a sparse-attention indexer";
+  let description = [{
+    Per cached entry: one key of `dim` channels. With `ratio = r > 1` one
+    entry summarises `r` tokens (DeepSeek-V4 compressed attention), so the
+    cache grows by `dim / r` values per token.
+
+    ```mlir
+    !lm.key_cache<128, bf16>
+    !lm.key_cache<512, ratio = 4, bf16>
+    ```
+  }];
+  let parameters = (ins "int64_t":$dim,
+                        DefaultValuedParameter<"int64_t", "1">:$ratio,
+                        "Type":$elementType);
+  let assemblyFormat = "`<` $dim (`,` `ratio` `=` $ratio^)? `,` $elementType `>`";
+  let genVerifyDecl = 1;
+}
+
+def LM_RecurrentStateType : LM_Type<"RecurrentState", "recurrent_state"> {
+  let summary = "Constant-size per-sequence state of a recurrent mixer";
+  let description = [{
+    A state whose size does not grow with the sequence: the delta-rule state
+    `[heads, key_dim, value_dim]`, a Mamba-2 SSM state `[heads, head_dim,
+    state_dim]`, the last `kernel - 1` inputs of a short convolution
+    `[channels, kernel - 1]`, or a pending compression buffer.
+
+    ```mlir
+    !lm.recurrent_state<[32, 128, 128], f32>
+    ```
+  }];
+  let parameters = (ins ArrayRefParameter<"int64_t">:$shape,
+                        "Type":$elementType);
+  let assemblyFormat = "`<` `[` $shape `]` `,` $elementType `>`";
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    int64_t getNumElements() const;
+  }];
+}
+
+#endif // LMC_DIALECT_LM_LMTYPES_TD

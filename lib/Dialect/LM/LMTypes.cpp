@@ -1,0 +1,108 @@
+//===- LMTypes.cpp - State types of the lm dialect ------------------------===//
+
+#include "lmc/Dialect/LM/LMTypes.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace mlir::lm;
+
+/// Every size parameter of a state type must be positive.
+static LogicalResult verifyPositive(function_ref<InFlightDiagnostic()> emitError,
+                                    StringRef typeName, StringRef what,
+                                    int64_t value) {
+  if (value > 0)
+    return success();
+  return emitError() << "expected " << typeName << " " << what
+                     << " to be positive, got " << value;
+}
+
+static LogicalResult verifyFloat(function_ref<InFlightDiagnostic()> emitError,
+                                 StringRef typeName, Type elementType) {
+  if (isa<FloatType>(elementType))
+    return success();
+  return emitError() << "expected " << typeName
+                     << " element type to be a float type, got "
+                     << elementType;
+}
+
+LogicalResult KVCacheType::verify(function_ref<InFlightDiagnostic()> emitError,
+                                  int64_t numHeads, int64_t keyDim,
+                                  int64_t valueDim, int64_t window,
+                                  Type elementType) {
+  if (failed(verifyPositive(emitError, "kv_cache", "head count", numHeads)) ||
+      failed(verifyPositive(emitError, "kv_cache", "key dim", keyDim)) ||
+      failed(verifyPositive(emitError, "kv_cache", "value dim", valueDim)))
+    return failure();
+  if (window < 0)
+    return emitError() << "expected kv_cache window to be non-negative, got "
+                       << window;
+  return verifyFloat(emitError, "kv_cache", elementType);
+}
+
+LogicalResult
+LatentCacheType::verify(function_ref<InFlightDiagnostic()> emitError,
+                        int64_t latentDim, int64_t ropeDim, Type elementType) {
+  if (failed(verifyPositive(emitError, "latent_cache", "latent dim",
+                            latentDim)) ||
+      failed(verifyPositive(emitError, "latent_cache", "rope dim", ropeDim)))
+    return failure();
+  return verifyFloat(emitError, "latent_cache", elementType);
+}
+
+LogicalResult KeyCacheType::verify(function_ref<InFlightDiagnostic()> emitError,
+                                   int64_t dim, int64_t ratio,
+                                   Type elementType) {
+  if (failed(verifyPositive(emitError, "key_cache", "dim", dim)) ||
+      failed(verifyPositive(emitError, "key_cache", "ratio", ratio)))
+    return failure();
+  return verifyFloat(emitError, "key_cache", elementType);
+}
+
+LogicalResult
+RecurrentStateType::verify(function_ref<InFlightDiagnostic()> emitError,
+                           ArrayRef<int64_t> shape, Type elementType) {
+  if (shape.empty())
+    return emitError() << "expected recurrent_state to have a shape";
+  for (int64_t d : shape)
+    if (failed(verifyPositive(emitError, "recurrent_state", "dimension", d)))
+      return failure();
+  return verifyFloat(emitError, "recurrent_state", elementType);
+}
+
+int64_t RecurrentStateType::getNumElements() const {
+  int64_t n = 1;
+  for (int64_t d : getShape())
+    n *= d;
+  return n;
+}
+
+int64_t mlir::lm::getValuesPerToken(Type stateType) {
+  return llvm::TypeSwitch<Type, int64_t>(stateType)
+      .Case([](KVCacheType t) {
+        return t.getNumHeads() * (t.getKeyDim() + t.getValueDim());
+      })
+      .Case([](LatentCacheType t) {
+        return t.getLatentDim() + t.getRopeDim();
+      })
+      // A compressed key cache grows by one entry every `ratio` tokens; the
+      // caller divides (see ModelSummary) to keep this exact in integers.
+      .Case([](KeyCacheType t) { return t.getDim(); })
+      .Default([](Type) { return int64_t(0); });
+}
+
+int64_t mlir::lm::getValuesPerSequence(Type stateType) {
+  if (auto t = dyn_cast<RecurrentStateType>(stateType))
+    return t.getNumElements();
+  return 0;
+}
+
+Type mlir::lm::getStateElementType(Type stateType) {
+  return llvm::TypeSwitch<Type, Type>(stateType)
+      .Case([](KVCacheType t) { return t.getElementType(); })
+      .Case([](LatentCacheType t) { return t.getElementType(); })
+      .Case([](KeyCacheType t) { return t.getElementType(); })
+      .Case([](RecurrentStateType t) { return t.getElementType(); })
+      .Default([](Type) { return Type(); });
+}
