@@ -130,7 +130,9 @@ FailureOr<ModelSummary> mlir::lm::summarizeModel(ModuleOp module) {
     if (auto kv = dyn_cast<KVCacheType>(t))
       g.window = kv.getWindow();
     if (auto keys = dyn_cast<KeyCacheType>(t))
-      g.tokensPerEntry = keys.getRatio();
+      g.window = keys.getWindow();
+    if (auto compressed = dyn_cast<CompressedCacheType>(t))
+      g.tokensPerEntry = compressed.getRatio();
   }
   return s;
 }
@@ -163,6 +165,8 @@ void mlir::lm::printModelSummary(const ModelSummary &s, llvm::raw_ostream &os) {
   for (const auto &[_, g] : s.states) {
     os << "  " << g.count << " x " << g.type << ": ";
     if (g.valuesPerToken) {
+      if (g.valuesPerSequence)
+        os << g.valuesPerSequence << " values per sequence + ";
       os << g.valuesPerToken << " values per ";
       if (g.tokensPerEntry > 1)
         os << g.tokensPerEntry << " tokens";

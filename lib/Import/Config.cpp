@@ -50,6 +50,7 @@ ModelConfig::ModelConfig(std::string path, json::Object obj)
       root(std::make_shared<json::Value>(std::move(obj))) {
   const json::Object *top = root->getAsObject();
   object = descendToTextConfig(top);
+  nested = object != top;
   // A wrapper's text_config may omit its model_type; derive it from the
   // wrapper ("gemma3" -> "gemma3_text", "llama4" -> "llama4_text").
   if (auto type = object->getString("model_type"))
@@ -60,9 +61,15 @@ ModelConfig::ModelConfig(std::string path, json::Object obj)
 
 const json::Value *ModelConfig::lookup(StringRef key) const {
   const json::Value *v = object->get(key);
+  if (!v)
+    v = defaults.get(key);
   if (!v || v->kind() == json::Value::Null)
     return nullptr;
   return v;
+}
+
+void ModelConfig::setDefault(StringRef key, json::Value value) {
+  defaults[key] = std::move(value);
 }
 
 bool ModelConfig::has(StringRef key) const { return lookup(key) != nullptr; }

@@ -34,6 +34,13 @@ public:
   /// `model_type` of the text model (after descending into `text_config`).
   StringRef getModelType() const { return modelType; }
 
+  /// True when the text model's fields come from a wrapper's `text_config`.
+  bool isNested() const { return nested; }
+
+  /// Values the family's config class defaults to, used for fields the file
+  /// leaves out (wrapper text_configs often list only what differs).
+  void setDefault(StringRef key, llvm::json::Value value);
+
   /// True when `key` is present and not null.
   bool has(StringRef key) const;
 
@@ -75,6 +82,8 @@ private:
   std::shared_ptr<llvm::json::Value> root;
   const llvm::json::Object *object = nullptr;
   std::string modelType;
+  bool nested = false;
+  llvm::json::Object defaults;
   std::string firstError;
 };
 

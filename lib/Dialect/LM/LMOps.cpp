@@ -349,12 +349,31 @@ LogicalResult GateOp::verify() {
                        "channels, or 1 to broadcast");
 }
 
-LogicalResult GluOp::verify() {
-  bool clamped = getKind() == GluKind::clamped_swiglu;
-  if (clamped != (getAlpha().has_value() && getLimit().has_value()))
-    return emitOpError(clamped ? "expected 'alpha' and 'limit' for clamped_swiglu"
-                               : "expected no 'alpha'/'limit' unless clamped_swiglu");
+/// The clamped GLUs need their constants, the others take none.
+static LogicalResult verifyGluConstants(Operation *op, StringRef kind,
+                                        bool needsLimit, bool needsAlpha,
+                                        std::optional<APFloat> alpha,
+                                        std::optional<APFloat> limit) {
+  if (needsLimit != limit.has_value())
+    return op->emitOpError(needsLimit ? "expected a 'limit' for "
+                                      : "unexpected 'limit' for ")
+           << kind;
+  if (needsAlpha != alpha.has_value())
+    return op->emitOpError(needsAlpha ? "expected an 'alpha' for "
+                                      : "unexpected 'alpha' for ")
+           << kind;
+  if (limit && limit->convertToDouble() <= 0)
+    return op->emitOpError("expected a positive 'limit', got ")
+           << limit->convertToDouble();
   return success();
+}
+
+LogicalResult GluOp::verify() {
+  GluKind kind = getKind();
+  return verifyGluConstants(
+      *this, stringifyGluKind(kind),
+      kind == GluKind::clamped_swiglu || kind == GluKind::gpt_oss_swiglu,
+      kind == GluKind::gpt_oss_swiglu, getAlpha(), getLimit());
 }
 
 //===----------------------------------------------------------------------===//
@@ -442,6 +461,8 @@ LogicalResult LightningIndexerOp::verify() {
     return failure();
   if (getTopK() <= 0)
     return emitOpError("expected a positive 'top_k', got ") << getTopK();
+  if (getRatio() <= 0)
+    return emitOpError("expected a positive 'ratio', got ") << getRatio();
   return check.shape("result", getType(),
                      {ShapeChecker::size(q, 0), ShapeChecker::size(q, 1),
                       getTopK()},
@@ -751,10 +772,13 @@ LogicalResult MoEExpertsOp::verify() {
        failed(check.shape("down_bias", getDownBias().getType(),
                           {experts, hidden}, {"experts", "hidden"}))))
     return failure();
-  bool clamped = getActivation() == ExpertKind::clamped_swiglu;
-  if (clamped != (getAlpha().has_value() && getLimit().has_value()))
-    return emitOpError(clamped ? "expected 'alpha' and 'limit' for clamped_swiglu"
-                               : "expected no 'alpha'/'limit' unless clamped_swiglu");
+  ExpertKind kind = getActivation();
+  if (failed(verifyGluConstants(
+          *this, stringifyExpertKind(kind),
+          kind == ExpertKind::clamped_swiglu ||
+              kind == ExpertKind::gpt_oss_swiglu,
+          kind == ExpertKind::gpt_oss_swiglu, getAlpha(), getLimit())))
+    return failure();
   if (getInterleavedGateUp() && !gated)
     return emitOpError("expected a gated activation with 'interleaved_gate_up'");
   if (getType() != x)
@@ -790,4 +814,155 @@ LogicalResult RouterOp::verify() {
            << " experts of the kept groups";
   return verifyRouting(check, logits, topK, getWeights().getType(),
                        getIndices().getType());
+}
+
+LogicalResult CompressedAttentionOp::verify() {
+  ShapeChecker check(*this);
+  Type q = getQuery().getType(), kv = getKv().getType();
+  if (failed(check.rank("query", q, 4)) ||
+      failed(verifyPositions(check, q, getPositions().getType())))
+    return failure();
+  int64_t batch = ShapeChecker::size(q, 0), dim = ShapeChecker::size(q, 3);
+  if (failed(check.shape("kv", kv, {batch, kDyn, dim},
+                         {"batch", "keys", "head dim"})) ||
+      (getEntries() &&
+       failed(check.shape("entries", getEntries().getType(), {batch, kDyn, dim},
+                          {"batch", "entries", "head dim"}))) ||
+      failed(check.shape("sinks", getSinks().getType(),
+                         {ShapeChecker::size(q, 2)}, {"heads"})))
+    return failure();
+  if (Value sel = getSelected()) {
+    if (!getEntries())
+      return emitOpError("expected 'entries' to select from");
+    if (failed(check.rank("selected", sel.getType(), 3)))
+      return failure();
+  }
+  if (getSlidingWindow() <= 0 || getRatio() <= 0)
+    return emitOpError("expected a positive 'sliding_window' and 'ratio'");
+  if (failed(check.positive("scale", getScale().convertToDouble())))
+    return failure();
+  if (getType() != q)
+    return emitOpError("expected the result to have the query type ") << q;
+  return success();
+}
+
+LogicalResult KVCompressOp::verify() {
+  ShapeChecker check(*this);
+  CompressedCacheType cache = getCache().getType();
+  if (getUpdated().getType() != cache)
+    return emitOpError("expected the updated cache to have type ") << cache;
+  Type kv = getKv().getType();
+  int64_t width = cache.getRowWidth();
+  if (failed(check.shape("kv", kv, {kDyn, kDyn, width},
+                         {"batch", "tokens", "row width"})) ||
+      failed(verifyPositions(check, kv, getPositions().getType())) ||
+      failed(check.shape("gate", getGate().getType(),
+                         {ShapeChecker::size(kv, 0), ShapeChecker::size(kv, 1),
+                          width},
+                         {"batch", "tokens", "row width"})) ||
+      failed(check.shape("ape", getApe().getType(), {cache.getRatio(), width},
+                         {"ratio", "row width"})) ||
+      failed(check.shape("entries", getEntries().getType(),
+                         {ShapeChecker::size(kv, 0), kDyn, cache.getDim()},
+                         {"batch", "entries", "dim"})))
+    return failure();
+  return check.shape("entry_positions", getEntryPositions().getType(),
+                     {ShapeChecker::size(kv, 0),
+                      ShapeChecker::size(getEntries().getType(), 1)},
+                     {"batch", "entries"});
+}
+
+//===----------------------------------------------------------------------===//
+// Hyper-connections
+//===----------------------------------------------------------------------===//
+
+/// The streams are `[B, T, N, D]`; `fn` is `[rows, N*D]`, `base` `[rows]`
+/// and `scale` `[scales]`.
+static LogicalResult verifyStreamMix(const ShapeChecker &check, Type streams,
+                                     Type fn, Type base, Type scale,
+                                     int64_t rows, int64_t scales) {
+  if (failed(check.rank("streams", streams, 4)))
+    return failure();
+  int64_t flat = mul(ShapeChecker::size(streams, 2),
+                     ShapeChecker::size(streams, 3));
+  return failure(
+      failed(check.shape("fn", fn, {rows, flat}, {"mix rows", "streams x hidden"})) ||
+      failed(check.shape("base", base, {rows}, {"mix rows"})) ||
+      failed(check.shape("scale", scale, {scales}, {"scales"})));
+}
+
+LogicalResult HCCollapseOp::verify() {
+  ShapeChecker check(*this);
+  Type x = getStreams().getType();
+  if (failed(check.rank("streams", x, 4)))
+    return failure();
+  int64_t n = ShapeChecker::size(x, 2);
+  if (failed(verifyStreamMix(check, x, getFn().getType(), getBase().getType(),
+                             getScale().getType(), n, 1)))
+    return failure();
+  return check.shape("result", getType(),
+                     {ShapeChecker::size(x, 0), ShapeChecker::size(x, 1),
+                      ShapeChecker::size(x, 3)},
+                     {"batch", "tokens", "hidden"});
+}
+
+LogicalResult HCExpandOp::verify() {
+  ShapeChecker check(*this);
+  Type in = getInput().getType(), out = getType();
+  if (failed(check.rank("input", in, 3)) || failed(check.rank("result", out, 4)))
+    return failure();
+  if (ShapeChecker::size(out, 2) <= 0)
+    return emitOpError("expected a static, positive stream count, got ") << out;
+  return check.shape("result", out,
+                     {ShapeChecker::size(in, 0), ShapeChecker::size(in, 1),
+                      ShapeChecker::size(out, 2), ShapeChecker::size(in, 2)},
+                     {"batch", "tokens", "streams", "hidden"});
+}
+
+LogicalResult HCPostOp::verify() {
+  ShapeChecker check(*this);
+  Type x = getStreams().getType();
+  if (failed(check.rank("streams", x, 4)))
+    return failure();
+  int64_t b = ShapeChecker::size(x, 0), t = ShapeChecker::size(x, 1),
+          n = ShapeChecker::size(x, 2), d = ShapeChecker::size(x, 3);
+  if (failed(check.shape("output", getOutput().getType(), {b, t, d},
+                         {"batch", "tokens", "hidden"})) ||
+      failed(check.shape("post", getPost().getType(), {b, t, n},
+                         {"batch", "tokens", "streams"})) ||
+      failed(check.shape("comb", getComb().getType(), {b, t, n, n},
+                         {"batch", "tokens", "streams", "streams"})))
+    return failure();
+  if (getType() != x)
+    return emitOpError("expected the result to have the streams type ") << x;
+  return success();
+}
+
+LogicalResult HCPreOp::verify() {
+  ShapeChecker check(*this);
+  Type x = getStreams().getType();
+  if (failed(check.rank("streams", x, 4)))
+    return failure();
+  int64_t b = ShapeChecker::size(x, 0), t = ShapeChecker::size(x, 1),
+          n = ShapeChecker::size(x, 2), d = ShapeChecker::size(x, 3);
+  if (failed(verifyStreamMix(check, x, getFn().getType(), getBase().getType(),
+                             getScale().getType(), mul(n + 2, n), 3)) ||
+      failed(check.shape("input", getInput().getType(), {b, t, d},
+                         {"batch", "tokens", "hidden"})) ||
+      failed(check.shape("post", getPost().getType(), {b, t, n},
+                         {"batch", "tokens", "streams"})))
+    return failure();
+  return check.shape("comb_logits", getCombLogits().getType(), {b, t, n, n},
+                     {"batch", "tokens", "streams", "streams"});
+}
+
+LogicalResult SinkhornOp::verify() {
+  auto t = cast<RankedTensorType>(getInput().getType());
+  if (t.getRank() < 2 || t.getDimSize(t.getRank() - 1) != t.getDimSize(t.getRank() - 2))
+    return emitOpError("expected square matrices in the last two dimensions, got ")
+           << t;
+  if (getIterations() <= 0)
+    return emitOpError("expected a positive 'iterations', got ")
+           << getIterations();
+  return success();
 }

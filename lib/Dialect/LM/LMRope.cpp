@@ -59,10 +59,15 @@ LogicalResult RopeOp::verify() {
     return emitOpError("expected 'positions' of rank 2, got rank ")
            << pos.getRank();
   int64_t dim = getRotaryDim(), headDim = in.getDimSize(3);
+  int64_t offset = getRotaryOffset();
   if (dim <= 0 || dim % 2 != 0 ||
       (!ShapedType::isDynamic(headDim) && dim > headDim))
     return emitOpError("expected 'rotary_dim' to be even and in [2, ")
            << headDim << "], got " << dim;
+  if (offset < 0 || (!ShapedType::isDynamic(headDim) && offset + dim > headDim))
+    return emitOpError("expected rotated channels [")
+           << offset << ", " << offset + dim << ") within the head dim "
+           << headDim;
   if (getTheta().convertToDouble() <= 0)
     return emitOpError("expected a positive 'theta', got ")
            << getTheta().convertToDouble();

@@ -52,12 +52,26 @@ LatentCacheType::verify(function_ref<InFlightDiagnostic()> emitError,
 }
 
 LogicalResult KeyCacheType::verify(function_ref<InFlightDiagnostic()> emitError,
-                                   int64_t dim, int64_t ratio,
+                                   int64_t dim, int64_t window,
                                    Type elementType) {
-  if (failed(verifyPositive(emitError, "key_cache", "dim", dim)) ||
-      failed(verifyPositive(emitError, "key_cache", "ratio", ratio)))
+  if (failed(verifyPositive(emitError, "key_cache", "dim", dim)))
     return failure();
+  if (window < 0)
+    return emitError() << "expected key_cache window to be non-negative, got "
+                       << window;
   return verifyFloat(emitError, "key_cache", elementType);
+}
+
+LogicalResult
+CompressedCacheType::verify(function_ref<InFlightDiagnostic()> emitError,
+                            int64_t dim, int64_t ratio, bool overlap,
+                            Type elementType) {
+  if (failed(verifyPositive(emitError, "compressed_cache", "dim", dim)))
+    return failure();
+  if (ratio < 2)
+    return emitError() << "expected compressed_cache ratio to be at least 2, got "
+                       << ratio;
+  return verifyFloat(emitError, "compressed_cache", elementType);
 }
 
 LogicalResult
@@ -86,15 +100,20 @@ int64_t mlir::lm::getValuesPerToken(Type stateType) {
       .Case([](LatentCacheType t) {
         return t.getLatentDim() + t.getRopeDim();
       })
-      // A compressed key cache grows by one entry every `ratio` tokens; the
-      // caller divides (see ModelSummary) to keep this exact in integers.
       .Case([](KeyCacheType t) { return t.getDim(); })
+      // One entry every `ratio` tokens; callers divide by the ratio.
+      .Case([](CompressedCacheType t) { return t.getDim(); })
       .Default([](Type) { return int64_t(0); });
 }
 
 int64_t mlir::lm::getValuesPerSequence(Type stateType) {
   if (auto t = dyn_cast<RecurrentStateType>(stateType))
     return t.getNumElements();
+  // Pending rows of the incomplete window (kv and gate), plus the previous
+  // window's first series when entries overlap.
+  if (auto t = dyn_cast<CompressedCacheType>(stateType))
+    return (t.getRatio() - 1) * 2 * t.getRowWidth() +
+           (t.getOverlap() ? t.getRatio() * 2 * t.getDim() : 0);
   return 0;
 }
 
@@ -103,6 +122,7 @@ Type mlir::lm::getStateElementType(Type stateType) {
       .Case([](KVCacheType t) { return t.getElementType(); })
       .Case([](LatentCacheType t) { return t.getElementType(); })
       .Case([](KeyCacheType t) { return t.getElementType(); })
+      .Case([](CompressedCacheType t) { return t.getElementType(); })
       .Case([](RecurrentStateType t) { return t.getElementType(); })
       .Default([](Type) { return Type(); });
 }

@@ -18,10 +18,11 @@ def LM_ActivationAttr : EnumAttr<LM_Dialect, LM_ActivationKind, "activation"> {
   let assemblyFormat = "`<` $value `>`";
 }
 
-// Gated linear units: act(gate) * up, with the GPT-OSS clamped variant.
+// Gated linear units: act(gate) * up, with the clamped variants of
+// DeepSeek-V4 and GPT-OSS.
 def LM_GluKind : I32EnumAttr<"GluKind", "gated linear unit", [
     I32EnumAttrCase<"swiglu", 0>, I32EnumAttrCase<"geglu_tanh", 1>,
-    I32EnumAttrCase<"clamped_swiglu", 2>]> {
+    I32EnumAttrCase<"clamped_swiglu", 2>, I32EnumAttrCase<"gpt_oss_swiglu", 3>]> {
   let cppNamespace = "::mlir::lm";
   let genSpecializedAttr = 0;
 }
@@ -33,7 +34,8 @@ def LM_GluAttr : EnumAttr<LM_Dialect, LM_GluKind, "glu"> {
 // Nemotron-H (whose experts have no gate projection).
 def LM_ExpertKind : I32EnumAttr<"ExpertKind", "expert feed-forward network", [
     I32EnumAttrCase<"swiglu", 0>, I32EnumAttrCase<"geglu_tanh", 1>,
-    I32EnumAttrCase<"clamped_swiglu", 2>, I32EnumAttrCase<"relu2", 3>]> {
+    I32EnumAttrCase<"clamped_swiglu", 2>, I32EnumAttrCase<"gpt_oss_swiglu", 3>,
+    I32EnumAttrCase<"relu2", 4>]> {
   let cppNamespace = "::mlir::lm";
   let genSpecializedAttr = 0;
 }

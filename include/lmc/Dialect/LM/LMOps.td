@@ -23,7 +23,8 @@ include "mlir/IR/OpBase.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 
 def LM_StateType : AnyTypeOf<[LM_KVCacheType, LM_LatentCacheType,
-                              LM_KeyCacheType, LM_RecurrentStateType]>;
+                              LM_KeyCacheType, LM_CompressedCacheType,
+                              LM_RecurrentStateType]>;
 
 //===----------------------------------------------------------------------===//
 // Weights
@@ -129,9 +130,9 @@ def LM_GatedRMSNormOp : LM_Op<"gated_rms_norm", [Pure]> {
   let summary = "RMS normalization combined with a SiLU output gate";
   let description = [{
     Over groups of `group_size` channels of the last dimension (0: the whole
-    dimension). With `norm_before_gate` (Qwen3-Next):
-    `w * rms(x) * silu(gate)`; without (Mamba-2):
-    `w * rms(x * silu(gate))`. `weight` has the size of the last dimension.
+    dimension). With `norm_before_gate` (Qwen3-Next, Kimi):
+    `w * rms(x) * act(gate)`; without (Mamba-2): `w * rms(x * act(gate))`.
+    `act` is `gate_activation` (SiLU unless said; Kimi uses a sigmoid). `weight` has the size of the last dimension.
 
     ```mlir
     %o = lm.gated_rms_norm %x, %z, %w {epsilon = 1.0e-06 : f64, norm_before_gate}
@@ -141,7 +142,9 @@ def LM_GatedRMSNormOp : LM_Op<"gated_rms_norm", [Pure]> {
   let arguments = (ins LM_FloatTensor:$input, LM_FloatTensor:$gate,
                        LM_FloatTensor:$weight, F64Attr:$epsilon,
                        DefaultValuedAttr<I64Attr, "0">:$group_size,
-                       UnitAttr:$norm_before_gate);
+                       UnitAttr:$norm_before_gate,
+                       DefaultValuedAttr<LM_ActivationAttr,
+                                         "ActivationKind::silu">:$gate_activation);
   let results = (outs LM_FloatTensor:$result);
   let assemblyFormat = [{
     $input `,` $gate `,` $weight attr-dict `:` type($input) `,` type($gate) `,`
@@ -350,8 +353,9 @@ def LM_GluOp : LM_Op<"glu", [Pure, SameOperandsAndResultType]> {
   let summary = "Gated linear unit: act(gate) * up";
   let description = [{
     `swiglu`: `silu(g) * u`; `geglu_tanh`: `gelu_tanh(g) * u`;
-    `clamped_swiglu` (GPT-OSS): `g' = min(g, limit)`,
-    `u' = clamp(u, -limit, limit)`, `(u' + 1) * g' * sigmoid(alpha * g')`.
+    `clamped_swiglu` (DeepSeek-V4): `silu(min(g, limit)) * clamp(u, -limit, limit)`;
+    `gpt_oss_swiglu`: `g' = min(g, limit)`, `u' = clamp(u, -limit, limit)`,
+    `(u' + 1) * g' * sigmoid(alpha * g')`.
 
     ```mlir
     %h = lm.glu %g, %u {kind = #lm.glu<swiglu>} : tensor<?x?x128xf32>
@@ -396,8 +400,10 @@ def LM_RopeOp : LM_Op<"rope", [Pure, AllTypesMatch<["input", "result"]>]> {
     `scaling` says (the Hugging Face `rope_parameters` dictionary: `rope_type`
     = `linear` | `llama3` | `yarn` and its fields; YaRN also scales cos and
     sin by its attention factor). Pairs are `(i, i + rotary_dim/2)`
-    (half-split) or `(2i, 2i+1)` with `interleaved`. Channels from
-    `rotary_dim` on pass through (partial RoPE).
+    (half-split) or `(2i, 2i+1)` with `interleaved`, counted from
+    `rotary_offset` (DeepSeek-V4 rotates the trailing channels); the other
+    channels pass through (partial RoPE). `inverse` rotates by `-angle`
+    (V4 de-rotates its attention output).
 
     ```mlir
     %q = lm.rope %x, %pos {rotary_dim = 16 : i64, theta = 1.0e+04 : f64}
@@ -406,7 +412,8 @@ def LM_RopeOp : LM_Op<"rope", [Pure, AllTypesMatch<["input", "result"]>]> {
   }];
   let arguments = (ins LM_FloatTensor:$input, LM_IndexTensor:$positions,
                        F64Attr:$theta, I64Attr:$rotary_dim,
-                       UnitAttr:$interleaved,
+                       DefaultValuedAttr<I64Attr, "0">:$rotary_offset,
+                       UnitAttr:$interleaved, UnitAttr:$inverse,
                        OptionalAttr<DictionaryAttr>:$scaling);
   let results = (outs LM_FloatTensor:$result);
   let assemblyFormat = "$input `,` $positions attr-dict `:` type($input) `,` type($positions)";
@@ -455,12 +462,47 @@ def LM_AttentionOp : LM_Op<"attention", [Pure]> {
   let hasVerifier = 1;
 }
 
+def LM_CompressedAttentionOp : LM_Op<"compressed_attention",
+                                     [Pure, AttrSizedOperandSegments]> {
+  let summary = "Attention over a sliding window and compressed entries (DeepSeek-V4)";
+  let description = [{
+    One softmax per query over two key segments of a single head shared by
+    all query heads, whose keys are also its values: the window keys `kv`
+    (`[B, S, D]`, key `j` at position `j`, visible iff `p - W < j <= p`) and
+    the compressed `entries` (`[B, E, D]`, entry `e` visible iff
+    `e < (p + 1) / ratio`, and, with `selected`, iff chosen by the indexer;
+    sliding-only layers have no entries).
+    Logits are `q.k * scale`; the per-head `sinks` logit joins each
+    denominator without a value.
+
+    ```mlir
+    %o = lm.compressed_attention %q, %kv entries %entries, %pos, %sinks {ratio = 8 : i64, scale = 0.17 : f64, sliding_window = 8 : i64}
+       : (tensor<?x?x4x32xf32>, tensor<?x?x32xf32>, tensor<?x?x32xf32>, tensor<?x?xi64>, tensor<4xf32>)
+       -> tensor<?x?x4x32xf32>
+    ```
+  }];
+  let arguments = (ins LM_FloatTensor:$query, LM_FloatTensor:$kv,
+                       Optional<LM_FloatTensor>:$entries,
+                       LM_IndexTensor:$positions, LM_FloatTensor:$sinks,
+                       Optional<LM_IndexTensor>:$selected, F64Attr:$scale,
+                       I64Attr:$sliding_window,
+                       DefaultValuedAttr<I64Attr, "1">:$ratio);
+  let results = (outs LM_FloatTensor:$result);
+  let assemblyFormat = [{
+    $query `,` $kv (`entries` $entries^)? `,` $positions `,` $sinks
+    (`selected` $selected^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 def LM_LightningIndexerOp : LM_Op<"lightning_indexer", [Pure]> {
   let summary = "DeepSeek sparse-attention indexer: select the top-k keys";
   let description = [{
     `score(t, s) = sum_h head_weights[t, h] * scale * relu(query[t, h] . key[s])`
     over the causally visible keys `s <= positions[t]`; the result holds the
     indices of the `top_k` best keys per query, `-1` where fewer are visible.
+    With `ratio = m > 1` the keys are compressed entries, entry `s` summarising
+    tokens up to `(s+1)*m - 1`, visible iff `s < (positions[t] + 1) / m`.
 
     ```mlir
     %sel = lm.lightning_indexer %qi, %ki, %wi, %pos {scale = 0.25 : f64, top_k = 8 : i64}
@@ -470,7 +512,8 @@ def LM_LightningIndexerOp : LM_Op<"lightning_indexer", [Pure]> {
   }];
   let arguments = (ins LM_FloatTensor:$query, LM_FloatTensor:$key,
                        LM_FloatTensor:$head_weights, LM_IndexTensor:$positions,
-                       I64Attr:$top_k, F64Attr:$scale);
+                       I64Attr:$top_k, F64Attr:$scale,
+                       DefaultValuedAttr<I64Attr, "1">:$ratio);
   let results = (outs LM_IndexTensor:$result);
   let assemblyFormat = [{
     $query `,` $key `,` $head_weights `,` $positions attr-dict `:`
@@ -511,6 +554,38 @@ def LM_MLAAttentionOp : LM_Op<"mla_attention", [Pure]> {
 //===----------------------------------------------------------------------===//
 // Inference state
 //===----------------------------------------------------------------------===//
+
+def LM_KVCompressOp : LM_Op<"kv_compress", [Pure]> {
+  let summary = "Pool windows of projected tokens into compressed entries";
+  let description = [{
+    DeepSeek-V4's compressor. `kv` and `gate` are the projected tokens
+    (`[B, T, R]`, R the cache's row width), `ape` (`[ratio, R]`) a learned
+    per-slot bias added to the gate. Each complete window `w` of `ratio`
+    tokens yields entry `w`: a per-channel softmax over the window's rows of
+    `gate + ape`, weighting `kv`. With `overlap` the rows are split in two
+    series of `dim` channels and entry `w` pools series B of window `w` with
+    series A of window `w - 1` (none before the first window). Rows of
+    incomplete windows wait in the cache. Returns the cache and every entry
+    so far (`[B, E, dim]`) with the position of each entry's first token.
+
+    ```mlir
+    %c1, %e, %epos = lm.kv_compress %c0, %kv, %g, %ape, %pos
+        : (!lm.compressed_cache<32, ratio = 8, f32>, tensor<?x?x32xf32>, tensor<?x?x32xf32>,
+           tensor<8x32xf32>, tensor<?x?xi64>)
+        -> (!lm.compressed_cache<32, ratio = 8, f32>, tensor<?x?x32xf32>, tensor<?x?xi64>)
+    ```
+  }];
+  let arguments = (ins LM_CompressedCacheType:$cache, LM_FloatTensor:$kv,
+                       LM_FloatTensor:$gate, LM_FloatTensor:$ape,
+                       LM_IndexTensor:$positions);
+  let results = (outs LM_CompressedCacheType:$updated,
+                      LM_FloatTensor:$entries, LM_IndexTensor:$entry_positions);
+  let assemblyFormat = [{
+    $cache `,` $kv `,` $gate `,` $ape `,` $positions attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
 
 def LM_KeyCacheUpdateOp : LM_Op<"key_cache_update", [Pure]> {
   let summary = "Append single-head keys; return the cache and all keys";
@@ -689,6 +764,114 @@ def LM_SelectiveScanOp : LM_Op<"selective_scan", [Pure]> {
     $input `,` $dt `,` $dt_bias `,` $a_log `,` $b `,` $c `,` $d `,` $state
     attr-dict `:` functional-type(operands, results)
   }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Hyper-connections (mHC)
+//===----------------------------------------------------------------------===//
+
+def LM_HCCollapseOp : LM_Op<"hc_collapse", [Pure]> {
+  let summary = "Collapse the residual streams into one hidden state";
+  let description = [{
+    `pre = sigmoid(rms(X.flat) @ fn^T * scale + base) + hc_epsilon` over the
+    `N` streams of `X` (`[B, T, N, D]`, flattened stream-major, weightless RMS
+    with `epsilon`); the result is `sum_n pre[n] * X[n]`. `fn` is `[N, N*D]`,
+    `base` `[N]`, `scale` `[1]`.
+
+    ```mlir
+    %h = lm.hc_collapse %X, %fn, %base, %scale {epsilon = 1.0e-06 : f64, hc_epsilon = 1.0e-06 : f64}
+       : (tensor<?x?x4x64xf32>, tensor<4x256xf32>, tensor<4xf32>, tensor<1xf32>) -> tensor<?x?x64xf32>
+    ```
+  }];
+  let arguments = (ins LM_FloatTensor:$streams, LM_FloatTensor:$fn,
+                       LM_FloatTensor:$base, LM_FloatTensor:$scale,
+                       F64Attr:$epsilon, F64Attr:$hc_epsilon);
+  let results = (outs LM_FloatTensor:$result);
+  let assemblyFormat = [{
+    $streams `,` $fn `,` $base `,` $scale attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def LM_HCExpandOp : LM_Op<"hc_expand", [Pure]> {
+  let summary = "Copy a hidden state into N identical residual streams";
+  let description = [{
+    ```mlir
+    %X = lm.hc_expand %h : tensor<?x?x64xf32> -> tensor<?x?x4x64xf32>
+    ```
+  }];
+  let arguments = (ins LM_FloatTensor:$input);
+  let results = (outs LM_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def LM_HCPostOp : LM_Op<"hc_post", [Pure]> {
+  let summary = "Write a sublayer's output back into the residual streams";
+  let description = [{
+    `X'[k] = post[k] * output + sum_j comb[j, k] * X[j]` for streams `X`
+    `[B, T, N, D]`, `output` `[B, T, D]`, `post` `[B, T, N]` and the doubly
+    stochastic `comb` `[B, T, N, N]`.
+
+    ```mlir
+    %X1 = lm.hc_post %X, %out, %post, %comb
+        : (tensor<?x?x4x64xf32>, tensor<?x?x64xf32>, tensor<?x?x4xf32>, tensor<?x?x4x4xf32>)
+        -> tensor<?x?x4x64xf32>
+    ```
+  }];
+  let arguments = (ins LM_FloatTensor:$streams, LM_FloatTensor:$output,
+                       LM_FloatTensor:$post, LM_FloatTensor:$comb);
+  let results = (outs LM_FloatTensor:$result);
+  let assemblyFormat = [{
+    $streams `,` $output `,` $post `,` $comb attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def LM_HCPreOp : LM_Op<"hc_pre", [Pure]> {
+  let summary = "Mix the residual streams into a sublayer input (mHC)";
+  let description = [{
+    With `f = rms(X.flat)` (weightless, `epsilon`) and
+    `mix = f @ fn^T` split `[N | N | N*N]`:
+    `pre = sigmoid(mix0 * scale[0] + base0) + hc_epsilon`,
+    `post = 2 * sigmoid(mix1 * scale[1] + base1)`,
+    `comb_logits = mix2 * scale[2] + base2` (row-major `[N, N]`, projected
+    by `lm.sinkhorn`), and the sublayer input is `sum_n pre[n] * X[n]`.
+    `fn` is `[(2+N)*N, N*D]`, `base` `[(2+N)*N]`, `scale` `[3]`.
+
+    ```mlir
+    %x, %post, %cl = lm.hc_pre %X, %fn, %base, %scale {epsilon = 1.0e-06 : f64, hc_epsilon = 1.0e-06 : f64}
+        : (tensor<?x?x4x64xf32>, tensor<24x256xf32>, tensor<24xf32>, tensor<3xf32>)
+        -> (tensor<?x?x64xf32>, tensor<?x?x4xf32>, tensor<?x?x4x4xf32>)
+    ```
+  }];
+  let arguments = (ins LM_FloatTensor:$streams, LM_FloatTensor:$fn,
+                       LM_FloatTensor:$base, LM_FloatTensor:$scale,
+                       F64Attr:$epsilon, F64Attr:$hc_epsilon);
+  let results = (outs LM_FloatTensor:$input, LM_FloatTensor:$post,
+                      LM_FloatTensor:$comb_logits);
+  let assemblyFormat = [{
+    $streams `,` $fn `,` $base `,` $scale attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def LM_SinkhornOp : LM_Op<"sinkhorn", [Pure, SameOperandsAndResultType]> {
+  let summary = "Project logits onto doubly stochastic matrices (Sinkhorn-Knopp)";
+  let description = [{
+    Over the last two dimensions (`[N, N]`): `C = softmax_rows(logits) +
+    epsilon`, then a column normalisation `C /= colsum(C) + epsilon`, then
+    `iterations - 1` times a row and a column normalisation.
+
+    ```mlir
+    %comb = lm.sinkhorn %cl {epsilon = 1.0e-06 : f64, iterations = 20 : i64} : tensor<?x?x4x4xf32>
+    ```
+  }];
+  let arguments = (ins LM_FloatTensor:$input, I64Attr:$iterations,
+                       F64Attr:$epsilon);
+  let results = (outs LM_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
   let hasVerifier = 1;
 }
 

@@ -54,20 +54,47 @@ def LM_LatentCacheType : LM_Type<"LatentCache", "latent_cache"> {
 def LM_KeyCacheType : LM_Type<"KeyCache", "key_cache"> {
   let summary = "Single-head keys of a sparse-attention indexer";
   let description = [{
-    Per cached entry: one key of `dim` channels. With `ratio = r > 1` one
-    entry summarises `r` tokens (DeepSeek-V4 compressed attention), so the
-    cache grows by `dim / r` values per token.
+    Per token: one key of `dim` channels, shared by every head (DeepSeek-V3.2's
+    indexer keys; DeepSeek-V4's key-and-value vector). A non-zero `window`
+    caps the tokens kept, as for `!lm.kv_cache`.
 
     ```mlir
     !lm.key_cache<128, bf16>
-    !lm.key_cache<512, ratio = 4, bf16>
+    !lm.key_cache<512, window = 128, bf16>
     ```
   }];
   let parameters = (ins "int64_t":$dim,
-                        DefaultValuedParameter<"int64_t", "1">:$ratio,
+                        DefaultValuedParameter<"int64_t", "0">:$window,
                         "Type":$elementType);
-  let assemblyFormat = "`<` $dim (`,` `ratio` `=` $ratio^)? `,` $elementType `>`";
+  let assemblyFormat = "`<` $dim (`,` `window` `=` $window^)? `,` $elementType `>`";
   let genVerifyDecl = 1;
+}
+
+def LM_CompressedCacheType : LM_Type<"CompressedCache", "compressed_cache"> {
+  let summary = "Entries pooled from windows of `ratio` tokens, with pending rows";
+  let description = [{
+    DeepSeek-V4's compressed attention: every `ratio` tokens add one entry of
+    `dim` channels. Until a window is complete its projected rows (kv and
+    gate, `2 * width * dim` per token) wait in a pending buffer; with
+    `overlap` each entry also pools the previous window, whose rows
+    (`2 * dim` per token) are kept too.
+
+    ```mlir
+    !lm.compressed_cache<512, ratio = 128, f32>
+    !lm.compressed_cache<512, ratio = 4, overlap = true, f32>
+    ```
+  }];
+  let parameters = (ins "int64_t":$dim, "int64_t":$ratio,
+                        DefaultValuedParameter<"bool", "false">:$overlap,
+                        "Type":$elementType);
+  let assemblyFormat = [{
+    `<` $dim `,` `ratio` `=` $ratio (`,` `overlap` `=` $overlap^)? `,` $elementType `>`
+  }];
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// Channels of one projected row: 2 * dim with overlap, else dim.
+    int64_t getRowWidth() const { return getOverlap() ? 2 * getDim() : getDim(); }
+  }];
 }
 
 def LM_RecurrentStateType : LM_Type<"RecurrentState", "recurrent_state"> {

@@ -1,0 +1,145 @@
+//===- lmc.cpp - The lmc driver: import and inspect models ----------------===//
+//
+// Thin by design: every step lives in lib/. `lmc import` turns a Hugging
+// Face folder into lm IR; `lmc inspect` summarises a model (parameters,
+// active parameters per token, cache bytes per token and per sequence).
+//
+//===----------------------------------------------------------------------===//
+
+#include "lmc/Analysis/ModelSummary.h"
+#include "lmc/Dialect/LM/LMDialect.h"
+#include "lmc/Import/Importer.h"
+
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <CLI/CLI.hpp>
+
+using namespace mlir;
+
+namespace {
+int fail(const llvm::Twine &message) {
+  llvm::errs() << "lmc: error: " << message << "\n";
+  return 1;
+}
+
+/// Loads a model from a Hugging Face folder (or config.json) or a .mlir
+/// file; returns null after printing the error.
+OwningOpRef<ModuleOp> loadModel(MLIRContext &context, StringRef input) {
+  if (!llvm::sys::fs::exists(input)) {
+    fail(input + ": not found");
+    return nullptr;
+  }
+  if (input.ends_with(".mlir")) {
+    std::string diagnostic;
+    llvm::raw_string_ostream os(diagnostic);
+    llvm::SourceMgr sourceMgr;
+    SourceMgrDiagnosticHandler handler(sourceMgr, &context, os);
+    OwningOpRef<ModuleOp> module =
+        parseSourceFile<ModuleOp>(input, sourceMgr, ParserConfig(&context));
+    if (!module) {
+      // Keep the first line: "file:line:col: error: ...".
+      fail(StringRef(diagnostic).split('\n').first.str());
+      return nullptr;
+    }
+    return module;
+  }
+  std::string error;
+  std::vector<std::string> warnings;
+  OwningOpRef<ModuleOp> module =
+      lm::importHuggingFace(&context, input, error, &warnings);
+  if (!module) {
+    fail(error);
+    return nullptr;
+  }
+  for (const std::string &w : warnings)
+    llvm::errs() << "lmc: warning: " << w << "\n";
+  return module;
+}
+
+int printSummary(ModuleOp module) {
+  FailureOr<lm::ModelSummary> summary = lm::summarizeModel(module);
+  if (failed(summary))
+    return fail("expected a '@forward' function in the model");
+  lm::printModelSummary(*summary, llvm::outs());
+  return 0;
+}
+
+int runImport(MLIRContext &context, const std::string &input,
+              const std::string &output, bool summary) {
+  OwningOpRef<ModuleOp> module = loadModel(context, input);
+  if (!module)
+    return 1;
+  if (!output.empty()) {
+    // ToolOutputFile deletes the file unless keep() is called, so a failed
+    // write leaves nothing behind.
+    std::string error;
+    auto file = openOutputFile(output, &error);
+    if (!file)
+      return fail(output + ": " + error);
+    module->print(file->os(), OpPrintingFlags().enableDebugInfo(false));
+    file->os().flush();
+    if (file->os().has_error())
+      return fail(output + ": write failed");
+    file->keep();
+  } else if (!summary) {
+    module->print(llvm::outs());
+  }
+  return summary ? printSummary(*module) : 0;
+}
+} // namespace
+
+int main(int argc, char **argv) {
+  CLI::App app{"lmc: an ahead-of-time compiler for LLM architectures"};
+  app.require_subcommand(1);
+
+  std::string importInput, importOutput;
+  bool importSummary = false;
+  CLI::App *import =
+      app.add_subcommand("import", "Import a Hugging Face model as lm IR");
+  import->add_option("input", importInput,
+                     "Model folder (config.json [+ safetensors]) or config.json")
+      ->required();
+  import->add_option("-o,--output", importOutput,
+                     "Write the IR here (default: stdout)");
+  import->add_flag("--summary", importSummary,
+                   "Print parameters and cache sizes");
+
+  std::string inspectInput;
+  CLI::App *inspect = app.add_subcommand(
+      "inspect", "Summarise a model: parameters, active parameters, caches");
+  inspect->add_option("input", inspectInput, "Model folder or .mlir file")
+      ->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp &e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp &e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError &e) {
+    llvm::errs() << "lmc: error: " << e.what() << "\n";
+    return 2;
+  }
+
+  DialectRegistry registry;
+  lm::registerImportDialects(registry);
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+
+  if (*import)
+    return runImport(context, importInput, importOutput, importSummary);
+  OwningOpRef<ModuleOp> module = loadModel(context, inspectInput);
+  if (!module)
+    return 1;
+  return printSummary(*module);
+}
