@@ -49,7 +49,9 @@ static int64_t numElements(Value v) {
 }
 
 /// The fraction of a weight's parameters one token reads: top_k/experts when
-/// the weight only feeds routed experts, 1 otherwise.
+/// the weight only feeds routed experts, one row of an embedding table that
+/// is only looked up (the convention of published "active" figures), 1
+/// otherwise.
 static double activeFraction(Value weight) {
   double fraction = 0;
   SmallVector<Value> worklist = {weight};
@@ -60,6 +62,13 @@ static double activeFraction(Value weight) {
       if (auto t = dyn_cast<TransposeOp>(user)) {
         worklist.push_back(t.getResult());
         continue;
+      }
+      if (auto embed = dyn_cast<EmbedOp>(user)) {
+        if (use.getOperandNumber() == 0) {
+          auto table = cast<RankedTensorType>(embed.getTable().getType());
+          fraction = std::max(fraction, 1.0 / double(table.getDimSize(0)));
+          continue;
+        }
       }
       auto moe = dyn_cast<MoEExpertsOp>(user);
       bool expertWeight =

@@ -230,7 +230,7 @@ Value mlir::lm::buildAttention(ModelBuilder &mb, Value x, StringRef prefix,
   auto cacheType = KVCacheType::get(b.getContext(), spec.kvHeads, hd, vd,
                                     spec.slidingWindow.value_or(0),
                                     mb.getCacheElementType());
-  Value cache = mb.addState(cacheType);
+  Value cache = mb.addState(cacheType, "kv_cache");
   auto update = mb.create<KVCacheUpdateOp>(
       SmallVector<Type>{cacheType, mb.activation({spec.kvHeads, hd}),
                 mb.activation({spec.kvHeads, vd})},
@@ -274,7 +274,7 @@ static Value buildIndexer(ModelBuilder &mb, Value x, Value qLatent,
 
   auto cacheType =
       KeyCacheType::get(b.getContext(), ix.headDim, 0, mb.getCacheElementType());
-  Value cache = mb.addState(cacheType);
+  Value cache = mb.addState(cacheType, "indexer.key_cache");
   auto update = mb.create<KeyCacheUpdateOp>(
       SmallVector<Type>{cacheType, mb.activation({ix.headDim})}, cache, k,
       mb.getPositions());
@@ -320,7 +320,7 @@ Value mlir::lm::buildMLA(ModelBuilder &mb, Value x, StringRef prefix,
 
   auto cacheType = LatentCacheType::get(b.getContext(), spec.kvLoraRank,
                                         spec.ropeDim, mb.getCacheElementType());
-  Value cache = mb.addState(cacheType);
+  Value cache = mb.addState(cacheType, "latent_cache");
   auto update = mb.create<LatentCacheUpdateOp>(
       SmallVector<Type>{cacheType, mb.activation({spec.kvLoraRank}),
                 mb.activation({spec.ropeDim})},
@@ -466,13 +466,14 @@ Value mlir::lm::buildMoE(ModelBuilder &mb, Value x, StringRef prefix,
 //===----------------------------------------------------------------------===//
 
 /// A causal depthwise conv over `x` with its own carried state.
-static Value shortConv(ModelBuilder &mb, Value x, Value weight, Value bias) {
+static Value shortConv(ModelBuilder &mb, Value x, Value weight, Value bias,
+                       StringRef role = "conv_state") {
   OpBuilder &b = mb.getBuilder();
   const int64_t channels = ModelBuilder::lastDim(x);
   const int64_t kernel = ModelBuilder::dim(weight, 2);
   auto stateType = RecurrentStateType::get(
       b.getContext(), {channels, std::max<int64_t>(kernel - 1, 1)}, mb.f32());
-  Value state = mb.addState(stateType);
+  Value state = mb.addState(stateType, role);
   auto conv = mb.create<CausalConv1dOp>(
       SmallVector<Type>{x.getType(), stateType}, x, weight, bias, state,
       ActivationKindAttr::get(b.getContext(), ActivationKind::silu));
@@ -488,7 +489,7 @@ static Value deltaRule(ModelBuilder &mb, Value q, Value k, Value v, Value g,
       b.getContext(),
       {ModelBuilder::dim(v, 2), ModelBuilder::dim(q, 3), ModelBuilder::dim(v, 3)},
       mb.f32());
-  Value state = mb.addState(stateType);
+  Value state = mb.addState(stateType, "recurrent_state");
   auto rule = mb.create<GatedDeltaRuleOp>(SmallVector<Type>{v.getType(), stateType}, q,
                                           k, v, g, beta, state,
                                           b.getF64FloatAttr(scale));
@@ -555,7 +556,7 @@ Value mlir::lm::buildKimiDeltaAttention(ModelBuilder &mb, Value x,
     return shortConv(mb, y,
                      mb.weight(p + name + "_conv1d.weight",
                                {channels, 1, spec.kernel}),
-                     Value());
+                     Value(), (name + "_conv_state").str());
   };
   Value q = mb.l2Norm(mb.splitHeads(projectConv("q", width), h), 1e-6);
   Value k = mb.l2Norm(mb.splitHeads(projectConv("k", width), h), 1e-6);
@@ -605,7 +606,7 @@ Value mlir::lm::buildMamba2(ModelBuilder &mb, Value x, StringRef prefix,
 
   auto stateType = RecurrentStateType::get(
       b.getContext(), {heads, spec.headDim, spec.stateDim}, mb.f32());
-  Value state = mb.addState(stateType);
+  Value state = mb.addState(stateType, "ssm_state");
   auto scan = mb.create<SelectiveScanOp>(
       SmallVector<Type>{xs.getType(), stateType}, xs, dt,
       mb.weight(p + "dt_bias", {heads}), mb.weight(p + "A_log", {heads}), bMat,

@@ -24,12 +24,15 @@ OwningOpRef<ModuleOp> mlir::lm::importHuggingFace(
     std::vector<std::string> *warnings) {
   context->loadDialect<LMDialect, func::FuncDialect, arith::ArithDialect>();
   llvm::SmallString<256> dir(path), configPath(path);
+  // The artifact records where its weights came from: keep that absolute.
+  llvm::sys::fs::make_absolute(dir);
+  llvm::sys::fs::make_absolute(configPath);
+  llvm::sys::path::remove_dots(dir, /*remove_dot_dot=*/true);
+  llvm::sys::path::remove_dots(configPath, /*remove_dot_dot=*/true);
   if (llvm::sys::fs::is_directory(path)) {
     llvm::sys::path::append(configPath, "config.json");
   } else {
-    dir = llvm::sys::path::parent_path(path);
-    if (dir.empty())
-      dir = ".";
+    dir = llvm::sys::path::parent_path(configPath);
   }
   if (!llvm::sys::fs::exists(configPath)) {
     error = (configPath + ": not found").str();

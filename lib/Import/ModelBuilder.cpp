@@ -184,13 +184,12 @@ Value ModelBuilder::stackedWeight(ArrayRef<std::string> patterns, int64_t count,
 // State
 //===----------------------------------------------------------------------===//
 
-Value ModelBuilder::addState(Type type) {
+Value ModelBuilder::addState(Type type, StringRef role) {
   Block &entry = forward.getBody().front();
-  // Name the state after the module that owns it, for the artifact's state
-  // layout and for readers of the IR.
-  std::string name = "state";
+  std::string name = role.str();
   if (auto named = dyn_cast<NameLoc>(location))
-    name = named.getName().str();
+    name = (named.getName().getValue() + "." + role).str();
+  assert(!llvm::is_contained(argNames, name) && "state names must be unique");
   argNames.push_back(name);
   return entry.addArgument(type, location);
 }

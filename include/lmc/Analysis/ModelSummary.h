@@ -32,7 +32,8 @@ struct ModelSummary {
   std::string modelType;
   int64_t numLayers = 0, hidden = 0, vocab = 0;
   int64_t totalParams = 0;
-  /// Parameters read per token: routed experts count top_k/experts of theirs.
+  /// Parameters read per token: routed experts count top_k/experts of theirs,
+  /// an embedding table only looked up counts one row.
   double activeParams = 0;
   std::map<std::string, StateGroup> states;
 

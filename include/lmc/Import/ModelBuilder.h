@@ -70,8 +70,9 @@ public:
   Type getDefaultWeightType() const { return defaultWeightType; }
 
   //===--- State ----------------------------------------------------------===//
-  /// Adds a state argument of `type` to `@forward`.
-  Value addState(Type type);
+  /// Adds a state argument of `type` to `@forward`, named `<scope>.<role>`
+  /// (the artifact's state layout uses the names).
+  Value addState(Type type, StringRef role);
   /// Declares `updated` the new value of state argument `state`.
   void setState(Value state, Value updated);
   /// Element type of caches (the model dtype); recurrent states are f32.

@@ -170,7 +170,7 @@ Value V4Builder::compress(Value x, const std::string &p, int64_t dim,
   Value ape = mb.weight(p + "ape", {ratio, width});
   auto cacheType = CompressedCacheType::get(b.getContext(), dim, ratio, overlap,
                                             mb.getCacheElementType());
-  Value cache = mb.addState(cacheType);
+  Value cache = mb.addState(cacheType, p.substr(p.rfind("attn.") + 5) + "cache");
   auto op = mb.create<KVCompressOp>(
       SmallVector<Type>{cacheType, mb.activation({dim}),
                 RankedTensorType::get({ShapedType::kDynamic,
@@ -203,7 +203,7 @@ Value V4Builder::attention(Value x, const std::string &p, StringRef type) {
 
   auto windowType = KeyCacheType::get(b.getContext(), hd, c.window,
                                       mb.getCacheElementType());
-  Value windowCache = mb.addState(windowType);
+  Value windowCache = mb.addState(windowType, "window_cache");
   auto update = mb.create<KeyCacheUpdateOp>(
       SmallVector<Type>{windowType, mb.activation({hd})}, windowCache, kv,
       mb.getPositions());

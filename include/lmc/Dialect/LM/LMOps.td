@@ -570,9 +570,9 @@ def LM_KVCompressOp : LM_Op<"kv_compress", [Pure]> {
 
     ```mlir
     %c1, %e, %epos = lm.kv_compress %c0, %kv, %g, %ape, %pos
-        : (!lm.compressed_cache<32, ratio = 8, f32>, tensor<?x?x32xf32>, tensor<?x?x32xf32>,
+        : (!lm.compressed_cache<32, f32, ratio = 8>, tensor<?x?x32xf32>, tensor<?x?x32xf32>,
            tensor<8x32xf32>, tensor<?x?xi64>)
-        -> (!lm.compressed_cache<32, ratio = 8, f32>, tensor<?x?x32xf32>, tensor<?x?xi64>)
+        -> (!lm.compressed_cache<32, f32, ratio = 8>, tensor<?x?x32xf32>, tensor<?x?xi64>)
     ```
   }];
   let arguments = (ins LM_CompressedCacheType:$cache, LM_FloatTensor:$kv,

@@ -21,7 +21,7 @@ def LM_KVCacheType : LM_Type<"KVCache", "kv_cache"> {
 
     ```mlir
     !lm.kv_cache<8 x 128 x 128, bf16>
-    !lm.kv_cache<8 x 64 x 64, window = 128, bf16>
+    !lm.kv_cache<8 x 64 x 64, bf16, window = 128>
     ```
   }];
   let parameters = (ins "int64_t":$numHeads, "int64_t":$keyDim,
@@ -29,8 +29,8 @@ def LM_KVCacheType : LM_Type<"KVCache", "kv_cache"> {
                         DefaultValuedParameter<"int64_t", "0">:$window,
                         "Type":$elementType);
   let assemblyFormat = [{
-    `<` $numHeads `x` $keyDim `x` $valueDim (`,` `window` `=` $window^)? `,`
-    $elementType `>`
+    `<` $numHeads `x` $keyDim `x` $valueDim `,` $elementType
+    (`,` `window` `=` $window^)? `>`
   }];
   let genVerifyDecl = 1;
 }
@@ -60,13 +60,13 @@ def LM_KeyCacheType : LM_Type<"KeyCache", "key_cache"> {
 
     ```mlir
     !lm.key_cache<128, bf16>
-    !lm.key_cache<512, window = 128, bf16>
+    !lm.key_cache<512, bf16, window = 128>
     ```
   }];
   let parameters = (ins "int64_t":$dim,
                         DefaultValuedParameter<"int64_t", "0">:$window,
                         "Type":$elementType);
-  let assemblyFormat = "`<` $dim (`,` `window` `=` $window^)? `,` $elementType `>`";
+  let assemblyFormat = "`<` $dim `,` $elementType (`,` `window` `=` $window^)? `>`";
   let genVerifyDecl = 1;
 }
 
@@ -80,15 +80,15 @@ def LM_CompressedCacheType : LM_Type<"CompressedCache", "compressed_cache"> {
     (`2 * dim` per token) are kept too.
 
     ```mlir
-    !lm.compressed_cache<512, ratio = 128, f32>
-    !lm.compressed_cache<512, ratio = 4, overlap = true, f32>
+    !lm.compressed_cache<512, f32, ratio = 128>
+    !lm.compressed_cache<512, f32, ratio = 4, overlap = true>
     ```
   }];
   let parameters = (ins "int64_t":$dim, "int64_t":$ratio,
                         DefaultValuedParameter<"bool", "false">:$overlap,
                         "Type":$elementType);
   let assemblyFormat = [{
-    `<` $dim `,` `ratio` `=` $ratio (`,` `overlap` `=` $overlap^)? `,` $elementType `>`
+    `<` $dim `,` $elementType `,` `ratio` `=` $ratio (`,` `overlap` `=` $overlap^)? `>`
   }];
   let genVerifyDecl = 1;
   let extraClassDeclaration = [{
