@@ -20,6 +20,8 @@ config.substitutions.append(
 
 llvm_config.with_system_environment(["HOME", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
+# `not` and `count` at the start of a RUN line are found through PATH.
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 tool_dirs = [config.lmc_tools_dir, config.llvm_tools_dir]
 tools = ["lmc", "lmc-opt"]

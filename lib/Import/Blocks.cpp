@@ -413,7 +413,7 @@ Value mlir::lm::buildMoE(ModelBuilder &mb, Value x, StringRef prefix,
   Value weights, indices;
   auto scoring = ScoringKindAttr::get(b.getContext(), r.scoring);
   if (r.hashTable) {
-    Value table = mb.weight(p + *r.hashTable,
+    Value table = mb.indexWeight(p + *r.hashTable,
                             {mb.config.getPositive("vocab_size"), r.topK});
     auto op = mb.create<HashRouterOp>(
         weightsType, indicesType, mb.getIds(), table, logits, scoring,

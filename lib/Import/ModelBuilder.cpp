@@ -104,9 +104,18 @@ static std::string showShape(ArrayRef<int64_t> shape) {
          "]";
 }
 
-Value ModelBuilder::weight(const Twine &nameTwine, ArrayRef<int64_t> shape) {
+Value ModelBuilder::weight(const Twine &name, ArrayRef<int64_t> shape) {
+  return bindWeight(name, shape, /*integer=*/false);
+}
+
+Value ModelBuilder::indexWeight(const Twine &name, ArrayRef<int64_t> shape) {
+  return bindWeight(name, shape, /*integer=*/true);
+}
+
+Value ModelBuilder::bindWeight(const Twine &nameTwine, ArrayRef<int64_t> shape,
+                               bool integer) {
   std::string name = nameTwine.str();
-  Type element = defaultWeightType;
+  Type element = integer ? builder.getI64Type() : defaultWeightType;
   if (!weights.empty()) {
     const TensorInfo *info = weights.lookup(name);
     if (!info) {
@@ -119,6 +128,11 @@ Value ModelBuilder::weight(const Twine &nameTwine, ArrayRef<int64_t> shape) {
               showShape(info->shape) + ", expected " + showShape(shape) +
               " from " + config.getPath());
       element = elementTypeOf(*info);
+      if (integer != element.isSignlessInteger()) {
+        error(info->file + ": tensor '" + name + "' has dtype " + info->dtype +
+              ", expected " + (integer ? "an integer" : "a float") + " type");
+        element = integer ? builder.getI64Type() : defaultWeightType;
+      }
     }
   }
   for (int64_t d : shape)

@@ -59,6 +59,9 @@ public:
   bool hasTensor(const Twine &name) const;
   /// The checkpoint tensor `name` of the `shape` the config implies.
   Value weight(const Twine &name, ArrayRef<int64_t> shape);
+  /// An integer checkpoint tensor (an index table such as DeepSeek-V4's
+  /// tid2eid); weight() requires floats.
+  Value indexWeight(const Twine &name, ArrayRef<int64_t> shape);
   /// Like weight(), but the first of `names` the checkpoint has (the first
   /// when graph-only): for tensors with several spellings.
   Value weightAnyOf(ArrayRef<std::string> names, ArrayRef<int64_t> shape);
@@ -113,6 +116,7 @@ public:
 
 private:
   Type elementTypeOf(const TensorInfo &info);
+  Value bindWeight(const Twine &name, ArrayRef<int64_t> shape, bool integer);
 
   MLIRContext *context;
   const WeightIndex &weights;
