@@ -14,15 +14,24 @@ using namespace mlir::lm;
 double ModelSummary::cacheValuesPerToken() const {
   double values = 0;
   for (const auto &[_, g] : states)
-    values += double(g.count) * g.valuesPerToken / g.tokensPerEntry;
+    if (g.window == 0)
+      values += double(g.count) * g.valuesPerToken / g.tokensPerEntry;
   return values;
 }
 
 double ModelSummary::cacheBytesPerToken() const {
   double bytes = 0;
   for (const auto &[_, g] : states)
-    bytes += double(g.count) * g.valuesPerToken * g.elementBytes /
-             g.tokensPerEntry;
+    if (g.window == 0)
+      bytes += double(g.count) * g.valuesPerToken * g.elementBytes /
+               g.tokensPerEntry;
+  return bytes;
+}
+
+int64_t ModelSummary::windowBytesPerSequence() const {
+  int64_t bytes = 0;
+  for (const auto &[_, g] : states)
+    bytes += g.count * g.valuesPerToken * g.window * g.elementBytes;
   return bytes;
 }
 
@@ -169,8 +178,11 @@ void mlir::lm::printModelSummary(const ModelSummary &s, llvm::raw_ostream &os) {
   os << ")\n";
   os << "cache per token: " << llvm::format("%.1f", s.cacheValuesPerToken())
      << " values, " << llvm::format("%.1f", s.cacheBytesPerToken())
-     << " bytes\n";
-  os << "state per sequence: " << s.stateBytesPerSequence() << " bytes\n";
+     << " bytes (layers that attend to the whole context)\n";
+  os << "fixed state per sequence: "
+     << s.windowBytesPerSequence() + s.stateBytesPerSequence() << " bytes ("
+     << s.windowBytesPerSequence() << " in full sliding windows, "
+     << s.stateBytesPerSequence() << " recurrent or pending)\n";
   for (const auto &[_, g] : s.states) {
     os << "  " << g.count << " x " << g.type << ": ";
     if (g.valuesPerToken) {

@@ -37,11 +37,14 @@ struct ModelSummary {
   double activeParams = 0;
   std::map<std::string, StateGroup> states;
 
-  /// Values and bytes one more token of context adds, over the layers whose
-  /// cache grows with the context (window layers count until they are full).
+  /// Values and bytes one more token of context adds: the caches of layers
+  /// that attend to the whole context (sliding windows stop growing).
   double cacheValuesPerToken() const;
   double cacheBytesPerToken() const;
-  /// Bytes of constant-size state per sequence.
+  /// Bytes of full sliding-window caches per sequence.
+  int64_t windowBytesPerSequence() const;
+  /// Bytes of constant-size state per sequence (recurrent states, pending
+  /// compression rows).
   int64_t stateBytesPerSequence() const;
   /// Bytes of inference state for one sequence of `tokens` tokens.
   double stateBytesAt(int64_t tokens) const;
