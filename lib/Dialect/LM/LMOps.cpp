@@ -96,8 +96,9 @@ int64_t mul(int64_t a, int64_t b) {
 //===----------------------------------------------------------------------===//
 
 LogicalResult StackedWeightOp::verify() {
-  if (getCount() <= 0)
-    return emitOpError("expected a positive expert count, got ") << getCount();
+  int64_t count = static_cast<int64_t>(getCount());
+  if (count <= 0)
+    return emitOpError("expected a positive expert count, got ") << count;
   if (getPatterns().empty())
     return emitOpError("expected at least one name pattern");
   for (Attribute a : getPatterns())
@@ -110,7 +111,7 @@ LogicalResult StackedWeightOp::verify() {
     return emitOpError("expected a static shape, got ") << type;
   if (type.getRank() < 2)
     return emitOpError("expected a result of rank >= 2, got ") << type;
-  return ShapeChecker(*this).dim("result", type, 0, getCount(), "experts");
+  return ShapeChecker(*this).dim("result", type, 0, count, "experts");
 }
 
 LogicalResult TransposeOp::verify() {
@@ -264,7 +265,9 @@ LogicalResult GroupedLinearOp::verify() {
       failed(check.sameDim("weight", w, 1, "input", in, 3, "in features")))
     return failure();
   int64_t groups = ShapeChecker::size(in, 2), rows = ShapeChecker::size(w, 0);
-  if (!ShapedType::isDynamic(groups) && rows % groups != 0)
+  if (ShapedType::isDynamic(groups) || ShapedType::isDynamic(rows))
+    return emitOpError("expected static groups and weight rows");
+  if (rows % groups != 0)
     return emitOpError("expected 'weight' rows (")
            << rows << ") to be a multiple of the " << groups << " groups";
   return check.shape("result", getType(),
@@ -431,12 +434,13 @@ LogicalResult AttentionOp::verify() {
   if (getSlidingWindow() && getChunkSize())
     return emitOpError("expected at most one of 'sliding_window' and "
                        "'chunk_size'");
-  if (getSlidingWindow() && *getSlidingWindow() <= 0)
+  // I64Attr getters are unsigned: compare as signed.
+  if (getSlidingWindow() && static_cast<int64_t>(*getSlidingWindow()) <= 0)
     return emitOpError("expected a positive 'sliding_window', got ")
-           << *getSlidingWindow();
-  if (getChunkSize() && *getChunkSize() <= 0)
+           << static_cast<int64_t>(*getSlidingWindow());
+  if (getChunkSize() && static_cast<int64_t>(*getChunkSize()) <= 0)
     return emitOpError("expected a positive 'chunk_size', got ")
-           << *getChunkSize();
+           << static_cast<int64_t>(*getChunkSize());
   if (getSoftcap() && failed(check.positive("softcap", getSoftcap()->convertToDouble())))
     return failure();
   if (failed(check.positive("scale", getScale().convertToDouble())))
@@ -459,13 +463,15 @@ LogicalResult LightningIndexerOp::verify() {
                           ShapeChecker::size(q, 2)},
                          {"batch", "tokens", "index heads"})))
     return failure();
-  if (getTopK() <= 0)
-    return emitOpError("expected a positive 'top_k', got ") << getTopK();
-  if (getRatio() <= 0)
-    return emitOpError("expected a positive 'ratio', got ") << getRatio();
+  int64_t topK = static_cast<int64_t>(getTopK());
+  int64_t ratio = static_cast<int64_t>(getRatio());
+  if (topK <= 0)
+    return emitOpError("expected a positive 'top_k', got ") << topK;
+  if (ratio <= 0)
+    return emitOpError("expected a positive 'ratio', got ") << ratio;
   return check.shape("result", getType(),
                      {ShapeChecker::size(q, 0), ShapeChecker::size(q, 1),
-                      getTopK()},
+                      topK},
                      {"batch", "tokens", "top_k"});
 }
 
@@ -488,6 +494,8 @@ LogicalResult MLAAttentionOp::verify() {
     return failure();
   int64_t heads = ShapeChecker::size(qn, 2), nope = ShapeChecker::size(qn, 3);
   int64_t rows = ShapeChecker::size(kvb, 0);
+  if (ShapedType::isDynamic(heads) || ShapedType::isDynamic(nope))
+    return emitOpError("expected static heads and nope dim in 'query_nope'");
   if (heads <= 0 || rows % heads != 0 || rows / heads <= nope)
     return emitOpError("expected 'kv_b' rows (")
            << rows << ") to be heads (" << heads
@@ -624,8 +632,11 @@ LogicalResult DecayGateOp::verify() {
     return emitOpError("expected the result to have the input type ") << in;
   int64_t heads = in.getDimSize(2);
   int64_t perToken = in.getRank() == 4 ? mul(heads, in.getDimSize(3)) : heads;
-  auto numElements = [](Value v) {
-    return cast<RankedTensorType>(v.getType()).getNumElements();
+  if (ShapedType::isDynamic(perToken))
+    return emitOpError("expected static heads (and channels) in 'input'");
+  auto numElements = [](Value v) -> int64_t {
+    auto t = cast<RankedTensorType>(v.getType());
+    return t.hasStaticShape() ? t.getNumElements() : kDyn;
   };
   if (numElements(getALog()) != heads)
     return emitOpError("expected 'a_log' to hold one value per head (")
@@ -837,8 +848,19 @@ LogicalResult CompressedAttentionOp::verify() {
     if (failed(check.rank("selected", sel.getType(), 3)))
       return failure();
   }
-  if (getSlidingWindow() <= 0 || getRatio() <= 0)
-    return emitOpError("expected a positive 'sliding_window' and 'ratio'");
+  int64_t window = static_cast<int64_t>(getSlidingWindow());
+  int64_t ratio = static_cast<int64_t>(getRatio());
+  if (window <= 0 || ratio <= 0)
+    return emitOpError("expected a positive 'sliding_window' and 'ratio', got ")
+           << window << " and " << ratio;
+  if (getEntries() && ratio < 2)
+    return emitOpError("expected a 'ratio' of at least 2 with 'entries', got ")
+           << ratio;
+  if (Value sel = getSelected())
+    if (failed(check.shape("selected", sel.getType(),
+                           {batch, ShapeChecker::size(q, 1), kDyn},
+                           {"batch", "tokens", "top_k"})))
+      return failure();
   if (failed(check.positive("scale", getScale().convertToDouble())))
     return failure();
   if (getType() != q)
@@ -961,8 +983,8 @@ LogicalResult SinkhornOp::verify() {
   if (t.getRank() < 2 || t.getDimSize(t.getRank() - 1) != t.getDimSize(t.getRank() - 2))
     return emitOpError("expected square matrices in the last two dimensions, got ")
            << t;
-  if (getIterations() <= 0)
+  if (static_cast<int64_t>(getIterations()) <= 0)
     return emitOpError("expected a positive 'iterations', got ")
-           << getIterations();
+           << static_cast<int64_t>(getIterations());
   return success();
 }

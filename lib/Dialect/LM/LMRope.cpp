@@ -58,8 +58,19 @@ LogicalResult RopeOp::verify() {
   if (pos.getRank() != 2)
     return emitOpError("expected 'positions' of rank 2, got rank ")
            << pos.getRank();
-  int64_t dim = getRotaryDim(), headDim = in.getDimSize(3);
-  int64_t offset = getRotaryOffset();
+  if ((!ShapedType::isDynamic(pos.getDimSize(0)) &&
+       !ShapedType::isDynamic(in.getDimSize(0)) &&
+       pos.getDimSize(0) != in.getDimSize(0)) ||
+      (!ShapedType::isDynamic(pos.getDimSize(1)) &&
+       !ShapedType::isDynamic(in.getDimSize(1)) &&
+       pos.getDimSize(1) != in.getDimSize(1)))
+    return emitOpError("expected 'positions' ")
+           << pos << " to match the batch and tokens of " << in;
+  int64_t headDim = in.getDimSize(3);
+  if (ShapedType::isDynamic(headDim))
+    return emitOpError("expected a static head dim in 'input'");
+  int64_t dim = static_cast<int64_t>(getRotaryDim());
+  int64_t offset = static_cast<int64_t>(getRotaryOffset());
   if (dim <= 0 || dim % 2 != 0 ||
       (!ShapedType::isDynamic(headDim) && dim > headDim))
     return emitOpError("expected 'rotary_dim' to be even and in [2, ")
