@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the malformed model folders that test/Import/errors/*.test feed to
+"""Writes the malformed model folders that test/Import/errors.test feed to
 `lmc import`. Plain Python (no numpy/torch): the fixtures are committed, this
 script documents and regenerates them.
 

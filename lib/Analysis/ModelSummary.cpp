@@ -42,16 +42,6 @@ int64_t ModelSummary::stateBytesPerSequence() const {
   return bytes;
 }
 
-double ModelSummary::stateBytesAt(int64_t tokens) const {
-  double bytes = stateBytesPerSequence();
-  for (const auto &[_, g] : states) {
-    int64_t kept = g.window > 0 ? std::min(g.window, tokens) : tokens;
-    bytes += double(g.count) * g.valuesPerToken * g.elementBytes * kept /
-             g.tokensPerEntry;
-  }
-  return bytes;
-}
-
 /// The number of elements of a statically shaped tensor value.
 static int64_t numElements(Value v) {
   return cast<RankedTensorType>(v.getType()).getNumElements();
@@ -104,7 +94,7 @@ static int64_t getIntAttr(ModuleOp module, StringRef name) {
 FailureOr<ModelSummary> mlir::lm::summarizeModel(ModuleOp module) {
   auto forward = module.lookupSymbol<func::FuncOp>("forward");
   if (!forward)
-    return module.emitError("expected a 'forward' function in the model");
+    return failure(); // callers report it their way
 
   ModelSummary s;
   if (auto type = module->getAttrOfType<StringAttr>("lm.model_type"))

@@ -104,7 +104,7 @@ RopeSpec mlir::lm::readRope(ModelBuilder &mb, int64_t headDim,
                        ? config.getPositive("rotary_dim")
                        : static_cast<int64_t>(headDim * partial);
   if (rope.rotaryDim <= 0 || rope.rotaryDim % 2 || rope.rotaryDim > headDim)
-    config.error("partial_rotary_factor",
+    config.error(config.has("rotary_dim") ? "rotary_dim" : "partial_rotary_factor",
                  "rotary dim " + Twine(rope.rotaryDim) +
                      " must be even and at most the head dim " +
                      Twine(headDim));
@@ -258,6 +258,7 @@ static Value buildIndexer(ModelBuilder &mb, Value x, Value qLatent,
                           StringRef prefix, const MLASpec &spec) {
   OpBuilder &b = mb.getBuilder();
   const IndexerSpec &ix = *spec.indexer;
+  assert(spec.rope && "the indexer rotates with the layer's RoPE");
   std::string p = prefix.str() + ".indexer.";
   // The indexer's RoPE is half-split on the first rope channels.
   RopeSpec rope = *spec.rope;

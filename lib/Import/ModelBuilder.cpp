@@ -177,7 +177,15 @@ Value ModelBuilder::stackedWeight(ArrayRef<std::string> patterns, int64_t count,
         error(info->file + ": tensor '" + name + "' has shape " +
               showShape(info->shape) + ", expected " + showShape({r, cols}) +
               " from " + config.getPath());
-      element = elementTypeOf(*info);
+      Type t = elementTypeOf(*info);
+      if (!isa<FloatType>(t))
+        error(info->file + ": tensor '" + name + "' has dtype " + info->dtype +
+              ", expected a float type");
+      else if (e > 0 && t != element)
+        error(info->file + ": tensor '" + name + "' has dtype " + info->dtype +
+              ", unlike the other experts");
+      else
+        element = t;
     }
   }
   if (count <= 0 || totalRows <= 0 || cols <= 0) {

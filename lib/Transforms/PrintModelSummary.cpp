@@ -17,8 +17,10 @@ struct PrintModelSummaryPass final
   using Base::Base;
   void runOnOperation() override {
     FailureOr<ModelSummary> summary = summarizeModel(getOperation());
-    if (failed(summary))
+    if (failed(summary)) {
+      getOperation().emitError("expected a 'forward' function in the model");
       return signalPassFailure();
+    }
     printModelSummary(*summary, llvm::outs());
     markAllAnalysesPreserved();
   }

@@ -13,8 +13,8 @@
 
 // CHECK:      model: mixtral (1 layers, hidden 64, vocab 256)
 // CHECK-NEXT: parameters: 94912 total (94.91 K), 41728 active per token (41.73 K)
-// CHECK-NEXT: cache per token: 64.0 values, 128.0 bytes
-// CHECK-NEXT: state per sequence: 0 bytes
+// CHECK-NEXT: cache per token: 64.0 values, 128.0 bytes (layers that attend to the whole context)
+// CHECK-NEXT: fixed state per sequence: 0 bytes (0 in full sliding windows, 0 recurrent or pending)
 // CHECK-NEXT:   1 x !lm.kv_cache<2 x 16 x 16, bf16>: 64 values per token
 // The IR is left unchanged.
 // CHECK:      func.func @forward

@@ -46,12 +46,10 @@ struct ModelSummary {
   /// Bytes of constant-size state per sequence (recurrent states, pending
   /// compression rows).
   int64_t stateBytesPerSequence() const;
-  /// Bytes of inference state for one sequence of `tokens` tokens.
-  double stateBytesAt(int64_t tokens) const;
 };
 
-/// Summarises the `@forward` function of `module`; fails (with a diagnostic)
-/// when there is none.
+/// Summarises the `@forward` function of `module`; fails when there is none
+/// (without a diagnostic: the caller reports it).
 FailureOr<ModelSummary> summarizeModel(ModuleOp module);
 
 void printModelSummary(const ModelSummary &summary, llvm::raw_ostream &os);

@@ -26,7 +26,7 @@ class ModelConfig {
 public:
   /// Parses `path`; on failure returns nullptr and sets `error`.
   static std::unique_ptr<ModelConfig> load(StringRef path, std::string &error);
-  /// A config over an in-memory JSON object (for tests and GGUF metadata).
+  /// A config over an in-memory JSON object.
   ModelConfig(std::string path, llvm::json::Object object);
 
   /// The file this config came from, for messages.

@@ -15,8 +15,9 @@ def PrintModelSummaryPass : Pass<"lm-print-model-summary", "mlir::ModuleOp"> {
     state types of the function signature. The IR is left unchanged.
 
     ```
-    model: llama (2 layers, hidden 64, vocab 256)
-    parameters: 0.110 M total, 0.110 M active per token
+    model: llama (4 layers, hidden 64, vocab 256)
+    parameters: 180800 total (180.80 K), 164480 active per token (164.48 K)
+    cache per token: 256.0 values, 1024.0 bytes (layers that attend to the whole context)
     ```
   }];
 }

@@ -53,7 +53,7 @@ Value mlir::lm::importDeepSeek(ModelBuilder &mb) {
     config.require(ix.headDim >= mla.ropeDim, "index_head_dim",
                    "expected at least qk_rope_head_dim (" +
                        Twine(mla.ropeDim) + "), got " + Twine(ix.headDim));
-    mla.indexer = ix;
+    mla.indexer = ix; // the indexer reuses the MLA RoPE (always set above)
   }
 
   MoESpec moe = readDeepSeekMoE(config, {"n_routed_experts"},

@@ -84,7 +84,7 @@ Value mlir::lm::importGemma3(ModelBuilder &mb) {
     }
     if (sliding)
       attn.slidingWindow = config.getPositive("sliding_window");
-    layer.mlp.kind = GluKind::geglu_tanh;
+    layer.mlp.kind = act == "gelu" ? GluKind::geglu : GluKind::geglu_tanh;
   }
   return buildDecoder(mb, spec);
 }

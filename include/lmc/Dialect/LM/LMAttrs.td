@@ -22,7 +22,8 @@ def LM_ActivationAttr : EnumAttr<LM_Dialect, LM_ActivationKind, "activation"> {
 // DeepSeek-V4 and GPT-OSS.
 def LM_GluKind : I32EnumAttr<"GluKind", "gated linear unit", [
     I32EnumAttrCase<"swiglu", 0>, I32EnumAttrCase<"geglu_tanh", 1>,
-    I32EnumAttrCase<"clamped_swiglu", 2>, I32EnumAttrCase<"gpt_oss_swiglu", 3>]> {
+    I32EnumAttrCase<"clamped_swiglu", 2>, I32EnumAttrCase<"gpt_oss_swiglu", 3>,
+    I32EnumAttrCase<"geglu", 4>]> {
   let cppNamespace = "::mlir::lm";
   let genSpecializedAttr = 0;
 }

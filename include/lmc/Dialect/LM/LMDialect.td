@@ -23,8 +23,8 @@ def LM_Dialect : Dialect {
     tensors laid out `[batch, tokens, channels]` (or `[batch, tokens, heads,
     head_dim]` between `lm.split_heads` and `lm.merge_heads`) with dynamic
     batch and token dimensions. Weights are referred to by their checkpoint
-    name (`lm.weight`), never inlined. Inference state (KV, latent, key and
-    recurrent caches) is carried as typed SSA values threaded through the
+    name (`lm.weight`), never inlined. Inference state (KV, latent, key,
+    compressed and recurrent caches) is carried as typed SSA values threaded through the
     forward function, so prefill and decode are the same graph.
   }];
   let useDefaultTypePrinterParser = 1;

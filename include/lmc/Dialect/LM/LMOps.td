@@ -352,7 +352,8 @@ def LM_GateOp : LM_Op<"gate", [Pure]> {
 def LM_GluOp : LM_Op<"glu", [Pure, SameOperandsAndResultType]> {
   let summary = "Gated linear unit: act(gate) * up";
   let description = [{
-    `swiglu`: `silu(g) * u`; `geglu_tanh`: `gelu_tanh(g) * u`;
+    `swiglu`: `silu(g) * u`; `geglu_tanh`: `gelu_tanh(g) * u`; `geglu`:
+    `gelu(g) * u` (exact, erf);
     `clamped_swiglu` (DeepSeek-V4): `silu(min(g, limit)) * clamp(u, -limit, limit)`;
     `gpt_oss_swiglu`: `g' = min(g, limit)`, `u' = clamp(u, -limit, limit)`,
     `(u' + 1) * g' * sigmoid(alpha * g')`.

@@ -102,8 +102,8 @@ def LM_RecurrentStateType : LM_Type<"RecurrentState", "recurrent_state"> {
   let description = [{
     A state whose size does not grow with the sequence: the delta-rule state
     `[heads, key_dim, value_dim]`, a Mamba-2 SSM state `[heads, head_dim,
-    state_dim]`, the last `kernel - 1` inputs of a short convolution
-    `[channels, kernel - 1]`, or a pending compression buffer.
+    state_dim]`, or the last `kernel - 1` inputs of a short convolution
+    `[channels, kernel - 1]`.
 
     ```mlir
     !lm.recurrent_state<[32, 128, 128], f32>
