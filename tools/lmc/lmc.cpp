@@ -7,16 +7,21 @@
 //===----------------------------------------------------------------------===//
 
 #include "lmc/Analysis/ModelSummary.h"
+#include "lmc/Codegen/Artifact.h"
 #include "lmc/Dialect/LM/LMDialect.h"
 #include "lmc/Import/Importer.h"
 
 #include "mlir/IR/AsmState.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
@@ -96,6 +101,40 @@ int runImport(MLIRContext &context, const std::string &input,
   }
   return summary ? printSummary(*module) : 0;
 }
+
+int runCompile(MLIRContext &context, const std::string &input,
+               const std::string &output, const std::string &target,
+               const std::string &dtype) {
+  if (dtype != "f32")
+    return fail("--dtype " + dtype + ": only f32 is supported on the host");
+  OwningOpRef<ModuleOp> module = loadModel(context, input);
+  if (!module)
+    return 1;
+  lm::CompileOptions options;
+  options.target = target;
+  std::string artifact, error;
+  if (failed(lm::compileToArtifact(*module, options, artifact, error)))
+    return fail(input + ": " + error);
+  auto file = openOutputFile(output, &error);
+  if (!file)
+    return fail(output + ": " + error);
+  file->os() << artifact;
+  file->os().flush();
+  if (file->os().has_error())
+    return fail(output + ": write failed");
+  file->keep();
+  return 0;
+}
+
+int inspectArtifact(const std::string &input) {
+  auto buffer = llvm::MemoryBuffer::getFile(input, /*IsText=*/false);
+  if (!buffer)
+    return fail(input + ": cannot read: " + buffer.getError().message());
+  std::string error;
+  if (failed(lm::printArtifact((*buffer)->getBuffer(), llvm::outs(), error)))
+    return fail(input + ": " + error);
+  return 0;
+}
 } // namespace
 
 int main(int argc, char **argv) {
@@ -114,10 +153,23 @@ int main(int argc, char **argv) {
   import->add_flag("--summary", importSummary,
                    "Print parameters and cache sizes");
 
+  std::string compileInput, compileOutput, compileTarget = "host",
+                             compileDType = "f32";
+  CLI::App *compile = app.add_subcommand(
+      "compile", "Compile a model into a .lmx artifact");
+  compile->add_option("input", compileInput, "Model folder or .mlir file")
+      ->required();
+  compile->add_option("-o,--output", compileOutput, "The artifact to write")
+      ->required();
+  compile->add_option("--target", compileTarget, "host")
+      ->check(CLI::IsMember({"host"}));
+  compile->add_option("--dtype", compileDType, "f32")
+      ->check(CLI::IsMember({"f32", "bf16"}));
+
   std::string inspectInput;
   CLI::App *inspect = app.add_subcommand(
       "inspect", "Summarise a model: parameters, active parameters, caches");
-  inspect->add_option("input", inspectInput, "Model folder or .mlir file")
+  inspect->add_option("input", inspectInput, "Model folder, .mlir or .lmx file")
       ->required();
 
   try {
@@ -133,11 +185,20 @@ int main(int argc, char **argv) {
 
   DialectRegistry registry;
   lm::registerImportDialects(registry);
+  // Compilation lowers through upstream dialects and their extensions.
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registerAllPasses(); // the host pipeline is partly textual
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
 
   if (*import)
     return runImport(context, importInput, importOutput, importSummary);
+  if (*compile)
+    return runCompile(context, compileInput, compileOutput, compileTarget,
+                      compileDType);
+  if (StringRef(inspectInput).ends_with(".lmx"))
+    return inspectArtifact(inspectInput);
   OwningOpRef<ModuleOp> module = loadModel(context, inspectInput);
   if (!module)
     return 1;

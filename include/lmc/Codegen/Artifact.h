@@ -1,0 +1,35 @@
+//===- Artifact.h - Compiling a model into a .lmx artifact ------*- C++ -*-===//
+
+#ifndef LMC_CODEGEN_ARTIFACT_H
+#define LMC_CODEGEN_ARTIFACT_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <string>
+
+namespace mlir::lm {
+
+struct CompileOptions {
+  std::string target = "host";
+};
+
+/// Compiles an imported lm module (its `@forward`) into the bytes of a .lmx
+/// artifact: the code object, its entry points and their arguments, the
+/// weights table resolved against the module's checkpoint (`lm.weights`)
+/// and the state layout. The module is consumed (lowered in place). Sets a
+/// one-line `error` and fails on any problem.
+LogicalResult compileToArtifact(ModuleOp module, const CompileOptions &options,
+                                std::string &artifact, std::string &error);
+
+} // namespace mlir::lm
+
+#endif // LMC_CODEGEN_ARTIFACT_H
+
+namespace mlir::lm {
+/// Verifies `bytes` as a .lmx artifact and prints it readably: the model,
+/// the weights table, the state layout, the entry points and the code
+/// objects. Sets `error` and fails when the buffer is not a valid artifact.
+LogicalResult printArtifact(llvm::StringRef bytes, llvm::raw_ostream &os,
+                            std::string &error);
+} // namespace mlir::lm

@@ -1,0 +1,25 @@
+//===- Passes.h - Lowering passes of lmc ------------------------*- C++ -*-===//
+
+#ifndef LMC_CODEGEN_PASSES_H
+#define LMC_CODEGEN_PASSES_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir::lm {
+#define GEN_PASS_DECL
+#include "lmc/Codegen/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "lmc/Codegen/Passes.h.inc"
+} // namespace mlir::lm
+
+#endif // LMC_CODEGEN_PASSES_H

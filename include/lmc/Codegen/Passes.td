@@ -1,0 +1,81 @@
+//===- Passes.td - Lowering passes of lmc -------------------*- tablegen -*-===//
+
+#ifndef LMC_CODEGEN_PASSES_TD
+#define LMC_CODEGEN_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def LowerStatePass : Pass<"lm-lower-state", "mlir::ModuleOp"> {
+  let summary = "Turn inference state into runtime-owned buffers";
+  let description = [{
+    Rewrites `@forward` so every state argument becomes one or more memref
+    arguments the runtime owns for the whole generation (a KV cache becomes a
+    keys and a values buffer of `[batch, max_context, heads, dim]`, a latent
+    cache a latent and a rotary-key buffer, a key cache one buffer), and every
+    cache update becomes a write of the new tokens at their positions plus a
+    read of positions `0 .. S-1`. The updated state is no longer returned:
+    the buffers are updated in place. Each new argument carries `lm.state`
+    (its name and role). Host limitation for now: every sequence of a batch
+    starts at the same position.
+
+    Before:
+    ```mlir
+    %c1, %ks, %vs = lm.kv_cache_update %c0, %k, %v, %pos : ...
+    ```
+    After:
+    ```mlir
+    // writes %k into %keys[:, start:start+T], then
+    %ks = bufferization.to_tensor %keys_0_to_S restrict : ...
+    ```
+  }];
+  let dependentDialects = ["::mlir::bufferization::BufferizationDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def LowerStridedCopiesPass : InterfacePass<"lm-lower-strided-copies",
+                                          "mlir::FunctionOpInterface"> {
+  let summary = "Turn memref.copy of strided views into linalg.copy";
+  let description = [{
+    Bufferization copies into and out of subviews (concatenations, state
+    windows). The LLVM lowering turns a `memref.copy` with a non-identity
+    layout into a call to a runtime helper (`memrefCopy`) that generated code
+    must not depend on; as a `linalg.copy` it becomes plain loops.
+    Contiguous copies stay `memref.copy` (they become `memcpy`).
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
+def LowerToLinalgPass : Pass<"lm-lower-to-linalg", "mlir::ModuleOp"> {
+  let summary = "Lower lm compute ops to linalg, tensor, arith, math and scf";
+  let description = [{
+    Each lm op becomes structured ops on tensors: pointwise ops and norms
+    become `linalg.generic`s (fusable by upstream elementwise fusion),
+    projections become contractions, attention a chain of contractions and
+    reductions with the mask computed from the positions; routers and expert
+    dispatch, whose control flow depends on data, become loops over buffers.
+    Weights must already be function arguments (`lm-weights-to-arguments`)
+    and state lowered (`lm-lower-state`).
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::bufferization::BufferizationDialect"];
+}
+
+def WeightsToArgumentsPass : Pass<"lm-weights-to-arguments", "mlir::ModuleOp"> {
+  let summary = "Turn weight references into arguments of @forward";
+  let description = [{
+    Replaces every distinct `lm.weight` / `lm.stacked_weight` of `@forward`
+    by a new function argument of the same tensor type, annotated with
+    `lm.weight = "name"` (or `lm.stacked_weight = [patterns]`) so the
+    artifact can bind the runtime's weight buffers to it.
+  }];
+}
+
+#endif // LMC_CODEGEN_PASSES_TD

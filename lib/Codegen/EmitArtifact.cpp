@@ -1,0 +1,258 @@
+//===- EmitArtifact.cpp - lm module -> .lmx artifact ----------------------===//
+//
+// Lowers @forward for the host in two stages: first the interface (weights
+// and state become arguments), whose signature is recorded as the entry's
+// argument list, then the body, down to a shared object. A packed wrapper
+// `lmc_forward(void **descriptors)` lets the runtime call the entry with any
+// number of arguments.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lmc/Codegen/Artifact.h"
+
+#include "lmc/Codegen/Pipelines.h"
+#include "lmc/Import/Safetensors.h"
+#include "lmx_generated.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/Path.h"
+
+using namespace mlir;
+using namespace mlir::lm;
+
+namespace {
+/// What the artifact says about one argument of @forward.
+struct ArgumentInfo {
+  lmc::lmx::ArgumentKind kind;
+  uint32_t index = 0;
+  uint32_t rank = 0;
+};
+
+lmc::lmx::DType dtypeOf(Type t) {
+  if (t.isF32())
+    return lmc::lmx::DType::F32;
+  if (t.isF16())
+    return lmc::lmx::DType::F16;
+  if (t.isBF16())
+    return lmc::lmx::DType::BF16;
+  if (t.isF64())
+    return lmc::lmx::DType::F64;
+  if (t.isInteger(64))
+    return lmc::lmx::DType::I64;
+  if (t.isInteger(32))
+    return lmc::lmx::DType::I32;
+  if (t.isInteger(16))
+    return lmc::lmx::DType::I16;
+  if (t.isInteger(8))
+    return lmc::lmx::DType::I8;
+  if (isa<Float8E4M3FNType>(t))
+    return lmc::lmx::DType::F8_E4M3;
+  return lmc::lmx::DType::F8_E5M2;
+}
+
+lmc::lmx::DType dtypeOf(StringRef safetensors) {
+  return llvm::StringSwitch<lmc::lmx::DType>(safetensors)
+      .Case("F32", lmc::lmx::DType::F32)
+      .Case("F16", lmc::lmx::DType::F16)
+      .Case("BF16", lmc::lmx::DType::BF16)
+      .Case("F64", lmc::lmx::DType::F64)
+      .Case("I64", lmc::lmx::DType::I64)
+      .Case("I32", lmc::lmx::DType::I32)
+      .Case("I16", lmc::lmx::DType::I16)
+      .Case("I8", lmc::lmx::DType::I8)
+      .Case("U8", lmc::lmx::DType::U8)
+      .Case("F8_E4M3", lmc::lmx::DType::F8_E4M3)
+      .Default(lmc::lmx::DType::F8_E5M2);
+}
+
+/// Runs `pm` and turns its first diagnostic into `error`.
+LogicalResult runPipeline(ModuleOp module, OpPassManager &pm,
+                          std::string &error) {
+  std::string diagnostic;
+  ScopedDiagnosticHandler handler(module.getContext(), [&](Diagnostic &d) {
+    if (diagnostic.empty()) {
+      llvm::raw_string_ostream os(diagnostic);
+      os << d.getLocation() << ": " << d;
+    }
+    return success();
+  });
+  PassManager manager(module.getContext());
+  static_cast<OpPassManager &>(manager) = pm;
+  if (succeeded(manager.run(module)))
+    return success();
+  error = diagnostic.empty() ? "lowering failed" : diagnostic;
+  return failure();
+}
+
+/// Adds `lmc_forward(ptr)` calling `_mlir_ciface_forward` with the pointers
+/// stored in its argument array.
+LogicalResult addPackedWrapper(ModuleOp module, std::string &error) {
+  auto callee = module.lookupSymbol<LLVM::LLVMFuncOp>("_mlir_ciface_forward");
+  if (!callee) {
+    error = "internal: no C interface for @forward";
+    return failure();
+  }
+  MLIRContext *ctx = module.getContext();
+  OpBuilder b(ctx);
+  b.setInsertionPointToEnd(module.getBody());
+  Location loc = callee.getLoc();
+  auto ptr = LLVM::LLVMPointerType::get(ctx);
+  auto wrapper = LLVM::LLVMFuncOp::create(
+      b, loc, "lmc_forward",
+      LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(ctx), {ptr}));
+  Block *entry = wrapper.addEntryBlock(b);
+  b.setInsertionPointToStart(entry);
+  SmallVector<Value> args;
+  for (unsigned i = 0, e = callee.getNumArguments(); i < e; ++i) {
+    Value slot = LLVM::GEPOp::create(b, loc, ptr, ptr, entry->getArgument(0),
+                                     ArrayRef<LLVM::GEPArg>{int32_t(i)});
+    args.push_back(LLVM::LoadOp::create(b, loc, ptr, slot));
+  }
+  LLVM::CallOp::create(b, loc, callee, args);
+  LLVM::ReturnOp::create(b, loc, ValueRange{});
+  return success();
+}
+} // namespace
+
+LogicalResult mlir::lm::compileToArtifact(ModuleOp module,
+                                          const CompileOptions &options,
+                                          std::string &artifact,
+                                          std::string &error) {
+  if (options.target != "host") {
+    error = "unsupported target '" + options.target + "' (supported: host)";
+    return failure();
+  }
+  module.getContext()->loadDialect<LLVM::LLVMDialect>();
+  auto intAttr = [&](StringRef name) -> int64_t {
+    auto a = module->getAttrOfType<IntegerAttr>(name);
+    return a ? a.getInt() : 0;
+  };
+  std::string modelType, source;
+  if (auto a = module->getAttrOfType<StringAttr>("lm.model_type"))
+    modelType = a.getValue().str();
+  if (auto a = module->getAttrOfType<StringAttr>("lm.weights"))
+    source = a.getValue().str();
+  if (source.empty()) {
+    error = "the model has no weights (imported from a config only)";
+    return failure();
+  }
+  WeightIndex weights;
+  if (failed(weights.load(llvm::sys::path::parent_path(source), error)))
+    return failure();
+
+  // Stage 1: the interface.
+  OpPassManager interface(ModuleOp::getOperationName());
+  buildHostInterfacePipeline(interface);
+  if (failed(runPipeline(module, interface, error)))
+    return failure();
+  auto forward = module.lookupSymbol<func::FuncOp>("forward");
+
+  flatbuffers::FlatBufferBuilder fbb;
+  std::vector<flatbuffers::Offset<lmc::lmx::Weight>> weightTable;
+  std::vector<flatbuffers::Offset<lmc::lmx::StateBuffer>> stateTable;
+  std::vector<ArgumentInfo> arguments;
+  auto tensorRef = [&](StringRef name) -> flatbuffers::Offset<lmc::lmx::TensorRef> {
+    const TensorInfo *info = weights.lookup(name);
+    if (!info) {
+      error = (source + ": missing tensor '" + name + "'").str();
+      return 0;
+    }
+    return lmc::lmx::CreateTensorRef(
+        fbb, fbb.CreateString(info->name), dtypeOf(info->dtype),
+        fbb.CreateVector(std::vector<int64_t>(info->shape.begin(),
+                                              info->shape.end())),
+        fbb.CreateString(info->file), info->offset);
+  };
+  for (unsigned i = 0, e = forward.getNumArguments(); i < e; ++i) {
+    auto type = cast<ShapedType>(forward.getArgument(i).getType());
+    ArgumentInfo info;
+    info.rank = type.getRank();
+    std::vector<int64_t> shape(type.getShape().begin(), type.getShape().end());
+    if (auto name = forward.getArgAttrOfType<StringAttr>(i, "lm.name")) {
+      info.kind = name.getValue() == "input_ids"
+                      ? lmc::lmx::ArgumentKind::InputIds
+                      : lmc::lmx::ArgumentKind::Positions;
+    } else if (auto name = forward.getArgAttrOfType<StringAttr>(i, "lm.weight")) {
+      auto ref = tensorRef(name.getValue());
+      if (!error.empty())
+        return failure();
+      info.kind = lmc::lmx::ArgumentKind::Weight;
+      info.index = weightTable.size();
+      weightTable.push_back(lmc::lmx::CreateWeight(
+          fbb, fbb.CreateString(name.getValue().str()),
+          dtypeOf(type.getElementType()), fbb.CreateVector(shape),
+          fbb.CreateVector(std::vector<flatbuffers::Offset<lmc::lmx::TensorRef>>{
+              ref})));
+    } else if (auto patterns =
+                   forward.getArgAttrOfType<ArrayAttr>(i, "lm.stacked_weight")) {
+      int64_t count = forward.getArgAttrOfType<IntegerAttr>(i, "lm.count").getInt();
+      std::vector<flatbuffers::Offset<lmc::lmx::TensorRef>> parts;
+      for (int64_t expert = 0; expert < count; ++expert)
+        for (Attribute p : patterns) {
+          std::string name = cast<StringAttr>(p).getValue().str();
+          name.replace(name.find("{}"), 2, std::to_string(expert));
+          parts.push_back(tensorRef(name));
+          if (!error.empty())
+            return failure();
+        }
+      info.kind = lmc::lmx::ArgumentKind::Weight;
+      info.index = weightTable.size();
+      weightTable.push_back(lmc::lmx::CreateWeight(
+          fbb, fbb.CreateString(cast<StringAttr>(patterns[0]).getValue().str()),
+          dtypeOf(type.getElementType()), fbb.CreateVector(shape),
+          fbb.CreateVector(parts)));
+    } else if (auto name = forward.getArgAttrOfType<StringAttr>(i, "lm.state")) {
+      info.kind = lmc::lmx::ArgumentKind::State;
+      info.index = stateTable.size();
+      std::vector<int64_t> dims(shape.begin() + 2, shape.end());
+      stateTable.push_back(lmc::lmx::CreateStateBuffer(
+          fbb, fbb.CreateString(name.getValue().str()),
+          dtypeOf(type.getElementType()), fbb.CreateVector(dims)));
+    } else {
+      error = "internal: argument #" + std::to_string(i) + " of @forward is unnamed";
+      return failure();
+    }
+    arguments.push_back(info);
+  }
+  // The logits become a trailing out-parameter [B, T, V].
+  arguments.push_back({lmc::lmx::ArgumentKind::Logits, 0, 3});
+
+  // Stage 2: the body, then the code object.
+  OpPassManager lowering(ModuleOp::getOperationName());
+  buildHostLoweringPipeline(lowering);
+  if (failed(runPipeline(module, lowering, error)) ||
+      failed(addPackedWrapper(module, error)))
+    return failure();
+  std::string code;
+  if (failed(emitHostSharedObject(module, code, error)))
+    return failure();
+
+  std::vector<flatbuffers::Offset<lmc::lmx::Argument>> argumentTable;
+  for (const ArgumentInfo &a : arguments)
+    argumentTable.push_back(
+        lmc::lmx::CreateArgument(fbb, a.kind, a.index, a.rank));
+  auto entry = lmc::lmx::CreateEntry(fbb, fbb.CreateString("forward"),
+                                     fbb.CreateString("lmc_forward"),
+                                     fbb.CreateVector(argumentTable));
+  auto object = lmc::lmx::CreateCodeObject(
+      fbb, fbb.CreateString("x86_64-host"),
+      fbb.CreateString("elf-shared-object"),
+      fbb.CreateVector(reinterpret_cast<const uint8_t *>(code.data()),
+                       code.size()));
+  auto model = lmc::lmx::CreateModel(
+      fbb, /*version=*/1, fbb.CreateString(modelType),
+      intAttr("lm.vocab_size"), intAttr("lm.hidden_size"),
+      intAttr("lm.num_layers"), intAttr("lm.max_position_embeddings"),
+      fbb.CreateString(source), fbb.CreateVector(weightTable),
+      fbb.CreateVector(stateTable),
+      fbb.CreateVector(std::vector<flatbuffers::Offset<lmc::lmx::Entry>>{entry}),
+      fbb.CreateVector(
+          std::vector<flatbuffers::Offset<lmc::lmx::CodeObject>>{object}));
+  lmc::lmx::FinishModelBuffer(fbb, model);
+  artifact.assign(reinterpret_cast<const char *>(fbb.GetBufferPointer()),
+                  fbb.GetSize());
+  return success();
+}

@@ -1,0 +1,121 @@
+//===- HostTarget.cpp - LLVM dialect -> host shared object ----------------===//
+
+#include "lmc/Codegen/Pipelines.h"
+
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FileUtilities.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Host.h"
+
+using namespace mlir;
+
+/// Runs the LLVM -O2 pipeline over `module`.
+static void optimize(llvm::Module &module, llvm::TargetMachine &machine) {
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PassBuilder builder(&machine);
+  builder.registerModuleAnalyses(mam);
+  builder.registerCGSCCAnalyses(cgam);
+  builder.registerFunctionAnalyses(fam);
+  builder.registerLoopAnalyses(lam);
+  builder.crossRegisterProxies(lam, fam, cgam, mam);
+  builder.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O2)
+      .run(module, mam);
+}
+
+LogicalResult mlir::lm::emitHostSharedObject(ModuleOp module,
+                                             std::string &bytes,
+                                             std::string &error) {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  registerBuiltinDialectTranslation(*module->getContext());
+  registerLLVMDialectTranslation(*module->getContext());
+
+  llvm::LLVMContext context;
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModuleToLLVMIR(module, context, "lmc_host");
+  if (!llvmModule) {
+    error = "translation to LLVM IR failed";
+    return failure();
+  }
+  llvm::Triple triple(llvm::sys::getProcessTriple());
+  std::string lookupError;
+  const llvm::Target *target =
+      llvm::TargetRegistry::lookupTarget(triple, lookupError);
+  if (!target) {
+    error = "no LLVM target for " + triple.str() + ": " + lookupError;
+    return failure();
+  }
+  // Position-independent code for a shared object; a portable x86-64 CPU so
+  // the artifact runs on any x86-64 machine.
+  llvm::TargetOptions options;
+  std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
+      triple, "x86-64-v2", "", options, llvm::Reloc::PIC_, std::nullopt,
+      llvm::CodeGenOptLevel::Aggressive));
+  llvmModule->setDataLayout(machine->createDataLayout());
+  llvmModule->setTargetTriple(triple);
+  optimize(*llvmModule, *machine);
+
+  llvm::SmallString<128> objectPath, libraryPath;
+  if (std::error_code ec = llvm::sys::fs::createTemporaryFile("lmc", "o",
+                                                              objectPath)) {
+    error = "cannot create a temporary object file: " + ec.message();
+    return failure();
+  }
+  llvm::FileRemover removeObject(objectPath);
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(objectPath, ec);
+    if (ec) {
+      error = objectPath.str().str() + ": " + ec.message();
+      return failure();
+    }
+    llvm::legacy::PassManager pm;
+    if (machine->addPassesToEmitFile(pm, os, nullptr,
+                                     llvm::CodeGenFileType::ObjectFile)) {
+      error = "the target cannot emit object files";
+      return failure();
+    }
+    pm.run(*llvmModule);
+  }
+
+  // Link a shared object with the system linker; libm symbols (expf, erff,
+  // ...) resolve when the runtime loads it.
+  if (std::error_code ec = llvm::sys::fs::createTemporaryFile("lmc", "so",
+                                                              libraryPath)) {
+    error = "cannot create a temporary library file: " + ec.message();
+    return failure();
+  }
+  llvm::FileRemover removeLibrary(libraryPath);
+  llvm::ErrorOr<std::string> ld = llvm::sys::findProgramByName("ld");
+  if (!ld) {
+    error = "no system linker 'ld' on PATH (install binutils)";
+    return failure();
+  }
+  SmallVector<StringRef> args = {*ld, "-shared", "-o", libraryPath, objectPath};
+  std::string linkError;
+  if (llvm::sys::ExecuteAndWait(*ld, args, std::nullopt, {}, 0, 0,
+                                &linkError) != 0) {
+    error = "linking the host library failed: " + linkError;
+    return failure();
+  }
+  auto buffer = llvm::MemoryBuffer::getFile(libraryPath, /*IsText=*/false);
+  if (!buffer) {
+    error = "cannot read the linked library: " + buffer.getError().message();
+    return failure();
+  }
+  bytes = (*buffer)->getBuffer().str();
+  return success();
+}

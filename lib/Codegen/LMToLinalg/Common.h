@@ -1,0 +1,72 @@
+//===- Common.h - Helpers of the lm -> linalg lowering ----------*- C++ -*-===//
+//
+// Internal to lib/Codegen/LMToLinalg: builders for the linalg.generics every
+// pattern of the lowering emits, and the populate functions of each file.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LMC_LIB_CODEGEN_LMTOLINALG_COMMON_H
+#define LMC_LIB_CODEGEN_LMTOLINALG_COMMON_H
+
+#include "lmc/Codegen/Passes.h"
+#include "lmc/Dialect/LM/LMOps.h"
+
+#include "mlir/IR/PatternMatch.h"
+
+namespace mlir::lm::lowering {
+
+/// The sizes of a ranked tensor as static attributes or tensor.dim values.
+SmallVector<OpFoldResult> sizesOf(OpBuilder &b, Location loc, Value tensor);
+/// A tensor.empty of `sizes` (f32 unless `element` says otherwise).
+Value emptyTensor(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes,
+                  Type element = {});
+/// A tensor of `sizes` filled with `value`.
+Value filledTensor(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes,
+                   double value);
+Value f32Constant(OpBuilder &b, Location loc, double value);
+Value indexConstant(OpBuilder &b, Location loc, int64_t value);
+/// Converts a float scalar to f32.
+Value toF32(OpBuilder &b, Location loc, Value scalar);
+
+SmallVector<utils::IteratorType> iterators(int64_t parallel,
+                                           int64_t reduction = 0);
+
+/// The body of a generic: scalar block arguments (inputs then output) in,
+/// the value to yield out.
+using BodyFn = function_ref<Value(OpBuilder &, Location, ValueRange)>;
+
+/// A linalg.generic over `init` with the given indexing maps (inputs, then
+/// the output) and iterators.
+Value buildGeneric(OpBuilder &b, Location loc, ValueRange inputs,
+                   ArrayRef<AffineMap> maps, Value init,
+                   ArrayRef<utils::IteratorType> iterators, BodyFn body);
+
+/// An elementwise generic over the shape of `like`; each input either has
+/// that shape or is rank 1 (broadcast along the last dimension).
+Value buildPointwise(OpBuilder &b, Location loc, ValueRange inputs, Value like,
+                     BodyFn body);
+
+/// Sums (or takes the maximum, with `max`) over the last dimension.
+Value reduceLast(OpBuilder &b, Location loc, Value x, bool max = false);
+
+/// Scalar activations shared by several patterns.
+Value sigmoid(OpBuilder &b, Location loc, Value x);
+Value silu(OpBuilder &b, Location loc, Value x);
+Value geluTanh(OpBuilder &b, Location loc, Value x);
+Value softplus(OpBuilder &b, Location loc, Value x);
+Value applyActivation(OpBuilder &b, Location loc, ActivationKind kind,
+                      Value x);
+/// act(gate) * up for a GLU kind (alpha/limit for the clamped kinds).
+Value applyGlu(OpBuilder &b, Location loc, GluKind kind, Value gate, Value up,
+               double alpha, double limit);
+
+void populatePointwisePatterns(RewritePatternSet &patterns);
+void populateNormPatterns(RewritePatternSet &patterns);
+void populateProjectionPatterns(RewritePatternSet &patterns);
+void populateRopePatterns(RewritePatternSet &patterns);
+void populateAttentionPatterns(RewritePatternSet &patterns);
+void populateMoEPatterns(RewritePatternSet &patterns);
+
+} // namespace mlir::lm::lowering
+
+#endif // LMC_LIB_CODEGEN_LMTOLINALG_COMMON_H

@@ -1,0 +1,45 @@
+//===- Pass.cpp - The lm-lower-to-linalg pass -----------------------------===//
+
+#include "Common.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+#define DEBUG_TYPE "lm-lower-to-linalg"
+
+namespace mlir::lm {
+#define GEN_PASS_DEF_LOWERTOLINALGPASS
+#include "lmc/Codegen/Passes.h.inc"
+
+namespace {
+struct LowerToLinalgPass final
+    : impl::LowerToLinalgPassBase<LowerToLinalgPass> {
+  using Base::Base;
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    lowering::populatePointwisePatterns(patterns);
+    lowering::populateNormPatterns(patterns);
+    lowering::populateProjectionPatterns(patterns);
+    lowering::populateRopePatterns(patterns);
+    lowering::populateAttentionPatterns(patterns);
+    lowering::populateMoEPatterns(patterns);
+    GreedyRewriteConfig config;
+    config.setUseTopDownTraversal(true);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns),
+                                     config)))
+      return signalPassFailure();
+    // Whatever lm op is left has no host lowering yet: say which.
+    WalkResult result = getOperation().walk([](Operation *op) {
+      if (isa<LMDialect>(op->getDialect())) {
+        op->emitError("no host lowering for '")
+            << op->getName() << "' yet";
+        return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
+    });
+    if (result.wasInterrupted())
+      return signalPassFailure();
+  }
+};
+} // namespace
+} // namespace mlir::lm

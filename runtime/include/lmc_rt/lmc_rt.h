@@ -1,0 +1,86 @@
+/*===- lmc_rt.h - The lmc runtime C API -----------------------------------===*
+ *
+ * Loads a .lmx artifact, binds its weights (memory-mapped safetensors),
+ * owns the inference state of a session and runs its entry points. Every
+ * function returns a status; on failure lmc_rt_last_error() holds a one-line
+ * message naming the file or argument at fault. Nothing prints or aborts.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef LMC_RT_H
+#define LMC_RT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum lmc_rt_status {
+  LMC_RT_OK = 0,
+  LMC_RT_ERROR_IO,            /* a file could not be read */
+  LMC_RT_ERROR_ARTIFACT,      /* the artifact is malformed or incompatible */
+  LMC_RT_ERROR_WEIGHTS,       /* weights missing or not matching the artifact */
+  LMC_RT_ERROR_ARGUMENT,      /* a bad argument (token id, length, option) */
+  LMC_RT_ERROR_OUT_OF_MEMORY,
+  LMC_RT_ERROR_BACKEND        /* the code object could not be loaded */
+} lmc_rt_status_t;
+
+typedef struct lmc_rt_model lmc_rt_model_t;
+typedef struct lmc_rt_session lmc_rt_session_t;
+
+/* The message of the last failure on this thread. */
+const char *lmc_rt_last_error(void);
+
+/* Loads `artifact_path`; weights come from `weights_path` (a model folder or
+ * a .safetensors file), or from where the artifact was compiled when NULL. */
+lmc_rt_status_t lmc_rt_model_load(const char *artifact_path,
+                                  const char *weights_path,
+                                  lmc_rt_model_t **model);
+void lmc_rt_model_free(lmc_rt_model_t *model);
+
+int64_t lmc_rt_model_vocab_size(const lmc_rt_model_t *model);
+int64_t lmc_rt_model_max_context(const lmc_rt_model_t *model);
+const char *lmc_rt_model_type(const lmc_rt_model_t *model);
+
+typedef struct lmc_rt_session_options {
+  int64_t batch;       /* sequences run together */
+  int64_t max_context; /* tokens per sequence, prompt included */
+} lmc_rt_session_options_t;
+
+lmc_rt_status_t lmc_rt_session_create(lmc_rt_model_t *model,
+                                      const lmc_rt_session_options_t *options,
+                                      lmc_rt_session_t **session);
+void lmc_rt_session_free(lmc_rt_session_t *session);
+
+/* Forgets the sequences: the next forward starts at position 0. */
+void lmc_rt_session_reset(lmc_rt_session_t *session);
+/* Tokens each sequence holds so far. */
+int64_t lmc_rt_session_length(const lmc_rt_session_t *session);
+
+/* Appends `tokens` tokens to every sequence (`ids` is [batch, tokens],
+ * row-major) at positions length .. length + tokens - 1 and writes their
+ * logits, [batch, tokens, vocab] floats, to `logits`. Prefill is a call
+ * with the prompt, decode a call with one token. */
+lmc_rt_status_t lmc_rt_session_forward(lmc_rt_session_t *session,
+                                       const int64_t *ids, int64_t tokens,
+                                       float *logits);
+
+typedef struct lmc_rt_sampler {
+  float temperature; /* 0: greedy */
+  int32_t top_k;     /* 0: no limit */
+  float top_p;       /* 1: no limit */
+  uint64_t seed;
+} lmc_rt_sampler_t;
+
+/* Picks a token from `vocab` logits; `state` carries the random stream
+ * (initialise it to the seed). */
+int64_t lmc_rt_sample(const float *logits, int64_t vocab,
+                      const lmc_rt_sampler_t *sampler, uint64_t *state);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LMC_RT_H */

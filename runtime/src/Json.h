@@ -1,0 +1,34 @@
+//===- Json.h - A small JSON reader for checkpoint headers ------*- C++ -*-===//
+//
+// The runtime reads safetensors headers and shard indexes itself (it may not
+// depend on MLIR/LLVM); this reader covers what they contain, with a depth
+// limit so a hostile header cannot exhaust the stack.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LMC_RT_JSON_H
+#define LMC_RT_JSON_H
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace lmc::rt {
+
+struct Json {
+  enum class Kind { Null, Bool, Number, String, Array, Object } kind = Kind::Null;
+  bool boolean = false;
+  double number = 0;
+  std::string string;
+  std::vector<Json> array;
+  std::vector<std::pair<std::string, Json>> object;
+
+  const Json *get(const std::string &key) const;
+};
+
+/// Parses `text`; on failure returns false and sets `error`.
+bool parseJson(const std::string &text, Json &out, std::string &error);
+
+} // namespace lmc::rt
+
+#endif // LMC_RT_JSON_H

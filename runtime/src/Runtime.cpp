@@ -1,0 +1,423 @@
+//===- Runtime.cpp - Models, sessions and the C API -----------------------===//
+//
+// A model is a verified artifact, its loaded code object and its bound
+// weights; a session adds the state buffers of a batch and a context length.
+// Calling an entry point builds one memref descriptor per argument, in the
+// order the artifact lists them, and passes their addresses to the code
+// object's packed wrapper.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lmc_rt/lmc_rt.h"
+
+#include "Checkpoint.h"
+#include "lmx_generated.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <dlfcn.h>
+#include <fstream>
+#include <limits>
+#include <new>
+#include <numeric>
+#include <sys/mman.h>
+#include <unistd.h>
+
+using namespace lmc::rt;
+
+namespace {
+thread_local std::string lastError;
+
+lmc_rt_status_t fail(lmc_rt_status_t status, const std::string &message) {
+  lastError = message;
+  return status;
+}
+
+std::string dtypeName(lmc::lmx::DType t) {
+  return lmc::lmx::EnumNameDType(t);
+}
+
+/// A memref descriptor of rank r: {allocated, aligned, offset, sizes[r],
+/// strides[r]}, stored as 64-bit words.
+struct Descriptor {
+  std::vector<int64_t> words;
+  void set(const void *data, const std::vector<int64_t> &sizes) {
+    words.assign(3 + 2 * sizes.size(), 0);
+    int64_t ptr = static_cast<int64_t>(reinterpret_cast<uintptr_t>(data));
+    words[0] = words[1] = ptr;
+    int64_t stride = 1;
+    for (size_t i = sizes.size(); i-- > 0;) {
+      words[3 + i] = sizes[i];
+      words[3 + sizes.size() + i] = stride;
+      stride *= sizes[i];
+    }
+  }
+};
+} // namespace
+
+struct lmc_rt_model {
+  std::vector<uint8_t> buffer;       // the artifact
+  const lmc::lmx::Model *artifact = nullptr;
+  const lmc::lmx::Entry *forward = nullptr;
+  Checkpoint checkpoint;
+  std::vector<const void *> weights; // per artifact weight
+  std::vector<std::vector<uint8_t>> stacked; // owned copies of stacked experts
+  void *library = nullptr;
+  void (*entry)(void **) = nullptr;
+
+  ~lmc_rt_model() {
+    if (library)
+      dlclose(library);
+  }
+};
+
+struct lmc_rt_session {
+  lmc_rt_model *model = nullptr;
+  int64_t batch = 0, maxContext = 0, length = 0;
+  std::vector<std::vector<float>> states;
+};
+
+//===----------------------------------------------------------------------===//
+// Loading
+//===----------------------------------------------------------------------===//
+
+static lmc_rt_status_t readArtifact(const char *path, lmc_rt_model &model) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return fail(LMC_RT_ERROR_IO, std::string(path) + ": cannot read");
+  model.buffer.assign(std::istreambuf_iterator<char>(in), {});
+  flatbuffers::Verifier verifier(model.buffer.data(), model.buffer.size());
+  if (model.buffer.size() < 8 ||
+      !lmc::lmx::ModelBufferHasIdentifier(model.buffer.data()))
+    return fail(LMC_RT_ERROR_ARTIFACT,
+                std::string(path) + ": not an lmc artifact (bad identifier)");
+  if (!lmc::lmx::VerifyModelBuffer(verifier))
+    return fail(LMC_RT_ERROR_ARTIFACT,
+                std::string(path) + ": corrupt artifact (verification failed)");
+  model.artifact = lmc::lmx::GetModel(model.buffer.data());
+  if (model.artifact->version() != 1)
+    return fail(LMC_RT_ERROR_ARTIFACT,
+                std::string(path) + ": unsupported artifact version " +
+                    std::to_string(model.artifact->version()) +
+                    " (this runtime reads version 1)");
+  if (model.artifact->entries())
+    for (const lmc::lmx::Entry *e : *model.artifact->entries())
+      if (e->name()->str() == "forward")
+        model.forward = e;
+  if (!model.forward || !model.forward->arguments() || !model.artifact->code() ||
+      model.artifact->code()->size() == 0)
+    return fail(LMC_RT_ERROR_ARTIFACT,
+                std::string(path) + ": no 'forward' entry or code object");
+  // Every argument index must name an existing weight or state.
+  size_t weights = model.artifact->weights() ? model.artifact->weights()->size() : 0;
+  size_t states = model.artifact->states() ? model.artifact->states()->size() : 0;
+  for (const lmc::lmx::Argument *a : *model.forward->arguments())
+    if ((a->kind() == lmc::lmx::ArgumentKind::Weight && a->index() >= weights) ||
+        (a->kind() == lmc::lmx::ArgumentKind::State && a->index() >= states))
+      return fail(LMC_RT_ERROR_ARTIFACT,
+                  std::string(path) + ": argument refers to a missing table entry");
+  return LMC_RT_OK;
+}
+
+static lmc_rt_status_t loadCode(const char *path, lmc_rt_model &model) {
+  const lmc::lmx::CodeObject *code = nullptr;
+  for (const lmc::lmx::CodeObject *c : *model.artifact->code())
+    if (c->target()->str() == "x86_64-host")
+      code = c;
+  if (!code || !code->data())
+    return fail(LMC_RT_ERROR_BACKEND, std::string(path) +
+                                          ": no host code object (compiled "
+                                          "for another target?)");
+  // dlopen needs a file: an anonymous memory file holds the code object.
+  int fd = memfd_create("lmc-code", MFD_CLOEXEC);
+  if (fd < 0)
+    return fail(LMC_RT_ERROR_BACKEND, "cannot create a memory file for the code");
+  const uint8_t *bytes = code->data()->data();
+  size_t size = code->data()->size(), written = 0;
+  while (written < size) {
+    ssize_t n = write(fd, bytes + written, size - written);
+    if (n <= 0) {
+      close(fd);
+      return fail(LMC_RT_ERROR_BACKEND, "cannot write the code object");
+    }
+    written += static_cast<size_t>(n);
+  }
+  std::string procPath = "/proc/self/fd/" + std::to_string(fd);
+  model.library = dlopen(procPath.c_str(), RTLD_NOW | RTLD_LOCAL);
+  close(fd);
+  if (!model.library)
+    return fail(LMC_RT_ERROR_BACKEND,
+                std::string(path) + ": cannot load the code object: " + dlerror());
+  model.entry = reinterpret_cast<void (*)(void **)>(
+      dlsym(model.library, model.forward->symbol()->c_str()));
+  if (!model.entry)
+    return fail(LMC_RT_ERROR_BACKEND, std::string(path) + ": entry '" +
+                                          model.forward->symbol()->str() +
+                                          "' missing from the code object");
+  return LMC_RT_OK;
+}
+
+static std::string showShape(const flatbuffers::Vector<int64_t> *shape) {
+  std::string s = "[";
+  if (shape)
+    for (size_t i = 0; i < shape->size(); ++i)
+      s += (i ? ", " : "") + std::to_string(shape->Get(i));
+  return s + "]";
+}
+
+static lmc_rt_status_t bindWeights(const std::string &source,
+                                   lmc_rt_model &model) {
+  std::string error;
+  if (!model.checkpoint.open(source, error))
+    return fail(LMC_RT_ERROR_WEIGHTS, error);
+  if (!model.artifact->weights())
+    return LMC_RT_OK;
+  for (const lmc::lmx::Weight *w : *model.artifact->weights()) {
+    std::vector<const CheckpointTensor *> parts;
+    for (const lmc::lmx::TensorRef *ref : *w->parts()) {
+      const CheckpointTensor *t = model.checkpoint.find(ref->name()->str());
+      if (!t)
+        return fail(LMC_RT_ERROR_WEIGHTS, source + ": missing tensor '" +
+                                              ref->name()->str() + "'");
+      std::vector<int64_t> expected(ref->shape()->begin(), ref->shape()->end());
+      if (t->shape != expected || t->dtype != dtypeName(ref->dtype()))
+        return fail(LMC_RT_ERROR_WEIGHTS,
+                    t->file + ": tensor '" + ref->name()->str() + "' is " +
+                        t->dtype + " " + [&] {
+                          std::string s = "[";
+                          for (size_t i = 0; i < t->shape.size(); ++i)
+                            s += (i ? ", " : "") + std::to_string(t->shape[i]);
+                          return s + "]";
+                        }() + ", the artifact expects " +
+                        dtypeName(ref->dtype()) + " " +
+                        showShape(ref->shape()));
+      parts.push_back(t);
+    }
+    if (parts.size() == 1) {
+      model.weights.push_back(parts[0]->data);
+      continue;
+    }
+    // Per-expert tensors become one [E, rows, cols] buffer.
+    size_t total = 0;
+    for (const CheckpointTensor *t : parts)
+      total += t->size;
+    std::vector<uint8_t> stacked;
+    try {
+      stacked.resize(total);
+    } catch (const std::bad_alloc &) {
+      return fail(LMC_RT_ERROR_OUT_OF_MEMORY, "out of memory stacking experts");
+    }
+    size_t offset = 0;
+    for (const CheckpointTensor *t : parts) {
+      std::memcpy(stacked.data() + offset, t->data, t->size);
+      offset += t->size;
+    }
+    model.stacked.push_back(std::move(stacked));
+    model.weights.push_back(model.stacked.back().data());
+  }
+  return LMC_RT_OK;
+}
+
+//===----------------------------------------------------------------------===//
+// C API
+//===----------------------------------------------------------------------===//
+
+extern "C" {
+
+const char *lmc_rt_last_error(void) { return lastError.c_str(); }
+
+lmc_rt_status_t lmc_rt_model_load(const char *artifactPath,
+                                  const char *weightsPath,
+                                  lmc_rt_model_t **out) {
+  if (!artifactPath || !out)
+    return fail(LMC_RT_ERROR_ARGUMENT, "lmc_rt_model_load: null argument");
+  auto model = std::make_unique<lmc_rt_model>();
+  lmc_rt_status_t status = readArtifact(artifactPath, *model);
+  if (status != LMC_RT_OK)
+    return status;
+  std::string source = weightsPath ? weightsPath
+                       : model->artifact->weights_source()
+                           ? model->artifact->weights_source()->str()
+                           : "";
+  // The artifact records the checkpoint file; load its folder (shards).
+  if (!weightsPath) {
+    size_t slash = source.rfind('/');
+    if (slash != std::string::npos)
+      source = source.substr(0, slash);
+  }
+  if ((status = bindWeights(source, *model)) != LMC_RT_OK ||
+      (status = loadCode(artifactPath, *model)) != LMC_RT_OK)
+    return status;
+  *out = model.release();
+  return LMC_RT_OK;
+}
+
+void lmc_rt_model_free(lmc_rt_model_t *model) { delete model; }
+
+int64_t lmc_rt_model_vocab_size(const lmc_rt_model_t *model) {
+  return model->artifact->vocab_size();
+}
+
+int64_t lmc_rt_model_max_context(const lmc_rt_model_t *model) {
+  return model->artifact->max_position_embeddings();
+}
+
+const char *lmc_rt_model_type(const lmc_rt_model_t *model) {
+  return model->artifact->model_type() ? model->artifact->model_type()->c_str()
+                                       : "";
+}
+
+lmc_rt_status_t lmc_rt_session_create(lmc_rt_model_t *model,
+                                      const lmc_rt_session_options_t *options,
+                                      lmc_rt_session_t **out) {
+  if (!model || !options || !out)
+    return fail(LMC_RT_ERROR_ARGUMENT, "lmc_rt_session_create: null argument");
+  if (options->batch < 1 || options->max_context < 1)
+    return fail(LMC_RT_ERROR_ARGUMENT,
+                "batch and max_context must be at least 1");
+  int64_t limit = model->artifact->max_position_embeddings();
+  if (limit > 0 && options->max_context > limit)
+    return fail(LMC_RT_ERROR_ARGUMENT,
+                "max context " + std::to_string(options->max_context) +
+                    " exceeds the model's " + std::to_string(limit) +
+                    " positions");
+  auto session = std::make_unique<lmc_rt_session>();
+  session->model = model;
+  session->batch = options->batch;
+  session->maxContext = options->max_context;
+  if (model->artifact->states())
+    for (const lmc::lmx::StateBuffer *s : *model->artifact->states()) {
+      int64_t perToken = 1;
+      for (int64_t d : *s->dims())
+        perToken *= d;
+      try {
+        session->states.emplace_back(
+            size_t(options->batch * options->max_context * perToken), 0.0f);
+      } catch (const std::bad_alloc &) {
+        return fail(LMC_RT_ERROR_OUT_OF_MEMORY,
+                    "out of memory allocating state '" + s->name()->str() + "'");
+      }
+    }
+  *out = session.release();
+  return LMC_RT_OK;
+}
+
+void lmc_rt_session_free(lmc_rt_session_t *session) { delete session; }
+
+void lmc_rt_session_reset(lmc_rt_session_t *session) { session->length = 0; }
+
+int64_t lmc_rt_session_length(const lmc_rt_session_t *session) {
+  return session->length;
+}
+
+lmc_rt_status_t lmc_rt_session_forward(lmc_rt_session_t *session,
+                                       const int64_t *ids, int64_t tokens,
+                                       float *logits) {
+  if (!session || !ids || !logits)
+    return fail(LMC_RT_ERROR_ARGUMENT, "lmc_rt_session_forward: null argument");
+  lmc_rt_model &model = *session->model;
+  const int64_t batch = session->batch, vocab = model.artifact->vocab_size();
+  if (tokens < 1)
+    return fail(LMC_RT_ERROR_ARGUMENT, "expected at least one token");
+  if (session->length + tokens > session->maxContext)
+    return fail(LMC_RT_ERROR_ARGUMENT,
+                std::to_string(session->length + tokens) +
+                    " tokens exceed the session's max context of " +
+                    std::to_string(session->maxContext));
+  for (int64_t i = 0; i < batch * tokens; ++i)
+    if (ids[i] < 0 || ids[i] >= vocab)
+      return fail(LMC_RT_ERROR_ARGUMENT,
+                  "token id " + std::to_string(ids[i]) + " at [" +
+                      std::to_string(i / tokens) + ", " +
+                      std::to_string(i % tokens) + "] is outside the vocabulary (" +
+                      std::to_string(vocab) + ")");
+  std::vector<int64_t> positions(batch * tokens);
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t t = 0; t < tokens; ++t)
+      positions[b * tokens + t] = session->length + t;
+
+  const auto *arguments = model.forward->arguments();
+  std::vector<Descriptor> descriptors(arguments->size());
+  std::vector<void *> packed(arguments->size());
+  for (size_t i = 0; i < arguments->size(); ++i) {
+    const lmc::lmx::Argument *a = arguments->Get(i);
+    Descriptor &d = descriptors[i];
+    switch (a->kind()) {
+    case lmc::lmx::ArgumentKind::InputIds:
+      d.set(ids, {batch, tokens});
+      break;
+    case lmc::lmx::ArgumentKind::Positions:
+      d.set(positions.data(), {batch, tokens});
+      break;
+    case lmc::lmx::ArgumentKind::Weight: {
+      const lmc::lmx::Weight *w = model.artifact->weights()->Get(a->index());
+      d.set(model.weights[a->index()],
+            std::vector<int64_t>(w->shape()->begin(), w->shape()->end()));
+      break;
+    }
+    case lmc::lmx::ArgumentKind::State: {
+      const lmc::lmx::StateBuffer *s = model.artifact->states()->Get(a->index());
+      std::vector<int64_t> sizes = {batch, session->maxContext};
+      sizes.insert(sizes.end(), s->dims()->begin(), s->dims()->end());
+      d.set(session->states[a->index()].data(), sizes);
+      break;
+    }
+    case lmc::lmx::ArgumentKind::Logits:
+      d.set(logits, {batch, tokens, vocab});
+      break;
+    }
+    if (d.words.size() != 3 + 2 * a->rank())
+      return fail(LMC_RT_ERROR_ARTIFACT, "argument " + std::to_string(i) +
+                                             " has an unexpected rank");
+    packed[i] = d.words.data();
+  }
+  model.entry(packed.data());
+  session->length += tokens;
+  return LMC_RT_OK;
+}
+
+int64_t lmc_rt_sample(const float *logits, int64_t vocab,
+                      const lmc_rt_sampler_t *sampler, uint64_t *state) {
+  int64_t best = 0;
+  for (int64_t i = 1; i < vocab; ++i)
+    if (logits[i] > logits[best])
+      best = i;
+  if (!sampler || sampler->temperature <= 0)
+    return best;
+  // Candidates by decreasing logit, cut by top-k, softmax at temperature,
+  // cut by top-p, then one draw.
+  std::vector<int64_t> order(vocab);
+  std::iota(order.begin(), order.end(), 0);
+  int64_t k = sampler->top_k > 0 ? std::min<int64_t>(sampler->top_k, vocab) : vocab;
+  std::partial_sort(order.begin(), order.begin() + k, order.end(),
+                    [&](int64_t a, int64_t b) { return logits[a] > logits[b]; });
+  order.resize(k);
+  std::vector<double> p(k);
+  double sum = 0;
+  for (int64_t i = 0; i < k; ++i)
+    sum += p[i] = std::exp((logits[order[i]] - logits[order[0]]) /
+                           sampler->temperature);
+  double keep = sampler->top_p > 0 && sampler->top_p < 1 ? sampler->top_p : 1.0;
+  double cumulative = 0, kept = 0;
+  int64_t n = 0;
+  while (n < k && (n == 0 || cumulative < keep)) {
+    cumulative += p[n] / sum;
+    kept += p[n];
+    ++n;
+  }
+  // xorshift64*
+  uint64_t x = *state ? *state : 0x9E3779B97F4A7C15ull;
+  x ^= x >> 12;
+  x ^= x << 25;
+  x ^= x >> 27;
+  *state = x;
+  double u = double((x * 0x2545F4914F6CDD1Dull) >> 11) / double(1ull << 53);
+  double target = u * kept, acc = 0;
+  for (int64_t i = 0; i < n; ++i)
+    if ((acc += p[i]) >= target)
+      return order[i];
+  return order[n - 1];
+}
+
+} // extern "C"
