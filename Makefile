@@ -3,6 +3,8 @@
 
 BUILD ?= build
 JOBS ?= 2
+# Paths relative to the checkout let ccache share objects between clones.
+export CCACHE_BASEDIR := $(CURDIR)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
 
 .PHONY: all deps configure build demo check clean
@@ -22,17 +24,18 @@ configure: $(BUILD)/build.ninja
 build: configure
 	ninja -C $(BUILD) -j$(JOBS)
 
-# The main job on the bundled tiny model: import it, check it round-trips,
-# and summarise it.
+# The main job on the bundled tiny model: import and summarise it, compile it
+# for the host, generate tokens with the cache, and time it.
 DEMO_MODEL ?= models/golden/qwen3
+DEMO_PROMPT ?= 123,55,98,234,129,219,161,120,56,91,160,157
 demo: build
 	@mkdir -p $(BUILD)/demo
-	$(BUILD)/bin/lmc import $(DEMO_MODEL) -o $(BUILD)/demo/model.mlir
-	$(BUILD)/bin/lmc-opt $(BUILD)/demo/model.mlir -o /dev/null
-	@echo "--- first layer of $(BUILD)/demo/model.mlir:"
-	@grep -m 24 -E 'lm\.(embed|rms_norm|linear|split_heads|rope|kv_cache_update|attention|glu)' $(BUILD)/demo/model.mlir | cut -c1-150
-	@echo "--- summary:"
-	$(BUILD)/bin/lmc inspect $(BUILD)/demo/model.mlir
+	$(BUILD)/bin/lmc import $(DEMO_MODEL) -o $(BUILD)/demo/model.mlir --summary
+	$(BUILD)/bin/lmc compile $(DEMO_MODEL) --target host -o $(BUILD)/demo/model.lmx
+	@$(BUILD)/bin/lmc inspect $(BUILD)/demo/model.lmx | grep -E '^(artifact|weights|state|entry|code)'
+	@echo "--- generated ids for prompt $(DEMO_PROMPT):"
+	$(BUILD)/bin/lmc-run $(BUILD)/demo/model.lmx --prompt-ids $(DEMO_PROMPT) --max-new-tokens 8
+	$(BUILD)/bin/lmc-run $(BUILD)/demo/model.lmx --bench
 
 check: build
 	scripts/run-tests.sh $(BUILD)

@@ -3,8 +3,8 @@
 // Attention as a chain of generics: scores (a contraction over the head dim,
 // KV heads shared by query-head groups through a floordiv indexing map), the
 // mask from the positions, a max and a sum reduction, and the weighted sum of
-// values. MLA runs expanded: keys and values are projected from the latent
-// cache, then the same chain applies.
+// values. MLA reuses the chain, expanded for prefill and weight-absorbed for
+// decode.
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,43 +22,49 @@ struct MaskSpec {
   Value selected; ///< [B, T, K] indices of visible keys, -1 = none
 };
 
-/// softmax(mask(q k^T * scale)) v over [B, T, H, D] queries and
-/// [B, S, Hkv, D] keys and values.
-Value buildAttention(OpBuilder &b, Location loc, Value q, Value k, Value v,
-                     Value positions, Value sinks, double scale,
-                     std::optional<double> softcap, const MaskSpec &mask) {
+/// scores[b, h, t, s] = sum_d q[b, t, h, d] k[b, s, h / group, d], added to
+/// `init` when given (zeros otherwise).
+Value contractScores(OpBuilder &b, Location loc, Value q, Value k,
+                     Value init = {}) {
   MLIRContext *ctx = b.getContext();
-  auto qType = cast<RankedTensorType>(q.getType());
-  auto kType = cast<RankedTensorType>(k.getType());
-  auto vType = cast<RankedTensorType>(v.getType());
-  const int64_t heads = qType.getDimSize(2), kvHeads = kType.getDimSize(2);
-  const int64_t group = heads / kvHeads, valueDim = vType.getDimSize(3);
   auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
-
-  OpFoldResult batch = tensor::getMixedSize(b, loc, q, 0);
-  OpFoldResult tokens = tensor::getMixedSize(b, loc, q, 1);
-  OpFoldResult keys = tensor::getMixedSize(b, loc, k, 1);
-  OpFoldResult h = b.getIndexAttr(heads);
-
-  // scores[b, h, t, s] = sum_d q[b, t, h, d] k[b, s, h / group, d]
-  Value scores = filledTensor(b, loc, {batch, h, tokens, keys}, 0.0);
-  scores = buildGeneric(
+  const int64_t heads = cast<RankedTensorType>(q.getType()).getDimSize(2);
+  const int64_t group =
+      heads / cast<RankedTensorType>(k.getType()).getDimSize(2);
+  if (!init)
+    init = filledTensor(b, loc,
+                        {tensor::getMixedSize(b, loc, q, 0), b.getIndexAttr(heads),
+                         tensor::getMixedSize(b, loc, q, 1),
+                         tensor::getMixedSize(b, loc, k, 1)},
+                        0.0);
+  return buildGeneric(
       b, loc, {q, k},
       {AffineMap::get(5, 0, {d(0), d(2), d(1), d(4)}, ctx),
        AffineMap::get(5, 0, {d(0), d(3), d(1).floorDiv(group), d(4)}, ctx),
        AffineMap::get(5, 0, {d(0), d(1), d(2), d(3)}, ctx)},
-      scores, iterators(4, 1), [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+      init, iterators(4, 1), [](OpBuilder &nb, Location l, ValueRange args) -> Value {
         return arith::AddFOp::create(
-            nb, l, args[2], arith::MulFOp::create(nb, l, args[0], args[1]));
+            nb, l, args[2],
+            arith::MulFOp::create(nb, l, toF32(nb, l, args[0]),
+                                  toF32(nb, l, args[1])));
       });
+}
 
-  // Scale, soft-cap and mask.
+/// Unnormalised softmax weights of masked, scaled scores [B, H, T, S] and
+/// their row sums (the sink logit joins the max and the sum).
+std::pair<Value, Value> softmaxRows(OpBuilder &b, Location loc, Value scores,
+                                    Value positions, Value sinks, double scale,
+                                    std::optional<double> softcap,
+                                    const MaskSpec &mask) {
+  MLIRContext *ctx = b.getContext();
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  SmallVector<OpFoldResult> sizes = sizesOf(b, loc, scores);
+  SmallVector<OpFoldResult> rows(sizes.begin(), sizes.end() - 1);
   AffineMap id4 = b.getMultiDimIdentityMap(4);
   AffineMap posMap = AffineMap::get(4, 0, {d(0), d(2)}, ctx);
   Value masked = buildGeneric(
-      b, loc, {scores, positions}, {id4, posMap, id4},
-      emptyTensor(b, loc, {batch, h, tokens, keys}), iterators(4),
-      [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+      b, loc, {scores, positions}, {id4, posMap, id4}, emptyTensor(b, loc, sizes),
+      iterators(4), [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
         Value s = arith::MulFOp::create(nb, l, args[0], f32Constant(nb, l, scale));
         if (softcap) {
           Value c = f32Constant(nb, l, *softcap);
@@ -115,22 +121,20 @@ Value buildAttention(OpBuilder &b, Location loc, Value q, Value k, Value v,
                                        f32Constant(nb, l, -INFINITY));
       });
 
-  // Row max (including the sink logit), exponentials and their sum.
   Value rowMax = reduceLast(b, loc, masked, /*max=*/true);
   AffineMap id3 = b.getMultiDimIdentityMap(3);
   AffineMap sinkMap = AffineMap::get(3, 0, {d(1)}, ctx);
   if (sinks)
     rowMax = buildGeneric(b, loc, {rowMax, sinks}, {id3, sinkMap, id3},
-                          emptyTensor(b, loc, {batch, h, tokens}), iterators(3),
+                          emptyTensor(b, loc, rows), iterators(3),
                           [](OpBuilder &nb, Location l, ValueRange args) -> Value {
                             return arith::MaximumFOp::create(
                                 nb, l, args[0], toF32(nb, l, args[1]));
                           });
   AffineMap rowMap = AffineMap::get(4, 0, {d(0), d(1), d(2)}, ctx);
   Value exps = buildGeneric(
-      b, loc, {masked, rowMax}, {id4, rowMap, id4},
-      emptyTensor(b, loc, {batch, h, tokens, keys}), iterators(4),
-      [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+      b, loc, {masked, rowMax}, {id4, rowMap, id4}, emptyTensor(b, loc, sizes),
+      iterators(4), [](OpBuilder &nb, Location l, ValueRange args) -> Value {
         return math::ExpOp::create(nb, l,
                                    arith::SubFOp::create(nb, l, args[0], args[1]));
       });
@@ -138,17 +142,29 @@ Value buildAttention(OpBuilder &b, Location loc, Value q, Value k, Value v,
   if (sinks)
     rowSum = buildGeneric(
         b, loc, {rowSum, rowMax, sinks}, {id3, id3, sinkMap, id3},
-        emptyTensor(b, loc, {batch, h, tokens}), iterators(3),
+        emptyTensor(b, loc, rows), iterators(3),
         [](OpBuilder &nb, Location l, ValueRange args) -> Value {
           Value e = math::ExpOp::create(
               nb, l,
               arith::SubFOp::create(nb, l, toF32(nb, l, args[2]), args[1]));
           return arith::AddFOp::create(nb, l, args[0], e);
         });
+  return {exps, rowSum};
+}
 
-  // out[b, t, h, e] = sum_s exps[b, h, t, s] / sum[b, h, t] * v[b, s, h / g, e]
-  Value out =
-      filledTensor(b, loc, {batch, tokens, h, b.getIndexAttr(valueDim)}, 0.0);
+/// out[b, t, h, e] = sum_s exps[b, h, t, s] / sum[b, h, t] * v[b, s, h / g, e]
+Value weightedValues(OpBuilder &b, Location loc, Value exps, Value rowSum,
+                     Value v) {
+  MLIRContext *ctx = b.getContext();
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  auto vType = cast<RankedTensorType>(v.getType());
+  const int64_t heads = cast<RankedTensorType>(exps.getType()).getDimSize(1);
+  const int64_t group = heads / vType.getDimSize(2);
+  Value out = filledTensor(
+      b, loc,
+      {tensor::getMixedSize(b, loc, exps, 0), tensor::getMixedSize(b, loc, exps, 2),
+       b.getIndexAttr(heads), b.getIndexAttr(vType.getDimSize(3))},
+      0.0);
   return buildGeneric(
       b, loc, {exps, rowSum, v},
       {AffineMap::get(5, 0, {d(0), d(2), d(1), d(4)}, ctx),
@@ -158,8 +174,20 @@ Value buildAttention(OpBuilder &b, Location loc, Value q, Value k, Value v,
       out, iterators(4, 1), [](OpBuilder &nb, Location l, ValueRange args) -> Value {
         Value p = arith::DivFOp::create(nb, l, args[0], args[1]);
         return arith::AddFOp::create(
-            nb, l, args[3], arith::MulFOp::create(nb, l, p, args[2]));
+            nb, l, args[3],
+            arith::MulFOp::create(nb, l, p, toF32(nb, l, args[2])));
       });
+}
+
+/// softmax(mask(q k^T * scale)) v over [B, T, H, D] queries and
+/// [B, S, Hkv, D] keys and values.
+Value buildAttention(OpBuilder &b, Location loc, Value q, Value k, Value v,
+                     Value positions, Value sinks, double scale,
+                     std::optional<double> softcap, const MaskSpec &mask) {
+  Value scores = contractScores(b, loc, q, k);
+  auto [exps, rowSum] =
+      softmaxRows(b, loc, scores, positions, sinks, scale, softcap, mask);
+  return weightedValues(b, loc, exps, rowSum, v);
 }
 
 struct LowerAttention final : OpRewritePattern<AttentionOp> {
@@ -182,66 +210,151 @@ struct LowerAttention final : OpRewritePattern<AttentionOp> {
   }
 };
 
-/// MLA, expanded: per-head keys [k_nope || k_rope] and values are projected
-/// from the cached latents with kv_b.
+/// MLA. Prefill runs expanded: per-head keys [k_nope || k_rope] and values
+/// are projected from the cached latents with kv_b. Decode (one new token)
+/// runs weight-absorbed: the query moves into latent space
+/// (q_nope W_uk), attends over the latents directly, and the latent output
+/// is projected by W_uv, so cached latents are never expanded.
 struct LowerMLAAttention final : OpRewritePattern<MLAAttentionOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(MLAAttentionOp op,
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    MLIRContext *ctx = rewriter.getContext();
-    auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
-    auto qn = cast<RankedTensorType>(op.getQueryNope().getType());
-    auto out = cast<RankedTensorType>(op.getType());
-    const int64_t heads = qn.getDimSize(2), nope = qn.getDimSize(3);
-    const int64_t valueDim = out.getDimSize(3), rows = nope + valueDim;
-    const int64_t ropeDim =
-        cast<RankedTensorType>(op.getKeyRope().getType()).getDimSize(2);
-    Value latent = op.getLatent();
-    OpFoldResult batch = tensor::getMixedSize(rewriter, loc, latent, 0);
-    OpFoldResult keys = tensor::getMixedSize(rewriter, loc, latent, 1);
+    Value tokens = tensor::DimOp::create(rewriter, loc, op.getQueryNope(), 1);
+    Value single = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq,
+                                         tokens, indexConstant(rewriter, loc, 1));
+    auto ifOp = scf::IfOp::create(
+        rewriter, loc, single,
+        [&](OpBuilder &b, Location l) {
+          scf::YieldOp::create(b, l, absorbed(b, l, op));
+        },
+        [&](OpBuilder &b, Location l) {
+          scf::YieldOp::create(b, l, expanded(b, l, op));
+        });
+    rewriter.replaceOp(op, ifOp.getResults());
+    return success();
+  }
 
+private:
+  struct Dims {
+    int64_t heads, nope, valueDim, rows, ropeDim, latentDim;
+  };
+  static Dims dims(MLAAttentionOp op) {
+    auto qn = cast<RankedTensorType>(op.getQueryNope().getType());
+    Dims d;
+    d.heads = qn.getDimSize(2);
+    d.nope = qn.getDimSize(3);
+    d.valueDim = cast<RankedTensorType>(op.getType()).getDimSize(3);
+    d.rows = d.nope + d.valueDim;
+    d.ropeDim = cast<RankedTensorType>(op.getKeyRope().getType()).getDimSize(2);
+    d.latentDim = cast<RankedTensorType>(op.getLatent().getType()).getDimSize(2);
+    return d;
+  }
+
+  /// [B, S, C] -> [B, S, 1, C]: one head shared by every query head.
+  static Value asSingleHead(OpBuilder &b, Location loc, Value x) {
+    auto t = cast<RankedTensorType>(x.getType());
+    SmallVector<OpFoldResult> shape = sizesOf(b, loc, x);
+    shape.insert(shape.begin() + 2, b.getIndexAttr(1));
+    auto type = RankedTensorType::get(
+        {t.getDimSize(0), t.getDimSize(1), 1, t.getDimSize(2)},
+        t.getElementType());
+    SmallVector<ReassociationIndices> groups = {{0}, {1}, {2, 3}};
+    return tensor::ExpandShapeOp::create(b, loc, type, x, groups, shape);
+  }
+
+  static Value expanded(OpBuilder &b, Location loc, MLAAttentionOp op) {
+    MLIRContext *ctx = b.getContext();
+    auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+    Dims n = dims(op);
+    Value latent = op.getLatent();
+    OpFoldResult batch = tensor::getMixedSize(b, loc, latent, 0);
+    OpFoldResult keys = tensor::getMixedSize(b, loc, latent, 1);
     // proj[b, s, h, j] = sum_r latent[b, s, r] kv_b[h * rows + offset + j, r]
     auto project = [&](int64_t offset, int64_t width) {
-      Value init = filledTensor(rewriter, loc,
-                                {batch, keys, rewriter.getIndexAttr(heads),
-                                 rewriter.getIndexAttr(width)},
-                                0.0);
+      Value init = filledTensor(
+          b, loc, {batch, keys, b.getIndexAttr(n.heads), b.getIndexAttr(width)},
+          0.0);
       return buildGeneric(
-          rewriter, loc, {latent, op.getKvB()},
+          b, loc, {latent, op.getKvB()},
           {AffineMap::get(5, 0, {d(0), d(1), d(4)}, ctx),
-           AffineMap::get(5, 0, {d(2) * rows + offset + d(3), d(4)}, ctx),
+           AffineMap::get(5, 0, {d(2) * n.rows + offset + d(3), d(4)}, ctx),
            AffineMap::get(5, 0, {d(0), d(1), d(2), d(3)}, ctx)},
-          init, iterators(4, 1), [](OpBuilder &b, Location l, ValueRange args) -> Value {
+          init, iterators(4, 1), [](OpBuilder &nb, Location l, ValueRange args) -> Value {
             return arith::AddFOp::create(
-                b, l, args[2],
-                arith::MulFOp::create(b, l, toF32(b, l, args[0]),
-                                      toF32(b, l, args[1])));
+                nb, l, args[2],
+                arith::MulFOp::create(nb, l, toF32(nb, l, args[0]),
+                                      toF32(nb, l, args[1])));
           });
     };
-    Value kNope = project(0, nope);
-    Value values = project(nope, valueDim);
-    // The rotary key is shared by every head.
+    Value kNope = project(0, n.nope);
+    Value values = project(n.nope, n.valueDim);
     Value kRope = buildGeneric(
-        rewriter, loc, op.getKeyRope(),
-        {AffineMap::get(4, 0, {d(0), d(1), d(3)}, ctx),
-         rewriter.getMultiDimIdentityMap(4)},
-        emptyTensor(rewriter, loc,
-                    {batch, keys, rewriter.getIndexAttr(heads),
-                     rewriter.getIndexAttr(ropeDim)}),
-        iterators(4),
-        [](OpBuilder &b, Location l, ValueRange args) -> Value { return args[0]; });
-    Value k = tensor::ConcatOp::create(rewriter, loc, 3,
-                                       ValueRange{kNope, kRope});
+        b, loc, op.getKeyRope(),
+        {AffineMap::get(4, 0, {d(0), d(1), d(3)}, ctx), b.getMultiDimIdentityMap(4)},
+        emptyTensor(b, loc,
+                    {batch, keys, b.getIndexAttr(n.heads),
+                     b.getIndexAttr(n.ropeDim)}),
+        iterators(4), [](OpBuilder &, Location, ValueRange args) -> Value {
+          return args[0];
+        });
+    Value k = tensor::ConcatOp::create(b, loc, 3, ValueRange{kNope, kRope});
     Value q = tensor::ConcatOp::create(
-        rewriter, loc, 3, ValueRange{op.getQueryNope(), op.getQueryRope()});
+        b, loc, 3, ValueRange{op.getQueryNope(), op.getQueryRope()});
     MaskSpec mask;
     mask.selected = op.getSelected();
-    rewriter.replaceOp(op, buildAttention(rewriter, loc, q, k, values,
-                                          op.getPositions(), Value(),
-                                          op.getScale().convertToDouble(),
-                                          std::nullopt, mask));
-    return success();
+    return buildAttention(b, loc, q, k, values, op.getPositions(), Value(),
+                          op.getScale().convertToDouble(), std::nullopt, mask);
+  }
+
+  static Value absorbed(OpBuilder &b, Location loc, MLAAttentionOp op) {
+    MLIRContext *ctx = b.getContext();
+    auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+    Dims n = dims(op);
+    Value qn = op.getQueryNope();
+    OpFoldResult batch = tensor::getMixedSize(b, loc, qn, 0);
+    OpFoldResult tokens = tensor::getMixedSize(b, loc, qn, 1);
+    // qLatent[b, t, h, r] = sum_j q_nope[b, t, h, j] kv_b[h * rows + j, r]
+    Value qLatent = buildGeneric(
+        b, loc, {qn, op.getKvB()},
+        {AffineMap::get(5, 0, {d(0), d(1), d(2), d(4)}, ctx),
+         AffineMap::get(5, 0, {d(2) * n.rows + d(4), d(3)}, ctx),
+         AffineMap::get(5, 0, {d(0), d(1), d(2), d(3)}, ctx)},
+        filledTensor(b, loc,
+                     {batch, tokens, b.getIndexAttr(n.heads),
+                      b.getIndexAttr(n.latentDim)},
+                     0.0),
+        iterators(4, 1), [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+          return arith::AddFOp::create(
+              nb, l, args[2],
+              arith::MulFOp::create(nb, l, toF32(nb, l, args[0]),
+                                    toF32(nb, l, args[1])));
+        });
+    Value latent = asSingleHead(b, loc, op.getLatent());
+    Value scores = contractScores(b, loc, qLatent, latent);
+    scores = contractScores(b, loc, op.getQueryRope(),
+                            asSingleHead(b, loc, op.getKeyRope()), scores);
+    MaskSpec mask;
+    mask.selected = op.getSelected();
+    auto [exps, rowSum] =
+        softmaxRows(b, loc, scores, op.getPositions(), Value(),
+                    op.getScale().convertToDouble(), std::nullopt, mask);
+    Value outLatent = weightedValues(b, loc, exps, rowSum, latent);
+    // out[b, t, h, e] = sum_r outLatent[b, t, h, r] kv_b[h * rows + nope + e, r]
+    return buildGeneric(
+        b, loc, {outLatent, op.getKvB()},
+        {AffineMap::get(5, 0, {d(0), d(1), d(2), d(4)}, ctx),
+         AffineMap::get(5, 0, {d(2) * n.rows + n.nope + d(3), d(4)}, ctx),
+         AffineMap::get(5, 0, {d(0), d(1), d(2), d(3)}, ctx)},
+        filledTensor(b, loc,
+                     {batch, tokens, b.getIndexAttr(n.heads),
+                      b.getIndexAttr(n.valueDim)},
+                     0.0),
+        iterators(4, 1), [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+          return arith::AddFOp::create(
+              nb, l, args[2],
+              arith::MulFOp::create(nb, l, args[0], toF32(nb, l, args[1])));
+        });
   }
 };
 } // namespace

@@ -1,0 +1,39 @@
+// RUN: lmc-opt %s --lm-lower-state --split-input-file --verify-diagnostics | FileCheck %s
+
+// A KV cache becomes a keys and a values buffer [batch, context, heads, dim]
+// owned by the runtime: the new tokens are copied in at the first position,
+// tokens 0 .. start+T-1 are read back, and the state is no longer returned.
+// CHECK-LABEL: func.func @forward
+// CHECK-SAME: %[[POS:[a-z0-9]+]]: tensor<?x?xi64> {lm.name = "positions"}
+// CHECK-SAME: %[[KEYS:[a-z0-9]+]]: memref<?x?x2x4xf32> {lm.state = "layer.kv_cache.keys"}
+// CHECK-SAME: %[[VALUES:[a-z0-9]+]]: memref<?x?x2x4xf32> {lm.state = "layer.kv_cache.values"}) -> tensor<?x?x2x4xf32>
+// CHECK: %[[START64:.*]] = tensor.extract %[[POS]][%c0, %c0]
+// CHECK: %[[START:.*]] = arith.index_cast %[[START64]]
+// CHECK: %[[WINDOW:.*]] = memref.subview %[[KEYS]][0, %[[START]], 0, 0]
+// CHECK: %[[NEW:.*]] = bufferization.to_buffer %{{.*}} read_only
+// CHECK: linalg.copy ins(%[[NEW]] : {{.*}}) outs(%[[WINDOW]] : {{.*}})
+// CHECK: %[[END:.*]] = arith.addi %[[START]]
+// CHECK: %[[ALL:.*]] = memref.subview %[[KEYS]][0, 0, 0, 0] [%{{.*}}, %[[END]], 2, 4]
+// CHECK: bufferization.to_tensor %[[ALL]] restrict
+// CHECK: memref.subview %[[VALUES]]
+// CHECK-NOT: lm.kv_cache_update
+// CHECK: return %{{.*}} : tensor<?x?x2x4xf32>
+func.func @forward(%ids: tensor<?x?xi64> {lm.name = "input_ids"}, %pos: tensor<?x?xi64> {lm.name = "positions"},
+                   %c: !lm.kv_cache<2 x 4 x 4, f32> {lm.name = "layer.kv_cache"},
+                   %k: tensor<?x?x2x4xf32>, %v: tensor<?x?x2x4xf32>)
+    -> (tensor<?x?x2x4xf32>, !lm.kv_cache<2 x 4 x 4, f32>) {
+  %c1, %ks, %vs = lm.kv_cache_update %c, %k, %v, %pos
+      : (!lm.kv_cache<2 x 4 x 4, f32>, tensor<?x?x2x4xf32>, tensor<?x?x2x4xf32>, tensor<?x?xi64>)
+      -> (!lm.kv_cache<2 x 4 x 4, f32>, tensor<?x?x2x4xf32>, tensor<?x?x2x4xf32>)
+  return %ks, %c1 : tensor<?x?x2x4xf32>, !lm.kv_cache<2 x 4 x 4, f32>
+}
+
+// -----
+
+// expected-error @+1 {{state of type '!lm.recurrent_state<[4, 3], f32>' is not supported on the host yet}}
+func.func @forward(%ids: tensor<?x?xi64>, %pos: tensor<?x?xi64>, %s: !lm.recurrent_state<[4, 3], f32>)
+    -> (tensor<?x?xf32>, !lm.recurrent_state<[4, 3], f32>) {
+  %0 = tensor.empty() : tensor<2x2xf32>
+  %1 = tensor.cast %0 : tensor<2x2xf32> to tensor<?x?xf32>
+  return %1, %s : tensor<?x?xf32>, !lm.recurrent_state<[4, 3], f32>
+}

@@ -1,0 +1,71 @@
+// RUN: lmc-opt %s --lm-lower-to-linalg --split-input-file --verify-diagnostics | FileCheck %s
+
+// CHECK-LABEL: func.func @linear
+// A contraction over the input features, initialised with the broadcast bias.
+// CHECK: %[[BIAS:.*]] = linalg.generic {{.*}} ins(%{{.*}} : tensor<4xf32>)
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #{{.*}}, #{{.*}}], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+// CHECK-SAME: ins(%{{.*}}, %{{.*}} : tensor<?x?x8xf32>, tensor<4x8xbf16>) outs(%[[BIAS]] : tensor<?x?x4xf32>)
+// CHECK: arith.extf
+// CHECK: arith.mulf
+// CHECK: arith.addf
+// CHECK-NOT: lm.linear
+func.func @linear(%x: tensor<?x?x8xf32>, %w: tensor<4x8xbf16>, %b: tensor<4xf32>) -> tensor<?x?x4xf32> {
+  %0 = lm.linear %x, %w, %b : tensor<?x?x8xf32>, tensor<4x8xbf16>, tensor<4xf32> -> tensor<?x?x4xf32>
+  return %0 : tensor<?x?x4xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @rms_norm
+// Sum of squares over the last dimension, then the scaled, offset weight.
+// CHECK: %[[ONE:.*]] = arith.constant 1.000000e+00 : f32
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK: math.rsqrt
+// CHECK: arith.addf %{{.*}}, %[[ONE]] : f32
+// CHECK-NOT: lm.rms_norm
+func.func @rms_norm(%x: tensor<?x?x8xf32>, %w: tensor<8xf32>) -> tensor<?x?x8xf32> {
+  %0 = lm.rms_norm %x, %w {epsilon = 1.0e-06 : f64, weight_offset = 1.0 : f64} : tensor<?x?x8xf32>, tensor<8xf32> -> tensor<?x?x8xf32>
+  return %0 : tensor<?x?x8xf32>
+}
+
+// -----
+
+// Scores contract the head dim; query head h reads KV head h floordiv 2,
+// for the keys and again for the values.
+// CHECK-DAG: affine_map<(d0, d1, d2, d3, d4) -> (d0, d3, d1 floordiv 2, d4)>
+// CHECK-DAG: affine_map<(d0, d1, d2, d3, d4) -> (d0, d4, d2 floordiv 2, d3)>
+// CHECK-LABEL: func.func @attention
+// CHECK: %[[NEG_INF:.*]] = arith.constant 0xFF800000 : f32
+// The mask compares key and query positions (and the window).
+// CHECK: arith.cmpi sle
+// CHECK: arith.cmpi sgt
+// CHECK: arith.select %{{.*}}, %{{.*}}, %[[NEG_INF]] : f32
+// CHECK: math.exp
+// CHECK-NOT: lm.attention
+func.func @attention(%q: tensor<?x?x4x8xf32>, %k: tensor<?x?x2x8xf32>, %v: tensor<?x?x2x8xf32>, %pos: tensor<?x?xi64>) -> tensor<?x?x4x8xf32> {
+  %0 = lm.attention %q, %k, %v, %pos {scale = 0.35 : f64, sliding_window = 4 : i64}
+     : (tensor<?x?x4x8xf32>, tensor<?x?x2x8xf32>, tensor<?x?x2x8xf32>, tensor<?x?xi64>) -> tensor<?x?x4x8xf32>
+  return %0 : tensor<?x?x4x8xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @router
+// Routing loops over tokens on buffers and returns tensors.
+// CHECK: bufferization.to_buffer
+// CHECK: scf.for
+// CHECK: bufferization.to_tensor {{.*}} restrict writable
+// CHECK-NOT: lm.router
+func.func @router(%l: tensor<?x?x8xf32>, %b: tensor<8xf32>) -> (tensor<?x?x2xf32>, tensor<?x?x2xi64>) {
+  %w, %i = lm.router %l bias %b {scoring = #lm.scoring<sigmoid>, top_k = 2 : i64, num_groups = 4 : i64, top_k_groups = 2 : i64, normalize}
+      : (tensor<?x?x8xf32>, tensor<8xf32>) -> (tensor<?x?x2xf32>, tensor<?x?x2xi64>)
+  return %w, %i : tensor<?x?x2xf32>, tensor<?x?x2xi64>
+}
+
+// -----
+
+func.func @unsupported(%x: tensor<?x?x4x4xf32>) -> tensor<?x?x4x4xf32> {
+  // expected-error @+1 {{no host lowering for 'lm.sinkhorn' yet}}
+  %0 = lm.sinkhorn %x {epsilon = 1.0e-06 : f64, iterations = 3 : i64} : tensor<?x?x4x4xf32>
+  return %0 : tensor<?x?x4x4xf32>
+}
