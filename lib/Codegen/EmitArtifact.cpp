@@ -207,10 +207,11 @@ LogicalResult mlir::lm::compileToArtifact(ModuleOp module,
     } else if (auto name = forward.getArgAttrOfType<StringAttr>(i, "lm.state")) {
       info.kind = lmc::lmx::ArgumentKind::State;
       info.index = stateTable.size();
-      std::vector<int64_t> dims(shape.begin() + 2, shape.end());
+      bool perToken = !forward.getArgAttr(i, "lm.per_sequence");
+      std::vector<int64_t> dims(shape.begin() + (perToken ? 2 : 1), shape.end());
       stateTable.push_back(lmc::lmx::CreateStateBuffer(
           fbb, fbb.CreateString(name.getValue().str()),
-          dtypeOf(type.getElementType()), fbb.CreateVector(dims)));
+          dtypeOf(type.getElementType()), fbb.CreateVector(dims), perToken));
     } else {
       error = "internal: argument #" + std::to_string(i) + " of @forward is unnamed";
       return failure();

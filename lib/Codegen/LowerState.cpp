@@ -19,7 +19,8 @@ constexpr int64_t kDyn = ShapedType::kDynamic;
 /// per-token caches.
 struct Buffer {
   std::string role;
-  SmallVector<int64_t> dims; ///< per cached token
+  SmallVector<int64_t> dims; ///< per cached token, or per sequence
+  bool perToken = true;
 };
 
 /// The buffers a state type lowers to, or failure when the host does not
@@ -33,6 +34,9 @@ FailureOr<SmallVector<Buffer>> buffersOf(Type type) {
                                {"key_ropes", {latent.getRopeDim()}}};
   if (auto keys = dyn_cast<KeyCacheType>(type))
     return SmallVector<Buffer>{{"keys", {keys.getDim()}}};
+  if (auto recurrent = dyn_cast<RecurrentStateType>(type))
+    return SmallVector<Buffer>{
+        {"state", SmallVector<int64_t>(recurrent.getShape()), false}};
   return failure();
 }
 
@@ -114,20 +118,44 @@ LogicalResult StateLowering::run() {
              << arg.getType() << " is not supported on the host yet";
     auto name = func.getArgAttrOfType<StringAttr>(index, "lm.name");
     for (const Buffer &buffer : *layout) {
-      SmallVector<int64_t> shape = {kDyn, kDyn};
+      SmallVector<int64_t> shape = {kDyn};
+      if (buffer.perToken)
+        shape.push_back(kDyn);
       shape.append(buffer.dims);
       std::string role = (name ? name.getValue().str() : "state") + "." +
                          buffer.role;
       unsigned position = func.getNumArguments();
-      if (failed(func.insertArgument(
-              position, MemRefType::get(shape, b.getF32Type()),
-              b.getDictionaryAttr(
-                  b.getNamedAttr("lm.state", b.getStringAttr(role))),
-              loc)))
+      NamedAttrList attrs;
+      attrs.set("lm.state", b.getStringAttr(role));
+      if (!buffer.perToken)
+        attrs.set("lm.per_sequence", b.getUnitAttr());
+      if (failed(func.insertArgument(position,
+                                     MemRefType::get(shape, b.getF32Type()),
+                                     attrs.getDictionary(b.getContext()), loc)))
         return failure();
       buffers[arg].push_back(entry.getArgument(position));
     }
   }
+
+  // Recurrent state is read and written in place by the ops that carry it;
+  // they see the buffer through a cast (lm-lower-to-linalg unwraps it), and
+  // their updated state is the same buffer.
+  for (unsigned index : stateArgs) {
+    BlockArgument arg = entry.getArgument(index);
+    if (!isa<RecurrentStateType>(arg.getType()))
+      continue;
+    b.setInsertionPointToStart(&entry);
+    Value view = UnrealizedConversionCastOp::create(b, loc, arg.getType(),
+                                                    buffers[arg].front())
+                     .getResult(0);
+    arg.replaceAllUsesWith(view);
+    func.walk([&](Operation *op) {
+      if (isa<CausalConv1dOp, GatedDeltaRuleOp, SelectiveScanOp>(op) &&
+          llvm::is_contained(op->getOperands(), view))
+        op->getResult(1).replaceAllUsesWith(view);
+    });
+  }
+  b.setInsertionPointAfter(start.getDefiningOp());
 
   // Rewrite every update into writes and reads of the buffers.
   SmallVector<Operation *> updates;

@@ -48,12 +48,12 @@ LogicalResult mlir::lm::printArtifact(StringRef bytes, llvm::raw_ostream &os,
         os << " @ " << w->parts()->Get(0)->offset();
       os << "\n";
     }
-  os << "state: " << (m->states() ? m->states()->size() : 0)
-     << " buffers of [batch, context, ...]\n";
+  os << "state: " << (m->states() ? m->states()->size() : 0) << " buffers\n";
   if (m->states())
     for (const lmc::lmx::StateBuffer *s : *m->states()) {
       os << "  " << str(s->name()) << " "
-         << lmc::lmx::EnumNameDType(s->dtype()) << " ";
+         << lmc::lmx::EnumNameDType(s->dtype())
+         << (s->per_token() ? " [batch, context] x " : " [batch] x ");
       printList(os, s->dims());
       os << "\n";
     }

@@ -288,12 +288,11 @@ lmc_rt_status_t lmc_rt_session_create(lmc_rt_model_t *model,
   session->maxContext = options->max_context;
   if (model->artifact->states())
     for (const lmc::lmx::StateBuffer *s : *model->artifact->states()) {
-      int64_t perToken = 1;
+      int64_t size = options->batch * (s->per_token() ? options->max_context : 1);
       for (int64_t d : *s->dims())
-        perToken *= d;
+        size *= d;
       try {
-        session->states.emplace_back(
-            size_t(options->batch * options->max_context * perToken), 0.0f);
+        session->states.emplace_back(size_t(size), 0.0f);
       } catch (const std::bad_alloc &) {
         return fail(LMC_RT_ERROR_OUT_OF_MEMORY,
                     "out of memory allocating state '" + s->name()->str() + "'");
@@ -305,7 +304,12 @@ lmc_rt_status_t lmc_rt_session_create(lmc_rt_model_t *model,
 
 void lmc_rt_session_free(lmc_rt_session_t *session) { delete session; }
 
-void lmc_rt_session_reset(lmc_rt_session_t *session) { session->length = 0; }
+void lmc_rt_session_reset(lmc_rt_session_t *session) {
+  session->length = 0;
+  // Caches are overwritten position by position; recurrent state is not.
+  for (std::vector<float> &state : session->states)
+    std::fill(state.begin(), state.end(), 0.0f);
+}
 
 int64_t lmc_rt_session_length(const lmc_rt_session_t *session) {
   return session->length;
@@ -358,7 +362,9 @@ lmc_rt_status_t lmc_rt_session_forward(lmc_rt_session_t *session,
     }
     case lmc::lmx::ArgumentKind::State: {
       const lmc::lmx::StateBuffer *s = model.artifact->states()->Get(a->index());
-      std::vector<int64_t> sizes = {batch, session->maxContext};
+      std::vector<int64_t> sizes = {batch};
+      if (s->per_token())
+        sizes.push_back(session->maxContext);
       sizes.insert(sizes.end(), s->dims()->begin(), s->dims()->end());
       d.set(session->states[a->index()].data(), sizes);
       break;

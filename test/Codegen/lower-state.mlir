@@ -30,10 +30,28 @@ func.func @forward(%ids: tensor<?x?xi64> {lm.name = "input_ids"}, %pos: tensor<?
 
 // -----
 
-// expected-error @+1 {{state of type '!lm.recurrent_state<[4, 3], f32>' is not supported on the host yet}}
-func.func @forward(%ids: tensor<?x?xi64>, %pos: tensor<?x?xi64>, %s: !lm.recurrent_state<[4, 3], f32>)
-    -> (tensor<?x?xf32>, !lm.recurrent_state<[4, 3], f32>) {
+// Recurrent state is one [batch, ...] buffer updated in place by the op that
+// carries it, seen through a cast; its updated value is no longer returned.
+// CHECK-LABEL: func.func @forward
+// CHECK-SAME: %[[STATE:[a-z0-9]+]]: memref<?x4x3xf32> {lm.per_sequence, lm.state = "conv.state"}
+// CHECK: %[[VIEW:.*]] = builtin.unrealized_conversion_cast %[[STATE]] : memref<?x4x3xf32> to !lm.recurrent_state<[4, 3], f32>
+// CHECK: lm.causal_conv1d %{{.*}}, %{{.*}}, %[[VIEW]]
+// CHECK: return %{{.*}} : tensor<?x?x4xf32>
+func.func @forward(%ids: tensor<?x?xi64>, %pos: tensor<?x?xi64>, %x: tensor<?x?x4xf32>, %w: tensor<4x1x4xf32>,
+                   %s: !lm.recurrent_state<[4, 3], f32> {lm.name = "conv"})
+    -> (tensor<?x?x4xf32>, !lm.recurrent_state<[4, 3], f32>) {
+  %y, %s1 = lm.causal_conv1d %x, %w, %s {activation = #lm.activation<silu>}
+      : (tensor<?x?x4xf32>, tensor<4x1x4xf32>, !lm.recurrent_state<[4, 3], f32>)
+      -> (tensor<?x?x4xf32>, !lm.recurrent_state<[4, 3], f32>)
+  return %y, %s1 : tensor<?x?x4xf32>, !lm.recurrent_state<[4, 3], f32>
+}
+
+// -----
+
+// expected-error @+1 {{state of type '!lm.compressed_cache<8, f32, ratio = 4>' is not supported on the host yet}}
+func.func @forward(%ids: tensor<?x?xi64>, %pos: tensor<?x?xi64>, %s: !lm.compressed_cache<8, f32, ratio = 4>)
+    -> (tensor<?x?xf32>, !lm.compressed_cache<8, f32, ratio = 4>) {
   %0 = tensor.empty() : tensor<2x2xf32>
   %1 = tensor.cast %0 : tensor<2x2xf32> to tensor<?x?xf32>
-  return %1, %s : tensor<?x?xf32>, !lm.recurrent_state<[4, 3], f32>
+  return %1, %s : tensor<?x?xf32>, !lm.compressed_cache<8, f32, ratio = 4>
 }

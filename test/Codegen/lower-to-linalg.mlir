@@ -64,6 +64,20 @@ func.func @router(%l: tensor<?x?x8xf32>, %b: tensor<8xf32>) -> (tensor<?x?x2xf32
 
 // -----
 
+// CHECK-LABEL: func.func @gated_rms_norm
+// Grouped: the channels split into groups of 4, normalised, merged back.
+// CHECK: tensor.expand_shape %{{.*}} {{\[\[}}0], [1], [2, 3]] {{.*}} : tensor<?x?x8xf32> into tensor<?x?x2x4xf32>
+// CHECK: math.rsqrt
+// CHECK: tensor.collapse_shape
+// CHECK-NOT: lm.gated_rms_norm
+func.func @gated_rms_norm(%x: tensor<?x?x8xf32>, %z: tensor<?x?x8xf32>, %w: tensor<8xf32>) -> tensor<?x?x8xf32> {
+  %0 = lm.gated_rms_norm %x, %z, %w {epsilon = 1.0e-05 : f64, group_size = 4 : i64}
+     : tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<8xf32> -> tensor<?x?x8xf32>
+  return %0 : tensor<?x?x8xf32>
+}
+
+// -----
+
 func.func @unsupported(%x: tensor<?x?x4x4xf32>) -> tensor<?x?x4x4xf32> {
   // expected-error @+1 {{no host lowering for 'lm.sinkhorn' yet}}
   %0 = lm.sinkhorn %x {epsilon = 1.0e-06 : f64, iterations = 3 : i64} : tensor<?x?x4x4xf32>

@@ -205,3 +205,58 @@ Value lowering::applyGlu(OpBuilder &b, Location loc, GluKind kind, Value gate,
   }
   llvm_unreachable("unknown glu");
 }
+
+/// Loop helpers over [lb, ub).
+void lowering::forEach(OpBuilder &b, Location loc, Value lb, Value ub,
+             function_ref<void(OpBuilder &, Location, Value)> body) {
+  scf::ForOp::create(b, loc, lb, ub, indexConstant(b, loc, 1), ValueRange{},
+                     [&](OpBuilder &nb, Location l, Value iv, ValueRange) {
+                       body(nb, l, iv);
+                       scf::YieldOp::create(nb, l);
+                     });
+}
+
+Value lowering::reduce(OpBuilder &b, Location loc, Value lb, Value ub, Value init,
+             function_ref<Value(OpBuilder &, Location, Value, Value)> body) {
+  return scf::ForOp::create(
+             b, loc, lb, ub, indexConstant(b, loc, 1), ValueRange{init},
+             [&](OpBuilder &nb, Location l, Value iv, ValueRange acc) {
+               scf::YieldOp::create(nb, l,
+                                    ValueRange{body(nb, l, iv, acc[0])});
+             })
+      .getResult(0);
+}
+
+Value lowering::toBuffer(OpBuilder &b, Location loc, Value tensor) {
+  auto t = cast<RankedTensorType>(tensor.getType());
+  return bufferization::ToBufferOp::create(
+      b, loc, MemRefType::get(t.getShape(), t.getElementType()), tensor,
+      /*read_only=*/true);
+}
+
+Value lowering::load(OpBuilder &b, Location loc, Value memref, ValueRange indices) {
+  return memref::LoadOp::create(b, loc, memref, indices);
+}
+
+Value lowering::load(OpBuilder &b, Location loc, Value memref, Value index) {
+  return memref::LoadOp::create(b, loc, memref, ValueRange{index});
+}
+
+/// Index of the largest `score[e]` for e in [0, n) (the first on ties).
+Value lowering::argmax(OpBuilder &b, Location loc, Value scores, Value n) {
+  Value c0 = indexConstant(b, loc, 0);
+  auto loop = scf::ForOp::create(
+      b, loc, c0, n, indexConstant(b, loc, 1),
+      ValueRange{c0, f32Constant(b, loc, -INFINITY)},
+      [&](OpBuilder &nb, Location l, Value e, ValueRange acc) {
+        Value v = load(nb, l, scores, e);
+        Value better =
+            arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OGT, v, acc[1]);
+        scf::YieldOp::create(
+            nb, l,
+            ValueRange{arith::SelectOp::create(nb, l, better, e, acc[0]),
+                       arith::SelectOp::create(nb, l, better, v, acc[1])});
+      });
+  return loop.getResult(0);
+}
+

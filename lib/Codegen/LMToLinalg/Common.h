@@ -60,12 +60,28 @@ Value applyActivation(OpBuilder &b, Location loc, ActivationKind kind,
 Value applyGlu(OpBuilder &b, Location loc, GluKind kind, Value gate, Value up,
                double alpha, double limit);
 
+//===--- Loops over buffers (for ops with data-dependent control flow) ---===//
+
+/// for i in [lb, ub): body(i).
+void forEach(OpBuilder &b, Location loc, Value lb, Value ub,
+             function_ref<void(OpBuilder &, Location, Value)> body);
+/// acc = init; for i in [lb, ub): acc = body(i, acc); returns acc.
+Value reduce(OpBuilder &b, Location loc, Value lb, Value ub, Value init,
+             function_ref<Value(OpBuilder &, Location, Value, Value)> body);
+/// A read-only buffer of a tensor.
+Value toBuffer(OpBuilder &b, Location loc, Value tensor);
+Value load(OpBuilder &b, Location loc, Value memref, ValueRange indices);
+Value load(OpBuilder &b, Location loc, Value memref, Value index);
+/// Index of the largest element of a 1-D buffer in [0, n) (first on ties).
+Value argmax(OpBuilder &b, Location loc, Value scores, Value n);
+
 void populatePointwisePatterns(RewritePatternSet &patterns);
 void populateNormPatterns(RewritePatternSet &patterns);
 void populateProjectionPatterns(RewritePatternSet &patterns);
 void populateRopePatterns(RewritePatternSet &patterns);
 void populateAttentionPatterns(RewritePatternSet &patterns);
 void populateMoEPatterns(RewritePatternSet &patterns);
+void populateRecurrentPatterns(RewritePatternSet &patterns);
 
 } // namespace mlir::lm::lowering
 

@@ -23,6 +23,7 @@ struct LowerToLinalgPass final
     lowering::populateRopePatterns(patterns);
     lowering::populateAttentionPatterns(patterns);
     lowering::populateMoEPatterns(patterns);
+    lowering::populateRecurrentPatterns(patterns);
     GreedyRewriteConfig config;
     config.setUseTopDownTraversal(true);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns),

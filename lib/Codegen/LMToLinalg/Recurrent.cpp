@@ -1,0 +1,427 @@
+//===- Recurrent.cpp - Short convolutions, delta rules, selective scans ---===//
+//
+// The recurrent mixers are written as their defining recurrences, loops over
+// buffers, with the state buffer (owned by the runtime, see lm-lower-state)
+// read and updated in place. These are the ground truth forms; chunked
+// prefill forms are a later optimisation with these as their reference.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Common.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::lm;
+using namespace mlir::lm::lowering;
+
+namespace {
+/// The runtime buffer behind a recurrent state value (lm-lower-state views
+/// it through an unrealized cast).
+FailureOr<Value> stateBuffer(Value state) {
+  auto cast = state.getDefiningOp<UnrealizedConversionCastOp>();
+  if (!cast || cast.getNumOperands() != 1 ||
+      !isa<MemRefType>(cast.getOperand(0).getType()))
+    return failure();
+  return cast.getOperand(0);
+}
+
+Value allocLike(OpBuilder &b, Location loc, Value tensor) {
+  auto t = cast<RankedTensorType>(tensor.getType());
+  SmallVector<Value> dynamic;
+  for (int64_t i = 0; i < t.getRank(); ++i)
+    if (t.isDynamicDim(i))
+      dynamic.push_back(tensor::DimOp::create(b, loc, tensor, i));
+  return memref::AllocOp::create(
+      b, loc, MemRefType::get(t.getShape(), b.getF32Type()), dynamic);
+}
+
+Value asTensor(OpBuilder &b, Location loc, Value buffer, Type type) {
+  return bufferization::ToTensorOp::create(b, loc, type, buffer,
+                                           /*restrict=*/true, /*writable=*/true);
+}
+
+Value c(OpBuilder &b, Location loc, int64_t v) { return indexConstant(b, loc, v); }
+
+/// lm.causal_conv1d: y[b, t, c] = act(sum_j w[c, 0, j] x'[b, t - (K-1) + j, c]
+/// + bias[c]) where x' reads the carried inputs before the sequence; the
+/// state becomes the last K-1 inputs.
+struct LowerCausalConv1d final : OpRewritePattern<CausalConv1dOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(CausalConv1dOp op,
+                                PatternRewriter &rewriter) const override {
+    FailureOr<Value> state = stateBuffer(op.getState());
+    if (failed(state))
+      return rewriter.notifyMatchFailure(op, "state is not a runtime buffer");
+    Location loc = op.getLoc();
+    OpBuilder &b = rewriter;
+    const int64_t channels =
+        cast<RankedTensorType>(op.getInput().getType()).getDimSize(2);
+    const int64_t kernel =
+        cast<RankedTensorType>(op.getWeight().getType()).getDimSize(2);
+    const ActivationKind act = op.getActivation();
+    Value x = toBuffer(b, loc, op.getInput());
+    Value w = toBuffer(b, loc, op.getWeight());
+    Value bias = op.getBias() ? toBuffer(b, loc, op.getBias()) : Value();
+    Value batch = memref::DimOp::create(b, loc, x, 0);
+    Value tokens = memref::DimOp::create(b, loc, x, 1);
+    Value out = allocLike(b, loc, op.getInput());
+    Value c0 = c(b, loc, 0), numChannels = c(b, loc, channels);
+    Value past = c(b, loc, kernel - 1);
+    // x'(b, tau, ch) for tau in [-(K-1), T).
+    auto input = [&](OpBuilder &b, Location l, Value bi, Value tau, Value ch) {
+      Value before = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, tau,
+                                           c(b, l, 0));
+      auto ifOp = scf::IfOp::create(
+          b, l, before,
+          [&](OpBuilder &nb, Location nl) {
+            Value slot = arith::AddIOp::create(nb, nl, tau, past);
+            scf::YieldOp::create(
+                nb, nl, load(nb, nl, *state, ValueRange{bi, ch, slot}));
+          },
+          [&](OpBuilder &nb, Location nl) {
+            scf::YieldOp::create(nb, nl,
+                                 load(nb, nl, x, ValueRange{bi, tau, ch}));
+          });
+      return ifOp.getResult(0);
+    };
+    forEach(b, loc, c0, batch, [&](OpBuilder &b, Location l, Value bi) {
+      forEach(b, l, c0, tokens, [&](OpBuilder &b, Location l, Value ti) {
+        forEach(b, l, c0, numChannels, [&](OpBuilder &b, Location l, Value ch) {
+          Value init = bias ? toF32(b, l, load(b, l, bias, ch))
+                            : f32Constant(b, l, 0.0);
+          Value acc = reduce(
+              b, l, c0, c(b, l, kernel), init,
+              [&](OpBuilder &b, Location l, Value j, Value acc) {
+                Value tau = arith::SubIOp::create(
+                    b, l, arith::AddIOp::create(b, l, ti, j), past);
+                Value wv = toF32(b, l, load(b, l, w, ValueRange{ch, c(b, l, 0), j}));
+                return arith::AddFOp::create(
+                    b, l, acc,
+                    arith::MulFOp::create(b, l, wv, input(b, l, bi, tau, ch)));
+              });
+          memref::StoreOp::create(b, l, applyActivation(b, l, act, acc), out,
+                                  ValueRange{bi, ti, ch});
+        });
+      });
+    });
+    // New state: the last K-1 inputs (computed aside, as it may read the old).
+    if (kernel > 1) {
+      Value next = memref::AllocOp::create(
+          b, loc, cast<MemRefType>(state->getType()), ValueRange{batch});
+      forEach(b, loc, c0, batch, [&](OpBuilder &b, Location l, Value bi) {
+        forEach(b, l, c0, numChannels, [&](OpBuilder &b, Location l, Value ch) {
+          forEach(b, l, c0, past, [&](OpBuilder &b, Location l, Value i) {
+            Value tau = arith::SubIOp::create(
+                b, l, arith::AddIOp::create(b, l, tokens, i), past);
+            memref::StoreOp::create(b, l, input(b, l, bi, tau, ch), next,
+                                    ValueRange{bi, ch, i});
+          });
+        });
+      });
+      memref::CopyOp::create(b, loc, next, *state);
+    }
+    rewriter.replaceOp(op, {asTensor(b, loc, out, op.getType(0)), op.getState()});
+    return success();
+  }
+};
+
+/// lm.decay_gate: -exp(a_log[h]) * softplus(a + dt_bias).
+struct LowerDecayGate final : OpRewritePattern<DecayGateOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(DecayGateOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto type = cast<RankedTensorType>(op.getInput().getType());
+    const int64_t rank = type.getRank();
+    MLIRContext *ctx = rewriter.getContext();
+    auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+    // a_log holds one value per head, dt_bias one per trailing element:
+    // index them by flat position.
+    Value aLog = toBuffer(rewriter, loc, op.getALog());
+    Value dtBias = toBuffer(rewriter, loc, op.getDtBias());
+    auto flat = [&](OpBuilder &b, Location l, Value m) {
+      auto t = cast<MemRefType>(m.getType());
+      SmallVector<ReassociationIndices> all = {{}};
+      for (int64_t i = 0; i < t.getRank(); ++i)
+        all[0].push_back(i);
+      return memref::CollapseShapeOp::create(b, l, m, all);
+    };
+    Value aLogFlat = flat(rewriter, loc, aLog);
+    Value dtBiasFlat = flat(rewriter, loc, dtBias);
+    const int64_t channels = rank == 4 ? type.getDimSize(3) : 1;
+    (void)d;
+    Value result = buildPointwise(
+        rewriter, loc, op.getInput(), op.getInput(),
+        [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+          Value h = linalg::IndexOp::create(b, l, 2);
+          Value e = h;
+          if (rank == 4)
+            e = arith::AddIOp::create(
+                b, l, arith::MulIOp::create(b, l, h, c(b, l, channels)),
+                linalg::IndexOp::create(b, l, 3));
+          Value decay = math::ExpOp::create(
+              b, l, toF32(b, l, load(b, l, aLogFlat, h)));
+          Value dt = softplus(
+              b, l,
+              arith::AddFOp::create(b, l, args[0],
+                                    toF32(b, l, load(b, l, dtBiasFlat, e))));
+          return arith::NegFOp::create(b, l,
+                                       arith::MulFOp::create(b, l, decay, dt));
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// lm.gated_delta_rule, per sequence and value head, token by token:
+/// S <- diag(exp(g)) S; u = beta (v - S^T k); S <- S + k u^T; o = scale S^T q.
+struct LowerGatedDeltaRule final : OpRewritePattern<GatedDeltaRuleOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(GatedDeltaRuleOp op,
+                                PatternRewriter &rewriter) const override {
+    FailureOr<Value> state = stateBuffer(op.getState());
+    if (failed(state))
+      return rewriter.notifyMatchFailure(op, "state is not a runtime buffer");
+    Location loc = op.getLoc();
+    OpBuilder &b = rewriter;
+    auto qType = cast<RankedTensorType>(op.getQuery().getType());
+    auto vType = cast<RankedTensorType>(op.getValue().getType());
+    const int64_t keyHeads = qType.getDimSize(2), keyDim = qType.getDimSize(3);
+    const int64_t valueHeads = vType.getDimSize(2), valueDim = vType.getDimSize(3);
+    const int64_t ratio = valueHeads / keyHeads;
+    const bool perChannel =
+        cast<RankedTensorType>(op.getLogDecay().getType()).getRank() == 4;
+    const double scale = op.getScale().convertToDouble();
+    Value q = toBuffer(b, loc, op.getQuery()), k = toBuffer(b, loc, op.getKey());
+    Value v = toBuffer(b, loc, op.getValue());
+    Value g = toBuffer(b, loc, op.getLogDecay());
+    Value beta = toBuffer(b, loc, op.getBeta());
+    Value out = allocLike(b, loc, op.getValue());
+    Value update = memref::AllocOp::create(
+        b, loc, MemRefType::get({valueDim}, b.getF32Type()));
+    Value c0 = c(b, loc, 0), kd = c(b, loc, keyDim), vd = c(b, loc, valueDim);
+    Value batch = memref::DimOp::create(b, loc, q, 0);
+    Value tokens = memref::DimOp::create(b, loc, q, 1);
+    Value S = *state;
+    forEach(b, loc, c0, batch, [&](OpBuilder &b, Location l, Value bi) {
+      forEach(b, l, c0, c(b, l, valueHeads), [&](OpBuilder &b, Location l, Value h) {
+        Value hk = arith::DivUIOp::create(b, l, h, c(b, l, ratio));
+        forEach(b, l, c0, tokens, [&](OpBuilder &b, Location l, Value t) {
+          // Decay.
+          forEach(b, l, c0, kd, [&](OpBuilder &b, Location l, Value i) {
+            Value gv = perChannel ? load(b, l, g, ValueRange{bi, t, h, i})
+                                  : load(b, l, g, ValueRange{bi, t, h});
+            Value f = math::ExpOp::create(b, l, gv);
+            forEach(b, l, c0, vd, [&](OpBuilder &b, Location l, Value j) {
+              Value s = load(b, l, S, ValueRange{bi, h, i, j});
+              memref::StoreOp::create(b, l, arith::MulFOp::create(b, l, s, f), S,
+                                      ValueRange{bi, h, i, j});
+            });
+          });
+          // u = beta (v - S^T k).
+          Value bv = load(b, l, beta, ValueRange{bi, t, h});
+          forEach(b, l, c0, vd, [&](OpBuilder &b, Location l, Value j) {
+            Value read = reduce(
+                b, l, c0, kd, f32Constant(b, l, 0.0),
+                [&](OpBuilder &b, Location l, Value i, Value acc) {
+                  return arith::AddFOp::create(
+                      b, l, acc,
+                      arith::MulFOp::create(b, l,
+                                            load(b, l, S, ValueRange{bi, h, i, j}),
+                                            load(b, l, k, ValueRange{bi, t, hk, i})));
+                });
+            Value diff = arith::SubFOp::create(
+                b, l, load(b, l, v, ValueRange{bi, t, h, j}), read);
+            memref::StoreOp::create(b, l, arith::MulFOp::create(b, l, bv, diff),
+                                    update, j);
+          });
+          // S += k u^T.
+          forEach(b, l, c0, kd, [&](OpBuilder &b, Location l, Value i) {
+            Value ki = load(b, l, k, ValueRange{bi, t, hk, i});
+            forEach(b, l, c0, vd, [&](OpBuilder &b, Location l, Value j) {
+              Value s = load(b, l, S, ValueRange{bi, h, i, j});
+              Value add = arith::MulFOp::create(b, l, ki, load(b, l, update, j));
+              memref::StoreOp::create(b, l, arith::AddFOp::create(b, l, s, add),
+                                      S, ValueRange{bi, h, i, j});
+            });
+          });
+          // o = scale S^T q.
+          forEach(b, l, c0, vd, [&](OpBuilder &b, Location l, Value j) {
+            Value o = reduce(
+                b, l, c0, kd, f32Constant(b, l, 0.0),
+                [&](OpBuilder &b, Location l, Value i, Value acc) {
+                  return arith::AddFOp::create(
+                      b, l, acc,
+                      arith::MulFOp::create(b, l,
+                                            load(b, l, S, ValueRange{bi, h, i, j}),
+                                            load(b, l, q, ValueRange{bi, t, hk, i})));
+                });
+            memref::StoreOp::create(
+                b, l, arith::MulFOp::create(b, l, o, f32Constant(b, l, scale)),
+                out, ValueRange{bi, t, h, j});
+          });
+        });
+      });
+    });
+    rewriter.replaceOp(op, {asTensor(b, loc, out, op.getType(0)), op.getState()});
+    return success();
+  }
+};
+
+/// lm.selective_scan (Mamba-2), per sequence and head, token by token:
+/// dt' = clamp(softplus(dt + bias)); S <- exp(dt' A) S + dt' x B^T;
+/// y = S C + D x.
+struct LowerSelectiveScan final : OpRewritePattern<SelectiveScanOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(SelectiveScanOp op,
+                                PatternRewriter &rewriter) const override {
+    FailureOr<Value> state = stateBuffer(op.getState());
+    if (failed(state))
+      return rewriter.notifyMatchFailure(op, "state is not a runtime buffer");
+    Location loc = op.getLoc();
+    OpBuilder &b = rewriter;
+    auto xType = cast<RankedTensorType>(op.getInput().getType());
+    auto bType = cast<RankedTensorType>(op.getB().getType());
+    const int64_t heads = xType.getDimSize(2), headDim = xType.getDimSize(3);
+    const int64_t groups = bType.getDimSize(2), stateDim = bType.getDimSize(3);
+    const double dtMin = op.getDtMin().convertToDouble();
+    std::optional<double> dtMax;
+    if (op.getDtMax())
+      dtMax = op.getDtMax()->convertToDouble();
+    Value x = toBuffer(b, loc, op.getInput()), dt = toBuffer(b, loc, op.getDt());
+    Value dtBias = toBuffer(b, loc, op.getDtBias());
+    Value aLog = toBuffer(b, loc, op.getALog());
+    Value bm = toBuffer(b, loc, op.getB()), cm = toBuffer(b, loc, op.getC());
+    Value dSkip = toBuffer(b, loc, op.getD());
+    Value out = allocLike(b, loc, op.getInput());
+    Value S = *state;
+    Value c0 = c(b, loc, 0);
+    Value batch = memref::DimOp::create(b, loc, x, 0);
+    Value tokens = memref::DimOp::create(b, loc, x, 1);
+    forEach(b, loc, c0, batch, [&](OpBuilder &b, Location l, Value bi) {
+      forEach(b, l, c0, c(b, l, heads), [&](OpBuilder &b, Location l, Value h) {
+        Value g = arith::DivUIOp::create(b, l, h, c(b, l, heads / groups));
+        Value a = arith::NegFOp::create(
+            b, l, math::ExpOp::create(b, l, toF32(b, l, load(b, l, aLog, h))));
+        forEach(b, l, c0, tokens, [&](OpBuilder &b, Location l, Value t) {
+          Value step = softplus(
+              b, l,
+              arith::AddFOp::create(b, l, load(b, l, dt, ValueRange{bi, t, h}),
+                                    toF32(b, l, load(b, l, dtBias, h))));
+          step = arith::MaximumFOp::create(b, l, step, f32Constant(b, l, dtMin));
+          if (dtMax)
+            step = arith::MinimumFOp::create(b, l, step,
+                                             f32Constant(b, l, *dtMax));
+          Value decay =
+              math::ExpOp::create(b, l, arith::MulFOp::create(b, l, step, a));
+          Value skip = toF32(b, l, load(b, l, dSkip, h));
+          forEach(b, l, c0, c(b, l, headDim), [&](OpBuilder &b, Location l, Value p) {
+            Value xv = load(b, l, x, ValueRange{bi, t, h, p});
+            Value dx = arith::MulFOp::create(b, l, step, xv);
+            Value y = reduce(
+                b, l, c0, c(b, l, stateDim), f32Constant(b, l, 0.0),
+                [&](OpBuilder &b, Location l, Value n, Value acc) {
+                  Value s = load(b, l, S, ValueRange{bi, h, p, n});
+                  s = arith::AddFOp::create(
+                      b, l, arith::MulFOp::create(b, l, s, decay),
+                      arith::MulFOp::create(
+                          b, l, dx, load(b, l, bm, ValueRange{bi, t, g, n})));
+                  memref::StoreOp::create(b, l, s, S, ValueRange{bi, h, p, n});
+                  return arith::AddFOp::create(
+                      b, l, acc,
+                      arith::MulFOp::create(
+                          b, l, s, load(b, l, cm, ValueRange{bi, t, g, n})));
+                });
+            y = arith::AddFOp::create(b, l, y, arith::MulFOp::create(b, l, skip, xv));
+            memref::StoreOp::create(b, l, y, out, ValueRange{bi, t, h, p});
+          });
+        });
+      });
+    });
+    rewriter.replaceOp(op, {asTensor(b, loc, out, op.getType(0)), op.getState()});
+    return success();
+  }
+};
+
+/// lm.gated_rms_norm over groups of the last dimension:
+/// norm_before_gate: w * rms(x) * act(z); otherwise w * rms(x * act(z)).
+struct LowerGatedRMSNorm final : OpRewritePattern<GatedRMSNormOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(GatedRMSNormOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    OpBuilder &b = rewriter;
+    auto type = cast<RankedTensorType>(op.getInput().getType());
+    const int64_t rank = type.getRank(), channels = type.getDimSize(rank - 1);
+    const int64_t group = op.getGroupSize() ? int64_t(op.getGroupSize()) : channels;
+    const int64_t groups = channels / group;
+    const double eps = op.getEpsilon().convertToDouble();
+    const bool before = op.getNormBeforeGate();
+    const ActivationKind act = op.getGateActivation();
+    Value x = op.getInput();
+    if (!before)
+      x = buildPointwise(b, loc, {x, op.getGate()}, x,
+                         [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                           return arith::MulFOp::create(
+                               nb, l, args[0], applyActivation(nb, l, act, args[1]));
+                         });
+    // [..., C] -> [..., groups, group]
+    SmallVector<OpFoldResult> shape = sizesOf(b, loc, x);
+    shape.pop_back();
+    shape.push_back(b.getIndexAttr(groups));
+    shape.push_back(b.getIndexAttr(group));
+    SmallVector<int64_t> staticShape(type.getShape());
+    staticShape.pop_back();
+    staticShape.push_back(groups);
+    staticShape.push_back(group);
+    SmallVector<ReassociationIndices> split;
+    for (int64_t i = 0; i + 1 < rank; ++i)
+      split.push_back({i});
+    split.push_back({rank - 1, rank});
+    auto splitType = RankedTensorType::get(staticShape, b.getF32Type());
+    Value xs = tensor::ExpandShapeOp::create(b, loc, splitType, x, split, shape);
+    Value squares = buildPointwise(b, loc, xs, xs,
+                                   [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                                     return arith::MulFOp::create(nb, l, args[0],
+                                                                  args[0]);
+                                   });
+    Value sums = reduceLast(b, loc, squares);
+    MLIRContext *ctx = b.getContext();
+    int64_t loops = rank + 1;
+    SmallVector<AffineExpr> rowExprs;
+    for (int64_t i = 0; i + 1 < loops; ++i)
+      rowExprs.push_back(getAffineDimExpr(i, ctx));
+    AffineExpr channel = getAffineDimExpr(loops - 2, ctx) * group +
+                         getAffineDimExpr(loops - 1, ctx);
+    Value normed = buildGeneric(
+        b, loc, {xs, sums, op.getWeight()},
+        {b.getMultiDimIdentityMap(loops), AffineMap::get(loops, 0, rowExprs, ctx),
+         AffineMap::get(loops, 0, channel), b.getMultiDimIdentityMap(loops)},
+        emptyTensor(b, loc, shape), iterators(loops),
+        [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+          Value mean = arith::DivFOp::create(nb, l, args[1],
+                                             f32Constant(nb, l, double(group)));
+          Value inv = math::RsqrtOp::create(
+              nb, l, arith::AddFOp::create(nb, l, mean, f32Constant(nb, l, eps)));
+          return arith::MulFOp::create(
+              nb, l, arith::MulFOp::create(nb, l, args[0], inv),
+              toF32(nb, l, args[2]));
+        });
+    Value y = tensor::CollapseShapeOp::create(b, loc, normed, split);
+    if (before)
+      y = buildPointwise(b, loc, {y, op.getGate()}, y,
+                         [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                           return arith::MulFOp::create(
+                               nb, l, args[0], applyActivation(nb, l, act, args[1]));
+                         });
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+};
+} // namespace
+
+void lowering::populateRecurrentPatterns(RewritePatternSet &patterns) {
+  patterns.add<LowerCausalConv1d, LowerDecayGate, LowerGatedDeltaRule,
+               LowerGatedRMSNorm, LowerSelectiveScan>(patterns.getContext());
+}
