@@ -17,6 +17,20 @@ using namespace mlir::lm;
 using namespace mlir::lm::lowering;
 
 namespace {
+struct MLAKeyView {
+  /// [B, S, C] -> [B, S, 1, C]: one head shared by every query head.
+  static Value asSingleHead(OpBuilder &b, Location loc, Value x) {
+    auto t = cast<RankedTensorType>(x.getType());
+    SmallVector<OpFoldResult> shape = sizesOf(b, loc, x);
+    shape.insert(shape.begin() + 2, b.getIndexAttr(1));
+    auto type = RankedTensorType::get(
+        {t.getDimSize(0), t.getDimSize(1), 1, t.getDimSize(2)},
+        t.getElementType());
+    SmallVector<ReassociationIndices> groups = {{0}, {1}, {2, 3}};
+    return tensor::ExpandShapeOp::create(b, loc, type, x, groups, shape);
+  }
+};
+
 struct MaskSpec {
   std::optional<int64_t> window, chunk;
   Value selected; ///< [B, T, K] indices of visible keys, -1 = none
@@ -251,16 +265,8 @@ private:
     return d;
   }
 
-  /// [B, S, C] -> [B, S, 1, C]: one head shared by every query head.
   static Value asSingleHead(OpBuilder &b, Location loc, Value x) {
-    auto t = cast<RankedTensorType>(x.getType());
-    SmallVector<OpFoldResult> shape = sizesOf(b, loc, x);
-    shape.insert(shape.begin() + 2, b.getIndexAttr(1));
-    auto type = RankedTensorType::get(
-        {t.getDimSize(0), t.getDimSize(1), 1, t.getDimSize(2)},
-        t.getElementType());
-    SmallVector<ReassociationIndices> groups = {{0}, {1}, {2, 3}};
-    return tensor::ExpandShapeOp::create(b, loc, type, x, groups, shape);
+    return MLAKeyView::asSingleHead(b, loc, x);
   }
 
   static Value expanded(OpBuilder &b, Location loc, MLAAttentionOp op) {
@@ -357,8 +363,104 @@ private:
         });
   }
 };
+/// lm.lightning_indexer: index scores as contractions and a weighted ReLU sum
+/// over the index heads, then a top-k per query over the visible keys
+/// (-1 where fewer are visible).
+struct LowerLightningIndexer final : OpRewritePattern<LightningIndexerOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(LightningIndexerOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    OpBuilder &b = rewriter;
+    MLIRContext *ctx = b.getContext();
+    auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+    const double scale = op.getScale().convertToDouble();
+    const int64_t topK = op.getTopK(), ratio = op.getRatio();
+    // dots[b, h, t, s] = q[b, t, h, :] . k[b, s, :]
+    Value keys = MLAKeyView::asSingleHead(b, loc, op.getKey());
+    Value dots = contractScores(b, loc, op.getQuery(), keys);
+    // score[b, t, s] = scale * sum_h w[b, t, h] relu(dots[b, h, t, s])
+    SmallVector<OpFoldResult> sizes = {tensor::getMixedSize(b, loc, dots, 0),
+                                       tensor::getMixedSize(b, loc, dots, 2),
+                                       tensor::getMixedSize(b, loc, dots, 3)};
+    Value scores = buildGeneric(
+        b, loc, {dots, op.getHeadWeights()},
+        {AffineMap::get(4, 0, {d(0), d(3), d(1), d(2)}, ctx),
+         AffineMap::get(4, 0, {d(0), d(1), d(3)}, ctx),
+         AffineMap::get(4, 0, {d(0), d(1), d(2)}, ctx)},
+        filledTensor(b, loc, sizes, 0.0), iterators(3, 1),
+        [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+          Value relu = arith::MaximumFOp::create(nb, l, args[0],
+                                                 f32Constant(nb, l, 0.0));
+          Value w = arith::MulFOp::create(nb, l, toF32(nb, l, args[1]),
+                                          f32Constant(nb, l, scale));
+          return arith::AddFOp::create(nb, l, args[2],
+                                       arith::MulFOp::create(nb, l, w, relu));
+        });
+
+    // Top-k per query over the visible keys.
+    Value score = bufferization::ToBufferOp::create(
+        b, loc,
+        MemRefType::get(cast<RankedTensorType>(scores.getType()).getShape(),
+                        b.getF32Type()),
+        scores, /*read_only=*/true);
+    Value positions = toBuffer(b, loc, op.getPositions());
+    Value c0 = indexConstant(b, loc, 0);
+    Value batch = memref::DimOp::create(b, loc, score, 0);
+    Value tokens = memref::DimOp::create(b, loc, score, 1);
+    Value keysCount = memref::DimOp::create(b, loc, score, 2);
+    auto dyn = ShapedType::kDynamic;
+    Value picks = memref::AllocOp::create(
+        b, loc, MemRefType::get({dyn, dyn, topK}, b.getI64Type()),
+        ValueRange{batch, tokens});
+    Value row = memref::AllocOp::create(
+        b, loc, MemRefType::get({dyn}, b.getF32Type()), ValueRange{keysCount});
+    Value negInf = f32Constant(b, loc, -INFINITY);
+    forEach(b, loc, c0, batch, [&](OpBuilder &b, Location l, Value bi) {
+      forEach(b, l, c0, tokens, [&](OpBuilder &b, Location l, Value ti) {
+        Value pos = load(b, l, positions, ValueRange{bi, ti});
+        forEach(b, l, c0, keysCount, [&](OpBuilder &b, Location l, Value s) {
+          Value key = arith::IndexCastOp::create(b, l, b.getI64Type(), s);
+          Value visible;
+          if (ratio == 1) {
+            visible = arith::CmpIOp::create(b, l, arith::CmpIPredicate::sle,
+                                            key, pos);
+          } else {
+            Value r = arith::ConstantIntOp::create(b, l, b.getI64Type(), ratio);
+            Value one = arith::ConstantIntOp::create(b, l, b.getI64Type(), 1);
+            Value complete = arith::DivSIOp::create(
+                b, l, arith::AddIOp::create(b, l, pos, one), r);
+            visible = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt,
+                                            key, complete);
+          }
+          Value v = load(b, l, score, ValueRange{bi, ti, s});
+          memref::StoreOp::create(b, l,
+                                  arith::SelectOp::create(b, l, visible, v, negInf),
+                                  row, s);
+        });
+        forEach(b, l, c0, indexConstant(b, l, topK),
+                [&](OpBuilder &b, Location l, Value kk) {
+          Value best = argmax(b, l, row, keysCount);
+          Value value = load(b, l, row, best);
+          Value found = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT,
+                                              value, negInf);
+          Value index = arith::SelectOp::create(
+              b, l, found, arith::IndexCastOp::create(b, l, b.getI64Type(), best),
+              arith::ConstantIntOp::create(b, l, b.getI64Type(), -1));
+          memref::StoreOp::create(b, l, index, picks, ValueRange{bi, ti, kk});
+          memref::StoreOp::create(b, l, negInf, row, best);
+        });
+      });
+    });
+    rewriter.replaceOp(op, bufferization::ToTensorOp::create(
+                               b, loc, op.getType(), picks, /*restrict=*/true,
+                               /*writable=*/true));
+    return success();
+  }
+};
 } // namespace
 
 void lowering::populateAttentionPatterns(RewritePatternSet &patterns) {
-  patterns.add<LowerAttention, LowerMLAAttention>(patterns.getContext());
+  patterns.add<LowerAttention, LowerLightningIndexer, LowerMLAAttention>(
+      patterns.getContext());
 }
