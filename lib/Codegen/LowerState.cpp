@@ -3,6 +3,8 @@
 #include "lmc/Codegen/Passes.h"
 #include "lmc/Dialect/LM/LMOps.h"
 
+#include "LMToLinalg/Common.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/PatternMatch.h"
 
@@ -34,6 +36,11 @@ FailureOr<SmallVector<Buffer>> buffersOf(Type type) {
                                {"key_ropes", {latent.getRopeDim()}}};
   if (auto keys = dyn_cast<KeyCacheType>(type))
     return SmallVector<Buffer>{{"keys", {keys.getDim()}}};
+  // Compressed caches keep the projected rows of every token; entries are
+  // pooled from them (see buildCompressedEntries).
+  if (auto compressed = dyn_cast<CompressedCacheType>(type))
+    return SmallVector<Buffer>{{"kv_rows", {compressed.getRowWidth()}},
+                               {"gate_rows", {compressed.getRowWidth()}}};
   if (auto recurrent = dyn_cast<RecurrentStateType>(type))
     return SmallVector<Buffer>{
         {"state", SmallVector<int64_t>(recurrent.getShape()), false}};
@@ -163,6 +170,25 @@ LogicalResult StateLowering::run() {
     if (isa<KVCacheUpdateOp, LatentCacheUpdateOp, KeyCacheUpdateOp>(op))
       updates.push_back(op);
   });
+  SmallVector<KVCompressOp> compressions;
+  func.walk([&](KVCompressOp op) { compressions.push_back(op); });
+  for (KVCompressOp op : compressions) {
+    b.setInsertionPoint(op);
+    auto it = buffers.find(op.getCache());
+    if (it == buffers.end())
+      return op->emitError("expected the cache to be a function argument");
+    Value kvRows = writeAndRead(op.getLoc(), it->second[0], op.getKv(), start);
+    Value gateRows =
+        writeAndRead(op.getLoc(), it->second[1], op.getGate(), start);
+    CompressedCacheType type = op.getCache().getType();
+    auto [entries, positions] = lowering::buildCompressedEntries(
+        b, op.getLoc(), kvRows, gateRows, op.getApe(), type.getRatio(),
+        type.getOverlap(), type.getDim());
+    op.getEntries().replaceAllUsesWith(entries);
+    op.getEntryPositions().replaceAllUsesWith(positions);
+    op.getUpdated().replaceAllUsesWith(op.getCache());
+    op->erase();
+  }
   for (Operation *op : updates) {
     b.setInsertionPoint(op);
     Value cache = op->getOperand(0);

@@ -48,10 +48,20 @@ func.func @forward(%ids: tensor<?x?xi64>, %pos: tensor<?x?xi64>, %x: tensor<?x?x
 
 // -----
 
-// expected-error @+1 {{state of type '!lm.compressed_cache<8, f32, ratio = 4>' is not supported on the host yet}}
-func.func @forward(%ids: tensor<?x?xi64>, %pos: tensor<?x?xi64>, %s: !lm.compressed_cache<8, f32, ratio = 4>)
-    -> (tensor<?x?xf32>, !lm.compressed_cache<8, f32, ratio = 4>) {
-  %0 = tensor.empty() : tensor<2x2xf32>
-  %1 = tensor.cast %0 : tensor<2x2xf32> to tensor<?x?xf32>
-  return %1, %s : tensor<?x?xf32>, !lm.compressed_cache<8, f32, ratio = 4>
+// A compressed cache keeps the projected kv and gate rows of every token;
+// the entries are pooled from all rows so far.
+// CHECK-LABEL: func.func @forward
+// CHECK-SAME: memref<?x?x8xf32> {lm.state = "c.kv_rows"}, %{{.*}}: memref<?x?x8xf32> {lm.state = "c.gate_rows"}
+// CHECK: linalg.copy
+// CHECK: linalg.copy
+// CHECK: arith.divui %{{.*}}, %c4
+// CHECK: math.exp
+// CHECK-NOT: lm.kv_compress
+func.func @forward(%ids: tensor<?x?xi64>, %pos: tensor<?x?xi64>, %s: !lm.compressed_cache<8, f32, ratio = 4> {lm.name = "c"},
+                   %kv: tensor<?x?x8xf32>, %g: tensor<?x?x8xf32>, %ape: tensor<4x8xf32>)
+    -> (tensor<?x?x8xf32>, !lm.compressed_cache<8, f32, ratio = 4>) {
+  %s1, %e, %ep = lm.kv_compress %s, %kv, %g, %ape, %pos
+      : (!lm.compressed_cache<8, f32, ratio = 4>, tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<4x8xf32>, tensor<?x?xi64>)
+      -> (!lm.compressed_cache<8, f32, ratio = 4>, tensor<?x?x8xf32>, tensor<?x?xi64>)
+  return %e, %s1 : tensor<?x?x8xf32>, !lm.compressed_cache<8, f32, ratio = 4>
 }

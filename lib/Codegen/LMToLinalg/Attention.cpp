@@ -34,7 +34,31 @@ struct MLAKeyView {
 struct MaskSpec {
   std::optional<int64_t> window, chunk;
   Value selected; ///< [B, T, K] indices of visible keys, -1 = none
+  /// DeepSeek-V4: keys [0, windowKeys) are tokens (seen through `window`),
+  /// the rest compressed entries, entry e visible iff e < (p + 1) / ratio
+  /// (and picked in `selected` when given).
+  Value windowKeys;
+  int64_t ratio = 1;
 };
+
+/// Whether `key` is among selected[b, t, :].
+Value isPicked(OpBuilder &nb, Location l, Value selected, Value bi, Value ti,
+               Value key) {
+  int64_t picks = cast<RankedTensorType>(selected.getType()).getDimSize(2);
+  Value found = arith::ConstantIntOp::create(nb, l, nb.getI1Type(), 0);
+  auto loop = scf::ForOp::create(
+      nb, l, indexConstant(nb, l, 0), indexConstant(nb, l, picks),
+      indexConstant(nb, l, 1), ValueRange{found},
+      [&](OpBuilder &lb, Location ll, Value kk, ValueRange acc) {
+        Value pick =
+            tensor::ExtractOp::create(lb, ll, selected, ValueRange{bi, ti, kk});
+        Value same =
+            arith::CmpIOp::create(lb, ll, arith::CmpIPredicate::eq, pick, key);
+        scf::YieldOp::create(
+            lb, ll, ValueRange{arith::OrIOp::create(lb, ll, acc[0], same)});
+      });
+  return loop.getResult(0);
+}
 
 /// scores[b, h, t, s] = sum_d q[b, t, h, d] k[b, s, h / group, d], added to
 /// `init` when given (zeros otherwise).
@@ -110,26 +134,31 @@ std::pair<Value, Value> softmaxRows(OpBuilder &b, Location loc, Value scores,
                                     arith::DivSIOp::create(nb, l, key, c),
                                     arith::DivSIOp::create(nb, l, pos, c)));
         }
-        if (mask.selected) {
+        Value bi = linalg::IndexOp::create(nb, l, 0);
+        Value ti = linalg::IndexOp::create(nb, l, 2);
+        if (mask.windowKeys) {
+          // Keys past the window segment are compressed entries.
+          Value j = linalg::IndexOp::create(nb, l, 3);
+          Value isEntry = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::uge,
+                                                j, mask.windowKeys);
+          Value e = arith::IndexCastOp::create(
+              nb, l, nb.getI64Type(),
+              arith::SubIOp::create(nb, l, j, mask.windowKeys));
+          Value one = arith::ConstantIntOp::create(nb, l, nb.getI64Type(), 1);
+          Value r = arith::ConstantIntOp::create(nb, l, nb.getI64Type(),
+                                                 mask.ratio);
+          Value complete = arith::DivSIOp::create(
+              nb, l, arith::AddIOp::create(nb, l, pos, one), r);
+          Value entryVisible = arith::CmpIOp::create(
+              nb, l, arith::CmpIPredicate::slt, e, complete);
+          if (mask.selected)
+            entryVisible = arith::AndIOp::create(
+                nb, l, entryVisible, isPicked(nb, l, mask.selected, bi, ti, e));
+          visible = arith::SelectOp::create(nb, l, isEntry, entryVisible, visible);
+        } else if (mask.selected) {
           // The key must be one of the indexer's picks for this query.
-          Value bi = linalg::IndexOp::create(nb, l, 0);
-          Value ti = linalg::IndexOp::create(nb, l, 2);
-          int64_t picks =
-              cast<RankedTensorType>(mask.selected.getType()).getDimSize(2);
-          Value found = arith::ConstantIntOp::create(nb, l, nb.getI1Type(), 0);
-          auto loop = scf::ForOp::create(
-              nb, l, indexConstant(nb, l, 0), indexConstant(nb, l, picks),
-              indexConstant(nb, l, 1), ValueRange{found},
-              [&](OpBuilder &lb, Location ll, Value kk, ValueRange acc) {
-                Value pick = tensor::ExtractOp::create(
-                    lb, ll, mask.selected, ValueRange{bi, ti, kk});
-                Value same = arith::CmpIOp::create(
-                    lb, ll, arith::CmpIPredicate::eq, pick, key);
-                scf::YieldOp::create(
-                    lb, ll,
-                    ValueRange{arith::OrIOp::create(lb, ll, acc[0], same)});
-              });
-          visible = arith::AndIOp::create(nb, l, visible, loop.getResult(0));
+          visible = arith::AndIOp::create(
+              nb, l, visible, isPicked(nb, l, mask.selected, bi, ti, key));
         }
         return arith::SelectOp::create(nb, l, visible, s,
                                        f32Constant(nb, l, -INFINITY));
@@ -458,9 +487,36 @@ struct LowerLightningIndexer final : OpRewritePattern<LightningIndexerOp> {
     return success();
   }
 };
+/// lm.compressed_attention: the window tokens and the compressed entries
+/// form one key sequence of a single head whose keys are also its values.
+struct LowerCompressedAttention final : OpRewritePattern<CompressedAttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(CompressedAttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value keys = op.getKv();
+    MaskSpec mask;
+    mask.window = static_cast<int64_t>(op.getSlidingWindow());
+    if (Value entries = op.getEntries()) {
+      mask.windowKeys = tensor::DimOp::create(rewriter, loc, keys, 1);
+      mask.ratio = op.getRatio();
+      mask.selected = op.getSelected();
+      keys = tensor::ConcatOp::create(rewriter, loc, 1,
+                                      ValueRange{keys, entries});
+    }
+    Value heads = MLAKeyView::asSingleHead(rewriter, loc, keys);
+    Value scores = contractScores(rewriter, loc, op.getQuery(), heads);
+    auto [exps, rowSum] = softmaxRows(rewriter, loc, scores, op.getPositions(),
+                                      op.getSinks(),
+                                      op.getScale().convertToDouble(),
+                                      std::nullopt, mask);
+    rewriter.replaceOp(op, weightedValues(rewriter, loc, exps, rowSum, heads));
+    return success();
+  }
+};
 } // namespace
 
 void lowering::populateAttentionPatterns(RewritePatternSet &patterns) {
-  patterns.add<LowerAttention, LowerLightningIndexer, LowerMLAAttention>(
-      patterns.getContext());
+  patterns.add<LowerAttention, LowerCompressedAttention, LowerLightningIndexer,
+               LowerMLAAttention>(patterns.getContext());
 }

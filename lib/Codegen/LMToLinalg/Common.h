@@ -75,6 +75,13 @@ Value load(OpBuilder &b, Location loc, Value memref, Value index);
 /// Index of the largest element of a 1-D buffer in [0, n) (first on ties).
 Value argmax(OpBuilder &b, Location loc, Value scores, Value n);
 
+/// DeepSeek-V4 compressed entries [B, S / ratio, dim] and their positions
+/// [B, S / ratio] from the projected rows [B, S, width] of every token.
+std::pair<Value, Value> buildCompressedEntries(OpBuilder &b, Location loc,
+                                               Value kvRows, Value gateRows,
+                                               Value ape, int64_t ratio,
+                                               bool overlap, int64_t dim);
+
 void populatePointwisePatterns(RewritePatternSet &patterns);
 void populateNormPatterns(RewritePatternSet &patterns);
 void populateProjectionPatterns(RewritePatternSet &patterns);
@@ -82,6 +89,7 @@ void populateRopePatterns(RewritePatternSet &patterns);
 void populateAttentionPatterns(RewritePatternSet &patterns);
 void populateMoEPatterns(RewritePatternSet &patterns);
 void populateRecurrentPatterns(RewritePatternSet &patterns);
+void populateHyperConnectionPatterns(RewritePatternSet &patterns);
 
 } // namespace mlir::lm::lowering
 

@@ -24,16 +24,19 @@ struct LowerToLinalgPass final
     lowering::populateAttentionPatterns(patterns);
     lowering::populateMoEPatterns(patterns);
     lowering::populateRecurrentPatterns(patterns);
+    lowering::populateHyperConnectionPatterns(patterns);
     GreedyRewriteConfig config;
     config.setUseTopDownTraversal(true);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns),
                                      config)))
       return signalPassFailure();
-    // Whatever lm op is left has no host lowering yet: say which.
+    // Whatever lm op is left has no lowering here (weights and state ops are
+    // the business of earlier passes): say which.
     WalkResult result = getOperation().walk([](Operation *op) {
       if (isa<LMDialect>(op->getDialect())) {
-        op->emitError("no host lowering for '")
-            << op->getName() << "' yet";
+        op->emitError("cannot lower '")
+            << op->getName() << "' for the host (weights and state must be "
+            << "arguments first: lm-weights-to-arguments, lm-lower-state)";
         return WalkResult::interrupt();
       }
       return WalkResult::advance();
