@@ -55,6 +55,21 @@ mlir::lm::readLayerTypes(ModelConfig &config, StringRef key, int64_t layers,
   return types;
 }
 
+SmallVector<int64_t> mlir::lm::readRopeLayers(ModelConfig &config,
+                                              int64_t layers) {
+  int64_t interval = config.getPositive("no_rope_layer_interval", 4);
+  SmallVector<int64_t> usesRope = config.getIntList("no_rope_layers");
+  if (usesRope.empty())
+    for (int64_t i = 0; i < layers; ++i)
+      usesRope.push_back((i + 1) % interval != 0);
+  if (!config.require(static_cast<int64_t>(usesRope.size()) >= layers,
+                      "no_rope_layers",
+                      "expected " + Twine(layers) + " entries, got " +
+                          Twine(usesRope.size())))
+    return {};
+  return usesRope;
+}
+
 DecoderSpec mlir::lm::makeDecoderSpec(const CommonConfig &common) {
   DecoderSpec spec;
   spec.vocab = common.vocab;

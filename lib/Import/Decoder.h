@@ -75,6 +75,11 @@ readLayerTypes(ModelConfig &config, StringRef key, int64_t layers,
                ArrayRef<StringRef> allowed,
                const std::function<std::string(int64_t)> &fallback);
 
+/// Which layers use RoPE: `no_rope_layers` (1 = uses RoPE, despite the
+/// name) or every layer but each `no_rope_layer_interval`-th. Empty (with a
+/// recorded error) when the list is too short.
+SmallVector<int64_t> readRopeLayers(ModelConfig &config, int64_t layers);
+
 /// A decoder spec with the common fields and `layers` default layers.
 DecoderSpec makeDecoderSpec(const CommonConfig &common);
 

@@ -260,3 +260,65 @@ Value lowering::argmax(OpBuilder &b, Location loc, Value scores, Value n) {
   return loop.getResult(0);
 }
 
+
+RouterScores::RouterScores(OpBuilder &b, Location loc, ScoringKind scoring,
+                           Value logits, Value bi, Value ti, int64_t experts)
+    : scoring(scoring), logits(logits), bi(bi), ti(ti) {
+  if (scoring != ScoringKind::softmax)
+    return;
+  Value c0 = indexConstant(b, loc, 0), n = indexConstant(b, loc, experts);
+  max = reduce(b, loc, c0, n, f32Constant(b, loc, -INFINITY),
+               [&](OpBuilder &b, Location l, Value e, Value acc) {
+                 return arith::MaximumFOp::create(b, l, acc, logit(b, l, e));
+               });
+  sum = reduce(b, loc, c0, n, f32Constant(b, loc, 0.0),
+               [&](OpBuilder &b, Location l, Value e, Value acc) {
+                 Value x = math::ExpOp::create(
+                     b, l, arith::SubFOp::create(b, l, logit(b, l, e), max));
+                 return arith::AddFOp::create(b, l, acc, x);
+               });
+}
+
+Value RouterScores::logit(OpBuilder &b, Location loc, Value expert) const {
+  return load(b, loc, logits, ValueRange{bi, ti, expert});
+}
+
+Value RouterScores::score(OpBuilder &b, Location loc, Value expert) const {
+  Value x = logit(b, loc, expert);
+  switch (scoring) {
+  case ScoringKind::softmax:
+    return arith::DivFOp::create(
+        b, loc, math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, x, max)),
+        sum);
+  case ScoringKind::sigmoid:
+    return sigmoid(b, loc, x);
+  case ScoringKind::sqrtsoftplus:
+    return math::SqrtOp::create(b, loc, softplus(b, loc, x));
+  }
+  llvm_unreachable("unknown scoring");
+}
+
+std::pair<Value, Value> lowering::allocRouting(OpBuilder &b, Location loc,
+                                               Value batch, Value tokens,
+                                               int64_t topK) {
+  auto dyn = ShapedType::kDynamic;
+  Value weights = memref::AllocOp::create(
+      b, loc, MemRefType::get({dyn, dyn, topK}, b.getF32Type()),
+      ValueRange{batch, tokens});
+  Value indices = memref::AllocOp::create(
+      b, loc, MemRefType::get({dyn, dyn, topK}, b.getI64Type()),
+      ValueRange{batch, tokens});
+  return {weights, indices};
+}
+
+void lowering::scaleRouting(OpBuilder &b, Location loc, Value weights, Value bi,
+                            Value ti, int64_t topK, Value total,
+                            double scaling) {
+  forEach(b, loc, indexConstant(b, loc, 0), indexConstant(b, loc, topK),
+          [&](OpBuilder &b, Location l, Value k) {
+            Value w = load(b, l, weights, ValueRange{bi, ti, k});
+            w = arith::MulFOp::create(b, l, arith::DivFOp::create(b, l, w, total),
+                                      f32Constant(b, l, scaling));
+            memref::StoreOp::create(b, l, w, weights, ValueRange{bi, ti, k});
+          });
+}

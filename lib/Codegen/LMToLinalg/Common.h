@@ -75,6 +75,28 @@ Value load(OpBuilder &b, Location loc, Value memref, Value index);
 /// Index of the largest element of a 1-D buffer in [0, n) (first on ties).
 Value argmax(OpBuilder &b, Location loc, Value scores, Value n);
 
+/// The scores a router gives the experts of one token, from the token's
+/// logits row in a buffer [B, T, E]; softmax needs the row's max and sum,
+/// computed once at construction.
+class RouterScores {
+public:
+  RouterScores(OpBuilder &b, Location loc, ScoringKind scoring, Value logits,
+               Value bi, Value ti, int64_t experts);
+  Value logit(OpBuilder &b, Location loc, Value expert) const;
+  Value score(OpBuilder &b, Location loc, Value expert) const;
+
+private:
+  ScoringKind scoring;
+  Value logits, bi, ti, max, sum;
+};
+
+/// Buffers for routing results: weights [B, T, k] f32, indices [B, T, k] i64.
+std::pair<Value, Value> allocRouting(OpBuilder &b, Location loc, Value batch,
+                                     Value tokens, int64_t topK);
+/// weights[b, t, :] = weights[b, t, :] / total * scaling.
+void scaleRouting(OpBuilder &b, Location loc, Value weights, Value bi,
+                  Value ti, int64_t topK, Value total, double scaling);
+
 /// DeepSeek-V4 compressed entries [B, S / ratio, dim] and their positions
 /// [B, S / ratio] from the projected rows [B, S, width] of every token.
 std::pair<Value, Value> buildCompressedEntries(OpBuilder &b, Location loc,

@@ -317,33 +317,11 @@ struct LowerHashRouter final : OpRewritePattern<HashRouterOp> {
     Value c0 = indexConstant(b, loc, 0);
     Value batch = memref::DimOp::create(b, loc, logits, 0);
     Value tokens = memref::DimOp::create(b, loc, logits, 1);
-    auto dyn = ShapedType::kDynamic;
-    Value weights = memref::AllocOp::create(
-        b, loc, MemRefType::get({dyn, dyn, topK}, b.getF32Type()),
-        ValueRange{batch, tokens});
-    Value indices = memref::AllocOp::create(
-        b, loc, MemRefType::get({dyn, dyn, topK}, b.getI64Type()),
-        ValueRange{batch, tokens});
-    Value numE = indexConstant(b, loc, experts), numK = indexConstant(b, loc, topK);
+    auto [weights, indices] = allocRouting(b, loc, batch, tokens, topK);
+    Value numK = indexConstant(b, loc, topK);
     forEach(b, loc, c0, batch, [&](OpBuilder &b, Location l, Value bi) {
       forEach(b, l, c0, tokens, [&](OpBuilder &b, Location l, Value ti) {
-        auto logit = [&](OpBuilder &b, Location l, Value e) {
-          return load(b, l, logits, ValueRange{bi, ti, e});
-        };
-        Value max, sum;
-        if (scoring == ScoringKind::softmax) {
-          max = reduce(b, l, c0, numE, f32Constant(b, l, -INFINITY),
-                       [&](OpBuilder &b, Location l, Value e, Value acc) {
-                         return arith::MaximumFOp::create(b, l, acc, logit(b, l, e));
-                       });
-          sum = reduce(b, l, c0, numE, f32Constant(b, l, 0.0),
-                       [&](OpBuilder &b, Location l, Value e, Value acc) {
-                         return arith::AddFOp::create(
-                             b, l, acc,
-                             math::ExpOp::create(
-                                 b, l, arith::SubFOp::create(b, l, logit(b, l, e), max)));
-                       });
-        }
+        RouterScores router(b, l, scoring, logits, bi, ti, experts);
         Value id = arith::IndexCastOp::create(b, l, b.getIndexType(),
                                               load(b, l, ids, ValueRange{bi, ti}));
         Value total = reduce(
@@ -353,33 +331,14 @@ struct LowerHashRouter final : OpRewritePattern<HashRouterOp> {
               if (!e64.getType().isInteger(64))
                 e64 = arith::ExtSIOp::create(b, l, b.getI64Type(), e64);
               Value e = arith::IndexCastOp::create(b, l, b.getIndexType(), e64);
-              Value x = logit(b, l, e), s;
-              switch (scoring) {
-              case ScoringKind::softmax:
-                s = arith::DivFOp::create(
-                    b, l,
-                    math::ExpOp::create(b, l, arith::SubFOp::create(b, l, x, max)),
-                    sum);
-                break;
-              case ScoringKind::sigmoid:
-                s = sigmoid(b, l, x);
-                break;
-              case ScoringKind::sqrtsoftplus:
-                s = math::SqrtOp::create(b, l, softplus(b, l, x));
-                break;
-              }
+              Value s = router.score(b, l, e);
               memref::StoreOp::create(b, l, s, weights, ValueRange{bi, ti, k});
               memref::StoreOp::create(b, l, e64, indices, ValueRange{bi, ti, k});
               return arith::AddFOp::create(b, l, acc, s);
             });
         if (!normalize)
           total = f32Constant(b, l, 1.0);
-        forEach(b, l, c0, numK, [&](OpBuilder &b, Location l, Value k) {
-          Value w = load(b, l, weights, ValueRange{bi, ti, k});
-          w = arith::MulFOp::create(b, l, arith::DivFOp::create(b, l, w, total),
-                                    f32Constant(b, l, scaling));
-          memref::StoreOp::create(b, l, w, weights, ValueRange{bi, ti, k});
-        });
+        scaleRouting(b, l, weights, bi, ti, topK, total, scaling);
       });
     });
     rewriter.replaceOp(

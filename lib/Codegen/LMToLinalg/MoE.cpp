@@ -41,13 +41,7 @@ struct LowerRouter final : OpRewritePattern<RouterOp> {
     Value c0 = indexConstant(b, loc, 0);
     Value batch = memref::DimOp::create(b, loc, logits, 0);
     Value tokens = memref::DimOp::create(b, loc, logits, 1);
-    auto dynamic = ShapedType::kDynamic;
-    Value weights = memref::AllocOp::create(
-        b, loc, MemRefType::get({dynamic, dynamic, topK}, b.getF32Type()),
-        ValueRange{batch, tokens});
-    Value indices = memref::AllocOp::create(
-        b, loc, MemRefType::get({dynamic, dynamic, topK}, b.getI64Type()),
-        ValueRange{batch, tokens});
+    auto [weights, indices] = allocRouting(b, loc, batch, tokens, topK);
     auto scratch = MemRefType::get({experts}, b.getF32Type());
     Value scores = memref::AllocOp::create(b, loc, scratch);
     Value choice = memref::AllocOp::create(b, loc, scratch);
@@ -60,39 +54,9 @@ struct LowerRouter final : OpRewritePattern<RouterOp> {
 
     forEach(b, loc, c0, batch, [&](OpBuilder &b, Location loc, Value bi) {
       forEach(b, loc, c0, tokens, [&](OpBuilder &b, Location loc, Value ti) {
-        auto logit = [&](OpBuilder &b, Location l, Value e) {
-          return load(b, l, logits, ValueRange{bi, ti, e});
-        };
-        // Scores.
-        Value max, sum;
-        if (scoring == ScoringKind::softmax) {
-          max = reduce(b, loc, c0, numExperts, negInf,
-                       [&](OpBuilder &b, Location l, Value e, Value acc) {
-                         return arith::MaximumFOp::create(b, l, acc,
-                                                          logit(b, l, e));
-                       });
-          sum = reduce(b, loc, c0, numExperts, f32Constant(b, loc, 0.0),
-                       [&](OpBuilder &b, Location l, Value e, Value acc) {
-                         Value x = math::ExpOp::create(
-                             b, l, arith::SubFOp::create(b, l, logit(b, l, e), max));
-                         return arith::AddFOp::create(b, l, acc, x);
-                       });
-        }
+        RouterScores router(b, loc, scoring, logits, bi, ti, experts);
         forEach(b, loc, c0, numExperts, [&](OpBuilder &b, Location l, Value e) {
-          Value x = logit(b, l, e), s;
-          switch (scoring) {
-          case ScoringKind::softmax:
-            s = arith::DivFOp::create(
-                b, l, math::ExpOp::create(b, l, arith::SubFOp::create(b, l, x, max)),
-                sum);
-            break;
-          case ScoringKind::sigmoid:
-            s = sigmoid(b, l, x);
-            break;
-          case ScoringKind::sqrtsoftplus:
-            s = math::SqrtOp::create(b, l, softplus(b, l, x));
-            break;
-          }
+          Value s = router.score(b, l, e);
           memref::StoreOp::create(b, l, s, scores, e);
           Value c = bias ? arith::AddFOp::create(
                                b, l, s, toF32(b, l, load(b, l, bias, e)))
@@ -167,12 +131,7 @@ struct LowerRouter final : OpRewritePattern<RouterOp> {
                            b, l, acc, load(b, l, weights, ValueRange{bi, ti, k}));
                      }),
               f32Constant(b, loc, epsilon));
-        forEach(b, loc, c0, numK, [&](OpBuilder &b, Location l, Value k) {
-          Value w = load(b, l, weights, ValueRange{bi, ti, k});
-          w = arith::MulFOp::create(b, l, arith::DivFOp::create(b, l, w, total),
-                                    f32Constant(b, l, scaling));
-          memref::StoreOp::create(b, l, w, weights, ValueRange{bi, ti, k});
-        });
+        scaleRouting(b, loc, weights, bi, ti, topK, total, scaling);
       });
     });
     auto weightsType = cast<RankedTensorType>(op.getWeights().getType());

@@ -45,16 +45,8 @@ Value mlir::lm::importSmolLM3(ModelBuilder &mb) {
   ModelConfig &config = mb.config;
   DecoderSpec spec = llamaSpec(mb);
   const int64_t layers = spec.layers.size();
-  int64_t interval = config.getPositive("no_rope_layer_interval", 4);
-  // no_rope_layers[i] == 1 means layer i *uses* RoPE.
-  SmallVector<int64_t> usesRope = config.getIntList("no_rope_layers");
+  SmallVector<int64_t> usesRope = readRopeLayers(config, layers);
   if (usesRope.empty())
-    for (int64_t i = 0; i < layers; ++i)
-      usesRope.push_back((i + 1) % interval != 0);
-  if (!config.require(static_cast<int64_t>(usesRope.size()) >= layers,
-                      "no_rope_layers",
-                      "expected " + Twine(layers) + " entries, got " +
-                          Twine(usesRope.size())))
     return nullptr;
   for (auto [i, layer] : llvm::enumerate(spec.layers))
     if (!usesRope[i])

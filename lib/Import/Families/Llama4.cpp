@@ -19,15 +19,8 @@ Value mlir::lm::importLlama4(ModelBuilder &mb) {
   locateTextModel(mb, spec, "language_model.model.");
   const int64_t layers = common.layers;
 
-  int64_t interval = config.getPositive("no_rope_layer_interval", 4);
-  SmallVector<int64_t> usesRope = config.getIntList("no_rope_layers");
+  SmallVector<int64_t> usesRope = readRopeLayers(config, layers);
   if (usesRope.empty())
-    for (int64_t i = 0; i < layers; ++i)
-      usesRope.push_back((i + 1) % interval != 0);
-  if (!config.require(static_cast<int64_t>(usesRope.size()) >= layers,
-                      "no_rope_layers",
-                      "expected " + Twine(layers) + " entries, got " +
-                          Twine(usesRope.size())))
     return nullptr;
   std::vector<std::string> types = readLayerTypes(
       config, "layer_types", layers, {"chunked_attention", "full_attention"},
