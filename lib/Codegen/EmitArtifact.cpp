@@ -65,6 +65,9 @@ lmc::lmx::DType dtypeOf(StringRef safetensors) {
       .Case("I8", lmc::lmx::DType::I8)
       .Case("U8", lmc::lmx::DType::U8)
       .Case("F8_E4M3", lmc::lmx::DType::F8_E4M3)
+      .Case("Q4_0", lmc::lmx::DType::Q4_0)
+      .Case("Q4_1", lmc::lmx::DType::Q4_1)
+      .Case("Q8_0", lmc::lmx::DType::Q8_0)
       .Default(lmc::lmx::DType::F8_E5M2);
 }
 
@@ -139,8 +142,12 @@ LogicalResult mlir::lm::compileToArtifact(ModuleOp module,
     error = "the model has no weights (imported from a config only)";
     return failure();
   }
+  // The checkpoint: a GGUF file, or the folder of a safetensors file/index.
   WeightIndex weights;
-  if (failed(weights.load(llvm::sys::path::parent_path(source), error)))
+  if (failed(weights.load(StringRef(source).ends_with(".gguf")
+                              ? StringRef(source)
+                              : llvm::sys::path::parent_path(source),
+                          error)))
     return failure();
 
   // Stage 1: the interface.

@@ -4,6 +4,8 @@
 
 #include "Decoder.h"
 
+#include "lmc/Import/Gguf.h"
+
 #include "lmc/Dialect/LM/LMDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -23,6 +25,22 @@ OwningOpRef<ModuleOp> mlir::lm::importHuggingFace(
     MLIRContext *context, StringRef path, std::string &error,
     std::vector<std::string> *warnings) {
   context->loadDialect<LMDialect, func::FuncDialect, arith::ArithDialect>();
+  if (path.ends_with(".gguf")) {
+    WeightIndex weights;
+    std::unique_ptr<ModelConfig> config = importGguf(path, weights, error);
+    if (!config)
+      return nullptr;
+    ModelBuilder builder(context, *config, weights);
+    Value logits = lookupFamily(config->getModelType())(builder);
+    if (!logits) {
+      error = config->failed() ? config->getError() : "import failed";
+      return nullptr;
+    }
+    OwningOpRef<ModuleOp> module = builder.finish(logits, error);
+    if (module && warnings)
+      *warnings = builder.getWarnings();
+    return module;
+  }
   llvm::SmallString<256> dir(path), configPath(path);
   // The artifact records where its weights came from: keep that absolute.
   llvm::sys::fs::make_absolute(dir);

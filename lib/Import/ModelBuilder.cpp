@@ -88,6 +88,8 @@ Type ModelBuilder::elementTypeOf(const TensorInfo &info) {
       .Case("F8_E4M3", b.getType<Float8E4M3FNType>())
       .Case("F8_E5M2", b.getType<Float8E5M2Type>())
       .Case("F8_E8M0", b.getType<Float8E8M0FNUType>())
+      // GGUF block-quantised weights are dequantised to f32 at load.
+      .Cases({"Q4_0", "Q4_1", "Q8_0"}, b.getF32Type())
       .Cases({"I64", "U64"}, b.getI64Type())
       .Cases({"I32", "U32"}, b.getI32Type())
       .Cases({"I16", "U16"}, b.getI16Type())

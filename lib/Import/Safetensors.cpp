@@ -2,6 +2,8 @@
 
 #include "lmc/Import/Safetensors.h"
 
+#include "lmc/Import/Gguf.h"
+
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/JSON.h"
@@ -116,6 +118,8 @@ LogicalResult WeightIndex::loadFile(StringRef path, std::string &error) {
 }
 
 LogicalResult WeightIndex::load(StringRef dir, std::string &error) {
+  if (dir.ends_with(".gguf"))
+    return success(importGguf(dir, *this, error) != nullptr);
   llvm::SmallString<256> single(dir), index(dir);
   llvm::sys::path::append(single, "model.safetensors");
   llvm::sys::path::append(index, "model.safetensors.index.json");

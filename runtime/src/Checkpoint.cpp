@@ -2,6 +2,7 @@
 
 #include "Checkpoint.h"
 
+#include "Gguf.h"
 #include "Json.h"
 
 #include <cstring>
@@ -132,7 +133,23 @@ bool Checkpoint::openFile(const std::string &path, std::string &error) {
   return true;
 }
 
+bool Checkpoint::openGguf(const std::string &path, std::string &error) {
+  std::unique_ptr<MappedFile> file = MappedFile::open(path, error);
+  if (!file)
+    return false;
+  GgufFile gguf;
+  if (!gguf.parse(path, file->data(), file->size(), error))
+    return false;
+  for (const GgufTensor &t : gguf.tensors())
+    tensors[t.name] = CheckpointTensor{t.dtype, t.shape, file->data() + t.offset,
+                                       t.size, path};
+  files.push_back(std::move(file));
+  return true;
+}
+
 bool Checkpoint::open(const std::string &path, std::string &error) {
+  if (path.size() > 5 && path.compare(path.size() - 5, 5, ".gguf") == 0)
+    return openGguf(path, error);
   if (!isDirectory(path))
     return openFile(path, error);
   std::string index = path + "/model.safetensors.index.json";

@@ -46,6 +46,7 @@ public:
 
 private:
   bool openFile(const std::string &path, std::string &error);
+  bool openGguf(const std::string &path, std::string &error);
 
   std::vector<std::unique_ptr<MappedFile>> files;
   std::map<std::string, CheckpointTensor> tensors;

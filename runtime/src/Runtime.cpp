@@ -11,6 +11,7 @@
 #include "lmc_rt/lmc_rt.h"
 
 #include "Checkpoint.h"
+#include "Gguf.h"
 #include "lmx_generated.h"
 
 #include <algorithm>
@@ -62,7 +63,7 @@ struct lmc_rt_model {
   const lmc::lmx::Entry *forward = nullptr;
   Checkpoint checkpoint;
   std::vector<const void *> weights; // per artifact weight
-  std::vector<std::vector<uint8_t>> stacked; // owned copies of stacked experts
+  std::vector<std::vector<uint8_t>> stacked; // owned: stacked experts, dequantised weights
   void *library = nullptr;
   void (*entry)(void **) = nullptr;
 
@@ -194,26 +195,51 @@ static lmc_rt_status_t bindWeights(const std::string &source,
                         showShape(ref->shape()));
       parts.push_back(t);
     }
-    if (parts.size() == 1) {
+    // Used in place when it is one tensor of the code's dtype; otherwise
+    // per-expert tensors are stacked into one [E, rows, cols] buffer and
+    // quantised ones (GGUF) dequantised, once, at load.
+    std::string codeType = dtypeName(w->dtype());
+    bool convert = false;
+    for (const CheckpointTensor *t : parts)
+      convert |= t->dtype != codeType;
+    if (parts.size() == 1 && !convert) {
       model.weights.push_back(parts[0]->data);
       continue;
     }
-    // Per-expert tensors become one [E, rows, cols] buffer.
+    if (convert && codeType != "F32")
+      return fail(LMC_RT_ERROR_WEIGHTS, "weight '" + w->name()->str() +
+                                            "': cannot convert to " + codeType);
     size_t total = 0;
-    for (const CheckpointTensor *t : parts)
-      total += t->size;
-    std::vector<uint8_t> stacked;
+    for (const CheckpointTensor *t : parts) {
+      uint64_t elements = 1;
+      for (int64_t d : t->shape)
+        elements *= uint64_t(d);
+      total += convert ? elements * 4 : t->size;
+    }
+    std::vector<uint8_t> owned;
     try {
-      stacked.resize(total);
+      owned.resize(total);
     } catch (const std::bad_alloc &) {
-      return fail(LMC_RT_ERROR_OUT_OF_MEMORY, "out of memory stacking experts");
+      return fail(LMC_RT_ERROR_OUT_OF_MEMORY,
+                  "out of memory loading weight '" + w->name()->str() + "'");
     }
     size_t offset = 0;
     for (const CheckpointTensor *t : parts) {
-      std::memcpy(stacked.data() + offset, t->data, t->size);
-      offset += t->size;
+      uint64_t elements = 1;
+      for (int64_t d : t->shape)
+        elements *= uint64_t(d);
+      if (convert) {
+        if (!ggufDequantize(t->dtype, t->data, elements,
+                            reinterpret_cast<float *>(owned.data() + offset)))
+          return fail(LMC_RT_ERROR_WEIGHTS, t->file + ": cannot dequantise " +
+                                                t->dtype + " tensor");
+        offset += elements * 4;
+      } else {
+        std::memcpy(owned.data() + offset, t->data, t->size);
+        offset += t->size;
+      }
     }
-    model.stacked.push_back(std::move(stacked));
+    model.stacked.push_back(std::move(owned));
     model.weights.push_back(model.stacked.back().data());
   }
   return LMC_RT_OK;
@@ -240,8 +266,9 @@ lmc_rt_status_t lmc_rt_model_load(const char *artifactPath,
                        : model->artifact->weights_source()
                            ? model->artifact->weights_source()->str()
                            : "";
-  // The artifact records the checkpoint file; load its folder (shards).
-  if (!weightsPath) {
+  // The artifact records the checkpoint file; load its folder (shards),
+  // or the file itself for GGUF.
+  if (!weightsPath && source.find(".gguf") == std::string::npos) {
     size_t slash = source.rfind('/');
     if (slash != std::string::npos)
       source = source.substr(0, slash);

@@ -32,13 +32,17 @@ unsigned getDTypeBytes(StringRef dtype);
 
 class WeightIndex {
 public:
-  /// Indexes the checkpoint in `dir`. A folder without weight files yields an
-  /// empty index (graph-only import). Sets `error` and fails on bad files.
+  /// Indexes the checkpoint in `dir` (or the GGUF file `dir`). A folder
+  /// without weight files yields an empty index (graph-only import). Sets
+  /// `error` and fails on bad files.
   LogicalResult load(StringRef dir, std::string &error);
   /// Indexes one safetensors file.
   LogicalResult loadFile(StringRef path, std::string &error);
 
   const TensorInfo *lookup(StringRef name) const;
+  /// Binds `name` to a tensor found elsewhere (GGUF, under another name).
+  void add(StringRef name, TensorInfo info) { tensors[name] = std::move(info); }
+  void setSource(StringRef path) { source = path.str(); }
   bool empty() const { return tensors.empty(); }
   const llvm::StringMap<TensorInfo> &getTensors() const { return tensors; }
   /// The file that names the checkpoint in messages.

@@ -44,10 +44,10 @@ struct MaskSpec {
 /// Whether `key` is among selected[b, t, :].
 Value isPicked(OpBuilder &nb, Location l, Value selected, Value bi, Value ti,
                Value key) {
-  int64_t picks = cast<RankedTensorType>(selected.getType()).getDimSize(2);
+  Value picks = tensor::DimOp::create(nb, l, selected, 2);
   Value found = arith::ConstantIntOp::create(nb, l, nb.getI1Type(), 0);
   auto loop = scf::ForOp::create(
-      nb, l, indexConstant(nb, l, 0), indexConstant(nb, l, picks),
+      nb, l, indexConstant(nb, l, 0), picks,
       indexConstant(nb, l, 1), ValueRange{found},
       [&](OpBuilder &lb, Location ll, Value kk, ValueRange acc) {
         Value pick =

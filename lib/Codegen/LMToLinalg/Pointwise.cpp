@@ -135,7 +135,11 @@ struct LowerTranspose final : OpRewritePattern<TransposeOp> {
   LogicalResult matchAndRewrite(TransposeOp op,
                                 PatternRewriter &rewriter) const override {
     auto type = cast<RankedTensorType>(op.getType());
-    Value init = tensor::EmptyOp::create(rewriter, op.getLoc(), type.getShape(),
+    SmallVector<OpFoldResult> in = sizesOf(rewriter, op.getLoc(), op.getInput());
+    SmallVector<OpFoldResult> sizes;
+    for (int64_t p : op.getPermutation())
+      sizes.push_back(in[p]);
+    Value init = tensor::EmptyOp::create(rewriter, op.getLoc(), sizes,
                                          type.getElementType());
     rewriter.replaceOp(op, linalg::TransposeOp::create(
                                rewriter, op.getLoc(), op.getInput(), init,

@@ -26,6 +26,8 @@ static DecoderSpec llamaSpec(ModelBuilder &mb) {
       {"full_attention", "sliding_attention"},
       [&](int64_t) { return window ? "sliding_attention" : "full_attention"; });
   RopeSpec rope = readRope(mb, common.headDim);
+  // GGUF checkpoints (llama.cpp) store q/k rows with RoPE pairs adjacent.
+  rope.interleaved = config.getBool("rope_interleave", false);
   for (auto [i, layer] : llvm::enumerate(spec.layers)) {
     layer.attention.qkvBias = layer.attention.outputBias = attentionBias;
     layer.attention.rope = rope;

@@ -712,8 +712,9 @@ def LM_GatedDeltaRuleOp : LM_Op<"gated_delta_rule", [Pure]> {
     o_t <- scale * S^T q_t
     ```
     `log_decay` is `[B, T, Hv]` (Gated DeltaNet) or `[B, T, Hv, Dk]` (Kimi
-    Delta Attention). The op is the ground truth; the lowering picks the
-    chunked (WY) form for prefill and the one-step form for decode.
+    Delta Attention). The op is the ground truth: the host lowering runs this
+    recurrence token by token; a chunked (WY) prefill form is an
+    optimisation with it as its reference.
 
     ```mlir
     %o, %s1 = lm.gated_delta_rule %q, %k, %v, %g, %beta, %s0 {scale = 0.25 : f64}

@@ -1,0 +1,208 @@
+// RUN: lmc-opt %s --lm-lower-to-linalg --split-input-file | FileCheck %s
+
+// Expert dispatch (lib/Codegen/LMToLinalg/MoE.cpp) and hash routing
+// (its pattern lives in HyperConnections.cpp): loops over buffers, results
+// written into fresh buffers that become tensors again. lm.router is covered
+// in lower-to-linalg.mlir.
+
+// SwiGLU experts: per token and route k, h = gate_up[e] x (12 rows: gate
+// rows 0..5, up rows 6..11), a = silu(h[i]) * h[i + 6], and
+// out += w * (down[e] a), weights widened from bf16.
+// CHECK-LABEL: func.func @moe_experts_swiglu
+// CHECK-SAME: %[[X:[a-z0-9]+]]: tensor<?x?x8xf32>, %[[W:[a-z0-9]+]]: tensor<?x?x2xf32>, %[[I:[a-z0-9]+]]: tensor<?x?x2xi64>, %[[GU:[a-z0-9]+]]: tensor<4x12x8xbf16>, %[[DN:[a-z0-9]+]]: tensor<4x8x6xbf16>
+// CHECK-DAG: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK: %[[XB:.*]] = bufferization.to_buffer %[[X]] read_only
+// CHECK: %[[WB:.*]] = bufferization.to_buffer %[[W]] read_only
+// CHECK: %[[IB:.*]] = bufferization.to_buffer %[[I]] read_only
+// CHECK: %[[GUB:.*]] = bufferization.to_buffer %[[GU]] read_only
+// CHECK: %[[DNB:.*]] = bufferization.to_buffer %[[DN]] read_only
+// CHECK: %[[OUT:.*]] = memref.alloc(%{{.*}}, %{{.*}}) : memref<?x?x8xf32>
+// CHECK: linalg.fill ins(%[[ZERO]] : f32) outs(%[[OUT]] : memref<?x?x8xf32>)
+// CHECK: %[[H:.*]] = memref.alloc() : memref<12xf32>
+// CHECK: %[[A:.*]] = memref.alloc() : memref<6xf32>
+// CHECK: scf.for %[[B:.*]] = %c0 to
+// CHECK: scf.for %[[T:.*]] = %c0 to
+// CHECK: scf.for %[[K:.*]] = %c0 to %c2 step %c1 {
+// CHECK: %[[E64:.*]] = memref.load %[[IB]][%[[B]], %[[T]], %[[K]]] : memref<?x?x2xi64>
+// CHECK: %[[E:.*]] = arith.index_cast %[[E64]] : i64 to index
+// CHECK: %[[RW:.*]] = memref.load %[[WB]][%[[B]], %[[T]], %[[K]]] : memref<?x?x2xf32>
+// CHECK: scf.for %[[R:.*]] = %c0 to %c12 step %c1 {
+// CHECK: %[[HR:.*]] = scf.for %[[D:.*]] = %c0 to %c8 step %c1 iter_args(%[[ACC:.*]] = %[[ZERO]]) -> (f32) {
+// CHECK: %[[XV:.*]] = memref.load %[[XB]][%[[B]], %[[T]], %[[D]]]
+// CHECK: %[[GV:.*]] = memref.load %[[GUB]][%[[E]], %[[R]], %[[D]]] : memref<4x12x8xbf16>
+// CHECK: %[[GF:.*]] = arith.extf %[[GV]] : bf16 to f32
+// CHECK: %[[XG:.*]] = arith.mulf %[[XV]], %[[GF]] : f32
+// CHECK: arith.addf %[[ACC]], %[[XG]] : f32
+// CHECK: memref.store %[[HR]], %[[H]][%[[R]]] : memref<12xf32>
+// CHECK: scf.for %[[J:.*]] = %c0 to %c6 step %c1 {
+// CHECK-DAG: %[[UPROW:.*]] = arith.addi %[[J]], %c6 : index
+// CHECK-DAG: %[[UP:.*]] = memref.load %[[H]][%[[UPROW]]] : memref<12xf32>
+// CHECK-DAG: %[[GATE:.*]] = memref.load %[[H]][%[[J]]] : memref<12xf32>
+// CHECK: arith.negf %[[GATE]] : f32
+// CHECK: %[[SIG:.*]] = arith.divf
+// CHECK: %[[SILU:.*]] = arith.mulf %[[GATE]], %[[SIG]] : f32
+// CHECK: %[[ACT:.*]] = arith.mulf %[[SILU]], %[[UP]] : f32
+// CHECK: memref.store %[[ACT]], %[[A]][%[[J]]] : memref<6xf32>
+// CHECK: scf.for %[[O:.*]] = %c0 to %c8 step %c1 {
+// CHECK: %[[Y:.*]] = scf.for %[[J2:.*]] = %c0 to %c6 step %c1 iter_args(%[[ACC2:.*]] = %[[ZERO]]) -> (f32) {
+// CHECK: %[[DV:.*]] = memref.load %[[DNB]][%[[E]], %[[O]], %[[J2]]] : memref<4x8x6xbf16>
+// CHECK: %[[DF:.*]] = arith.extf %[[DV]] : bf16 to f32
+// CHECK: %[[AV:.*]] = memref.load %[[A]][%[[J2]]] : memref<6xf32>
+// CHECK: %[[DA:.*]] = arith.mulf %[[DF]], %[[AV]] : f32
+// CHECK: arith.addf %[[ACC2]], %[[DA]] : f32
+// CHECK: %[[YW:.*]] = arith.mulf %[[Y]], %[[RW]] : f32
+// CHECK: %[[PREV:.*]] = memref.load %[[OUT]][%[[B]], %[[T]], %[[O]]]
+// CHECK: %[[SUM:.*]] = arith.addf %[[PREV]], %[[YW]] : f32
+// CHECK: memref.store %[[SUM]], %[[OUT]][%[[B]], %[[T]], %[[O]]]
+// CHECK: bufferization.to_tensor %[[OUT]] restrict writable : memref<?x?x8xf32> to tensor<?x?x8xf32>
+// CHECK-NOT: lm.moe_experts
+func.func @moe_experts_swiglu(%x: tensor<?x?x8xf32>, %w: tensor<?x?x2xf32>, %i: tensor<?x?x2xi64>,
+                              %gu: tensor<4x12x8xbf16>, %dn: tensor<4x8x6xbf16>) -> tensor<?x?x8xf32> {
+  %y = lm.moe_experts %x, %w, %i, %gu, %dn {activation = #lm.expert<swiglu>}
+     : (tensor<?x?x8xf32>, tensor<?x?x2xf32>, tensor<?x?x2xi64>, tensor<4x12x8xbf16>, tensor<4x8x6xbf16>) -> tensor<?x?x8xf32>
+  return %y : tensor<?x?x8xf32>
+}
+
+// -----
+
+// relu2 experts: gate_up has I = 6 rows and a = relu(h)^2, no gate/up split.
+// CHECK-LABEL: func.func @moe_experts_relu2
+// CHECK-DAG: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK: %[[H:.*]] = memref.alloc() : memref<6xf32>
+// CHECK: %[[A:.*]] = memref.alloc() : memref<6xf32>
+// CHECK: scf.for %{{.*}} = %c0 to %c6 step %c1 {
+// CHECK: scf.for {{.*}} = %c0 to %c8 step %c1 iter_args
+// CHECK: memref.store %{{.*}}, %[[H]]
+// CHECK: scf.for %[[J:.*]] = %c0 to %c6 step %c1 {
+// CHECK-NEXT: %[[HV:.*]] = memref.load %[[H]][%[[J]]] : memref<6xf32>
+// CHECK-NEXT: %[[RELU:.*]] = arith.maximumf %[[HV]], %[[ZERO]] : f32
+// CHECK-NEXT: %[[SQ:.*]] = arith.mulf %[[RELU]], %[[RELU]] : f32
+// CHECK-NEXT: memref.store %[[SQ]], %[[A]][%[[J]]] : memref<6xf32>
+// CHECK: bufferization.to_tensor
+// CHECK-NOT: lm.moe_experts
+func.func @moe_experts_relu2(%x: tensor<?x?x8xf32>, %w: tensor<?x?x2xf32>, %i: tensor<?x?x2xi64>,
+                             %gu: tensor<4x6x8xf32>, %dn: tensor<4x8x6xf32>) -> tensor<?x?x8xf32> {
+  %y = lm.moe_experts %x, %w, %i, %gu, %dn {activation = #lm.expert<relu2>}
+     : (tensor<?x?x8xf32>, tensor<?x?x2xf32>, tensor<?x?x2xi64>, tensor<4x6x8xf32>, tensor<4x8x6xf32>) -> tensor<?x?x8xf32>
+  return %y : tensor<?x?x8xf32>
+}
+
+// -----
+
+// GPT-OSS experts: the projections start from the expert's biases, gate and
+// up alternate rows (gate 2i, up 2i + 1), then the clamped GLU
+// (u' + 1) * g' * sigmoid(alpha g').
+// CHECK-LABEL: func.func @moe_experts_gpt_oss
+// CHECK-SAME: %[[GUBIAS:[a-z0-9]+]]: tensor<4x12xf32>, %[[DNBIAS:[a-z0-9]+]]: tensor<4x8xf32>
+// CHECK-DAG: %[[ONE:.*]] = arith.constant 1.000000e+00 : f32
+// CHECK-DAG: %[[ALPHA:.*]] = arith.constant 1.702000e+00 : f32
+// CHECK-DAG: %[[NLIMIT:.*]] = arith.constant -7.000000e+00 : f32
+// CHECK-DAG: %[[LIMIT:.*]] = arith.constant 7.000000e+00 : f32
+// CHECK-DAG: %[[GUBB:.*]] = bufferization.to_buffer %[[GUBIAS]] read_only
+// CHECK-DAG: %[[DNBB:.*]] = bufferization.to_buffer %[[DNBIAS]] read_only
+// CHECK: %[[H:.*]] = memref.alloc() : memref<12xf32>
+// CHECK: %[[E:.*]] = arith.index_cast %{{.*}} : i64 to index
+// CHECK: scf.for %[[R:.*]] = %c0 to %c12 step %c1 {
+// CHECK: %[[B0:.*]] = memref.load %[[GUBB]][%[[E]], %[[R]]] : memref<4x12xf32>
+// CHECK: scf.for {{.*}} = %c0 to %c8 step %c1 iter_args(%{{.*}} = %[[B0]]) -> (f32) {
+// CHECK: scf.for %[[J:.*]] = %c0 to %c6 step %c1 {
+// CHECK: %[[GROW:.*]] = arith.muli %[[J]], %c2 : index
+// CHECK: %[[UROW:.*]] = arith.addi %[[GROW]], %c1 : index
+// CHECK-DAG: %[[UP:.*]] = memref.load %[[H]][%[[UROW]]] : memref<12xf32>
+// CHECK-DAG: %[[GATE:.*]] = memref.load %[[H]][%[[GROW]]] : memref<12xf32>
+// CHECK-DAG: %[[GC:.*]] = arith.minimumf %[[GATE]], %[[LIMIT]] : f32
+// CHECK-DAG: %[[UHI:.*]] = arith.minimumf %[[UP]], %[[LIMIT]] : f32
+// CHECK: %[[UC:.*]] = arith.maximumf %[[UHI]], %[[NLIMIT]] : f32
+// CHECK: arith.mulf %[[GC]], %[[ALPHA]] : f32
+// CHECK: %[[SIG:.*]] = arith.divf %[[ONE]], %{{.*}} : f32
+// CHECK: %[[GLU:.*]] = arith.mulf %[[GC]], %[[SIG]] : f32
+// CHECK: %[[U1:.*]] = arith.addf %[[UC]], %[[ONE]] : f32
+// CHECK: arith.mulf %[[U1]], %[[GLU]] : f32
+// CHECK: scf.for %[[O:.*]] = %c0 to %c8 step %c1 {
+// CHECK: %[[B1:.*]] = memref.load %[[DNBB]][%[[E]], %[[O]]] : memref<4x8xf32>
+// CHECK: scf.for {{.*}} = %c0 to %c6 step %c1 iter_args(%{{.*}} = %[[B1]]) -> (f32) {
+// CHECK: bufferization.to_tensor
+// CHECK-NOT: lm.moe_experts
+func.func @moe_experts_gpt_oss(%x: tensor<?x?x8xf32>, %w: tensor<?x?x2xf32>, %i: tensor<?x?x2xi64>,
+                               %gu: tensor<4x12x8xf32>, %dn: tensor<4x8x6xf32>,
+                               %gub: tensor<4x12xf32>, %dnb: tensor<4x8xf32>) -> tensor<?x?x8xf32> {
+  %y = lm.moe_experts %x, %w, %i, %gu, %dn biases %gub, %dnb
+         {activation = #lm.expert<gpt_oss_swiglu>, alpha = 1.702 : f64, limit = 7.0 : f64, interleaved_gate_up}
+     : (tensor<?x?x8xf32>, tensor<?x?x2xf32>, tensor<?x?x2xi64>, tensor<4x12x8xf32>, tensor<4x8x6xf32>,
+        tensor<4x12xf32>, tensor<4x8xf32>) -> tensor<?x?x8xf32>
+  return %y : tensor<?x?x8xf32>
+}
+
+// -----
+
+// scale_input (Llama 4): the routing weight scales the expert's input
+// x * w, and the expert's output is added unscaled.
+// CHECK-LABEL: func.func @moe_experts_scale_input
+// CHECK: %[[OUT:.*]] = memref.alloc(%{{.*}}, %{{.*}}) : memref<?x?x8xf32>
+// CHECK: scf.for %{{.*}} = %c0 to %c1 step %c1 {
+// CHECK: %[[RW:.*]] = memref.load %{{.*}} : memref<?x?x1xf32>
+// CHECK: scf.for {{.*}} = %c0 to %c12 step %c1 {
+// CHECK: scf.for {{.*}} = %c0 to %c8 step %c1 iter_args
+// CHECK: %[[XV:.*]] = memref.load
+// CHECK: %[[XW:.*]] = arith.mulf %[[XV]], %[[RW]] : f32
+// CHECK: %[[GV:.*]] = memref.load %{{.*}} : memref<4x12x8xf32>
+// CHECK: arith.mulf %[[XW]], %[[GV]] : f32
+// CHECK: %[[Y:.*]] = scf.for {{.*}} = %c0 to %c6 step %c1 iter_args
+// CHECK: scf.yield
+// CHECK-NEXT: }
+// CHECK-NEXT: %[[PREV:.*]] = memref.load %[[OUT]]
+// CHECK-NEXT: %[[SUM:.*]] = arith.addf %[[PREV]], %[[Y]] : f32
+// CHECK-NEXT: memref.store %[[SUM]], %[[OUT]]
+// CHECK-NOT: lm.moe_experts
+func.func @moe_experts_scale_input(%x: tensor<?x?x8xf32>, %w: tensor<?x?x1xf32>, %i: tensor<?x?x1xi64>,
+                                   %gu: tensor<4x12x8xf32>, %dn: tensor<4x8x6xf32>) -> tensor<?x?x8xf32> {
+  %y = lm.moe_experts %x, %w, %i, %gu, %dn {activation = #lm.expert<swiglu>, scale_input}
+     : (tensor<?x?x8xf32>, tensor<?x?x1xf32>, tensor<?x?x1xi64>, tensor<4x12x8xf32>, tensor<4x8x6xf32>) -> tensor<?x?x8xf32>
+  return %y : tensor<?x?x8xf32>
+}
+
+// -----
+
+// Each token's experts are table[ids[b, t], :] (i32 entries widened to the
+// i64 indices); their weights are sqrt(softplus(logit)), divided by their
+// sum (normalize) and multiplied by routed_scaling.
+// CHECK-LABEL: func.func @hash_router
+// CHECK-SAME: %[[IDS:[a-z0-9]+]]: tensor<?x?xi64>, %[[TABLE:[a-z0-9]+]]: tensor<16x2xi32>, %[[LOGITS:[a-z0-9]+]]: tensor<?x?x8xf32>
+// CHECK-DAG: %[[SCALING:.*]] = arith.constant 1.500000e+00 : f32
+// CHECK-DAG: %[[TWENTY:.*]] = arith.constant 2.000000e+01 : f32
+// CHECK-DAG: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK: %[[IDB:.*]] = bufferization.to_buffer %[[IDS]] read_only
+// CHECK: %[[TB:.*]] = bufferization.to_buffer %[[TABLE]] read_only
+// CHECK: %[[LB:.*]] = bufferization.to_buffer %[[LOGITS]] read_only
+// CHECK: %[[WTS:.*]] = memref.alloc(%{{.*}}, %{{.*}}) : memref<?x?x2xf32>
+// CHECK: %[[IDX:.*]] = memref.alloc(%{{.*}}, %{{.*}}) : memref<?x?x2xi64>
+// CHECK: scf.for %[[B:.*]] = %c0 to
+// CHECK: scf.for %[[T:.*]] = %c0 to
+// CHECK: %[[ID64:.*]] = memref.load %[[IDB]][%[[B]], %[[T]]] : memref<?x?xi64>
+// CHECK: %[[ID:.*]] = arith.index_cast %[[ID64]] : i64 to index
+// CHECK: %[[TOTAL:.*]] = scf.for %[[K:.*]] = %c0 to %c2 step %c1 iter_args(%[[ACC:.*]] = %[[ZERO]]) -> (f32) {
+// CHECK: %[[E32:.*]] = memref.load %[[TB]][%[[ID]], %[[K]]] : memref<16x2xi32>
+// CHECK: %[[E64:.*]] = arith.extsi %[[E32]] : i32 to i64
+// CHECK: %[[E:.*]] = arith.index_cast %[[E64]] : i64 to index
+// CHECK: %[[L:.*]] = memref.load %[[LB]][%[[B]], %[[T]], %[[E]]] : memref<?x?x8xf32>
+// CHECK: %[[EXP:.*]] = math.exp %[[L]] : f32
+// CHECK: %[[SOFT:.*]] = math.log1p %[[EXP]] : f32
+// CHECK: %[[BIG:.*]] = arith.cmpf ogt, %[[L]], %[[TWENTY]] : f32
+// CHECK: %[[SP:.*]] = arith.select %[[BIG]], %[[L]], %[[SOFT]] : f32
+// CHECK: %[[S:.*]] = math.sqrt %[[SP]] : f32
+// CHECK: memref.store %[[S]], %[[WTS]][%[[B]], %[[T]], %[[K]]]
+// CHECK: memref.store %[[E64]], %[[IDX]][%[[B]], %[[T]], %[[K]]]
+// CHECK: arith.addf %[[ACC]], %[[S]] : f32
+// CHECK: scf.for %[[K2:.*]] = %c0 to %c2 step %c1 {
+// CHECK: %[[WV:.*]] = memref.load %[[WTS]][%[[B]], %[[T]], %[[K2]]]
+// CHECK: %[[N:.*]] = arith.divf %[[WV]], %[[TOTAL]] : f32
+// CHECK: %[[SC:.*]] = arith.mulf %[[N]], %[[SCALING]] : f32
+// CHECK: memref.store %[[SC]], %[[WTS]][%[[B]], %[[T]], %[[K2]]]
+// CHECK: bufferization.to_tensor %[[WTS]] restrict writable : memref<?x?x2xf32> to tensor<?x?x2xf32>
+// CHECK: bufferization.to_tensor %[[IDX]] restrict writable : memref<?x?x2xi64> to tensor<?x?x2xi64>
+// CHECK-NOT: lm.hash_router
+func.func @hash_router(%ids: tensor<?x?xi64>, %t: tensor<16x2xi32>, %l: tensor<?x?x8xf32>) -> (tensor<?x?x2xf32>, tensor<?x?x2xi64>) {
+  %w, %i = lm.hash_router %ids, %t, %l {scoring = #lm.scoring<sqrtsoftplus>, normalize, routed_scaling = 1.5 : f64}
+      : (tensor<?x?xi64>, tensor<16x2xi32>, tensor<?x?x8xf32>) -> (tensor<?x?x2xf32>, tensor<?x?x2xi64>)
+  return %w, %i : tensor<?x?x2xf32>, tensor<?x?x2xi64>
+}
