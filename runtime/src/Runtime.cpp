@@ -64,6 +64,7 @@ struct lmc_rt_model {
   Checkpoint checkpoint;
   std::vector<const void *> weights; // per artifact weight
   std::vector<std::vector<uint8_t>> stacked; // owned: stacked experts, dequantised weights
+  std::string source; // the checkpoint the weights came from
   void *library = nullptr;
   void (*entry)(void **) = nullptr;
 
@@ -273,6 +274,7 @@ lmc_rt_status_t lmc_rt_model_load(const char *artifactPath,
     if (slash != std::string::npos)
       source = source.substr(0, slash);
   }
+  model->source = source;
   if ((status = bindWeights(source, *model)) != LMC_RT_OK ||
       (status = loadCode(artifactPath, *model)) != LMC_RT_OK)
     return status;
@@ -288,6 +290,10 @@ int64_t lmc_rt_model_vocab_size(const lmc_rt_model_t *model) {
 
 int64_t lmc_rt_model_max_context(const lmc_rt_model_t *model) {
   return model->artifact->max_position_embeddings();
+}
+
+const char *lmc_rt_model_weights_source(const lmc_rt_model_t *model) {
+  return model->source.c_str();
 }
 
 const char *lmc_rt_model_type(const lmc_rt_model_t *model) {

@@ -43,6 +43,8 @@ void lmc_rt_model_free(lmc_rt_model_t *model);
 int64_t lmc_rt_model_vocab_size(const lmc_rt_model_t *model);
 int64_t lmc_rt_model_max_context(const lmc_rt_model_t *model);
 const char *lmc_rt_model_type(const lmc_rt_model_t *model);
+/* Where the model's weights were loaded from. */
+const char *lmc_rt_model_weights_source(const lmc_rt_model_t *model);
 
 typedef struct lmc_rt_session_options {
   int64_t batch;       /* sequences run together */

@@ -2,6 +2,7 @@
 //
 //   lmc-run model.lmx [--weights DIR] --input in.safetensors --output out.safetensors
 //   lmc-run model.lmx [--weights DIR] --prompt-ids 5,17,9 --max-new-tokens 8
+//   lmc-run model.lmx --prompt "text" [--chat]      (GGUF models: text in, text out)
 //   lmc-run model.lmx --bench
 //
 //===----------------------------------------------------------------------===//
@@ -9,6 +10,7 @@
 #include "lmc_rt/lmc_rt.h"
 
 #include "Checkpoint.h"
+#include "Tokenizer.h"
 
 #include <CLI/CLI.hpp>
 
@@ -86,8 +88,10 @@ struct Model {
 } // namespace
 
 int main(int argc, char **argv) {
+  std::string error0;
   CLI::App app{"lmc-run: run a compiled lmc model (.lmx)"};
-  std::string artifact, weights, input, output, promptIds;
+  std::string artifact, weights, input, output, promptIds, promptText;
+  bool chat = false;
   int64_t maxNewTokens = 16, maxContext = 0, benchPrompt = 64, benchDecode = 32;
   float temperature = 0, topP = 1;
   int topK = 0;
@@ -101,6 +105,10 @@ int main(int argc, char **argv) {
   app.add_option("--input", input, "safetensors with input_ids [B, S] int64");
   app.add_option("--output", output, "Where to write logits [B, S, V] float32");
   app.add_option("--prompt-ids", promptIds, "Comma-separated prompt token ids");
+  app.add_option("--prompt", promptText,
+                 "Prompt text (tokenizer from the model's GGUF); the "
+                 "continuation is printed as it is generated");
+  app.add_flag("--chat", chat, "Wrap --prompt in the model's chat template");
   app.add_option("--max-new-tokens", maxNewTokens, "Tokens to generate")
       ->check(CLI::Range(int64_t(0), int64_t(1) << 30));
   app.add_option("--max-context", maxContext,
@@ -134,9 +142,11 @@ int main(int argc, char **argv) {
   } catch (const CLI::ParseError &e) {
     return fail(e.what());
   }
-  int modes = !input.empty() + !promptIds.empty() + bench;
+  int modes = !input.empty() + !promptIds.empty() + !promptText.empty() + bench;
   if (modes != 1)
-    return fail("give exactly one of --input, --prompt-ids or --bench");
+    return fail("give exactly one of --input, --prompt-ids, --prompt or --bench");
+  if (chat && promptText.empty())
+    return fail("--chat needs --prompt");
   if (!input.empty() && output.empty() && compare.empty() && !checkDecode)
     return fail("--input needs --output, --compare or --check-decode");
 
@@ -213,7 +223,24 @@ int main(int argc, char **argv) {
   }
 
   std::vector<int64_t> prompt;
-  if (bench) {
+  lmc::rt::Tokenizer tokenizer;
+  bool text = !promptText.empty();
+  if (text) {
+    // The tokenizer lives in the GGUF the weights come from.
+    std::string source = lmc_rt_model_weights_source(m.model);
+    auto file = lmc::rt::MappedFile::open(source, error0);
+    lmc::rt::GgufFile gguf;
+    if (!file || !gguf.parse(source, file->data(), file->size(), error0))
+      return fail(error0.empty() ? source + ": no tokenizer" : error0);
+    if (!tokenizer.load(gguf.metadata(), error0))
+      return fail(source + ": " + error0);
+    std::string full = promptText;
+    if (chat && !tokenizer.chatPrompt(promptText, full, error0))
+      return fail(source + ": " + error0);
+    prompt = tokenizer.encode(full);
+    if (prompt.empty())
+      return fail("--prompt: the prompt encodes to no tokens");
+  } else if (bench) {
     std::mt19937_64 rng(seed);
     for (int64_t i = 0; i < benchPrompt; ++i)
       prompt.push_back(int64_t(rng() % uint64_t(vocab)));
@@ -255,6 +282,13 @@ int main(int argc, char **argv) {
   for (int64_t i = 0; i < maxNewTokens; ++i) {
     int64_t next = lmc_rt_sample(last, vocab, &sampler, &state);
     generated.push_back(next);
+    if (text) {
+      // Stream the text; stop at the end-of-sequence token.
+      if (next == tokenizer.eos())
+        break;
+      std::fputs(tokenizer.decode(next).c_str(), stdout);
+      std::fflush(stdout);
+    }
     if (i + 1 == maxNewTokens)
       break;
     if (lmc_rt_session_forward(m.session, &next, 1, step.data()) != LMC_RT_OK)
@@ -264,6 +298,14 @@ int main(int argc, char **argv) {
   auto t2 = Clock::now();
   double prefill = std::chrono::duration<double>(t1 - t0).count();
   double decode = std::chrono::duration<double>(t2 - t1).count();
+  if (text) {
+    std::printf("\n");
+    std::fflush(stdout);
+    std::fprintf(stderr, "prefill: %zu tokens, %.1f tokens/s; decode: %zu tokens, %.1f tokens/s\n",
+                 prompt.size(), prompt.size() / prefill, generated.size() - 1,
+                 generated.size() > 1 ? (generated.size() - 1) / decode : 0.0);
+    return 0;
+  }
   if (bench) {
     std::printf("prefill: %zu tokens in %.3f s, %.1f tokens/s\n", prompt.size(),
                 prefill, prompt.size() / prefill);
