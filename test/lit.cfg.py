@@ -26,3 +26,10 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 tool_dirs = [config.lmc_tools_dir, config.llvm_tools_dir]
 tools = ["lmc", "lmc-opt", "lmc-run", "lmc-tokenize"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
+
+# The real model (SmolLM2-135M-Instruct GGUF), when `make check` could fetch it.
+smollm2 = os.path.join(config.lmc_obj_root, "models", "smollm2",
+                       "SmolLM2-135M-Instruct.Q4_1.gguf")
+if os.path.exists(smollm2):
+    config.available_features.add("smollm2")
+    config.substitutions.append(("%smollm2", smollm2))
