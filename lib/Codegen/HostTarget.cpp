@@ -4,6 +4,7 @@
 
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/IR/Diagnostics.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
@@ -44,10 +45,19 @@ LogicalResult mlir::lm::emitHostSharedObject(ModuleOp module,
   registerLLVMDialectTranslation(*module->getContext());
 
   llvm::LLVMContext context;
-  std::unique_ptr<llvm::Module> llvmModule =
-      translateModuleToLLVMIR(module, context, "lmc_host");
+  std::string diagnostic;
+  std::unique_ptr<llvm::Module> llvmModule;
+  {
+    // Keep translation diagnostics in the one-line error.
+    ScopedDiagnosticHandler handler(module.getContext(), [&](Diagnostic &d) {
+      if (diagnostic.empty())
+        diagnostic = d.str();
+      return success();
+    });
+    llvmModule = translateModuleToLLVMIR(module, context, "lmc_host");
+  }
   if (!llvmModule) {
-    error = "translation to LLVM IR failed";
+    error = "translation to LLVM IR failed: " + diagnostic;
     return failure();
   }
   llvm::Triple triple(llvm::sys::getProcessTriple());
