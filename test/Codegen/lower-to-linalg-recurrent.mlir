@@ -1,8 +1,9 @@
 // RUN: lmc-opt %s --lm-lower-to-linalg --split-input-file | FileCheck %s
 
 // Recurrent mixers (lib/Codegen/LMToLinalg/Recurrent.cpp): the defining
-// recurrences as loops over buffers, the state buffer (seen through the
-// cast lm-lower-state leaves) read and updated in place. lm.gated_rms_norm
+// recurrences (and, for prefill, their chunked forms) as loops over buffers,
+// the state buffer (seen through the cast lm-lower-state leaves) read and
+// updated in place. lm.gated_rms_norm
 // is covered in lower-to-linalg.mlir.
 
 // Kernel 3 over 4 channels: y[t, c] = silu(bias[c] + sum_j w[c, 0, j] x'[t - 2 + j, c])
@@ -136,6 +137,9 @@ func.func @decay_gate_per_channel(%a: tensor<?x?x2x4xf32>, %al: tensor<2xf32>, %
 // CHECK: %[[BB:.*]] = bufferization.to_buffer %[[BETA]] read_only
 // CHECK: %[[OUT:.*]] = memref.alloc(%{{.*}}, %{{.*}}) : memref<?x?x4x3xf32>
 // CHECK: %[[U:.*]] = memref.alloc() : memref<3xf32>
+// Decode (one token) runs the recurrence; prefill the chunked (WY) form.
+// CHECK: %[[DECODE:.*]] = arith.cmpi eq, %{{.*}}, %c1 : index
+// CHECK: scf.if %[[DECODE]] {
 // CHECK: scf.for %[[B:.*]] = %c0 to
 // CHECK: scf.for %[[H:.*]] = %c0 to %c4 step %c1 {
 // CHECK: %[[HK:.*]] = arith.divui %[[H]], %c2 : index
@@ -178,6 +182,17 @@ func.func @decay_gate_per_channel(%a: tensor<?x?x2x4xf32>, %al: tensor<2xf32>, %
 // CHECK: arith.addf %[[ACC]], %[[SQ]] : f32
 // CHECK: %[[OS:.*]] = arith.mulf %[[O]], %[[SCALE]] : f32
 // CHECK: memref.store %[[OS]], %[[OUT]][%[[B]], %[[T]], %[[H]], %[[J]]]
+// Chunks of up to 64 tokens: scratch for G (cumulative log decay), the
+// triangular solve T, U, W and the corrected values.
+// CHECK: } else {
+// CHECK: memref.alloc() : memref<64x4xf32>
+// CHECK: memref.alloc() : memref<64x64xf32>
+// CHECK: memref.alloc() : memref<64x3xf32>
+// CHECK: memref.alloc() : memref<64x4xf32>
+// CHECK: memref.alloc() : memref<64x3xf32>
+// CHECK: %[[CHUNKS:.*]] = arith.ceildivui %{{.*}}, %c64 : index
+// CHECK: scf.for %{{.*}} = %c0 to %[[CHUNKS]] step %c1 {
+// CHECK: arith.minui %{{.*}}, %c64 : index
 // CHECK: bufferization.to_tensor %[[OUT]] restrict writable : memref<?x?x4x3xf32> to tensor<?x?x4x3xf32>
 // CHECK-NOT: lm.gated_delta_rule
 func.func @gated_delta_rule(%q: tensor<?x?x2x4xf32>, %k: tensor<?x?x2x4xf32>, %v: tensor<?x?x4x3xf32>, %g: tensor<?x?x4xf32>,
@@ -239,6 +254,9 @@ func.func @gated_delta_rule_per_channel(%q: tensor<?x?x2x4xf32>, %k: tensor<?x?x
 // CHECK: %[[AL:.*]] = memref.load %[[ALB]][%[[H]]] : memref<4xf32>
 // CHECK: %[[EA:.*]] = math.exp %[[AL]] : f32
 // CHECK: %[[A:.*]] = arith.negf %[[EA]] : f32
+// Decode (one token) runs the recurrence; prefill the chunked (SSD) form.
+// CHECK: %[[DECODE:.*]] = arith.cmpi eq, %{{.*}}, %c1 : index
+// CHECK: scf.if %[[DECODE]] {
 // CHECK: scf.for %[[T:.*]] = %c0 to
 // CHECK-DAG: %[[BIAS:.*]] = memref.load %[[DTBB]][%[[H]]] : memref<4xf32>
 // CHECK-DAG: %[[DTV:.*]] = memref.load %[[DTBUF]][%[[B]], %[[T]], %[[H]]] : memref<?x?x4xf32>
@@ -265,6 +283,10 @@ func.func @gated_delta_rule_per_channel(%q: tensor<?x?x2x4xf32>, %k: tensor<?x?x
 // CHECK: %[[DXS:.*]] = arith.mulf %[[SKIP]], %[[XV]] : f32
 // CHECK: %[[YV:.*]] = arith.addf %[[Y]], %[[DXS]] : f32
 // CHECK: memref.store %[[YV]], %[[OUT]][%[[B]], %[[T]], %[[H]], %[[P]]]
+// CHECK: } else {
+// CHECK: %[[CHUNKS:.*]] = arith.ceildivui %{{.*}}, %c64 : index
+// CHECK: scf.for %{{.*}} = %c0 to %[[CHUNKS]] step %c1 {
+// CHECK: arith.minui %{{.*}}, %c64 : index
 // CHECK: bufferization.to_tensor %[[OUT]] restrict writable : memref<?x?x4x3xf32> to tensor<?x?x4x3xf32>
 // CHECK-NOT: lm.selective_scan
 func.func @selective_scan(%x: tensor<?x?x4x3xf32>, %dt: tensor<?x?x4xf32>, %dtb: tensor<4xf32>, %alog: tensor<4xf32>,

@@ -174,7 +174,195 @@ struct LowerDecayGate final : OpRewritePattern<DecayGateOp> {
   }
 };
 
-/// lm.gated_delta_rule, per sequence and value head, token by token:
+/// The buffers and shapes of one gated_delta_rule.
+struct DeltaRuleBuffers {
+  Value q, k, v, g, beta, out, state;
+  bool perChannel;
+  int64_t keyDim, valueDim, valueHeads, ratio;
+  double scale;
+};
+
+/// The chunked (WY) form of the delta rule, chunk by chunk of up to 64
+/// tokens, per sequence and value head, with G the within-chunk cumulative
+/// log decay (per key channel, or per head broadcast over channels):
+///   A[i][j] = beta_i sum_c k_i[c] k_j[c] exp(G_i[c] - G_j[c])   (j < i)
+///   T = (I + A)^-1                                   (forward substitution)
+///   U = T (beta v),  W = T (beta k exp(G)),  V' = U - W S
+///   o_i = scale (sum_c q_i[c] exp(G_i[c]) S[c] + sum_{j<=i} a_ij V'_j),
+///         a_ij = sum_c q_i[c] k_j[c] exp(G_i[c] - G_j[c])
+///   S <- exp(G_last) S + sum_j (k_j exp(G_last - G_j)) V'_j^T
+/// which equals the token-by-token recurrence.
+void chunkedDeltaRule(OpBuilder &b, Location loc, const DeltaRuleBuffers &d,
+                      Value batch, Value tokens) {
+  constexpr int64_t chunk = 64;
+  const int64_t kdim = d.keyDim, vdim = d.valueDim;
+  auto f32 = b.getF32Type();
+  Value Gc = memref::AllocOp::create(b, loc, MemRefType::get({chunk, kdim}, f32));
+  Value T = memref::AllocOp::create(b, loc, MemRefType::get({chunk, chunk}, f32));
+  Value U = memref::AllocOp::create(b, loc, MemRefType::get({chunk, vdim}, f32));
+  Value W = memref::AllocOp::create(b, loc, MemRefType::get({chunk, kdim}, f32));
+  Value Vn = memref::AllocOp::create(b, loc, MemRefType::get({chunk, vdim}, f32));
+  Value c0 = c(b, loc, 0), kd = c(b, loc, kdim), vd = c(b, loc, vdim);
+  Value zero = f32Constant(b, loc, 0.0);
+  auto add = [](OpBuilder &b, Location l, Value x, Value y) -> Value {
+    return arith::AddFOp::create(b, l, x, y);
+  };
+  auto mul = [](OpBuilder &b, Location l, Value x, Value y) -> Value {
+    return arith::MulFOp::create(b, l, x, y);
+  };
+  auto exp = [](OpBuilder &b, Location l, Value x) -> Value {
+    return math::ExpOp::create(b, l, x);
+  };
+  auto sub = [](OpBuilder &b, Location l, Value x, Value y) -> Value {
+    return arith::SubFOp::create(b, l, x, y);
+  };
+  Value S = d.state;
+  Value numChunks = arith::CeilDivUIOp::create(b, loc, tokens, c(b, loc, chunk));
+  forEach(b, loc, c0, batch, [&](OpBuilder &b, Location l, Value bi) {
+    forEach(b, l, c0, c(b, l, d.valueHeads), [&](OpBuilder &b, Location l, Value h) {
+      Value hk = arith::DivUIOp::create(b, l, h, c(b, l, d.ratio));
+      forEach(b, l, c0, numChunks, [&](OpBuilder &b, Location l, Value ci) {
+        Value t0 = arith::MulIOp::create(b, l, ci, c(b, l, chunk));
+        Value n = arith::MinUIOp::create(
+            b, l, c(b, l, chunk), arith::SubIOp::create(b, l, tokens, t0));
+        auto tok = [&](OpBuilder &b, Location l, Value i) {
+          return arith::AddIOp::create(b, l, t0, i);
+        };
+        auto K = [&](OpBuilder &b, Location l, Value i, Value ch) {
+          return load(b, l, d.k, ValueRange{bi, tok(b, l, i), hk, ch});
+        };
+        auto Q = [&](OpBuilder &b, Location l, Value i, Value ch) {
+          return load(b, l, d.q, ValueRange{bi, tok(b, l, i), hk, ch});
+        };
+        auto Beta = [&](OpBuilder &b, Location l, Value i) {
+          return load(b, l, d.beta, ValueRange{bi, tok(b, l, i), h});
+        };
+        auto G = [&](OpBuilder &b, Location l, Value i, Value ch) {
+          return load(b, l, Gc, ValueRange{i, ch});
+        };
+        // G: cumulative log decay within the chunk.
+        forEach(b, l, c0, kd, [&](OpBuilder &b, Location l, Value ch) {
+          reduce(b, l, c0, n, zero, [&](OpBuilder &b, Location l, Value i, Value acc) {
+            Value gv = d.perChannel
+                           ? load(b, l, d.g, ValueRange{bi, tok(b, l, i), h, ch})
+                           : load(b, l, d.g, ValueRange{bi, tok(b, l, i), h});
+            Value sum = add(b, l, acc, gv);
+            memref::StoreOp::create(b, l, sum, Gc, ValueRange{i, ch});
+            return sum;
+          });
+        });
+        // T = (I + A)^-1, row by row.
+        forEach(b, l, c0, n, [&](OpBuilder &b, Location l, Value i) {
+          forEach(b, l, c0, i, [&](OpBuilder &b, Location l, Value j) {
+            // -(A[i][j] + sum_{j<m<i} A[i][m] T[m][j])
+            auto Aim = [&](OpBuilder &b, Location l, Value m) {
+              Value dot = reduce(b, l, c0, kd, zero,
+                                 [&](OpBuilder &b, Location l, Value ch, Value acc) {
+                                   Value e = exp(b, l, sub(b, l, G(b, l, i, ch),
+                                                           G(b, l, m, ch)));
+                                   return add(b, l, acc,
+                                              mul(b, l, mul(b, l, K(b, l, i, ch),
+                                                            K(b, l, m, ch)),
+                                                  e));
+                                 });
+              return mul(b, l, Beta(b, l, i), dot);
+            };
+            Value jp1 = arith::AddIOp::create(b, l, j, c(b, l, 1));
+            Value acc = reduce(b, l, jp1, i, Aim(b, l, j),
+                               [&](OpBuilder &b, Location l, Value m, Value acc) {
+                                 return add(b, l, acc,
+                                            mul(b, l, Aim(b, l, m),
+                                                load(b, l, T, ValueRange{m, j})));
+                               });
+            memref::StoreOp::create(b, l, arith::NegFOp::create(b, l, acc), T,
+                                    ValueRange{i, j});
+          });
+          memref::StoreOp::create(b, l, f32Constant(b, l, 1.0), T, ValueRange{i, i});
+        });
+        // U = T (beta v), W = T (beta k exp(G)).
+        forEach(b, l, c0, n, [&](OpBuilder &b, Location l, Value i) {
+          Value ip1 = arith::AddIOp::create(b, l, i, c(b, l, 1));
+          forEach(b, l, c0, vd, [&](OpBuilder &b, Location l, Value e) {
+            Value u = reduce(b, l, c0, ip1, zero,
+                             [&](OpBuilder &b, Location l, Value j, Value acc) {
+                               Value bv = mul(b, l, Beta(b, l, j),
+                                              load(b, l, d.v, ValueRange{bi, tok(b, l, j), h, e}));
+                               return add(b, l, acc,
+                                          mul(b, l, load(b, l, T, ValueRange{i, j}), bv));
+                             });
+            memref::StoreOp::create(b, l, u, U, ValueRange{i, e});
+          });
+          forEach(b, l, c0, kd, [&](OpBuilder &b, Location l, Value ch) {
+            Value w = reduce(b, l, c0, ip1, zero,
+                             [&](OpBuilder &b, Location l, Value j, Value acc) {
+                               Value bk = mul(b, l, mul(b, l, Beta(b, l, j), K(b, l, j, ch)),
+                                              exp(b, l, G(b, l, j, ch)));
+                               return add(b, l, acc,
+                                          mul(b, l, load(b, l, T, ValueRange{i, j}), bk));
+                             });
+            memref::StoreOp::create(b, l, w, W, ValueRange{i, ch});
+          });
+        });
+        // V' = U - W S; outputs (with S before this chunk's update).
+        forEach(b, l, c0, n, [&](OpBuilder &b, Location l, Value i) {
+          forEach(b, l, c0, vd, [&](OpBuilder &b, Location l, Value e) {
+            Value ws = reduce(b, l, c0, kd, zero,
+                              [&](OpBuilder &b, Location l, Value ch, Value acc) {
+                                return add(b, l, acc,
+                                           mul(b, l, load(b, l, W, ValueRange{i, ch}),
+                                               load(b, l, S, ValueRange{bi, h, ch, e})));
+                              });
+            memref::StoreOp::create(b, l, sub(b, l, load(b, l, U, ValueRange{i, e}), ws),
+                                    Vn, ValueRange{i, e});
+          });
+        });
+        forEach(b, l, c0, n, [&](OpBuilder &b, Location l, Value i) {
+          Value ip1 = arith::AddIOp::create(b, l, i, c(b, l, 1));
+          forEach(b, l, c0, vd, [&](OpBuilder &b, Location l, Value e) {
+            Value inter = reduce(b, l, c0, kd, zero,
+                                 [&](OpBuilder &b, Location l, Value ch, Value acc) {
+                                   Value qe = mul(b, l, Q(b, l, i, ch), exp(b, l, G(b, l, i, ch)));
+                                   return add(b, l, acc,
+                                              mul(b, l, qe, load(b, l, S, ValueRange{bi, h, ch, e})));
+                                 });
+            Value intra = reduce(
+                b, l, c0, ip1, zero, [&](OpBuilder &b, Location l, Value j, Value acc) {
+                  Value a = reduce(b, l, c0, kd, zero,
+                                   [&](OpBuilder &b, Location l, Value ch, Value acc2) {
+                                     Value e2 = exp(b, l, sub(b, l, G(b, l, i, ch), G(b, l, j, ch)));
+                                     return add(b, l, acc2,
+                                                mul(b, l, mul(b, l, Q(b, l, i, ch), K(b, l, j, ch)), e2));
+                                   });
+                  return add(b, l, acc, mul(b, l, a, load(b, l, Vn, ValueRange{j, e})));
+                });
+            memref::StoreOp::create(
+                b, l, mul(b, l, add(b, l, inter, intra), f32Constant(b, l, d.scale)),
+                d.out, ValueRange{bi, tok(b, l, i), h, e});
+          });
+        });
+        // S <- exp(G_last) S + sum_j (k_j exp(G_last - G_j)) V'_j^T.
+        Value last = arith::SubIOp::create(b, l, n, c(b, l, 1));
+        forEach(b, l, c0, kd, [&](OpBuilder &b, Location l, Value ch) {
+          Value gl = G(b, l, last, ch);
+          forEach(b, l, c0, vd, [&](OpBuilder &b, Location l, Value e) {
+            Value carried = mul(b, l, exp(b, l, gl), load(b, l, S, ValueRange{bi, h, ch, e}));
+            Value fresh = reduce(b, l, c0, n, zero,
+                                 [&](OpBuilder &b, Location l, Value j, Value acc) {
+                                   Value kj = mul(b, l, K(b, l, j, ch),
+                                                  exp(b, l, sub(b, l, gl, G(b, l, j, ch))));
+                                   return add(b, l, acc, mul(b, l, kj, load(b, l, Vn, ValueRange{j, e})));
+                                 });
+            memref::StoreOp::create(b, l, add(b, l, carried, fresh), S,
+                                    ValueRange{bi, h, ch, e});
+          });
+        });
+      });
+    });
+  });
+}
+
+/// lm.gated_delta_rule: decode steps the recurrence below, prefill runs the
+/// chunked form (chunkedDeltaRule); per sequence and value head:
 /// S <- diag(exp(g)) S; u = beta (v - S^T k); S <- S + k u^T; o = scale S^T q.
 struct LowerGatedDeltaRule final : OpRewritePattern<GatedDeltaRuleOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -204,6 +392,14 @@ struct LowerGatedDeltaRule final : OpRewritePattern<GatedDeltaRuleOp> {
     Value batch = memref::DimOp::create(b, loc, q, 0);
     Value tokens = memref::DimOp::create(b, loc, q, 1);
     Value S = *state;
+    DeltaRuleBuffers bufs{q, k, v, g, beta, out, S, perChannel, keyDim, valueDim,
+                          valueHeads, ratio, scale};
+    // Decode (one token): the recurrence. Prefill: the chunked form.
+    Value single = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tokens,
+                                         c(b, loc, 1));
+    scf::IfOp::create(
+        b, loc, single,
+        [&](OpBuilder &b, Location loc) {
     forEach(b, loc, c0, batch, [&](OpBuilder &b, Location l, Value bi) {
       forEach(b, l, c0, c(b, l, valueHeads), [&](OpBuilder &b, Location l, Value h) {
         Value hk = arith::DivUIOp::create(b, l, h, c(b, l, ratio));
@@ -264,14 +460,20 @@ struct LowerGatedDeltaRule final : OpRewritePattern<GatedDeltaRuleOp> {
         });
       });
     });
+          scf::YieldOp::create(b, loc);
+        },
+        [&](OpBuilder &b, Location loc) {
+          chunkedDeltaRule(b, loc, bufs, batch, tokens);
+          scf::YieldOp::create(b, loc);
+        });
     rewriter.replaceOp(op, {asTensor(b, loc, out, op.getType(0)), op.getState()});
     return success();
   }
 };
 
-/// lm.selective_scan (Mamba-2), per sequence and head, token by token:
+/// lm.selective_scan (Mamba-2): decode steps the recurrence
 /// dt' = clamp(softplus(dt + bias)); S <- exp(dt' A) S + dt' x B^T;
-/// y = S C + D x.
+/// y = S C + D x; prefill runs the equivalent chunked (SSD) form.
 struct LowerSelectiveScan final : OpRewritePattern<SelectiveScanOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(SelectiveScanOp op,
@@ -299,12 +501,100 @@ struct LowerSelectiveScan final : OpRewritePattern<SelectiveScanOp> {
     Value c0 = c(b, loc, 0);
     Value batch = memref::DimOp::create(b, loc, x, 0);
     Value tokens = memref::DimOp::create(b, loc, x, 1);
+    // The chunked (SSD) form for prefill, chunk by chunk of up to 64
+    // tokens, with L the within-chunk cumulative log decay (dt A):
+    //   y_i = sum_{j<=i} exp(L_i - L_j) dt_j (C_i . B_j) x_j
+    //         + exp(L_i) S C_i + D x_i
+    //   S  <- exp(L_last) S + sum_j exp(L_last - L_j) dt_j x_j B_j^T
+    constexpr int64_t chunk = 64;
+    Value Lc = memref::AllocOp::create(b, loc, MemRefType::get({chunk}, b.getF32Type()));
+    Value steps = memref::AllocOp::create(b, loc, MemRefType::get({chunk}, b.getF32Type()));
+    Value zero = f32Constant(b, loc, 0.0);
+    auto chunkedScan = [&](OpBuilder &b, Location l, Value bi, Value h, Value g,
+                           Value a, auto stepAt) {
+      Value numChunks = arith::CeilDivUIOp::create(b, l, tokens, c(b, l, chunk));
+      Value skip = toF32(b, l, load(b, l, dSkip, h));
+      forEach(b, l, c0, numChunks, [&](OpBuilder &b, Location l, Value ci) {
+        Value t0 = arith::MulIOp::create(b, l, ci, c(b, l, chunk));
+        Value n = arith::MinUIOp::create(b, l, c(b, l, chunk),
+                                         arith::SubIOp::create(b, l, tokens, t0));
+        auto tok = [&](OpBuilder &b, Location l, Value i) -> Value {
+          return arith::AddIOp::create(b, l, t0, i);
+        };
+        reduce(b, l, c0, n, zero, [&](OpBuilder &b, Location l, Value i, Value acc) {
+          Value step = stepAt(b, l, tok(b, l, i));
+          memref::StoreOp::create(b, l, step, steps, i);
+          Value sum = arith::AddFOp::create(b, l, acc, arith::MulFOp::create(b, l, step, a));
+          memref::StoreOp::create(b, l, sum, Lc, i);
+          return sum;
+        });
+        forEach(b, l, c0, n, [&](OpBuilder &b, Location l, Value i) {
+          Value ti = tok(b, l, i);
+          Value ip1 = arith::AddIOp::create(b, l, i, c(b, l, 1));
+          Value li = load(b, l, Lc, i);
+          forEach(b, l, c0, c(b, l, headDim), [&](OpBuilder &b, Location l, Value p) {
+            Value intra = reduce(b, l, c0, ip1, zero,
+                                 [&](OpBuilder &b, Location l, Value j, Value acc) {
+              Value tj = tok(b, l, j);
+              Value cb = reduce(b, l, c0, c(b, l, stateDim), zero,
+                                [&](OpBuilder &b, Location l, Value nn, Value acc2) {
+                                  return arith::AddFOp::create(
+                                      b, l, acc2,
+                                      arith::MulFOp::create(
+                                          b, l, load(b, l, cm, ValueRange{bi, ti, g, nn}),
+                                          load(b, l, bm, ValueRange{bi, tj, g, nn})));
+                                });
+              Value w = arith::MulFOp::create(
+                  b, l,
+                  math::ExpOp::create(b, l, arith::SubFOp::create(b, l, li, load(b, l, Lc, j))),
+                  arith::MulFOp::create(b, l, load(b, l, steps, j), cb));
+              return arith::AddFOp::create(
+                  b, l, acc, arith::MulFOp::create(b, l, w, load(b, l, x, ValueRange{bi, tj, h, p})));
+            });
+            Value inter = reduce(b, l, c0, c(b, l, stateDim), zero,
+                                 [&](OpBuilder &b, Location l, Value nn, Value acc) {
+                                   return arith::AddFOp::create(
+                                       b, l, acc,
+                                       arith::MulFOp::create(
+                                           b, l, load(b, l, S, ValueRange{bi, h, p, nn}),
+                                           load(b, l, cm, ValueRange{bi, ti, g, nn})));
+                                 });
+            inter = arith::MulFOp::create(b, l, math::ExpOp::create(b, l, li), inter);
+            Value y = arith::AddFOp::create(
+                b, l, arith::AddFOp::create(b, l, intra, inter),
+                arith::MulFOp::create(b, l, skip, load(b, l, x, ValueRange{bi, ti, h, p})));
+            memref::StoreOp::create(b, l, y, out, ValueRange{bi, ti, h, p});
+          });
+        });
+        Value last = load(b, l, Lc, arith::SubIOp::create(b, l, n, c(b, l, 1)));
+        forEach(b, l, c0, c(b, l, headDim), [&](OpBuilder &b, Location l, Value p) {
+          forEach(b, l, c0, c(b, l, stateDim), [&](OpBuilder &b, Location l, Value nn) {
+            Value carried = arith::MulFOp::create(
+                b, l, math::ExpOp::create(b, l, last), load(b, l, S, ValueRange{bi, h, p, nn}));
+            Value fresh = reduce(b, l, c0, n, zero,
+                                 [&](OpBuilder &b, Location l, Value j, Value acc) {
+              Value tj = tok(b, l, j);
+              Value w = arith::MulFOp::create(
+                  b, l,
+                  math::ExpOp::create(b, l, arith::SubFOp::create(b, l, last, load(b, l, Lc, j))),
+                  load(b, l, steps, j));
+              Value xb = arith::MulFOp::create(b, l, load(b, l, x, ValueRange{bi, tj, h, p}),
+                                               load(b, l, bm, ValueRange{bi, tj, g, nn}));
+              return arith::AddFOp::create(b, l, acc, arith::MulFOp::create(b, l, w, xb));
+            });
+            memref::StoreOp::create(b, l, arith::AddFOp::create(b, l, carried, fresh), S,
+                                    ValueRange{bi, h, p, nn});
+          });
+        });
+      });
+    };
     forEach(b, loc, c0, batch, [&](OpBuilder &b, Location l, Value bi) {
       forEach(b, l, c0, c(b, l, heads), [&](OpBuilder &b, Location l, Value h) {
         Value g = arith::DivUIOp::create(b, l, h, c(b, l, heads / groups));
         Value a = arith::NegFOp::create(
             b, l, math::ExpOp::create(b, l, toF32(b, l, load(b, l, aLog, h))));
-        forEach(b, l, c0, tokens, [&](OpBuilder &b, Location l, Value t) {
+        // The processed step size of token t.
+        auto stepAt = [&](OpBuilder &b, Location l, Value t) {
           Value step = softplus(
               b, l,
               arith::AddFOp::create(b, l, load(b, l, dt, ValueRange{bi, t, h}),
@@ -313,6 +603,15 @@ struct LowerSelectiveScan final : OpRewritePattern<SelectiveScanOp> {
           if (dtMax)
             step = arith::MinimumFOp::create(b, l, step,
                                              f32Constant(b, l, *dtMax));
+          return step;
+        };
+        Value single = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
+                                             tokens, c(b, l, 1));
+        scf::IfOp::create(
+            b, l, single,
+            [&](OpBuilder &b, Location l) {
+        forEach(b, l, c0, tokens, [&](OpBuilder &b, Location l, Value t) {
+          Value step = stepAt(b, l, t);
           Value decay =
               math::ExpOp::create(b, l, arith::MulFOp::create(b, l, step, a));
           Value skip = toF32(b, l, load(b, l, dSkip, h));
@@ -337,6 +636,12 @@ struct LowerSelectiveScan final : OpRewritePattern<SelectiveScanOp> {
             memref::StoreOp::create(b, l, y, out, ValueRange{bi, t, h, p});
           });
         });
+              scf::YieldOp::create(b, l);
+            },
+            [&](OpBuilder &b, Location l) {
+              chunkedScan(b, l, bi, h, g, a, stepAt);
+              scf::YieldOp::create(b, l);
+            });
       });
     });
     rewriter.replaceOp(op, {asTensor(b, loc, out, op.getType(0)), op.getState()});

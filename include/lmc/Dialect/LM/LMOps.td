@@ -713,8 +713,8 @@ def LM_GatedDeltaRuleOp : LM_Op<"gated_delta_rule", [Pure]> {
     ```
     `log_decay` is `[B, T, Hv]` (Gated DeltaNet) or `[B, T, Hv, Dk]` (Kimi
     Delta Attention). The op is the ground truth: the host lowering runs this
-    recurrence token by token; a chunked (WY) prefill form is an
-    optimisation with it as its reference.
+    recurrence for a single decode token and the equivalent chunked (WY)
+    form, 64 tokens per chunk, for prefill.
 
     ```mlir
     %o, %s1 = lm.gated_delta_rule %q, %k, %v, %g, %beta, %s0 {scale = 0.25 : f64}
@@ -745,7 +745,9 @@ def LM_SelectiveScanOp : LM_Op<"selective_scan", [Pure]> {
     S   <- exp(dt'_t * A) * S + dt'_t * x_t B_t^T
     y_t <- S C_t + D * x_t
     ```
-    `x` is `[B, T, H, P]`, `dt` `[B, T, H]`, `b`/`c` `[B, T, G, N]`.
+    `x` is `[B, T, H, P]`, `dt` `[B, T, H]`, `b`/`c` `[B, T, G, N]`. The
+    host lowering runs this recurrence for a single decode token and the
+    equivalent chunked (SSD) form, 64 tokens per chunk, for prefill.
 
     ```mlir
     %y, %s1 = lm.selective_scan %x, %dt, %dtb, %alog, %b, %c, %d, %s0
