@@ -4,7 +4,34 @@
 
 #include "lmx_generated.h"
 
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSwitch.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/ToolOutputFile.h"
+
 using namespace mlir;
+
+/// The artifact's model after the identifier and FlatBuffers verification,
+/// or null with `error` set.
+static const lmc::lmx::Model *verifiedModel(StringRef bytes,
+                                            std::string &error) {
+  const auto *data = reinterpret_cast<const uint8_t *>(bytes.data());
+  if (bytes.size() < 8 || !lmc::lmx::ModelBufferHasIdentifier(data)) {
+    error = "not an lmc artifact (bad identifier)";
+    return nullptr;
+  }
+  flatbuffers::Verifier verifier(data, bytes.size());
+  if (!lmc::lmx::VerifyModelBuffer(verifier)) {
+    error = "corrupt artifact (verification failed)";
+    return nullptr;
+  }
+  return lmc::lmx::GetModel(data);
+}
+
+static std::string str(const flatbuffers::String *s) {
+  return s ? s->str() : std::string();
+}
 
 template <typename T>
 static void printList(llvm::raw_ostream &os, const flatbuffers::Vector<T> *v) {
@@ -17,20 +44,9 @@ static void printList(llvm::raw_ostream &os, const flatbuffers::Vector<T> *v) {
 
 LogicalResult mlir::lm::printArtifact(StringRef bytes, llvm::raw_ostream &os,
                                       std::string &error) {
-  const auto *data = reinterpret_cast<const uint8_t *>(bytes.data());
-  flatbuffers::Verifier verifier(data, bytes.size());
-  if (bytes.size() < 8 || !lmc::lmx::ModelBufferHasIdentifier(data)) {
-    error = "not an lmc artifact (bad identifier)";
+  const lmc::lmx::Model *m = verifiedModel(bytes, error);
+  if (!m)
     return failure();
-  }
-  if (!lmc::lmx::VerifyModelBuffer(verifier)) {
-    error = "corrupt artifact (verification failed)";
-    return failure();
-  }
-  const lmc::lmx::Model *m = lmc::lmx::GetModel(data);
-  auto str = [](const flatbuffers::String *s) {
-    return s ? s->str() : std::string();
-  };
   os << "artifact: version " << m->version() << ", model "
      << str(m->model_type()) << " (" << m->num_layers() << " layers, hidden "
      << m->hidden_size() << ", vocab " << m->vocab_size() << ", "
@@ -74,5 +90,58 @@ LogicalResult mlir::lm::printArtifact(StringRef bytes, llvm::raw_ostream &os,
     for (const lmc::lmx::CodeObject *c : *m->code())
       os << "code: " << str(c->target()) << " " << str(c->format()) << ", "
          << (c->data() ? c->data()->size() : 0) << " bytes\n";
+  return success();
+}
+
+/// The file extension of a code object format.
+static StringRef extensionOf(StringRef format) {
+  return llvm::StringSwitch<StringRef>(format)
+      .Case("elf-shared-object", "so")
+      .Case("ptx", "ptx")
+      .Case("cubin", "cubin")
+      .Default("bin");
+}
+
+LogicalResult mlir::lm::dumpArtifactCode(StringRef bytes, StringRef dir,
+                                         llvm::raw_ostream &os,
+                                         std::string &error) {
+  const lmc::lmx::Model *m = verifiedModel(bytes, error);
+  if (!m)
+    return failure();
+  if (std::error_code ec = llvm::sys::fs::create_directories(dir)) {
+    error = dir.str() + ": cannot create: " + ec.message();
+    return failure();
+  }
+  if (!m->code())
+    return success();
+  for (auto [index, code] : llvm::enumerate(*m->code())) {
+    std::string target = str(code->target());
+    // Targets are compiler-written names; keep the file name plain anyway.
+    for (char &ch : target)
+      if (!llvm::isAlnum(ch) && ch != '_' && ch != '-')
+        ch = '_';
+    SmallString<128> path(dir);
+    llvm::sys::path::append(path, "code" + std::to_string(index) + "." +
+                                      target + "." +
+                                      extensionOf(str(code->format())));
+    std::error_code ec;
+    llvm::ToolOutputFile file(path, ec, llvm::sys::fs::OF_None);
+    if (ec) {
+      error = path.str().str() + ": cannot write: " + ec.message();
+      return failure();
+    }
+    if (code->data())
+      file.os().write(reinterpret_cast<const char *>(code->data()->data()),
+                      code->data()->size());
+    file.os().flush();
+    if (file.os().has_error()) {
+      error = path.str().str() + ": write failed";
+      file.os().clear_error();
+      return failure(); // ToolOutputFile removes the partial file
+    }
+    file.keep();
+    os << path << " (" << str(code->format()) << ", "
+       << (code->data() ? code->data()->size() : 0) << " bytes)\n";
+  }
   return success();
 }

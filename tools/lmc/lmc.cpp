@@ -126,12 +126,17 @@ int runCompile(MLIRContext &context, const std::string &input,
   return 0;
 }
 
-int inspectArtifact(const std::string &input) {
+int inspectArtifact(const std::string &input, const std::string &dumpDir) {
   auto buffer = llvm::MemoryBuffer::getFile(input, /*IsText=*/false);
   if (!buffer)
     return fail(input + ": cannot read: " + buffer.getError().message());
   std::string error;
-  if (failed(lm::printArtifact((*buffer)->getBuffer(), llvm::outs(), error)))
+  LogicalResult result =
+      dumpDir.empty()
+          ? lm::printArtifact((*buffer)->getBuffer(), llvm::outs(), error)
+          : lm::dumpArtifactCode((*buffer)->getBuffer(), dumpDir,
+                                 llvm::outs(), error);
+  if (failed(result))
     return fail(input + ": " + error);
   return 0;
 }
@@ -166,11 +171,14 @@ int main(int argc, char **argv) {
   compile->add_option("--dtype", compileDType, "f32")
       ->check(CLI::IsMember({"f32", "bf16"}));
 
-  std::string inspectInput;
+  std::string inspectInput, inspectDumpDir;
   CLI::App *inspect = app.add_subcommand(
       "inspect", "Summarise a model: parameters, active parameters, caches");
   inspect->add_option("input", inspectInput, "Model folder, .mlir or .lmx file")
       ->required();
+  inspect->add_option("--dump-code", inspectDumpDir,
+                      "Write the code objects of a .lmx artifact to this "
+                      "folder (.so, .ptx, .cubin)");
 
   try {
     app.parse(argc, argv);
@@ -198,7 +206,9 @@ int main(int argc, char **argv) {
     return runCompile(context, compileInput, compileOutput, compileTarget,
                       compileDType);
   if (StringRef(inspectInput).ends_with(".lmx"))
-    return inspectArtifact(inspectInput);
+    return inspectArtifact(inspectInput, inspectDumpDir);
+  if (!inspectDumpDir.empty())
+    return fail(inspectInput + ": --dump-code needs a .lmx artifact");
   OwningOpRef<ModuleOp> module = loadModel(context, inspectInput);
   if (!module)
     return 1;

@@ -32,4 +32,12 @@ namespace mlir::lm {
 /// objects. Sets `error` and fails when the buffer is not a valid artifact.
 LogicalResult printArtifact(llvm::StringRef bytes, llvm::raw_ostream &os,
                             std::string &error);
+
+/// Verifies `bytes` as a .lmx artifact and writes each of its code objects
+/// to `dir` (created when missing) as `code<N>.<target>.<ext>`, the extension
+/// following the format (`.so`, `.ptx`, `.cubin`), and prints one line per
+/// file written. Sets `error` (naming the file) and fails on any problem;
+/// a file that cannot be completely written is removed.
+LogicalResult dumpArtifactCode(llvm::StringRef bytes, llvm::StringRef dir,
+                               llvm::raw_ostream &os, std::string &error);
 } // namespace mlir::lm
