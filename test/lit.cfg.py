@@ -8,7 +8,7 @@ from lit.llvm.subst import ToolSubst
 config.name = "LMC"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir", ".test"]
-config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
+config.excludes = ["Inputs", "FakeCudaDriver", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.lmc_obj_root, "test")
 
@@ -33,3 +33,15 @@ smollm2 = os.path.join(config.lmc_obj_root, "models", "smollm2",
 if os.path.exists(smollm2):
     config.available_features.add("smollm2")
     config.substitutions.append(("%smollm2", smollm2))
+
+# Stand-in CUDA drivers for the device checks (test/FakeCudaDriver).
+config.substitutions.append(
+    ("%fake_cuda", os.path.join(config.lmc_obj_root, "test", "fake-cuda")))
+
+# A real CUDA driver on this machine: the GPU tests can run.
+try:
+    import ctypes
+    ctypes.CDLL("libcuda.so.1")
+    config.available_features.add("cuda-driver")
+except OSError:
+    pass

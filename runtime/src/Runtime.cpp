@@ -11,6 +11,7 @@
 #include "lmc_rt/lmc_rt.h"
 
 #include "Checkpoint.h"
+#include "CudaDriver.h"
 #include "Gguf.h"
 #include "lmx_generated.h"
 
@@ -254,14 +255,53 @@ extern "C" {
 
 const char *lmc_rt_last_error(void) { return lastError.c_str(); }
 
+/// Checks that GPU 0 can run the artifact: a CUDA driver, a device of
+/// compute capability 9.0, and an sm_90a code object in the artifact.
+static lmc_rt_status_t checkCudaDevice(const char *path,
+                                       const lmc_rt_model &model) {
+  std::string error;
+  const cuda::Driver *driver = cuda::loadDriver(error);
+  cuda::DeviceInfo info;
+  if (!driver || !cuda::probeDevice(*driver, 0, info, error))
+    return fail(LMC_RT_ERROR_BACKEND, error);
+  if (info.major != 9 || info.minor != 0)
+    return fail(LMC_RT_ERROR_BACKEND,
+                "CUDA device 0 (" + info.name + ") is sm_" +
+                    std::to_string(info.major) + std::to_string(info.minor) +
+                    "; lmc generates code for sm_90a (H100, H200)");
+  std::string targets;
+  for (const lmc::lmx::CodeObject *c : *model.artifact->code()) {
+    if (c->target()->str() == "sm_90a")
+      return LMC_RT_OK;
+    targets += (targets.empty() ? "" : ", ") + c->target()->str();
+  }
+  return fail(LMC_RT_ERROR_ARTIFACT,
+              std::string(path) + ": no sm_90a code object to run on " +
+                  info.name + " (the artifact holds " + targets + ")");
+}
+
 lmc_rt_status_t lmc_rt_model_load(const char *artifactPath,
                                   const char *weightsPath,
                                   lmc_rt_model_t **out) {
+  return lmc_rt_model_load_on(LMC_RT_DEVICE_HOST, artifactPath, weightsPath,
+                              out);
+}
+
+lmc_rt_status_t lmc_rt_model_load_on(lmc_rt_device_t device,
+                                     const char *artifactPath,
+                                     const char *weightsPath,
+                                     lmc_rt_model_t **out) {
   if (!artifactPath || !out)
     return fail(LMC_RT_ERROR_ARGUMENT, "lmc_rt_model_load: null argument");
+  if (device != LMC_RT_DEVICE_HOST && device != LMC_RT_DEVICE_CUDA)
+    return fail(LMC_RT_ERROR_ARGUMENT,
+                "lmc_rt_model_load: unknown device " + std::to_string(device));
   auto model = std::make_unique<lmc_rt_model>();
   lmc_rt_status_t status = readArtifact(artifactPath, *model);
   if (status != LMC_RT_OK)
+    return status;
+  if (device == LMC_RT_DEVICE_CUDA &&
+      (status = checkCudaDevice(artifactPath, *model)) != LMC_RT_OK)
     return status;
   std::string source = weightsPath ? weightsPath
                        : model->artifact->weights_source()

@@ -33,11 +33,24 @@ typedef struct lmc_rt_session lmc_rt_session_t;
 /* The message of the last failure on this thread. */
 const char *lmc_rt_last_error(void);
 
-/* Loads `artifact_path`; weights come from `weights_path` (a model folder or
- * a .safetensors file), or from where the artifact was compiled when NULL. */
+/* Where a model runs. */
+typedef enum lmc_rt_device {
+  LMC_RT_DEVICE_HOST = 0, /* the artifact's x86_64-host code object */
+  LMC_RT_DEVICE_CUDA      /* GPU 0 through the CUDA driver (libcuda.so.1) */
+} lmc_rt_device_t;
+
+/* Loads `artifact_path` to run on the host; weights come from `weights_path`
+ * (a model folder, a .safetensors or .gguf file), or from where the artifact
+ * was compiled when NULL. */
 lmc_rt_status_t lmc_rt_model_load(const char *artifact_path,
                                   const char *weights_path,
                                   lmc_rt_model_t **model);
+/* As lmc_rt_model_load, to run on `device`. LMC_RT_ERROR_BACKEND when the
+ * device cannot be used (no CUDA driver, no GPU, wrong architecture). */
+lmc_rt_status_t lmc_rt_model_load_on(lmc_rt_device_t device,
+                                     const char *artifact_path,
+                                     const char *weights_path,
+                                     lmc_rt_model_t **model);
 void lmc_rt_model_free(lmc_rt_model_t *model);
 
 int64_t lmc_rt_model_vocab_size(const lmc_rt_model_t *model);

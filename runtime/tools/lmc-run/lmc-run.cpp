@@ -99,7 +99,10 @@ int main(int argc, char **argv) {
   bool bench = false, checkDecode = false;
   std::string compare;
   double tolerance = 1e-3;
+  std::string device = "host";
   app.add_option("model", artifact, "The compiled model (.lmx)")->required();
+  app.add_option("--device", device, "Where to run: host or cuda (GPU 0)")
+      ->check(CLI::IsMember({"host", "cuda"}));
   app.add_option("--weights", weights,
                  "Model folder or .safetensors (default: where it was compiled from)");
   app.add_option("--input", input, "safetensors with input_ids [B, S] int64");
@@ -151,8 +154,11 @@ int main(int argc, char **argv) {
     return fail("--input needs --output, --compare or --check-decode");
 
   Model m;
-  if (lmc_rt_model_load(artifact.c_str(), weights.empty() ? nullptr : weights.c_str(),
-                        &m.model) != LMC_RT_OK)
+  if (lmc_rt_model_load_on(device == "cuda" ? LMC_RT_DEVICE_CUDA
+                                            : LMC_RT_DEVICE_HOST,
+                           artifact.c_str(),
+                           weights.empty() ? nullptr : weights.c_str(),
+                           &m.model) != LMC_RT_OK)
     return failRuntime();
   const int64_t vocab = lmc_rt_model_vocab_size(m.model);
 

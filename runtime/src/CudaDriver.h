@@ -1,0 +1,81 @@
+//===- CudaDriver.h - The CUDA driver API, loaded at run time ---*- C++ -*-===//
+//
+// The runtime reaches the GPU only through the driver API of libcuda.so.1,
+// opened with dlopen: the runtime builds and runs its host path on machines
+// without CUDA, and says clearly when a GPU was asked for and no driver is
+// there. The declarations below are the few driver types the runtime needs,
+// spelled as in cuda.h (whose ABI is stable); no CUDA header is included.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LMC_RT_CUDADRIVER_H
+#define LMC_RT_CUDADRIVER_H
+
+#include <cstddef>
+#include <string>
+
+namespace lmc::rt::cuda {
+
+using CUresult = int;
+using CUdevice = int;
+using CUdeviceptr = unsigned long long;
+using CUcontext = struct CUctx_st *;
+using CUmodule = struct CUmod_st *;
+using CUfunction = struct CUfunc_st *;
+using CUstream = struct CUstream_st *;
+
+constexpr CUresult CUDA_SUCCESS = 0;
+constexpr int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75;
+constexpr int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76;
+
+/// The driver entry points, resolved once per process.
+struct Driver {
+  CUresult (*cuInit)(unsigned);
+  CUresult (*cuGetErrorString)(CUresult, const char **);
+  CUresult (*cuDeviceGetCount)(int *);
+  CUresult (*cuDeviceGet)(CUdevice *, int);
+  CUresult (*cuDeviceGetName)(char *, int, CUdevice);
+  CUresult (*cuDeviceGetAttribute)(int *, int, CUdevice);
+  CUresult (*cuDeviceTotalMem)(size_t *, CUdevice);
+  CUresult (*cuDevicePrimaryCtxRetain)(CUcontext *, CUdevice);
+  CUresult (*cuDevicePrimaryCtxRelease)(CUdevice);
+  CUresult (*cuCtxSetCurrent)(CUcontext);
+  CUresult (*cuMemAlloc)(CUdeviceptr *, size_t);
+  CUresult (*cuMemFree)(CUdeviceptr);
+  CUresult (*cuMemcpyHtoD)(CUdeviceptr, const void *, size_t);
+  CUresult (*cuMemcpyDtoH)(void *, CUdeviceptr, size_t);
+  CUresult (*cuModuleLoadData)(CUmodule *, const void *);
+  CUresult (*cuModuleUnload)(CUmodule);
+  CUresult (*cuModuleGetFunction)(CUfunction *, CUmodule, const char *);
+  CUresult (*cuLaunchKernel)(CUfunction, unsigned, unsigned, unsigned,
+                             unsigned, unsigned, unsigned, unsigned, CUstream,
+                             void **, void **);
+  CUresult (*cuStreamCreate)(CUstream *, unsigned);
+  CUresult (*cuStreamSynchronize)(CUstream);
+  CUresult (*cuStreamDestroy)(CUstream);
+
+  /// "cuInit: no CUDA-capable device is detected (error 100)".
+  std::string describe(const char *call, CUresult result) const;
+};
+
+/// The process's driver, loaded on first use; null with `error` set to a
+/// one-line reason ("no CUDA driver found (...)") when libcuda.so.1 cannot
+/// be opened or lacks an entry point.
+const Driver *loadDriver(std::string &error);
+
+/// What the runtime needs to know of a GPU before using it.
+struct DeviceInfo {
+  CUdevice device = 0;
+  std::string name;
+  int major = 0, minor = 0; // compute capability
+  size_t memoryBytes = 0;
+};
+
+/// Initialises the driver and describes device `ordinal`; fails with a
+/// one-line `error` naming the driver call that failed.
+bool probeDevice(const Driver &driver, int ordinal, DeviceInfo &info,
+                 std::string &error);
+
+} // namespace lmc::rt::cuda
+
+#endif // LMC_RT_CUDADRIVER_H
