@@ -43,6 +43,23 @@ Value asTensor(OpBuilder &b, Location loc, Value buffer, Type type) {
 
 Value c(OpBuilder &b, Location loc, int64_t v) { return indexConstant(b, loc, v); }
 
+/// Emits `if (tokens == 1) decode else prefill`: the recurrent mixers step
+/// their recurrence for a decode token and run the chunked form over a
+/// prompt.
+void decodeOrPrefill(OpBuilder &b, Location loc, Value tokens,
+                     function_ref<void(OpBuilder &, Location)> decode,
+                     function_ref<void(OpBuilder &, Location)> prefill) {
+  Value single =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tokens, c(b, loc, 1));
+  auto emit = [](function_ref<void(OpBuilder &, Location)> body) {
+    return [body](OpBuilder &b, Location l) {
+      body(b, l);
+      scf::YieldOp::create(b, l);
+    };
+  };
+  scf::IfOp::create(b, loc, single, emit(decode), emit(prefill));
+}
+
 /// lm.causal_conv1d: y[b, t, c] = act(sum_j w[c, 0, j] x'[b, t - (K-1) + j, c]
 /// + bias[c]) where x' reads the carried inputs before the sequence; the
 /// state becomes the last K-1 inputs.
@@ -395,77 +412,71 @@ struct LowerGatedDeltaRule final : OpRewritePattern<GatedDeltaRuleOp> {
     DeltaRuleBuffers bufs{q, k, v, g, beta, out, S, perChannel, keyDim, valueDim,
                           valueHeads, ratio, scale};
     // Decode (one token): the recurrence. Prefill: the chunked form.
-    Value single = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tokens,
-                                         c(b, loc, 1));
-    scf::IfOp::create(
-        b, loc, single,
-        [&](OpBuilder &b, Location loc) {
-    forEach(b, loc, c0, batch, [&](OpBuilder &b, Location l, Value bi) {
-      forEach(b, l, c0, c(b, l, valueHeads), [&](OpBuilder &b, Location l, Value h) {
-        Value hk = arith::DivUIOp::create(b, l, h, c(b, l, ratio));
-        forEach(b, l, c0, tokens, [&](OpBuilder &b, Location l, Value t) {
-          // Decay.
-          forEach(b, l, c0, kd, [&](OpBuilder &b, Location l, Value i) {
-            Value gv = perChannel ? load(b, l, g, ValueRange{bi, t, h, i})
-                                  : load(b, l, g, ValueRange{bi, t, h});
-            Value f = math::ExpOp::create(b, l, gv);
-            forEach(b, l, c0, vd, [&](OpBuilder &b, Location l, Value j) {
-              Value s = load(b, l, S, ValueRange{bi, h, i, j});
-              memref::StoreOp::create(b, l, arith::MulFOp::create(b, l, s, f), S,
-                                      ValueRange{bi, h, i, j});
+    auto recurrence = [&](OpBuilder &b, Location loc) {
+      forEach(b, loc, c0, batch, [&](OpBuilder &b, Location l, Value bi) {
+        forEach(b, l, c0, c(b, l, valueHeads), [&](OpBuilder &b, Location l, Value h) {
+          Value hk = arith::DivUIOp::create(b, l, h, c(b, l, ratio));
+          forEach(b, l, c0, tokens, [&](OpBuilder &b, Location l, Value t) {
+            // Decay.
+            forEach(b, l, c0, kd, [&](OpBuilder &b, Location l, Value i) {
+              Value gv = perChannel ? load(b, l, g, ValueRange{bi, t, h, i})
+                                    : load(b, l, g, ValueRange{bi, t, h});
+              Value f = math::ExpOp::create(b, l, gv);
+              forEach(b, l, c0, vd, [&](OpBuilder &b, Location l, Value j) {
+                Value s = load(b, l, S, ValueRange{bi, h, i, j});
+                memref::StoreOp::create(b, l, arith::MulFOp::create(b, l, s, f), S,
+                                        ValueRange{bi, h, i, j});
+              });
             });
-          });
-          // u = beta (v - S^T k).
-          Value bv = load(b, l, beta, ValueRange{bi, t, h});
-          forEach(b, l, c0, vd, [&](OpBuilder &b, Location l, Value j) {
-            Value read = reduce(
-                b, l, c0, kd, f32Constant(b, l, 0.0),
-                [&](OpBuilder &b, Location l, Value i, Value acc) {
-                  return arith::AddFOp::create(
-                      b, l, acc,
-                      arith::MulFOp::create(b, l,
-                                            load(b, l, S, ValueRange{bi, h, i, j}),
-                                            load(b, l, k, ValueRange{bi, t, hk, i})));
-                });
-            Value diff = arith::SubFOp::create(
-                b, l, load(b, l, v, ValueRange{bi, t, h, j}), read);
-            memref::StoreOp::create(b, l, arith::MulFOp::create(b, l, bv, diff),
-                                    update, j);
-          });
-          // S += k u^T.
-          forEach(b, l, c0, kd, [&](OpBuilder &b, Location l, Value i) {
-            Value ki = load(b, l, k, ValueRange{bi, t, hk, i});
+            // u = beta (v - S^T k).
+            Value bv = load(b, l, beta, ValueRange{bi, t, h});
             forEach(b, l, c0, vd, [&](OpBuilder &b, Location l, Value j) {
-              Value s = load(b, l, S, ValueRange{bi, h, i, j});
-              Value add = arith::MulFOp::create(b, l, ki, load(b, l, update, j));
-              memref::StoreOp::create(b, l, arith::AddFOp::create(b, l, s, add),
-                                      S, ValueRange{bi, h, i, j});
+              Value read = reduce(
+                  b, l, c0, kd, f32Constant(b, l, 0.0),
+                  [&](OpBuilder &b, Location l, Value i, Value acc) {
+                    return arith::AddFOp::create(
+                        b, l, acc,
+                        arith::MulFOp::create(b, l,
+                                              load(b, l, S, ValueRange{bi, h, i, j}),
+                                              load(b, l, k, ValueRange{bi, t, hk, i})));
+                  });
+              Value diff = arith::SubFOp::create(
+                  b, l, load(b, l, v, ValueRange{bi, t, h, j}), read);
+              memref::StoreOp::create(b, l, arith::MulFOp::create(b, l, bv, diff),
+                                      update, j);
             });
-          });
-          // o = scale S^T q.
-          forEach(b, l, c0, vd, [&](OpBuilder &b, Location l, Value j) {
-            Value o = reduce(
-                b, l, c0, kd, f32Constant(b, l, 0.0),
-                [&](OpBuilder &b, Location l, Value i, Value acc) {
-                  return arith::AddFOp::create(
-                      b, l, acc,
-                      arith::MulFOp::create(b, l,
-                                            load(b, l, S, ValueRange{bi, h, i, j}),
-                                            load(b, l, q, ValueRange{bi, t, hk, i})));
-                });
-            memref::StoreOp::create(
-                b, l, arith::MulFOp::create(b, l, o, f32Constant(b, l, scale)),
-                out, ValueRange{bi, t, h, j});
+            // S += k u^T.
+            forEach(b, l, c0, kd, [&](OpBuilder &b, Location l, Value i) {
+              Value ki = load(b, l, k, ValueRange{bi, t, hk, i});
+              forEach(b, l, c0, vd, [&](OpBuilder &b, Location l, Value j) {
+                Value s = load(b, l, S, ValueRange{bi, h, i, j});
+                Value add = arith::MulFOp::create(b, l, ki, load(b, l, update, j));
+                memref::StoreOp::create(b, l, arith::AddFOp::create(b, l, s, add),
+                                        S, ValueRange{bi, h, i, j});
+              });
+            });
+            // o = scale S^T q.
+            forEach(b, l, c0, vd, [&](OpBuilder &b, Location l, Value j) {
+              Value o = reduce(
+                  b, l, c0, kd, f32Constant(b, l, 0.0),
+                  [&](OpBuilder &b, Location l, Value i, Value acc) {
+                    return arith::AddFOp::create(
+                        b, l, acc,
+                        arith::MulFOp::create(b, l,
+                                              load(b, l, S, ValueRange{bi, h, i, j}),
+                                              load(b, l, q, ValueRange{bi, t, hk, i})));
+                  });
+              memref::StoreOp::create(
+                  b, l, arith::MulFOp::create(b, l, o, f32Constant(b, l, scale)),
+                  out, ValueRange{bi, t, h, j});
+            });
           });
         });
       });
+    };
+    decodeOrPrefill(b, loc, tokens, recurrence, [&](OpBuilder &b, Location loc) {
+      chunkedDeltaRule(b, loc, bufs, batch, tokens);
     });
-          scf::YieldOp::create(b, loc);
-        },
-        [&](OpBuilder &b, Location loc) {
-          chunkedDeltaRule(b, loc, bufs, batch, tokens);
-          scf::YieldOp::create(b, loc);
-        });
     rewriter.replaceOp(op, {asTensor(b, loc, out, op.getType(0)), op.getState()});
     return success();
   }
@@ -605,43 +616,37 @@ struct LowerSelectiveScan final : OpRewritePattern<SelectiveScanOp> {
                                              f32Constant(b, l, *dtMax));
           return step;
         };
-        Value single = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
-                                             tokens, c(b, l, 1));
-        scf::IfOp::create(
-            b, l, single,
-            [&](OpBuilder &b, Location l) {
-        forEach(b, l, c0, tokens, [&](OpBuilder &b, Location l, Value t) {
-          Value step = stepAt(b, l, t);
-          Value decay =
-              math::ExpOp::create(b, l, arith::MulFOp::create(b, l, step, a));
-          Value skip = toF32(b, l, load(b, l, dSkip, h));
-          forEach(b, l, c0, c(b, l, headDim), [&](OpBuilder &b, Location l, Value p) {
-            Value xv = load(b, l, x, ValueRange{bi, t, h, p});
-            Value dx = arith::MulFOp::create(b, l, step, xv);
-            Value y = reduce(
-                b, l, c0, c(b, l, stateDim), f32Constant(b, l, 0.0),
-                [&](OpBuilder &b, Location l, Value n, Value acc) {
-                  Value s = load(b, l, S, ValueRange{bi, h, p, n});
-                  s = arith::AddFOp::create(
-                      b, l, arith::MulFOp::create(b, l, s, decay),
-                      arith::MulFOp::create(
-                          b, l, dx, load(b, l, bm, ValueRange{bi, t, g, n})));
-                  memref::StoreOp::create(b, l, s, S, ValueRange{bi, h, p, n});
-                  return arith::AddFOp::create(
-                      b, l, acc,
-                      arith::MulFOp::create(
-                          b, l, s, load(b, l, cm, ValueRange{bi, t, g, n})));
-                });
-            y = arith::AddFOp::create(b, l, y, arith::MulFOp::create(b, l, skip, xv));
-            memref::StoreOp::create(b, l, y, out, ValueRange{bi, t, h, p});
-          });
-        });
-              scf::YieldOp::create(b, l);
-            },
-            [&](OpBuilder &b, Location l) {
-              chunkedScan(b, l, bi, h, g, a, stepAt);
-              scf::YieldOp::create(b, l);
+        auto recurrence = [&](OpBuilder &b, Location l) {
+          forEach(b, l, c0, tokens, [&](OpBuilder &b, Location l, Value t) {
+            Value step = stepAt(b, l, t);
+            Value decay =
+                math::ExpOp::create(b, l, arith::MulFOp::create(b, l, step, a));
+            Value skip = toF32(b, l, load(b, l, dSkip, h));
+            forEach(b, l, c0, c(b, l, headDim), [&](OpBuilder &b, Location l, Value p) {
+              Value xv = load(b, l, x, ValueRange{bi, t, h, p});
+              Value dx = arith::MulFOp::create(b, l, step, xv);
+              Value y = reduce(
+                  b, l, c0, c(b, l, stateDim), f32Constant(b, l, 0.0),
+                  [&](OpBuilder &b, Location l, Value n, Value acc) {
+                    Value s = load(b, l, S, ValueRange{bi, h, p, n});
+                    s = arith::AddFOp::create(
+                        b, l, arith::MulFOp::create(b, l, s, decay),
+                        arith::MulFOp::create(
+                            b, l, dx, load(b, l, bm, ValueRange{bi, t, g, n})));
+                    memref::StoreOp::create(b, l, s, S, ValueRange{bi, h, p, n});
+                    return arith::AddFOp::create(
+                        b, l, acc,
+                        arith::MulFOp::create(
+                            b, l, s, load(b, l, cm, ValueRange{bi, t, g, n})));
+                  });
+              y = arith::AddFOp::create(b, l, y, arith::MulFOp::create(b, l, skip, xv));
+              memref::StoreOp::create(b, l, y, out, ValueRange{bi, t, h, p});
             });
+          });
+        };
+        decodeOrPrefill(b, l, tokens, recurrence, [&](OpBuilder &b, Location l) {
+          chunkedScan(b, l, bi, h, g, a, stepAt);
+        });
       });
     });
     rewriter.replaceOp(op, {asTensor(b, loc, out, op.getType(0)), op.getState()});
