@@ -26,8 +26,12 @@ OwningOpRef<ModuleOp> mlir::lm::importHuggingFace(
     std::vector<std::string> *warnings) {
   context->loadDialect<LMDialect, func::FuncDialect, arith::ArithDialect>();
   if (path.ends_with(".gguf")) {
+    // The artifact records where its weights came from: keep that absolute.
+    llvm::SmallString<256> file(path);
+    llvm::sys::fs::make_absolute(file);
+    llvm::sys::path::remove_dots(file, /*remove_dot_dot=*/true);
     WeightIndex weights;
-    std::unique_ptr<ModelConfig> config = importGguf(path, weights, error);
+    std::unique_ptr<ModelConfig> config = importGguf(file, weights, error);
     if (!config)
       return nullptr;
     ModelBuilder builder(context, *config, weights);
