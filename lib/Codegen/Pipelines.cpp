@@ -32,8 +32,9 @@ void mlir::lm::buildHostLoweringPipeline(OpPassManager &pm) {
     if (failed(parsePassPipeline(pipeline, pm)))
       llvm::report_fatal_error("lmc: the host pipeline does not parse");
   };
-  add("func.func(convert-elementwise-to-linalg, canonicalize, cse,"
-      "          linalg-fuse-elementwise-ops, canonicalize),"
+  add("func.func(convert-elementwise-to-linalg, canonicalize, cse)");
+  pm.addNestedPass<func::FuncOp>(createFuseElementwisePass());
+  add("func.func(canonicalize),"
       "one-shot-bufferize{bufferize-function-boundaries "
       "  function-boundary-type-conversion=identity-layout-map},"
       "buffer-results-to-out-params{modify-public-functions},"

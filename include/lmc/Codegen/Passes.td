@@ -48,6 +48,21 @@ def LowerStridedCopiesPass : InterfacePass<"lm-lower-strided-copies",
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def FuseElementwisePass : InterfacePass<"lm-fuse-elementwise",
+                                       "mlir::FunctionOpInterface"> {
+  let summary = "Fuse elementwise producers into consumers that compute each "
+                "of their elements once";
+  let description = [{
+    Upstream elementwise fusion (`linalg-fuse-elementwise-ops`) with one
+    rule: a producer is fused into a consumer only when the consumer's loops
+    are the producer's (same number of loops). Fusing an activation into
+    the projection that reads it (a GLU into the down projection) would
+    otherwise recompute the activation once per output feature: in
+    SmolLM2-135M, 26.5 million `expf` per token instead of 46 thousand.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 def LowerToLinalgPass : Pass<"lm-lower-to-linalg", "mlir::ModuleOp"> {
   let summary = "Lower lm compute ops to linalg, tensor, arith, math and scf";
   let description = [{
