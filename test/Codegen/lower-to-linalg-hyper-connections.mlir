@@ -28,9 +28,11 @@ func.func @hc_expand(%h: tensor<?x?x8xf32>) -> tensor<?x?x3x8xf32> {
 // input sum_n pre[n] X[n].
 // CHECK-DAG: #[[ID3:.+]] = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
 // CHECK-DAG: #[[ROW:.+]] = affine_map<(d0, d1, d2) -> (d0, d1)>
-// CHECK-DAG: #[[LX:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
-// CHECK-DAG: #[[LW:.+]] = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
-// CHECK-DAG: #[[LO:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
+// CHECK-DAG: #[[LX:.+]] = affine_map<(d0, d1, d2, d3) -> (d1, d2, d3)>
+// CHECK-DAG: #[[LW:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d3)>
+// CHECK-DAG: #[[LO:.+]] = affine_map<(d0, d1, d2, d3) -> (d1, d2, d0)>
+// CHECK-DAG: #[[PX:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
+// CHECK-DAG: #[[PO:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
 // CHECK-DAG: #[[COL:.+]] = affine_map<(d0, d1, d2) -> (d2)>
 // CHECK-DAG: #[[COMB:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2 * 3 + d3 + 6)>
 // CHECK-DAG: #[[CBASE:.+]] = affine_map<(d0, d1, d2, d3) -> (d2 * 3 + d3 + 6)>
@@ -78,7 +80,7 @@ func.func @hc_expand(%h: tensor<?x?x8xf32>) -> tensor<?x?x3x8xf32> {
 // CHECK: %[[C:.*]] = arith.addf %[[CS]], %[[CB]] : f32
 // CHECK: linalg.yield %[[C]] : f32
 // input
-// CHECK: %[[IN:.*]] = linalg.generic {indexing_maps = [#[[LX]], #[[STREAMS]], #[[LO]]], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+// CHECK: %[[IN:.*]] = linalg.generic {indexing_maps = [#[[PX]], #[[STREAMS]], #[[PO]]], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
 // CHECK-SAME: ins(%[[PRE]], %[[X]] : tensor<?x?x3xf32>, tensor<?x?x3x8xf32>) outs(%{{.*}} : tensor<?x?x8xf32>)
 // CHECK: return %[[IN]], %[[POST]], %[[CL]]
 // CHECK-NOT: lm.hc_pre
@@ -122,9 +124,11 @@ func.func @hc_post(%X: tensor<?x?x3x8xf32>, %o: tensor<?x?x8xf32>, %p: tensor<?x
 
 // As hc_pre's first output alone: fn [3, 24], one scale,
 // pre = sigmoid(mix * scale[0] + base) + hc_eps, result sum_n pre[n] X[n].
-// CHECK-DAG: #[[LX:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
-// CHECK-DAG: #[[LW:.+]] = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
-// CHECK-DAG: #[[LO:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
+// CHECK-DAG: #[[LX:.+]] = affine_map<(d0, d1, d2, d3) -> (d1, d2, d3)>
+// CHECK-DAG: #[[LW:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d3)>
+// CHECK-DAG: #[[LO:.+]] = affine_map<(d0, d1, d2, d3) -> (d1, d2, d0)>
+// CHECK-DAG: #[[PX:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
+// CHECK-DAG: #[[PO:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
 // CHECK-DAG: #[[STREAMS:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3, d2)>
 // CHECK-LABEL: func.func @hc_collapse
 // CHECK-SAME: %[[X:[a-z0-9]+]]: tensor<?x?x3x8xf32>, %[[FN:[a-z0-9]+]]: tensor<3x24xf32>, %[[BASE:[a-z0-9]+]]: tensor<3xf32>, %[[SCALE:[a-z0-9]+]]: tensor<1xf32>
@@ -137,7 +141,7 @@ func.func @hc_post(%X: tensor<?x?x3x8xf32>, %o: tensor<?x?x8xf32>, %p: tensor<?x
 // CHECK: arith.mulf %{{.*}}, %[[S0]] : f32
 // CHECK: %[[SIG:.*]] = arith.divf
 // CHECK: arith.addf %[[SIG]], %[[HCEPS]] : f32
-// CHECK: %[[H:.*]] = linalg.generic {indexing_maps = [#[[LX]], #[[STREAMS]], #[[LO]]], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+// CHECK: %[[H:.*]] = linalg.generic {indexing_maps = [#[[PX]], #[[STREAMS]], #[[PO]]], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
 // CHECK-SAME: ins(%[[PRE]], %[[X]] : tensor<?x?x3xf32>, tensor<?x?x3x8xf32>) outs(%{{.*}} : tensor<?x?x8xf32>)
 // CHECK: return %[[H]]
 // CHECK-NOT: lm.hc_collapse

@@ -1,9 +1,14 @@
 // RUN: lmc-opt %s --lm-lower-to-linalg --split-input-file --verify-diagnostics | FileCheck %s
 
+// A contraction over the input features, initialised with the broadcast bias;
+// the output features are the outermost loop (d0), so a weight row is reused
+// by every token of a prompt.
+// CHECK-DAG: #[[LX:.+]] = affine_map<(d0, d1, d2, d3) -> (d1, d2, d3)>
+// CHECK-DAG: #[[LW:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d3)>
+// CHECK-DAG: #[[LO:.+]] = affine_map<(d0, d1, d2, d3) -> (d1, d2, d0)>
 // CHECK-LABEL: func.func @linear
-// A contraction over the input features, initialised with the broadcast bias.
 // CHECK: %[[BIAS:.*]] = linalg.generic {{.*}} ins(%{{.*}} : tensor<4xf32>)
-// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #{{.*}}, #{{.*}}], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+// CHECK: linalg.generic {indexing_maps = [#[[LX]], #[[LW]], #[[LO]]], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
 // CHECK-SAME: ins(%{{.*}}, %{{.*}} : tensor<?x?x8xf32>, tensor<4x8xbf16>) outs(%[[BIAS]] : tensor<?x?x4xf32>)
 // CHECK: arith.extf
 // CHECK: arith.mulf

@@ -30,12 +30,14 @@ struct LowerLinear final : OpRewritePattern<LinearOp> {
     int64_t rank = cast<RankedTensorType>(x.getType()).getRank();
     int64_t n = cast<RankedTensorType>(op.getWeight().getType()).getDimSize(0);
     MLIRContext *ctx = rewriter.getContext();
-    // Loops: leading dims (rank - 1), n, k.
+    // Loops: n, leading dims (rank - 1), k. Output features outermost: a
+    // weight row is read once and reused by every token of a prompt while it
+    // is in cache, instead of the whole matrix streaming once per token.
     int64_t loops = rank + 1;
+    AffineExpr nExpr = getAffineDimExpr(0, ctx);
     SmallVector<AffineExpr> lead;
     for (int64_t i = 0; i + 1 < rank; ++i)
-      lead.push_back(getAffineDimExpr(i, ctx));
-    AffineExpr nExpr = getAffineDimExpr(rank - 1, ctx);
+      lead.push_back(getAffineDimExpr(i + 1, ctx));
     AffineExpr kExpr = getAffineDimExpr(rank, ctx);
     SmallVector<AffineExpr> xExprs = lead, outExprs = lead;
     xExprs.push_back(kExpr);
