@@ -26,6 +26,14 @@ Value lowering::filledTensor(OpBuilder &b, Location loc,
       .getResult(0);
 }
 
+Value lowering::inverseRootMean(OpBuilder &b, Location loc, Value sum,
+                                int64_t count, double eps) {
+  Value mean =
+      arith::DivFOp::create(b, loc, sum, f32Constant(b, loc, double(count)));
+  return math::RsqrtOp::create(
+      b, loc, arith::AddFOp::create(b, loc, mean, f32Constant(b, loc, eps)));
+}
+
 Value lowering::f32Constant(OpBuilder &b, Location loc, double value) {
   return arith::ConstantOp::create(b, loc,
                                    b.getF32FloatAttr(static_cast<float>(value)));

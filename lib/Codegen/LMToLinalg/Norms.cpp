@@ -59,12 +59,7 @@ struct LowerRMSNorm final : OpRewritePattern<RMSNormOp> {
                          normMaps(rewriter, rank, weighted ? 1 : 0), init,
                          iterators(rank),
                          [&](OpBuilder &b, Location l, ValueRange args) -> Value {
-                           Value mean = arith::DivFOp::create(
-                               b, l, args[1], f32Constant(b, l, double(n)));
-                           Value inv = math::RsqrtOp::create(
-                               b, l,
-                               arith::AddFOp::create(b, l, mean,
-                                                     f32Constant(b, l, eps)));
+                           Value inv = inverseRootMean(b, l, args[1], n, eps);
                            Value y = arith::MulFOp::create(
                                b, l, toF32(b, l, args[0]), inv);
                            if (!weighted)
@@ -134,12 +129,7 @@ struct LowerLayerNorm final : OpRewritePattern<LayerNormOp> {
                          normMaps(rewriter, rank, biased ? 2 : 1), init2,
                          iterators(rank),
                          [&](OpBuilder &b, Location l, ValueRange args) -> Value {
-                           Value var = arith::DivFOp::create(
-                               b, l, args[1], f32Constant(b, l, double(n)));
-                           Value inv = math::RsqrtOp::create(
-                               b, l,
-                               arith::AddFOp::create(b, l, var,
-                                                     f32Constant(b, l, eps)));
+                           Value inv = inverseRootMean(b, l, args[1], n, eps);
                            Value y = arith::MulFOp::create(
                                b, l, arith::MulFOp::create(b, l, args[0], inv),
                                toF32(b, l, args[2]));

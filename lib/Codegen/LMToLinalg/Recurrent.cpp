@@ -710,10 +710,7 @@ struct LowerGatedRMSNorm final : OpRewritePattern<GatedRMSNormOp> {
          AffineMap::get(loops, 0, channel), b.getMultiDimIdentityMap(loops)},
         emptyTensor(b, loc, shape), iterators(loops),
         [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
-          Value mean = arith::DivFOp::create(nb, l, args[1],
-                                             f32Constant(nb, l, double(group)));
-          Value inv = math::RsqrtOp::create(
-              nb, l, arith::AddFOp::create(nb, l, mean, f32Constant(nb, l, eps)));
+          Value inv = inverseRootMean(nb, l, args[1], group, eps);
           return arith::MulFOp::create(
               nb, l, arith::MulFOp::create(nb, l, args[0], inv),
               toF32(nb, l, args[2]));
