@@ -80,12 +80,7 @@ Value contractScores(OpBuilder &b, Location loc, Value q, Value k,
       {AffineMap::get(5, 0, {d(0), d(2), d(1), d(4)}, ctx),
        AffineMap::get(5, 0, {d(0), d(3), d(1).floorDiv(group), d(4)}, ctx),
        AffineMap::get(5, 0, {d(0), d(1), d(2), d(3)}, ctx)},
-      init, iterators(4, 1), [](OpBuilder &nb, Location l, ValueRange args) -> Value {
-        return arith::AddFOp::create(
-            nb, l, args[2],
-            arith::MulFOp::create(nb, l, toF32(nb, l, args[0]),
-                                  toF32(nb, l, args[1])));
-      });
+      init, iterators(4, 1), multiplyAccumulate);
 }
 
 /// Unnormalised softmax weights of masked, scaled scores [B, H, T, S] and
@@ -315,12 +310,7 @@ private:
           {AffineMap::get(5, 0, {d(0), d(1), d(4)}, ctx),
            AffineMap::get(5, 0, {d(2) * n.rows + offset + d(3), d(4)}, ctx),
            AffineMap::get(5, 0, {d(0), d(1), d(2), d(3)}, ctx)},
-          init, iterators(4, 1), [](OpBuilder &nb, Location l, ValueRange args) -> Value {
-            return arith::AddFOp::create(
-                nb, l, args[2],
-                arith::MulFOp::create(nb, l, toF32(nb, l, args[0]),
-                                      toF32(nb, l, args[1])));
-          });
+          init, iterators(4, 1), multiplyAccumulate);
     };
     Value kNope = project(0, n.nope);
     Value values = project(n.nope, n.valueDim);
@@ -359,12 +349,7 @@ private:
                      {batch, tokens, b.getIndexAttr(n.heads),
                       b.getIndexAttr(n.latentDim)},
                      0.0),
-        iterators(4, 1), [](OpBuilder &nb, Location l, ValueRange args) -> Value {
-          return arith::AddFOp::create(
-              nb, l, args[2],
-              arith::MulFOp::create(nb, l, toF32(nb, l, args[0]),
-                                    toF32(nb, l, args[1])));
-        });
+        iterators(4, 1), multiplyAccumulate);
     Value latent = asSingleHead(b, loc, op.getLatent());
     Value scores = contractScores(b, loc, qLatent, latent);
     scores = contractScores(b, loc, op.getQueryRope(),
@@ -385,11 +370,7 @@ private:
                      {batch, tokens, b.getIndexAttr(n.heads),
                       b.getIndexAttr(n.valueDim)},
                      0.0),
-        iterators(4, 1), [](OpBuilder &nb, Location l, ValueRange args) -> Value {
-          return arith::AddFOp::create(
-              nb, l, args[2],
-              arith::MulFOp::create(nb, l, args[0], toF32(nb, l, args[1])));
-        });
+        iterators(4, 1), multiplyAccumulate);
   }
 };
 /// lm.lightning_indexer: index scores as contractions and a weighted ReLU sum

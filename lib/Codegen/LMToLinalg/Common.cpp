@@ -26,6 +26,13 @@ Value lowering::filledTensor(OpBuilder &b, Location loc,
       .getResult(0);
 }
 
+Value lowering::multiplyAccumulate(OpBuilder &b, Location loc,
+                                   ValueRange args) {
+  Value product = arith::MulFOp::create(b, loc, toF32(b, loc, args[0]),
+                                        toF32(b, loc, args[1]));
+  return arith::AddFOp::create(b, loc, args[2], product);
+}
+
 Value lowering::inverseRootMean(OpBuilder &b, Location loc, Value sum,
                                 int64_t count, double eps) {
   Value mean =

@@ -27,6 +27,9 @@ Value f32Constant(OpBuilder &b, Location loc, double value);
 Value indexConstant(OpBuilder &b, Location loc, int64_t value);
 /// Converts a float scalar to f32.
 Value toF32(OpBuilder &b, Location loc, Value scalar);
+/// The body of a contraction generic: acc + f32(a) * f32(b) for
+/// (a, b, acc) block arguments of any float type.
+Value multiplyAccumulate(OpBuilder &b, Location loc, ValueRange args);
 /// 1 / sqrt(sum / count + eps): the normaliser of RMSNorm and LayerNorm
 /// from a sum of squares (or of squared deviations) over `count` elements.
 Value inverseRootMean(OpBuilder &b, Location loc, Value sum, int64_t count,

@@ -12,13 +12,6 @@ using namespace mlir;
 using namespace mlir::lm;
 using namespace mlir::lm::lowering;
 
-/// The multiply-accumulate body shared by the contractions of this file.
-static Value multiplyAccumulate(OpBuilder &b, Location l, ValueRange args) {
-  Value product = arith::MulFOp::create(b, l, toF32(b, l, args[0]),
-                                        toF32(b, l, args[1]));
-  return arith::AddFOp::create(b, l, args[2], product);
-}
-
 namespace {
 /// lm.linear: out[..., n] = bias[n] + sum_k x[..., k] * w[n, k].
 struct LowerLinear final : OpRewritePattern<LinearOp> {
