@@ -38,10 +38,31 @@ if os.path.exists(smollm2):
 config.substitutions.append(
     ("%fake_cuda", os.path.join(config.lmc_obj_root, "test", "fake-cuda")))
 
-# A real CUDA driver on this machine: the GPU tests can run.
+# A real CUDA driver on this machine (cuda-driver), with an sm_90 GPU
+# (cuda-sm90): the GPU tests can run.
 try:
     import ctypes
-    ctypes.CDLL("libcuda.so.1")
+    cuda = ctypes.CDLL("libcuda.so.1")
     config.available_features.add("cuda-driver")
+    count, major, minor = ctypes.c_int(0), ctypes.c_int(0), ctypes.c_int(0)
+    if (cuda.cuInit(0) == 0 and cuda.cuDeviceGetCount(ctypes.byref(count)) == 0
+            and count.value > 0
+            and cuda.cuDeviceGetAttribute(ctypes.byref(major), 75, 0) == 0
+            and cuda.cuDeviceGetAttribute(ctypes.byref(minor), 76, 0) == 0
+            and (major.value, minor.value) == (9, 0)):
+        config.available_features.add("cuda-sm90")
 except OSError:
     pass
+
+# ptxas (CUDA toolkit) to assemble the PTX of sm_90a artifacts.
+ptxas = None
+for candidate in [os.path.join(d, "ptxas")
+                  for d in os.environ.get("PATH", "").split(os.pathsep)] + [
+        os.path.join(os.environ.get("CUDA_HOME", "/usr/local/cuda"), "bin",
+                     "ptxas"), "/usr/local/cuda/bin/ptxas"]:
+    if os.access(candidate, os.X_OK):
+        ptxas = candidate
+        break
+if ptxas:
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", ptxas))

@@ -124,8 +124,10 @@ LogicalResult mlir::lm::compileToArtifact(ModuleOp module,
                                           const CompileOptions &options,
                                           std::string &artifact,
                                           std::string &error) {
-  if (options.target != "host") {
-    error = "unsupported target '" + options.target + "' (supported: host)";
+  bool gpu = options.target == "sm_90a";
+  if (options.target != "host" && !gpu) {
+    error = "unsupported target '" + options.target +
+            "' (supported: host, sm_90a)";
     return failure();
   }
   module.getContext()->loadDialect<LLVM::LLVMDialect>();
@@ -230,8 +232,18 @@ LogicalResult mlir::lm::compileToArtifact(ModuleOp module,
 
   // Stage 2: the body, then the code object.
   OpPassManager lowering(ModuleOp::getOperationName());
-  buildHostLoweringPipeline(lowering);
+  if (gpu) {
+    std::optional<std::string> toolkit = findCudaToolkit();
+    if (!toolkit) {
+      error = "no CUDA toolkit found for sm_90a (libdevice): set CUDA_HOME";
+      return failure();
+    }
+    buildGPULoweringPipeline(lowering, *toolkit);
+  } else
+    buildHostLoweringPipeline(lowering);
+  std::string ptx, cubin;
   if (failed(runPipeline(module, lowering, error)) ||
+      (gpu && failed(assembleKernels(module, ptx, cubin, error))) ||
       failed(addPackedWrapper(module, error)))
     return failure();
   std::string code;
@@ -245,11 +257,24 @@ LogicalResult mlir::lm::compileToArtifact(ModuleOp module,
   auto entry = lmc::lmx::CreateEntry(fbb, fbb.CreateString("forward"),
                                      fbb.CreateString("lmc_forward"),
                                      fbb.CreateVector(argumentTable));
-  auto object = lmc::lmx::CreateCodeObject(
-      fbb, fbb.CreateString("x86_64-host"),
-      fbb.CreateString("elf-shared-object"),
-      fbb.CreateVector(reinterpret_cast<const uint8_t *>(code.data()),
-                       code.size()));
+  // Host: one shared object. sm_90a: the shared object that launches the
+  // kernels (it embeds the cubin, or the PTX without ptxas), the PTX (kept
+  // NUL-terminated: the runtime JITs it when the cubin does not load) and
+  // the cubin.
+  std::vector<flatbuffers::Offset<lmc::lmx::CodeObject>> objects;
+  auto addObject = [&](StringRef format, StringRef bytes) {
+    objects.push_back(lmc::lmx::CreateCodeObject(
+        fbb, fbb.CreateString(gpu ? "sm_90a" : "x86_64-host"),
+        fbb.CreateString(format.str()),
+        fbb.CreateVector(reinterpret_cast<const uint8_t *>(bytes.data()),
+                         bytes.size())));
+  };
+  addObject("elf-shared-object", code);
+  if (gpu) {
+    addObject("ptx", StringRef(ptx.c_str(), ptx.size() + 1));
+    if (!cubin.empty())
+      addObject("cubin", cubin);
+  }
   auto model = lmc::lmx::CreateModel(
       fbb, /*version=*/1, fbb.CreateString(modelType),
       intAttr("lm.vocab_size"), intAttr("lm.hidden_size"),
@@ -257,8 +282,7 @@ LogicalResult mlir::lm::compileToArtifact(ModuleOp module,
       fbb.CreateString(source), fbb.CreateVector(weightTable),
       fbb.CreateVector(stateTable),
       fbb.CreateVector(std::vector<flatbuffers::Offset<lmc::lmx::Entry>>{entry}),
-      fbb.CreateVector(
-          std::vector<flatbuffers::Offset<lmc::lmx::CodeObject>>{object}));
+      fbb.CreateVector(objects));
   lmc::lmx::FinishModelBuffer(fbb, model);
   artifact.assign(reinterpret_cast<const char *>(fbb.GetBufferPointer()),
                   fbb.GetSize());

@@ -24,30 +24,67 @@ void mlir::lm::buildHostInterfacePipeline(OpPassManager &pm) {
   pm.addPass(createLowerStatePass());
 }
 
-void mlir::lm::buildHostLoweringPipeline(OpPassManager &pm) {
+namespace {
+/// Appends a textual pipeline; the pipelines are fixed strings, so a parse
+/// failure is a bug in lmc.
+void addPipeline(OpPassManager &pm, const char *pipeline) {
+  if (failed(parsePassPipeline(pipeline, pm)))
+    llvm::report_fatal_error(llvm::Twine("lmc: pipeline does not parse: ") +
+                             pipeline);
+}
+
+/// lm -> linalg -> fused -> bufferized, with runtime-provided outputs.
+void buildBufferizedPipeline(OpPassManager &pm) {
   pm.addPass(createLowerToLinalgPass());
-  // Upstream from here: elementwise tensors -> linalg, fusion, bufferization
-  // with runtime-provided outputs, loops, LLVM.
-  auto add = [&](const char *pipeline) {
-    if (failed(parsePassPipeline(pipeline, pm)))
-      llvm::report_fatal_error("lmc: the host pipeline does not parse");
-  };
-  add("func.func(convert-elementwise-to-linalg, canonicalize, cse)");
+  addPipeline(pm, "func.func(convert-elementwise-to-linalg, canonicalize, cse)");
   pm.addNestedPass<func::FuncOp>(createFuseElementwisePass());
-  add("func.func(canonicalize),"
-      "one-shot-bufferize{bufferize-function-boundaries "
-      "  function-boundary-type-conversion=identity-layout-map},"
-      "buffer-results-to-out-params{modify-public-functions},"
-      "func.func(ownership-based-buffer-deallocation,"
-      "          buffer-deallocation-simplification,"
-      "          bufferization-lower-deallocations)");
+  addPipeline(pm,
+              "func.func(canonicalize),"
+              "one-shot-bufferize{bufferize-function-boundaries "
+              "  function-boundary-type-conversion=identity-layout-map},"
+              "buffer-results-to-out-params{modify-public-functions},"
+              "func.func(ownership-based-buffer-deallocation,"
+              "          buffer-deallocation-simplification,"
+              "          bufferization-lower-deallocations)");
   pm.addNestedPass<func::FuncOp>(createLowerStridedCopiesPass());
-  add("func.func(convert-linalg-to-loops, canonicalize),"
+}
+} // namespace
+
+void mlir::lm::buildHostLoweringPipeline(OpPassManager &pm) {
+  buildBufferizedPipeline(pm);
+  addPipeline(pm, "func.func(convert-linalg-to-loops, canonicalize),"
+                  "expand-strided-metadata, lower-affine, convert-scf-to-cf,"
+                  "func.func(llvm-request-c-wrappers),"
+                  "convert-math-to-llvm, convert-math-to-libm,"
+                  "finalize-memref-to-llvm, convert-arith-to-llvm, "
+                  "convert-index-to-llvm, convert-cf-to-llvm, "
+                  "convert-func-to-llvm, reconcile-unrealized-casts");
+}
+
+void mlir::lm::buildGPULoweringPipeline(OpPassManager &pm,
+                                        StringRef cudaToolkit) {
+  buildBufferizedPipeline(pm);
+  // Parallel loops become kernels; the host keeps the control flow, which
+  // calls the runtime's mgpu* launcher (runtime/src/GpuLauncher.cpp).
+  addPipeline(pm, "func.func(convert-linalg-to-parallel-loops, canonicalize)");
+  pm.addNestedPass<func::FuncOp>(createMapToGPUPass());
+  addPipeline(pm, "func.func(canonicalize),"
+                  "gpu-launch-sink-index-computations, gpu-kernel-outlining");
+  pm.addPass(createMergeGPUModulesPass());
+  std::string lowering =
+      "func.func(gpu-async-region),"
       "expand-strided-metadata, lower-affine, convert-scf-to-cf,"
+      "nvvm-attach-target{chip=sm_90a features=+ptx80 O=3},"
+      "gpu.module(convert-gpu-to-nvvm, canonicalize, cse,"
+      "           reconcile-unrealized-casts),"
       "func.func(llvm-request-c-wrappers),"
       "convert-math-to-llvm, convert-math-to-libm,"
       "finalize-memref-to-llvm, convert-arith-to-llvm, convert-index-to-llvm,"
-      "convert-cf-to-llvm, convert-func-to-llvm, reconcile-unrealized-casts");
+      "convert-cf-to-llvm, gpu-to-llvm, convert-func-to-llvm,"
+      "reconcile-unrealized-casts,"
+      "gpu-module-to-binary{format=isa toolkit=" +
+      cudaToolkit.str() + "}";
+  addPipeline(pm, lowering.c_str());
 }
 
 void mlir::lm::registerLMPipelines() {
@@ -55,4 +92,11 @@ void mlir::lm::registerLMPipelines() {
       "lm-to-host",
       "Lower an imported lm model to the LLVM dialect for the host",
       buildLMToHostPipeline);
+  PassPipelineRegistration<>(
+      "lm-to-gpu",
+      "Lower an imported lm model to host LLVM dialect and sm_90a PTX",
+      [](OpPassManager &pm) {
+        buildHostInterfacePipeline(pm);
+        buildGPULoweringPipeline(pm, findCudaToolkit().value_or(""));
+      });
 }

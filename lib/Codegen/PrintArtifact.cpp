@@ -130,9 +130,14 @@ LogicalResult mlir::lm::dumpArtifactCode(StringRef bytes, StringRef dir,
       error = path.str().str() + ": cannot write: " + ec.message();
       return failure();
     }
+    StringRef data;
     if (code->data())
-      file.os().write(reinterpret_cast<const char *>(code->data()->data()),
-                      code->data()->size());
+      data = StringRef(reinterpret_cast<const char *>(code->data()->data()),
+                       code->data()->size());
+    // PTX is stored NUL-terminated for the driver; the file is plain text.
+    if (str(code->format()) == "ptx")
+      data = data.rtrim('\0');
+    file.os() << data;
     file.os().flush();
     if (file.os().has_error()) {
       error = path.str().str() + ": write failed";
@@ -140,8 +145,8 @@ LogicalResult mlir::lm::dumpArtifactCode(StringRef bytes, StringRef dir,
       return failure(); // ToolOutputFile removes the partial file
     }
     file.keep();
-    os << path << " (" << str(code->format()) << ", "
-       << (code->data() ? code->data()->size() : 0) << " bytes)\n";
+    os << path << " (" << str(code->format()) << ", " << data.size()
+       << " bytes)\n";
   }
   return success();
 }

@@ -40,6 +40,8 @@ bool resolve(void *library, Driver &driver, std::string &missing) {
   bind(driver.cuMemFree, "cuMemFree_v2");
   bind(driver.cuMemcpyHtoD, "cuMemcpyHtoD_v2");
   bind(driver.cuMemcpyDtoH, "cuMemcpyDtoH_v2");
+  bind(driver.cuMemcpyAsync, "cuMemcpyAsync");
+  bind(driver.cuMemsetD8, "cuMemsetD8_v2");
   bind(driver.cuModuleLoadData, "cuModuleLoadData");
   bind(driver.cuModuleUnload, "cuModuleUnload");
   bind(driver.cuModuleGetFunction, "cuModuleGetFunction");

@@ -12,6 +12,7 @@
 
 #include "Checkpoint.h"
 #include "CudaDriver.h"
+#include "GpuLauncher.h"
 #include "Gguf.h"
 #include "lmx_generated.h"
 
@@ -68,10 +69,18 @@ struct lmc_rt_model {
   std::string source; // the checkpoint the weights came from
   void *library = nullptr;
   void (*entry)(void **) = nullptr;
+  // On a GPU: the device, and each weight's copy in its memory.
+  std::unique_ptr<cuda::GpuDevice> gpu;
+  std::vector<cuda::CUdeviceptr> deviceWeights;
 
   ~lmc_rt_model() {
+    // The code object unloads its kernels when closed: device still current.
+    cuda::GpuDevice *previous = cuda::makeCurrent(gpu.get());
     if (library)
       dlclose(library);
+    for (cuda::CUdeviceptr p : deviceWeights)
+      gpu->release(p);
+    cuda::makeCurrent(previous);
   }
 };
 
@@ -79,6 +88,13 @@ struct lmc_rt_session {
   lmc_rt_model *model = nullptr;
   int64_t batch = 0, maxContext = 0, length = 0;
   std::vector<std::vector<float>> states;
+  std::vector<cuda::CUdeviceptr> deviceStates; // on a GPU, instead of states
+  std::vector<size_t> stateBytes;
+
+  ~lmc_rt_session() {
+    for (cuda::CUdeviceptr p : deviceStates)
+      model->gpu->release(p);
+  }
 };
 
 //===----------------------------------------------------------------------===//
@@ -123,15 +139,24 @@ static lmc_rt_status_t readArtifact(const char *path, lmc_rt_model &model) {
   return LMC_RT_OK;
 }
 
+/// Loads the code object that runs the model: the host's, or on a GPU the
+/// sm_90a host library that launches the kernels (its constructors load
+/// the kernel module, so the device is current while it is opened).
 static lmc_rt_status_t loadCode(const char *path, lmc_rt_model &model) {
   const lmc::lmx::CodeObject *code = nullptr;
-  for (const lmc::lmx::CodeObject *c : *model.artifact->code())
-    if (c->target()->str() == "x86_64-host")
+  std::string target = model.gpu ? "sm_90a" : "x86_64-host";
+  for (const lmc::lmx::CodeObject *c : *model.artifact->code()) {
+    if (c->target()->str() != target || !c->data())
+      continue;
+    if (c->format()->str() == "elf-shared-object")
       code = c;
-  if (!code || !code->data())
-    return fail(LMC_RT_ERROR_BACKEND, std::string(path) +
-                                          ": no host code object (compiled "
-                                          "for another target?)");
+    else if (c->format()->str() == "ptx" && model.gpu)
+      model.gpu->setFallbackPtx(c->data()->data());
+  }
+  if (!code)
+    return fail(LMC_RT_ERROR_BACKEND,
+                std::string(path) + ": no " + target +
+                    " code object (compiled for another target?)");
   // dlopen needs a file: an anonymous memory file holds the code object.
   int fd = memfd_create("lmc-code", MFD_CLOEXEC);
   if (fd < 0)
@@ -147,11 +172,17 @@ static lmc_rt_status_t loadCode(const char *path, lmc_rt_model &model) {
     written += static_cast<size_t>(n);
   }
   std::string procPath = "/proc/self/fd/" + std::to_string(fd);
+  cuda::GpuDevice *previous = cuda::makeCurrent(model.gpu.get());
   model.library = dlopen(procPath.c_str(), RTLD_NOW | RTLD_LOCAL);
+  cuda::makeCurrent(previous);
   close(fd);
   if (!model.library)
     return fail(LMC_RT_ERROR_BACKEND,
                 std::string(path) + ": cannot load the code object: " + dlerror());
+  if (model.gpu && model.gpu->failed())
+    return fail(LMC_RT_ERROR_BACKEND, std::string(path) +
+                                          ": cannot load the kernels: " +
+                                          model.gpu->takeError());
   model.entry = reinterpret_cast<void (*)(void **)>(
       dlsym(model.library, model.forward->symbol()->c_str()));
   if (!model.entry)
@@ -247,6 +278,55 @@ static lmc_rt_status_t bindWeights(const std::string &source,
   return LMC_RT_OK;
 }
 
+/// Bytes per element of a weight's code dtype; 0 for block-quantised types
+/// (which are dequantised to the code's dtype at load, never bound as is).
+static size_t elementBytes(lmc::lmx::DType t) {
+  switch (t) {
+  case lmc::lmx::DType::F64:
+  case lmc::lmx::DType::I64:
+    return 8;
+  case lmc::lmx::DType::F32:
+  case lmc::lmx::DType::I32:
+    return 4;
+  case lmc::lmx::DType::F16:
+  case lmc::lmx::DType::BF16:
+  case lmc::lmx::DType::I16:
+    return 2;
+  case lmc::lmx::DType::I8:
+  case lmc::lmx::DType::U8:
+  case lmc::lmx::DType::F8_E4M3:
+  case lmc::lmx::DType::F8_E5M2:
+    return 1;
+  default:
+    return 0;
+  }
+}
+
+/// Copies every bound weight to the GPU, once.
+static lmc_rt_status_t uploadWeights(lmc_rt_model &model) {
+  if (!model.artifact->weights())
+    return LMC_RT_OK;
+  cuda::GpuDevice &gpu = *model.gpu;
+  for (size_t i = 0; i < model.weights.size(); ++i) {
+    const lmc::lmx::Weight *w = model.artifact->weights()->Get(i);
+    size_t bytes = elementBytes(w->dtype());
+    for (int64_t d : *w->shape())
+      bytes *= size_t(d);
+    if (bytes == 0)
+      return fail(LMC_RT_ERROR_WEIGHTS, "weight '" + w->name()->str() +
+                                            "': " + dtypeName(w->dtype()) +
+                                            " cannot be used on the GPU");
+    cuda::CUdeviceptr p = gpu.allocate(bytes, "weight '" + w->name()->str() + "'");
+    if (p)
+      gpu.check("cuMemcpyHtoD",
+                gpu.driver().cuMemcpyHtoD(p, model.weights[i], bytes));
+    model.deviceWeights.push_back(p);
+    if (gpu.failed())
+      return fail(LMC_RT_ERROR_OUT_OF_MEMORY, gpu.takeError());
+  }
+  return LMC_RT_OK;
+}
+
 //===----------------------------------------------------------------------===//
 // C API
 //===----------------------------------------------------------------------===//
@@ -258,7 +338,7 @@ const char *lmc_rt_last_error(void) { return lastError.c_str(); }
 /// Checks that GPU 0 can run the artifact: a CUDA driver, a device of
 /// compute capability 9.0, and an sm_90a code object in the artifact.
 static lmc_rt_status_t checkCudaDevice(const char *path,
-                                       const lmc_rt_model &model) {
+                                       lmc_rt_model &model) {
   std::string error;
   const cuda::Driver *driver = cuda::loadDriver(error);
   cuda::DeviceInfo info;
@@ -271,8 +351,10 @@ static lmc_rt_status_t checkCudaDevice(const char *path,
                     "; lmc generates code for sm_90a (H100, H200)");
   std::string targets;
   for (const lmc::lmx::CodeObject *c : *model.artifact->code()) {
-    if (c->target()->str() == "sm_90a")
-      return LMC_RT_OK;
+    if (c->target()->str() == "sm_90a") {
+      model.gpu = cuda::GpuDevice::create(*driver, 0, error);
+      return model.gpu ? LMC_RT_OK : fail(LMC_RT_ERROR_BACKEND, error);
+    }
     targets += (targets.empty() ? "" : ", ") + c->target()->str();
   }
   return fail(LMC_RT_ERROR_ARTIFACT,
@@ -316,6 +398,7 @@ lmc_rt_status_t lmc_rt_model_load_on(lmc_rt_device_t device,
   }
   model->source = source;
   if ((status = bindWeights(source, *model)) != LMC_RT_OK ||
+      (model->gpu && (status = uploadWeights(*model)) != LMC_RT_OK) ||
       (status = loadCode(artifactPath, *model)) != LMC_RT_OK)
     return status;
   *out = model.release();
@@ -364,6 +447,15 @@ lmc_rt_status_t lmc_rt_session_create(lmc_rt_model_t *model,
       int64_t size = options->batch * (s->per_token() ? options->max_context : 1);
       for (int64_t d : *s->dims())
         size *= d;
+      session->stateBytes.push_back(size_t(size) * sizeof(float));
+      if (model->gpu) {
+        cuda::CUdeviceptr p = model->gpu->allocate(
+            session->stateBytes.back(), "state '" + s->name()->str() + "'");
+        session->deviceStates.push_back(p);
+        if (!p)
+          return fail(LMC_RT_ERROR_OUT_OF_MEMORY, model->gpu->takeError());
+        continue;
+      }
       try {
         session->states.emplace_back(size_t(size), 0.0f);
       } catch (const std::bad_alloc &) {
@@ -382,6 +474,10 @@ void lmc_rt_session_reset(lmc_rt_session_t *session) {
   // Caches are overwritten position by position; recurrent state is not.
   for (std::vector<float> &state : session->states)
     std::fill(state.begin(), state.end(), 0.0f);
+  for (size_t i = 0; i < session->deviceStates.size(); ++i)
+    session->model->gpu->check(
+        "cuMemsetD8", session->model->gpu->driver().cuMemsetD8(
+                          session->deviceStates[i], 0, session->stateBytes[i]));
 }
 
 int64_t lmc_rt_session_length(const lmc_rt_session_t *session) {
@@ -414,6 +510,31 @@ lmc_rt_status_t lmc_rt_session_forward(lmc_rt_session_t *session,
     for (int64_t t = 0; t < tokens; ++t)
       positions[b * tokens + t] = session->length + t;
 
+  // On a GPU the inputs and logits live in device buffers for the call.
+  cuda::GpuDevice *gpu = model.gpu.get();
+  const void *deviceIds = ids, *devicePositions = positions.data();
+  float *deviceLogits = logits;
+  size_t idBytes = size_t(batch * tokens) * sizeof(int64_t);
+  size_t logitBytes = size_t(batch * tokens * vocab) * sizeof(float);
+  if (gpu) {
+    if (gpu->failed())
+      return fail(LMC_RT_ERROR_BACKEND, gpu->takeError());
+    void *d0 = gpu->allocateCached(idBytes), *d1 = gpu->allocateCached(idBytes);
+    void *d2 = gpu->allocateCached(logitBytes);
+    if (d0 && d1 && d2) {
+      gpu->check("cuMemcpyHtoD", gpu->driver().cuMemcpyHtoD(
+                                     cuda::CUdeviceptr(d0), ids, idBytes));
+      gpu->check("cuMemcpyHtoD",
+                 gpu->driver().cuMemcpyHtoD(cuda::CUdeviceptr(d1),
+                                            positions.data(), idBytes));
+    }
+    deviceIds = d0;
+    devicePositions = d1;
+    deviceLogits = static_cast<float *>(d2);
+    if (gpu->failed())
+      return fail(LMC_RT_ERROR_BACKEND, gpu->takeError());
+  }
+
   const auto *arguments = model.forward->arguments();
   std::vector<Descriptor> descriptors(arguments->size());
   std::vector<void *> packed(arguments->size());
@@ -422,14 +543,15 @@ lmc_rt_status_t lmc_rt_session_forward(lmc_rt_session_t *session,
     Descriptor &d = descriptors[i];
     switch (a->kind()) {
     case lmc::lmx::ArgumentKind::InputIds:
-      d.set(ids, {batch, tokens});
+      d.set(deviceIds, {batch, tokens});
       break;
     case lmc::lmx::ArgumentKind::Positions:
-      d.set(positions.data(), {batch, tokens});
+      d.set(devicePositions, {batch, tokens});
       break;
     case lmc::lmx::ArgumentKind::Weight: {
       const lmc::lmx::Weight *w = model.artifact->weights()->Get(a->index());
-      d.set(model.weights[a->index()],
+      d.set(gpu ? reinterpret_cast<const void *>(model.deviceWeights[a->index()])
+                : model.weights[a->index()],
             std::vector<int64_t>(w->shape()->begin(), w->shape()->end()));
       break;
     }
@@ -439,11 +561,14 @@ lmc_rt_status_t lmc_rt_session_forward(lmc_rt_session_t *session,
       if (s->per_token())
         sizes.push_back(session->maxContext);
       sizes.insert(sizes.end(), s->dims()->begin(), s->dims()->end());
-      d.set(session->states[a->index()].data(), sizes);
+      d.set(gpu ? reinterpret_cast<const void *>(
+                      session->deviceStates[a->index()])
+                : session->states[a->index()].data(),
+            sizes);
       break;
     }
     case lmc::lmx::ArgumentKind::Logits:
-      d.set(logits, {batch, tokens, vocab});
+      d.set(deviceLogits, {batch, tokens, vocab});
       break;
     }
     if (d.words.size() != 3 + 2 * a->rank())
@@ -451,7 +576,23 @@ lmc_rt_status_t lmc_rt_session_forward(lmc_rt_session_t *session,
                                              " has an unexpected rank");
     packed[i] = d.words.data();
   }
+  if (!gpu) {
+    model.entry(packed.data());
+    session->length += tokens;
+    return LMC_RT_OK;
+  }
+  cuda::GpuDevice *previous = cuda::makeCurrent(gpu);
   model.entry(packed.data());
+  cuda::makeCurrent(previous);
+  gpu->check("cuStreamSynchronize", gpu->driver().cuStreamSynchronize(gpu->stream()));
+  gpu->check("cuMemcpyDtoH", gpu->driver().cuMemcpyDtoH(
+                                 logits, cuda::CUdeviceptr(deviceLogits),
+                                 logitBytes));
+  gpu->releaseCached(const_cast<void *>(deviceIds));
+  gpu->releaseCached(const_cast<void *>(devicePositions));
+  gpu->releaseCached(deviceLogits);
+  if (gpu->failed())
+    return fail(LMC_RT_ERROR_BACKEND, gpu->takeError());
   session->length += tokens;
   return LMC_RT_OK;
 }

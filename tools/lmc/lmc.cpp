@@ -15,6 +15,7 @@
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
@@ -106,7 +107,8 @@ int runCompile(MLIRContext &context, const std::string &input,
                const std::string &output, const std::string &target,
                const std::string &dtype) {
   if (dtype != "f32")
-    return fail("--dtype " + dtype + ": only f32 is supported on the host");
+    return fail("--dtype " + dtype + ": only f32 is implemented (bf16 with "
+                "tensor cores is not yet)");
   OwningOpRef<ModuleOp> module = loadModel(context, input);
   if (!module)
     return 1;
@@ -166,8 +168,10 @@ int main(int argc, char **argv) {
       ->required();
   compile->add_option("-o,--output", compileOutput, "The artifact to write")
       ->required();
-  compile->add_option("--target", compileTarget, "host")
-      ->check(CLI::IsMember({"host"}));
+  compile->add_option("--target", compileTarget,
+                      "host (x86-64) or sm_90a (H100/H200: PTX, cubin and "
+                      "the host code that launches them)")
+      ->check(CLI::IsMember({"host", "sm_90a"}));
   compile->add_option("--dtype", compileDType, "f32")
       ->check(CLI::IsMember({"f32", "bf16"}));
 
@@ -196,6 +200,8 @@ int main(int argc, char **argv) {
   // Compilation lowers through upstream dialects and their extensions.
   registerAllDialects(registry);
   registerAllExtensions(registry);
+  // Kernels and host code are translated to LLVM IR.
+  registerAllToLLVMIRTranslations(registry);
   registerAllPasses(); // the host pipeline is partly textual
   MLIRContext context(registry);
   context.loadAllAvailableDialects();

@@ -93,4 +93,48 @@ def WeightsToArgumentsPass : Pass<"lm-weights-to-arguments", "mlir::ModuleOp"> {
   }];
 }
 
+
+def MapToGPUPass : Pass<"lm-map-to-gpu", "mlir::func::FuncOp"> {
+  let summary = "Split bufferized loops into GPU kernels and host control";
+  let description = [{
+    Runs on a bufferized function whose structured ops are parallel loops
+    (`convert-linalg-to-parallel-loops`). Afterwards the function body only
+    orchestrates: every access to a buffer happens inside a `gpu.launch`,
+    buffers are `gpu.alloc`ed, and the host reads device memory only through
+    `gpu.memcpy`.
+
+    - An outermost `scf.parallel` becomes one launch: its iteration space is
+      linearised onto a 1-D grid of 256-thread blocks (consecutive threads
+      take consecutive innermost iterations, so accesses coalesce), each
+      thread delinearises its index and runs the body once; sequential
+      loops inside the body (reductions) stay in the thread.
+    - Host control flow that contains parallel loops (`scf.if`, `scf.for`)
+      stays on the host and its regions are mapped the same way.
+    - Any other operation that touches memory (a loop nest over buffers
+      without parallel loops, such as a router's per-token loop) runs as a
+      single-thread kernel: correct, and the place to add parallelism.
+    - `memref.copy` becomes a copy kernel; `memref.alloc`/`dealloc` become
+      `gpu.alloc`/`gpu.dealloc`.
+    - A scalar the host loads from a weight or an input (never written by
+      the function) is re-loaded inside the kernels that use it; any other
+      host load goes through a one-element device buffer and `gpu.memcpy`.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def MergeGPUModulesPass : Pass<"lm-merge-gpu-modules", "mlir::ModuleOp"> {
+  let summary = "Merge outlined kernel modules into one gpu.module";
+  let description = [{
+    `gpu-kernel-outlining` puts each kernel in its own `gpu.module`; this
+    moves every kernel (and the globals they use) into one module,
+    `@lmc_kernels`, renaming kernels after their former module and updating
+    the launches. One module means one PTX file, one ptxas run and one
+    module load at run time instead of one per kernel.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
 #endif // LMC_CODEGEN_PASSES_TD

@@ -22,7 +22,18 @@ void buildHostInterfacePipeline(OpPassManager &pm);
 /// to loops and the LLVM dialect.
 void buildHostLoweringPipeline(OpPassManager &pm);
 
-/// Registers the pipelines with the pass registry (`lm-to-host`).
+/// As buildHostLoweringPipeline, but parallel loops become sm_90a kernels:
+/// the module ends as host LLVM dialect (control flow and launches through
+/// the runtime's mgpu* functions) plus one `gpu.binary` holding the PTX.
+/// `cudaToolkit` is where libdevice is linked from (math functions).
+void buildGPULoweringPipeline(OpPassManager &pm, llvm::StringRef cudaToolkit);
+
+/// The CUDA toolkit to link libdevice from: CUDA_HOME, CUDA_PATH, CUDA_ROOT,
+/// the toolkit of the ptxas on PATH, /usr/local/cuda; the first that has
+/// nvvm/libdevice/libdevice.10.bc.
+std::optional<std::string> findCudaToolkit();
+
+/// Registers the pipelines with the pass registry (`lm-to-host`, `lm-to-gpu`).
 void registerLMPipelines();
 
 /// Translates an LLVM-dialect module to a host shared object (bytes):
@@ -30,6 +41,15 @@ void registerLMPipelines();
 /// linker. Sets `error` and fails when a step fails.
 LogicalResult emitHostSharedObject(ModuleOp module, std::string &bytes,
                                    std::string &error);
+
+/// Takes the PTX out of the module's one `gpu.binary` (the GPU pipeline's
+/// result) and, when ptxas is found (PATH, CUDA_HOME, /usr/local/cuda),
+/// assembles it for sm_90a into `cubin` and makes the binary embed the
+/// cubin instead. Without ptxas `cubin` stays empty and the PTX is embedded
+/// (the driver compiles it at load). Fails with `error` when ptxas rejects
+/// the PTX.
+LogicalResult assembleKernels(ModuleOp module, std::string &ptx,
+                              std::string &cubin, std::string &error);
 
 } // namespace mlir::lm
 

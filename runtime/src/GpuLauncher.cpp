@@ -1,0 +1,202 @@
+//===- GpuLauncher.cpp - The mgpu* functions of generated GPU host code ---===//
+
+#include "GpuLauncher.h"
+
+#include <cstdint>
+#include <memory>
+
+namespace lmc::rt::cuda {
+
+namespace {
+thread_local GpuDevice *current = nullptr;
+constexpr unsigned kStreamNonBlocking = 1;
+constexpr CUresult kNoBinaryForGpu = 209;
+constexpr CUresult kInvalidImage = 200;
+} // namespace
+
+GpuDevice *makeCurrent(GpuDevice *device) {
+  GpuDevice *previous = current;
+  current = device;
+  return previous;
+}
+
+std::unique_ptr<GpuDevice> GpuDevice::create(const Driver &driver, int ordinal,
+                                             std::string &error) {
+  std::unique_ptr<GpuDevice> gpu(new GpuDevice);
+  gpu->api = &driver;
+  if (!gpu->check("cuDeviceGet", driver.cuDeviceGet(&gpu->device, ordinal)) ||
+      !gpu->check("cuDevicePrimaryCtxRetain",
+                  driver.cuDevicePrimaryCtxRetain(&gpu->context, gpu->device)) ||
+      !gpu->check("cuCtxSetCurrent", driver.cuCtxSetCurrent(gpu->context)) ||
+      !gpu->check("cuStreamCreate",
+                  driver.cuStreamCreate(&gpu->queue, kStreamNonBlocking))) {
+    error = gpu->takeError();
+    return nullptr;
+  }
+  return gpu;
+}
+
+GpuDevice::~GpuDevice() {
+  if (context)
+    api->cuCtxSetCurrent(context);
+  if (queue)
+    api->cuStreamSynchronize(queue);
+  for (auto &[size, p] : freeBlocks)
+    api->cuMemFree(reinterpret_cast<CUdeviceptr>(p));
+  if (queue)
+    api->cuStreamDestroy(queue);
+  if (context)
+    api->cuDevicePrimaryCtxRelease(device);
+}
+
+bool GpuDevice::check(const char *call, CUresult result) {
+  if (result == CUDA_SUCCESS)
+    return true;
+  if (firstError.empty())
+    firstError = api->describe(call, result);
+  return false;
+}
+
+std::string GpuDevice::takeError() {
+  std::string error;
+  error.swap(firstError);
+  return error;
+}
+
+CUdeviceptr GpuDevice::allocate(size_t bytes, const std::string &what) {
+  CUdeviceptr p = 0;
+  CUresult result = api->cuMemAlloc(&p, bytes ? bytes : 1);
+  if (result == CUDA_ERROR_OUT_OF_MEMORY && firstError.empty())
+    firstError = "out of GPU memory allocating " + what + " (" +
+                 std::to_string(bytes) + " bytes)";
+  if (!check("cuMemAlloc", result) ||
+      !check("cuMemsetD8", api->cuMemsetD8(p, 0, bytes)))
+    return 0;
+  return p;
+}
+
+void GpuDevice::release(CUdeviceptr p) {
+  if (p)
+    api->cuMemFree(p);
+}
+
+void *GpuDevice::allocateCached(size_t bytes) {
+  // 256-byte granules: blocks of nearby sizes are interchangeable.
+  bytes = (bytes + 255) & ~size_t(255);
+  if (bytes == 0)
+    bytes = 256;
+  auto it = freeBlocks.find(bytes);
+  if (it != freeBlocks.end()) {
+    void *p = it->second;
+    freeBlocks.erase(it);
+    return p;
+  }
+  CUdeviceptr p = 0;
+  CUresult result = api->cuMemAlloc(&p, bytes);
+  if (result == CUDA_ERROR_OUT_OF_MEMORY && firstError.empty())
+    firstError = "out of GPU memory allocating activations (" +
+                 std::to_string(bytes) + " bytes)";
+  if (!check("cuMemAlloc", result))
+    return nullptr;
+  blockSizes[reinterpret_cast<void *>(p)] = bytes;
+  return reinterpret_cast<void *>(p);
+}
+
+void GpuDevice::releaseCached(void *p) {
+  auto it = blockSizes.find(p);
+  if (it != blockSizes.end())
+    freeBlocks.emplace(it->second, p);
+}
+
+void *GpuDevice::loadModule(const void *image) {
+  CUmodule module = nullptr;
+  CUresult result = api->cuModuleLoadData(&module, image);
+  // A cubin for another chip revision: JIT the PTX kept beside it.
+  if ((result == kNoBinaryForGpu || result == kInvalidImage) && fallbackPtx)
+    result = api->cuModuleLoadData(&module, fallbackPtx);
+  check("cuModuleLoadData", result);
+  return module;
+}
+
+void GpuDevice::unloadModule(void *module) {
+  if (module)
+    api->cuModuleUnload(static_cast<CUmodule>(module));
+}
+
+} // namespace lmc::rt::cuda
+
+using lmc::rt::cuda::current;
+
+// The functions MLIR's gpu-to-llvm lowering calls, with its signatures
+// (mlir/lib/ExecutionEngine/CudaRuntimeWrappers.cpp). Exported from
+// liblmc_rt.so, where the dlopen'ed code object finds them.
+extern "C" {
+
+void *mgpuModuleLoad(void *data, size_t /*size*/) {
+  return current && !current->failed() ? current->loadModule(data) : nullptr;
+}
+
+void *mgpuModuleLoadJIT(void *data, int /*optLevel*/) {
+  return mgpuModuleLoad(data, 0);
+}
+
+void mgpuModuleUnload(void *module) {
+  if (current)
+    current->unloadModule(module);
+}
+
+void *mgpuModuleGetFunction(void *module, const char *name) {
+  if (!current || current->failed())
+    return nullptr;
+  lmc::rt::cuda::CUfunction function = nullptr;
+  current->check("cuModuleGetFunction",
+                 current->driver().cuModuleGetFunction(
+                     &function, static_cast<lmc::rt::cuda::CUmodule>(module),
+                     name));
+  return function;
+}
+
+void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
+                      intptr_t gridZ, intptr_t blockX, intptr_t blockY,
+                      intptr_t blockZ, int32_t sharedBytes, void *stream,
+                      void **params, void **extra, size_t /*paramsCount*/) {
+  if (!current || current->failed())
+    return;
+  current->check("cuLaunchKernel",
+                 current->driver().cuLaunchKernel(
+                     static_cast<lmc::rt::cuda::CUfunction>(function), gridX,
+                     gridY, gridZ, blockX, blockY, blockZ, sharedBytes,
+                     static_cast<lmc::rt::cuda::CUstream>(stream), params,
+                     extra));
+}
+
+// Every stream of the generated code is the device's one stream.
+void *mgpuStreamCreate() { return current ? current->stream() : nullptr; }
+void mgpuStreamDestroy(void *) {}
+void mgpuStreamSynchronize(void *stream) {
+  if (current && !current->failed())
+    current->check("cuStreamSynchronize",
+                   current->driver().cuStreamSynchronize(
+                       static_cast<lmc::rt::cuda::CUstream>(stream)));
+}
+
+void *mgpuMemAlloc(uint64_t bytes, void * /*stream*/, bool /*hostShared*/) {
+  return current && !current->failed() ? current->allocateCached(bytes)
+                                       : nullptr;
+}
+
+void mgpuMemFree(void *p, void * /*stream*/) {
+  if (current)
+    current->releaseCached(p);
+}
+
+void mgpuMemcpy(void *dst, void *src, size_t bytes, void *stream) {
+  if (current && !current->failed())
+    current->check("cuMemcpyAsync",
+                   current->driver().cuMemcpyAsync(
+                       reinterpret_cast<lmc::rt::cuda::CUdeviceptr>(dst),
+                       reinterpret_cast<lmc::rt::cuda::CUdeviceptr>(src), bytes,
+                       static_cast<lmc::rt::cuda::CUstream>(stream)));
+}
+
+} // extern "C"
