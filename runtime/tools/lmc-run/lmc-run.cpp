@@ -87,12 +87,63 @@ struct Model {
 };
 } // namespace
 
+/// Times a prefill of `batch` random prompts of `promptLength` tokens, then
+/// `steps` decode steps of `batch` tokens, after one untimed warm-up of
+/// each (first-call costs: kernel lookup, allocator growth). A step's time
+/// is its forward pass, logits back on the host included, sampling not.
+static bool runBench(Model &m, int64_t batch, int64_t promptLength,
+                     int64_t steps, uint64_t seed) {
+  int64_t vocab = lmc_rt_model_vocab_size(m.model);
+  lmc_rt_session_options_t options = {batch, promptLength + steps};
+  if (lmc_rt_session_create(m.model, &options, &m.session) != LMC_RT_OK)
+    return false;
+  std::mt19937_64 rng(seed);
+  std::vector<int64_t> prompt(batch * promptLength), next(batch);
+  for (int64_t &id : prompt)
+    id = int64_t(rng() % uint64_t(vocab));
+  std::vector<float> logits(prompt.size() * size_t(vocab));
+  using Clock = std::chrono::steady_clock;
+  double prefill = 0, decode = 0;
+  for (int timed = 0; timed < 2; ++timed) {
+    lmc_rt_session_reset(m.session);
+    auto t0 = Clock::now();
+    if (lmc_rt_session_forward(m.session, prompt.data(), promptLength,
+                               logits.data()) != LMC_RT_OK)
+      return false;
+    auto t1 = Clock::now();
+    prefill = std::chrono::duration<double>(t1 - t0).count();
+    // Greedy next tokens, picked outside the timed forward passes.
+    decode = 0;
+    int64_t row = promptLength;
+    for (int64_t i = 0; i < (timed ? steps : 1); ++i) {
+      for (int64_t b = 0; b < batch; ++b)
+        next[b] = lmc_rt_sample(logits.data() + ((b + 1) * row - 1) * vocab,
+                                vocab, nullptr, nullptr);
+      auto t2 = Clock::now();
+      if (lmc_rt_session_forward(m.session, next.data(), 1, logits.data()) !=
+          LMC_RT_OK)
+        return false;
+      decode += std::chrono::duration<double>(Clock::now() - t2).count();
+      row = 1;
+    }
+  }
+  std::printf("prefill: %lld x %lld tokens in %.3f s, %.1f tokens/s\n",
+              (long long)batch, (long long)promptLength, prefill,
+              batch * promptLength / prefill);
+  std::printf("decode: %lld x %lld tokens in %.3f s, %.1f tokens/s "
+              "(%.2f ms per step)\n",
+              (long long)batch, (long long)steps, decode,
+              batch * steps / decode, 1e3 * decode / steps);
+  return true;
+}
+
 int main(int argc, char **argv) {
   std::string error0;
   CLI::App app{"lmc-run: run a compiled lmc model (.lmx)"};
   std::string artifact, weights, input, output, promptIds, promptText;
   bool chat = false;
-  int64_t maxNewTokens = 16, maxContext = 0, benchPrompt = 64, benchDecode = 32;
+  int64_t maxNewTokens = 16, maxContext = 0, benchPrompt = 64, benchDecode = 32,
+          benchBatch = 1;
   float temperature = 0, topP = 1;
   int topK = 0;
   uint64_t seed = 0;
@@ -138,6 +189,8 @@ int main(int argc, char **argv) {
       ->check(CLI::Range(int64_t(1), int64_t(1) << 20));
   app.add_option("--bench-decode", benchDecode, "Decode steps for --bench")
       ->check(CLI::Range(int64_t(1), int64_t(1) << 20));
+  app.add_option("--bench-batch", benchBatch, "Sequences per step for --bench")
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 16));
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp &e) {
@@ -247,10 +300,9 @@ int main(int argc, char **argv) {
     if (prompt.empty())
       return fail("--prompt: the prompt encodes to no tokens");
   } else if (bench) {
-    std::mt19937_64 rng(seed);
-    for (int64_t i = 0; i < benchPrompt; ++i)
-      prompt.push_back(int64_t(rng() % uint64_t(vocab)));
-    maxNewTokens = benchDecode;
+    return runBench(m, benchBatch, benchPrompt, benchDecode, seed)
+               ? 0
+               : failRuntime();
   } else {
     size_t start = 0;
     while (start <= promptIds.size()) {
@@ -310,14 +362,6 @@ int main(int argc, char **argv) {
     std::fprintf(stderr, "prefill: %zu tokens, %.1f tokens/s; decode: %zu tokens, %.1f tokens/s\n",
                  prompt.size(), prompt.size() / prefill, generated.size() - 1,
                  generated.size() > 1 ? (generated.size() - 1) / decode : 0.0);
-    return 0;
-  }
-  if (bench) {
-    std::printf("prefill: %zu tokens in %.3f s, %.1f tokens/s\n", prompt.size(),
-                prefill, prompt.size() / prefill);
-    std::printf("decode: %lld tokens in %.3f s, %.1f tokens/s\n",
-                (long long)(generated.size() - 1), decode,
-                (generated.size() - 1) / decode);
     return 0;
   }
   for (size_t i = 0; i < generated.size(); ++i)

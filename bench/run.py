@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""lmc on the GPU against Hugging Face transformers, on random-weight models
+of real shape (bench/configs): prefill and decode tokens/s at batch 1 and 32
+next to the decode bandwidth floor. Runs on a GPU machine with PyTorch and
+transformers; the artifacts are compiled beforehand (bench/README.md).
+
+    python3 bench/run.py --lmc-run build/bin/lmc-run --artifacts DIR [--work DIR]
+
+DIR holds <config>.lmx for each folder of bench/configs
+(`lmc compile <checkpoint> --target sm_90a`). Prints a table last; --log
+writes every raw line too.
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CONFIGS = ["qwen3-0.6b", "deepseek-v2-lite-4l"]
+BATCHES = [1, 32]
+PROMPT, DECODE = 128, 32
+
+
+def log(*args):
+    print(*args, flush=True)
+
+
+def copy_bandwidth(torch):
+    """Device-to-device copy of 1 GiB, bytes read + written per second."""
+    n = 1 << 28
+    x = torch.empty(n, dtype=torch.float32, device="cuda").normal_()
+    y = torch.empty_like(x)
+    for _ in range(3):
+        y.copy_(x)
+    times = []
+    for _ in range(10):
+        start, end = torch.cuda.Event(True), torch.cuda.Event(True)
+        start.record()
+        y.copy_(x)
+        end.record()
+        end.synchronize()
+        times.append(start.elapsed_time(end) / 1e3)
+    times.sort()
+    return 2 * 4 * n / times[len(times) // 2]
+
+
+def weight_bytes(config, checkpoint):
+    """Bytes a decode step must read at batch 1 (routed experts: only the
+    k chosen) and at batch 32 (every expert, as 32 x k >= experts here)."""
+    total = os.path.getsize(os.path.join(checkpoint, "model.safetensors"))
+    if "n_routed_experts" not in config:
+        return total, total
+    h, ff = config["hidden_size"], config["moe_intermediate_size"]
+    moe_layers = config["num_hidden_layers"] - config["first_k_dense_replace"]
+    unused = config["n_routed_experts"] - config["num_experts_per_tok"]
+    return total - 4 * 3 * h * ff * unused * moe_layers, total
+
+
+def cache_bytes_per_token(config):
+    layers = config["num_hidden_layers"]
+    if "kv_lora_rank" in config:
+        return 4 * layers * (config["kv_lora_rank"] + config["qk_rope_head_dim"])
+    return 4 * layers * 2 * config["num_key_value_heads"] * config["head_dim"]
+
+
+def run_lmc(lmc_run, artifact, checkpoint, batch):
+    cmd = [lmc_run, artifact, "--device", "cuda", "--weights", checkpoint,
+           "--bench", "--bench-batch", str(batch), "--bench-prompt", str(PROMPT),
+           "--bench-decode", str(DECODE)]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=400)
+    log(out.stdout.strip(), out.stderr.strip())
+    if out.returncode != 0:
+        return None, None
+    prefill = float(re.search(r"prefill: .* ([\d.]+) tokens/s", out.stdout).group(1))
+    decode = float(re.search(r"decode: .* ([\d.]+) tokens/s", out.stdout).group(1))
+    return prefill, decode
+
+
+def run_hf(torch, model, vocab, batch):
+    """Greedy prefill then DECODE steps with the cache, after a warm-up."""
+    g = torch.Generator().manual_seed(0)
+    ids = torch.randint(0, vocab, (batch, PROMPT), generator=g).cuda()
+    result = None
+    with torch.inference_mode():
+        for timed in (False, True):
+            torch.cuda.synchronize()
+            t0 = time.perf_counter()
+            out = model(input_ids=ids, use_cache=True)
+            torch.cuda.synchronize()
+            t1 = time.perf_counter()
+            cache, nxt = out.past_key_values, out.logits[:, -1:].argmax(-1)
+            for _ in range(DECODE if timed else 2):
+                out = model(input_ids=nxt, past_key_values=cache, use_cache=True)
+                cache, nxt = out.past_key_values, out.logits[:, -1:].argmax(-1)
+            torch.cuda.synchronize()
+            t2 = time.perf_counter()
+            if timed:
+                result = (batch * PROMPT / (t1 - t0), batch * DECODE / (t2 - t1))
+    return result
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--lmc-run", required=True)
+    ap.add_argument("--artifacts", required=True)
+    ap.add_argument("--work", default="/tmp/lmc-bench")
+    args = ap.parse_args()
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    bandwidth = copy_bandwidth(torch)
+    log(f"device: {torch.cuda.get_device_name()}, copy bandwidth "
+        f"{bandwidth / 1e12:.2f} TB/s (read + write)")
+    rows = []
+    for name in CONFIGS:
+        checkpoint = os.path.join(args.work, name)
+        t = time.time()
+        subprocess.run([sys.executable, os.path.join(HERE, "checkpoint.py"),
+                        os.path.join(HERE, "configs", name), checkpoint],
+                       check=True)
+        log(f"{name}: checkpoint in {time.time() - t:.0f} s")
+        config = json.load(open(os.path.join(checkpoint, "config.json")))
+        artifact = os.path.join(args.artifacts, name + ".lmx")
+        lmc = {b: run_lmc(args.lmc_run, artifact, checkpoint, b) for b in BATCHES}
+        hf = {}
+        for dtype in ("float32", "bfloat16"):
+            model = AutoModelForCausalLM.from_pretrained(
+                checkpoint, dtype=getattr(torch, dtype)).cuda().eval()
+            hf[dtype] = {b: run_hf(torch, model, config["vocab_size"], b)
+                         for b in BATCHES}
+            del model
+            torch.cuda.empty_cache()
+        at1, at32 = weight_bytes(config, checkpoint)
+        for b in BATCHES:
+            context = PROMPT + DECODE
+            step = (at1 if b == 1 else at32) + b * context * cache_bytes_per_token(config)
+            floor = b / (step / bandwidth)
+            rows.append((name, b, lmc[b], hf["float32"][b], hf["bfloat16"][b], floor))
+        del checkpoint
+
+    def cell(pair, i):
+        return f"{pair[i]:>10.1f}" if pair and pair[i] else f"{'failed':>10}"
+
+    log(f"\nprompt {PROMPT} tokens, {DECODE} decode steps; tokens/s (batch x tokens"
+        " / s); lmc f32, transformers eager f32 and bf16; floor = f32 decode step"
+        " bytes (weights read + cache) / copy bandwidth")
+    log(f"{'model':<22}{'batch':>6}{'lmc pre':>10}{'lmc dec':>10}{'hf32 pre':>10}"
+        f"{'hf32 dec':>10}{'hf16 pre':>10}{'hf16 dec':>10}{'floor dec':>10}"
+        f"{'dec/hf32':>9}{'dec/floor':>10}")
+    for name, b, lmc, h32, h16, floor in rows:
+        ratio = lambda x, y: f"{x / y:>9.2f}" if x and y else f"{'-':>9}"
+        log(f"{name:<22}{b:>6}{cell(lmc, 0)}{cell(lmc, 1)}{cell(h32, 0)}{cell(h32, 1)}"
+            f"{cell(h16, 0)}{cell(h16, 1)}{floor:>10.1f}"
+            f"{ratio(lmc[1], h32[1]) if lmc and h32 else '-':>9}"
+            f"{ratio(lmc[1], floor) if lmc else '-':>10}")
+
+
+if __name__ == "__main__":
+    main()
