@@ -66,6 +66,7 @@ void mlir::lm::buildGPULoweringPipeline(OpPassManager &pm,
   buildBufferizedPipeline(pm);
   // Parallel loops become kernels; the host keeps the control flow, which
   // calls the runtime's mgpu* launcher (runtime/src/GpuLauncher.cpp).
+  pm.addNestedPass<func::FuncOp>(createMapReductionsToGPUPass());
   addPipeline(pm, "func.func(convert-linalg-to-parallel-loops, canonicalize)");
   pm.addNestedPass<func::FuncOp>(createMapToGPUPass());
   addPipeline(pm, "func.func(canonicalize),"

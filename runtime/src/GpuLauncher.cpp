@@ -119,8 +119,25 @@ void *GpuDevice::loadModule(const void *image) {
 }
 
 void GpuDevice::unloadModule(void *module) {
-  if (module)
-    api->cuModuleUnload(static_cast<CUmodule>(module));
+  if (!module)
+    return;
+  for (auto it = functions.begin(); it != functions.end();)
+    it = it->first.first == module ? functions.erase(it) : std::next(it);
+  api->cuModuleUnload(static_cast<CUmodule>(module));
+}
+
+void *GpuDevice::function(void *module, const char *name) {
+  auto key = std::make_pair(module, name);
+  auto it = functions.find(key);
+  if (it != functions.end())
+    return it->second;
+  CUfunction found = nullptr;
+  if (!check("cuModuleGetFunction",
+             api->cuModuleGetFunction(&found, static_cast<CUmodule>(module),
+                                      name)))
+    return nullptr;
+  functions.emplace(key, found);
+  return found;
 }
 
 } // namespace lmc::rt::cuda
@@ -148,12 +165,7 @@ void mgpuModuleUnload(void *module) {
 void *mgpuModuleGetFunction(void *module, const char *name) {
   if (!current || current->failed())
     return nullptr;
-  lmc::rt::cuda::CUfunction function = nullptr;
-  current->check("cuModuleGetFunction",
-                 current->driver().cuModuleGetFunction(
-                     &function, static_cast<lmc::rt::cuda::CUmodule>(module),
-                     name));
-  return function;
+  return current->function(module, name);
 }
 
 void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,

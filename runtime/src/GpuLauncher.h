@@ -57,6 +57,9 @@ public:
 
   void *loadModule(const void *image);
   void unloadModule(void *module);
+  /// `name` in `module`; looked up once (generated code asks per launch,
+  /// with the address of its constant name string).
+  void *function(void *module, const char *name);
 
 private:
   GpuDevice() = default;
@@ -68,6 +71,7 @@ private:
   std::string firstError;
   std::multimap<size_t, void *> freeBlocks;
   std::unordered_map<void *, size_t> blockSizes;
+  std::map<std::pair<void *, const char *>, CUfunction> functions;
 };
 
 /// Makes `device` the one the mgpu* functions act on in this thread (null

@@ -125,6 +125,29 @@ def MapToGPUPass : Pass<"lm-map-to-gpu", "mlir::func::FuncOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def MapReductionsToGPUPass : Pass<"lm-map-reductions-to-gpu", "mlir::func::FuncOp"> {
+  let summary = "Run reducing linalg.generics as one warp per output element";
+  let description = [{
+    Runs on bufferized functions, before `lm-map-to-gpu`. A `linalg.generic`
+    with reduction loops, one f32 output and a body that folds one value per
+    iteration into the output with an associative combiner (`addf`,
+    `maximumf`, `minimumf`, `maxnumf`, `minnumf`) becomes a `gpu.launch`
+    where each warp owns one output element: its 32 lanes stride through the
+    (linearised) reduction space, innermost dimension fastest, so the reads
+    of a contiguous reduction dimension (the K of a projection, the keys of
+    attention) coalesce; partial results meet through five xor shuffles and
+    lane 0 folds them into the output. Eight warps per block; outputs are
+    linearised innermost first. Projections, norms, softmax statistics and
+    attention contractions all take this form; other generics are left to
+    `lm-map-to-gpu` (one thread per output element).
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::affine::AffineDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def MergeGPUModulesPass : Pass<"lm-merge-gpu-modules", "mlir::ModuleOp"> {
   let summary = "Merge outlined kernel modules into one gpu.module";
   let description = [{

@@ -30,9 +30,15 @@ bool isDeviceCode(Operation *op) {
          op->getParentOfType<scf::ParallelOp>();
 }
 
+/// Parallel loops and kernels made by an earlier pass: host control flow
+/// around them stays on the host.
 bool containsParallelLoop(Operation *op) {
   return op
-      ->walk([](scf::ParallelOp) { return WalkResult::interrupt(); })
+      ->walk([](Operation *inner) {
+        return isa<scf::ParallelOp, gpu::LaunchOp>(inner)
+                   ? WalkResult::interrupt()
+                   : WalkResult::advance();
+      })
       .wasInterrupted();
 }
 

@@ -1,0 +1,231 @@
+//===- MapReductions.cpp - Reducing generics -> one warp per output -------===//
+//
+// A thread per output element with a serial reduction loop reads a weight
+// row per thread: 32 rows per warp access, nothing coalesced. A warp per
+// output element reads 32 consecutive elements of one row instead.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lmc/Codegen/Passes.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/IRMapping.h"
+
+namespace mlir::lm {
+#define GEN_PASS_DEF_MAPREDUCTIONSTOGPUPASS
+#include "lmc/Codegen/Passes.h.inc"
+
+namespace {
+constexpr int64_t kWarpSize = 32;
+constexpr int64_t kWarpsPerBlock = 8;
+
+/// The op folding one value into the output, if the body's yield is
+/// `combiner(out, value)` with `out` used nowhere else.
+Operation *matchCombiner(linalg::GenericOp op) {
+  Block &body = op.getRegion().front();
+  BlockArgument out = body.getArguments().back();
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  Operation *combiner = yield.getValues()[0].getDefiningOp();
+  if (!combiner || combiner->getBlock() != &body || !out.hasOneUse() ||
+      combiner->getNumOperands() != 2 ||
+      !llvm::is_contained(combiner->getOperands(), Value(out)) ||
+      combiner->getOperand(0) == combiner->getOperand(1))
+    return nullptr;
+  if (!isa<arith::AddFOp, arith::MaximumFOp, arith::MinimumFOp,
+           arith::MaxNumFOp, arith::MinNumFOp>(combiner))
+    return nullptr;
+  return combiner;
+}
+
+/// The combiner's identity: 0 for sums, -inf / +inf for max / min.
+Value identityOf(OpBuilder &b, Location loc, Operation *combiner) {
+  auto type = cast<FloatType>(combiner->getResult(0).getType());
+  const llvm::fltSemantics &sem = type.getFloatSemantics();
+  APFloat value = isa<arith::AddFOp>(combiner) ? APFloat::getZero(sem)
+                  : isa<arith::MaximumFOp, arith::MaxNumFOp>(combiner)
+                      ? APFloat::getInf(sem, /*Negative=*/true)
+                      : APFloat::getInf(sem, /*Negative=*/false);
+  return arith::ConstantFloatOp::create(b, loc, type, value);
+}
+
+/// `combiner(a, b)`, a clone of the body's combiner on other operands.
+Value combine(OpBuilder &b, Operation *combiner, Value lhs, Value rhs) {
+  Operation *op = b.clone(*combiner);
+  op->setOperands({lhs, rhs});
+  return op->getResult(0);
+}
+
+/// Splits `linear` into indices of `extents`, the last fastest.
+SmallVector<Value> delinearize(OpBuilder &b, Location loc, Value linear,
+                               ArrayRef<Value> extents) {
+  SmallVector<Value> indices(extents.size());
+  for (int64_t d = extents.size() - 1; d >= 0; --d) {
+    indices[d] = d == 0 ? linear
+                        : b.createOrFold<arith::RemUIOp>(loc, linear, extents[d]);
+    if (d > 0)
+      linear = b.createOrFold<arith::DivUIOp>(loc, linear, extents[d]);
+  }
+  return indices;
+}
+
+/// The operand indices that `map` gives for loop indices `ivs`.
+SmallVector<Value> applyMap(OpBuilder &b, Location loc, AffineMap map,
+                            ValueRange ivs) {
+  SmallVector<Value> indices;
+  for (AffineExpr expr : map.getResults())
+    indices.push_back(b.createOrFold<affine::AffineApplyOp>(
+        loc, AffineMap::get(map.getNumDims(), 0, expr), ivs));
+  return indices;
+}
+
+LogicalResult mapToWarps(linalg::GenericOp op) {
+  Operation *combiner = matchCombiner(op);
+  if (!combiner || op.getNumDpsInits() != 1 || !op.hasPureBufferSemantics() ||
+      !op.getRegion().front().getArguments().back().getType().isF32() ||
+      op.getNumReductionLoops() == 0)
+    return failure();
+  Location loc = op.getLoc();
+  OpBuilder b(op);
+  // Loop extents (offsets are 0 and strides 1 for generics), split into
+  // output (parallel) and reduction dimensions.
+  SmallVector<Range, 4> ranges =
+      cast<linalg::LinalgOp>(op.getOperation()).createLoopRanges(b, loc);
+  SmallVector<Value> parallelExtents, reductionExtents;
+  SmallVector<int64_t> parallelDims, reductionDims;
+  for (auto [dim, range] : llvm::enumerate(ranges)) {
+    Value extent = getValueOrCreateConstantIndexOp(b, loc, range.size);
+    if (op.getIteratorTypesArray()[dim] == utils::IteratorType::reduction) {
+      reductionDims.push_back(dim);
+      reductionExtents.push_back(extent);
+    } else {
+      parallelDims.push_back(dim);
+      parallelExtents.push_back(extent);
+    }
+  }
+  auto product = [&](ArrayRef<Value> extents) {
+    Value total = arith::ConstantIndexOp::create(b, loc, 1);
+    for (Value e : extents)
+      total = b.createOrFold<arith::MulIOp>(loc, total, e);
+    return total;
+  };
+  Value outputs = product(parallelExtents);
+  Value reductions = product(reductionExtents);
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  Value warps = arith::ConstantIndexOp::create(b, loc, kWarpsPerBlock);
+  Value threads =
+      arith::ConstantIndexOp::create(b, loc, kWarpsPerBlock * kWarpSize);
+  Value blocks = b.createOrFold<arith::MaxUIOp>(
+      loc, b.createOrFold<arith::CeilDivUIOp>(loc, outputs, warps), one);
+  auto launch =
+      gpu::LaunchOp::create(b, loc, blocks, one, one, threads, one, one);
+  Block &kernel = launch.getBody().front();
+  b.setInsertionPointToStart(&kernel);
+  gpu::TerminatorOp::create(b, loc);
+  b.setInsertionPointToStart(&kernel);
+
+  Value warpSize = arith::ConstantIndexOp::create(b, loc, kWarpSize);
+  Value tid = launch.getThreadIds().x;
+  Value lane = arith::RemUIOp::create(b, loc, tid, warpSize);
+  Value warp = arith::AddIOp::create(
+      b, loc, arith::MulIOp::create(b, loc, launch.getBlockIds().x, warps),
+      arith::DivUIOp::create(b, loc, tid, warpSize));
+  // Whole warps are in or out of range: the shuffles below stay uniform.
+  auto inRange = scf::IfOp::create(
+      b, loc,
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, warp, outputs),
+      /*withElse=*/false);
+  b.setInsertionPointToStart(&inRange.getThenRegion().front());
+  SmallVector<Value> ivs(ranges.size());
+  for (auto [dim, index] :
+       llvm::zip(parallelDims, delinearize(b, loc, warp, parallelExtents)))
+    ivs[dim] = index;
+
+  // Each lane folds every 32nd reduction iteration.
+  Block &body = op.getRegion().front();
+  auto loop = scf::ForOp::create(b, loc, lane, reductions, warpSize,
+                                 ValueRange{identityOf(b, loc, combiner)});
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    for (auto [dim, index] : llvm::zip(
+             reductionDims,
+             delinearize(b, loc, loop.getInductionVar(), reductionExtents)))
+      ivs[dim] = index;
+    IRMapping mapping;
+    for (OpOperand *input : op.getDpsInputOperands()) {
+      Value operand = input->get();
+      Value value = operand;
+      if (isa<MemRefType>(operand.getType()))
+        value = memref::LoadOp::create(
+            b, loc, operand,
+            applyMap(b, loc, op.getMatchingIndexingMap(input), ivs));
+      mapping.map(body.getArgument(input->getOperandNumber()), value);
+    }
+    Value folded;
+    for (Operation &inner : body.without_terminator()) {
+      if (&inner == combiner) {
+        Value value = combiner->getOperand(0) == body.getArguments().back()
+                          ? combiner->getOperand(1)
+                          : combiner->getOperand(0);
+        folded = combine(b, combiner, loop.getRegionIterArgs()[0],
+                         mapping.lookupOrDefault(value));
+        continue;
+      }
+      if (auto index = dyn_cast<linalg::IndexOp>(inner)) {
+        mapping.map(index.getResult(), ivs[index.getDim()]);
+        continue;
+      }
+      b.clone(inner, mapping);
+    }
+    scf::YieldOp::create(b, loc, folded);
+  }
+  // Butterfly across the warp, then lane 0 folds into the output.
+  Value partial = loop.getResult(0);
+  Value width = arith::ConstantIntOp::create(b, loc, kWarpSize, 32);
+  for (int64_t offset = kWarpSize / 2; offset > 0; offset /= 2) {
+    Value other = gpu::ShuffleOp::create(
+                      b, loc, partial,
+                      arith::ConstantIntOp::create(b, loc, offset, 32), width,
+                      gpu::ShuffleMode::XOR)
+                      .getShuffleResult();
+    partial = combine(b, combiner, partial, other);
+  }
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  auto first = scf::IfOp::create(
+      b, loc, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, lane, zero),
+      /*withElse=*/false);
+  b.setInsertionPointToStart(&first.getThenRegion().front());
+  for (int64_t dim : reductionDims)
+    ivs[dim] = zero; // the output's map does not use them
+  OpOperand *init = op.getDpsInitOperand(0);
+  SmallVector<Value> outIndices =
+      applyMap(b, loc, op.getMatchingIndexingMap(init), ivs);
+  Value old = memref::LoadOp::create(b, loc, init->get(), outIndices);
+  memref::StoreOp::create(b, loc, combine(b, combiner, old, partial),
+                          init->get(), outIndices);
+  op.erase();
+  return success();
+}
+
+struct MapReductionsToGPUPass final
+    : impl::MapReductionsToGPUPassBase<MapReductionsToGPUPass> {
+  using Base::Base;
+  void runOnOperation() override {
+    SmallVector<linalg::GenericOp> candidates;
+    getOperation().walk([&](linalg::GenericOp op) {
+      if (!op->getParentOfType<gpu::LaunchOp>() &&
+          !op->getParentOfType<scf::ParallelOp>())
+        candidates.push_back(op);
+    });
+    for (linalg::GenericOp op : candidates)
+      (void)mapToWarps(op); // the others become one thread per output
+  }
+};
+} // namespace
+} // namespace mlir::lm

@@ -1,0 +1,79 @@
+// RUN: lmc-opt %s --split-input-file --lm-map-reductions-to-gpu | FileCheck %s
+
+// A projection y[t, n] += x[t, k] * w[n, k]: one warp per (t, n), lanes
+// striding k by 32, a xor butterfly, lane 0 adding into y.
+// CHECK-LABEL: func.func @projection
+// CHECK: gpu.launch blocks({{.*}}) threads({{.*}}) in (%{{.*}} = %c256
+// CHECK:   %[[LANE:.*]] = arith.remui %{{.*}}, %c32
+// CHECK:   %[[WARP:.*]] = arith.addi
+// CHECK:   scf.if
+// CHECK:     %[[PARTIAL:.*]] = scf.for %[[K:.*]] = %[[LANE]] to %c64{{.*}} step %c32{{.*}} iter_args(%[[ACC:.*]] = %cst)
+// CHECK:       %[[X:.*]] = memref.load %arg0[%{{.*}}, %[[K]]]
+// CHECK:       %[[W:.*]] = memref.load %arg1[%{{.*}}, %[[K]]]
+// CHECK:       %[[P:.*]] = arith.mulf %[[X]], %[[W]]
+// CHECK:       %[[S:.*]] = arith.addf %[[ACC]], %[[P]]
+// CHECK:       scf.yield %[[S]]
+// CHECK:     gpu.shuffle  xor %[[PARTIAL]], %c16
+// CHECK:     gpu.shuffle  xor %{{.*}}, %c8
+// CHECK:     gpu.shuffle  xor %{{.*}}, %c4
+// CHECK:     gpu.shuffle  xor %{{.*}}, %c2
+// CHECK:     gpu.shuffle  xor %{{.*}}, %c1
+// CHECK:     %[[FIRST:.*]] = arith.cmpi eq, %[[LANE]], %c0
+// CHECK:     scf.if %[[FIRST]]
+// CHECK:       %[[OLD:.*]] = memref.load %arg2
+// CHECK:       %[[NEW:.*]] = arith.addf %[[OLD]]
+// CHECK:       memref.store %[[NEW]], %arg2
+// CHECK-NOT: linalg.generic
+func.func @projection(%x: memref<?x64xf32>, %w: memref<32x64xf32>, %y: memref<?x32xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(t, n, k) -> (t, k)>,
+                                   affine_map<(t, n, k) -> (n, k)>,
+                                   affine_map<(t, n, k) -> (t, n)>],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w : memref<?x64xf32>, memref<32x64xf32>) outs(%y : memref<?x32xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// A row maximum starts from -inf and combines with maximumf.
+// CHECK-LABEL: func.func @row_max
+// CHECK: %[[NEGINF:.*]] = arith.constant 0xFF800000 : f32
+// CHECK: scf.for {{.*}} iter_args(%{{.*}} = %[[NEGINF]])
+// CHECK:   arith.maximumf
+// CHECK: gpu.shuffle  xor
+// CHECK: arith.maximumf
+func.func @row_max(%x: memref<4x?xf32>, %m: memref<4xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>,
+                                   affine_map<(i, j) -> (i)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<4x?xf32>) outs(%m : memref<4xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %r = arith.maximumf %acc, %a : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+// Not a fold into the output (the output feeds the value): left alone.
+// CHECK-LABEL: func.func @not_a_fold
+// CHECK-NOT: gpu.launch
+// CHECK: linalg.generic
+func.func @not_a_fold(%x: memref<4x8xf32>, %m: memref<4xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>,
+                                   affine_map<(i, j) -> (i)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<4x8xf32>) outs(%m : memref<4xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %p = arith.mulf %acc, %a : f32
+    %r = arith.addf %acc, %p : f32
+    linalg.yield %r : f32
+  }
+  return
+}
