@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -70,7 +71,11 @@ def run_lmc(lmc_run, artifact, checkpoint, batch):
     cmd = [lmc_run, artifact, "--device", "cuda", "--weights", checkpoint,
            "--bench", "--bench-batch", str(batch), "--bench-prompt", str(PROMPT),
            "--bench-decode", str(DECODE)]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=400)
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=150)
+    except subprocess.TimeoutExpired:
+        log(" ".join(cmd), ": over 150 s")
+        return None, None
     log(out.stdout.strip(), out.stderr.strip())
     if out.returncode != 0:
         return None, None
@@ -107,6 +112,7 @@ def main():
     ap.add_argument("--lmc-run", required=True)
     ap.add_argument("--artifacts", required=True)
     ap.add_argument("--work", default="/tmp/lmc-bench")
+    ap.add_argument("--models", default=",".join(CONFIGS))
     args = ap.parse_args()
     import torch
     from transformers import AutoModelForCausalLM
@@ -114,8 +120,18 @@ def main():
     bandwidth = copy_bandwidth(torch)
     log(f"device: {torch.cuda.get_device_name()}, copy bandwidth "
         f"{bandwidth / 1e12:.2f} TB/s (read + write)")
+    header = (f"{'model':<22}{'batch':>6}{'lmc pre':>10}{'lmc dec':>10}"
+              f"{'hf32 pre':>10}{'hf32 dec':>10}{'hf16 pre':>10}{'hf16 dec':>10}"
+              f"{'floor dec':>10}{'dec/hf32':>9}{'dec/floor':>10}")
     rows = []
-    for name in CONFIGS:
+
+    def cell(pair, i):
+        return f"{pair[i]:>10.1f}" if pair and pair[i] else f"{'failed':>10}"
+
+    def ratio(x, y, width):
+        return f"{x / y:>{width}.2f}" if x and y else f"{'-':>{width}}"
+
+    for name in args.models.split(","):
         checkpoint = os.path.join(args.work, name)
         t = time.time()
         subprocess.run([sys.executable, os.path.join(HERE, "checkpoint.py"),
@@ -135,27 +151,22 @@ def main():
             torch.cuda.empty_cache()
         at1, at32 = weight_bytes(config, checkpoint)
         for b in BATCHES:
-            context = PROMPT + DECODE
-            step = (at1 if b == 1 else at32) + b * context * cache_bytes_per_token(config)
+            step = (at1 if b == 1 else at32) + \
+                b * (PROMPT + DECODE) * cache_bytes_per_token(config)
             floor = b / (step / bandwidth)
-            rows.append((name, b, lmc[b], hf["float32"][b], hf["bfloat16"][b], floor))
-        del checkpoint
+            l, h32, h16 = lmc[b], hf["float32"][b], hf["bfloat16"][b]
+            rows.append(f"{name:<22}{b:>6}{cell(l, 0)}{cell(l, 1)}{cell(h32, 0)}"
+                        f"{cell(h32, 1)}{cell(h16, 0)}{cell(h16, 1)}{floor:>10.1f}"
+                        f"{ratio(l[1], h32[1], 9)}{ratio(l[1], floor, 10)}")
+            log(rows[-1])
+        shutil.rmtree(checkpoint)
 
-    def cell(pair, i):
-        return f"{pair[i]:>10.1f}" if pair and pair[i] else f"{'failed':>10}"
-
-    log(f"\nprompt {PROMPT} tokens, {DECODE} decode steps; tokens/s (batch x tokens"
-        " / s); lmc f32, transformers eager f32 and bf16; floor = f32 decode step"
-        " bytes (weights read + cache) / copy bandwidth")
-    log(f"{'model':<22}{'batch':>6}{'lmc pre':>10}{'lmc dec':>10}{'hf32 pre':>10}"
-        f"{'hf32 dec':>10}{'hf16 pre':>10}{'hf16 dec':>10}{'floor dec':>10}"
-        f"{'dec/hf32':>9}{'dec/floor':>10}")
-    for name, b, lmc, h32, h16, floor in rows:
-        ratio = lambda x, y: f"{x / y:>9.2f}" if x and y else f"{'-':>9}"
-        log(f"{name:<22}{b:>6}{cell(lmc, 0)}{cell(lmc, 1)}{cell(h32, 0)}{cell(h32, 1)}"
-            f"{cell(h16, 0)}{cell(h16, 1)}{floor:>10.1f}"
-            f"{ratio(lmc[1], h32[1]) if lmc and h32 else '-':>9}"
-            f"{ratio(lmc[1], floor) if lmc else '-':>10}")
+    log(f"\nprompt {PROMPT} tokens, {DECODE} decode steps; tokens/s (batch x "
+        "tokens / s); lmc f32, transformers eager f32 and bf16; floor = f32 "
+        "decode step bytes (weights read + cache) / copy bandwidth")
+    log(header)
+    for row in rows:
+        log(row)
 
 
 if __name__ == "__main__":

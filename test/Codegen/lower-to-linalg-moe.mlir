@@ -1,60 +1,40 @@
 // RUN: lmc-opt %s --lm-lower-to-linalg --split-input-file | FileCheck %s
 
-// Expert dispatch (lib/Codegen/LMToLinalg/MoE.cpp) and hash routing
-// (its pattern lives in HyperConnections.cpp): loops over buffers, results
-// written into fresh buffers that become tensors again. lm.router is covered
-// in lower-to-linalg.mlir.
+// Expert dispatch (lib/Codegen/LMToLinalg/MoE.cpp): four generics over
+// [batch, tokens, top_k, ...] that gather the chosen expert's weights in
+// their bodies. Hash routing (its pattern lives in HyperConnections.cpp):
+// loops over buffers. lm.router is covered in lower-to-linalg.mlir.
 
 // SwiGLU experts: per token and route k, h = gate_up[e] x (12 rows: gate
 // rows 0..5, up rows 6..11), a = silu(h[i]) * h[i + 6], and
-// out += w * (down[e] a), weights widened from bf16.
+// out = sum_k w * (down[e] a), weights widened from bf16.
 // CHECK-LABEL: func.func @moe_experts_swiglu
 // CHECK-SAME: %[[X:[a-z0-9]+]]: tensor<?x?x8xf32>, %[[W:[a-z0-9]+]]: tensor<?x?x2xf32>, %[[I:[a-z0-9]+]]: tensor<?x?x2xi64>, %[[GU:[a-z0-9]+]]: tensor<4x12x8xbf16>, %[[DN:[a-z0-9]+]]: tensor<4x8x6xbf16>
-// CHECK-DAG: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
-// CHECK: %[[XB:.*]] = bufferization.to_buffer %[[X]] read_only
-// CHECK: %[[WB:.*]] = bufferization.to_buffer %[[W]] read_only
-// CHECK: %[[IB:.*]] = bufferization.to_buffer %[[I]] read_only
-// CHECK: %[[GUB:.*]] = bufferization.to_buffer %[[GU]] read_only
-// CHECK: %[[DNB:.*]] = bufferization.to_buffer %[[DN]] read_only
-// CHECK: %[[OUT:.*]] = memref.alloc(%{{.*}}, %{{.*}}) : memref<?x?x8xf32>
-// CHECK: linalg.fill ins(%[[ZERO]] : f32) outs(%[[OUT]] : memref<?x?x8xf32>)
-// CHECK: %[[H:.*]] = memref.alloc() : memref<12xf32>
-// CHECK: %[[A:.*]] = memref.alloc() : memref<6xf32>
-// CHECK: scf.for %[[B:.*]] = %c0 to
-// CHECK: scf.for %[[T:.*]] = %c0 to
-// CHECK: scf.for %[[K:.*]] = %c0 to %c2 step %c1 {
-// CHECK: %[[E64:.*]] = memref.load %[[IB]][%[[B]], %[[T]], %[[K]]] : memref<?x?x2xi64>
+// CHECK: %[[H0:.*]] = linalg.fill {{.*}} -> tensor<?x?x2x12xf32>
+// CHECK: %[[H:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%[[X]], %[[I]] : {{.*}}) outs(%[[H0]] : tensor<?x?x2x12xf32>)
+// CHECK: ^bb0(%[[XV:.*]]: f32, %[[E64:.*]]: i64, %[[ACC:.*]]: f32):
 // CHECK: %[[E:.*]] = arith.index_cast %[[E64]] : i64 to index
-// CHECK: %[[RW:.*]] = memref.load %[[WB]][%[[B]], %[[T]], %[[K]]] : memref<?x?x2xf32>
-// CHECK: scf.for %[[R:.*]] = %c0 to %c12 step %c1 {
-// CHECK: %[[HR:.*]] = scf.for %[[D:.*]] = %c0 to %c8 step %c1 iter_args(%[[ACC:.*]] = %[[ZERO]]) -> (f32) {
-// CHECK: %[[XV:.*]] = memref.load %[[XB]][%[[B]], %[[T]], %[[D]]]
-// CHECK: %[[GV:.*]] = memref.load %[[GUB]][%[[E]], %[[R]], %[[D]]] : memref<4x12x8xbf16>
+// CHECK: %[[R:.*]] = linalg.index 3
+// CHECK: %[[D:.*]] = linalg.index 4
+// CHECK: %[[GV:.*]] = tensor.extract %[[GU]][%[[E]], %[[R]], %[[D]]] : tensor<4x12x8xbf16>
 // CHECK: %[[GF:.*]] = arith.extf %[[GV]] : bf16 to f32
 // CHECK: %[[XG:.*]] = arith.mulf %[[XV]], %[[GF]] : f32
 // CHECK: arith.addf %[[ACC]], %[[XG]] : f32
-// CHECK: memref.store %[[HR]], %[[H]][%[[R]]] : memref<12xf32>
-// CHECK: scf.for %[[J:.*]] = %c0 to %c6 step %c1 {
-// CHECK-DAG: %[[UPROW:.*]] = arith.addi %[[J]], %c6 : index
-// CHECK-DAG: %[[UP:.*]] = memref.load %[[H]][%[[UPROW]]] : memref<12xf32>
-// CHECK-DAG: %[[GATE:.*]] = memref.load %[[H]][%[[J]]] : memref<12xf32>
-// CHECK: arith.negf %[[GATE]] : f32
+// CHECK: %[[GATE:.*]] = tensor.extract_slice %[[H]][0, 0, 0, 0] [%{{.*}}, %{{.*}}, 2, 6]
+// CHECK: %[[UP:.*]] = tensor.extract_slice %[[H]][0, 0, 0, 6] [%{{.*}}, %{{.*}}, 2, 6]
+// CHECK: %[[A:.*]] = linalg.generic {{.*}} ins(%[[GATE]], %[[UP]] : {{.*}})
+// CHECK: ^bb0(%[[G:.*]]: f32, %[[U:.*]]: f32, %{{.*}}: f32):
+// CHECK: arith.negf %[[G]] : f32
 // CHECK: %[[SIG:.*]] = arith.divf
-// CHECK: %[[SILU:.*]] = arith.mulf %[[GATE]], %[[SIG]] : f32
-// CHECK: %[[ACT:.*]] = arith.mulf %[[SILU]], %[[UP]] : f32
-// CHECK: memref.store %[[ACT]], %[[A]][%[[J]]] : memref<6xf32>
-// CHECK: scf.for %[[O:.*]] = %c0 to %c8 step %c1 {
-// CHECK: %[[Y:.*]] = scf.for %[[J2:.*]] = %c0 to %c6 step %c1 iter_args(%[[ACC2:.*]] = %[[ZERO]]) -> (f32) {
-// CHECK: %[[DV:.*]] = memref.load %[[DNB]][%[[E]], %[[O]], %[[J2]]] : memref<4x8x6xbf16>
-// CHECK: %[[DF:.*]] = arith.extf %[[DV]] : bf16 to f32
-// CHECK: %[[AV:.*]] = memref.load %[[A]][%[[J2]]] : memref<6xf32>
-// CHECK: %[[DA:.*]] = arith.mulf %[[DF]], %[[AV]] : f32
-// CHECK: arith.addf %[[ACC2]], %[[DA]] : f32
-// CHECK: %[[YW:.*]] = arith.mulf %[[Y]], %[[RW]] : f32
-// CHECK: %[[PREV:.*]] = memref.load %[[OUT]][%[[B]], %[[T]], %[[O]]]
-// CHECK: %[[SUM:.*]] = arith.addf %[[PREV]], %[[YW]] : f32
-// CHECK: memref.store %[[SUM]], %[[OUT]][%[[B]], %[[T]], %[[O]]]
-// CHECK: bufferization.to_tensor %[[OUT]] restrict writable : memref<?x?x8xf32> to tensor<?x?x8xf32>
+// CHECK: %[[SILU:.*]] = arith.mulf %[[G]], %[[SIG]] : f32
+// CHECK: arith.mulf %[[SILU]], %[[U]] : f32
+// CHECK: %[[Y:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%[[A]], %[[I]] : {{.*}}) outs(%{{.*}} : tensor<?x?x2x8xf32>)
+// CHECK: tensor.extract %[[DN]][%{{.*}}, %{{.*}}, %{{.*}}] : tensor<4x8x6xbf16>
+// CHECK: %[[OUT:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%[[Y]], %[[W]] : {{.*}}) outs(%{{.*}} : tensor<?x?x8xf32>)
+// CHECK: ^bb0(%[[YV:.*]]: f32, %[[RW:.*]]: f32, %[[ACC2:.*]]: f32):
+// CHECK: %[[YW:.*]] = arith.mulf %[[RW]], %[[YV]] : f32
+// CHECK: arith.addf %[[ACC2]], %[[YW]] : f32
+// CHECK: return %[[OUT]]
 // CHECK-NOT: lm.moe_experts
 func.func @moe_experts_swiglu(%x: tensor<?x?x8xf32>, %w: tensor<?x?x2xf32>, %i: tensor<?x?x2xi64>,
                               %gu: tensor<4x12x8xbf16>, %dn: tensor<4x8x6xbf16>) -> tensor<?x?x8xf32> {
@@ -68,17 +48,12 @@ func.func @moe_experts_swiglu(%x: tensor<?x?x8xf32>, %w: tensor<?x?x2xf32>, %i: 
 // relu2 experts: gate_up has I = 6 rows and a = relu(h)^2, no gate/up split.
 // CHECK-LABEL: func.func @moe_experts_relu2
 // CHECK-DAG: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
-// CHECK: %[[H:.*]] = memref.alloc() : memref<6xf32>
-// CHECK: %[[A:.*]] = memref.alloc() : memref<6xf32>
-// CHECK: scf.for %{{.*}} = %c0 to %c6 step %c1 {
-// CHECK: scf.for {{.*}} = %c0 to %c8 step %c1 iter_args
-// CHECK: memref.store %{{.*}}, %[[H]]
-// CHECK: scf.for %[[J:.*]] = %c0 to %c6 step %c1 {
-// CHECK-NEXT: %[[HV:.*]] = memref.load %[[H]][%[[J]]] : memref<6xf32>
+// CHECK: %[[H:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<?x?x2x6xf32>)
+// CHECK: linalg.generic {{.*}} ins(%[[H]] : tensor<?x?x2x6xf32>)
+// CHECK-NEXT: ^bb0(%[[HV:.*]]: f32, %{{.*}}: f32):
 // CHECK-NEXT: %[[RELU:.*]] = arith.maximumf %[[HV]], %[[ZERO]] : f32
 // CHECK-NEXT: %[[SQ:.*]] = arith.mulf %[[RELU]], %[[RELU]] : f32
-// CHECK-NEXT: memref.store %[[SQ]], %[[A]][%[[J]]] : memref<6xf32>
-// CHECK: bufferization.to_tensor
+// CHECK-NEXT: linalg.yield %[[SQ]] : f32
 // CHECK-NOT: lm.moe_experts
 func.func @moe_experts_relu2(%x: tensor<?x?x8xf32>, %w: tensor<?x?x2xf32>, %i: tensor<?x?x2xi64>,
                              %gu: tensor<4x6x8xf32>, %dn: tensor<4x8x6xf32>) -> tensor<?x?x8xf32> {
@@ -90,26 +65,21 @@ func.func @moe_experts_relu2(%x: tensor<?x?x8xf32>, %w: tensor<?x?x2xf32>, %i: t
 // -----
 
 // GPT-OSS experts: the projections start from the expert's biases, gate and
-// up alternate rows (gate 2i, up 2i + 1), then the clamped GLU
+// up alternate rows (gate 2i, up 2i + 1: affine maps), then the clamped GLU
 // (u' + 1) * g' * sigmoid(alpha g').
+// CHECK-DAG: #[[$GATEMAP:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3 * 2)>
+// CHECK-DAG: #[[$UPMAP:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3 * 2 + 1)>
 // CHECK-LABEL: func.func @moe_experts_gpt_oss
-// CHECK-SAME: %[[GUBIAS:[a-z0-9]+]]: tensor<4x12xf32>, %[[DNBIAS:[a-z0-9]+]]: tensor<4x8xf32>
+// CHECK-SAME: %[[I:[a-z0-9]+]]: tensor<?x?x2xi64>, {{.*}}, %[[GUBIAS:[a-z0-9]+]]: tensor<4x12xf32>, %[[DNBIAS:[a-z0-9]+]]: tensor<4x8xf32>
 // CHECK-DAG: %[[ONE:.*]] = arith.constant 1.000000e+00 : f32
 // CHECK-DAG: %[[ALPHA:.*]] = arith.constant 1.702000e+00 : f32
 // CHECK-DAG: %[[NLIMIT:.*]] = arith.constant -7.000000e+00 : f32
 // CHECK-DAG: %[[LIMIT:.*]] = arith.constant 7.000000e+00 : f32
-// CHECK-DAG: %[[GUBB:.*]] = bufferization.to_buffer %[[GUBIAS]] read_only
-// CHECK-DAG: %[[DNBB:.*]] = bufferization.to_buffer %[[DNBIAS]] read_only
-// CHECK: %[[H:.*]] = memref.alloc() : memref<12xf32>
-// CHECK: %[[E:.*]] = arith.index_cast %{{.*}} : i64 to index
-// CHECK: scf.for %[[R:.*]] = %c0 to %c12 step %c1 {
-// CHECK: %[[B0:.*]] = memref.load %[[GUBB]][%[[E]], %[[R]]] : memref<4x12xf32>
-// CHECK: scf.for {{.*}} = %c0 to %c8 step %c1 iter_args(%{{.*}} = %[[B0]]) -> (f32) {
-// CHECK: scf.for %[[J:.*]] = %c0 to %c6 step %c1 {
-// CHECK: %[[GROW:.*]] = arith.muli %[[J]], %c2 : index
-// CHECK: %[[UROW:.*]] = arith.addi %[[GROW]], %c1 : index
-// CHECK-DAG: %[[UP:.*]] = memref.load %[[H]][%[[UROW]]] : memref<12xf32>
-// CHECK-DAG: %[[GATE:.*]] = memref.load %[[H]][%[[GROW]]] : memref<12xf32>
+// CHECK: %[[B0:.*]] = linalg.generic {{.*}} ins(%[[I]] : tensor<?x?x2xi64>) outs(%{{.*}} : tensor<?x?x2x12xf32>)
+// CHECK: tensor.extract %[[GUBIAS]][%{{.*}}, %{{.*}}] : tensor<4x12xf32>
+// CHECK: %[[H:.*]] = linalg.generic {{.*}} outs(%[[B0]] : tensor<?x?x2x12xf32>)
+// CHECK: linalg.generic {indexing_maps = [#[[$GATEMAP]], #[[$UPMAP]], {{.*}}]{{.*}} ins(%[[H]], %[[H]] :
+// CHECK: ^bb0(%[[GATE:.*]]: f32, %[[UP:.*]]: f32, %{{.*}}: f32):
 // CHECK-DAG: %[[GC:.*]] = arith.minimumf %[[GATE]], %[[LIMIT]] : f32
 // CHECK-DAG: %[[UHI:.*]] = arith.minimumf %[[UP]], %[[LIMIT]] : f32
 // CHECK: %[[UC:.*]] = arith.maximumf %[[UHI]], %[[NLIMIT]] : f32
@@ -118,10 +88,7 @@ func.func @moe_experts_relu2(%x: tensor<?x?x8xf32>, %w: tensor<?x?x2xf32>, %i: t
 // CHECK: %[[GLU:.*]] = arith.mulf %[[GC]], %[[SIG]] : f32
 // CHECK: %[[U1:.*]] = arith.addf %[[UC]], %[[ONE]] : f32
 // CHECK: arith.mulf %[[U1]], %[[GLU]] : f32
-// CHECK: scf.for %[[O:.*]] = %c0 to %c8 step %c1 {
-// CHECK: %[[B1:.*]] = memref.load %[[DNBB]][%[[E]], %[[O]]] : memref<4x8xf32>
-// CHECK: scf.for {{.*}} = %c0 to %c6 step %c1 iter_args(%{{.*}} = %[[B1]]) -> (f32) {
-// CHECK: bufferization.to_tensor
+// CHECK: tensor.extract %[[DNBIAS]][%{{.*}}, %{{.*}}] : tensor<4x8xf32>
 // CHECK-NOT: lm.moe_experts
 func.func @moe_experts_gpt_oss(%x: tensor<?x?x8xf32>, %w: tensor<?x?x2xf32>, %i: tensor<?x?x2xi64>,
                                %gu: tensor<4x12x8xf32>, %dn: tensor<4x8x6xf32>,
@@ -138,21 +105,15 @@ func.func @moe_experts_gpt_oss(%x: tensor<?x?x8xf32>, %w: tensor<?x?x2xf32>, %i:
 // scale_input (Llama 4): the routing weight scales the expert's input
 // x * w, and the expert's output is added unscaled.
 // CHECK-LABEL: func.func @moe_experts_scale_input
-// CHECK: %[[OUT:.*]] = memref.alloc(%{{.*}}, %{{.*}}) : memref<?x?x8xf32>
-// CHECK: scf.for %{{.*}} = %c0 to %c1 step %c1 {
-// CHECK: %[[RW:.*]] = memref.load %{{.*}} : memref<?x?x1xf32>
-// CHECK: scf.for {{.*}} = %c0 to %c12 step %c1 {
-// CHECK: scf.for {{.*}} = %c0 to %c8 step %c1 iter_args
-// CHECK: %[[XV:.*]] = memref.load
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %{{.*}}, %{{.*}} : tensor<?x?x8xf32>, tensor<?x?x1xi64>, tensor<?x?x1xf32>)
+// CHECK: ^bb0(%[[XV:.*]]: f32, %{{.*}}: i64, %[[RW:.*]]: f32, %[[ACC:.*]]: f32):
 // CHECK: %[[XW:.*]] = arith.mulf %[[XV]], %[[RW]] : f32
-// CHECK: %[[GV:.*]] = memref.load %{{.*}} : memref<4x12x8xf32>
+// CHECK: %[[GV:.*]] = tensor.extract %{{.*}} : tensor<4x12x8xf32>
 // CHECK: arith.mulf %[[XW]], %[[GV]] : f32
-// CHECK: %[[Y:.*]] = scf.for {{.*}} = %c0 to %c6 step %c1 iter_args
-// CHECK: scf.yield
-// CHECK-NEXT: }
-// CHECK-NEXT: %[[PREV:.*]] = memref.load %[[OUT]]
-// CHECK-NEXT: %[[SUM:.*]] = arith.addf %[[PREV]], %[[Y]] : f32
-// CHECK-NEXT: memref.store %[[SUM]], %[[OUT]]
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%{{.*}} : tensor<?x?x1x8xf32>)
+// CHECK-NEXT: ^bb0(%[[Y:.*]]: f32, %[[ACC2:.*]]: f32):
+// CHECK-NEXT: %[[SUM:.*]] = arith.addf %[[ACC2]], %[[Y]] : f32
+// CHECK-NEXT: linalg.yield %[[SUM]]
 // CHECK-NOT: lm.moe_experts
 func.func @moe_experts_scale_input(%x: tensor<?x?x8xf32>, %w: tensor<?x?x1xf32>, %i: tensor<?x?x1xi64>,
                                    %gu: tensor<4x12x8xf32>, %dn: tensor<4x8x6xf32>) -> tensor<?x?x8xf32> {

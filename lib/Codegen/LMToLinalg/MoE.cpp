@@ -148,13 +148,22 @@ struct LowerRouter final : OpRewritePattern<RouterOp> {
 };
 
 /// lm.moe_experts: per token and chosen expert, the expert's FFN, weighted
-/// and summed.
+/// and summed. Four structured steps over [batch, tokens, top_k, ...] whose
+/// weight reads gather the chosen expert's rows inside the body (the expert
+/// index is an input of the generic): every (token, choice) pair is
+/// independent, so each step is one parallel kernel on a GPU and a plain
+/// loop nest on the host.
+///   projected[b,t,k,r] = bias[e,r] + sum_d x[b,t,d] (* w[b,t,k]) gate_up[e,r,d]
+///   activated[b,t,k,i] = act(projected[b,t,k,gate(i)], projected[b,t,k,up(i)])
+///   expert[b,t,k,d]    = bias[e,d] + sum_i down[e,d,i] activated[b,t,k,i]
+///   out[b,t,d]         = sum_k (w[b,t,k] *) expert[b,t,k,d]
 struct LowerMoEExperts final : OpRewritePattern<MoEExpertsOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(MoEExpertsOp op,
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     OpBuilder &b = rewriter;
+    MLIRContext *ctx = b.getContext();
     auto guType = cast<RankedTensorType>(op.getGateUp().getType());
     auto downType = cast<RankedTensorType>(op.getDown().getType());
     const int64_t rows = guType.getDimSize(1), hidden = guType.getDimSize(2);
@@ -165,108 +174,142 @@ struct LowerMoEExperts final : OpRewritePattern<MoEExpertsOp> {
     const bool scaleInput = op.getScaleInput();
     const double alpha = op.getAlpha() ? op.getAlpha()->convertToDouble() : 0.0;
     const double limit = op.getLimit() ? op.getLimit()->convertToDouble() : 0.0;
+    Value x = op.getInput(), routeWeights = op.getWeights(),
+          routeIndices = op.getIndices(), gateUp = op.getGateUp(),
+          down = op.getDown(), guBias = op.getGateUpBias(),
+          downBias = op.getDownBias();
 
-    Value x = toBuffer(b, loc, op.getInput());
-    Value routeWeights = toBuffer(b, loc, op.getWeights());
-    Value routeIndices = toBuffer(b, loc, op.getIndices());
-    Value gateUp = toBuffer(b, loc, op.getGateUp());
-    Value down = toBuffer(b, loc, op.getDown());
-    Value guBias = op.getGateUpBias() ? toBuffer(b, loc, op.getGateUpBias())
-                                      : Value();
-    Value downBias =
-        op.getDownBias() ? toBuffer(b, loc, op.getDownBias()) : Value();
+    SmallVector<OpFoldResult> xSizes = sizesOf(b, loc, x);
+    auto sizes = [&](int64_t last) {
+      return SmallVector<OpFoldResult>{xSizes[0], xSizes[1],
+                                       b.getIndexAttr(topK),
+                                       b.getIndexAttr(last)};
+    };
+    auto dim = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+    auto map = [&](unsigned n, ArrayRef<AffineExpr> results) {
+      return AffineMap::get(n, 0, results, ctx);
+    };
+    // The chosen expert of (b, t, k), from the generic's index input.
+    auto expertOf = [&](OpBuilder &nb, Location l, Value index) -> Value {
+      return arith::IndexCastOp::create(nb, l, nb.getIndexType(), index);
+    };
+    auto at = [&](OpBuilder &nb, Location l, unsigned d) -> Value {
+      return linalg::IndexOp::create(nb, l, d);
+    };
+    // [b,t,k,n] = bias[e, n], or 0 without a bias.
+    auto biasInit = [&](Value bias, int64_t n) -> Value {
+      if (!bias)
+        return filledTensor(b, loc, sizes(n), 0.0);
+      return buildGeneric(
+          b, loc, {routeIndices},
+          {map(4, {dim(0), dim(1), dim(2)}), b.getMultiDimIdentityMap(4)},
+          emptyTensor(b, loc, sizes(n)), iterators(4),
+          [&](OpBuilder &nb, Location l, ValueRange args) {
+            Value e = expertOf(nb, l, args[0]);
+            return toF32(nb, l,
+                         tensor::ExtractOp::create(nb, l, bias,
+                                                   ValueRange{e, at(nb, l, 3)}));
+          });
+    };
 
-    Value c0 = indexConstant(b, loc, 0);
-    Value batch = memref::DimOp::create(b, loc, x, 0);
-    Value tokens = memref::DimOp::create(b, loc, x, 1);
-    auto dynamic = ShapedType::kDynamic;
-    Value out = memref::AllocOp::create(
-        b, loc, MemRefType::get({dynamic, dynamic, hidden}, b.getF32Type()),
-        ValueRange{batch, tokens});
-    linalg::FillOp::create(b, loc, f32Constant(b, loc, 0.0), out);
-    Value projected = memref::AllocOp::create(
-        b, loc, MemRefType::get({rows}, b.getF32Type()));
-    Value activated = memref::AllocOp::create(
-        b, loc, MemRefType::get({inner}, b.getF32Type()));
-    Value numRows = indexConstant(b, loc, rows);
-    Value numInner = indexConstant(b, loc, inner);
-    Value numHidden = indexConstant(b, loc, hidden);
-
-    forEach(b, loc, c0, batch, [&](OpBuilder &b, Location loc, Value bi) {
-      forEach(b, loc, c0, tokens, [&](OpBuilder &b, Location loc, Value ti) {
-        forEach(b, loc, c0, indexConstant(b, loc, topK),
-                [&](OpBuilder &b, Location loc, Value k) {
-          Value e = arith::IndexCastOp::create(
-              b, loc, b.getIndexType(),
-              load(b, loc, routeIndices, ValueRange{bi, ti, k}));
-          Value w = load(b, loc, routeWeights, ValueRange{bi, ti, k});
-          // h = gate_up[e] x (+ bias), with x scaled by w for scale_input.
-          forEach(b, loc, c0, numRows, [&](OpBuilder &b, Location l, Value r) {
-            Value init = guBias ? toF32(b, l, load(b, l, guBias, ValueRange{e, r}))
-                                : f32Constant(b, l, 0.0);
-            Value acc = reduce(
-                b, l, c0, numHidden, init,
-                [&](OpBuilder &b, Location l, Value d, Value acc) {
-                  Value xv = load(b, l, x, ValueRange{bi, ti, d});
-                  if (scaleInput)
-                    xv = arith::MulFOp::create(b, l, xv, w);
-                  Value wv = toF32(b, l, load(b, l, gateUp, ValueRange{e, r, d}));
-                  return arith::AddFOp::create(
-                      b, l, acc, arith::MulFOp::create(b, l, xv, wv));
-                });
-            memref::StoreOp::create(b, l, acc, projected, r);
-          });
-          forEach(b, loc, c0, numInner, [&](OpBuilder &b, Location l, Value i) {
-            Value a;
-            if (kind == ExpertKind::relu2) {
-              a = applyActivation(b, l, ActivationKind::relu2,
-                                  load(b, l, projected, i));
-            } else {
-              Value gateRow, upRow;
-              if (interleaved) {
-                gateRow = arith::MulIOp::create(b, l, i, indexConstant(b, l, 2));
-                upRow = arith::AddIOp::create(b, l, gateRow, indexConstant(b, l, 1));
-              } else {
-                gateRow = i;
-                upRow = arith::AddIOp::create(b, l, i, numInner);
-              }
-              GluKind glu = kind == ExpertKind::swiglu ? GluKind::swiglu
-                            : kind == ExpertKind::geglu_tanh
-                                ? GluKind::geglu_tanh
-                            : kind == ExpertKind::clamped_swiglu
-                                ? GluKind::clamped_swiglu
-                                : GluKind::gpt_oss_swiglu;
-              a = applyGlu(b, l, glu, load(b, l, projected, gateRow),
-                           load(b, l, projected, upRow), alpha, limit);
-            }
-            memref::StoreOp::create(b, l, a, activated, i);
-          });
-          // out += w * (down[e] a (+ bias)).
-          forEach(b, loc, c0, numHidden, [&](OpBuilder &b, Location l, Value d) {
-            Value init = downBias
-                             ? toF32(b, l, load(b, l, downBias, ValueRange{e, d}))
-                             : f32Constant(b, l, 0.0);
-            Value y = reduce(
-                b, l, c0, numInner, init,
-                [&](OpBuilder &b, Location l, Value i, Value acc) {
-                  Value wv = toF32(b, l, load(b, l, down, ValueRange{e, d, i}));
-                  return arith::AddFOp::create(
-                      b, l, acc,
-                      arith::MulFOp::create(b, l, wv, load(b, l, activated, i)));
-                });
-            if (!scaleInput)
-              y = arith::MulFOp::create(b, l, y, w);
-            Value prev = load(b, l, out, ValueRange{bi, ti, d});
-            memref::StoreOp::create(b, l, arith::AddFOp::create(b, l, prev, y),
-                                    out, ValueRange{bi, ti, d});
-          });
+    // projected: loops (b, t, k, r, d), d reduced.
+    SmallVector<Value> inputs = {x, routeIndices};
+    SmallVector<AffineMap> maps = {map(5, {dim(0), dim(1), dim(4)}),
+                                   map(5, {dim(0), dim(1), dim(2)})};
+    if (scaleInput) {
+      inputs.push_back(routeWeights);
+      maps.push_back(map(5, {dim(0), dim(1), dim(2)}));
+    }
+    maps.push_back(map(5, {dim(0), dim(1), dim(2), dim(3)}));
+    Value projected = buildGeneric(
+        b, loc, inputs, maps, biasInit(guBias, rows), iterators(4, 1),
+        [&](OpBuilder &nb, Location l, ValueRange args) {
+          Value xv = toF32(nb, l, args[0]);
+          if (scaleInput)
+            xv = arith::MulFOp::create(nb, l, xv, args[2]);
+          Value wv = tensor::ExtractOp::create(
+              nb, l, gateUp,
+              ValueRange{expertOf(nb, l, args[1]), at(nb, l, 3), at(nb, l, 4)});
+          return arith::AddFOp::create(
+              nb, l, args.back(),
+              arith::MulFOp::create(nb, l, xv, toF32(nb, l, wv)));
         });
-      });
-    });
-    auto type = cast<RankedTensorType>(op.getType());
-    rewriter.replaceOp(op, bufferization::ToTensorOp::create(
-                               b, loc, type, out, /*restrict=*/true,
-                               /*writable=*/true));
+
+    // activated: loops (b, t, k, i); gate and up rows by affine maps.
+    Value activated;
+    if (kind == ExpertKind::relu2) {
+      activated = buildPointwise(
+          b, loc, {projected}, projected,
+          [&](OpBuilder &nb, Location l, ValueRange args) {
+            return applyActivation(nb, l, ActivationKind::relu2, args[0]);
+          });
+    } else {
+      // Interleaved rows by maps (2i, 2i + 1); halves by slices, so that no
+      // input map has a bare i over the 2 x inner rows (linalg would take
+      // the loop's extent from it).
+      Value gateRows = projected, upRows = projected;
+      AffineExpr gate = dim(3) * 2, up = dim(3) * 2 + 1;
+      if (!interleaved) {
+        SmallVector<OpFoldResult> offsets(4, b.getIndexAttr(0));
+        SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
+        gateRows = tensor::ExtractSliceOp::create(b, loc, projected, offsets,
+                                                  sizes(inner), strides);
+        offsets[3] = b.getIndexAttr(inner);
+        upRows = tensor::ExtractSliceOp::create(b, loc, projected, offsets,
+                                                sizes(inner), strides);
+        gate = up = dim(3);
+      }
+      GluKind glu = kind == ExpertKind::swiglu       ? GluKind::swiglu
+                    : kind == ExpertKind::geglu_tanh ? GluKind::geglu_tanh
+                    : kind == ExpertKind::clamped_swiglu
+                        ? GluKind::clamped_swiglu
+                        : GluKind::gpt_oss_swiglu;
+      activated = buildGeneric(
+          b, loc, {gateRows, upRows},
+          {map(4, {dim(0), dim(1), dim(2), gate}),
+           map(4, {dim(0), dim(1), dim(2), up}), b.getMultiDimIdentityMap(4)},
+          emptyTensor(b, loc, sizes(inner)), iterators(4),
+          [&](OpBuilder &nb, Location l, ValueRange args) {
+            return applyGlu(nb, l, glu, args[0], args[1], alpha, limit);
+          });
+    }
+
+    // expert: loops (b, t, k, d, i), i reduced.
+    Value expert = buildGeneric(
+        b, loc, {activated, routeIndices},
+        {map(5, {dim(0), dim(1), dim(2), dim(4)}),
+         map(5, {dim(0), dim(1), dim(2)}),
+         map(5, {dim(0), dim(1), dim(2), dim(3)})},
+        biasInit(downBias, hidden), iterators(4, 1),
+        [&](OpBuilder &nb, Location l, ValueRange args) {
+          Value wv = tensor::ExtractOp::create(
+              nb, l, down,
+              ValueRange{expertOf(nb, l, args[1]), at(nb, l, 3), at(nb, l, 4)});
+          return arith::AddFOp::create(
+              nb, l, args.back(),
+              arith::MulFOp::create(nb, l, toF32(nb, l, wv), args[0]));
+        });
+
+    // out: loops (b, t, d, k), k reduced.
+    SmallVector<OpFoldResult> outSizes = {xSizes[0], xSizes[1],
+                                          b.getIndexAttr(hidden)};
+    SmallVector<Value> sumInputs = {expert};
+    SmallVector<AffineMap> sumMaps = {
+        map(4, {dim(0), dim(1), dim(3), dim(2)})};
+    if (!scaleInput) {
+      sumInputs.push_back(routeWeights);
+      sumMaps.push_back(map(4, {dim(0), dim(1), dim(3)}));
+    }
+    sumMaps.push_back(map(4, {dim(0), dim(1), dim(2)}));
+    Value out = buildGeneric(
+        b, loc, sumInputs, sumMaps, filledTensor(b, loc, outSizes, 0.0),
+        iterators(3, 1), [&](OpBuilder &nb, Location l, ValueRange args) {
+          Value y = scaleInput ? args[0]
+                               : Value(arith::MulFOp::create(nb, l, args[1],
+                                                             args[0]));
+          return arith::AddFOp::create(nb, l, args.back(), y);
+        });
+    rewriter.replaceOp(op, out);
     return success();
   }
 };
