@@ -38,8 +38,9 @@ void buildBufferizedPipeline(OpPassManager &pm) {
   pm.addPass(createLowerToLinalgPass());
   addPipeline(pm, "func.func(convert-elementwise-to-linalg, canonicalize, cse)");
   pm.addNestedPass<func::FuncOp>(createFuseElementwisePass());
+  addPipeline(pm, "func.func(canonicalize)");
+  pm.addNestedPass<func::FuncOp>(createPrivatizeFillsPass());
   addPipeline(pm,
-              "func.func(canonicalize),"
               "one-shot-bufferize{bufferize-function-boundaries "
               "  function-boundary-type-conversion=identity-layout-map},"
               "buffer-results-to-out-params{modify-public-functions},"

@@ -77,3 +77,58 @@ func.func @not_a_fold(%x: memref<4x8xf32>, %m: memref<4xf32>) {
   }
   return
 }
+
+// -----
+
+// The output is a fresh buffer filled just before: lane 0 folds into the
+// fill value and the fill goes.
+// CHECK-LABEL: func.func @filled_output
+// CHECK: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK: %[[OUT:.*]] = memref.alloc
+// CHECK-NOT: linalg.fill
+// CHECK: gpu.launch
+// CHECK: scf.if
+// CHECK-NOT: memref.load %[[OUT]]
+// CHECK: %[[SUM:.*]] = arith.addf %[[ZERO]], %{{.*}} : f32
+// CHECK: memref.store %[[SUM]], %[[OUT]]
+// CHECK: memref.copy %[[OUT]], %arg1
+func.func @filled_output(%x: memref<4x?xf32>, %y: memref<4xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %out = memref.alloc() : memref<4xf32>
+  linalg.fill ins(%zero : f32) outs(%out : memref<4xf32>)
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>,
+                                   affine_map<(i, j) -> (i)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<4x?xf32>) outs(%out : memref<4xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %r = arith.addf %acc, %a : f32
+    linalg.yield %r : f32
+  }
+  memref.copy %out, %y : memref<4xf32> to memref<4xf32>
+  return
+}
+
+// -----
+
+// The filled buffer is read between the fill and the reduction: the fill
+// stays and lane 0 reads the output.
+// CHECK-LABEL: func.func @filled_then_read
+// CHECK: linalg.fill
+// CHECK: memref.copy
+// CHECK: gpu.launch
+// CHECK: memref.load %{{.*}} : memref<4xf32>
+func.func @filled_then_read(%x: memref<4x?xf32>, %y: memref<4xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %out = memref.alloc() : memref<4xf32>
+  linalg.fill ins(%zero : f32) outs(%out : memref<4xf32>)
+  memref.copy %out, %y : memref<4xf32> to memref<4xf32>
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>,
+                                   affine_map<(i, j) -> (i)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<4x?xf32>) outs(%out : memref<4xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %r = arith.addf %acc, %a : f32
+    linalg.yield %r : f32
+  }
+  return
+}

@@ -125,6 +125,19 @@ def MapToGPUPass : Pass<"lm-map-to-gpu", "mlir::func::FuncOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def PrivatizeFillsPass : Pass<"lm-privatize-fills", "mlir::func::FuncOp"> {
+  let summary = "Give every user of a filled tensor its own fill";
+  let description = [{
+    CSE merges identical `linalg.fill`s of empty tensors, so one filled
+    tensor becomes the init of several reductions; bufferization must then
+    copy it for each in-place writer (an allocation, a fill and a copy per
+    reduction instead of an allocation and a fill). This clones the fill
+    (and its `tensor.empty`) for each use. Run just before bufferization.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def MapReductionsToGPUPass : Pass<"lm-map-reductions-to-gpu", "mlir::func::FuncOp"> {
   let summary = "Run reducing linalg.generics as one warp per output element";
   let description = [{
@@ -137,7 +150,10 @@ def MapReductionsToGPUPass : Pass<"lm-map-reductions-to-gpu", "mlir::func::FuncO
     of a contiguous reduction dimension (the K of a projection, the keys of
     attention) coalesce; partial results meet through five xor shuffles and
     lane 0 folds them into the output. Eight warps per block; outputs are
-    linearised innermost first. Projections, norms, softmax statistics and
+    linearised innermost first. When the output is a fresh buffer filled
+    just before (and seen by nothing in between), lane 0 folds into the fill
+    value instead and the fill goes: one kernel and one pass over the output
+    fewer. Projections, norms, softmax statistics and
     attention contractions all take this form; other generics are left to
     `lm-map-to-gpu` (one thread per output element).
   }];

@@ -84,6 +84,36 @@ SmallVector<Value> applyMap(OpBuilder &b, Location loc, AffineMap map,
   return indices;
 }
 
+/// The fill that gives `op`'s output buffer its initial value, when nothing
+/// else sees the buffer between the fill and `op`: a fresh allocation whose
+/// other users all come after `op`. Its value can then be used directly and
+/// the fill (a kernel of its own, a write of the whole output) dropped.
+linalg::FillOp initialFill(linalg::GenericOp op) {
+  Value buffer = op.getDpsInitOperand(0)->get();
+  AffineMap outMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+  if (!buffer.getDefiningOp<memref::AllocOp>() ||
+      !outMap.isProjectedPermutation() ||
+      outMap.getNumResults() != cast<MemRefType>(buffer.getType()).getRank())
+    return nullptr;
+  linalg::FillOp fill;
+  for (Operation *user : buffer.getUsers()) {
+    if (user == op)
+      continue;
+    // Users nested in later ops (a deallocation under a condition) are later.
+    Operation *here = op->getBlock()->findAncestorOpInBlock(*user);
+    if (!here)
+      return nullptr;
+    if (auto f = dyn_cast<linalg::FillOp>(user);
+        f && !fill && f->isBeforeInBlock(op) && f.getOutputs()[0] == buffer) {
+      fill = f;
+      continue;
+    }
+    if (here->isBeforeInBlock(op))
+      return nullptr;
+  }
+  return fill;
+}
+
 LogicalResult mapToWarps(linalg::GenericOp op) {
   Operation *combiner = matchCombiner(op);
   if (!combiner || op.getNumDpsInits() != 1 || !op.hasPureBufferSemantics() ||
@@ -92,6 +122,8 @@ LogicalResult mapToWarps(linalg::GenericOp op) {
     return failure();
   Location loc = op.getLoc();
   OpBuilder b(op);
+  linalg::FillOp fill = initialFill(op);
+  Value initialValue = fill ? fill.getInputs()[0] : Value();
   // Loop extents (offsets are 0 and strides 1 for generics), split into
   // output (parallel) and reduction dimensions.
   SmallVector<Range, 4> ranges =
@@ -206,10 +238,14 @@ LogicalResult mapToWarps(linalg::GenericOp op) {
   OpOperand *init = op.getDpsInitOperand(0);
   SmallVector<Value> outIndices =
       applyMap(b, loc, op.getMatchingIndexingMap(init), ivs);
-  Value old = memref::LoadOp::create(b, loc, init->get(), outIndices);
+  Value old = initialValue
+                  ? initialValue
+                  : memref::LoadOp::create(b, loc, init->get(), outIndices);
   memref::StoreOp::create(b, loc, combine(b, combiner, old, partial),
                           init->get(), outIndices);
   op.erase();
+  if (fill)
+    fill.erase();
   return success();
 }
 
