@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "LaunchUtils.h"
 #include "lmc/Codegen/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -59,19 +60,6 @@ Value combine(OpBuilder &b, Operation *combiner, Value lhs, Value rhs) {
   Operation *op = b.clone(*combiner);
   op->setOperands({lhs, rhs});
   return op->getResult(0);
-}
-
-/// Splits `linear` into indices of `extents`, the last fastest.
-SmallVector<Value> delinearize(OpBuilder &b, Location loc, Value linear,
-                               ArrayRef<Value> extents) {
-  SmallVector<Value> indices(extents.size());
-  for (int64_t d = extents.size() - 1; d >= 0; --d) {
-    indices[d] = d == 0 ? linear
-                        : b.createOrFold<arith::RemUIOp>(loc, linear, extents[d]);
-    if (d > 0)
-      linear = b.createOrFold<arith::DivUIOp>(loc, linear, extents[d]);
-  }
-  return indices;
 }
 
 /// The operand indices that `map` gives for loop indices `ivs`.
@@ -154,12 +142,8 @@ LogicalResult mapToWarps(linalg::GenericOp op) {
       arith::ConstantIndexOp::create(b, loc, kWarpsPerBlock * kWarpSize);
   Value blocks = b.createOrFold<arith::MaxUIOp>(
       loc, b.createOrFold<arith::CeilDivUIOp>(loc, outputs, warps), one);
-  auto launch =
-      gpu::LaunchOp::create(b, loc, blocks, one, one, threads, one, one);
-  Block &kernel = launch.getBody().front();
-  b.setInsertionPointToStart(&kernel);
-  gpu::TerminatorOp::create(b, loc);
-  b.setInsertionPointToStart(&kernel);
+  gpu::LaunchOp launch =
+      gpu_mapping::createLinearLaunch(b, loc, blocks, threads);
 
   Value warpSize = arith::ConstantIndexOp::create(b, loc, kWarpSize);
   Value tid = launch.getThreadIds().x;
@@ -175,7 +159,7 @@ LogicalResult mapToWarps(linalg::GenericOp op) {
   b.setInsertionPointToStart(&inRange.getThenRegion().front());
   SmallVector<Value> ivs(ranges.size());
   for (auto [dim, index] :
-       llvm::zip(parallelDims, delinearize(b, loc, warp, parallelExtents)))
+       llvm::zip(parallelDims, gpu_mapping::delinearize(b, loc, warp, parallelExtents)))
     ivs[dim] = index;
 
   // Each lane folds every 32nd reduction iteration.
@@ -187,7 +171,8 @@ LogicalResult mapToWarps(linalg::GenericOp op) {
     b.setInsertionPointToStart(loop.getBody());
     for (auto [dim, index] : llvm::zip(
              reductionDims,
-             delinearize(b, loc, loop.getInductionVar(), reductionExtents)))
+             gpu_mapping::delinearize(b, loc, loop.getInductionVar(),
+                                      reductionExtents)))
       ivs[dim] = index;
     IRMapping mapping;
     for (OpOperand *input : op.getDpsInputOperands()) {

@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "LaunchUtils.h"
 #include "lmc/Codegen/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -57,17 +58,12 @@ bool isReadOnlyArgument(BlockArgument arg) {
                   func.getArgAttr(arg.getArgNumber(), "lm.name"));
 }
 
-/// Creates `gpu.launch` with a 1-D grid and block and returns a builder
-/// positioned at the start of its body, plus the global thread index.
+/// Creates a 1-D `gpu.launch`, leaves `b` at the start of its body, and
+/// returns it with the global thread index.
 std::pair<gpu::LaunchOp, Value> createLaunch(OpBuilder &b, Location loc,
                                              Value blocks, Value threads) {
-  Value one = arith::ConstantIndexOp::create(b, loc, 1);
-  auto launch =
-      gpu::LaunchOp::create(b, loc, blocks, one, one, threads, one, one);
-  Block &body = launch.getBody().front();
-  b.setInsertionPointToStart(&body);
-  gpu::TerminatorOp::create(b, loc);
-  b.setInsertionPointToStart(&body);
+  gpu::LaunchOp launch =
+      gpu_mapping::createLinearLaunch(b, loc, blocks, threads);
   Value index = b.createOrFold<arith::AddIOp>(
       loc,
       b.createOrFold<arith::MulIOp>(loc, launch.getBlockIds().x,
@@ -149,12 +145,8 @@ private:
     b.setInsertionPointToStart(&active.getThenRegion().front());
     // Delinearise, innermost dimension fastest.
     IRMapping mapping;
-    Value rest = index;
-    for (int64_t d = counts.size() - 1; d >= 0; --d) {
-      Value i = d == 0 ? rest
-                       : b.createOrFold<arith::RemUIOp>(loc, rest, counts[d]);
-      if (d > 0)
-        rest = b.createOrFold<arith::DivUIOp>(loc, rest, counts[d]);
+    for (auto [d, i] :
+         llvm::enumerate(gpu_mapping::delinearize(b, loc, index, counts))) {
       Value iv = b.createOrFold<arith::AddIOp>(
           loc, loop.getLowerBound()[d],
           b.createOrFold<arith::MulIOp>(loc, i, loop.getStep()[d]));
