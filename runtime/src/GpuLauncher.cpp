@@ -80,11 +80,22 @@ void GpuDevice::release(CUdeviceptr p) {
     api->cuMemFree(p);
 }
 
+/// The size class of an allocation: four classes per power of two (at most
+/// 25% unused), from 256 bytes. Buffers whose size grows a little with
+/// each decode step (scores over the context) keep landing in the same
+/// class, so the cache holds a few blocks per class instead of one per size.
+static size_t sizeClass(size_t bytes) {
+  size_t size = 256;
+  while (size < bytes)
+    size <<= 1;
+  if (size <= 1024)
+    return size;
+  size_t eighth = size >> 3; // classes: 5/8, 6/8, 7/8, 8/8 of `size`
+  return (bytes + eighth - 1) / eighth * eighth;
+}
+
 void *GpuDevice::allocateCached(size_t bytes) {
-  // 256-byte granules: blocks of nearby sizes are interchangeable.
-  bytes = (bytes + 255) & ~size_t(255);
-  if (bytes == 0)
-    bytes = 256;
+  bytes = sizeClass(bytes);
   auto it = freeBlocks.find(bytes);
   if (it != freeBlocks.end()) {
     void *p = it->second;
@@ -93,6 +104,17 @@ void *GpuDevice::allocateCached(size_t bytes) {
   }
   CUdeviceptr p = 0;
   CUresult result = api->cuMemAlloc(&p, bytes);
+  if (result == CUDA_ERROR_OUT_OF_MEMORY && !freeBlocks.empty()) {
+    // Cached blocks of other sizes: give them back (once the stream no
+    // longer uses them) and try again.
+    api->cuStreamSynchronize(queue);
+    for (auto &[size, block] : freeBlocks) {
+      api->cuMemFree(reinterpret_cast<CUdeviceptr>(block));
+      blockSizes.erase(block);
+    }
+    freeBlocks.clear();
+    result = api->cuMemAlloc(&p, bytes);
+  }
   if (result == CUDA_ERROR_OUT_OF_MEMORY && firstError.empty())
     firstError = "out of GPU memory allocating activations (" +
                  std::to_string(bytes) + " bytes)";
