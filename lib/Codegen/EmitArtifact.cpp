@@ -247,7 +247,9 @@ LogicalResult mlir::lm::compileToArtifact(ModuleOp module,
       failed(addPackedWrapper(module, error)))
     return failure();
   std::string code;
-  if (failed(emitHostSharedObject(module, code, error)))
+  if (failed(emitHostSharedObject(
+          module, code, error,
+          gpu ? HostCodeKind::Launcher : HostCodeKind::Compute)))
     return failure();
 
   std::vector<flatbuffers::Offset<lmc::lmx::Argument>> argumentTable;

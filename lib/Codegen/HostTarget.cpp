@@ -36,8 +36,9 @@ static void allowReassociation(llvm::Module &module) {
       }
 }
 
-/// Runs the LLVM -O2 pipeline over `module`.
-static void optimize(llvm::Module &module, llvm::TargetMachine &machine) {
+/// Runs the LLVM pipeline of `level` over `module`.
+static void optimize(llvm::Module &module, llvm::TargetMachine &machine,
+                     llvm::OptimizationLevel level) {
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;
   llvm::CGSCCAnalysisManager cgam;
@@ -48,13 +49,13 @@ static void optimize(llvm::Module &module, llvm::TargetMachine &machine) {
   builder.registerFunctionAnalyses(fam);
   builder.registerLoopAnalyses(lam);
   builder.crossRegisterProxies(lam, fam, cgam, mam);
-  builder.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O2)
-      .run(module, mam);
+  builder.buildPerModuleDefaultPipeline(level).run(module, mam);
 }
 
 LogicalResult mlir::lm::emitHostSharedObject(ModuleOp module,
                                              std::string &bytes,
-                                             std::string &error) {
+                                             std::string &error,
+                                             HostCodeKind kind) {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   registerBuiltinDialectTranslation(*module->getContext());
@@ -87,13 +88,17 @@ LogicalResult mlir::lm::emitHostSharedObject(ModuleOp module,
   // Position-independent code for a shared object; a portable x86-64 CPU so
   // the artifact runs on any x86-64 machine.
   llvm::TargetOptions options;
+  bool compute = kind == HostCodeKind::Compute;
   std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
       triple, "x86-64-v2", "", options, llvm::Reloc::PIC_, std::nullopt,
-      llvm::CodeGenOptLevel::Aggressive));
+      compute ? llvm::CodeGenOptLevel::Aggressive
+              : llvm::CodeGenOptLevel::None));
   llvmModule->setDataLayout(machine->createDataLayout());
   llvmModule->setTargetTriple(triple);
-  allowReassociation(*llvmModule);
-  optimize(*llvmModule, *machine);
+  if (compute)
+    allowReassociation(*llvmModule);
+  optimize(*llvmModule, *machine,
+           compute ? llvm::OptimizationLevel::O2 : llvm::OptimizationLevel::O0);
 
   llvm::SmallString<128> objectPath, libraryPath;
   if (std::error_code ec = llvm::sys::fs::createTemporaryFile("lmc", "o",
