@@ -10,6 +10,7 @@
 
 #include "lmc/Codegen/Artifact.h"
 
+#include "lmc/Codegen/Passes.h"
 #include "lmc/Codegen/Pipelines.h"
 #include "lmc/Import/Safetensors.h"
 #include "lmx_generated.h"
@@ -154,6 +155,12 @@ LogicalResult mlir::lm::compileToArtifact(ModuleOp module,
 
   // Stage 1: the interface.
   OpPassManager interface(ModuleOp::getOperationName());
+  if (options.dtype == "bf16")
+    interface.addPass(createCastWeightsToBF16Pass());
+  else if (options.dtype != "f32") {
+    error = "unsupported dtype '" + options.dtype + "' (supported: f32, bf16)";
+    return failure();
+  }
   buildHostInterfacePipeline(interface);
   if (failed(runPipeline(module, interface, error)))
     return failure();

@@ -239,15 +239,19 @@ static lmc_rt_status_t bindWeights(const std::string &source,
       model.weights.push_back(parts[0]->data);
       continue;
     }
-    if (convert && codeType != "F32")
+    // Conversions: GGUF block types are dequantised; f32 becomes bf16 for a
+    // bf16 artifact (round to nearest even).
+    bool toBF16 = codeType == "BF16";
+    if (convert && codeType != "F32" && !toBF16)
       return fail(LMC_RT_ERROR_WEIGHTS, "weight '" + w->name()->str() +
                                             "': cannot convert to " + codeType);
+    size_t outBytes = toBF16 ? 2 : 4;
     size_t total = 0;
     for (const CheckpointTensor *t : parts) {
       uint64_t elements = 1;
       for (int64_t d : t->shape)
         elements *= uint64_t(d);
-      total += convert ? elements * 4 : t->size;
+      total += convert ? elements * outBytes : t->size;
     }
     std::vector<uint8_t> owned;
     try {
@@ -257,20 +261,40 @@ static lmc_rt_status_t bindWeights(const std::string &source,
                   "out of memory loading weight '" + w->name()->str() + "'");
     }
     size_t offset = 0;
+    std::vector<float> widened;
     for (const CheckpointTensor *t : parts) {
       uint64_t elements = 1;
       for (int64_t d : t->shape)
         elements *= uint64_t(d);
-      if (convert) {
-        if (!ggufDequantize(t->dtype, t->data, elements,
-                            reinterpret_cast<float *>(owned.data() + offset)))
-          return fail(LMC_RT_ERROR_WEIGHTS, t->file + ": cannot dequantise " +
-                                                t->dtype + " tensor");
-        offset += elements * 4;
-      } else {
+      if (!convert) {
         std::memcpy(owned.data() + offset, t->data, t->size);
         offset += t->size;
+        continue;
       }
+      const float *f32 = reinterpret_cast<const float *>(t->data);
+      if (!toBF16 || t->dtype != "F32") {
+        float *target = reinterpret_cast<float *>(owned.data() + offset);
+        if (toBF16) {
+          widened.resize(elements);
+          target = widened.data();
+        }
+        if (!ggufDequantize(t->dtype, t->data, elements, target))
+          return fail(LMC_RT_ERROR_WEIGHTS, t->file + ": cannot dequantise " +
+                                                t->dtype + " tensor");
+        f32 = target;
+      }
+      if (toBF16) {
+        auto *out = reinterpret_cast<uint16_t *>(owned.data() + offset);
+        for (uint64_t i = 0; i < elements; ++i) {
+          uint32_t bits;
+          std::memcpy(&bits, &f32[i], 4);
+          if ((bits & 0x7fffffffu) > 0x7f800000u) // NaN stays NaN
+            out[i] = uint16_t((bits >> 16) | 0x40);
+          else
+            out[i] = uint16_t((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);
+        }
+      }
+      offset += elements * outBytes;
     }
     model.stacked.push_back(std::move(owned));
     model.weights.push_back(model.stacked.back().data());

@@ -106,14 +106,12 @@ int runImport(MLIRContext &context, const std::string &input,
 int runCompile(MLIRContext &context, const std::string &input,
                const std::string &output, const std::string &target,
                const std::string &dtype) {
-  if (dtype != "f32")
-    return fail("--dtype " + dtype + ": only f32 is implemented (bf16 with "
-                "tensor cores is not yet)");
   OwningOpRef<ModuleOp> module = loadModel(context, input);
   if (!module)
     return 1;
   lm::CompileOptions options;
   options.target = target;
+  options.dtype = dtype;
   std::string artifact, error;
   if (failed(lm::compileToArtifact(*module, options, artifact, error)))
     return fail(input + ": " + error);
@@ -172,7 +170,9 @@ int main(int argc, char **argv) {
                       "host (x86-64) or sm_90a (H100/H200: PTX, cubin and "
                       "the host code that launches them)")
       ->check(CLI::IsMember({"host", "sm_90a"}));
-  compile->add_option("--dtype", compileDType, "f32")
+  compile->add_option("--dtype", compileDType,
+                      "f32, or bf16: bf16 weights (converted at load), f32 "
+                      "activations and accumulation")
       ->check(CLI::IsMember({"f32", "bf16"}));
 
   std::string inspectInput, inspectDumpDir;

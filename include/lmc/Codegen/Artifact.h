@@ -12,6 +12,9 @@ namespace mlir::lm {
 
 struct CompileOptions {
   std::string target = "host";
+  /// "f32", or "bf16": f32 weights become bf16 (converted at load);
+  /// activations, accumulation and statistics stay f32.
+  std::string dtype = "f32";
 };
 
 /// Compiles an imported lm module (its `@forward`) into the bytes of a .lmx

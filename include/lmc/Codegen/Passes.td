@@ -138,6 +138,18 @@ def PrivatizeFillsPass : Pass<"lm-privatize-fills", "mlir::func::FuncOp"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def CastWeightsToBF16Pass : Pass<"lm-cast-weights-to-bf16", "mlir::ModuleOp"> {
+  let summary = "Make f32 weights bf16 (the runtime converts them at load)";
+  let description = [{
+    Retypes every f32 `lm.weight` / `lm.stacked_weight` to bf16. The
+    lowerings read weights of any float type and widen them in the body of
+    the op that uses them, so activations, accumulation and statistics stay
+    f32 while weight memory and traffic halve. The artifact records bf16
+    weights; the runtime rounds f32 checkpoint tensors to bf16 (nearest
+    even) once at load.
+  }];
+}
+
 def MapReductionsToGPUPass : Pass<"lm-map-reductions-to-gpu", "mlir::func::FuncOp"> {
   let summary = "Run reducing linalg.generics as one warp per output element";
   let description = [{
