@@ -7,8 +7,10 @@ transformers; the artifacts are compiled beforehand (bench/README.md).
     python3 bench/run.py --lmc-run build/bin/lmc-run --artifacts DIR [--work DIR]
 
 DIR holds <config>.lmx for each folder of bench/configs
-(`lmc compile <checkpoint> --target sm_90a`). Prints a table last; --log
-writes every raw line too.
+(`lmc compile <checkpoint> --target sm_90a`), and optionally
+<config>.bf16.lmx (`... --dtype bf16`: bf16 weights; its row's floor counts
+bf16 weight bytes, approximately half). Prints each row as it is measured
+and the table last.
 """
 import argparse
 import json
@@ -141,6 +143,10 @@ def main():
         config = json.load(open(os.path.join(checkpoint, "config.json")))
         artifact = os.path.join(args.artifacts, name + ".lmx")
         lmc = {b: run_lmc(args.lmc_run, artifact, checkpoint, b) for b in BATCHES}
+        # A bf16-weight artifact beside it (`--dtype bf16`), when there is one.
+        bf16_artifact = os.path.join(args.artifacts, name + ".bf16.lmx")
+        lmc16 = ({b: run_lmc(args.lmc_run, bf16_artifact, checkpoint, b)
+                  for b in BATCHES} if os.path.exists(bf16_artifact) else {})
         hf = {}
         for dtype in ("float32", "bfloat16"):
             model = AutoModelForCausalLM.from_pretrained(
@@ -159,6 +165,12 @@ def main():
                         f"{cell(h32, 1)}{cell(h16, 0)}{cell(h16, 1)}{floor:>10.1f}"
                         f"{ratio(l[1], h32[1], 9)}{ratio(l[1], floor, 10)}")
             log(rows[-1])
+            if b in lmc16:
+                l16 = lmc16[b]
+                rows.append(f"{name + ' (bf16 w)':<22}{b:>6}{cell(l16, 0)}"
+                            f"{cell(l16, 1)}{'':>40}{floor * 2:>10.1f}"
+                            f"{'':>9}{ratio(l16[1], floor * 2, 10)}")
+                log(rows[-1])
         shutil.rmtree(checkpoint)
 
     log(f"\nprompt {PROMPT} tokens, {DECODE} decode steps; tokens/s (batch x "
