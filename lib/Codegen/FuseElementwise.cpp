@@ -15,11 +15,16 @@ namespace mlir::lm {
 namespace {
 /// Fuses only when every element of the producer is still computed once:
 /// the consumer iterates exactly the producer's loops (possibly permuted or
-/// with some as reductions), never extra ones.
+/// with some as reductions), never extra ones, and is the producer's only
+/// user. (A producer with several users stays and is recomputed inside the
+/// fused consumer: along a residual stream, where every sum feeds the next
+/// norm and the next sum, each layer's norm re-added every earlier layer's
+/// output, quadratic in the depth; DeepSeek-V3's 61 layers gave a kernel
+/// with more parameters than PTX allows.)
 bool fusesWithoutRecomputation(OpOperand *fusedOperand) {
   auto producer = fusedOperand->get().getDefiningOp<linalg::LinalgOp>();
   auto consumer = dyn_cast<linalg::LinalgOp>(fusedOperand->getOwner());
-  return producer && consumer &&
+  return producer && consumer && fusedOperand->get().hasOneUse() &&
          producer.getNumLoops() == consumer.getNumLoops();
 }
 

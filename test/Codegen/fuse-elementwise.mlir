@@ -62,3 +62,40 @@ func.func @square_into_sum(%x: tensor<4x16xf32>, %acc: tensor<4xf32>) -> tensor<
   } -> tensor<4xf32>
   return %s : tensor<4xf32>
 }
+
+// -----
+
+// A residual sum feeding both the next norm-like consumer and the next sum
+// stays a loop nest of its own: fused into both, each consumer would add it
+// up again (along a residual stream, every earlier layer's output per layer).
+// CHECK-LABEL: func.func @shared_producer
+// CHECK: %[[R1:.*]] = linalg.generic
+// CHECK: arith.addf
+// CHECK: %[[SQ:.*]] = linalg.generic {{.*}} ins(%[[R1]] : tensor<4x16xf32>)
+// CHECK: arith.mulf
+// CHECK: %[[R2:.*]] = linalg.generic {{.*}} ins(%[[R1]], %{{.*}} : tensor<4x16xf32>, tensor<4x16xf32>)
+// CHECK: return %[[SQ]], %[[R2]]
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+func.func @shared_producer(%x: tensor<4x16xf32>, %a: tensor<4x16xf32>, %b: tensor<4x16xf32>)
+    -> (tensor<4x16xf32>, tensor<4x16xf32>) {
+  %e = tensor.empty() : tensor<4x16xf32>
+  %r1 = linalg.generic {indexing_maps = [#id2, #id2, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%x, %a : tensor<4x16xf32>, tensor<4x16xf32>) outs(%e : tensor<4x16xf32>) {
+  ^bb0(%i: f32, %j: f32, %o: f32):
+    %s = arith.addf %i, %j : f32
+    linalg.yield %s : f32
+  } -> tensor<4x16xf32>
+  %sq = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%r1 : tensor<4x16xf32>) outs(%e : tensor<4x16xf32>) {
+  ^bb0(%i: f32, %o: f32):
+    %m = arith.mulf %i, %i : f32
+    linalg.yield %m : f32
+  } -> tensor<4x16xf32>
+  %r2 = linalg.generic {indexing_maps = [#id2, #id2, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%r1, %b : tensor<4x16xf32>, tensor<4x16xf32>) outs(%e : tensor<4x16xf32>) {
+  ^bb0(%i: f32, %j: f32, %o: f32):
+    %s = arith.addf %i, %j : f32
+    linalg.yield %s : f32
+  } -> tensor<4x16xf32>
+  return %sq, %r2 : tensor<4x16xf32>, tensor<4x16xf32>
+}
