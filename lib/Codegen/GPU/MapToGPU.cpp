@@ -74,8 +74,6 @@ std::pair<gpu::LaunchOp, Value> createLaunch(OpBuilder &b, Location loc,
 
 class HostMapper {
 public:
-  explicit HostMapper(MLIRContext *context) : context(context) {}
-
   LogicalResult mapBlock(Block &block) {
     for (Operation &op : llvm::make_early_inc_range(block)) {
       if (failed(mapOp(&op)))
@@ -249,8 +247,6 @@ private:
     load.erase();
     return success();
   }
-
-  MLIRContext *context;
 };
 
 /// Kernels cannot see host-side globals: reference them from inside.
@@ -274,7 +270,7 @@ struct MapToGPUPass final : impl::MapToGPUPassBase<MapToGPUPass> {
   using Base::Base;
   void runOnOperation() override {
     func::FuncOp func = getOperation();
-    HostMapper mapper(&getContext());
+    HostMapper mapper;
     for (Block &block : func.getBody())
       if (failed(mapper.mapBlock(block)))
         return signalPassFailure();
