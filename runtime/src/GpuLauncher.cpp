@@ -63,14 +63,15 @@ std::string GpuDevice::takeError() {
   return error;
 }
 
-CUdeviceptr GpuDevice::allocate(size_t bytes, const std::string &what) {
+CUdeviceptr GpuDevice::allocate(size_t bytes, const std::string &what,
+                                bool zero) {
   CUdeviceptr p = 0;
   CUresult result = api->cuMemAlloc(&p, bytes ? bytes : 1);
   if (result == CUDA_ERROR_OUT_OF_MEMORY && firstError.empty())
     firstError = "out of GPU memory allocating " + what + " (" +
                  std::to_string(bytes) + " bytes)";
   if (!check("cuMemAlloc", result) ||
-      !check("cuMemsetD8", api->cuMemsetD8(p, 0, bytes)))
+      (zero && !check("cuMemsetD8", api->cuMemsetD8(p, 0, bytes))))
     return 0;
   return p;
 }

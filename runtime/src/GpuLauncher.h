@@ -41,8 +41,9 @@ public:
   /// The PTX to JIT when the embedded binary does not load.
   void setFallbackPtx(const void *ptx) { fallbackPtx = ptx; }
 
-  /// Driver memory outside the activation cache (weights, state); zeroed.
-  CUdeviceptr allocate(size_t bytes, const std::string &what);
+  /// Driver memory outside the activation cache (weights, state), zeroed
+  /// when `zero` (state; weights are overwritten by their upload).
+  CUdeviceptr allocate(size_t bytes, const std::string &what, bool zero);
   void release(CUdeviceptr p);
 
   /// Activation memory: cached by size, reused in stream order.

@@ -340,7 +340,8 @@ static lmc_rt_status_t uploadWeights(lmc_rt_model &model) {
       return fail(LMC_RT_ERROR_WEIGHTS, "weight '" + w->name()->str() +
                                             "': " + dtypeName(w->dtype()) +
                                             " cannot be used on the GPU");
-    cuda::CUdeviceptr p = gpu.allocate(bytes, "weight '" + w->name()->str() + "'");
+    cuda::CUdeviceptr p = gpu.allocate(bytes, "weight '" + w->name()->str() + "'",
+                                         /*zero=*/false);
     if (p)
       gpu.check("cuMemcpyHtoD",
                 gpu.driver().cuMemcpyHtoD(p, model.weights[i], bytes));
@@ -359,9 +360,9 @@ extern "C" {
 
 const char *lmc_rt_last_error(void) { return lastError.c_str(); }
 
-/// Checks that GPU 0 can run the artifact: a CUDA driver, a device of
-/// compute capability 9.0, and an sm_90a code object in the artifact.
-static lmc_rt_status_t checkCudaDevice(const char *path,
+/// Opens GPU 0 for the artifact after checking it can run it: a CUDA driver,
+/// a device of compute capability 9.0, and an sm_90a code object.
+static lmc_rt_status_t openCudaDevice(const char *path,
                                        lmc_rt_model &model) {
   std::string error;
   const cuda::Driver *driver = cuda::loadDriver(error);
@@ -407,7 +408,7 @@ lmc_rt_status_t lmc_rt_model_load_on(lmc_rt_device_t device,
   if (status != LMC_RT_OK)
     return status;
   if (device == LMC_RT_DEVICE_CUDA &&
-      (status = checkCudaDevice(artifactPath, *model)) != LMC_RT_OK)
+      (status = openCudaDevice(artifactPath, *model)) != LMC_RT_OK)
     return status;
   std::string source = weightsPath ? weightsPath
                        : model->artifact->weights_source()
@@ -474,7 +475,8 @@ lmc_rt_status_t lmc_rt_session_create(lmc_rt_model_t *model,
       session->stateBytes.push_back(size_t(size) * sizeof(float));
       if (model->gpu) {
         cuda::CUdeviceptr p = model->gpu->allocate(
-            session->stateBytes.back(), "state '" + s->name()->str() + "'");
+            session->stateBytes.back(), "state '" + s->name()->str() + "'",
+            /*zero=*/true);
         session->deviceStates.push_back(p);
         if (!p)
           return fail(LMC_RT_ERROR_OUT_OF_MEMORY, model->gpu->takeError());
@@ -555,8 +557,12 @@ lmc_rt_status_t lmc_rt_session_forward(lmc_rt_session_t *session,
     deviceIds = d0;
     devicePositions = d1;
     deviceLogits = static_cast<float *>(d2);
-    if (gpu->failed())
+    if (gpu->failed()) {
+      for (void *p : {d0, d1, d2})
+        if (p)
+          gpu->releaseCached(p);
       return fail(LMC_RT_ERROR_BACKEND, gpu->takeError());
+    }
   }
 
   const auto *arguments = model.forward->arguments();
