@@ -165,8 +165,8 @@ private:
             "mapped to the GPU");
     OpBuilder b(op);
     Value one = arith::ConstantIndexOp::create(b, op->getLoc(), 1);
-    auto [launch, index] = createLaunch(b, op->getLoc(), one, one);
-    (void)index;
+    gpu::LaunchOp launch =
+        gpu_mapping::createLinearLaunch(b, op->getLoc(), one, one);
     op->moveBefore(launch.getBody().front().getTerminator());
     return success();
   }
@@ -231,9 +231,7 @@ private:
     {
       OpBuilder::InsertionGuard guard(b);
       Value one = arith::ConstantIndexOp::create(b, loc, 1);
-      auto [launch, index] = createLaunch(b, loc, one, one);
-      (void)index;
-      b.setInsertionPoint(launch.getBody().front().getTerminator());
+      gpu_mapping::createLinearLaunch(b, loc, one, one);
       Value v = memref::LoadOp::create(b, loc, load.getMemref(),
                                        load.getIndices());
       memref::StoreOp::create(b, loc, v, staging.getMemref(), zero);

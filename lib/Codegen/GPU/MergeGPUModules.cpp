@@ -22,13 +22,12 @@ struct MergeGPUModulesPass final
     auto merged = gpu::GPUModuleOp::create(b, module.getLoc(), "lmc_kernels");
     SymbolTable mergedSymbols(merged);
     // Each outlined module holds one kernel named after the function plus
-    // the globals it uses; the kernel takes the module's (unique) name.
-    DenseMap<StringAttr, StringAttr> renamed;
+    // the globals it uses; the kernel takes the module's (unique) name, so a
+    // launch of @m::@f becomes a launch of @lmc_kernels::@m.
     for (gpu::GPUModuleOp kernel : kernels) {
       for (Operation &op : llvm::make_early_inc_range(kernel.getBody()->getOperations())) {
         if (auto func = dyn_cast<gpu::GPUFuncOp>(op)) {
           func.setName(kernel.getName());
-          renamed[kernel.getNameAttr()] = kernel.getNameAttr();
           op.moveBefore(merged.getBody(), merged.getBody()->end());
           continue;
         }
@@ -42,10 +41,9 @@ struct MergeGPUModulesPass final
       kernel.erase();
     }
     module.walk([&](gpu::LaunchFuncOp launch) {
-      StringAttr kernelModule = launch.getKernelModuleName();
       launch.setKernelAttr(SymbolRefAttr::get(
           merged.getNameAttr(),
-          {FlatSymbolRefAttr::get(renamed.lookup(kernelModule))}));
+          {FlatSymbolRefAttr::get(launch.getKernelModuleName())}));
     });
   }
 };
