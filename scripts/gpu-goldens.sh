@@ -7,9 +7,8 @@
 #
 #   scripts/gpu-goldens.sh ARTIFACT_DIR [LMC_RUN]
 #
-# ARTIFACT_DIR holds <model>.lmx compiled with `lmc compile --target sm_90a`
-# (scripts/gpu-goldens.sh compiles them when ./build/bin/lmc exists and the
-# folder is empty). Prints one line per model and a summary; exit status 1
+# ARTIFACT_DIR holds <model>.lmx compiled with `lmc compile --target sm_90a`;
+# a missing one is compiled with build/bin/lmc (on the compiler machine). Prints one line per model and a summary; exit status 1
 # if any model fails.
 set -u
 here=$(cd "$(dirname "$0")/.." && pwd)
