@@ -2,14 +2,21 @@
 # Runs every golden model on the GPU the way test/E2E runs it on the host
 # (logits vs transformers within 1e-3, token-by-token decode vs prefill,
 # greedy ids), with no LLVM tools needed: for a GPU machine that has only
-# the built runtime. The lit suite's test/GPU does the same where lit and
-# FileCheck are installed (REQUIRES: cuda-driver).
+# the built runtime. The lit suite's test/GPU/Run does the same where lit and
+# FileCheck are installed (REQUIRES: cuda-sm90).
 #
 #   scripts/gpu-goldens.sh ARTIFACT_DIR [LMC_RUN]
+#   DTYPE=bf16 scripts/gpu-goldens.sh ARTIFACT_DIR [LMC_RUN]
 #
 # ARTIFACT_DIR holds <model>.lmx compiled with `lmc compile --target sm_90a`;
-# a missing one is compiled with build/bin/lmc (on the compiler machine). Prints one line per model and a summary; exit status 1
-# if any model fails.
+# a missing one is compiled with build/bin/lmc (on the compiler machine).
+# Prints one line per model and a summary; exit status 1 if any model fails.
+#
+# With DTYPE=bf16 the artifacts are <model>.bf16.lmx (sm_90a) and
+# <model>.bf16.host.lmx (host), both --dtype bf16: the same arithmetic, so
+# the GPU is checked against the host (logits within 5e-3, decode vs prefill
+# within 5e-3, greedy ids equal to the host's), and the distance to the f32
+# reference is printed for the record.
 set -u
 here=$(cd "$(dirname "$0")/.." && pwd)
 dir=${1:?usage: gpu-goldens.sh ARTIFACT_DIR [LMC_RUN]}
@@ -17,33 +24,53 @@ run=${2:-$here/build/bin/lmc-run}
 goldens=$here/models/golden
 mkdir -p "$dir"
 passed=0 failed=0
+dtype=${DTYPE:-f32}
 for test in "$here"/test/E2E/*.test; do
   model=$(basename "$test" .test)
   [ -f "$goldens/$model/reference.safetensors" ] || continue
-  artifact=$dir/$model.lmx
-  if [ ! -f "$artifact" ]; then
-    "$here/build/bin/lmc" compile "$goldens/$model" --target sm_90a -o "$artifact" || {
-      echo "$model: FAIL (compile)"; failed=$((failed + 1)); continue; }
-  fi
+  ref=$goldens/$model/reference.safetensors
   ids=$(sed -n 's/.*--prompt-ids \([0-9,]*\).*/\1/p' "$test")
   new=$(sed -n 's/.*--max-new-tokens \([0-9]*\).*/\1/p' "$test")
   want=$(sed -n 's/^# GREEDY: {{^}}\(.*\){{\$}}$/\1/p' "$test")
+  if [ "$dtype" = bf16 ]; then
+    artifact=$dir/$model.bf16.lmx host=$dir/$model.bf16.host.lmx
+    for a in "$artifact:sm_90a" "$host:host"; do
+      [ -f "${a%:*}" ] || "$here/build/bin/lmc" compile "$goldens/$model" \
+        --target "${a##*:}" --dtype bf16 -o "${a%:*}" || break
+    done
+    [ -f "$host" ] || { echo "$model: FAIL (compile)"; failed=$((failed + 1)); continue; }
+    "$run" "$host" --weights "$goldens/$model" --input "$ref" \
+      --output "$dir/$model.bf16.host.safetensors" >/dev/null 2>&1
+    want=$("$run" "$host" --weights "$goldens/$model" --prompt-ids "$ids" \
+      --max-new-tokens "$new" 2>&1)
+    versus_f32=$("$run" "$artifact" --device cuda --weights "$goldens/$model" \
+      --input "$ref" --compare "$ref" --tolerance 1 2>&1 | sed -n 's/^logits: .*= \([^ ]*\) .*/\1/p')
+    ref=$dir/$model.bf16.host.safetensors
+    tolerance=5e-3
+  else
+    artifact=$dir/$model.lmx
+    [ -f "$artifact" ] || "$here/build/bin/lmc" compile "$goldens/$model" \
+      --target sm_90a -o "$artifact" || {
+      echo "$model: FAIL (compile)"; failed=$((failed + 1)); continue; }
+    tolerance=1e-3
+  fi
   numerics=$("$run" "$artifact" --device cuda --weights "$goldens/$model" \
     --input "$goldens/$model/reference.safetensors" \
-    --compare "$goldens/$model/reference.safetensors" --check-decode 2>&1)
+    --compare "$ref" --check-decode --tolerance "$tolerance" 2>&1)
   greedy=$("$run" "$artifact" --device cuda --weights "$goldens/$model" \
     --prompt-ids "$ids" --max-new-tokens "$new" 2>&1)
   logits=$(echo "$numerics" | grep '^logits:' | sed 's/.*= \([^ ]*\) .*/\1/')
   decode=$(echo "$numerics" | grep '^decode vs prefill:' | sed 's/.*= \([^ ]*\) .*/\1/')
+  extra=${versus_f32:+, vs the f32 reference $versus_f32}
   if [ "$(echo "$numerics" | grep -c ': ok$')" = 2 ] && [ "$greedy" = "$want" ]; then
-    echo "$model: ok (logits $logits, decode $decode, greedy ids equal)"
+    echo "$model: ok (logits $logits, decode $decode, greedy ids equal$extra)"
     passed=$((passed + 1))
   else
-    echo "$model: FAIL"
+    echo "$model: FAIL$extra"
     echo "$numerics" | sed 's/^/    /'
     echo "    greedy: got '$greedy', want '$want'"
     failed=$((failed + 1))
   fi
 done
-echo "gpu goldens: $passed passed, $failed failed"
+echo "gpu goldens ($dtype): $passed passed, $failed failed"
 [ "$failed" = 0 ]

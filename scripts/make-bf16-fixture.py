@@ -1,57 +1,150 @@
 #!/usr/bin/env python3
-"""Writes two checkpoints of test/Import/Inputs/tiny-llama's config and tensor
-names under test/E2E/Inputs/bf16: `f32/` with random f32 weights (full
-mantissas, from a fixed LCG), `rounded/` with the same weights rounded to the
-nearest bf16 (ties to even) and stored as f32; and input_ids [2, 5]
-(`ids.safetensors`). A model compiled with --dtype bf16 from `f32/` must give
-exactly the logits of the f32 model compiled from `rounded/`. Plain Python.
+"""Writes test/E2E/Inputs/bf16: a one-layer llama checkpoint with random f32
+weights (`model/`, full mantissas from a fixed LCG) and `reference.safetensors`
+with input_ids [2, 12] and the logits that `lmc compile --dtype bf16` promises
+for them: weights rounded to bf16 (nearest even), every projection's input
+rounded to bf16, products and sums, norms, softmax and the residual stream in
+f32 (numpy, float64 sums). The shapes make the GPU take both tensor-core
+paths: K = 48 (not a multiple of the 32-wide chunk: element loads) and
+K = 128 (16-byte loads); N = 48, 24, 40 leave partial tiles; 24 rows reach the
+tensor-core kernel, decode's 2 rows the reduction kernel.
 
-    python3 scripts/make-bf16-fixture.py
+Checked when written: the same forward without rounding matches lmc's f32
+model of `model/` to 1.5e-7 (max|diff| / max|ref|), so it is this llama.
+
+    python3 scripts/make-bf16-fixture.py      # needs numpy
 """
 import json
 import os
-import shutil
 import struct
 
+import numpy as np
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SRC = os.path.join(ROOT, "test", "Import", "Inputs", "tiny-llama")
-OUT = os.path.join(ROOT, "test", "E2E", "Inputs")
+OUT = os.path.join(ROOT, "test", "E2E", "Inputs", "bf16")
+CONFIG = {
+    "model_type": "llama", "vocab_size": 40, "hidden_size": 48,
+    "intermediate_size": 128, "num_hidden_layers": 1,
+    "num_attention_heads": 4, "num_key_value_heads": 2, "rms_norm_eps": 1e-06,
+    "tie_word_embeddings": False, "max_position_embeddings": 64,
+    "dtype": "float32",
+    "rope_parameters": {"rope_type": "default", "rope_theta": 10000.0},
+}
 
 
-def write(path, header_json, data):
+def shapes(c):
+    h, i, v = c["hidden_size"], c["intermediate_size"], c["vocab_size"]
+    hd = h // c["num_attention_heads"]
+    kv = c["num_key_value_heads"] * hd
+    p = "model.layers.0."
+    return {
+        "model.embed_tokens.weight": [v, h],
+        p + "input_layernorm.weight": [h],
+        p + "self_attn.q_proj.weight": [h, h],
+        p + "self_attn.k_proj.weight": [kv, h],
+        p + "self_attn.v_proj.weight": [kv, h],
+        p + "self_attn.o_proj.weight": [h, h],
+        p + "post_attention_layernorm.weight": [h],
+        p + "mlp.gate_proj.weight": [i, h],
+        p + "mlp.up_proj.weight": [i, h],
+        p + "mlp.down_proj.weight": [h, i],
+        "model.norm.weight": [h],
+        "lm_head.weight": [v, h],
+    }
+
+
+def write_safetensors(path, tensors):
+    header, blobs, offset = {}, [], 0
+    for name, array in tensors.items():
+        data = array.tobytes()
+        dtype = {np.float32: "F32", np.int64: "I64"}[array.dtype.type]
+        header[name] = {"dtype": dtype, "shape": list(array.shape),
+                        "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    text = json.dumps(header)
+    text += " " * (-len(text) % 8)
     with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(header_json)) + header_json + bytes(data))
+        f.write(struct.pack("<Q", len(text)) + text.encode() + b"".join(blobs))
+
+
+def bf16(x):
+    """Rounds f32 to the nearest bf16 (ties to even), kept as f32."""
+    bits = x.astype(np.float32).view(np.uint32).astype(np.uint64)
+    bits = ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16) << 16
+    return (bits & 0xFFFFFFFF).astype(np.uint32).view(np.float32)
+
+
+def forward(c, w, ids):
+    f32 = np.float32
+    h, nh, nkv = c["hidden_size"], c["num_attention_heads"], c["num_key_value_heads"]
+    hd, eps = h // nh, c["rms_norm_eps"]
+    w = {k: bf16(v) for k, v in w.items()}
+
+    def linear(x, name):
+        return (bf16(x).astype(np.float64) @ w[name].astype(np.float64).T).astype(f32)
+
+    def norm(x, name):
+        ms = (x.astype(np.float64) ** 2).mean(-1, keepdims=True)
+        return (x / np.sqrt(ms + eps) * w[name]).astype(f32)
+
+    b, s = ids.shape
+    inv = 1.0 / c["rope_parameters"]["rope_theta"] ** (np.arange(0, hd, 2) / hd)
+    angle = np.arange(s)[:, None] * inv[None, :]
+    cos = np.concatenate([np.cos(angle)] * 2, -1)[None, :, None, :]
+    sin = np.concatenate([np.sin(angle)] * 2, -1)[None, :, None, :]
+
+    def rope(t):
+        rotated = np.concatenate([-t[..., hd // 2:], t[..., :hd // 2]], -1)
+        return t * cos + rotated * sin
+
+    p = "model.layers.0."
+    x = w["model.embed_tokens.weight"][ids]
+    n = norm(x, p + "input_layernorm.weight")
+    q = rope(linear(n, p + "self_attn.q_proj.weight").reshape(b, s, nh, hd))
+    k = rope(linear(n, p + "self_attn.k_proj.weight").reshape(b, s, nkv, hd))
+    v = linear(n, p + "self_attn.v_proj.weight").reshape(b, s, nkv, hd)
+    k, v = np.repeat(k, nh // nkv, 2), np.repeat(v, nh // nkv, 2)
+    scores = np.einsum("bqhd,bkhd->bhqk", q, k) / np.sqrt(hd)
+    scores = scores + np.triu(np.full((s, s), -np.inf), 1)
+    probs = np.exp(scores - scores.max(-1, keepdims=True))
+    probs /= probs.sum(-1, keepdims=True)
+    attn = np.einsum("bhqk,bkhd->bqhd", probs, v).reshape(b, s, h).astype(f32)
+    x = x + linear(attn, p + "self_attn.o_proj.weight")
+    n = norm(x, p + "post_attention_layernorm.weight")
+    gate = linear(n, p + "mlp.gate_proj.weight")
+    up = linear(n, p + "mlp.up_proj.weight")
+    x = x + linear((gate / (1 + np.exp(-gate)) * up).astype(f32),
+                   p + "mlp.down_proj.weight")
+    return linear(norm(x, "model.norm.weight"), "lm_head.weight")
 
 
 def main():
-    with open(os.path.join(SRC, "model.safetensors"), "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        raw = f.read(n)
-    header = json.loads(raw)
-    size = max(e["data_offsets"][1] for k, e in header.items() if k != "__metadata__")
     state = 12345
-    values, rounded = bytearray(size), bytearray(size)
-    changed = 0
-    for i in range(0, size, 4):
-        state = (state * 6364136223846793005 + 1442695040888963407) % (1 << 64)
-        x = ((state >> 40) / float(1 << 24) - 0.5) * 0.8  # in [-0.4, 0.4)
-        struct.pack_into("<f", values, i, x)
-        bits = struct.unpack_from("<I", values, i)[0]
-        r = (((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16) << 16) & 0xFFFFFFFF
-        changed += r != bits
-        struct.pack_into("<I", rounded, i, r)
-    out = os.path.join(OUT, "bf16")
-    for name, data in [("f32", values), ("rounded", rounded)]:
-        os.makedirs(os.path.join(out, name), exist_ok=True)
-        shutil.copy(os.path.join(SRC, "config.json"), os.path.join(out, name))
-        write(os.path.join(out, name, "model.safetensors"), raw, data)
-    ids = [1, 5, 9, 2, 14, 3, 7, 11, 0, 6]
-    hdr = json.dumps({"input_ids": {"dtype": "I64", "shape": [2, 5],
-                                    "data_offsets": [0, 8 * len(ids)]}})
-    hdr += " " * (-len(hdr) % 8)
-    write(os.path.join(out, "ids.safetensors"), hdr.encode(),
-          struct.pack(f"<{len(ids)}q", *ids))
-    print(f"{changed} of {size // 4} weights changed by rounding")
+
+    def uniform(count):
+        nonlocal state
+        out = np.empty(count, np.float32)
+        for i in range(count):
+            state = (state * 6364136223846793005 + 1442695040888963407) % (1 << 64)
+            out[i] = ((state >> 40) / float(1 << 24) - 0.5) * 0.8  # [-0.4, 0.4)
+        return out
+
+    weights = {}
+    for name, shape in shapes(CONFIG).items():
+        values = uniform(int(np.prod(shape))).reshape(shape)
+        weights[name] = values + 1.0 if name.endswith("norm.weight") else values
+    model = os.path.join(OUT, "model")
+    os.makedirs(model, exist_ok=True)
+    with open(os.path.join(model, "config.json"), "w") as f:
+        json.dump(CONFIG, f, indent=1)
+    write_safetensors(os.path.join(model, "model.safetensors"), weights)
+    ids = np.array([[1, 5, 9, 2, 14, 3, 7, 11, 0, 6, 30, 39],
+                    [38, 4, 8, 21, 17, 12, 25, 33, 10, 19, 27, 36]], np.int64)
+    logits = forward(CONFIG, weights, ids)
+    write_safetensors(os.path.join(OUT, "reference.safetensors"),
+                      {"input_ids": ids, "logits": logits})
+    print(f"wrote {OUT}: logits {list(logits.shape)}")
 
 
 if __name__ == "__main__":

@@ -3,8 +3,8 @@
 logits against transformers' reference, token-by-token decode against the
 prefill, and greedy generation with the cache against the reference ids.
 The expected ids are copied from models/golden/<family>/reference.json.
-Also writes test/GPU/<family>.test (sm_90a code: compiles, PTX passes
-ptxas) and test/GPU/Run/<family>.test (the same checks as E2E on an H100).
+Also writes test/GPU/<family>.test (sm_90a code in f32 and bf16: compiles,
+PTX passes ptxas, tensor cores in bf16 only) and test/GPU/Run/<family>.test (the same checks as E2E on an H100).
 
     python3 scripts/make-e2e-tests.py llama qwen3 ...
 """
@@ -45,6 +45,14 @@ GPU_TEMPLATE = """\
 # PTX: .version 8.0
 # PTX: .target sm_90a
 # PTX: .entry forward_kernel(
+# PTX-NOT: mma.sync
+
+# --dtype bf16: the projections of a prompt run on tensor cores.
+# RUN: lmc compile %golden/{family} --target sm_90a --dtype bf16 -o %t.bf16.lmx
+# RUN: rm -rf %t.bf16code && lmc inspect %t.bf16.lmx --dump-code %t.bf16code
+# RUN: %ptxas -arch=sm_90a %t.bf16code/code1.sm_90a.ptx -o %t.bf16.cubin
+# RUN: FileCheck %s --check-prefix=BF16 < %t.bf16code/code1.sm_90a.ptx
+# BF16: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
 """
 
 GPU_RUN_TEMPLATE = """\

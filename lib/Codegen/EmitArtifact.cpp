@@ -156,7 +156,7 @@ LogicalResult mlir::lm::compileToArtifact(ModuleOp module,
   // Stage 1: the interface.
   OpPassManager interface(ModuleOp::getOperationName());
   if (options.dtype == "bf16")
-    interface.addPass(createCastWeightsToBF16Pass());
+    interface.addPass(createCastToBF16Pass());
   else if (options.dtype != "f32") {
     error = "unsupported dtype '" + options.dtype + "' (supported: f32, bf16)";
     return failure();

@@ -53,7 +53,10 @@ void buildBufferizedPipeline(OpPassManager &pm) {
 
 void mlir::lm::buildHostLoweringPipeline(OpPassManager &pm) {
   buildBufferizedPipeline(pm);
-  addPipeline(pm, "func.func(convert-linalg-to-loops, canonicalize),"
+  // bf16 rounding as integer arithmetic: the libcall LLVM would emit
+  // (__truncsfbf2) is missing from Debian 12's libgcc.
+  addPipeline(pm, "func.func(convert-linalg-to-loops, canonicalize,"
+                  "          arith-expand{include-bf16}),"
                   "expand-strided-metadata, lower-affine, convert-scf-to-cf,"
                   "func.func(llvm-request-c-wrappers),"
                   "convert-math-to-llvm, convert-math-to-libm,"
@@ -67,6 +70,9 @@ void mlir::lm::buildGPULoweringPipeline(OpPassManager &pm,
   buildBufferizedPipeline(pm);
   // Parallel loops become kernels; the host keeps the control flow, which
   // calls the runtime's mgpu* launcher (runtime/src/GpuLauncher.cpp).
+  // bf16-weight projections first: their small-row branch is left to the
+  // reduction mapping.
+  pm.addNestedPass<func::FuncOp>(createMapMatmulsToTensorCoresPass());
   pm.addNestedPass<func::FuncOp>(createMapReductionsToGPUPass());
   addPipeline(pm, "func.func(convert-linalg-to-parallel-loops, canonicalize)");
   pm.addNestedPass<func::FuncOp>(createMapToGPUPass());

@@ -132,3 +132,57 @@ func.func @filled_then_read(%x: memref<4x?xf32>, %y: memref<4xf32>) {
   }
   return
 }
+
+// -----
+
+// Fill and reduction in a branch (as lm-map-matmuls-to-tensor-cores leaves
+// them), the buffer read after the branch: nothing sees it between the fill
+// and the reduction, so the fill still folds. A view of the buffer read in
+// between would stop it (the second function).
+// CHECK-LABEL: func.func @filled_in_branch
+// CHECK: scf.if
+// CHECK: } else {
+// CHECK-NOT: linalg.fill
+// CHECK: gpu.launch
+// CHECK: memref.copy
+// CHECK-LABEL: func.func @view_read_between
+// CHECK: linalg.fill
+// CHECK: memref.load %{{.*}}[%c0] : memref<2xf32, strided<[1], offset: 2>>
+// CHECK: gpu.launch
+func.func @filled_in_branch(%x: memref<4x?xf32>, %y: memref<4xf32>, %c: i1) {
+  %zero = arith.constant 0.0 : f32
+  %out = memref.alloc() : memref<4xf32>
+  scf.if %c {
+    memref.copy %y, %out : memref<4xf32> to memref<4xf32>
+  } else {
+    linalg.fill ins(%zero : f32) outs(%out : memref<4xf32>)
+    linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>,
+                                     affine_map<(i, j) -> (i)>],
+                    iterator_types = ["parallel", "reduction"]}
+        ins(%x : memref<4x?xf32>) outs(%out : memref<4xf32>) {
+    ^bb0(%a: f32, %acc: f32):
+      %r = arith.addf %acc, %a : f32
+      linalg.yield %r : f32
+    }
+  }
+  memref.copy %out, %y : memref<4xf32> to memref<4xf32>
+  return
+}
+func.func @view_read_between(%x: memref<4x?xf32>, %y: memref<4xf32>) -> f32 {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0.0 : f32
+  %out = memref.alloc() : memref<4xf32>
+  linalg.fill ins(%zero : f32) outs(%out : memref<4xf32>)
+  %view = memref.subview %out[2] [2] [1] : memref<4xf32> to memref<2xf32, strided<[1], offset: 2>>
+  %v = memref.load %view[%c0] : memref<2xf32, strided<[1], offset: 2>>
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>,
+                                   affine_map<(i, j) -> (i)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<4x?xf32>) outs(%out : memref<4xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %r = arith.addf %acc, %a : f32
+    linalg.yield %r : f32
+  }
+  memref.copy %out, %y : memref<4xf32> to memref<4xf32>
+  return %v : f32
+}

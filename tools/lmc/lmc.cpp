@@ -171,8 +171,8 @@ int main(int argc, char **argv) {
                       "the host code that launches them)")
       ->check(CLI::IsMember({"host", "sm_90a"}));
   compile->add_option("--dtype", compileDType,
-                      "f32, or bf16: bf16 weights (converted at load), f32 "
-                      "activations and accumulation")
+                      "f32, or bf16: bf16 weights (converted at load) and "
+                      "projection inputs, f32 accumulation, norms and softmax")
       ->check(CLI::IsMember({"f32", "bf16"}));
 
   std::string inspectInput, inspectDumpDir;

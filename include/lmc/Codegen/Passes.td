@@ -138,16 +138,51 @@ def PrivatizeFillsPass : Pass<"lm-privatize-fills", "mlir::func::FuncOp"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
-def CastWeightsToBF16Pass : Pass<"lm-cast-weights-to-bf16", "mlir::ModuleOp"> {
-  let summary = "Make f32 weights bf16 (the runtime converts them at load)";
+def CastToBF16Pass : Pass<"lm-cast-to-bf16", "mlir::ModuleOp"> {
+  let summary = "bf16 weights, and bf16 inputs to the projections that use them";
   let description = [{
-    Retypes every f32 `lm.weight` / `lm.stacked_weight` to bf16. The
-    lowerings read weights of any float type and widen them in the body of
-    the op that uses them, so activations, accumulation and statistics stay
-    f32 while weight memory and traffic halve. The artifact records bf16
-    weights; the runtime rounds f32 checkpoint tensors to bf16 (nearest
-    even) once at load.
+    What `lmc compile --dtype bf16` means, in the IR. Every f32 `lm.weight` /
+    `lm.stacked_weight` becomes bf16 (the lowerings widen weights where
+    they read them; the runtime rounds f32 checkpoint tensors to bf16,
+    nearest even, once at load), halving weight memory and traffic. The
+    input of every `lm.linear` with a bf16 weight is rounded to bf16
+    (`arith.truncf`, one per distinct input, right after it is computed):
+    the product of two bf16 values is exact in f32, so each projection is a
+    bf16 x bf16 product with f32 accumulation, the contract tensor cores
+    implement, and every kernel that computes it (a tensor-core tile for
+    prompts, a weight-streaming reduction for decode, the host) computes the
+    same thing up to the order of the sum. Norms, softmax, their statistics,
+    the residual stream and the caches stay f32.
   }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
+def MapMatmulsToTensorCoresPass
+    : Pass<"lm-map-matmuls-to-tensor-cores", "mlir::func::FuncOp"> {
+  let summary = "Run bf16 projections on tensor cores (mma.sync)";
+  let description = [{
+    Runs on bufferized functions, before `lm-map-reductions-to-gpu`. A
+    `linalg.generic` computing `out[rows..., n] += extf(x[rows..., k]) *
+    extf(w[n, k])` with bf16 `x` (contiguous along `k`) and a static bf16
+    weight `w` (row-contiguous), the form `lm-cast-to-bf16` gives
+    projections, becomes a choice made on the host: with at least 16 rows,
+    a `gpu.launch` whose warps each compute a 16 x 32 tile with
+    `nvvm.mma.sync` m16n8k16 (bf16 x bf16, f32 accumulation; operands read
+    straight from global memory, 16 bytes per lane, K in chunks of 32;
+    blocks of 2 x 2 warps); with fewer rows (decode), the generic as it
+    was, which the reduction mapping turns into a weight-streaming kernel.
+    A fill that gives the output its initial value moves into the second
+    branch; the tensor-core kernel starts its accumulators from the fill's
+    value instead. f32 products are not matched: the f32 mode stays exact.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::affine::AffineDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::vector::VectorDialect",
+                           "::mlir::NVVM::NVVMDialect",
+                           "::mlir::LLVM::LLVMDialect"];
 }
 
 def MapReductionsToGPUPass : Pass<"lm-map-reductions-to-gpu", "mlir::func::FuncOp"> {

@@ -6,7 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "LaunchUtils.h"
+#include "MappingUtils.h"
 #include "lmc/Codegen/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -62,46 +62,6 @@ Value combine(OpBuilder &b, Operation *combiner, Value lhs, Value rhs) {
   return op->getResult(0);
 }
 
-/// The operand indices that `map` gives for loop indices `ivs`.
-SmallVector<Value> applyMap(OpBuilder &b, Location loc, AffineMap map,
-                            ValueRange ivs) {
-  SmallVector<Value> indices;
-  for (AffineExpr expr : map.getResults())
-    indices.push_back(b.createOrFold<affine::AffineApplyOp>(
-        loc, AffineMap::get(map.getNumDims(), 0, expr), ivs));
-  return indices;
-}
-
-/// The fill that gives `op`'s output buffer its initial value, when nothing
-/// else sees the buffer between the fill and `op`: a fresh allocation whose
-/// other users all come after `op`. Its value can then be used directly and
-/// the fill (a kernel of its own, a write of the whole output) dropped.
-linalg::FillOp initialFill(linalg::GenericOp op) {
-  Value buffer = op.getDpsInitOperand(0)->get();
-  AffineMap outMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
-  if (!buffer.getDefiningOp<memref::AllocOp>() ||
-      !outMap.isProjectedPermutation() ||
-      outMap.getNumResults() != cast<MemRefType>(buffer.getType()).getRank())
-    return nullptr;
-  linalg::FillOp fill;
-  for (Operation *user : buffer.getUsers()) {
-    if (user == op)
-      continue;
-    // Users nested in later ops (a deallocation under a condition) are later.
-    Operation *here = op->getBlock()->findAncestorOpInBlock(*user);
-    if (!here)
-      return nullptr;
-    if (auto f = dyn_cast<linalg::FillOp>(user);
-        f && !fill && f->isBeforeInBlock(op) && f.getOutputs()[0] == buffer) {
-      fill = f;
-      continue;
-    }
-    if (here->isBeforeInBlock(op))
-      return nullptr;
-  }
-  return fill;
-}
-
 LogicalResult mapToWarps(linalg::GenericOp op) {
   Operation *combiner = matchCombiner(op);
   if (!combiner || op.getNumDpsInits() != 1 || !op.hasPureBufferSemantics() ||
@@ -110,7 +70,7 @@ LogicalResult mapToWarps(linalg::GenericOp op) {
     return failure();
   Location loc = op.getLoc();
   OpBuilder b(op);
-  linalg::FillOp fill = initialFill(op);
+  linalg::FillOp fill = gpu_mapping::initialFill(op);
   Value initialValue = fill ? fill.getInputs()[0] : Value();
   // Loop extents (offsets are 0 and strides 1 for generics), split into
   // output (parallel) and reduction dimensions.
@@ -181,7 +141,7 @@ LogicalResult mapToWarps(linalg::GenericOp op) {
       if (isa<MemRefType>(operand.getType()))
         value = memref::LoadOp::create(
             b, loc, operand,
-            applyMap(b, loc, op.getMatchingIndexingMap(input), ivs));
+            gpu_mapping::applyMap(b, loc, op.getMatchingIndexingMap(input), ivs));
       mapping.map(body.getArgument(input->getOperandNumber()), value);
     }
     Value folded;
@@ -222,7 +182,7 @@ LogicalResult mapToWarps(linalg::GenericOp op) {
     ivs[dim] = zero; // the output's map does not use them
   OpOperand *init = op.getDpsInitOperand(0);
   SmallVector<Value> outIndices =
-      applyMap(b, loc, op.getMatchingIndexingMap(init), ivs);
+      gpu_mapping::applyMap(b, loc, op.getMatchingIndexingMap(init), ivs);
   Value old = initialValue
                   ? initialValue
                   : memref::LoadOp::create(b, loc, init->get(), outIndices);

@@ -1,0 +1,88 @@
+//===- MappingUtils.cpp - What the GPU mapping passes share ---------------===//
+
+#include "MappingUtils.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
+
+using namespace mlir;
+
+gpu::LaunchOp lm::gpu_mapping::createLinearLaunch(OpBuilder &b, Location loc,
+                                                  Value blocks, Value threads) {
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  auto launch =
+      gpu::LaunchOp::create(b, loc, blocks, one, one, threads, one, one);
+  Block &body = launch.getBody().front();
+  b.setInsertionPointToStart(&body);
+  gpu::TerminatorOp::create(b, loc);
+  b.setInsertionPointToStart(&body);
+  return launch;
+}
+
+SmallVector<Value> lm::gpu_mapping::delinearize(OpBuilder &b, Location loc,
+                                                Value linear,
+                                                ArrayRef<Value> extents) {
+  SmallVector<Value> indices(extents.size());
+  for (int64_t d = extents.size() - 1; d >= 0; --d) {
+    indices[d] = d == 0 ? linear
+                        : b.createOrFold<arith::RemUIOp>(loc, linear, extents[d]);
+    if (d > 0)
+      linear = b.createOrFold<arith::DivUIOp>(loc, linear, extents[d]);
+  }
+  return indices;
+}
+
+SmallVector<Value> lm::gpu_mapping::applyMap(OpBuilder &b, Location loc,
+                                             AffineMap map, ValueRange ivs) {
+  SmallVector<Value> indices;
+  for (AffineExpr expr : map.getResults())
+    indices.push_back(b.createOrFold<affine::AffineApplyOp>(
+        loc, AffineMap::get(map.getNumDims(), 0, expr), ivs));
+  return indices;
+}
+
+/// Whether `value` is `buffer` or a view of it.
+static bool isViewOf(Value value, Value buffer) {
+  while (value != buffer) {
+    auto view = value.getDefiningOp<ViewLikeOpInterface>();
+    if (!view)
+      return false;
+    value = view.getViewSource();
+  }
+  return true;
+}
+
+/// Whether `op` or an op nested in it uses `buffer` or a view of it.
+static bool touches(Operation *op, Value buffer) {
+  return op
+      ->walk([&](Operation *inner) {
+        return llvm::any_of(inner->getOperands(),
+                            [&](Value v) { return isViewOf(v, buffer); })
+                   ? WalkResult::interrupt()
+                   : WalkResult::advance();
+      })
+      .wasInterrupted();
+}
+
+linalg::FillOp lm::gpu_mapping::initialFill(linalg::GenericOp op) {
+  Value buffer = op.getDpsInitOperand(0)->get();
+  AffineMap outMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+  if (!buffer.getDefiningOp<memref::AllocOp>() ||
+      !outMap.isProjectedPermutation() ||
+      outMap.getNumResults() != cast<MemRefType>(buffer.getType()).getRank() ||
+      llvm::any_of(op.getDpsInputs(),
+                   [&](Value in) { return isViewOf(in, buffer); }))
+    return nullptr;
+  // Walk back to the fill; anything on the way that sees the buffer would
+  // see its filled value.
+  for (Operation *prev = op->getPrevNode(); prev; prev = prev->getPrevNode()) {
+    if (auto fill = dyn_cast<linalg::FillOp>(prev);
+        fill && fill.getOutputs()[0] == buffer)
+      return fill;
+    if (touches(prev, buffer))
+      return nullptr;
+  }
+  return nullptr;
+}

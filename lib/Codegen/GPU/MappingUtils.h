@@ -1,0 +1,40 @@
+//===- MappingUtils.h - What the GPU mapping passes share -------*- C++ -*-===//
+//
+// A launch over a 1-D grid of 1-D blocks, recovering loop indices from a
+// linear index, reading a generic's indexing maps, and finding the fill that
+// a reduction's output starts from.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LMC_CODEGEN_GPU_MAPPINGUTILS_H
+#define LMC_CODEGEN_GPU_MAPPINGUTILS_H
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/IR/Builders.h"
+
+namespace mlir::lm::gpu_mapping {
+
+/// `gpu.launch` of `blocks` x `threads` (x only), with its terminator; `b`
+/// is left at the start of the body.
+gpu::LaunchOp createLinearLaunch(OpBuilder &b, Location loc, Value blocks,
+                                 Value threads);
+
+/// Splits `linear` into indices of `extents`, the last one fastest.
+SmallVector<Value> delinearize(OpBuilder &b, Location loc, Value linear,
+                               ArrayRef<Value> extents);
+
+/// The operand indices that `map` gives for loop indices `ivs`.
+SmallVector<Value> applyMap(OpBuilder &b, Location loc, AffineMap map,
+                            ValueRange ivs);
+
+/// The fill that gives `op`'s output buffer its initial value, when `op`
+/// writes every element of that buffer (a fresh allocation) and nothing
+/// touches the buffer between the fill and `op`. A mapping that folds the
+/// fill's value into its first write can then drop the fill: one kernel and
+/// one pass over the output fewer.
+linalg::FillOp initialFill(linalg::GenericOp op);
+
+} // namespace mlir::lm::gpu_mapping
+
+#endif // LMC_CODEGEN_GPU_MAPPINGUTILS_H

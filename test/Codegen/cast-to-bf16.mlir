@@ -1,0 +1,36 @@
+// RUN: lmc-opt %s --lm-cast-to-bf16 --split-input-file | FileCheck %s
+
+// f32 weights become bf16; the input shared by two projections is rounded
+// once, right after it is computed; the norm's weight is retyped but its
+// input (the residual stream) is not a projection input and stays f32.
+// CHECK-LABEL: func.func @projections
+// CHECK: %[[NW:.*]] = lm.weight "norm" : tensor<8xbf16>
+// CHECK: %[[N:.*]] = lm.rms_norm %arg0, %[[NW]] {{.*}} : tensor<?x?x8xf32>, tensor<8xbf16> -> tensor<?x?x8xf32>
+// CHECK-NEXT: %[[R:.*]] = arith.truncf %[[N]] : tensor<?x?x8xf32> to tensor<?x?x8xbf16>
+// CHECK: %[[Q:.*]] = lm.weight "q" : tensor<16x8xbf16>
+// CHECK: lm.linear %[[R]], %[[Q]] : tensor<?x?x8xbf16>, tensor<16x8xbf16> -> tensor<?x?x16xf32>
+// CHECK: %[[K:.*]] = lm.weight "k" : tensor<4x8xbf16>
+// CHECK: lm.linear %[[R]], %[[K]] : tensor<?x?x8xbf16>, tensor<4x8xbf16> -> tensor<?x?x4xf32>
+// CHECK-NOT: arith.truncf
+func.func @projections(%x: tensor<?x?x8xf32>) -> (tensor<?x?x16xf32>, tensor<?x?x4xf32>) {
+  %nw = lm.weight "norm" : tensor<8xf32>
+  %n = lm.rms_norm %x, %nw {epsilon = 1.0e-6 : f64} : tensor<?x?x8xf32>, tensor<8xf32> -> tensor<?x?x8xf32>
+  %wq = lm.weight "q" : tensor<16x8xf32>
+  %q = lm.linear %n, %wq : tensor<?x?x8xf32>, tensor<16x8xf32> -> tensor<?x?x16xf32>
+  %wk = lm.weight "k" : tensor<4x8xf32>
+  %k = lm.linear %n, %wk : tensor<?x?x8xf32>, tensor<4x8xf32> -> tensor<?x?x4xf32>
+  return %q, %k : tensor<?x?x16xf32>, tensor<?x?x4xf32>
+}
+
+// -----
+
+// A checkpoint's f16 weight is not bf16: it and its projection's input are
+// left as they are (only f32 weights are cast).
+// CHECK-LABEL: func.func @f16_weight
+// CHECK-NOT: arith.truncf
+// CHECK: lm.linear %arg0, %{{.*}} : tensor<?x?x8xf32>, tensor<4x8xf16> -> tensor<?x?x4xf32>
+func.func @f16_weight(%x: tensor<?x?x8xf32>) -> tensor<?x?x4xf32> {
+  %w = lm.weight "w" : tensor<4x8xf16>
+  %y = lm.linear %x, %w : tensor<?x?x8xf32>, tensor<4x8xf16> -> tensor<?x?x4xf32>
+  return %y : tensor<?x?x4xf32>
+}
