@@ -150,9 +150,9 @@ func.func @mla_attention(%qn: tensor<?x?x2x4xf32>, %qr: tensor<?x?x2x2xf32>, %c:
 // CHECK: %[[SBUF:.*]] = bufferization.to_buffer %[[SC]] read_only
 // CHECK: %[[PBUF:.*]] = bufferization.to_buffer %[[PA]] read_only
 // CHECK: %[[PICKS:.*]] = memref.alloc(%{{.*}}, %{{.*}}) : memref<?x?x3xi64>
-// CHECK: %[[ROW:.*]] = memref.alloc(%{{.*}}) : memref<?xf32>
-// CHECK: scf.for %[[B:.*]] = %c0 to
-// CHECK: scf.for %[[TT:.*]] = %c0 to
+// CHECK: %[[ROWS:.*]] = memref.alloc(%{{.*}}, %{{.*}}, %{{.*}}) : memref<?x?x?xf32>
+// CHECK: scf.parallel (%[[B:.*]], %[[TT:.*]]) = (%c0, %c0) to
+// CHECK: %[[ROW:.*]] = memref.subview %[[ROWS]][%[[B]], %[[TT]], 0] [1, 1, %{{.*}}] [1, 1, 1]
 // CHECK: %[[P:.*]] = memref.load %[[PBUF]][%[[B]], %[[TT]]] : memref<?x?xi64>
 // CHECK: scf.for %[[S:.*]] = %c0 to
 // CHECK: %[[KEY:.*]] = arith.index_cast %[[S]] : index to i64

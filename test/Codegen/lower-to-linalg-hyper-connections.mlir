@@ -163,8 +163,7 @@ func.func @hc_collapse(%X: tensor<?x?x3x8xf32>, %fn: tensor<3x24xf32>, %base: te
 // CHECK-DAG: %[[EPS:.*]] = arith.constant 9.99999997E-7 : f32
 // CHECK: %[[INB:.*]] = bufferization.to_buffer %[[IN]] read_only
 // CHECK: %[[OUT:.*]] = memref.alloc(%{{.*}}, %{{.*}}) : memref<?x?x3x3xf32>
-// CHECK: scf.for %[[B:.*]] = %c0 to
-// CHECK: scf.for %[[T:.*]] = %c0 to
+// CHECK: scf.parallel (%[[B:.*]], %[[T:.*]]) = (%c0, %c0) to
 // Row softmax + eps.
 // CHECK: scf.for %[[I:.*]] = %c0 to %c3 step %c1 {
 // CHECK: %[[MAX:.*]] = scf.for %[[J:.*]] = %c0 to %c3 step %c1 iter_args(%[[M:.*]] = %[[NEG_INF]]) -> (f32) {

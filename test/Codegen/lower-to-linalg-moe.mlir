@@ -137,8 +137,7 @@ func.func @moe_experts_scale_input(%x: tensor<?x?x8xf32>, %w: tensor<?x?x1xf32>,
 // CHECK: %[[LB:.*]] = bufferization.to_buffer %[[LOGITS]] read_only
 // CHECK: %[[WTS:.*]] = memref.alloc(%{{.*}}, %{{.*}}) : memref<?x?x2xf32>
 // CHECK: %[[IDX:.*]] = memref.alloc(%{{.*}}, %{{.*}}) : memref<?x?x2xi64>
-// CHECK: scf.for %[[B:.*]] = %c0 to
-// CHECK: scf.for %[[T:.*]] = %c0 to
+// CHECK: scf.parallel (%[[B:.*]], %[[T:.*]]) = (%c0, %c0) to
 // CHECK: %[[ID64:.*]] = memref.load %[[IDB]][%[[B]], %[[T]]] : memref<?x?xi64>
 // CHECK: %[[ID:.*]] = arith.index_cast %[[ID64]] : i64 to index
 // CHECK: %[[TOTAL:.*]] = scf.for %[[K:.*]] = %c0 to %c2 step %c1 iter_args(%[[ACC:.*]] = %[[ZERO]]) -> (f32) {

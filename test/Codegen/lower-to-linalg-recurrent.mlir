@@ -7,8 +7,9 @@
 // is covered in lower-to-linalg.mlir.
 
 // Kernel 3 over 4 channels: y[t, c] = silu(bias[c] + sum_j w[c, 0, j] x'[t - 2 + j, c])
-// where x' reads the state [b, c, t + j] before the sequence; the state then
-// becomes the last 2 inputs, computed aside and copied back.
+// where x' reads the state [b, c, t + j] before the sequence, in parallel
+// over (batch, token, channel); the state then becomes the last 2 inputs,
+// computed aside (in parallel) and copied back.
 // CHECK-LABEL: func.func @causal_conv1d
 // CHECK-SAME: %[[X:[a-z0-9]+]]: tensor<?x?x4xf32>, %[[W:[a-z0-9]+]]: tensor<4x1x3xf32>, %[[BIAS:[a-z0-9]+]]: tensor<4xf32>, %[[STATE:[a-z0-9]+]]: memref<?x4x2xf32>
 // CHECK: %[[VIEW:.*]] = builtin.unrealized_conversion_cast %[[STATE]]
@@ -18,9 +19,7 @@
 // CHECK: %[[BATCH:.*]] = memref.dim %[[XB]], %c0
 // CHECK: %[[TOKENS:.*]] = memref.dim %[[XB]], %c1
 // CHECK: %[[OUT:.*]] = memref.alloc(%{{.*}}, %{{.*}}) : memref<?x?x4xf32>
-// CHECK: scf.for %[[B:.*]] = %c0 to %[[BATCH]] step %c1 {
-// CHECK: scf.for %[[T:.*]] = %c0 to %[[TOKENS]] step %c1 {
-// CHECK: scf.for %[[C:.*]] = %c0 to %c4 step %c1 {
+// CHECK: scf.parallel (%[[B:.*]], %[[T:.*]], %[[C:.*]]) = (%c0, %c0, %c0) to (%[[BATCH]], %[[TOKENS]], %c4) step (%c1, %c1, %c1) {
 // CHECK: %[[B0:.*]] = memref.load %[[BB]][%[[C]]] : memref<4xf32>
 // CHECK: %[[ACC:.*]] = scf.for %[[J:.*]] = %c0 to %c3 step %c1 iter_args(%[[A:.*]] = %[[B0]]) -> (f32) {
 // CHECK: %[[TJ:.*]] = arith.addi %[[T]], %[[J]] : index
@@ -40,9 +39,7 @@
 // CHECK: %[[Y:.*]] = arith.mulf %[[ACC]], %[[SIG]] : f32
 // CHECK: memref.store %[[Y]], %[[OUT]][%[[B]], %[[T]], %[[C]]] : memref<?x?x4xf32>
 // CHECK: %[[NEXT:.*]] = memref.alloc(%[[BATCH]]) : memref<?x4x2xf32>
-// CHECK: scf.for %[[B2:.*]] = %c0 to %[[BATCH]] step %c1 {
-// CHECK: scf.for %[[C2:.*]] = %c0 to %c4 step %c1 {
-// CHECK: scf.for %[[I:.*]] = %c0 to %c2 step %c1 {
+// CHECK: scf.parallel (%[[B2:.*]], %[[C2:.*]], %[[I:.*]]) = (%c0, %c0, %c0) to (%[[BATCH]], %c4, %c2) step (%c1, %c1, %c1) {
 // CHECK: %[[TI:.*]] = arith.addi %[[TOKENS]], %[[I]] : index
 // CHECK: %[[TAU2:.*]] = arith.subi %[[TI]], %c2 : index
 // CHECK: arith.cmpi slt, %[[TAU2]], %c0 : index
@@ -136,12 +133,13 @@ func.func @decay_gate_per_channel(%a: tensor<?x?x2x4xf32>, %al: tensor<2xf32>, %
 // CHECK: %[[GB:.*]] = bufferization.to_buffer %[[G]] read_only
 // CHECK: %[[BB:.*]] = bufferization.to_buffer %[[BETA]] read_only
 // CHECK: %[[OUT:.*]] = memref.alloc(%{{.*}}, %{{.*}}) : memref<?x?x4x3xf32>
-// CHECK: %[[U:.*]] = memref.alloc() : memref<3xf32>
 // Decode (one token) runs the recurrence; prefill the chunked (WY) form.
+// Both run every (sequence, value head) in parallel, with its own scratch.
 // CHECK: %[[DECODE:.*]] = arith.cmpi eq, %{{.*}}, %c1 : index
 // CHECK: scf.if %[[DECODE]] {
-// CHECK: scf.for %[[B:.*]] = %c0 to
-// CHECK: scf.for %[[H:.*]] = %c0 to %c4 step %c1 {
+// CHECK: %[[US:.*]] = memref.alloc(%{{.*}}) : memref<?x4x3xf32>
+// CHECK: scf.parallel (%[[B:.*]], %[[H:.*]]) = (%c0, %c0) to (%{{.*}}, %c4) step (%c1, %c1) {
+// CHECK: %[[U:.*]] = memref.subview %[[US]][%[[B]], %[[H]], 0] [1, 1, 3] [1, 1, 1]
 // CHECK: %[[HK:.*]] = arith.divui %[[H]], %c2 : index
 // CHECK: scf.for %[[T:.*]] = %c0 to
 // Decay.
@@ -163,7 +161,7 @@ func.func @decay_gate_per_channel(%a: tensor<?x?x2x4xf32>, %al: tensor<2xf32>, %
 // CHECK: %[[VV:.*]] = memref.load %[[VB]][%[[B]], %[[T]], %[[H]], %[[J]]]
 // CHECK: %[[DIFF:.*]] = arith.subf %[[VV]], %[[READ]] : f32
 // CHECK: %[[UV:.*]] = arith.mulf %[[BV]], %[[DIFF]] : f32
-// CHECK: memref.store %[[UV]], %[[U]][%[[J]]] : memref<3xf32>
+// CHECK: memref.store %[[UV]], %[[U]][%[[J]]] : memref<3xf32, strided<[1], offset: ?>>
 // S += k u^T.
 // CHECK: scf.for %[[I:.*]] = %c0 to %c4 step %c1 {
 // CHECK: %[[KI:.*]] = memref.load %[[KB]][%[[B]], %[[T]], %[[HK]], %[[I]]]
@@ -185,12 +183,14 @@ func.func @decay_gate_per_channel(%a: tensor<?x?x2x4xf32>, %al: tensor<2xf32>, %
 // Chunks of up to 64 tokens: scratch for G (cumulative log decay), the
 // triangular solve T, U, W and the corrected values.
 // CHECK: } else {
-// CHECK: memref.alloc() : memref<64x4xf32>
-// CHECK: memref.alloc() : memref<64x64xf32>
-// CHECK: memref.alloc() : memref<64x3xf32>
-// CHECK: memref.alloc() : memref<64x4xf32>
-// CHECK: memref.alloc() : memref<64x3xf32>
+// CHECK: memref.alloc(%{{.*}}) : memref<?x4x64x4xf32>
+// CHECK: memref.alloc(%{{.*}}) : memref<?x4x64x64xf32>
+// CHECK: memref.alloc(%{{.*}}) : memref<?x4x64x3xf32>
+// CHECK: memref.alloc(%{{.*}}) : memref<?x4x64x4xf32>
+// CHECK: memref.alloc(%{{.*}}) : memref<?x4x64x3xf32>
 // CHECK: %[[CHUNKS:.*]] = arith.ceildivui %{{.*}}, %c64 : index
+// CHECK: scf.parallel
+// CHECK-COUNT-5: memref.subview
 // CHECK: scf.for %{{.*}} = %c0 to %[[CHUNKS]] step %c1 {
 // CHECK: arith.minui %{{.*}}, %c64 : index
 // CHECK: bufferization.to_tensor %[[OUT]] restrict writable : memref<?x?x4x3xf32> to tensor<?x?x4x3xf32>
@@ -212,8 +212,7 @@ func.func @gated_delta_rule(%q: tensor<?x?x2x4xf32>, %k: tensor<?x?x2x4xf32>, %v
 // CHECK-LABEL: func.func @gated_delta_rule_per_channel
 // CHECK-SAME: %[[G:[a-z0-9]+]]: tensor<?x?x4x4xf32>
 // CHECK: %[[GB:.*]] = bufferization.to_buffer %[[G]] read_only
-// CHECK: scf.for %[[B:.*]] = %c0 to
-// CHECK: scf.for %[[H:.*]] = %c0 to %c4 step %c1 {
+// CHECK: scf.parallel (%[[B:.*]], %[[H:.*]]) = (%c0, %c0) to (%{{.*}}, %c4)
 // CHECK: scf.for %[[T:.*]] = %c0 to
 // CHECK: scf.for %[[I:.*]] = %c0 to %c4 step %c1 {
 // CHECK: %[[GV:.*]] = memref.load %[[GB]][%[[B]], %[[T]], %[[H]], %[[I]]] : memref<?x?x4x4xf32>
@@ -248,8 +247,10 @@ func.func @gated_delta_rule_per_channel(%q: tensor<?x?x2x4xf32>, %k: tensor<?x?x
 // CHECK: %[[CB:.*]] = bufferization.to_buffer %[[CM]] read_only
 // CHECK: %[[DB:.*]] = bufferization.to_buffer %[[D]] read_only
 // CHECK: %[[OUT:.*]] = memref.alloc(%{{.*}}, %{{.*}}) : memref<?x?x4x3xf32>
-// CHECK: scf.for %[[B:.*]] = %c0 to
-// CHECK: scf.for %[[H:.*]] = %c0 to %c4 step %c1 {
+// Every (sequence, head) in parallel, with its own chunk scratch.
+// CHECK: memref.alloc(%{{.*}}) : memref<?x4x64xf32>
+// CHECK: memref.alloc(%{{.*}}) : memref<?x4x64xf32>
+// CHECK: scf.parallel (%[[B:.*]], %[[H:.*]]) = (%c0, %c0) to (%{{.*}}, %c4)
 // CHECK: %[[G:.*]] = arith.divui %[[H]], %c2 : index
 // CHECK: %[[AL:.*]] = memref.load %[[ALB]][%[[H]]] : memref<4xf32>
 // CHECK: %[[EA:.*]] = math.exp %[[AL]] : f32

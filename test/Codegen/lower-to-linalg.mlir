@@ -56,9 +56,16 @@ func.func @attention(%q: tensor<?x?x4x8xf32>, %k: tensor<?x?x2x8xf32>, %v: tenso
 // -----
 
 // CHECK-LABEL: func.func @router
-// Routing loops over tokens on buffers and returns tensors.
+// Routing loops over buffers, tokens in parallel, each with its own scratch
+// rows (scores, choices: 8 experts; group scores and kept groups: 4), and
+// returns tensors.
 // CHECK: bufferization.to_buffer
+// CHECK-COUNT-2: memref.alloc(%{{.*}}, %{{.*}}) : memref<?x?x8xf32>
+// CHECK-COUNT-2: memref.alloc(%{{.*}}, %{{.*}}) : memref<?x?x4xf32>
+// CHECK: scf.parallel (%[[B:.*]], %[[T:.*]]) =
+// CHECK: memref.subview %{{.*}}[%[[B]], %[[T]], 0] [1, 1, 8] [1, 1, 1] : memref<?x?x8xf32> to memref<8xf32, strided<[1], offset: ?>>
 // CHECK: scf.for
+// CHECK: scf.reduce
 // CHECK: bufferization.to_tensor {{.*}} restrict writable
 // CHECK-NOT: lm.router
 func.func @router(%l: tensor<?x?x8xf32>, %b: tensor<8xf32>) -> (tensor<?x?x2xf32>, tensor<?x?x2xi64>) {

@@ -423,45 +423,48 @@ struct LowerLightningIndexer final : OpRewritePattern<LightningIndexerOp> {
     Value picks = memref::AllocOp::create(
         b, loc, MemRefType::get({dyn, dyn, topK}, b.getI64Type()),
         ValueRange{batch, tokens});
-    Value row = memref::AllocOp::create(
-        b, loc, MemRefType::get({dyn}, b.getF32Type()), ValueRange{keysCount});
+    Value rows = scratchPerPoint(b, loc, {batch, tokens}, {keysCount});
     Value negInf = f32Constant(b, loc, -INFINITY);
-    forEach(b, loc, c0, batch, [&](OpBuilder &b, Location l, Value bi) {
-      forEach(b, l, c0, tokens, [&](OpBuilder &b, Location l, Value ti) {
-        Value pos = load(b, l, positions, ValueRange{bi, ti});
-        forEach(b, l, c0, keysCount, [&](OpBuilder &b, Location l, Value s) {
-          Value key = arith::IndexCastOp::create(b, l, b.getI64Type(), s);
-          Value visible;
-          if (ratio == 1) {
-            visible = arith::CmpIOp::create(b, l, arith::CmpIPredicate::sle,
-                                            key, pos);
-          } else {
-            Value r = arith::ConstantIntOp::create(b, l, b.getI64Type(), ratio);
-            Value one = arith::ConstantIntOp::create(b, l, b.getI64Type(), 1);
-            Value complete = arith::DivSIOp::create(
-                b, l, arith::AddIOp::create(b, l, pos, one), r);
-            visible = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt,
-                                            key, complete);
-          }
-          Value v = load(b, l, score, ValueRange{bi, ti, s});
-          memref::StoreOp::create(b, l,
-                                  arith::SelectOp::create(b, l, visible, v, negInf),
-                                  row, s);
+    forEachToken(
+        b, loc, batch, tokens,
+        [&](OpBuilder &b, Location l, Value bi, Value ti) {
+          Value row = pointView(b, l, rows, {bi, ti});
+          Value pos = load(b, l, positions, ValueRange{bi, ti});
+          forEach(b, l, c0, keysCount, [&](OpBuilder &b, Location l, Value s) {
+            Value key = arith::IndexCastOp::create(b, l, b.getI64Type(), s);
+            Value visible;
+            if (ratio == 1) {
+              visible = arith::CmpIOp::create(b, l, arith::CmpIPredicate::sle,
+                                              key, pos);
+            } else {
+              Value r =
+                  arith::ConstantIntOp::create(b, l, b.getI64Type(), ratio);
+              Value one = arith::ConstantIntOp::create(b, l, b.getI64Type(), 1);
+              Value complete = arith::DivSIOp::create(
+                  b, l, arith::AddIOp::create(b, l, pos, one), r);
+              visible = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt,
+                                              key, complete);
+            }
+            Value v = load(b, l, score, ValueRange{bi, ti, s});
+            memref::StoreOp::create(
+                b, l, arith::SelectOp::create(b, l, visible, v, negInf), row,
+                s);
+          });
+          forEach(b, l, c0, indexConstant(b, l, topK),
+                  [&](OpBuilder &b, Location l, Value kk) {
+                    Value best = argmax(b, l, row, keysCount);
+                    Value value = load(b, l, row, best);
+                    Value found = arith::CmpFOp::create(
+                        b, l, arith::CmpFPredicate::OGT, value, negInf);
+                    Value index = arith::SelectOp::create(
+                        b, l, found,
+                        arith::IndexCastOp::create(b, l, b.getI64Type(), best),
+                        arith::ConstantIntOp::create(b, l, b.getI64Type(), -1));
+                    memref::StoreOp::create(b, l, index, picks,
+                                            ValueRange{bi, ti, kk});
+                    memref::StoreOp::create(b, l, negInf, row, best);
+                  });
         });
-        forEach(b, l, c0, indexConstant(b, l, topK),
-                [&](OpBuilder &b, Location l, Value kk) {
-          Value best = argmax(b, l, row, keysCount);
-          Value value = load(b, l, row, best);
-          Value found = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT,
-                                              value, negInf);
-          Value index = arith::SelectOp::create(
-              b, l, found, arith::IndexCastOp::create(b, l, b.getI64Type(), best),
-              arith::ConstantIntOp::create(b, l, b.getI64Type(), -1));
-          memref::StoreOp::create(b, l, index, picks, ValueRange{bi, ti, kk});
-          memref::StoreOp::create(b, l, negInf, row, best);
-        });
-      });
-    });
     rewriter.replaceOp(op, bufferization::ToTensorOp::create(
                                b, loc, op.getType(), picks, /*restrict=*/true,
                                /*writable=*/true));

@@ -231,6 +231,59 @@ void lowering::forEach(OpBuilder &b, Location loc, Value lb, Value ub,
                      });
 }
 
+void lowering::forEachParallel(
+    OpBuilder &b, Location loc, ValueRange ubs,
+    function_ref<void(OpBuilder &, Location, ValueRange)> body) {
+  SmallVector<Value> lbs(ubs.size(), indexConstant(b, loc, 0));
+  SmallVector<Value> steps(ubs.size(), indexConstant(b, loc, 1));
+  scf::ParallelOp::create(b, loc, lbs, ubs, steps, body);
+}
+
+void lowering::forEachToken(
+    OpBuilder &b, Location loc, Value batch, Value tokens,
+    function_ref<void(OpBuilder &, Location, Value, Value)> body) {
+  forEachParallel(b, loc, {batch, tokens},
+                  [&](OpBuilder &b, Location l, ValueRange ivs) {
+                    body(b, l, ivs[0], ivs[1]);
+                  });
+}
+
+Value lowering::scratchPerPoint(OpBuilder &b, Location loc, ValueRange extents,
+                                ArrayRef<OpFoldResult> shape) {
+  SmallVector<int64_t> dims;
+  SmallVector<Value> dynamic;
+  for (Value extent : extents) {
+    std::optional<int64_t> known = getConstantIntValue(extent);
+    dims.push_back(known.value_or(ShapedType::kDynamic));
+    if (!known)
+      dynamic.push_back(extent);
+  }
+  for (OpFoldResult size : shape) {
+    std::optional<int64_t> known = getConstantIntValue(size);
+    dims.push_back(known.value_or(ShapedType::kDynamic));
+    if (!known)
+      dynamic.push_back(getValueOrCreateConstantIndexOp(b, loc, size));
+  }
+  return memref::AllocOp::create(b, loc, MemRefType::get(dims, b.getF32Type()),
+                                 dynamic);
+}
+
+Value lowering::pointView(OpBuilder &b, Location loc, Value scratch,
+                          ValueRange ivs) {
+  auto type = cast<MemRefType>(scratch.getType());
+  int64_t rank = type.getRank(), lead = ivs.size();
+  SmallVector<OpFoldResult> offsets(ivs.begin(), ivs.end());
+  SmallVector<OpFoldResult> sizes(lead, b.getIndexAttr(1));
+  offsets.append(rank - lead, b.getIndexAttr(0));
+  for (int64_t d = lead; d < rank; ++d)
+    sizes.push_back(memref::getMixedSize(b, loc, scratch, d));
+  SmallVector<OpFoldResult> strides(rank, b.getIndexAttr(1));
+  auto viewType = memref::SubViewOp::inferRankReducedResultType(
+      type.getShape().drop_front(lead), type, offsets, sizes, strides);
+  return memref::SubViewOp::create(b, loc, cast<MemRefType>(viewType), scratch,
+                                   offsets, sizes, strides);
+}
+
 Value lowering::reduce(OpBuilder &b, Location loc, Value lb, Value ub, Value init,
              function_ref<Value(OpBuilder &, Location, Value, Value)> body) {
   return scf::ForOp::create(

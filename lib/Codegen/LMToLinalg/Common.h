@@ -72,6 +72,21 @@ Value applyGlu(OpBuilder &b, Location loc, GluKind kind, Value gate, Value up,
 /// for i in [lb, ub): body(i).
 void forEach(OpBuilder &b, Location loc, Value lb, Value ub,
              function_ref<void(OpBuilder &, Location, Value)> body);
+/// for ivs in [0, ubs[0]) x [0, ubs[1]) x ..., in parallel (`scf.parallel`:
+/// one GPU thread per point): body(ivs). An iteration may only write what
+/// belongs to its point.
+void forEachParallel(
+    OpBuilder &b, Location loc, ValueRange ubs,
+    function_ref<void(OpBuilder &, Location, ValueRange)> body);
+/// forEachParallel over [0, batch) x [0, tokens): body(bi, ti).
+void forEachToken(OpBuilder &b, Location loc, Value batch, Value tokens,
+                  function_ref<void(OpBuilder &, Location, Value, Value)> body);
+/// f32 scratch of `shape` for every point of a forEachParallel over
+/// `extents`: one [extents..., shape...] buffer, sliced with pointView.
+Value scratchPerPoint(OpBuilder &b, Location loc, ValueRange extents,
+                      ArrayRef<OpFoldResult> shape);
+/// The scratch of point `ivs` (a scratchPerPoint buffer's trailing dims).
+Value pointView(OpBuilder &b, Location loc, Value scratch, ValueRange ivs);
 /// acc = init; for i in [lb, ub): acc = body(i, acc); returns acc.
 Value reduce(OpBuilder &b, Location loc, Value lb, Value ub, Value init,
              function_ref<Value(OpBuilder &, Location, Value, Value)> body);

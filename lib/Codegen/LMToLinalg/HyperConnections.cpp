@@ -235,18 +235,23 @@ struct LowerSinkhorn final : OpRewritePattern<SinkhornOp> {
         b, loc, MemRefType::get({dyn, dyn, n, n}, b.getF32Type()),
         ValueRange{batch, tokens});
     Value epsilon = f32Constant(b, loc, eps);
-    forEach(b, loc, c0, batch, [&](OpBuilder &b, Location l, Value bi) {
-      forEach(b, l, c0, tokens, [&](OpBuilder &b, Location l, Value ti) {
-        // (A ValueRange would dangle: build the index lists by value.)
-        auto at = [&](Value i, Value j) { return SmallVector<Value, 4>{bi, ti, i, j}; };
-        // Row softmax + eps.
-        forEach(b, l, c0, cn, [&](OpBuilder &b, Location l, Value i) {
-          Value max = reduce(b, l, c0, cn, f32Constant(b, l, -INFINITY),
-                             [&](OpBuilder &b, Location l, Value j, Value acc) {
-                               return arith::MaximumFOp::create(
-                                   b, l, acc, load(b, l, in, at(i, j)));
-                             });
-          Value sum = reduce(b, l, c0, cn, f32Constant(b, l, 0.0),
+    forEachToken(
+        b, loc, batch, tokens,
+        [&](OpBuilder &b, Location l, Value bi, Value ti) {
+          // (A ValueRange would dangle: build the index lists by value.)
+          auto at = [&](Value i, Value j) {
+            return SmallVector<Value, 4>{bi, ti, i, j};
+          };
+          // Row softmax + eps.
+          forEach(b, l, c0, cn, [&](OpBuilder &b, Location l, Value i) {
+            Value max =
+                reduce(b, l, c0, cn, f32Constant(b, l, -INFINITY),
+                       [&](OpBuilder &b, Location l, Value j, Value acc) {
+                         return arith::MaximumFOp::create(
+                             b, l, acc, load(b, l, in, at(i, j)));
+                       });
+            Value
+                sum = reduce(b, l, c0, cn, f32Constant(b, l, 0.0),
                              [&](OpBuilder &b, Location l, Value j, Value acc) {
                                Value e = math::ExpOp::create(
                                    b, l, arith::SubFOp::create(
@@ -254,41 +259,42 @@ struct LowerSinkhorn final : OpRewritePattern<SinkhornOp> {
                                memref::StoreOp::create(b, l, e, out, at(i, j));
                                return arith::AddFOp::create(b, l, acc, e);
                              });
-          forEach(b, l, c0, cn, [&](OpBuilder &b, Location l, Value j) {
-            Value v = arith::AddFOp::create(
-                b, l, arith::DivFOp::create(b, l, load(b, l, out, at(i, j)), sum),
-                epsilon);
-            memref::StoreOp::create(b, l, v, out, at(i, j));
-          });
-        });
-        auto normalize = [&](OpBuilder &b, Location l, bool rows) {
-          forEach(b, l, c0, cn, [&](OpBuilder &b, Location l, Value i) {
-            auto idx = [&](Value j) -> SmallVector<Value, 4> {
-              return rows ? at(i, j) : at(j, i);
-            };
-            Value sum = reduce(b, l, c0, cn, f32Constant(b, l, 0.0),
-                               [&](OpBuilder &b, Location l, Value j, Value acc) {
-                                 return arith::AddFOp::create(
-                                     b, l, acc, load(b, l, out, idx(j)));
-                               });
-            Value denominator = arith::AddFOp::create(b, l, sum, epsilon);
             forEach(b, l, c0, cn, [&](OpBuilder &b, Location l, Value j) {
-              memref::StoreOp::create(
+              Value v = arith::AddFOp::create(
                   b, l,
-                  arith::DivFOp::create(b, l, load(b, l, out, idx(j)),
-                                        denominator),
-                  out, idx(j));
+                  arith::DivFOp::create(b, l, load(b, l, out, at(i, j)), sum),
+                  epsilon);
+              memref::StoreOp::create(b, l, v, out, at(i, j));
             });
           });
-        };
-        normalize(b, l, /*rows=*/false);
-        forEach(b, l, c0, indexConstant(b, l, iterations - 1),
-                [&](OpBuilder &b, Location l, Value) {
-                  normalize(b, l, /*rows=*/true);
-                  normalize(b, l, /*rows=*/false);
-                });
-      });
-    });
+          auto normalize = [&](OpBuilder &b, Location l, bool rows) {
+            forEach(b, l, c0, cn, [&](OpBuilder &b, Location l, Value i) {
+              auto idx = [&](Value j) -> SmallVector<Value, 4> {
+                return rows ? at(i, j) : at(j, i);
+              };
+              Value sum =
+                  reduce(b, l, c0, cn, f32Constant(b, l, 0.0),
+                         [&](OpBuilder &b, Location l, Value j, Value acc) {
+                           return arith::AddFOp::create(
+                               b, l, acc, load(b, l, out, idx(j)));
+                         });
+              Value denominator = arith::AddFOp::create(b, l, sum, epsilon);
+              forEach(b, l, c0, cn, [&](OpBuilder &b, Location l, Value j) {
+                memref::StoreOp::create(
+                    b, l,
+                    arith::DivFOp::create(b, l, load(b, l, out, idx(j)),
+                                          denominator),
+                    out, idx(j));
+              });
+            });
+          };
+          normalize(b, l, /*rows=*/false);
+          forEach(b, l, c0, indexConstant(b, l, iterations - 1),
+                  [&](OpBuilder &b, Location l, Value) {
+                    normalize(b, l, /*rows=*/true);
+                    normalize(b, l, /*rows=*/false);
+                  });
+        });
     rewriter.replaceOp(op, bufferization::ToTensorOp::create(
                                b, loc, type, out, /*restrict=*/true,
                                /*writable=*/true));
@@ -319,28 +325,31 @@ struct LowerHashRouter final : OpRewritePattern<HashRouterOp> {
     Value tokens = memref::DimOp::create(b, loc, logits, 1);
     auto [weights, indices] = allocRouting(b, loc, batch, tokens, topK);
     Value numK = indexConstant(b, loc, topK);
-    forEach(b, loc, c0, batch, [&](OpBuilder &b, Location l, Value bi) {
-      forEach(b, l, c0, tokens, [&](OpBuilder &b, Location l, Value ti) {
-        RouterScores router(b, l, scoring, logits, bi, ti, experts);
-        Value id = arith::IndexCastOp::create(b, l, b.getIndexType(),
-                                              load(b, l, ids, ValueRange{bi, ti}));
-        Value total = reduce(
-            b, l, c0, numK, f32Constant(b, l, 0.0),
-            [&](OpBuilder &b, Location l, Value k, Value acc) {
-              Value e64 = load(b, l, table, ValueRange{id, k});
-              if (!e64.getType().isInteger(64))
-                e64 = arith::ExtSIOp::create(b, l, b.getI64Type(), e64);
-              Value e = arith::IndexCastOp::create(b, l, b.getIndexType(), e64);
-              Value s = router.score(b, l, e);
-              memref::StoreOp::create(b, l, s, weights, ValueRange{bi, ti, k});
-              memref::StoreOp::create(b, l, e64, indices, ValueRange{bi, ti, k});
-              return arith::AddFOp::create(b, l, acc, s);
-            });
-        if (!normalize)
-          total = f32Constant(b, l, 1.0);
-        scaleRouting(b, l, weights, bi, ti, topK, total, scaling);
-      });
-    });
+    forEachToken(
+        b, loc, batch, tokens,
+        [&](OpBuilder &b, Location l, Value bi, Value ti) {
+          RouterScores router(b, l, scoring, logits, bi, ti, experts);
+          Value id = arith::IndexCastOp::create(
+              b, l, b.getIndexType(), load(b, l, ids, ValueRange{bi, ti}));
+          Value total = reduce(
+              b, l, c0, numK, f32Constant(b, l, 0.0),
+              [&](OpBuilder &b, Location l, Value k, Value acc) {
+                Value e64 = load(b, l, table, ValueRange{id, k});
+                if (!e64.getType().isInteger(64))
+                  e64 = arith::ExtSIOp::create(b, l, b.getI64Type(), e64);
+                Value e =
+                    arith::IndexCastOp::create(b, l, b.getIndexType(), e64);
+                Value s = router.score(b, l, e);
+                memref::StoreOp::create(b, l, s, weights,
+                                        ValueRange{bi, ti, k});
+                memref::StoreOp::create(b, l, e64, indices,
+                                        ValueRange{bi, ti, k});
+                return arith::AddFOp::create(b, l, acc, s);
+              });
+          if (!normalize)
+            total = f32Constant(b, l, 1.0);
+          scaleRouting(b, l, weights, bi, ti, topK, total, scaling);
+        });
     rewriter.replaceOp(
         op, {bufferization::ToTensorOp::create(
                  b, loc, op.getWeights().getType(), weights, true, true),

@@ -42,98 +42,114 @@ struct LowerRouter final : OpRewritePattern<RouterOp> {
     Value batch = memref::DimOp::create(b, loc, logits, 0);
     Value tokens = memref::DimOp::create(b, loc, logits, 1);
     auto [weights, indices] = allocRouting(b, loc, batch, tokens, topK);
-    auto scratch = MemRefType::get({experts}, b.getF32Type());
-    Value scores = memref::AllocOp::create(b, loc, scratch);
-    Value choice = memref::AllocOp::create(b, loc, scratch);
-    Value groupScores = memref::AllocOp::create(
-        b, loc, MemRefType::get({groups}, b.getF32Type()));
-    Value keptGroups = memref::AllocOp::create(
-        b, loc, MemRefType::get({groups}, b.getF32Type()));
+    // Per-token scratch: every token is routed by its own thread.
+    SmallVector<Value> points = {batch, tokens};
+    OpFoldResult numExpertsAttr = b.getIndexAttr(experts);
+    OpFoldResult numGroupsAttr = b.getIndexAttr(groups);
+    Value allScores = scratchPerPoint(b, loc, points, numExpertsAttr);
+    Value allChoices = scratchPerPoint(b, loc, points, numExpertsAttr);
+    Value allGroupScores = scratchPerPoint(b, loc, points, numGroupsAttr);
+    Value allKeptGroups = scratchPerPoint(b, loc, points, numGroupsAttr);
     Value numExperts = indexConstant(b, loc, experts);
     Value negInf = f32Constant(b, loc, -INFINITY);
 
-    forEach(b, loc, c0, batch, [&](OpBuilder &b, Location loc, Value bi) {
-      forEach(b, loc, c0, tokens, [&](OpBuilder &b, Location loc, Value ti) {
-        RouterScores router(b, loc, scoring, logits, bi, ti, experts);
-        forEach(b, loc, c0, numExperts, [&](OpBuilder &b, Location l, Value e) {
-          Value s = router.score(b, l, e);
-          memref::StoreOp::create(b, l, s, scores, e);
-          Value c = bias ? arith::AddFOp::create(
-                               b, l, s, toF32(b, l, load(b, l, bias, e)))
-                         : s;
-          memref::StoreOp::create(b, l, c, choice, e);
-        });
-        // Group-limited routing: keep the groups whose two best choices sum
-        // highest; the others' choices become 0 (as HF masks them).
-        if (groups > 1) {
-          Value numGroups = indexConstant(b, loc, groups);
-          Value width = indexConstant(b, loc, perGroup);
-          forEach(b, loc, c0, numGroups, [&](OpBuilder &b, Location l, Value g) {
-            Value base = arith::MulIOp::create(b, l, g, width);
-            auto loop = scf::ForOp::create(
-                b, l, c0, width, indexConstant(b, l, 1),
-                ValueRange{negInf, negInf},
-                [&](OpBuilder &nb, Location ll, Value j, ValueRange acc) {
-                  Value v = load(nb, ll, choice,
-                                 arith::AddIOp::create(nb, ll, base, j));
-                  Value top = arith::MaximumFOp::create(nb, ll, acc[0], v);
-                  Value second = arith::MaximumFOp::create(
-                      nb, ll, acc[1], arith::MinimumFOp::create(nb, ll, acc[0], v));
-                  scf::YieldOp::create(nb, ll, ValueRange{top, second});
+    forEachToken(
+        b, loc, batch, tokens,
+        [&](OpBuilder &b, Location loc, Value bi, Value ti) {
+          Value scores = pointView(b, loc, allScores, {bi, ti});
+          Value choice = pointView(b, loc, allChoices, {bi, ti});
+          Value groupScores = pointView(b, loc, allGroupScores, {bi, ti});
+          Value keptGroups = pointView(b, loc, allKeptGroups, {bi, ti});
+          RouterScores router(b, loc, scoring, logits, bi, ti, experts);
+          forEach(
+              b, loc, c0, numExperts, [&](OpBuilder &b, Location l, Value e) {
+                Value s = router.score(b, l, e);
+                memref::StoreOp::create(b, l, s, scores, e);
+                Value c = bias ? arith::AddFOp::create(
+                                     b, l, s, toF32(b, l, load(b, l, bias, e)))
+                               : s;
+                memref::StoreOp::create(b, l, c, choice, e);
+              });
+          // Group-limited routing: keep the groups whose two best choices sum
+          // highest; the others' choices become 0 (as HF masks them).
+          if (groups > 1) {
+            Value numGroups = indexConstant(b, loc, groups);
+            Value width = indexConstant(b, loc, perGroup);
+            forEach(
+                b, loc, c0, numGroups, [&](OpBuilder &b, Location l, Value g) {
+                  Value base = arith::MulIOp::create(b, l, g, width);
+                  auto loop = scf::ForOp::create(
+                      b, l, c0, width, indexConstant(b, l, 1),
+                      ValueRange{negInf, negInf},
+                      [&](OpBuilder &nb, Location ll, Value j, ValueRange acc) {
+                        Value v = load(nb, ll, choice,
+                                       arith::AddIOp::create(nb, ll, base, j));
+                        Value top =
+                            arith::MaximumFOp::create(nb, ll, acc[0], v);
+                        Value second = arith::MaximumFOp::create(
+                            nb, ll, acc[1],
+                            arith::MinimumFOp::create(nb, ll, acc[0], v));
+                        scf::YieldOp::create(nb, ll, ValueRange{top, second});
+                      });
+                  Value best2 =
+                      perGroup > 1
+                          ? arith::AddFOp::create(b, l, loop.getResult(0),
+                                                  loop.getResult(1))
+                          : loop.getResult(0);
+                  memref::StoreOp::create(b, l, best2, groupScores, g);
                 });
-            Value best2 = perGroup > 1
-                              ? arith::AddFOp::create(b, l, loop.getResult(0),
-                                                      loop.getResult(1))
-                              : loop.getResult(0);
-            memref::StoreOp::create(b, l, best2, groupScores, g);
-          });
-          // Pick the kept groups one by one (a picked group's score
-          // becomes -inf) and flag them.
-          forEach(b, loc, c0, numGroups, [&](OpBuilder &b, Location l, Value g) {
-            memref::StoreOp::create(b, l, f32Constant(b, l, 0.0), keptGroups, g);
-          });
-          forEach(b, loc, c0, indexConstant(b, loc, keepGroups),
-                  [&](OpBuilder &b, Location l, Value) {
-                    Value g = argmax(b, l, groupScores, numGroups);
-                    memref::StoreOp::create(b, l, negInf, groupScores, g);
-                    memref::StoreOp::create(b, l, f32Constant(b, l, 1.0),
-                                            keptGroups, g);
+            // Pick the kept groups one by one (a picked group's score
+            // becomes -inf) and flag them.
+            forEach(b, loc, c0, numGroups,
+                    [&](OpBuilder &b, Location l, Value g) {
+                      memref::StoreOp::create(b, l, f32Constant(b, l, 0.0),
+                                              keptGroups, g);
+                    });
+            forEach(b, loc, c0, indexConstant(b, loc, keepGroups),
+                    [&](OpBuilder &b, Location l, Value) {
+                      Value g = argmax(b, l, groupScores, numGroups);
+                      memref::StoreOp::create(b, l, negInf, groupScores, g);
+                      memref::StoreOp::create(b, l, f32Constant(b, l, 1.0),
+                                              keptGroups, g);
+                    });
+            forEach(b, loc, c0, numExperts,
+                    [&](OpBuilder &b, Location l, Value e) {
+                      Value g = arith::DivUIOp::create(b, l, e, width);
+                      Value kept = arith::CmpFOp::create(
+                          b, l, arith::CmpFPredicate::OEQ,
+                          load(b, l, keptGroups, g), f32Constant(b, l, 1.0));
+                      Value c = arith::SelectOp::create(b, l, kept,
+                                                        load(b, l, choice, e),
+                                                        f32Constant(b, l, 0.0));
+                      memref::StoreOp::create(b, l, c, choice, e);
+                    });
+          }
+          // Top-k by choice; weights are the uncorrected scores.
+          forEach(b, loc, c0, indexConstant(b, loc, topK),
+                  [&](OpBuilder &b, Location l, Value k) {
+                    Value e = argmax(b, l, choice, numExperts);
+                    memref::StoreOp::create(b, l, negInf, choice, e);
+                    memref::StoreOp::create(b, l, load(b, l, scores, e),
+                                            weights, ValueRange{bi, ti, k});
+                    memref::StoreOp::create(
+                        b, l,
+                        arith::IndexCastOp::create(b, l, b.getI64Type(), e),
+                        indices, ValueRange{bi, ti, k});
                   });
-          forEach(b, loc, c0, numExperts, [&](OpBuilder &b, Location l, Value e) {
-            Value g = arith::DivUIOp::create(b, l, e, width);
-            Value kept = arith::CmpFOp::create(
-                b, l, arith::CmpFPredicate::OEQ, load(b, l, keptGroups, g),
-                f32Constant(b, l, 1.0));
-            Value c = arith::SelectOp::create(b, l, kept, load(b, l, choice, e),
-                                              f32Constant(b, l, 0.0));
-            memref::StoreOp::create(b, l, c, choice, e);
-          });
-        }
-        // Top-k by choice; weights are the uncorrected scores.
-        forEach(b, loc, c0, indexConstant(b, loc, topK),
-                [&](OpBuilder &b, Location l, Value k) {
-                  Value e = argmax(b, l, choice, numExperts);
-                  memref::StoreOp::create(b, l, negInf, choice, e);
-                  memref::StoreOp::create(b, l, load(b, l, scores, e), weights,
-                                          ValueRange{bi, ti, k});
-                  memref::StoreOp::create(
-                      b, l, arith::IndexCastOp::create(b, l, b.getI64Type(), e),
-                      indices, ValueRange{bi, ti, k});
-                });
-        Value total = f32Constant(b, loc, 1.0);
-        Value numK = indexConstant(b, loc, topK);
-        if (normalize)
-          total = arith::AddFOp::create(
-              b, loc,
-              reduce(b, loc, c0, numK, f32Constant(b, loc, 0.0),
-                     [&](OpBuilder &b, Location l, Value k, Value acc) {
-                       return arith::AddFOp::create(
-                           b, l, acc, load(b, l, weights, ValueRange{bi, ti, k}));
-                     }),
-              f32Constant(b, loc, epsilon));
-        scaleRouting(b, loc, weights, bi, ti, topK, total, scaling);
-      });
-    });
+          Value total = f32Constant(b, loc, 1.0);
+          Value numK = indexConstant(b, loc, topK);
+          if (normalize)
+            total = arith::AddFOp::create(
+                b, loc,
+                reduce(b, loc, c0, numK, f32Constant(b, loc, 0.0),
+                       [&](OpBuilder &b, Location l, Value k, Value acc) {
+                         return arith::AddFOp::create(
+                             b, l, acc,
+                             load(b, l, weights, ValueRange{bi, ti, k}));
+                       }),
+                f32Constant(b, loc, epsilon));
+          scaleRouting(b, loc, weights, bi, ti, topK, total, scaling);
+        });
     auto weightsType = cast<RankedTensorType>(op.getWeights().getType());
     auto indicesType = cast<RankedTensorType>(op.getIndices().getType());
     Value w = bufferization::ToTensorOp::create(

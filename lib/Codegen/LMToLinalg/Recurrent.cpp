@@ -102,9 +102,10 @@ struct LowerCausalConv1d final : OpRewritePattern<CausalConv1dOp> {
           });
       return ifOp.getResult(0);
     };
-    forEach(b, loc, c0, batch, [&](OpBuilder &b, Location l, Value bi) {
-      forEach(b, l, c0, tokens, [&](OpBuilder &b, Location l, Value ti) {
-        forEach(b, l, c0, numChannels, [&](OpBuilder &b, Location l, Value ch) {
+    forEachParallel(
+        b, loc, {batch, tokens, numChannels},
+        [&](OpBuilder &b, Location l, ValueRange ivs) {
+          Value bi = ivs[0], ti = ivs[1], ch = ivs[2];
           Value init = bias ? toF32(b, l, load(b, l, bias, ch))
                             : f32Constant(b, l, 0.0);
           Value acc = reduce(
@@ -120,22 +121,19 @@ struct LowerCausalConv1d final : OpRewritePattern<CausalConv1dOp> {
           memref::StoreOp::create(b, l, applyActivation(b, l, act, acc), out,
                                   ValueRange{bi, ti, ch});
         });
-      });
-    });
     // New state: the last K-1 inputs (computed aside, as it may read the old).
     if (kernel > 1) {
       Value next = memref::AllocOp::create(
           b, loc, cast<MemRefType>(state->getType()), ValueRange{batch});
-      forEach(b, loc, c0, batch, [&](OpBuilder &b, Location l, Value bi) {
-        forEach(b, l, c0, numChannels, [&](OpBuilder &b, Location l, Value ch) {
-          forEach(b, l, c0, past, [&](OpBuilder &b, Location l, Value i) {
+      forEachParallel(
+          b, loc, {batch, numChannels, past},
+          [&](OpBuilder &b, Location l, ValueRange ivs) {
+            Value bi = ivs[0], ch = ivs[1], i = ivs[2];
             Value tau = arith::SubIOp::create(
                 b, l, arith::AddIOp::create(b, l, tokens, i), past);
             memref::StoreOp::create(b, l, input(b, l, bi, tau, ch), next,
                                     ValueRange{bi, ch, i});
           });
-        });
-      });
       memref::CopyOp::create(b, loc, next, *state);
     }
     rewriter.replaceOp(op, {asTensor(b, loc, out, op.getType(0)), op.getState()});
@@ -213,12 +211,16 @@ void chunkedDeltaRule(OpBuilder &b, Location loc, const DeltaRuleBuffers &d,
                       Value batch, Value tokens) {
   constexpr int64_t chunk = 64;
   const int64_t kdim = d.keyDim, vdim = d.valueDim;
-  auto f32 = b.getF32Type();
-  Value Gc = memref::AllocOp::create(b, loc, MemRefType::get({chunk, kdim}, f32));
-  Value T = memref::AllocOp::create(b, loc, MemRefType::get({chunk, chunk}, f32));
-  Value U = memref::AllocOp::create(b, loc, MemRefType::get({chunk, vdim}, f32));
-  Value W = memref::AllocOp::create(b, loc, MemRefType::get({chunk, kdim}, f32));
-  Value Vn = memref::AllocOp::create(b, loc, MemRefType::get({chunk, vdim}, f32));
+  // Every (sequence, value head) in parallel, each with its own chunk
+  // scratch.
+  SmallVector<Value> points = {batch, c(b, loc, d.valueHeads)};
+  auto scratch = [&](int64_t rows, int64_t cols) {
+    return scratchPerPoint(b, loc, points,
+                           {b.getIndexAttr(rows), b.getIndexAttr(cols)});
+  };
+  Value allGc = scratch(chunk, kdim), allT = scratch(chunk, chunk),
+        allU = scratch(chunk, vdim), allW = scratch(chunk, kdim),
+        allVn = scratch(chunk, vdim);
   Value c0 = c(b, loc, 0), kd = c(b, loc, kdim), vd = c(b, loc, vdim);
   Value zero = f32Constant(b, loc, 0.0);
   auto add = [](OpBuilder &b, Location l, Value x, Value y) -> Value {
@@ -235,147 +237,180 @@ void chunkedDeltaRule(OpBuilder &b, Location loc, const DeltaRuleBuffers &d,
   };
   Value S = d.state;
   Value numChunks = arith::CeilDivUIOp::create(b, loc, tokens, c(b, loc, chunk));
-  forEach(b, loc, c0, batch, [&](OpBuilder &b, Location l, Value bi) {
-    forEach(b, l, c0, c(b, l, d.valueHeads), [&](OpBuilder &b, Location l, Value h) {
-      Value hk = arith::DivUIOp::create(b, l, h, c(b, l, d.ratio));
-      forEach(b, l, c0, numChunks, [&](OpBuilder &b, Location l, Value ci) {
-        Value t0 = arith::MulIOp::create(b, l, ci, c(b, l, chunk));
-        Value n = arith::MinUIOp::create(
-            b, l, c(b, l, chunk), arith::SubIOp::create(b, l, tokens, t0));
-        auto tok = [&](OpBuilder &b, Location l, Value i) {
-          return arith::AddIOp::create(b, l, t0, i);
-        };
-        auto K = [&](OpBuilder &b, Location l, Value i, Value ch) {
-          return load(b, l, d.k, ValueRange{bi, tok(b, l, i), hk, ch});
-        };
-        auto Q = [&](OpBuilder &b, Location l, Value i, Value ch) {
-          return load(b, l, d.q, ValueRange{bi, tok(b, l, i), hk, ch});
-        };
-        auto Beta = [&](OpBuilder &b, Location l, Value i) {
-          return load(b, l, d.beta, ValueRange{bi, tok(b, l, i), h});
-        };
-        auto G = [&](OpBuilder &b, Location l, Value i, Value ch) {
-          return load(b, l, Gc, ValueRange{i, ch});
-        };
-        // G: cumulative log decay within the chunk.
-        forEach(b, l, c0, kd, [&](OpBuilder &b, Location l, Value ch) {
-          reduce(b, l, c0, n, zero, [&](OpBuilder &b, Location l, Value i, Value acc) {
-            Value gv = d.perChannel
-                           ? load(b, l, d.g, ValueRange{bi, tok(b, l, i), h, ch})
-                           : load(b, l, d.g, ValueRange{bi, tok(b, l, i), h});
-            Value sum = add(b, l, acc, gv);
-            memref::StoreOp::create(b, l, sum, Gc, ValueRange{i, ch});
-            return sum;
+  forEachParallel(
+      b, loc, points, [&](OpBuilder &b, Location l, ValueRange ivs) {
+        Value bi = ivs[0], h = ivs[1];
+        Value Gc = pointView(b, l, allGc, ivs), T = pointView(b, l, allT, ivs),
+              U = pointView(b, l, allU, ivs), W = pointView(b, l, allW, ivs),
+              Vn = pointView(b, l, allVn, ivs);
+        Value hk = arith::DivUIOp::create(b, l, h, c(b, l, d.ratio));
+        forEach(b, l, c0, numChunks, [&](OpBuilder &b, Location l, Value ci) {
+          Value t0 = arith::MulIOp::create(b, l, ci, c(b, l, chunk));
+          Value n = arith::MinUIOp::create(
+              b, l, c(b, l, chunk), arith::SubIOp::create(b, l, tokens, t0));
+          auto tok = [&](OpBuilder &b, Location l, Value i) {
+            return arith::AddIOp::create(b, l, t0, i);
+          };
+          auto K = [&](OpBuilder &b, Location l, Value i, Value ch) {
+            return load(b, l, d.k, ValueRange{bi, tok(b, l, i), hk, ch});
+          };
+          auto Q = [&](OpBuilder &b, Location l, Value i, Value ch) {
+            return load(b, l, d.q, ValueRange{bi, tok(b, l, i), hk, ch});
+          };
+          auto Beta = [&](OpBuilder &b, Location l, Value i) {
+            return load(b, l, d.beta, ValueRange{bi, tok(b, l, i), h});
+          };
+          auto G = [&](OpBuilder &b, Location l, Value i, Value ch) {
+            return load(b, l, Gc, ValueRange{i, ch});
+          };
+          // G: cumulative log decay within the chunk.
+          forEach(b, l, c0, kd, [&](OpBuilder &b, Location l, Value ch) {
+            reduce(b, l, c0, n, zero,
+                   [&](OpBuilder &b, Location l, Value i, Value acc) {
+                     Value gv =
+                         d.perChannel
+                             ? load(b, l, d.g,
+                                    ValueRange{bi, tok(b, l, i), h, ch})
+                             : load(b, l, d.g, ValueRange{bi, tok(b, l, i), h});
+                     Value sum = add(b, l, acc, gv);
+                     memref::StoreOp::create(b, l, sum, Gc, ValueRange{i, ch});
+                     return sum;
+                   });
           });
-        });
-        // T = (I + A)^-1, row by row.
-        forEach(b, l, c0, n, [&](OpBuilder &b, Location l, Value i) {
-          forEach(b, l, c0, i, [&](OpBuilder &b, Location l, Value j) {
-            // -(A[i][j] + sum_{j<m<i} A[i][m] T[m][j])
-            auto Aim = [&](OpBuilder &b, Location l, Value m) {
-              Value dot = reduce(b, l, c0, kd, zero,
-                                 [&](OpBuilder &b, Location l, Value ch, Value acc) {
-                                   Value e = exp(b, l, sub(b, l, G(b, l, i, ch),
-                                                           G(b, l, m, ch)));
-                                   return add(b, l, acc,
-                                              mul(b, l, mul(b, l, K(b, l, i, ch),
-                                                            K(b, l, m, ch)),
-                                                  e));
-                                 });
-              return mul(b, l, Beta(b, l, i), dot);
-            };
-            Value jp1 = arith::AddIOp::create(b, l, j, c(b, l, 1));
-            Value acc = reduce(b, l, jp1, i, Aim(b, l, j),
-                               [&](OpBuilder &b, Location l, Value m, Value acc) {
+          // T = (I + A)^-1, row by row.
+          forEach(b, l, c0, n, [&](OpBuilder &b, Location l, Value i) {
+            forEach(b, l, c0, i, [&](OpBuilder &b, Location l, Value j) {
+              // -(A[i][j] + sum_{j<m<i} A[i][m] T[m][j])
+              auto Aim = [&](OpBuilder &b, Location l, Value m) {
+                Value dot = reduce(
+                    b, l, c0, kd, zero,
+                    [&](OpBuilder &b, Location l, Value ch, Value acc) {
+                      Value e =
+                          exp(b, l, sub(b, l, G(b, l, i, ch), G(b, l, m, ch)));
+                      return add(b, l, acc,
+                                 mul(b, l,
+                                     mul(b, l, K(b, l, i, ch), K(b, l, m, ch)),
+                                     e));
+                    });
+                return mul(b, l, Beta(b, l, i), dot);
+              };
+              Value jp1 = arith::AddIOp::create(b, l, j, c(b, l, 1));
+              Value
+                  acc = reduce(b, l, jp1, i, Aim(b, l, j),
+                               [&](OpBuilder &b, Location l, Value m,
+                                   Value acc) {
                                  return add(b, l, acc,
                                             mul(b, l, Aim(b, l, m),
                                                 load(b, l, T, ValueRange{m, j})));
                                });
-            memref::StoreOp::create(b, l, arith::NegFOp::create(b, l, acc), T,
-                                    ValueRange{i, j});
+              memref::StoreOp::create(b, l, arith::NegFOp::create(b, l, acc), T,
+                                      ValueRange{i, j});
+            });
+            memref::StoreOp::create(b, l, f32Constant(b, l, 1.0), T,
+                                    ValueRange{i, i});
           });
-          memref::StoreOp::create(b, l, f32Constant(b, l, 1.0), T, ValueRange{i, i});
-        });
-        // U = T (beta v), W = T (beta k exp(G)).
-        forEach(b, l, c0, n, [&](OpBuilder &b, Location l, Value i) {
-          Value ip1 = arith::AddIOp::create(b, l, i, c(b, l, 1));
-          forEach(b, l, c0, vd, [&](OpBuilder &b, Location l, Value e) {
-            Value u = reduce(b, l, c0, ip1, zero,
+          // U = T (beta v), W = T (beta k exp(G)).
+          forEach(
+              b, l, c0, n, [&](OpBuilder &b, Location l, Value i) {
+                Value ip1 = arith::AddIOp::create(b, l, i, c(b, l, 1));
+                forEach(b, l, c0, vd, [&](OpBuilder &b, Location l, Value e) {
+                  Value u =
+                      reduce(b, l, c0, ip1, zero,
                              [&](OpBuilder &b, Location l, Value j, Value acc) {
                                Value bv = mul(b, l, Beta(b, l, j),
                                               load(b, l, d.v, ValueRange{bi, tok(b, l, j), h, e}));
                                return add(b, l, acc,
                                           mul(b, l, load(b, l, T, ValueRange{i, j}), bv));
                              });
-            memref::StoreOp::create(b, l, u, U, ValueRange{i, e});
-          });
-          forEach(b, l, c0, kd, [&](OpBuilder &b, Location l, Value ch) {
-            Value w = reduce(b, l, c0, ip1, zero,
+                  memref::StoreOp::create(b, l, u, U, ValueRange{i, e});
+                });
+                forEach(b, l, c0, kd, [&](OpBuilder &b, Location l, Value ch) {
+                  Value w =
+                      reduce(b, l, c0, ip1, zero,
                              [&](OpBuilder &b, Location l, Value j, Value acc) {
                                Value bk = mul(b, l, mul(b, l, Beta(b, l, j), K(b, l, j, ch)),
                                               exp(b, l, G(b, l, j, ch)));
                                return add(b, l, acc,
                                           mul(b, l, load(b, l, T, ValueRange{i, j}), bk));
                              });
-            memref::StoreOp::create(b, l, w, W, ValueRange{i, ch});
-          });
-        });
-        // V' = U - W S; outputs (with S before this chunk's update).
-        forEach(b, l, c0, n, [&](OpBuilder &b, Location l, Value i) {
-          forEach(b, l, c0, vd, [&](OpBuilder &b, Location l, Value e) {
-            Value ws = reduce(b, l, c0, kd, zero,
-                              [&](OpBuilder &b, Location l, Value ch, Value acc) {
+                  memref::StoreOp::create(b, l, w, W, ValueRange{i, ch});
+                });
+              });
+          // V' = U - W S; outputs (with S before this chunk's update).
+          forEach(b, l, c0, n, [&](OpBuilder &b, Location l, Value i) {
+            forEach(b, l, c0, vd,
+                    [&](OpBuilder &b, Location l, Value e) {
+                      Value ws =
+                          reduce(
+                              b, l, c0, kd, zero,
+                              [&](OpBuilder &b, Location l, Value ch,
+                                  Value acc) {
                                 return add(b, l, acc,
                                            mul(b, l, load(b, l, W, ValueRange{i, ch}),
                                                load(b, l, S, ValueRange{bi, h, ch, e})));
                               });
-            memref::StoreOp::create(b, l, sub(b, l, load(b, l, U, ValueRange{i, e}), ws),
-                                    Vn, ValueRange{i, e});
+                      memref::StoreOp::create(
+                          b, l, sub(b, l, load(b, l, U, ValueRange{i, e}), ws),
+                          Vn, ValueRange{i, e});
+                    });
           });
-        });
-        forEach(b, l, c0, n, [&](OpBuilder &b, Location l, Value i) {
-          Value ip1 = arith::AddIOp::create(b, l, i, c(b, l, 1));
-          forEach(b, l, c0, vd, [&](OpBuilder &b, Location l, Value e) {
-            Value inter = reduce(b, l, c0, kd, zero,
-                                 [&](OpBuilder &b, Location l, Value ch, Value acc) {
+          forEach(b, l, c0, n, [&](OpBuilder &b, Location l, Value i) {
+            Value ip1 = arith::AddIOp::create(b, l, i, c(b, l, 1));
+            forEach(b, l, c0, vd, [&](OpBuilder &b, Location l, Value e) {
+              Value
+                  inter = reduce(b, l, c0, kd, zero,
+                                 [&](OpBuilder &b, Location l, Value ch,
+                                     Value acc) {
                                    Value qe = mul(b, l, Q(b, l, i, ch), exp(b, l, G(b, l, i, ch)));
                                    return add(b, l, acc,
                                               mul(b, l, qe, load(b, l, S, ValueRange{bi, h, ch, e})));
                                  });
-            Value intra = reduce(
-                b, l, c0, ip1, zero, [&](OpBuilder &b, Location l, Value j, Value acc) {
-                  Value a = reduce(b, l, c0, kd, zero,
-                                   [&](OpBuilder &b, Location l, Value ch, Value acc2) {
+              Value intra =
+                  reduce(b, l, c0, ip1, zero,
+                         [&](OpBuilder &b, Location l, Value j, Value acc) {
+                           Value a =
+                               reduce(
+                                   b, l, c0, kd, zero,
+                                   [&](OpBuilder &b, Location l, Value ch,
+                                       Value acc2) {
                                      Value e2 = exp(b, l, sub(b, l, G(b, l, i, ch), G(b, l, j, ch)));
                                      return add(b, l, acc2,
                                                 mul(b, l, mul(b, l, Q(b, l, i, ch), K(b, l, j, ch)), e2));
                                    });
-                  return add(b, l, acc, mul(b, l, a, load(b, l, Vn, ValueRange{j, e})));
-                });
-            memref::StoreOp::create(
-                b, l, mul(b, l, add(b, l, inter, intra), f32Constant(b, l, d.scale)),
-                d.out, ValueRange{bi, tok(b, l, i), h, e});
+                           return add(
+                               b, l, acc,
+                               mul(b, l, a, load(b, l, Vn, ValueRange{j, e})));
+                         });
+              memref::StoreOp::create(b, l,
+                                      mul(b, l, add(b, l, inter, intra),
+                                          f32Constant(b, l, d.scale)),
+                                      d.out,
+                                      ValueRange{bi, tok(b, l, i), h, e});
+            });
           });
-        });
-        // S <- exp(G_last) S + sum_j (k_j exp(G_last - G_j)) V'_j^T.
-        Value last = arith::SubIOp::create(b, l, n, c(b, l, 1));
-        forEach(b, l, c0, kd, [&](OpBuilder &b, Location l, Value ch) {
-          Value gl = G(b, l, last, ch);
-          forEach(b, l, c0, vd, [&](OpBuilder &b, Location l, Value e) {
-            Value carried = mul(b, l, exp(b, l, gl), load(b, l, S, ValueRange{bi, h, ch, e}));
-            Value fresh = reduce(b, l, c0, n, zero,
-                                 [&](OpBuilder &b, Location l, Value j, Value acc) {
+          // S <- exp(G_last) S + sum_j (k_j exp(G_last - G_j)) V'_j^T.
+          Value last = arith::SubIOp::create(b, l, n, c(b, l, 1));
+          forEach(b, l, c0, kd, [&](OpBuilder &b, Location l, Value ch) {
+            Value gl = G(b, l, last, ch);
+            forEach(b, l, c0, vd,
+                    [&](OpBuilder &b, Location l, Value e) {
+                      Value carried =
+                          mul(b, l, exp(b, l, gl),
+                              load(b, l, S, ValueRange{bi, h, ch, e}));
+                      Value fresh =
+                          reduce(b, l, c0, n, zero,
+                                 [&](OpBuilder &b, Location l, Value j,
+                                     Value acc) {
                                    Value kj = mul(b, l, K(b, l, j, ch),
                                                   exp(b, l, sub(b, l, gl, G(b, l, j, ch))));
                                    return add(b, l, acc, mul(b, l, kj, load(b, l, Vn, ValueRange{j, e})));
                                  });
-            memref::StoreOp::create(b, l, add(b, l, carried, fresh), S,
-                                    ValueRange{bi, h, ch, e});
+                      memref::StoreOp::create(b, l, add(b, l, carried, fresh),
+                                              S, ValueRange{bi, h, ch, e});
+                    });
           });
         });
       });
-    });
-  });
 }
 
 /// lm.gated_delta_rule: decode steps the recurrence below, prefill runs the
@@ -403,8 +438,6 @@ struct LowerGatedDeltaRule final : OpRewritePattern<GatedDeltaRuleOp> {
     Value g = toBuffer(b, loc, op.getLogDecay());
     Value beta = toBuffer(b, loc, op.getBeta());
     Value out = allocLike(b, loc, op.getValue());
-    Value update = memref::AllocOp::create(
-        b, loc, MemRefType::get({valueDim}, b.getF32Type()));
     Value c0 = c(b, loc, 0), kd = c(b, loc, keyDim), vd = c(b, loc, valueDim);
     Value batch = memref::DimOp::create(b, loc, q, 0);
     Value tokens = memref::DimOp::create(b, loc, q, 1);
@@ -412,67 +445,76 @@ struct LowerGatedDeltaRule final : OpRewritePattern<GatedDeltaRuleOp> {
     DeltaRuleBuffers bufs{q, k, v, g, beta, out, S, perChannel, keyDim, valueDim,
                           valueHeads, ratio, scale};
     // Decode (one token): the recurrence. Prefill: the chunked form.
+    // Every (sequence, value head) in parallel.
     auto recurrence = [&](OpBuilder &b, Location loc) {
-      forEach(b, loc, c0, batch, [&](OpBuilder &b, Location l, Value bi) {
-        forEach(b, l, c0, c(b, l, valueHeads), [&](OpBuilder &b, Location l, Value h) {
-          Value hk = arith::DivUIOp::create(b, l, h, c(b, l, ratio));
-          forEach(b, l, c0, tokens, [&](OpBuilder &b, Location l, Value t) {
-            // Decay.
-            forEach(b, l, c0, kd, [&](OpBuilder &b, Location l, Value i) {
-              Value gv = perChannel ? load(b, l, g, ValueRange{bi, t, h, i})
-                                    : load(b, l, g, ValueRange{bi, t, h});
-              Value f = math::ExpOp::create(b, l, gv);
-              forEach(b, l, c0, vd, [&](OpBuilder &b, Location l, Value j) {
-                Value s = load(b, l, S, ValueRange{bi, h, i, j});
-                memref::StoreOp::create(b, l, arith::MulFOp::create(b, l, s, f), S,
-                                        ValueRange{bi, h, i, j});
+      SmallVector<Value> points = {batch, c(b, loc, valueHeads)};
+      Value updates =
+          scratchPerPoint(b, loc, points, {b.getIndexAttr(valueDim)});
+      forEachParallel(
+          b, loc, points, [&](OpBuilder &b, Location l, ValueRange ivs) {
+            Value bi = ivs[0], h = ivs[1];
+            Value update = pointView(b, l, updates, ivs);
+            Value hk = arith::DivUIOp::create(b, l, h, c(b, l, ratio));
+            forEach(b, l, c0, tokens, [&](OpBuilder &b, Location l, Value t) {
+              // Decay.
+              forEach(b, l, c0, kd, [&](OpBuilder &b, Location l, Value i) {
+                Value gv = perChannel ? load(b, l, g, ValueRange{bi, t, h, i})
+                                      : load(b, l, g, ValueRange{bi, t, h});
+                Value f = math::ExpOp::create(b, l, gv);
+                forEach(b, l, c0, vd, [&](OpBuilder &b, Location l, Value j) {
+                  Value s = load(b, l, S, ValueRange{bi, h, i, j});
+                  memref::StoreOp::create(b, l,
+                                          arith::MulFOp::create(b, l, s, f), S,
+                                          ValueRange{bi, h, i, j});
+                });
               });
-            });
-            // u = beta (v - S^T k).
-            Value bv = load(b, l, beta, ValueRange{bi, t, h});
-            forEach(b, l, c0, vd, [&](OpBuilder &b, Location l, Value j) {
-              Value read = reduce(
-                  b, l, c0, kd, f32Constant(b, l, 0.0),
-                  [&](OpBuilder &b, Location l, Value i, Value acc) {
-                    return arith::AddFOp::create(
-                        b, l, acc,
-                        arith::MulFOp::create(b, l,
-                                              load(b, l, S, ValueRange{bi, h, i, j}),
-                                              load(b, l, k, ValueRange{bi, t, hk, i})));
-                  });
-              Value diff = arith::SubFOp::create(
-                  b, l, load(b, l, v, ValueRange{bi, t, h, j}), read);
-              memref::StoreOp::create(b, l, arith::MulFOp::create(b, l, bv, diff),
-                                      update, j);
-            });
-            // S += k u^T.
-            forEach(b, l, c0, kd, [&](OpBuilder &b, Location l, Value i) {
-              Value ki = load(b, l, k, ValueRange{bi, t, hk, i});
+              // u = beta (v - S^T k).
+              Value bv = load(b, l, beta, ValueRange{bi, t, h});
               forEach(b, l, c0, vd, [&](OpBuilder &b, Location l, Value j) {
-                Value s = load(b, l, S, ValueRange{bi, h, i, j});
-                Value add = arith::MulFOp::create(b, l, ki, load(b, l, update, j));
-                memref::StoreOp::create(b, l, arith::AddFOp::create(b, l, s, add),
-                                        S, ValueRange{bi, h, i, j});
+                Value read = reduce(
+                    b, l, c0, kd, f32Constant(b, l, 0.0),
+                    [&](OpBuilder &b, Location l, Value i, Value acc) {
+                      return arith::AddFOp::create(
+                          b, l, acc,
+                          arith::MulFOp::create(
+                              b, l, load(b, l, S, ValueRange{bi, h, i, j}),
+                              load(b, l, k, ValueRange{bi, t, hk, i})));
+                    });
+                Value diff = arith::SubFOp::create(
+                    b, l, load(b, l, v, ValueRange{bi, t, h, j}), read);
+                memref::StoreOp::create(
+                    b, l, arith::MulFOp::create(b, l, bv, diff), update, j);
               });
-            });
-            // o = scale S^T q.
-            forEach(b, l, c0, vd, [&](OpBuilder &b, Location l, Value j) {
-              Value o = reduce(
-                  b, l, c0, kd, f32Constant(b, l, 0.0),
-                  [&](OpBuilder &b, Location l, Value i, Value acc) {
-                    return arith::AddFOp::create(
-                        b, l, acc,
-                        arith::MulFOp::create(b, l,
-                                              load(b, l, S, ValueRange{bi, h, i, j}),
-                                              load(b, l, q, ValueRange{bi, t, hk, i})));
-                  });
-              memref::StoreOp::create(
-                  b, l, arith::MulFOp::create(b, l, o, f32Constant(b, l, scale)),
-                  out, ValueRange{bi, t, h, j});
+              // S += k u^T.
+              forEach(b, l, c0, kd, [&](OpBuilder &b, Location l, Value i) {
+                Value ki = load(b, l, k, ValueRange{bi, t, hk, i});
+                forEach(b, l, c0, vd, [&](OpBuilder &b, Location l, Value j) {
+                  Value s = load(b, l, S, ValueRange{bi, h, i, j});
+                  Value add =
+                      arith::MulFOp::create(b, l, ki, load(b, l, update, j));
+                  memref::StoreOp::create(b, l,
+                                          arith::AddFOp::create(b, l, s, add),
+                                          S, ValueRange{bi, h, i, j});
+                });
+              });
+              // o = scale S^T q.
+              forEach(b, l, c0, vd, [&](OpBuilder &b, Location l, Value j) {
+                Value o = reduce(
+                    b, l, c0, kd, f32Constant(b, l, 0.0),
+                    [&](OpBuilder &b, Location l, Value i, Value acc) {
+                      return arith::AddFOp::create(
+                          b, l, acc,
+                          arith::MulFOp::create(
+                              b, l, load(b, l, S, ValueRange{bi, h, i, j}),
+                              load(b, l, q, ValueRange{bi, t, hk, i})));
+                    });
+                memref::StoreOp::create(
+                    b, l,
+                    arith::MulFOp::create(b, l, o, f32Constant(b, l, scale)),
+                    out, ValueRange{bi, t, h, j});
+              });
             });
           });
-        });
-      });
     };
     decodeOrPrefill(b, loc, tokens, recurrence, [&](OpBuilder &b, Location loc) {
       chunkedDeltaRule(b, loc, bufs, batch, tokens);
@@ -518,11 +560,15 @@ struct LowerSelectiveScan final : OpRewritePattern<SelectiveScanOp> {
     //         + exp(L_i) S C_i + D x_i
     //   S  <- exp(L_last) S + sum_j exp(L_last - L_j) dt_j x_j B_j^T
     constexpr int64_t chunk = 64;
-    Value Lc = memref::AllocOp::create(b, loc, MemRefType::get({chunk}, b.getF32Type()));
-    Value steps = memref::AllocOp::create(b, loc, MemRefType::get({chunk}, b.getF32Type()));
+    // Every (sequence, head) in parallel, each with its own chunk scratch.
+    SmallVector<Value> points = {batch, c(b, loc, heads)};
+    Value allLc = scratchPerPoint(b, loc, points, {b.getIndexAttr(chunk)});
+    Value allSteps = scratchPerPoint(b, loc, points, {b.getIndexAttr(chunk)});
     Value zero = f32Constant(b, loc, 0.0);
     auto chunkedScan = [&](OpBuilder &b, Location l, Value bi, Value h, Value g,
                            Value a, auto stepAt) {
+      Value Lc = pointView(b, l, allLc, {bi, h});
+      Value steps = pointView(b, l, allSteps, {bi, h});
       Value numChunks = arith::CeilDivUIOp::create(b, l, tokens, c(b, l, chunk));
       Value skip = toF32(b, l, load(b, l, dSkip, h));
       forEach(b, l, c0, numChunks, [&](OpBuilder &b, Location l, Value ci) {
@@ -599,56 +645,66 @@ struct LowerSelectiveScan final : OpRewritePattern<SelectiveScanOp> {
         });
       });
     };
-    forEach(b, loc, c0, batch, [&](OpBuilder &b, Location l, Value bi) {
-      forEach(b, l, c0, c(b, l, heads), [&](OpBuilder &b, Location l, Value h) {
-        Value g = arith::DivUIOp::create(b, l, h, c(b, l, heads / groups));
-        Value a = arith::NegFOp::create(
-            b, l, math::ExpOp::create(b, l, toF32(b, l, load(b, l, aLog, h))));
-        // The processed step size of token t.
-        auto stepAt = [&](OpBuilder &b, Location l, Value t) {
-          Value step = softplus(
+    forEachParallel(
+        b, loc, points, [&](OpBuilder &b, Location l, ValueRange ivs) {
+          Value bi = ivs[0], h = ivs[1];
+          Value g = arith::DivUIOp::create(b, l, h, c(b, l, heads / groups));
+          Value a = arith::NegFOp::create(
               b, l,
-              arith::AddFOp::create(b, l, load(b, l, dt, ValueRange{bi, t, h}),
-                                    toF32(b, l, load(b, l, dtBias, h))));
-          step = arith::MaximumFOp::create(b, l, step, f32Constant(b, l, dtMin));
-          if (dtMax)
-            step = arith::MinimumFOp::create(b, l, step,
-                                             f32Constant(b, l, *dtMax));
-          return step;
-        };
-        auto recurrence = [&](OpBuilder &b, Location l) {
-          forEach(b, l, c0, tokens, [&](OpBuilder &b, Location l, Value t) {
-            Value step = stepAt(b, l, t);
-            Value decay =
-                math::ExpOp::create(b, l, arith::MulFOp::create(b, l, step, a));
-            Value skip = toF32(b, l, load(b, l, dSkip, h));
-            forEach(b, l, c0, c(b, l, headDim), [&](OpBuilder &b, Location l, Value p) {
-              Value xv = load(b, l, x, ValueRange{bi, t, h, p});
-              Value dx = arith::MulFOp::create(b, l, step, xv);
-              Value y = reduce(
-                  b, l, c0, c(b, l, stateDim), f32Constant(b, l, 0.0),
-                  [&](OpBuilder &b, Location l, Value n, Value acc) {
-                    Value s = load(b, l, S, ValueRange{bi, h, p, n});
-                    s = arith::AddFOp::create(
-                        b, l, arith::MulFOp::create(b, l, s, decay),
-                        arith::MulFOp::create(
-                            b, l, dx, load(b, l, bm, ValueRange{bi, t, g, n})));
-                    memref::StoreOp::create(b, l, s, S, ValueRange{bi, h, p, n});
-                    return arith::AddFOp::create(
-                        b, l, acc,
-                        arith::MulFOp::create(
-                            b, l, s, load(b, l, cm, ValueRange{bi, t, g, n})));
-                  });
-              y = arith::AddFOp::create(b, l, y, arith::MulFOp::create(b, l, skip, xv));
-              memref::StoreOp::create(b, l, y, out, ValueRange{bi, t, h, p});
+              math::ExpOp::create(b, l, toF32(b, l, load(b, l, aLog, h))));
+          // The processed step size of token t.
+          auto stepAt = [&](OpBuilder &b, Location l, Value t) {
+            Value step =
+                softplus(b, l,
+                         arith::AddFOp::create(
+                             b, l, load(b, l, dt, ValueRange{bi, t, h}),
+                             toF32(b, l, load(b, l, dtBias, h))));
+            step =
+                arith::MaximumFOp::create(b, l, step, f32Constant(b, l, dtMin));
+            if (dtMax)
+              step = arith::MinimumFOp::create(b, l, step,
+                                               f32Constant(b, l, *dtMax));
+            return step;
+          };
+          auto recurrence = [&](OpBuilder &b, Location l) {
+            forEach(b, l, c0, tokens, [&](OpBuilder &b, Location l, Value t) {
+              Value step = stepAt(b, l, t);
+              Value decay = math::ExpOp::create(
+                  b, l, arith::MulFOp::create(b, l, step, a));
+              Value skip = toF32(b, l, load(b, l, dSkip, h));
+              forEach(b, l, c0, c(b, l, headDim),
+                      [&](OpBuilder &b, Location l, Value p) {
+                        Value xv = load(b, l, x, ValueRange{bi, t, h, p});
+                        Value dx = arith::MulFOp::create(b, l, step, xv);
+                        Value y = reduce(
+                            b, l, c0, c(b, l, stateDim), f32Constant(b, l, 0.0),
+                            [&](OpBuilder &b, Location l, Value n, Value acc) {
+                              Value s = load(b, l, S, ValueRange{bi, h, p, n});
+                              s = arith::AddFOp::create(
+                                  b, l, arith::MulFOp::create(b, l, s, decay),
+                                  arith::MulFOp::create(
+                                      b, l, dx,
+                                      load(b, l, bm, ValueRange{bi, t, g, n})));
+                              memref::StoreOp::create(b, l, s, S,
+                                                      ValueRange{bi, h, p, n});
+                              return arith::AddFOp::create(
+                                  b, l, acc,
+                                  arith::MulFOp::create(
+                                      b, l, s,
+                                      load(b, l, cm, ValueRange{bi, t, g, n})));
+                            });
+                        y = arith::AddFOp::create(
+                            b, l, y, arith::MulFOp::create(b, l, skip, xv));
+                        memref::StoreOp::create(b, l, y, out,
+                                                ValueRange{bi, t, h, p});
+                      });
             });
-          });
-        };
-        decodeOrPrefill(b, l, tokens, recurrence, [&](OpBuilder &b, Location l) {
-          chunkedScan(b, l, bi, h, g, a, stepAt);
+          };
+          decodeOrPrefill(b, l, tokens, recurrence,
+                          [&](OpBuilder &b, Location l) {
+                            chunkedScan(b, l, bi, h, g, a, stepAt);
+                          });
         });
-      });
-    });
     rewriter.replaceOp(op, {asTensor(b, loc, out, op.getType(0)), op.getState()});
     return success();
   }
