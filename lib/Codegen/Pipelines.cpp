@@ -38,6 +38,7 @@ void buildBufferizedPipeline(OpPassManager &pm) {
   pm.addPass(createLowerToLinalgPass());
   addPipeline(pm, "func.func(convert-elementwise-to-linalg, canonicalize, cse)");
   pm.addNestedPass<func::FuncOp>(createFuseElementwisePass());
+  pm.addNestedPass<func::FuncOp>(createFoldAddIntoReductionPass());
   addPipeline(pm, "func.func(canonicalize)");
   pm.addNestedPass<func::FuncOp>(createPrivatizeFillsPass());
   addPipeline(pm,

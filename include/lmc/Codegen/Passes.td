@@ -63,6 +63,20 @@ def FuseElementwisePass : InterfacePass<"lm-fuse-elementwise",
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def FoldAddIntoReductionPass : InterfacePass<"lm-fold-add-into-reduction",
+                                             "mlir::FunctionOpInterface"> {
+  let summary = "Start a sum from the value added to it";
+  let description = [{
+    `x + s` where `s` is a `linalg.generic` sum (`yield(addf(out, v))`)
+    whose output a zero fill initialises, and `s` is used only by the add:
+    the sum takes `x` as its init instead and the add goes. A residual add
+    after a projection (attention output, MLP down projection, MoE combine)
+    stops being a kernel of its own on the GPU and a pass over the hidden
+    states on the host. The sum's order changes (x first), not its terms.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 def LowerToLinalgPass : Pass<"lm-lower-to-linalg", "mlir::ModuleOp"> {
   let summary = "Lower lm compute ops to linalg, tensor, arith, math and scf";
   let description = [{

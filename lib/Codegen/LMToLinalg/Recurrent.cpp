@@ -468,18 +468,22 @@ struct LowerGatedDeltaRule final : OpRewritePattern<GatedDeltaRuleOp> {
                                           ValueRange{bi, h, i, j});
                 });
               });
-              // u = beta (v - S^T k).
-              Value bv = load(b, l, beta, ValueRange{bi, t, h});
-              forEach(b, l, c0, vd, [&](OpBuilder &b, Location l, Value j) {
-                Value read = reduce(
+              // (S^T x)[j] for x = k or q of this token and key head.
+              auto stateDot = [&](OpBuilder &b, Location l, Value x, Value j) {
+                return reduce(
                     b, l, c0, kd, f32Constant(b, l, 0.0),
                     [&](OpBuilder &b, Location l, Value i, Value acc) {
                       return arith::AddFOp::create(
                           b, l, acc,
                           arith::MulFOp::create(
                               b, l, load(b, l, S, ValueRange{bi, h, i, j}),
-                              load(b, l, k, ValueRange{bi, t, hk, i})));
+                              load(b, l, x, ValueRange{bi, t, hk, i})));
                     });
+              };
+              // u = beta (v - S^T k).
+              Value bv = load(b, l, beta, ValueRange{bi, t, h});
+              forEach(b, l, c0, vd, [&](OpBuilder &b, Location l, Value j) {
+                Value read = stateDot(b, l, k, j);
                 Value diff = arith::SubFOp::create(
                     b, l, load(b, l, v, ValueRange{bi, t, h, j}), read);
                 memref::StoreOp::create(
@@ -499,15 +503,7 @@ struct LowerGatedDeltaRule final : OpRewritePattern<GatedDeltaRuleOp> {
               });
               // o = scale S^T q.
               forEach(b, l, c0, vd, [&](OpBuilder &b, Location l, Value j) {
-                Value o = reduce(
-                    b, l, c0, kd, f32Constant(b, l, 0.0),
-                    [&](OpBuilder &b, Location l, Value i, Value acc) {
-                      return arith::AddFOp::create(
-                          b, l, acc,
-                          arith::MulFOp::create(
-                              b, l, load(b, l, S, ValueRange{bi, h, i, j}),
-                              load(b, l, q, ValueRange{bi, t, hk, i})));
-                    });
+                Value o = stateDot(b, l, q, j);
                 memref::StoreOp::create(
                     b, l,
                     arith::MulFOp::create(b, l, o, f32Constant(b, l, scale)),
