@@ -128,7 +128,7 @@ std::optional<Projection> matchProjection(linalg::GenericOp op) {
 
   // out[rows..., n]: every parallel dimension, once.
   AffineMap outMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
-  if (!outMap.isProjectedPermutation() ||
+  if (!outMap.isProjectedPermutation() || outMap.isFunctionOfDim(p.kDim) ||
       outMap.getNumResults() != op.getNumParallelLoops())
     return std::nullopt;
   for (unsigned dim = 0; dim < op.getNumLoops(); ++dim)
