@@ -12,7 +12,8 @@
 // chunk of its rows, and those eight values fill its fragment registers of
 // two k16 steps. This permutes K inside the chunk (the PTX fragment layout
 // wants columns 2t, 2t+1, 2t+8, 2t+9 of each step) identically for both
-// operands, which a sum does not notice.
+// operands, which a sum does not notice (scripts/check-mma-layout.py checks
+// the mapping against the PTX fragment layouts).
 //
 //===----------------------------------------------------------------------===//
 
