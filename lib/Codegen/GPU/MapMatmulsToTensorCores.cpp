@@ -328,8 +328,10 @@ private:
         b.getContext(), SmallVector<Type>(4, f32));
     SmallVector<Value> next(acc.begin(), acc.end());
     for (int64_t s = 0; s < 2; ++s) {
-      // Step s takes registers 2s, 2s + 1 of each load: A's are (row g,
-      // cols 0-1), (row g+8, cols 0-1), (row g, cols 8-9), (row g+8, 8-9).
+      // Step s takes words 2s and 2s + 1 of each lane load. A's fragment
+      // registers are (row g, k 2t..2t+1), (row g+8, same k), (row g, k
+      // 2t+8..2t+9), (row g+8, same k); B's are k 2t..2t+1 and 2t+8..2t+9 of
+      // column g. Word 2s stands for the first k pair, 2s + 1 for the second.
       SmallVector<Value> aRegs = {reg(b, loc, a[0], 2 * s),
                                   reg(b, loc, a[1], 2 * s),
                                   reg(b, loc, a[0], 2 * s + 1),
