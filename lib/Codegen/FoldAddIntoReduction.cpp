@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Combiner.h"
 #include "lmc/Codegen/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -35,24 +36,16 @@ bool isElementwiseAdd(linalg::GenericOp op) {
          body.getArgument(0) != body.getArgument(1);
 }
 
-/// Whether `op` is a sum (`yield(addf(out, v))`, `out` used once) into one
-/// output that a zero fill initialises (CSE may have shared the fill with
-/// other reductions), with every parallel loop indexing the output once.
+/// Whether `op` is a sum (`yield(addf(out, v))`) into one output that a zero
+/// fill initialises (CSE may have shared the fill with other reductions),
+/// with every parallel loop indexing the output once.
 bool isSumFromZero(linalg::GenericOp op) {
   if (op.getNumDpsInits() != 1 || op.getNumResults() != 1 ||
       op.getNumReductionLoops() == 0 ||
-      !op.getMatchingIndexingMap(op.getDpsInitOperand(0)).isProjectedPermutation())
+      !op.getMatchingIndexingMap(op.getDpsInitOperand(0)).isProjectedPermutation() ||
+      !isa_and_nonnull<arith::AddFOp>(matchCombiner(op)))
     return false;
-  Block &body = op.getRegion().front();
-  BlockArgument out = body.getArguments().back();
-  auto add = dyn_cast_or_null<arith::AddFOp>(
-      body.getTerminator()->getOperand(0).getDefiningOp());
-  if (!add || !out.hasOneUse() ||
-      !llvm::is_contained(add->getOperands(), Value(out)) ||
-      add.getLhs() == add.getRhs())
-    return false;
-  Value init = op.getDpsInitOperand(0)->get();
-  auto fill = init.getDefiningOp<linalg::FillOp>();
+  auto fill = op.getDpsInitOperand(0)->get().getDefiningOp<linalg::FillOp>();
   return fill && matchPattern(fill.getInputs()[0], m_AnyZeroFloat());
 }
 

@@ -17,6 +17,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "../Combiner.h"
 #include "MappingUtils.h"
 #include "lmc/Codegen/Passes.h"
 
@@ -75,15 +76,12 @@ std::optional<Projection> matchProjection(linalg::GenericOp op) {
     return std::nullopt;
   // The body: extf(x) * extf(w) added to the output, x and w bf16.
   Block &body = op.getRegion().front();
-  BlockArgument out = body.getArgument(2);
-  auto yield = cast<linalg::YieldOp>(body.getTerminator());
-  auto add = yield.getValues()[0].getDefiningOp<arith::AddFOp>();
-  if (!add || !out.getType().isF32() || !out.hasOneUse() ||
-      !llvm::is_contained(add->getOperands(), Value(out)) ||
+  Operation *add = matchCombiner(op);
+  if (!isa_and_nonnull<arith::AddFOp>(add) ||
+      !body.getArgument(2).getType().isF32() ||
       body.getOperations().size() != 5)
     return std::nullopt;
-  Value product = add.getLhs() == out ? add.getRhs() : add.getLhs();
-  auto mul = product.getDefiningOp<arith::MulFOp>();
+  auto mul = combinedValue(op, add).getDefiningOp<arith::MulFOp>();
   if (!mul)
     return std::nullopt;
   SmallVector<unsigned> factors;

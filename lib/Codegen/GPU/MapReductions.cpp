@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "../Combiner.h"
 #include "MappingUtils.h"
 #include "lmc/Codegen/Passes.h"
 
@@ -25,24 +26,6 @@ namespace mlir::lm {
 namespace {
 constexpr int64_t kWarpSize = 32;
 constexpr int64_t kWarpsPerBlock = 8;
-
-/// The op folding one value into the output, if the body's yield is
-/// `combiner(out, value)` with `out` used nowhere else.
-Operation *matchCombiner(linalg::GenericOp op) {
-  Block &body = op.getRegion().front();
-  BlockArgument out = body.getArguments().back();
-  auto yield = cast<linalg::YieldOp>(body.getTerminator());
-  Operation *combiner = yield.getValues()[0].getDefiningOp();
-  if (!combiner || combiner->getBlock() != &body || !out.hasOneUse() ||
-      combiner->getNumOperands() != 2 ||
-      !llvm::is_contained(combiner->getOperands(), Value(out)) ||
-      combiner->getOperand(0) == combiner->getOperand(1))
-    return nullptr;
-  if (!isa<arith::AddFOp, arith::MaximumFOp, arith::MinimumFOp,
-           arith::MaxNumFOp, arith::MinNumFOp>(combiner))
-    return nullptr;
-  return combiner;
-}
 
 /// The combiner's identity: 0 for sums, -inf / +inf for max / min.
 Value identityOf(OpBuilder &b, Location loc, Operation *combiner) {
@@ -147,9 +130,7 @@ LogicalResult mapToWarps(linalg::GenericOp op) {
     Value folded;
     for (Operation &inner : body.without_terminator()) {
       if (&inner == combiner) {
-        Value value = combiner->getOperand(0) == body.getArguments().back()
-                          ? combiner->getOperand(1)
-                          : combiner->getOperand(0);
+        Value value = combinedValue(op, combiner);
         folded = combine(b, combiner, loop.getRegionIterArgs()[0],
                          mapping.lookupOrDefault(value));
         continue;
