@@ -41,6 +41,31 @@ func.func @pointwise(%x: memref<?x8xf32>, %y: memref<?x8xf32>) {
 
 // -----
 
+// The arena of lm-plan-arena is a device allocation; the views of it stay
+// on the host (descriptors passed to the kernels).
+// CHECK-LABEL: func.func @arena
+// CHECK: %[[ARENA:.*]] = gpu.alloc (%{{.*}}) : memref<?xi8>
+// CHECK: %[[SLOT:.*]] = memref.view %[[ARENA]]
+// CHECK: gpu.launch
+// CHECK:   memref.store {{.*}} %[[SLOT]]
+// CHECK: gpu.dealloc %[[ARENA]]
+func.func @arena(%n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %cst = arith.constant 1.0 : f32
+  %bytes = arith.muli %n, %c1 : index
+  %arena = memref.alloc(%bytes) {alignment = 256 : i64} : memref<?xi8>
+  %slot = memref.view %arena[%c0][%n] : memref<?xi8> to memref<?xf32>
+  scf.parallel (%i) = (%c0) to (%n) step (%c1) {
+    memref.store %cst, %slot[%i] : memref<?xf32>
+    scf.reduce
+  }
+  memref.dealloc %arena : memref<?xi8>
+  return
+}
+
+// -----
+
 // A copy becomes a copy kernel.
 // CHECK-LABEL: func.func @copy
 // CHECK: gpu.launch

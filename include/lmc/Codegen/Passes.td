@@ -152,6 +152,36 @@ def PrivatizeFillsPass : Pass<"lm-privatize-fills", "mlir::func::FuncOp"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def PlanArenaPass : Pass<"lm-plan-arena", "mlir::func::FuncOp"> {
+  let summary = "Place a function's temporaries in one arena, by liveness";
+  let description = [{
+    Runs on bufferized code after buffer deallocation (and canonicalize,
+    which removes its `scf.if %true` guards). Deallocation frees every
+    temporary at the end of the block, so all activations of a forward pass
+    would be live at once; this pass gives each `memref.alloc` of the
+    function body a slot of one `memref<?xi8>` arena instead, by liveness
+    (its last use, through views, nested uses counted at the op of the body
+    that holds them). Temporaries that are never live at once share a
+    slot; a slot is as large as its largest tenant; slots start at
+    multiples of 256 bytes. The slot sizes are computed where the first
+    temporary is allocated, from the dynamic sizes traced back through
+    `memref.dim` of views and allocations and pure arithmetic; each
+    temporary becomes a `memref.view` of the arena at its slot's offset.
+
+    A temporary whose sizes cannot be computed there, or whose element type
+    has no fixed size, keeps its allocation and is freed right after its
+    last use. One whose views escape (yielded, returned) or that is freed
+    elsewhere is left alone, as are allocations in nested regions.
+  }];
+  let options = [
+    Option<"useArena", "use-arena", "bool", /*default=*/"true",
+           "Slots of one arena; if false, every temporary keeps its "
+           "allocation and is freed after its last use">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 def CastToBF16Pass : Pass<"lm-cast-to-bf16", "mlir::ModuleOp"> {
   let summary = "bf16 weights, and bf16 inputs to the projections that use them";
   let description = [{

@@ -69,7 +69,12 @@ static bool touches(Operation *op, Value buffer) {
 linalg::FillOp lm::gpu_mapping::initialFill(linalg::GenericOp op) {
   Value buffer = op.getDpsInitOperand(0)->get();
   AffineMap outMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
-  if (!buffer.getDefiningOp<memref::AllocOp>() ||
+  // A temporary: an allocation, or a slot of the arena (other tenants of
+  // the slot are not live while this one is, so none sits in between).
+  if (!buffer.getDefiningOp<memref::AllocOp>() &&
+      !buffer.getDefiningOp<memref::ViewOp>())
+    return nullptr;
+  if (
       !outMap.isProjectedPermutation() ||
       outMap.getNumResults() != cast<MemRefType>(buffer.getType()).getRank() ||
       llvm::any_of(op.getDpsInputs(),

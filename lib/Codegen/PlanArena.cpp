@@ -1,0 +1,402 @@
+//===- PlanArena.cpp - Temporaries as slots of one planned buffer ---------===//
+//
+// Buffer deallocation frees each temporary at the end of its block, so a
+// forward pass would hold every activation of every layer at once (a
+// prompt's attention scores, layer after layer). Here the temporaries of a
+// function's body get slots in one arena by liveness instead: temporaries
+// whose lifetimes do not overlap share a slot, a slot is as large as its
+// largest tenant, and the offsets are computed once, from the dynamic sizes
+// (tokens, context length), where the first temporary was allocated.
+//
+// A temporary whose sizes cannot be computed there (they depend on data the
+// function reads later) stays an allocation of its own and is freed right
+// after its last use; so is one whose views escape the body's block.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lmc/Codegen/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/Dominance.h"
+#include "mlir/IR/OperationSupport.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
+
+namespace mlir::lm {
+#define GEN_PASS_DEF_PLANARENAPASS
+#include "lmc/Codegen/Passes.h.inc"
+
+namespace {
+/// Every slot starts at a multiple of this (and the arena is aligned to it):
+/// more than any alignment bufferization asks for, and whole DRAM bursts.
+constexpr int64_t kSlotAlignment = 256;
+
+/// A `memref.alloc` of the block and what the plan knows of it.
+struct Temporary {
+  memref::AllocOp alloc;
+  memref::DeallocOp dealloc;
+  /// Positions in the block: the allocation and the last op using it (or a
+  /// view of it), itself or nested.
+  unsigned start = 0, end = 0;
+  Operation *lastUser = nullptr;
+  /// Element bytes times the static dimensions.
+  int64_t staticBytes = 0;
+  /// The dynamic sizes, computed where the arena is allocated.
+  SmallVector<Value> sizes;
+
+  /// Temporaries with the same key have the same size.
+  std::pair<int64_t, SmallVector<Value>> key() const {
+    return {staticBytes, sizes};
+  }
+};
+
+struct Slot {
+  unsigned end = 0;
+  SmallVector<Temporary *> tenants;
+
+  bool holds(const Temporary &t) const {
+    return llvm::any_of(tenants,
+                        [&](Temporary *o) { return o->key() == t.key(); });
+  }
+  /// Whether a tenant's size differs from `t`'s only by a constant factor.
+  bool comparable(const Temporary &t) const {
+    return llvm::any_of(tenants,
+                        [&](Temporary *o) { return o->sizes == t.sizes; });
+  }
+};
+
+/// Bytes per element, for the element types a temporary may have.
+std::optional<int64_t> elementBytes(Type type) {
+  if (type.isIntOrFloat())
+    return (type.getIntOrFloatBitWidth() + 7) / 8;
+  if (type.isIndex())
+    return 8;
+  return std::nullopt;
+}
+
+/// Computes sizes (index values) at one point of the block from the values
+/// that define them later: dimensions of views and allocations are traced
+/// to the sizes they were made with, pure arithmetic is cloned. Equal
+/// quantities come out as the same value, so they compare equal as keys.
+class SizeMaterializer {
+public:
+  SizeMaterializer(Operation *point, DominanceInfo &dominance)
+      : builder(point), point(point), dominance(dominance) {}
+
+  /// `value` at the point, or null when it cannot be computed there.
+  Value get(Value value, unsigned depth = 0) {
+    if (depth > kMaxDepth)
+      return nullptr;
+    if (auto dim = value.getDefiningOp<memref::DimOp>()) {
+      std::optional<int64_t> index = dim.getConstantIndex();
+      if (!index)
+        return nullptr;
+      // The first dimension op seen stands for all equal ones.
+      if (dominance.properlyDominates(value, point))
+        dims.try_emplace({dim.getSource(), *index}, value);
+      return this->dim(dim.getSource(), *index, depth + 1);
+    }
+    if (dominance.properlyDominates(value, point))
+      return value;
+    if (Value known = computed.lookup(value))
+      return known;
+    Operation *op = value.getDefiningOp();
+    if (!op || !isPure(op) || op->getNumRegions() != 0 ||
+        op->getNumResults() != 1)
+      return nullptr;
+    IRMapping mapping;
+    for (Value operand : op->getOperands()) {
+      Value at = get(operand, depth + 1);
+      if (!at)
+        return nullptr;
+      mapping.map(operand, at);
+    }
+    Operation *clone = builder.clone(*op, mapping);
+    auto same = llvm::find_if(clones, [&](Operation *earlier) {
+      return OperationEquivalence::isEquivalentTo(
+          earlier, clone, OperationEquivalence::IgnoreLocations);
+    });
+    if (same != clones.end()) {
+      clone->erase();
+      clone = *same;
+    } else {
+      clones.push_back(clone);
+    }
+    return computed[value] = clone->getResult(0);
+  }
+
+private:
+  static constexpr unsigned kMaxDepth = 32;
+
+  /// Dimension `d` of `buffer` at the point.
+  Value dim(Value buffer, int64_t d, unsigned depth) {
+    auto type = cast<MemRefType>(buffer.getType());
+    if (!type.isDynamicDim(d))
+      return constant(type.getDimSize(d));
+    auto cacheKey = std::make_pair(buffer, d);
+    if (Value known = dims.lookup(cacheKey))
+      return known;
+    Value size = traceDim(buffer, d, depth);
+    if (!size && dominance.properlyDominates(buffer, point))
+      size = memref::DimOp::create(builder, buffer.getLoc(), buffer, d);
+    return dims[cacheKey] = size;
+  }
+
+  /// Dimension `d` of `buffer` from the sizes its defining op was given.
+  Value traceDim(Value buffer, int64_t d, unsigned depth) {
+    Operation *op = buffer.getDefiningOp();
+    auto type = cast<MemRefType>(buffer.getType());
+    if (auto alloc = dyn_cast_or_null<memref::AllocOp>(op))
+      return get(alloc.getDynamicSizes()[type.getDynamicDimIndex(d)], depth);
+    if (auto view = dyn_cast_or_null<memref::ViewOp>(op))
+      return get(view.getSizes()[type.getDynamicDimIndex(d)], depth);
+    if (auto cast = dyn_cast_or_null<memref::CastOp>(op))
+      return dim(cast.getSource(), d, depth);
+    if (auto expand = dyn_cast_or_null<memref::ExpandShapeOp>(op))
+      return fold(expand.getMixedOutputShape()[d], depth);
+    if (auto subview = dyn_cast_or_null<memref::SubViewOp>(op)) {
+      if (subview.getSourceType().getRank() != type.getRank())
+        return nullptr; // rank-reducing: sizes and dims do not line up
+      return fold(subview.getMixedSizes()[d], depth);
+    }
+    if (auto collapse = dyn_cast_or_null<memref::CollapseShapeOp>(op)) {
+      Value product;
+      for (int64_t s : collapse.getReassociationIndices()[d]) {
+        Value size = dim(collapse.getSrc(), s, depth + 1);
+        if (!size)
+          return nullptr;
+        product = product ? builder.createOrFold<arith::MulIOp>(
+                                buffer.getLoc(), product, size)
+                          : size;
+      }
+      return product;
+    }
+    return nullptr;
+  }
+
+  Value fold(OpFoldResult size, unsigned depth) {
+    if (auto attr = dyn_cast<Attribute>(size))
+      return constant(cast<IntegerAttr>(attr).getInt());
+    return get(cast<Value>(size), depth + 1);
+  }
+
+  Value constant(int64_t v) {
+    return builder.createOrFold<arith::ConstantIndexOp>(point->getLoc(), v);
+  }
+
+  OpBuilder builder;
+  Operation *point;
+  DominanceInfo &dominance;
+  DenseMap<Value, Value> computed;
+  DenseMap<std::pair<Value, int64_t>, Value> dims;
+  SmallVector<Operation *> clones;
+};
+
+/// Fills in `t`'s dealloc and last use from the uses of the allocation and
+/// its views; false if a view escapes (leaves through a terminator or an op
+/// whose memref results are not views) or something else frees it.
+bool findLifetime(Temporary &t, Block &block,
+                  const DenseMap<Operation *, unsigned> &positions) {
+  SmallVector<Value> worklist{t.alloc.getResult()};
+  t.end = t.start;
+  t.lastUser = t.alloc;
+  while (!worklist.empty()) {
+    Value buffer = worklist.pop_back_val();
+    for (OpOperand &use : buffer.getUses()) {
+      Operation *user = use.getOwner();
+      if (auto dealloc = dyn_cast<memref::DeallocOp>(user)) {
+        if (buffer != t.alloc.getResult() || t.dealloc ||
+            dealloc->getBlock() != &block)
+          return false;
+        t.dealloc = dealloc;
+        continue;
+      }
+      if (user->hasTrait<OpTrait::IsTerminator>())
+        return false;
+      if (auto view = dyn_cast<ViewLikeOpInterface>(user);
+          view && view.getViewSource() == buffer) {
+        worklist.append(user->result_begin(), user->result_end());
+      } else if (llvm::any_of(user->getResultTypes(),
+                              llvm::IsaPred<BaseMemRefType>)) {
+        return false;
+      }
+      Operation *ancestor = block.findAncestorOpInBlock(*user);
+      if (!ancestor)
+        return false;
+      if (unsigned position = positions.lookup(ancestor); position > t.end) {
+        t.end = position;
+        t.lastUser = ancestor;
+      }
+    }
+  }
+  return t.dealloc != nullptr;
+}
+
+/// Index arithmetic that folds constants.
+struct SizeArithmetic {
+  OpBuilder &b;
+  Location loc;
+  Value constant(int64_t v) {
+    return b.createOrFold<arith::ConstantIndexOp>(loc, v);
+  }
+  Value mul(Value x, Value y) {
+    return b.createOrFold<arith::MulIOp>(loc, x, y);
+  }
+  Value add(Value x, Value y) {
+    return b.createOrFold<arith::AddIOp>(loc, x, y);
+  }
+  Value max(Value x, Value y) {
+    return b.createOrFold<arith::MaxUIOp>(loc, x, y);
+  }
+  Value alignUp(Value x) {
+    Value a = constant(kSlotAlignment);
+    return mul(b.createOrFold<arith::CeilDivUIOp>(loc, x, a), a);
+  }
+  Value bytes(const Temporary &t) {
+    Value product = constant(t.staticBytes);
+    for (Value size : t.sizes)
+      product = mul(product, size);
+    return product;
+  }
+};
+
+/// Interval colouring in program order: a temporary moves into a free slot
+/// that held one of its size (no growth), else one whose tenants differ
+/// from it by a constant factor (the slot grows to the larger), else a new
+/// slot. Free means the slot's last tenant is dead before it starts.
+SmallVector<Slot> assignSlots(MutableArrayRef<Temporary> planned) {
+  SmallVector<Slot> slots;
+  for (Temporary &t : planned) {
+    auto isFree = [&](const Slot &s) { return s.end < t.start; };
+    Slot *chosen = nullptr;
+    for (Slot &s : slots)
+      if (isFree(s) && s.holds(t)) {
+        chosen = &s;
+        break;
+      }
+    if (!chosen)
+      for (Slot &s : slots)
+        if (isFree(s) && s.comparable(t)) {
+          chosen = &s;
+          break;
+        }
+    if (!chosen)
+      chosen = &slots.emplace_back();
+    chosen->tenants.push_back(&t);
+    chosen->end = t.end;
+  }
+  return slots;
+}
+
+void freeAfterLastUse(Temporary &t) {
+  if (t.lastUser->isBeforeInBlock(t.dealloc))
+    t.dealloc->moveAfter(t.lastUser);
+}
+
+void planBlock(Block &block, DominanceInfo &dominance, bool useArena) {
+  DenseMap<Operation *, unsigned> positions;
+  for (auto [i, op] : llvm::enumerate(block))
+    positions[&op] = i;
+
+  SmallVector<Temporary> temporaries;
+  for (Operation &op : block) {
+    auto alloc = dyn_cast<memref::AllocOp>(&op);
+    if (!alloc || !alloc.getSymbolOperands().empty())
+      continue;
+    Temporary t;
+    t.alloc = alloc;
+    t.start = positions.lookup(alloc);
+    if (findLifetime(t, block, positions))
+      temporaries.push_back(std::move(t));
+  }
+  if (temporaries.empty())
+    return;
+  if (!useArena) {
+    for (Temporary &t : temporaries)
+      freeAfterLastUse(t);
+    return;
+  }
+
+  // Sizes at the first temporary: those that cannot be known there keep
+  // their own allocation, freed after their last use.
+  Operation *point = temporaries.front().alloc;
+  SizeMaterializer materializer(point, dominance);
+  SmallVector<Temporary> planned;
+  for (Temporary &t : temporaries) {
+    MemRefType type = t.alloc.getType();
+    std::optional<int64_t> bytes = elementBytes(type.getElementType());
+    bool plannable = bytes && type.getLayout().isIdentity() &&
+                     !type.getMemorySpace();
+    if (plannable) {
+      t.staticBytes = *bytes;
+      for (int64_t d = 0; d < type.getRank(); ++d)
+        if (!type.isDynamicDim(d))
+          t.staticBytes *= type.getDimSize(d);
+      for (Value size : t.alloc.getDynamicSizes()) {
+        Value at = materializer.get(size);
+        if (!at) {
+          plannable = false;
+          break;
+        }
+        t.sizes.push_back(at);
+      }
+    }
+    if (plannable)
+      planned.push_back(t);
+    else
+      freeAfterLastUse(t);
+  }
+  if (planned.empty())
+    return;
+
+  SmallVector<Slot> slots = assignSlots(planned);
+  OpBuilder b(point);
+  SizeArithmetic size{b, point->getLoc()};
+  SmallVector<Value> offsets;
+  Value total = size.constant(0);
+  for (Slot &slot : slots) {
+    offsets.push_back(total);
+    Value slotBytes;
+    SmallVector<std::pair<int64_t, SmallVector<Value>>> seen;
+    for (Temporary *t : slot.tenants) {
+      if (llvm::is_contained(seen, t->key()))
+        continue;
+      seen.push_back(t->key());
+      Value bytes = size.bytes(*t);
+      slotBytes = slotBytes ? size.max(slotBytes, bytes) : bytes;
+    }
+    total = size.add(total, size.alignUp(slotBytes));
+  }
+  auto arenaType =
+      MemRefType::get({ShapedType::kDynamic}, b.getIntegerType(8));
+  auto arena = memref::AllocOp::create(b, point->getLoc(), arenaType,
+                                       ValueRange{total},
+                                       b.getI64IntegerAttr(kSlotAlignment));
+
+  for (auto [slot, offset] : llvm::zip(slots, offsets)) {
+    for (Temporary *t : slot.tenants) {
+      OpBuilder at(t->alloc);
+      auto view = memref::ViewOp::create(at, t->alloc.getLoc(),
+                                         t->alloc.getType(), arena, offset,
+                                         t->alloc.getDynamicSizes());
+      t->alloc.replaceAllUsesWith(view.getResult());
+      t->dealloc.erase();
+      t->alloc.erase();
+    }
+  }
+  OpBuilder atEnd(block.getTerminator());
+  memref::DeallocOp::create(atEnd, arena.getLoc(), arena);
+}
+
+struct PlanArenaPass final : impl::PlanArenaPassBase<PlanArenaPass> {
+  using Base::Base;
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    if (func.isExternal() || !func.getBody().hasOneBlock())
+      return;
+    planBlock(func.getBody().front(), getAnalysis<DominanceInfo>(), useArena);
+  }
+};
+} // namespace
+} // namespace mlir::lm
