@@ -52,6 +52,8 @@ void buildBufferizedPipeline(OpPassManager &pm) {
   // Deallocation frees at the end of the function; canonicalize drops its
   // `scf.if %true` guards so the targets' lm-plan-arena can move them.
   addPipeline(pm, "func.func(canonicalize)");
+  // Cache updates and the logits written in place, not copied.
+  pm.addNestedPass<func::FuncOp>(createElideCopiesPass());
 }
 } // namespace
 

@@ -14,13 +14,12 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Rematerializer.h"
 #include "lmc/Codegen/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Dominance.h"
-#include "mlir/IR/OperationSupport.h"
-#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace mlir::lm {
@@ -74,124 +73,6 @@ std::optional<int64_t> elementBytes(Type type) {
     return 8;
   return std::nullopt;
 }
-
-/// Computes sizes (index values) at one point of the block from the values
-/// that define them later: dimensions of views and allocations are traced
-/// to the sizes they were made with, pure arithmetic is cloned. Equal
-/// quantities come out as the same value, so they compare equal as keys.
-class SizeMaterializer {
-public:
-  SizeMaterializer(Operation *point, DominanceInfo &dominance)
-      : builder(point), point(point), dominance(dominance) {}
-
-  /// `value` at the point, or null when it cannot be computed there.
-  Value get(Value value, unsigned depth = 0) {
-    if (depth > kMaxDepth)
-      return nullptr;
-    if (auto dim = value.getDefiningOp<memref::DimOp>()) {
-      std::optional<int64_t> index = dim.getConstantIndex();
-      if (!index)
-        return nullptr;
-      // The first dimension op seen stands for all equal ones.
-      if (dominance.properlyDominates(value, point))
-        dims.try_emplace({dim.getSource(), *index}, value);
-      return this->dim(dim.getSource(), *index, depth + 1);
-    }
-    if (dominance.properlyDominates(value, point))
-      return value;
-    if (Value known = computed.lookup(value))
-      return known;
-    Operation *op = value.getDefiningOp();
-    if (!op || !isPure(op) || op->getNumRegions() != 0 ||
-        op->getNumResults() != 1)
-      return nullptr;
-    IRMapping mapping;
-    for (Value operand : op->getOperands()) {
-      Value at = get(operand, depth + 1);
-      if (!at)
-        return nullptr;
-      mapping.map(operand, at);
-    }
-    Operation *clone = builder.clone(*op, mapping);
-    auto same = llvm::find_if(clones, [&](Operation *earlier) {
-      return OperationEquivalence::isEquivalentTo(
-          earlier, clone, OperationEquivalence::IgnoreLocations);
-    });
-    if (same != clones.end()) {
-      clone->erase();
-      clone = *same;
-    } else {
-      clones.push_back(clone);
-    }
-    return computed[value] = clone->getResult(0);
-  }
-
-private:
-  static constexpr unsigned kMaxDepth = 32;
-
-  /// Dimension `d` of `buffer` at the point.
-  Value dim(Value buffer, int64_t d, unsigned depth) {
-    auto type = cast<MemRefType>(buffer.getType());
-    if (!type.isDynamicDim(d))
-      return constant(type.getDimSize(d));
-    auto cacheKey = std::make_pair(buffer, d);
-    if (Value known = dims.lookup(cacheKey))
-      return known;
-    Value size = traceDim(buffer, d, depth);
-    if (!size && dominance.properlyDominates(buffer, point))
-      size = memref::DimOp::create(builder, buffer.getLoc(), buffer, d);
-    return dims[cacheKey] = size;
-  }
-
-  /// Dimension `d` of `buffer` from the sizes its defining op was given.
-  Value traceDim(Value buffer, int64_t d, unsigned depth) {
-    Operation *op = buffer.getDefiningOp();
-    auto type = cast<MemRefType>(buffer.getType());
-    if (auto alloc = dyn_cast_or_null<memref::AllocOp>(op))
-      return get(alloc.getDynamicSizes()[type.getDynamicDimIndex(d)], depth);
-    if (auto view = dyn_cast_or_null<memref::ViewOp>(op))
-      return get(view.getSizes()[type.getDynamicDimIndex(d)], depth);
-    if (auto cast = dyn_cast_or_null<memref::CastOp>(op))
-      return dim(cast.getSource(), d, depth);
-    if (auto expand = dyn_cast_or_null<memref::ExpandShapeOp>(op))
-      return fold(expand.getMixedOutputShape()[d], depth);
-    if (auto subview = dyn_cast_or_null<memref::SubViewOp>(op)) {
-      if (subview.getSourceType().getRank() != type.getRank())
-        return nullptr; // rank-reducing: sizes and dims do not line up
-      return fold(subview.getMixedSizes()[d], depth);
-    }
-    if (auto collapse = dyn_cast_or_null<memref::CollapseShapeOp>(op)) {
-      Value product;
-      for (int64_t s : collapse.getReassociationIndices()[d]) {
-        Value size = dim(collapse.getSrc(), s, depth + 1);
-        if (!size)
-          return nullptr;
-        product = product ? builder.createOrFold<arith::MulIOp>(
-                                buffer.getLoc(), product, size)
-                          : size;
-      }
-      return product;
-    }
-    return nullptr;
-  }
-
-  Value fold(OpFoldResult size, unsigned depth) {
-    if (auto attr = dyn_cast<Attribute>(size))
-      return constant(cast<IntegerAttr>(attr).getInt());
-    return get(cast<Value>(size), depth + 1);
-  }
-
-  Value constant(int64_t v) {
-    return builder.createOrFold<arith::ConstantIndexOp>(point->getLoc(), v);
-  }
-
-  OpBuilder builder;
-  Operation *point;
-  DominanceInfo &dominance;
-  DenseMap<Value, Value> computed;
-  DenseMap<std::pair<Value, int64_t>, Value> dims;
-  SmallVector<Operation *> clones;
-};
 
 /// Fills in `t`'s dealloc and last use from the uses of the allocation and
 /// its views; false if a view escapes (leaves through a terminator or an op
@@ -321,7 +202,7 @@ void planBlock(Block &block, DominanceInfo &dominance, bool useArena) {
   // Sizes at the first temporary: those that cannot be known there keep
   // their own allocation, freed after their last use.
   Operation *point = temporaries.front().alloc;
-  SizeMaterializer materializer(point, dominance);
+  Rematerializer materializer(point, dominance);
   SmallVector<Temporary> planned;
   for (Temporary &t : temporaries) {
     MemRefType type = t.alloc.getType();

@@ -186,3 +186,48 @@ func.func @view_read_between(%x: memref<4x?xf32>, %y: memref<4xf32>) -> f32 {
   memref.copy %out, %y : memref<4xf32> to memref<4xf32>
   return %v : f32
 }
+
+// -----
+
+// The output is a window of an argument (a cache written in place by
+// lm-elide-copies): the fill folds. Another view of the same argument
+// written in between (the window itself or not) keeps it.
+// CHECK-LABEL: func.func @filled_window
+// CHECK-NOT: linalg.fill
+// CHECK: gpu.launch
+// CHECK-LABEL: func.func @sibling_written_between
+// CHECK: linalg.fill
+// CHECK: memref.store
+// CHECK: gpu.launch
+func.func @filled_window(%x: memref<4x?xf32>, %cache: memref<16xf32>, %start: index) {
+  %zero = arith.constant 0.0 : f32
+  %window = memref.subview %cache[%start] [4] [1] : memref<16xf32> to memref<4xf32, strided<[1], offset: ?>>
+  linalg.fill ins(%zero : f32) outs(%window : memref<4xf32, strided<[1], offset: ?>>)
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>,
+                                   affine_map<(i, j) -> (i)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<4x?xf32>) outs(%window : memref<4xf32, strided<[1], offset: ?>>) {
+  ^bb0(%a: f32, %acc: f32):
+    %r = arith.addf %acc, %a : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+func.func @sibling_written_between(%x: memref<4x?xf32>, %cache: memref<16xf32>, %start: index) {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0.0 : f32
+  %one = arith.constant 1.0 : f32
+  %window = memref.subview %cache[%start] [4] [1] : memref<16xf32> to memref<4xf32, strided<[1], offset: ?>>
+  linalg.fill ins(%zero : f32) outs(%window : memref<4xf32, strided<[1], offset: ?>>)
+  %head = memref.subview %cache[0] [4] [1] : memref<16xf32> to memref<4xf32, strided<[1]>>
+  memref.store %one, %head[%c0] : memref<4xf32, strided<[1]>>
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>,
+                                   affine_map<(i, j) -> (i)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<4x?xf32>) outs(%window : memref<4xf32, strided<[1], offset: ?>>) {
+  ^bb0(%a: f32, %acc: f32):
+    %r = arith.addf %acc, %a : f32
+    linalg.yield %r : f32
+  }
+  return
+}

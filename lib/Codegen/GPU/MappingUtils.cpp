@@ -5,6 +5,7 @@
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 
 using namespace mlir;
@@ -43,23 +44,27 @@ SmallVector<Value> lm::gpu_mapping::applyMap(OpBuilder &b, Location loc,
   return indices;
 }
 
-/// Whether `value` is `buffer` or a view of it.
-static bool isViewOf(Value value, Value buffer) {
-  while (value != buffer) {
+/// The buffer `value` is a view of: through view ops, up to a slot of the
+/// arena (a `memref.view`; its other tenants are never live with it).
+static Value rootOf(Value value) {
+  while (!value.getDefiningOp<memref::ViewOp>()) {
     auto view = value.getDefiningOp<ViewLikeOpInterface>();
     if (!view)
-      return false;
+      break;
     value = view.getViewSource();
   }
-  return true;
+  return value;
 }
 
-/// Whether `op` or an op nested in it uses `buffer` or a view of it.
-static bool touches(Operation *op, Value buffer) {
+/// Whether `op` or an op nested in it uses a view of `root`.
+static bool touches(Operation *op, Value root) {
   return op
       ->walk([&](Operation *inner) {
         return llvm::any_of(inner->getOperands(),
-                            [&](Value v) { return isViewOf(v, buffer); })
+                            [&](Value v) {
+                              return isa<BaseMemRefType>(v.getType()) &&
+                                     rootOf(v) == root;
+                            })
                    ? WalkResult::interrupt()
                    : WalkResult::advance();
       })
@@ -69,16 +74,17 @@ static bool touches(Operation *op, Value buffer) {
 linalg::FillOp lm::gpu_mapping::initialFill(linalg::GenericOp op) {
   Value buffer = op.getDpsInitOperand(0)->get();
   AffineMap outMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
-  // A temporary: an allocation, or a slot of the arena (other tenants of
-  // the slot are not live while this one is, so none sits in between).
-  if (!buffer.getDefiningOp<memref::AllocOp>() &&
-      !buffer.getDefiningOp<memref::ViewOp>())
+  // A temporary (an allocation or a slot of the arena) or a view of an
+  // argument (a cache window written in place, the logits): nothing else
+  // aliases it but views of the same root.
+  Value root = rootOf(buffer);
+  if (!root.getDefiningOp<memref::AllocOp>() &&
+      !root.getDefiningOp<memref::ViewOp>() && !isa<BlockArgument>(root))
     return nullptr;
-  if (
-      !outMap.isProjectedPermutation() ||
+  if (!outMap.isProjectedPermutation() ||
       outMap.getNumResults() != cast<MemRefType>(buffer.getType()).getRank() ||
       llvm::any_of(op.getDpsInputs(),
-                   [&](Value in) { return isViewOf(in, buffer); }))
+                   [&](Value in) { return rootOf(in) == root; }))
     return nullptr;
   // Walk back to the fill; anything on the way that sees the buffer would
   // see its filled value.
@@ -86,7 +92,7 @@ linalg::FillOp lm::gpu_mapping::initialFill(linalg::GenericOp op) {
     if (auto fill = dyn_cast<linalg::FillOp>(prev);
         fill && fill.getOutputs()[0] == buffer)
       return fill;
-    if (touches(prev, buffer))
+    if (!isMemoryEffectFree(prev) && touches(prev, root))
       return nullptr;
   }
   return nullptr;

@@ -1,0 +1,186 @@
+//===- ElideCopies.cpp - Write temporaries where they are copied to -------===//
+//
+// Bufferization computes a cache update into a temporary and copies it into
+// the cache (`linalg.copy ins(%keys) outs(subview(%cache))`), and the logits
+// into a temporary copied to the output argument: a copy kernel per cache
+// per layer on the GPU, a pass over memory on the host. When nothing else
+// touches the destination while the temporary is alive, the ops that write
+// the temporary write the destination instead and the copy goes.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Rematerializer.h"
+#include "lmc/Codegen/Passes.h"
+
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/Dominance.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
+
+namespace mlir::lm {
+#define GEN_PASS_DEF_ELIDECOPIESPASS
+#include "lmc/Codegen/Passes.h.inc"
+
+namespace {
+/// The buffer `value` is a view of (itself if it is no view).
+Value rootOf(Value value) {
+  while (auto view = value.getDefiningOp<ViewLikeOpInterface>())
+    value = view.getViewSource();
+  return value;
+}
+
+/// Whether `op` or an op nested in it uses a view of `root`.
+bool touches(Operation *op, Value root) {
+  return op
+      ->walk([&](Operation *inner) {
+        return llvm::any_of(inner->getOperands(),
+                            [&](Value v) {
+                              return isa<BaseMemRefType>(v.getType()) &&
+                                     rootOf(v) == root;
+                            })
+                   ? WalkResult::interrupt()
+                   : WalkResult::advance();
+      })
+      .wasInterrupted();
+}
+
+/// A copy of a whole temporary (or of a reshape of one) into a view of a
+/// function argument, and what writing the destination directly takes.
+struct ElidableCopy {
+  Operation *copy;
+  memref::AllocOp temporary;
+  memref::ExpandShapeOp reshape; ///< Between the temporary and the copy.
+  memref::DeallocOp dealloc;
+  SmallVector<Operation *> users; ///< Of the temporary, before the copy.
+  Value destination;
+
+  /// The op of the block that first uses the temporary.
+  Operation *firstUser() {
+    Operation *first = copy;
+    for (Operation *user : users)
+      if (user->isBeforeInBlock(first))
+        first = user;
+    return first;
+  }
+};
+
+std::optional<ElidableCopy> matchCopy(Operation *copy, Value source,
+                                      Value destination) {
+  ElidableCopy c{copy, nullptr, nullptr, nullptr, {}, destination};
+  c.reshape = source.getDefiningOp<memref::ExpandShapeOp>();
+  if (c.reshape) {
+    // Besides the copy, only its sizes may be asked for.
+    for (Operation *user : c.reshape->getUsers()) {
+      auto dim = dyn_cast<memref::DimOp>(user);
+      if (user != copy && !(dim && dim.getConstantIndex()))
+        return std::nullopt;
+    }
+    source = c.reshape.getSrc();
+  }
+  c.temporary = source.getDefiningOp<memref::AllocOp>();
+  Block *block = copy->getBlock();
+  if (!c.temporary || c.temporary->getBlock() != block ||
+      !isa<BlockArgument>(rootOf(destination)))
+    return std::nullopt;
+  for (Operation *user : c.temporary->getUsers()) {
+    if (user == copy || user == c.reshape.getOperation())
+      continue;
+    if (auto dealloc = dyn_cast<memref::DeallocOp>(user)) {
+      c.dealloc = dealloc;
+      continue;
+    }
+    // Structured ops read and write it; anything else (a view, a loop
+    // nest) would need its own rewrite.
+    if (user->getBlock() != block || !user->isBeforeInBlock(copy) ||
+        !isa<linalg::LinalgOp, memref::DimOp>(user))
+      return std::nullopt;
+    c.users.push_back(user);
+  }
+  if (!c.dealloc || c.users.empty())
+    return std::nullopt;
+  // The destination's contents at the copy must be the temporary's: nothing
+  // in between may read or write any view of its buffer.
+  Value root = rootOf(destination);
+  // (Views in between, the destination's own included, touch no memory.)
+  for (Operation *op = c.firstUser(); op != copy; op = op->getNextNode())
+    if (!isMemoryEffectFree(op) && touches(op, root))
+      return std::nullopt;
+  return c;
+}
+
+/// The destination (collapsed like the temporary when a reshape was in
+/// between) before the temporary's first user, in the temporary's shape.
+Value destinationView(ElidableCopy &c, DominanceInfo &dominance) {
+  Operation *first = c.firstUser();
+  Value view = Rematerializer(first, dominance).get(c.destination);
+  if (!view)
+    return nullptr;
+  OpBuilder b(first);
+  Location loc = c.copy->getLoc();
+  if (c.reshape) {
+    auto reassociation = c.reshape.getReassociationIndices();
+    if (!memref::CollapseShapeOp::isGuaranteedCollapsible(
+            cast<MemRefType>(view.getType()), reassociation))
+      return nullptr;
+    view = memref::CollapseShapeOp::create(b, loc, view, reassociation);
+  }
+  MemRefType temporaryType = c.temporary.getType();
+  auto viewType = cast<MemRefType>(view.getType());
+  auto wanted =
+      MemRefType::get(temporaryType.getShape(), viewType.getElementType(),
+                      viewType.getLayout(), viewType.getMemorySpace());
+  if (wanted == viewType)
+    return view;
+  if (!memref::CastOp::areCastCompatible(viewType, wanted))
+    return nullptr;
+  return memref::CastOp::create(b, loc, wanted, view);
+}
+
+struct ElideCopiesPass final : impl::ElideCopiesPassBase<ElideCopiesPass> {
+  using Base::Base;
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    if (func.isExternal() || !func.getBody().hasOneBlock())
+      return;
+    // One at a time: an elided copy writes its destination earlier, which
+    // the next copy into the same buffer must see.
+    SmallVector<Operation *> candidates;
+    for (Operation &op : func.getBody().front())
+      if (isa<linalg::CopyOp, memref::CopyOp>(op))
+        candidates.push_back(&op);
+    auto &dominance = getAnalysis<DominanceInfo>();
+    for (Operation *op : candidates) {
+      std::optional<ElidableCopy> c;
+      if (auto copy = dyn_cast<linalg::CopyOp>(op);
+          copy && copy.hasPureBufferSemantics())
+        c = matchCopy(copy, copy.getInputs()[0], copy.getOutputs()[0]);
+      else if (auto copy = dyn_cast<memref::CopyOp>(op))
+        c = matchCopy(copy, copy.getSource(), copy.getTarget());
+      if (!c)
+        continue;
+      Value destination = destinationView(*c, dominance);
+      if (!destination)
+        continue;
+      for (Operation *user : c->users)
+        user->replaceUsesOfWith(c->temporary, destination);
+      c->copy->erase();
+      if (c->reshape) {
+        for (Operation *user : llvm::make_early_inc_range(c->reshape->getUsers())) {
+          auto dim = cast<memref::DimOp>(user);
+          OpBuilder b(dim);
+          dim.replaceAllUsesWith(getValueOrCreateConstantIndexOp(
+              b, dim.getLoc(),
+              c->reshape.getMixedOutputShape()[*dim.getConstantIndex()]));
+          dim.erase();
+        }
+        c->reshape->erase();
+      }
+      c->dealloc->erase();
+      c->temporary->erase();
+    }
+  }
+};
+} // namespace
+} // namespace mlir::lm
