@@ -90,6 +90,11 @@ void mlir::lm::buildGPULoweringPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createMapReductionsToGPUPass());
   addPipeline(pm, "func.func(convert-linalg-to-parallel-loops, canonicalize)");
   pm.addNestedPass<func::FuncOp>(createMapToGPUPass());
+  // CSE gives the tensor-core choices of projections of the same rows one
+  // condition, canonicalize then makes them one branch, whose kernels (as
+  // any other neighbours that are independent) merge into one launch.
+  addPipeline(pm, "func.func(canonicalize, cse, canonicalize)");
+  pm.addNestedPass<func::FuncOp>(createMergeLaunchesPass());
   addPipeline(pm, "func.func(canonicalize),"
                   "gpu-launch-sink-index-computations, gpu-kernel-outlining");
   pm.addPass(createMergeGPUModulesPass());

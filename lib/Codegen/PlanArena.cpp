@@ -20,6 +20,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Dominance.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace mlir::lm {
@@ -30,6 +31,9 @@ namespace {
 /// Every slot starts at a multiple of this (and the arena is aligned to it):
 /// more than any alignment bufferization asks for, and whole DRAM bursts.
 constexpr int64_t kSlotAlignment = 256;
+/// Kernels between a slot's last reader and its next writer (see
+/// assignSlots).
+constexpr unsigned kReuseDistance = 3;
 
 /// A `memref.alloc` of the block and what the plan knows of it.
 struct Temporary {
@@ -145,23 +149,32 @@ struct SizeArithmetic {
 /// Interval colouring in program order: a temporary moves into a free slot
 /// that held one of its size (no growth), else one whose tenants differ
 /// from it by a constant factor (the slot grows to the larger), else a new
-/// slot. Free means the slot's last tenant is dead before it starts.
-SmallVector<Slot> assignSlots(MutableArrayRef<Temporary> planned) {
+/// slot. Free means the slot's last tenant is dead before it starts; of
+/// the free slots, the one free the longest: a slot taken right after its
+/// last reader would order that reader's kernel before the writer's, which
+/// could otherwise run as one launch (lm-merge-launches); for the same
+/// reason a slot is only taken once `kReuseDistance` ops that touch memory
+/// ran after its last reader (`touchesBefore[i]`: how many ops before
+/// position i do).
+SmallVector<Slot> assignSlots(MutableArrayRef<Temporary> planned,
+                              ArrayRef<unsigned> touchesBefore) {
   SmallVector<Slot> slots;
   for (Temporary &t : planned) {
-    auto isFree = [&](const Slot &s) { return s.end < t.start; };
-    Slot *chosen = nullptr;
-    for (Slot &s : slots)
-      if (isFree(s) && s.holds(t)) {
-        chosen = &s;
-        break;
-      }
-    if (!chosen)
+    auto isFree = [&](const Slot &s) {
+      return s.end < t.start &&
+             touchesBefore[t.start] - touchesBefore[s.end + 1] >=
+                 kReuseDistance;
+    };
+    auto pick = [&](auto fits) -> Slot * {
+      Slot *best = nullptr;
       for (Slot &s : slots)
-        if (isFree(s) && s.comparable(t)) {
-          chosen = &s;
-          break;
-        }
+        if (isFree(s) && fits(s) && (!best || s.end < best->end))
+          best = &s;
+      return best;
+    };
+    Slot *chosen = pick([&](const Slot &s) { return s.holds(t); });
+    if (!chosen)
+      chosen = pick([&](const Slot &s) { return s.comparable(t); });
     if (!chosen)
       chosen = &slots.emplace_back();
     chosen->tenants.push_back(&t);
@@ -177,8 +190,13 @@ void freeAfterLastUse(Temporary &t) {
 
 void planBlock(Block &block, DominanceInfo &dominance, bool useArena) {
   DenseMap<Operation *, unsigned> positions;
-  for (auto [i, op] : llvm::enumerate(block))
+  SmallVector<unsigned> touchesBefore{0};
+  for (auto [i, op] : llvm::enumerate(block)) {
     positions[&op] = i;
+    bool touches = !isMemoryEffectFree(&op) &&
+                   !isa<memref::AllocOp, memref::DeallocOp>(op);
+    touchesBefore.push_back(touchesBefore.back() + touches);
+  }
 
   SmallVector<Temporary> temporaries;
   for (Operation &op : block) {
@@ -231,7 +249,7 @@ void planBlock(Block &block, DominanceInfo &dominance, bool useArena) {
   if (planned.empty())
     return;
 
-  SmallVector<Slot> slots = assignSlots(planned);
+  SmallVector<Slot> slots = assignSlots(planned, touchesBefore);
   OpBuilder b(point);
   SizeArithmetic size{b, point->getLoc()};
   SmallVector<Value> offsets;

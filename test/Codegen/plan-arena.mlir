@@ -3,7 +3,7 @@
 
 // %a and %b are live at once: two slots. %b is dead before %c and %d are
 // allocated; %d (T x 64, a constant factor from %b's T x 128) moves into
-// %b's slot. %c's size is T x 2T, its T traced through the expand_shape
+// %b's slot, three ops touching memory after %b's last use. %c's size is T x 2T, its T traced through the expand_shape
 // back to the argument's dimension: a slot of its own.
 // CHECK-LABEL: func.func @slots
 // CHECK-SAME: (%[[IN:.*]]: memref<?x64xf32>, %[[OUT:.*]]: memref<?x64xf32>)
@@ -37,6 +37,8 @@
 // FREE: %[[C:.*]] = memref.alloc
 // FREE-NEXT: linalg.fill {{.*}} outs(%[[C]]
 // FREE-NEXT: memref.dealloc %[[C]]
+// FREE-NEXT: linalg.fill
+// FREE-NEXT: linalg.fill
 // FREE-NEXT: %[[D:.*]] = memref.alloc
 // FREE-NEXT: memref.dealloc %[[D]]
 // FREE-NEXT: memref.copy %[[A]]
@@ -55,6 +57,8 @@ func.func @slots(%in: memref<?x64xf32>, %out: memref<?x64xf32>) {
   %m = arith.addi %n2, %n2 : index
   %c = memref.alloc(%n2, %m) : memref<?x?xf32>
   linalg.fill ins(%cst : f32) outs(%c : memref<?x?xf32>)
+  linalg.fill ins(%cst : f32) outs(%a : memref<?x64xf32>)
+  linalg.fill ins(%cst : f32) outs(%a : memref<?x64xf32>)
   %d = memref.alloc(%n) : memref<?x64xf32>
   memref.copy %a, %out : memref<?x64xf32> to memref<?x64xf32>
   memref.dealloc %a : memref<?x64xf32>
@@ -95,6 +99,29 @@ func.func @late_size(%sizes: memref<1xindex>, %out: memref<4xf32>) {
   memref.copy %a, %out : memref<4xf32> to memref<4xf32>
   memref.dealloc %a : memref<4xf32>
   memref.dealloc %b : memref<?xf32>
+  return
+}
+
+// -----
+
+// A slot whose last reader ran just before is not taken: the reader's
+// kernel and the next writer's could run as one launch
+// (lm-merge-launches), which a shared slot would forbid.
+// CHECK-LABEL: func.func @recently_freed
+// CHECK: %[[ARENA:.*]] = memref.alloc
+// CHECK: memref.view %[[ARENA]][%[[ZERO:.*]]][] : memref<?xi8> to memref<64xf32>
+// CHECK-NOT: memref.view %[[ARENA]][%[[ZERO]]]
+// CHECK: memref.view %[[ARENA]][%{{.*}}][] : memref<?xi8> to memref<64xf32>
+func.func @recently_freed(%out: memref<64xf32>) {
+  %cst = arith.constant 0.0 : f32
+  %a = memref.alloc() : memref<64xf32>
+  linalg.fill ins(%cst : f32) outs(%a : memref<64xf32>)
+  memref.copy %a, %out : memref<64xf32> to memref<64xf32>
+  %b = memref.alloc() : memref<64xf32>
+  linalg.fill ins(%cst : f32) outs(%b : memref<64xf32>)
+  memref.copy %b, %out : memref<64xf32> to memref<64xf32>
+  memref.dealloc %a : memref<64xf32>
+  memref.dealloc %b : memref<64xf32>
   return
 }
 

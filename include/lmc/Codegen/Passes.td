@@ -272,6 +272,26 @@ def MapReductionsToGPUPass : Pass<"lm-map-reductions-to-gpu", "mlir::func::FuncO
                            "::mlir::arith::ArithDialect"];
 }
 
+def MergeLaunchesPass : Pass<"lm-merge-launches", "mlir::func::FuncOp"> {
+  let summary = "Run independent neighbouring kernels as one launch";
+  let description = [{
+    Runs after lm-map-to-gpu. Two `gpu.launch` ops of the same block, with
+    only memory-effect-free host ops between them, 1-D grids and constant
+    1-D blocks of the same size, where neither writes memory the other
+    reads or writes, become one launch over the sum of their grids: blocks
+    below the first grid's size run the first body, the others the second
+    with their block index shifted. Runs of them merge into one. Memory is
+    told apart by root: an allocation, a function argument (the runtime
+    passes distinct buffers), or a slot of lm-plan-arena's arena (its
+    offset value). Decode at batch 1 is bound by launch latency; this
+    merges a layer's q, k and v projections, its gate and up projections,
+    its q and k norms.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def MergeGPUModulesPass : Pass<"lm-merge-gpu-modules", "mlir::ModuleOp"> {
   let summary = "Merge outlined kernel modules into one gpu.module";
   let description = [{

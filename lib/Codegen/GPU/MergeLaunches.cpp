@@ -1,0 +1,266 @@
+//===- MergeLaunches.cpp - Independent neighbouring kernels as one --------===//
+//
+// Decode at batch 1 is bound by launches, and a layer holds several kernels
+// that do not depend on each other: the q, k and v projections, the gate
+// and up projections, the q and k norms and rotations. Two neighbouring
+// launches with the same block size, neither writing what the other
+// touches, become one launch over both grids: the first blocks run the
+// first kernel, the rest the second.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lmc/Codegen/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/Transforms/RegionUtils.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
+
+namespace mlir::lm {
+#define GEN_PASS_DEF_MERGELAUNCHESPASS
+#include "lmc/Codegen/Passes.h.inc"
+
+namespace {
+constexpr int64_t kMaxParameterBytes = 4096;
+
+/// The memory a buffer lives in: an allocation or argument, or one slot of
+/// the activation arena (lm-plan-arena: slots at different offsets do not
+/// overlap; the same offset value is the same slot).
+struct Root {
+  Value base, offset;
+  bool operator==(const Root &other) const {
+    return base == other.base && offset == other.offset;
+  }
+  /// Whether the two may share memory.
+  bool mayOverlap(const Root &other) const {
+    if (base != other.base)
+      return false;
+    return !offset || !other.offset || offset == other.offset;
+  }
+};
+
+Root rootOf(Value value) {
+  while (auto view = value.getDefiningOp<ViewLikeOpInterface>()) {
+    if (auto slot = dyn_cast<memref::ViewOp>(view.getOperation())) {
+      Root root = rootOf(slot.getSource());
+      return {root.base, slot.getByteShift()};
+    }
+    value = view.getViewSource();
+  }
+  return {value, nullptr};
+}
+
+/// What a kernel reads and writes, by root.
+struct Accesses {
+  SmallVector<Root> reads, writes;
+  bool known = true;
+
+  bool conflictsWith(const Accesses &other) const {
+    auto any = [](ArrayRef<Root> as, ArrayRef<Root> bs) {
+      return llvm::any_of(as, [&](const Root &a) {
+        return llvm::any_of(bs, [&](const Root &b) { return a.mayOverlap(b); });
+      });
+    };
+    return any(writes, other.writes) || any(writes, other.reads) ||
+           any(other.writes, reads);
+  }
+};
+
+Accesses accessesOf(gpu::LaunchOp launch) {
+  Accesses result;
+  launch.getBody().walk([&](Operation *op) {
+    if (isMemoryEffectFree(op) && !isa<ViewLikeOpInterface>(op))
+      return;
+    for (Value operand : op->getOperands()) {
+      if (!isa<BaseMemRefType>(operand.getType()))
+        continue;
+      Root root = rootOf(operand);
+      // A buffer made inside the kernel is private to it.
+      if (launch->isAncestor(root.base.getParentRegion()->getParentOp()))
+        continue;
+      if (isa<ViewLikeOpInterface>(op))
+        continue; // the view's users are the accesses
+      if (isa<memref::LoadOp, vector::LoadOp>(op))
+        result.reads.push_back(root);
+      else
+        result.writes.push_back(root); // stores, and anything unknown
+    }
+  });
+  return result;
+}
+
+/// A 1-D launch of a constant block size, as lm-map-to-gpu and the mapping
+/// passes make them.
+std::optional<int64_t> linearBlockSize(gpu::LaunchOp launch) {
+  auto isOne = [](Value v) { return matchPattern(v, m_One()); };
+  APInt threads;
+  if (launch.getAsyncToken() || launch.getDynamicSharedMemorySize() ||
+      launch.hasClusterSize() || !launch.getBody().hasOneBlock() ||
+      !isOne(launch.getGridSizeY()) || !isOne(launch.getGridSizeZ()) ||
+      !isOne(launch.getBlockSizeY()) || !isOne(launch.getBlockSizeZ()) ||
+      !matchPattern(launch.getBlockSizeX(), m_ConstantInt(&threads)))
+    return std::nullopt;
+  // The bodies index blocks by x; the grid's size would change meaning.
+  gpu::KernelDim3 grid = launch.getGridSize();
+  for (Value size : {grid.x, grid.y, grid.z})
+    if (!size.use_empty())
+      return std::nullopt;
+  for (Value id : {launch.getBlockIds().y, launch.getBlockIds().z})
+    if (!id.use_empty())
+      return std::nullopt;
+  return threads.getSExtValue();
+}
+
+/// Bytes of kernel parameters `launch` will take once outlined: each value
+/// its body captures, a memref as its descriptor (two pointers, offset,
+/// sizes and strides).
+int64_t parameterBytes(gpu::LaunchOp launch) {
+  llvm::SetVector<Value> captured;
+  getUsedValuesDefinedAbove(launch.getBody(), captured);
+  int64_t bytes = 0;
+  for (Value value : captured) {
+    auto memref = dyn_cast<MemRefType>(value.getType());
+    bytes += 8 * (memref ? 3 + 2 * memref.getRank() : 1);
+  }
+  return bytes;
+}
+
+/// Clones `from`'s body into `b`'s insertion point with its block index
+/// `blockId` and the rest of its ids and sizes those of `into`.
+void cloneBody(OpBuilder &b, gpu::LaunchOp from, gpu::LaunchOp into,
+               Value blockId) {
+  IRMapping mapping;
+  mapping.map(from.getBlockIds().x, blockId);
+  mapping.map(from.getThreadIds().x, into.getThreadIds().x);
+  mapping.map(from.getThreadIds().y, into.getThreadIds().y);
+  mapping.map(from.getThreadIds().z, into.getThreadIds().z);
+  gpu::KernelDim3 fromBlock = from.getBlockSize(), intoBlock = into.getBlockSize();
+  mapping.map(fromBlock.x, intoBlock.x);
+  mapping.map(fromBlock.y, intoBlock.y);
+  mapping.map(fromBlock.z, intoBlock.z);
+  for (Operation &op : from.getBody().front().without_terminator())
+    b.clone(op, mapping);
+}
+
+/// One launch before `point`: blocks [0, first's grid) run `first`, the
+/// others `second`.
+gpu::LaunchOp merge(gpu::LaunchOp first, gpu::LaunchOp second,
+                    Operation *point) {
+  Location loc = second.getLoc();
+  OpBuilder b(point);
+  Value firstBlocks = first.getGridSizeX();
+  Value blocks = arith::AddIOp::create(b, loc, firstBlocks,
+                                       second.getGridSizeX());
+  auto merged = gpu::LaunchOp::create(
+      b, loc, blocks, second.getGridSizeY(), second.getGridSizeZ(),
+      second.getBlockSizeX(), second.getBlockSizeY(), second.getBlockSizeZ());
+  Block &body = merged.getBody().front();
+  b.setInsertionPointToStart(&body);
+  Value block = merged.getBlockIds().x;
+  Value inFirst = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                        block, firstBlocks);
+  auto choice = scf::IfOp::create(b, loc, inFirst, /*withElse=*/true);
+  gpu::TerminatorOp::create(b, loc);
+  b.setInsertionPointToStart(&choice.getThenRegion().front());
+  cloneBody(b, first, merged, block);
+  b.setInsertionPointToStart(&choice.getElseRegion().front());
+  cloneBody(b, second, merged,
+            arith::SubIOp::create(b, loc, block, firstBlocks));
+  first.erase();
+  second.erase();
+  return merged;
+}
+
+/// Moves the host arithmetic `launch` needs (its sizes, the values its body
+/// captures: views, dimensions) from after `point` to before it; false,
+/// moving nothing, if some of it is not pure.
+bool hoistOperands(gpu::LaunchOp launch, Operation *point) {
+  Block *block = point->getBlock();
+  SetVector<Operation *> toMove;
+  SmallVector<Value> worklist(launch->getOperands());
+  llvm::SetVector<Value> captured;
+  getUsedValuesDefinedAbove(launch.getBody(), captured);
+  worklist.append(captured.begin(), captured.end());
+  while (!worklist.empty()) {
+    Operation *def = worklist.pop_back_val().getDefiningOp();
+    if (!def || def->getBlock() != block || def->isBeforeInBlock(point) ||
+        toMove.contains(def))
+      continue;
+    if (def == point || !isMemoryEffectFree(def) || def->getNumRegions())
+      return false;
+    toMove.insert(def);
+    worklist.append(def->operand_begin(), def->operand_end());
+  }
+  SmallVector<Operation *> ordered(toMove.begin(), toMove.end());
+  llvm::sort(ordered, [](Operation *a, Operation *b) {
+    return a->isBeforeInBlock(b);
+  });
+  for (Operation *op : ordered)
+    op->moveBefore(point);
+  return true;
+}
+
+/// Merges launches in `block` (and in the host blocks nested in it): each
+/// launch joins the earliest one of its block size it can move up to, past
+/// launches it is independent of, with only host arithmetic in between
+/// (moved up with it). Earliest, so that a q norm's statistics join the k
+/// norm's, and the two normalisations then join each other.
+void mergeInBlock(Block &block) {
+  struct Candidate {
+    gpu::LaunchOp launch;
+    std::optional<int64_t> threads;
+    Accesses accesses;
+  };
+  SmallVector<Candidate> window;
+  for (Operation &op : llvm::make_early_inc_range(block)) {
+    auto launch = dyn_cast<gpu::LaunchOp>(&op);
+    if (!launch) {
+      // Host arithmetic moves; anything else (a copy, a free, a host
+      // branch) is an order the kernels keep.
+      if (!isMemoryEffectFree(&op))
+        window.clear();
+      for (Region &region : op.getRegions())
+        for (Block &nested : region)
+          mergeInBlock(nested);
+      continue;
+    }
+    Candidate next{launch, linearBlockSize(launch), accessesOf(launch)};
+    // The earliest launch it can join: it moves up past every launch
+    // after that one, so it must be independent of all of them.
+    Candidate *target = nullptr;
+    for (Candidate &earlier : llvm::reverse(window)) {
+      if (earlier.accesses.conflictsWith(next.accesses))
+        break;
+      if (next.threads && earlier.threads == next.threads)
+        target = &earlier;
+    }
+    // Parameters stay within what any PTX version takes (4 KB).
+    bool merged = target &&
+                  parameterBytes(target->launch) + parameterBytes(launch) <=
+                      kMaxParameterBytes &&
+                  hoistOperands(launch, target->launch);
+    if (merged) {
+      target->launch = merge(target->launch, launch, target->launch);
+      target->accesses = accessesOf(target->launch);
+    }
+    if (!merged)
+      window.push_back(std::move(next));
+  }
+}
+
+struct MergeLaunchesPass final
+    : impl::MergeLaunchesPassBase<MergeLaunchesPass> {
+  using Base::Base;
+  void runOnOperation() override {
+    for (Block &block : getOperation().getBody())
+      mergeInBlock(block);
+  }
+};
+} // namespace
+} // namespace mlir::lm

@@ -1,0 +1,145 @@
+// RUN: lmc-opt %s --split-input-file --lm-merge-launches | FileCheck %s
+
+// Three independent kernels of 256-thread blocks (a layer's q, k and v
+// projections): one launch over the sum of their grids; the first blocks
+// run the first body, the next the second with the block index shifted.
+// CHECK-LABEL: func.func @independent
+// CHECK-SAME: (%[[X:.*]]: memref<?xf32>, %[[N:.*]]: index, %[[M:.*]]: index
+// CHECK: %[[NM:.*]] = arith.addi %[[N]], %[[M]]
+// CHECK: %[[ALL:.*]] = arith.addi %[[NM]], %[[N]]
+// CHECK: gpu.launch blocks(%[[B:.*]], %{{.*}}, %{{.*}}) in (%{{.*}} = %[[ALL]], %{{.*}} = %c1{{.*}}, %{{.*}} = %c1{{.*}}) threads({{.*}}) in (%{{.*}} = %c256
+// CHECK:   %[[IN_QK:.*]] = arith.cmpi ult, %[[B]], %[[NM]]
+// CHECK:   scf.if %[[IN_QK]] {
+// CHECK:     %[[IN_Q:.*]] = arith.cmpi ult, %[[B]], %[[N]]
+// CHECK:     scf.if %[[IN_Q]] {
+// CHECK:       memref.store %{{.*}}, %arg3[%[[B]]]
+// CHECK:     } else {
+// CHECK:       %[[BK:.*]] = arith.subi %[[B]], %[[N]]
+// CHECK:       memref.store %{{.*}}, %arg4[%[[BK]]]
+// CHECK:   } else {
+// CHECK:     %[[BV:.*]] = arith.subi %[[B]], %[[NM]]
+// CHECK:     memref.store %{{.*}}, %arg5[%[[BV]]]
+// CHECK: gpu.terminator
+// CHECK-NOT: gpu.launch
+func.func @independent(%x: memref<?xf32>, %n: index, %m: index,
+                       %q: memref<?xf32>, %k: memref<?xf32>, %v: memref<?xf32>) {
+  %c1 = arith.constant 1 : index
+  %c256 = arith.constant 256 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %n, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %e = memref.load %x[%tx] : memref<?xf32>
+    memref.store %e, %q[%bx] : memref<?xf32>
+    gpu.terminator
+  }
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %m, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %e = memref.load %x[%tx] : memref<?xf32>
+    memref.store %e, %k[%bx] : memref<?xf32>
+    gpu.terminator
+  }
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %n, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %e = memref.load %x[%tx] : memref<?xf32>
+    memref.store %e, %v[%bx] : memref<?xf32>
+    gpu.terminator
+  }
+  return
+}
+
+// -----
+
+// q statistics, q normalisation (reads them), k statistics, k
+// normalisation: k's statistics move up past q's normalisation to join
+// q's statistics, then the two normalisations join. The view k's
+// statistics write moves up with them.
+// CHECK-LABEL: func.func @earliest
+// CHECK: %[[KS:.*]] = memref.view %arg1[%c64]
+// CHECK: gpu.launch
+// CHECK:   memref.store %{{.*}}, %[[QS:.*]][
+// CHECK:   memref.store %{{.*}}, %[[KS]][
+// CHECK: gpu.launch
+// CHECK:   memref.load %[[QS]]
+// CHECK:   memref.load %[[KS]]
+// CHECK-NOT: gpu.launch
+func.func @earliest(%x: memref<16xf32>, %arena: memref<?xi8>, %qo: memref<16xf32>, %ko: memref<16xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  %c256 = arith.constant 256 : index
+  %qs = memref.view %arena[%c0][] : memref<?xi8> to memref<16xf32>
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %e = memref.load %x[%tx] : memref<16xf32>
+    memref.store %e, %qs[%tx] : memref<16xf32>
+    gpu.terminator
+  }
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %e = memref.load %qs[%tx] : memref<16xf32>
+    memref.store %e, %qo[%tx] : memref<16xf32>
+    gpu.terminator
+  }
+  %ks = memref.view %arena[%c64][] : memref<?xi8> to memref<16xf32>
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %e = memref.load %x[%tx] : memref<16xf32>
+    memref.store %e, %ks[%tx] : memref<16xf32>
+    gpu.terminator
+  }
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %e = memref.load %ks[%tx] : memref<16xf32>
+    memref.store %e, %ko[%tx] : memref<16xf32>
+    gpu.terminator
+  }
+  return
+}
+
+// -----
+
+// Kept apart: a kernel reading what the one before wrote; one writing the
+// arena slot (same offset) another reads; different block sizes; a host
+// copy in between.
+// CHECK-LABEL: func.func @kept
+// CHECK-COUNT-5: gpu.launch
+// CHECK-NOT: gpu.launch
+func.func @kept(%x: memref<16xf32>, %arena: memref<?xi8>, %y: memref<16xf32>, %z: memref<16xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c128 = arith.constant 128 : index
+  %c256 = arith.constant 256 : index
+  %a = memref.view %arena[%c0][] : memref<?xi8> to memref<16xf32>
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %e = memref.load %x[%tx] : memref<16xf32>
+    memref.store %e, %a[%tx] : memref<16xf32>
+    gpu.terminator
+  }
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %e = memref.load %a[%tx] : memref<16xf32>
+    memref.store %e, %y[%tx] : memref<16xf32>
+    gpu.terminator
+  }
+  %b = memref.view %arena[%c0][] : memref<?xi8> to memref<16xf32>
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %e = memref.load %x[%tx] : memref<16xf32>
+    memref.store %e, %b[%tx] : memref<16xf32>
+    gpu.terminator
+  }
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c128, %sy = %c1, %sz = %c1) {
+    %e = memref.load %x[%tx] : memref<16xf32>
+    memref.store %e, %z[%tx] : memref<16xf32>
+    gpu.terminator
+  }
+  gpu.memcpy %y, %x : memref<16xf32>, memref<16xf32>
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c128, %sy = %c1, %sz = %c1) {
+    %e = memref.load %x[%tx] : memref<16xf32>
+    memref.store %e, %z[%tx] : memref<16xf32>
+    gpu.terminator
+  }
+  return
+}
