@@ -12,6 +12,7 @@
 #include "Rematerializer.h"
 #include "lmc/Codegen/Passes.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -51,7 +52,9 @@ bool touches(Operation *op, Value root) {
 struct ElidableCopy {
   Operation *copy;
   memref::AllocOp temporary;
-  memref::ExpandShapeOp reshape; ///< Between the temporary and the copy.
+  /// Between the temporary and the copy: an expand_shape (heads split), or
+  /// a collapse_shape.
+  Operation *reshape;
   memref::DeallocOp dealloc;
   SmallVector<Operation *> users; ///< Of the temporary, before the copy.
   Value destination;
@@ -69,23 +72,27 @@ struct ElidableCopy {
 std::optional<ElidableCopy> matchCopy(Operation *copy, Value source,
                                       Value destination) {
   ElidableCopy c{copy, nullptr, nullptr, nullptr, {}, destination};
-  c.reshape = source.getDefiningOp<memref::ExpandShapeOp>();
-  if (c.reshape) {
-    // Besides the copy, only its sizes may be asked for.
+  if (auto expand = source.getDefiningOp<memref::ExpandShapeOp>()) {
+    c.reshape = expand;
+    source = expand.getSrc();
+  } else if (auto collapse = source.getDefiningOp<memref::CollapseShapeOp>()) {
+    c.reshape = collapse;
+    source = collapse.getSrc();
+  }
+  // Besides the copy, only the reshape's sizes may be asked for.
+  if (c.reshape)
     for (Operation *user : c.reshape->getUsers()) {
       auto dim = dyn_cast<memref::DimOp>(user);
       if (user != copy && !(dim && dim.getConstantIndex()))
         return std::nullopt;
     }
-    source = c.reshape.getSrc();
-  }
   c.temporary = source.getDefiningOp<memref::AllocOp>();
   Block *block = copy->getBlock();
   if (!c.temporary || c.temporary->getBlock() != block ||
       !isa<BlockArgument>(rootOf(destination)))
     return std::nullopt;
   for (Operation *user : c.temporary->getUsers()) {
-    if (user == copy || user == c.reshape.getOperation())
+    if (user == copy || user == c.reshape)
       continue;
     if (auto dealloc = dyn_cast<memref::DeallocOp>(user)) {
       c.dealloc = dealloc;
@@ -110,8 +117,8 @@ std::optional<ElidableCopy> matchCopy(Operation *copy, Value source,
   return c;
 }
 
-/// The destination (collapsed like the temporary when a reshape was in
-/// between) before the temporary's first user, in the temporary's shape.
+/// The destination (collapsed or expanded back to the temporary's shape when
+/// a reshape was in between) before the temporary's first user.
 Value destinationView(ElidableCopy &c, DominanceInfo &dominance) {
   Operation *first = c.firstUser();
   Value view = Rematerializer(first, dominance).get(c.destination);
@@ -119,14 +126,25 @@ Value destinationView(ElidableCopy &c, DominanceInfo &dominance) {
     return nullptr;
   OpBuilder b(first);
   Location loc = c.copy->getLoc();
-  if (c.reshape) {
-    auto reassociation = c.reshape.getReassociationIndices();
+  MemRefType temporaryType = c.temporary.getType();
+  if (auto expand = dyn_cast_or_null<memref::ExpandShapeOp>(c.reshape)) {
+    auto reassociation = expand.getReassociationIndices();
     if (!memref::CollapseShapeOp::isGuaranteedCollapsible(
             cast<MemRefType>(view.getType()), reassociation))
       return nullptr;
     view = memref::CollapseShapeOp::create(b, loc, view, reassociation);
+  } else if (auto collapse =
+                 dyn_cast_or_null<memref::CollapseShapeOp>(c.reshape)) {
+    auto reassociation = collapse.getReassociationIndices();
+    FailureOr<MemRefType> expanded = memref::ExpandShapeOp::computeExpandedType(
+        cast<MemRefType>(view.getType()), temporaryType.getShape(),
+        reassociation);
+    if (failed(expanded))
+      return nullptr;
+    SmallVector<OpFoldResult> shape = c.temporary.getMixedSizes();
+    view = memref::ExpandShapeOp::create(b, loc, *expanded, view,
+                                         reassociation, shape);
   }
-  MemRefType temporaryType = c.temporary.getType();
   auto viewType = cast<MemRefType>(view.getType());
   auto wanted =
       MemRefType::get(temporaryType.getShape(), viewType.getElementType(),
@@ -136,6 +154,22 @@ Value destinationView(ElidableCopy &c, DominanceInfo &dominance) {
   if (!memref::CastOp::areCastCompatible(viewType, wanted))
     return nullptr;
   return memref::CastOp::create(b, loc, wanted, view);
+}
+
+/// Dimension `d` of `c`'s reshape, from the temporary's sizes.
+Value reshapedSize(OpBuilder &b, ElidableCopy &c, int64_t d, Location loc) {
+  if (auto expand = dyn_cast<memref::ExpandShapeOp>(c.reshape))
+    return getValueOrCreateConstantIndexOp(b, loc,
+                                           expand.getMixedOutputShape()[d]);
+  auto collapse = cast<memref::CollapseShapeOp>(c.reshape);
+  SmallVector<OpFoldResult> sizes = c.temporary.getMixedSizes();
+  Value product;
+  for (int64_t i : collapse.getReassociationIndices()[d]) {
+    Value size = getValueOrCreateConstantIndexOp(b, loc, sizes[i]);
+    product = product ? b.createOrFold<arith::MulIOp>(loc, product, size)
+                      : size;
+  }
+  return product;
 }
 
 struct ElideCopiesPass final : impl::ElideCopiesPassBase<ElideCopiesPass> {
@@ -167,12 +201,12 @@ struct ElideCopiesPass final : impl::ElideCopiesPassBase<ElideCopiesPass> {
         user->replaceUsesOfWith(c->temporary, destination);
       c->copy->erase();
       if (c->reshape) {
-        for (Operation *user : llvm::make_early_inc_range(c->reshape->getUsers())) {
+        for (Operation *user :
+             llvm::make_early_inc_range(c->reshape->getUsers())) {
           auto dim = cast<memref::DimOp>(user);
           OpBuilder b(dim);
-          dim.replaceAllUsesWith(getValueOrCreateConstantIndexOp(
-              b, dim.getLoc(),
-              c->reshape.getMixedOutputShape()[*dim.getConstantIndex()]));
+          dim.replaceAllUsesWith(
+              reshapedSize(b, *c, *dim.getConstantIndex(), dim.getLoc()));
           dim.erase();
         }
         c->reshape->erase();

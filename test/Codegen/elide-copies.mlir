@@ -81,6 +81,40 @@ func.func @through_reshape(%x: memref<?x?x16xf32>, %w: memref<8x16xf32>, %cache:
 
 // -----
 
+#id4 = affine_map<(b, t, h, d) -> (b, t, h, d)>
+
+// MLA's rotary keys: one head, computed as [B, T, 1, 8] and copied as
+// [B, T, 8] (its sizes asked for on the way): the rotation writes the
+// window expanded back to four dimensions.
+// CHECK-LABEL: func.func @through_collapse
+// CHECK: %[[WINDOW:.*]] = memref.subview %arg1
+// CHECK: %[[HEADS:.*]] = memref.expand_shape %[[WINDOW]] {{\[}}[0], [1], [2, 3]] output_shape [%{{.*}}, %{{.*}}, 1, 8] : memref<?x?x8xf32, strided<[?, 8, 1], offset: ?>> into memref<?x?x1x8xf32, strided<[?, 8, 8, 1], offset: ?>>
+// CHECK: linalg.generic {{.*}} outs(%[[HEADS]]
+// CHECK-NOT: linalg.copy
+// CHECK: return
+func.func @through_collapse(%x: memref<?x?x1x8xf32>, %cache: memref<?x?x8xf32>, %start: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %b = memref.dim %x, %c0 : memref<?x?x1x8xf32>
+  %t = memref.dim %x, %c1 : memref<?x?x1x8xf32>
+  %k = memref.alloc(%b, %t) : memref<?x?x1x8xf32>
+  linalg.generic {indexing_maps = [#id4, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%x : memref<?x?x1x8xf32>) outs(%k : memref<?x?x1x8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %e = math.exp %in : f32
+    linalg.yield %e : f32
+  }
+  %flat = memref.collapse_shape %k [[0], [1], [2, 3]] : memref<?x?x1x8xf32> into memref<?x?x8xf32>
+  %b2 = memref.dim %flat, %c0 : memref<?x?x8xf32>
+  %t2 = memref.dim %flat, %c1 : memref<?x?x8xf32>
+  %window = memref.subview %cache[0, %start, 0] [%b2, %t2, 8] [1, 1, 1] : memref<?x?x8xf32> to memref<?x?x8xf32, strided<[?, 8, 1], offset: ?>>
+  linalg.copy ins(%flat : memref<?x?x8xf32>) outs(%window : memref<?x?x8xf32, strided<[?, 8, 1], offset: ?>>)
+  memref.dealloc %k : memref<?x?x1x8xf32>
+  return
+}
+
+// -----
+
 #id2 = affine_map<(i, j) -> (i, j)>
 
 // The logits: computed into a temporary, copied to the output argument.
