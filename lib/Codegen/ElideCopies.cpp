@@ -5,7 +5,9 @@
 // into a temporary copied to the output argument: a copy kernel per cache
 // per layer on the GPU, a pass over memory on the host. When nothing else
 // touches the destination while the temporary is alive, the ops that write
-// the temporary write the destination instead and the copy goes.
+// the temporary write the destination instead and the copy goes. A
+// temporary bufferization reuses for every layer's value is rewritten one
+// part of its life (overwrite ... copy) at a time.
 //
 //===----------------------------------------------------------------------===//
 
@@ -69,6 +71,30 @@ struct ElidableCopy {
   }
 };
 
+/// Whether `op` gives every element of `buffer` a value without reading
+/// it: a fill, a copy into it, or an all-parallel generic writing it
+/// through a permutation that does not read its old value.
+bool overwrites(Operation *op, Value buffer) {
+  if (auto fill = dyn_cast<linalg::FillOp>(op))
+    return fill.getOutputs()[0] == buffer;
+  if (auto copy = dyn_cast<linalg::CopyOp>(op))
+    return copy.getOutputs()[0] == buffer && copy.getInputs()[0] != buffer;
+  auto generic = dyn_cast<linalg::GenericOp>(op);
+  if (!generic || generic.getNumDpsInits() != 1 ||
+      generic.getNumReductionLoops() != 0 ||
+      generic.getDpsInitOperand(0)->get() != buffer ||
+      llvm::is_contained(generic.getDpsInputs(), buffer))
+    return false;
+  OpOperand *init = generic.getDpsInitOperand(0);
+  return generic.getMatchingIndexingMap(init).isPermutation() &&
+         !generic.payloadUsesValueFromOperand(init);
+}
+
+/// The copy, if the temporary's value it copies can be computed in the
+/// destination instead. Bufferization may reuse one temporary for the same
+/// value of every layer: the part of its life that ends at this copy
+/// starts at its last full overwrite before it (or its allocation), and
+/// the next use after the copy must overwrite it again.
 std::optional<ElidableCopy> matchCopy(Operation *copy, Value source,
                                       Value destination) {
   ElidableCopy c{copy, nullptr, nullptr, nullptr, {}, destination};
@@ -91,29 +117,65 @@ std::optional<ElidableCopy> matchCopy(Operation *copy, Value source,
   if (!c.temporary || c.temporary->getBlock() != block ||
       !isa<BlockArgument>(rootOf(destination)))
     return std::nullopt;
+
+  // Direct users in program order; the copy (through its reshape) is one.
+  SmallVector<Operation *> users;
   for (Operation *user : c.temporary->getUsers()) {
-    if (user == copy || user == c.reshape)
-      continue;
     if (auto dealloc = dyn_cast<memref::DeallocOp>(user)) {
       c.dealloc = dealloc;
       continue;
     }
+    if (user->getBlock() != block)
+      return std::nullopt;
+    if (user != c.reshape)
+      users.push_back(user);
+  }
+  if (!c.dealloc)
+    return std::nullopt;
+  llvm::sort(users, [](Operation *a, Operation *b) {
+    return a->isBeforeInBlock(b);
+  });
+  users.erase(llvm::unique(users), users.end());
+  auto at = llvm::find_if(users, [&](Operation *user) {
+    return !user->isBeforeInBlock(copy) && user != copy;
+  });
+  // The next use after the copy overwrites the temporary, if there is one.
+  if (at != users.end() && !overwrites(*at, c.temporary))
+    return std::nullopt;
+  auto begin = users.begin();
+  for (auto it = users.begin(); it != at; ++it)
+    if (*it != copy && overwrites(*it, c.temporary))
+      begin = it;
+  for (auto it = begin; it != at; ++it) {
+    if (*it == copy)
+      continue;
     // Structured ops read and write it; anything else (a view, a loop
     // nest) would need its own rewrite.
-    if (user->getBlock() != block || !user->isBeforeInBlock(copy) ||
-        !isa<linalg::LinalgOp, memref::DimOp>(user))
+    if (!isa<linalg::LinalgOp, memref::DimOp>(*it))
       return std::nullopt;
-    c.users.push_back(user);
+    c.users.push_back(*it);
   }
-  if (!c.dealloc || c.users.empty())
+  if (c.users.empty())
     return std::nullopt;
-  // The destination's contents at the copy must be the temporary's: nothing
-  // in between may read or write any view of its buffer.
+
+  // In that part of its life the temporary is only used directly (no view
+  // of it but the copy's reshape), and the destination's contents at the
+  // copy must be the temporary's: nothing may read or write any view of
+  // the destination's buffer. (Views themselves touch no memory.)
   Value root = rootOf(destination);
-  // (Views in between, the destination's own included, touch no memory.)
-  for (Operation *op = c.firstUser(); op != copy; op = op->getNextNode())
-    if (!isMemoryEffectFree(op) && touches(op, root))
+  for (Operation *op = c.firstUser(); op != copy; op = op->getNextNode()) {
+    if (op == c.reshape || isMemoryEffectFree(op))
+      continue;
+    bool throughView = false;
+    op->walk([&](Operation *inner) {
+      for (Value v : inner->getOperands())
+        if (v != c.temporary.getResult() && isa<BaseMemRefType>(v.getType()) &&
+            rootOf(v) == c.temporary.getResult())
+          throughView = true;
+    });
+    if (throughView || touches(op, root))
       return std::nullopt;
+  }
   return c;
 }
 
@@ -211,8 +273,11 @@ struct ElideCopiesPass final : impl::ElideCopiesPassBase<ElideCopiesPass> {
         }
         c->reshape->erase();
       }
-      c->dealloc->erase();
-      c->temporary->erase();
+      // Other parts of its life may still use the temporary.
+      if (c->temporary->hasOneUse()) {
+        c->dealloc->erase();
+        c->temporary->erase();
+      }
     }
   }
 };
