@@ -165,6 +165,11 @@ def ElideCopiesPass : Pass<"lm-elide-copies", "mlir::func::FuncOp"> {
     instead (collapsed like the temporary if a reshape was in between,
     recomputed before the first user) and the copy, the reshape and the
     temporary go. On the GPU each elided copy is one kernel less per layer.
+    A temporary that bufferization reuses for the same value of every layer
+    is rewritten one part of its life at a time: from its last full
+    overwrite before the copy (a fill, a copy, an all-parallel generic not
+    reading its output) to the copy, when the next use after the copy
+    overwrites it again.
   }];
   let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }
