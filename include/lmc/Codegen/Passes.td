@@ -157,12 +157,13 @@ def ElideCopiesPass : Pass<"lm-elide-copies", "mlir::func::FuncOp"> {
                 "are copied to";
   let description = [{
     Runs on bufferized code. A `linalg.copy` / `memref.copy` of a whole
-    temporary (a `memref.alloc` of the function body, or an `expand_shape`
-    of one) into a view of a function argument (a cache window, the logits
-    output): when the temporary's other users are structured ops before
-    the copy and nothing between its first user and the copy reads or
-    writes any view of that argument, the users write the destination
-    instead (collapsed like the temporary if a reshape was in between,
+    temporary (a `memref.alloc` of the function body, or an
+    `expand_shape` / `collapse_shape` of one) into a view of a function
+    argument (a cache window, the logits output): when the temporary's
+    other users are structured ops before the copy and nothing between its
+    first user and the copy reads or writes any view of that argument, the
+    users write the destination instead (reshaped back to the temporary's
+    shape if a reshape was in between,
     recomputed before the first user) and the copy, the reshape and the
     temporary go. On the GPU each elided copy is one kernel less per layer.
     A temporary that bufferization reuses for the same value of every layer
