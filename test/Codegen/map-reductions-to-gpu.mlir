@@ -231,3 +231,74 @@ func.func @sibling_written_between(%x: memref<4x?xf32>, %cache: memref<16xf32>, 
   }
   return
 }
+
+// -----
+
+// Attention's scale and mask rewrite the scores in place right after the
+// contraction: lane 0 applies them to the value it stores (the position
+// read at the element's indices, linalg.index as the output indices) and
+// their kernel goes. An elementwise op reading another element of the
+// output is left alone (the second function).
+// CHECK-LABEL: func.func @masked_scores
+// CHECK: gpu.launch
+// CHECK: arith.cmpi eq
+// CHECK-NEXT: scf.if
+// CHECK-NEXT: %[[SUM:.*]] = arith.addf %{{.*}}, %{{.*}} : f32
+// CHECK:   %[[POS:.*]] = memref.load %arg2[%[[Q:.*]]] : memref<?xi64>
+// CHECK:   %[[C:.*]] = arith.index_cast %[[COL:.*]] : index to i64
+// CHECK:   %[[CAUSAL:.*]] = arith.cmpi sle, %[[C]], %[[POS]]
+// CHECK:   %[[MASKED:.*]] = arith.select %[[CAUSAL]], %[[SUM]], %{{.*}}
+// CHECK:   memref.store %[[MASKED]], %arg3[%[[Q]], %[[COL]]]
+// CHECK-NOT: linalg.generic
+// CHECK-LABEL: func.func @reads_neighbour
+// CHECK: gpu.launch
+// CHECK: linalg.generic
+func.func @masked_scores(%q: memref<?x8xf32>, %k: memref<?x8xf32>, %pos: memref<?xi64>, %s: memref<?x?xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  linalg.fill ins(%zero : f32) outs(%s : memref<?x?xf32>)
+  linalg.generic {indexing_maps = [affine_map<(i, j, d) -> (i, d)>,
+                                   affine_map<(i, j, d) -> (j, d)>,
+                                   affine_map<(i, j, d) -> (i, j)>],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%q, %k : memref<?x8xf32>, memref<?x8xf32>) outs(%s : memref<?x?xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>,
+                                   affine_map<(i, j) -> (i)>,
+                                   affine_map<(i, j) -> (i, j)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%s, %pos : memref<?x?xf32>, memref<?xi64>) outs(%s : memref<?x?xf32>) {
+  ^bb0(%v: f32, %p: i64, %o: f32):
+    %j = linalg.index 1 : index
+    %c = arith.index_cast %j : index to i64
+    %causal = arith.cmpi sle, %c, %p : i64
+    %r = arith.select %causal, %v, %ninf : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+func.func @reads_neighbour(%q: memref<4x8xf32>, %s: memref<4x4xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(i, j, d) -> (i, d)>,
+                                   affine_map<(i, j, d) -> (j, d)>,
+                                   affine_map<(i, j, d) -> (i, j)>],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%q, %q : memref<4x8xf32>, memref<4x8xf32>) outs(%s : memref<4x4xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (j, i)>,
+                                   affine_map<(i, j) -> (i, j)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%s : memref<4x4xf32>) outs(%s : memref<4x4xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    %r = arith.addf %v, %o : f32
+    linalg.yield %r : f32
+  }
+  return
+}

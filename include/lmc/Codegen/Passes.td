@@ -267,7 +267,10 @@ def MapReductionsToGPUPass : Pass<"lm-map-reductions-to-gpu", "mlir::func::FuncO
     linearised innermost first. When the output is a fresh buffer filled
     just before (and seen by nothing in between), lane 0 folds into the fill
     value instead and the fill goes: one kernel and one pass over the output
-    fewer. Projections, norms, softmax statistics and
+    fewer. An all-parallel generic right after it that rewrites the output
+    in place element for element (reading the output only at that element,
+    other inputs from other buffers: attention's scale and mask) becomes
+    lane 0's epilogue, and its kernel goes. Projections, norms, softmax statistics and
     attention contractions all take this form; other generics are left to
     `lm-map-to-gpu` (one thread per output element).
   }];

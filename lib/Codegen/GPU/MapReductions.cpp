@@ -17,6 +17,8 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace mlir::lm {
 #define GEN_PASS_DEF_MAPREDUCTIONSTOGPUPASS
@@ -42,6 +44,79 @@ Value combine(OpBuilder &b, Operation *combiner, Value lhs, Value rhs) {
   Operation *op = b.clone(*combiner);
   op->setOperands({lhs, rhs});
   return op->getResult(0);
+}
+
+/// An elementwise generic right after `op` that rewrites `op`'s output in
+/// place, element for element (attention's mask over the scores): lane 0
+/// can apply it to the value it stores, and its kernel goes.
+linalg::GenericOp epilogueOf(linalg::GenericOp op) {
+  Value out = op.getDpsInitOperand(0)->get();
+  Operation *next = op->getNextNode();
+  while (next && isMemoryEffectFree(next) && next->getNumRegions() == 0)
+    next = next->getNextNode();
+  auto epilogue = dyn_cast_or_null<linalg::GenericOp>(next);
+  auto type = dyn_cast<MemRefType>(out.getType());
+  if (!epilogue || !type || !epilogue.hasPureBufferSemantics() ||
+      epilogue.getNumDpsInits() != 1 ||
+      epilogue.getDpsInitOperand(0)->get() != out ||
+      epilogue.getNumReductionLoops() != 0 ||
+      epilogue.getNumLoops() != type.getRank() ||
+      !epilogue.getMatchingIndexingMap(epilogue.getDpsInitOperand(0))
+           .isIdentity())
+    return nullptr;
+  // Other inputs are read where the reduction stores: they must be other
+  // buffers; the output itself only at the element being written.
+  for (OpOperand *input : epilogue.getDpsInputOperands()) {
+    if (!isa<MemRefType>(input->get().getType()))
+      continue;
+    if (input->get() == out) {
+      if (!epilogue.getMatchingIndexingMap(input).isIdentity())
+        return nullptr;
+      continue;
+    }
+    Value root = input->get();
+    while (auto view = root.getDefiningOp<ViewLikeOpInterface>())
+      root = view.getViewSource();
+    Value outRoot = out;
+    while (auto view = outRoot.getDefiningOp<ViewLikeOpInterface>())
+      outRoot = view.getViewSource();
+    if (root == outRoot)
+      return nullptr;
+  }
+  for (Operation &inner : epilogue.getRegion().front())
+    if (inner.getNumRegions() != 0)
+      return nullptr;
+  return epilogue;
+}
+
+/// `epilogue`'s body for the output element at `indices` whose value the
+/// reduction computed as `value`.
+Value applyEpilogue(OpBuilder &b, Location loc, linalg::GenericOp epilogue,
+                    ValueRange indices, Value value) {
+  Value out = epilogue.getDpsInitOperand(0)->get();
+  Block &body = epilogue.getRegion().front();
+  IRMapping mapping;
+  for (OpOperand *input : epilogue.getDpsInputOperands()) {
+    Value operand = input->get();
+    Value element = operand;
+    if (operand == out)
+      element = value;
+    else if (isa<MemRefType>(operand.getType()))
+      element = memref::LoadOp::create(
+          b, loc, operand,
+          gpu_mapping::applyMap(b, loc, epilogue.getMatchingIndexingMap(input),
+                                indices));
+    mapping.map(body.getArgument(input->getOperandNumber()), element);
+  }
+  mapping.map(body.getArguments().back(), value);
+  for (Operation &inner : body.without_terminator()) {
+    if (auto index = dyn_cast<linalg::IndexOp>(inner)) {
+      mapping.map(index.getResult(), indices[index.getDim()]);
+      continue;
+    }
+    b.clone(inner, mapping);
+  }
+  return mapping.lookupOrDefault(body.getTerminator()->getOperand(0));
 }
 
 LogicalResult mapToWarps(linalg::GenericOp op) {
@@ -166,8 +241,13 @@ LogicalResult mapToWarps(linalg::GenericOp op) {
   Value old = initialValue
                   ? initialValue
                   : memref::LoadOp::create(b, loc, init->get(), outIndices);
-  memref::StoreOp::create(b, loc, combine(b, combiner, old, partial),
-                          init->get(), outIndices);
+  Value result = combine(b, combiner, old, partial);
+  linalg::GenericOp epilogue = epilogueOf(op);
+  if (epilogue)
+    result = applyEpilogue(b, loc, epilogue, outIndices, result);
+  memref::StoreOp::create(b, loc, result, init->get(), outIndices);
+  if (epilogue)
+    epilogue.erase();
   op.erase();
   if (fill)
     fill.erase();
@@ -180,8 +260,11 @@ struct MapReductionsToGPUPass final
   void runOnOperation() override {
     SmallVector<linalg::GenericOp> candidates;
     getOperation().walk([&](linalg::GenericOp op) {
+      // (Only reductions: an elementwise generic may be erased as the
+      // epilogue of one.)
       if (!op->getParentOfType<gpu::LaunchOp>() &&
-          !op->getParentOfType<scf::ParallelOp>())
+          !op->getParentOfType<scf::ParallelOp>() &&
+          op.getNumReductionLoops() != 0)
         candidates.push_back(op);
     });
     for (linalg::GenericOp op : candidates)
