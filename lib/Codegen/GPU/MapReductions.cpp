@@ -18,7 +18,6 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace mlir::lm {
 #define GEN_PASS_DEF_MAPREDUCTIONSTOGPUPASS
@@ -74,13 +73,7 @@ linalg::GenericOp epilogueOf(linalg::GenericOp op) {
         return nullptr;
       continue;
     }
-    Value root = input->get();
-    while (auto view = root.getDefiningOp<ViewLikeOpInterface>())
-      root = view.getViewSource();
-    Value outRoot = out;
-    while (auto view = outRoot.getDefiningOp<ViewLikeOpInterface>())
-      outRoot = view.getViewSource();
-    if (root == outRoot)
+    if (gpu_mapping::rootOf(input->get()) == gpu_mapping::rootOf(out))
       return nullptr;
   }
   for (Operation &inner : epilogue.getRegion().front())

@@ -44,9 +44,7 @@ SmallVector<Value> lm::gpu_mapping::applyMap(OpBuilder &b, Location loc,
   return indices;
 }
 
-/// The buffer `value` is a view of: through view ops, up to a slot of the
-/// arena (a `memref.view`; its other tenants are never live with it).
-static Value rootOf(Value value) {
+Value lm::gpu_mapping::rootOf(Value value) {
   while (!value.getDefiningOp<memref::ViewOp>()) {
     auto view = value.getDefiningOp<ViewLikeOpInterface>();
     if (!view)
@@ -63,7 +61,7 @@ static bool touches(Operation *op, Value root) {
         return llvm::any_of(inner->getOperands(),
                             [&](Value v) {
                               return isa<BaseMemRefType>(v.getType()) &&
-                                     rootOf(v) == root;
+                                     lm::gpu_mapping::rootOf(v) == root;
                             })
                    ? WalkResult::interrupt()
                    : WalkResult::advance();
@@ -77,14 +75,14 @@ linalg::FillOp lm::gpu_mapping::initialFill(linalg::GenericOp op) {
   // A temporary (an allocation or a slot of the arena) or a view of an
   // argument (a cache window written in place, the logits): nothing else
   // aliases it but views of the same root.
-  Value root = rootOf(buffer);
+  Value root = lm::gpu_mapping::rootOf(buffer);
   if (!root.getDefiningOp<memref::AllocOp>() &&
       !root.getDefiningOp<memref::ViewOp>() && !isa<BlockArgument>(root))
     return nullptr;
   if (!outMap.isProjectedPermutation() ||
       outMap.getNumResults() != cast<MemRefType>(buffer.getType()).getRank() ||
       llvm::any_of(op.getDpsInputs(),
-                   [&](Value in) { return rootOf(in) == root; }))
+                   [&](Value in) { return lm::gpu_mapping::rootOf(in) == root; }))
     return nullptr;
   // Walk back to the fill; anything on the way that sees the buffer would
   // see its filled value.
