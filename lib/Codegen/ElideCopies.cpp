@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "BufferRoots.h"
 #include "Rematerializer.h"
 #include "lmc/Codegen/Passes.h"
 
@@ -20,35 +21,12 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Dominance.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace mlir::lm {
 #define GEN_PASS_DEF_ELIDECOPIESPASS
 #include "lmc/Codegen/Passes.h.inc"
 
 namespace {
-/// The buffer `value` is a view of (itself if it is no view).
-Value rootOf(Value value) {
-  while (auto view = value.getDefiningOp<ViewLikeOpInterface>())
-    value = view.getViewSource();
-  return value;
-}
-
-/// Whether `op` or an op nested in it uses a view of `root`.
-bool touches(Operation *op, Value root) {
-  return op
-      ->walk([&](Operation *inner) {
-        return llvm::any_of(inner->getOperands(),
-                            [&](Value v) {
-                              return isa<BaseMemRefType>(v.getType()) &&
-                                     rootOf(v) == root;
-                            })
-                   ? WalkResult::interrupt()
-                   : WalkResult::advance();
-      })
-      .wasInterrupted();
-}
-
 /// A copy of a whole temporary (or of a reshape of one) into a view of a
 /// function argument, and what writing the destination directly takes.
 struct ElidableCopy {

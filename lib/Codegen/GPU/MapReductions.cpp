@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "../BufferRoots.h"
 #include "../Combiner.h"
 #include "MappingUtils.h"
 #include "lmc/Codegen/Passes.h"
@@ -73,7 +74,7 @@ linalg::GenericOp epilogueOf(linalg::GenericOp op) {
         return nullptr;
       continue;
     }
-    if (gpu_mapping::rootOf(input->get()) == gpu_mapping::rootOf(out))
+    if (rootOf(input->get()) == rootOf(out))
       return nullptr;
   }
   for (Operation &inner : epilogue.getRegion().front())

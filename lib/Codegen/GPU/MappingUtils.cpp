@@ -1,12 +1,12 @@
 //===- MappingUtils.cpp - What the GPU mapping passes share ---------------===//
 
 #include "MappingUtils.h"
+#include "../BufferRoots.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
 
 using namespace mlir;
 
@@ -44,45 +44,20 @@ SmallVector<Value> lm::gpu_mapping::applyMap(OpBuilder &b, Location loc,
   return indices;
 }
 
-Value lm::gpu_mapping::rootOf(Value value) {
-  while (!value.getDefiningOp<memref::ViewOp>()) {
-    auto view = value.getDefiningOp<ViewLikeOpInterface>();
-    if (!view)
-      break;
-    value = view.getViewSource();
-  }
-  return value;
-}
-
-/// Whether `op` or an op nested in it uses a view of `root`.
-static bool touches(Operation *op, Value root) {
-  return op
-      ->walk([&](Operation *inner) {
-        return llvm::any_of(inner->getOperands(),
-                            [&](Value v) {
-                              return isa<BaseMemRefType>(v.getType()) &&
-                                     lm::gpu_mapping::rootOf(v) == root;
-                            })
-                   ? WalkResult::interrupt()
-                   : WalkResult::advance();
-      })
-      .wasInterrupted();
-}
-
 linalg::FillOp lm::gpu_mapping::initialFill(linalg::GenericOp op) {
   Value buffer = op.getDpsInitOperand(0)->get();
   AffineMap outMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
   // A temporary (an allocation or a slot of the arena) or a view of an
   // argument (a cache window written in place, the logits): nothing else
   // aliases it but views of the same root.
-  Value root = lm::gpu_mapping::rootOf(buffer);
+  Value root = lm::rootOf(buffer);
   if (!root.getDefiningOp<memref::AllocOp>() &&
       !root.getDefiningOp<memref::ViewOp>() && !isa<BlockArgument>(root))
     return nullptr;
   if (!outMap.isProjectedPermutation() ||
       outMap.getNumResults() != cast<MemRefType>(buffer.getType()).getRank() ||
       llvm::any_of(op.getDpsInputs(),
-                   [&](Value in) { return lm::gpu_mapping::rootOf(in) == root; }))
+                   [&](Value in) { return lm::rootOf(in) == root; }))
     return nullptr;
   // Walk back to the fill; anything on the way that sees the buffer would
   // see its filled value.
@@ -90,7 +65,7 @@ linalg::FillOp lm::gpu_mapping::initialFill(linalg::GenericOp op) {
     if (auto fill = dyn_cast<linalg::FillOp>(prev);
         fill && fill.getOutputs()[0] == buffer)
       return fill;
-    if (!isMemoryEffectFree(prev) && touches(prev, root))
+    if (!isMemoryEffectFree(prev) && lm::touches(prev, root))
       return nullptr;
   }
   return nullptr;

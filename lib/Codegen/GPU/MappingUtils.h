@@ -28,11 +28,6 @@ SmallVector<Value> delinearize(OpBuilder &b, Location loc, Value linear,
 SmallVector<Value> applyMap(OpBuilder &b, Location loc, AffineMap map,
                             ValueRange ivs);
 
-/// The buffer `value` is a view of: through view ops, up to a slot of the
-/// activation arena (a `memref.view`; its other tenants are never live
-/// with it). Two values with different roots do not share memory.
-Value rootOf(Value value);
-
 /// The fill that gives `op`'s output buffer its initial value, when `op`
 /// writes every element of that buffer (a fresh allocation) and nothing
 /// touches the buffer between the fill and `op`. A mapping that folds the

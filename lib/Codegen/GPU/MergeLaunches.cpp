@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "../BufferRoots.h"
 #include "lmc/Codegen/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -20,7 +21,6 @@
 #include "mlir/IR/Matchers.h"
 #include "mlir/Transforms/RegionUtils.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace mlir::lm {
 #define GEN_PASS_DEF_MERGELAUNCHESPASS
@@ -34,9 +34,6 @@ constexpr int64_t kMaxParameterBytes = 4096;
 /// overlap; the same offset value is the same slot).
 struct Root {
   Value base, offset;
-  bool operator==(const Root &other) const {
-    return base == other.base && offset == other.offset;
-  }
   /// Whether the two may share memory.
   bool mayOverlap(const Root &other) const {
     if (base != other.base)
@@ -45,15 +42,12 @@ struct Root {
   }
 };
 
-Root rootOf(Value value) {
-  while (auto view = value.getDefiningOp<ViewLikeOpInterface>()) {
-    if (auto slot = dyn_cast<memref::ViewOp>(view.getOperation())) {
-      Root root = rootOf(slot.getSource());
-      return {root.base, slot.getByteShift()};
-    }
-    value = view.getViewSource();
-  }
-  return {value, nullptr};
+/// `value`'s root, a slot of the arena as (arena, offset).
+Root rootWithSlot(Value value) {
+  Value root = rootOf(value);
+  if (auto slot = root.getDefiningOp<memref::ViewOp>())
+    return {rootOf(slot.getSource()), slot.getByteShift()};
+  return {root, nullptr};
 }
 
 /// What a kernel reads and writes, by root.
@@ -75,17 +69,16 @@ struct Accesses {
 Accesses accessesOf(gpu::LaunchOp launch) {
   Accesses result;
   launch.getBody().walk([&](Operation *op) {
-    if (isMemoryEffectFree(op) && !isa<ViewLikeOpInterface>(op))
+    // Views touch no memory: their users are the accesses.
+    if (isMemoryEffectFree(op))
       return;
     for (Value operand : op->getOperands()) {
       if (!isa<BaseMemRefType>(operand.getType()))
         continue;
-      Root root = rootOf(operand);
+      Root root = rootWithSlot(operand);
       // A buffer made inside the kernel is private to it.
       if (launch->isAncestor(root.base.getParentRegion()->getParentOp()))
         continue;
-      if (isa<ViewLikeOpInterface>(op))
-        continue; // the view's users are the accesses
       if (isa<memref::LoadOp, vector::LoadOp>(op))
         result.reads.push_back(root);
       else
