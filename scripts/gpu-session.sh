@@ -67,13 +67,15 @@ goldens)
 sanitizer)
   unpack
   sanitizer=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
+  status=0
   for run in "deepseek_v3.lmx deepseek_v3" "qwen3.bf16.lmx qwen3"; do
     set -- $run
     "$sanitizer" --tool memcheck --leak-check full --error-exitcode 3 \
       "$gpu/bin/lmc-run" "$gpu/lmx/$1" --device cuda --weights "$goldens/$2" \
       --prompt-ids 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20 \
-      --max-new-tokens 4 2>&1 | tee "$out/sanitizer-$1.txt"
+      --max-new-tokens 4 2>&1 | tee "$out/sanitizer-$1.txt" || status=1
   done
+  exit $status
   ;;
 bench)
   unpack
