@@ -53,7 +53,6 @@ Root rootWithSlot(Value value) {
 /// What a kernel reads and writes, by root.
 struct Accesses {
   SmallVector<Root> reads, writes;
-  bool known = true;
 
   bool conflictsWith(const Accesses &other) const {
     auto any = [](ArrayRef<Root> as, ArrayRef<Root> bs) {
@@ -141,12 +140,11 @@ void cloneBody(OpBuilder &b, gpu::LaunchOp from, gpu::LaunchOp into,
     b.clone(op, mapping);
 }
 
-/// One launch before `point`: blocks [0, first's grid) run `first`, the
-/// others `second`.
-gpu::LaunchOp merge(gpu::LaunchOp first, gpu::LaunchOp second,
-                    Operation *point) {
+/// One launch where `first` was: blocks [0, first's grid) run `first`, the
+/// others `second` (whose operands are defined before `first`).
+gpu::LaunchOp merge(gpu::LaunchOp first, gpu::LaunchOp second) {
   Location loc = second.getLoc();
-  OpBuilder b(point);
+  OpBuilder b(first);
   Value firstBlocks = first.getGridSizeX();
   Value blocks = arith::AddIOp::create(b, loc, firstBlocks,
                                        second.getGridSizeX());
@@ -239,11 +237,11 @@ void mergeInBlock(Block &block) {
                       kMaxParameterBytes &&
                   hoistOperands(launch, target->launch);
     if (merged) {
-      target->launch = merge(target->launch, launch, target->launch);
+      target->launch = merge(target->launch, launch);
       target->accesses = accessesOf(target->launch);
-    }
-    if (!merged)
+    } else {
       window.push_back(std::move(next));
+    }
   }
 }
 
