@@ -108,10 +108,10 @@ func.func @late_size(%sizes: memref<1xindex>, %out: memref<4xf32>) {
 // kernel and the next writer's could run as one launch
 // (lm-merge-launches), which a shared slot would forbid.
 // CHECK-LABEL: func.func @recently_freed
-// CHECK: %[[ARENA:.*]] = memref.alloc
-// CHECK: memref.view %[[ARENA]][%[[ZERO:.*]]][] : memref<?xi8> to memref<64xf32>
-// CHECK-NOT: memref.view %[[ARENA]][%[[ZERO]]]
-// CHECK: memref.view %[[ARENA]][%{{.*}}][] : memref<?xi8> to memref<64xf32>
+// CHECK: %[[TWO_SLOTS:.*]] = arith.constant 512 : index
+// CHECK: %[[ARENA:.*]] = memref.alloc(%[[TWO_SLOTS]])
+// CHECK: memref.view %[[ARENA]][%c0][] : memref<?xi8> to memref<64xf32>
+// CHECK: memref.view %[[ARENA]][%c256{{.*}}][] : memref<?xi8> to memref<64xf32>
 func.func @recently_freed(%out: memref<64xf32>) {
   %cst = arith.constant 0.0 : f32
   %a = memref.alloc() : memref<64xf32>
