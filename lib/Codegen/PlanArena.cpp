@@ -10,7 +10,9 @@
 //
 // A temporary whose sizes cannot be computed there (they depend on data the
 // function reads later) stays an allocation of its own and is freed right
-// after its last use; so is one whose views escape the body's block.
+// after its last use, as every temporary is with `use-arena=false` (the
+// host: LLVM vectorises better around separate mallocs). One whose views
+// escape the body's block, or that is freed elsewhere, is left as it is.
 //
 //===----------------------------------------------------------------------===//
 

@@ -185,8 +185,10 @@ def PlanArenaPass : Pass<"lm-plan-arena", "mlir::func::FuncOp"> {
     function body a slot of one `memref<?xi8>` arena instead, by liveness
     (its last use, through views, nested uses counted at the op of the body
     that holds them). Temporaries that are never live at once share a
-    slot; a slot is as large as its largest tenant; slots start at
-    multiples of 256 bytes. The slot sizes are computed where the first
+    slot (reused only three memory-touching ops after its last reader, the
+    one free the longest first, so reuse does not order kernels that
+    lm-merge-launches could run together); a slot is as large as its
+    largest tenant; slots start at multiples of 256 bytes. The slot sizes are computed where the first
     temporary is allocated, from the dynamic sizes traced back through
     `memref.dim` of views and allocations and pure arithmetic; each
     temporary becomes a `memref.view` of the arena at its slot's offset.
