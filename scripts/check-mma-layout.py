@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Checks the operand layout of lm-map-matmuls-to-tensor-cores against the PTX
+"""Checks the operand layout of the mma.sync tile (lib/Codegen/GPU/Kernels/MmaSyncTile.cpp) against the PTX
 ISA fragment layouts of mma.sync.m16n8k16 (bf16, row.col), in numpy.
 
 Lane (g = lane / 4, t = lane % 4) of a warp loads elements [8t, 8t + 8) of a

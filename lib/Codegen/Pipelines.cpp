@@ -84,9 +84,9 @@ void mlir::lm::buildGPULoweringPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createPlanArenaPass());
   // Parallel loops become kernels; the host keeps the control flow, which
   // calls the runtime's mgpu* launcher (runtime/src/GpuLauncher.cpp).
-  // bf16-weight projections first: their small-row branch is left to the
-  // reduction mapping.
-  pm.addNestedPass<func::FuncOp>(createMapMatmulsToTensorCoresPass());
+  // Projections first, with the kernel template for their row count (the
+  // f32 prompt branch is left to the reduction mapping).
+  pm.addNestedPass<func::FuncOp>(createMapProjectionsToGPUPass());
   pm.addNestedPass<func::FuncOp>(createMapReductionsToGPUPass());
   addPipeline(pm, "func.func(convert-linalg-to-parallel-loops, canonicalize)");
   pm.addNestedPass<func::FuncOp>(createMapToGPUPass());
@@ -98,8 +98,9 @@ void mlir::lm::buildGPULoweringPipeline(OpPassManager &pm,
   addPipeline(pm, "func.func(canonicalize),"
                   "gpu-launch-sink-index-computations, gpu-kernel-outlining");
   pm.addPass(createMergeGPUModulesPass());
+  // One in-order stream; the host waits only to read a scalar back.
+  pm.addNestedPass<func::FuncOp>(createGPUStreamOrderPass());
   std::string lowering =
-      "func.func(gpu-async-region),"
       "expand-strided-metadata, lower-affine, convert-scf-to-cf,"
       "nvvm-attach-target{chip=sm_90a features=+ptx80 O=3},"
       "gpu.module(convert-gpu-to-nvvm, canonicalize, cse,"

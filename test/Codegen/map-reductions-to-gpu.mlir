@@ -135,7 +135,7 @@ func.func @filled_then_read(%x: memref<4x?xf32>, %y: memref<4xf32>) {
 
 // -----
 
-// Fill and reduction in a branch (as lm-map-matmuls-to-tensor-cores leaves
+// Fill and reduction in a branch (as lm-map-projections-to-gpu leaves
 // them), the buffer read after the branch: nothing sees it between the fill
 // and the reduction, so the fill still folds. A view of the buffer read in
 // between would stop it (the second function).

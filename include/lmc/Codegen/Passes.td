@@ -226,23 +226,31 @@ def CastToBF16Pass : Pass<"lm-cast-to-bf16", "mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
-def MapMatmulsToTensorCoresPass
-    : Pass<"lm-map-matmuls-to-tensor-cores", "mlir::func::FuncOp"> {
-  let summary = "Run bf16 projections on tensor cores (mma.sync)";
+def MapProjectionsToGPUPass
+    : Pass<"lm-map-projections-to-gpu", "mlir::func::FuncOp"> {
+  let summary = "Run projections with the kernel template for their row "
+                "count";
   let description = [{
     Runs on bufferized functions, before `lm-map-reductions-to-gpu`. A
-    `linalg.generic` computing `out[rows..., n] += extf(x[rows..., k]) *
-    extf(w[n, k])` with bf16 `x` (contiguous along `k`) and a static bf16
-    weight `w` (row-contiguous), the form `lm-cast-to-bf16` gives
-    projections, becomes a choice made on the host: with at least 16 rows,
-    a `gpu.launch` whose warps each compute a 16 x 32 tile with
-    `nvvm.mma.sync` m16n8k16 (bf16 x bf16, f32 accumulation; operands read
-    straight from global memory, 16 bytes per lane, K in chunks of 32;
-    blocks of 2 x 2 warps); with fewer rows (decode), the generic as it
-    was, which the reduction mapping turns into a weight-streaming kernel.
-    A fill that gives the output its initial value moves into the second
-    branch; the tensor-core kernel starts its accumulators from the fill's
-    value instead. f32 products are not matched: the f32 mode stays exact.
+    `linalg.generic` computing `out[rows..., n] += x[rows..., k] * w[n, k]`
+    with a static row-contiguous weight `w` and `x` contiguous along `k`,
+    both bf16 (extended to f32, the form `lm-cast-to-bf16` gives
+    projections) or both f32, becomes a choice made on the host by the row
+    count:
+
+    - fewer than 16 rows (decode): weight streaming, a warp per output
+      column reading its weight row with 16-byte loads per lane, four in
+      flight, each load applied to every row of `x`, partials summed by
+      shuffles (GPU/Kernels/WeightStreaming.cpp);
+    - 16 rows or more, bf16: a launch whose warps each compute a 16 x 32
+      tile with `nvvm.mma.sync` m16n8k16 (f32 accumulation; operands read
+      straight from global memory, 16 bytes per lane, K in chunks of 32;
+      blocks of 2 x 2 warps) (GPU/Kernels/MmaSyncTile.cpp);
+    - 16 rows or more, f32: the generic as it was, for the reduction
+      mapping (the f32 mode stays exact: no tensor cores).
+
+    A fill that gives the output its initial value starts the kernels'
+    sums instead (and goes); in the f32 branch it stays next to the generic.
   }];
   let dependentDialects = ["::mlir::gpu::GPUDialect",
                            "::mlir::scf::SCFDialect",
@@ -311,6 +319,25 @@ def MergeGPUModulesPass : Pass<"lm-merge-gpu-modules", "mlir::ModuleOp"> {
     `@lmc_kernels`, renaming kernels after their former module and updating
     the launches. One module means one PTX file, one ptxas run and one
     module load at run time instead of one per kernel.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
+def GPUStreamOrderPass : Pass<"lm-gpu-stream-order", "mlir::func::FuncOp"> {
+  let summary = "Order a function's GPU work on one stream; the host waits "
+                "only to read what the GPU wrote for it";
+  let description = [{
+    Runs on host code after kernel outlining, in place of upstream
+    `gpu-async-region`, whose host waits at every block boundary and before
+    every op with side effects cost two waits per `scf.if` that chooses a
+    kernel. The runtime runs a model's GPU work on one in-order stream (every
+    `mgpuStreamCreate` returns it and `mgpuStreamDestroy` keeps it), so
+    program order is execution order: every `gpu.launch_func`, `gpu.alloc`,
+    `gpu.dealloc` and `gpu.memcpy` becomes asynchronous with the one stream
+    created at the function's entry as its dependency, and a host wait
+    (`gpu.wait`) follows only each `gpu.memcpy` into host memory (the scalar
+    the host reads back). The function returns with work queued: the caller
+    synchronises before it reads the outputs.
   }];
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }

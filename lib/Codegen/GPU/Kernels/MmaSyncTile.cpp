@@ -1,11 +1,8 @@
-//===- MapMatmulsToTensorCores.cpp - bf16 projections -> mma.sync ---------===//
+//===- MmaSyncTile.cpp - Projections of many rows on tensor cores ---------===//
 //
-// A bf16 projection, `out[rows, n] += x[rows, k] * w[n, k]` (the form
-// lm-cast-to-bf16 gives them), runs on tensor cores when it has enough rows
-// to fill them: each warp owns a 16 x 32 output tile and issues
+// A bf16 projection with enough rows to fill tensor cores (prompts,
+// batches): each warp owns a 16 x 32 output tile and issues
 // `mma.sync.m16n8k16` (bf16 operands, f32 accumulators) over K.
-// With fewer rows (decode) the same product stays a weight-streaming
-// reduction (`lm-map-reductions-to-gpu`); the host picks one per call.
 //
 // Operands are loaded straight from global memory, 16 bytes per lane: lane
 // (g = lane / 4, t = lane % 4) reads elements [8t, 8t + 8) of a 32-wide K
@@ -17,23 +14,18 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "../Combiner.h"
-#include "MappingUtils.h"
-#include "lmc/Codegen/Passes.h"
+#include "Kernels.h"
+#include "../MappingUtils.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
-#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
-namespace mlir::lm {
-#define GEN_PASS_DEF_MAPMATMULSTOTENSORCORESPASS
-#include "lmc/Codegen/Passes.h.inc"
+namespace mlir::lm::gpu_mapping {
 
 namespace {
 constexpr int64_t kWarpSize = 32;
@@ -47,94 +39,6 @@ constexpr int64_t kBlockCols = 2 * kWarpCols;
 /// K is consumed 32 at a time: eight consecutive elements per lane.
 constexpr int64_t kChunk = 32;
 constexpr int64_t kLaneElements = kChunk / 4;
-/// Below this many rows the tensor-core tile is mostly padding and the
-/// weight-streaming reduction is the better kernel (decode).
-constexpr int64_t kMinRows = 16;
-
-/// `out[rows..., n] += extf(x[rows..., k]) * extf(w[n, k])`, a generic over
-/// buffers, in loop dimensions.
-struct Projection {
-  linalg::GenericOp op;
-  OpOperand *activation;
-  OpOperand *weight;
-  unsigned nDim, kDim;
-  SmallVector<unsigned> rowDims; ///< The other parallel dimensions, in order.
-  int64_t n, k;                  ///< Static sizes of the weight.
-};
-
-/// Whether `type`'s innermost dimension is contiguous.
-bool hasUnitInnerStride(MemRefType type) {
-  SmallVector<int64_t> strides;
-  int64_t offset;
-  return succeeded(type.getStridesAndOffset(strides, offset)) &&
-         !strides.empty() && strides.back() == 1;
-}
-
-std::optional<Projection> matchProjection(linalg::GenericOp op) {
-  if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 ||
-      op.getNumDpsInits() != 1 || op.getNumReductionLoops() != 1)
-    return std::nullopt;
-  // The body: extf(x) * extf(w) added to the output, x and w bf16.
-  Block &body = op.getRegion().front();
-  Operation *add = matchCombiner(op);
-  if (!isa_and_nonnull<arith::AddFOp>(add) ||
-      !body.getArgument(2).getType().isF32() ||
-      body.getOperations().size() != 5)
-    return std::nullopt;
-  auto mul = combinedValue(op, add).getDefiningOp<arith::MulFOp>();
-  if (!mul)
-    return std::nullopt;
-  SmallVector<unsigned> factors;
-  for (Value factor : mul->getOperands()) {
-    auto ext = factor.getDefiningOp<arith::ExtFOp>();
-    auto arg = ext ? dyn_cast<BlockArgument>(ext.getIn()) : BlockArgument();
-    if (!arg || arg.getOwner() != &body || !arg.getType().isBF16())
-      return std::nullopt;
-    factors.push_back(arg.getArgNumber());
-  }
-  if (!llvm::is_contained(factors, 0u) || !llvm::is_contained(factors, 1u))
-    return std::nullopt;
-  // As lm.linear lowers: the activation first, the weight second.
-  Projection p{op, op.getDpsInputOperand(0), op.getDpsInputOperand(1),
-               0, 0, {}, 0, 0};
-
-  // w[n, k]: a static, row-contiguous matrix.
-  auto weightType = dyn_cast<MemRefType>(p.weight->get().getType());
-  AffineMap weightMap = op.getMatchingIndexingMap(p.weight);
-  if (!weightType || weightType.getRank() != 2 ||
-      !weightType.hasStaticShape() || !hasUnitInnerStride(weightType) ||
-      !weightMap.isProjectedPermutation() || weightMap.getNumResults() != 2)
-    return std::nullopt;
-  p.nDim = weightMap.getDimPosition(0);
-  p.kDim = weightMap.getDimPosition(1);
-  auto iterators = op.getIteratorTypesArray();
-  if (iterators[p.kDim] != utils::IteratorType::reduction ||
-      iterators[p.nDim] != utils::IteratorType::parallel)
-    return std::nullopt;
-  p.n = weightType.getDimSize(0);
-  p.k = weightType.getDimSize(1);
-
-  // x[rows..., k], contiguous along k, independent of n.
-  auto activationType = dyn_cast<MemRefType>(p.activation->get().getType());
-  AffineMap activationMap = op.getMatchingIndexingMap(p.activation);
-  if (!activationType || !hasUnitInnerStride(activationType) ||
-      !activationMap.isProjectedPermutation() ||
-      activationMap.getNumResults() == 0 ||
-      activationMap.getDimPosition(activationMap.getNumResults() - 1) !=
-          p.kDim ||
-      activationMap.isFunctionOfDim(p.nDim))
-    return std::nullopt;
-
-  // out[rows..., n]: every parallel dimension, once.
-  AffineMap outMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
-  if (!outMap.isProjectedPermutation() || outMap.isFunctionOfDim(p.kDim) ||
-      outMap.getNumResults() != op.getNumParallelLoops())
-    return std::nullopt;
-  for (unsigned dim = 0; dim < op.getNumLoops(); ++dim)
-    if (dim != p.nDim && dim != p.kDim)
-      p.rowDims.push_back(dim);
-  return p;
-}
 
 Value index(OpBuilder &b, Location loc, int64_t value) {
   return arith::ConstantIndexOp::create(b, loc, value);
@@ -144,8 +48,8 @@ Value index(OpBuilder &b, Location loc, int64_t value) {
 /// warps; `init` is the output's initial value when a fill gave it one.
 class TensorCoreKernel {
 public:
-  TensorCoreKernel(Projection p, ArrayRef<Value> rowExtents, Value rows,
-                   Value init)
+  TensorCoreKernel(const Projection &p, ArrayRef<Value> rowExtents,
+                   Value rows, Value init)
       : p(p), rowExtents(rowExtents), rows(rows), init(init) {}
 
   void build(OpBuilder &b, Location loc) {
@@ -154,7 +58,7 @@ public:
     int64_t colTiles = llvm::divideCeil(p.n, kBlockCols);
     Value blocks = arith::MulIOp::create(b, loc, rowTiles,
                                          index(b, loc, colTiles));
-    gpu::LaunchOp launch = gpu_mapping::createLinearLaunch(
+    gpu::LaunchOp launch = createLinearLaunch(
         b, loc, blocks, index(b, loc, 4 * kWarpSize));
 
     // Blocks that share a column tile are neighbours: they reuse the same
@@ -164,9 +68,9 @@ public:
     Value warp = arith::DivUIOp::create(b, loc, tid, index(b, loc, kWarpSize));
     Value lane = arith::RemUIOp::create(b, loc, tid, index(b, loc, kWarpSize));
     // (column tile, row tile) of the block, (column, row) of the warp in it.
-    SmallVector<Value> blockTile = gpu_mapping::delinearize(
+    SmallVector<Value> blockTile = delinearize(
         b, loc, block, {index(b, loc, colTiles), rowTiles});
-    SmallVector<Value> warpTile = gpu_mapping::delinearize(
+    SmallVector<Value> warpTile = delinearize(
         b, loc, warp, {index(b, loc, 2), index(b, loc, 2)});
     auto origin = [&](int dim, int64_t blockSize, int64_t warpSize) -> Value {
       return arith::AddIOp::create(
@@ -190,7 +94,7 @@ public:
           b, loc, rowBase,
           arith::AddIOp::create(b, loc, group, index(b, loc, 8 * half)));
       laneRows[half] = row;
-      rowIndices[half] = gpu_mapping::delinearize(
+      rowIndices[half] = delinearize(
           b, loc, arith::MinUIOp::create(b, loc, row, lastRow), rowExtents);
     }
     for (int64_t j = 0; j < kColumnBlocks; ++j) {
@@ -216,23 +120,13 @@ public:
   }
 
 private:
-  /// Loop indices for output row `half` of this lane at column `col`, or at
-  /// reduction index `k`.
-  SmallVector<Value> loopIndices(OpBuilder &b, Location loc, int64_t half,
-                                 Value col, Value k) {
-    SmallVector<Value> ivs(p.op.getNumLoops());
-    for (auto [dim, value] : llvm::zip(p.rowDims, rowIndices[half]))
-      ivs[dim] = value;
-    ivs[p.nDim] = col;
-    ivs[p.kDim] = k;
-    return ivs;
+  SmallVector<Value> loopIndices(int64_t half, Value col, Value k) {
+    return p.loopIndices(rowIndices[half], col, k);
   }
 
   SmallVector<Value> outIndices(OpBuilder &b, Location loc, int64_t half,
                                 Value col) {
-    return gpu_mapping::applyMap(
-        b, loc, p.op.getMatchingIndexingMap(p.op.getDpsInitOperand(0)),
-        loopIndices(b, loc, half, col, index(b, loc, 0)));
+    return p.outIndices(b, loc, rowIndices[half], col);
   }
 
   /// Accumulator (n8 block j, register i) holds row g + 8 * (i / 2) and
@@ -257,42 +151,8 @@ private:
     return acc;
   }
 
-  /// The eight elements [k, k + 8) of a K-contiguous row of `operand`,
-  /// zero past K.
-  Value loadLaneElements(OpBuilder &b, Location loc, OpOperand *operand,
-                         SmallVector<Value> ivs, Value k) {
-    Value buffer = operand->get();
-    auto type = cast<MemRefType>(buffer.getType());
-    auto vectorType = VectorType::get({kLaneElements}, type.getElementType());
-    AffineMap map = p.op.getMatchingIndexingMap(operand);
-    ivs[p.kDim] = k;
-    if (p.k % kChunk == 0) {
-      // Rows start at multiples of 64 bytes; the base is an allocation's
-      // start unless the view has an offset.
-      llvm::MaybeAlign align;
-      if (type.getLayout().isIdentity())
-        align = llvm::Align(kLaneElements * type.getElementTypeBitWidth() / 8);
-      return vector::LoadOp::create(b, loc, vectorType, buffer,
-                                    gpu_mapping::applyMap(b, loc, map, ivs),
-                                    /*nontemporal=*/false, align);
-    }
-    // K is not a multiple of the chunk (small models): element by element,
-    // clamped inside the row and zeroed past it.
-    Value zero = arith::ConstantOp::create(
-        b, loc, b.getZeroAttr(type.getElementType()));
-    Value last = index(b, loc, p.k - 1);
-    SmallVector<Value> elements;
-    for (int64_t e = 0; e < kLaneElements; ++e) {
-      Value ke = arith::AddIOp::create(b, loc, k, index(b, loc, e));
-      ivs[p.kDim] = arith::MinUIOp::create(b, loc, ke, last);
-      Value value = memref::LoadOp::create(
-          b, loc, buffer, gpu_mapping::applyMap(b, loc, map, ivs));
-      Value inside =
-          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule, ke, last);
-      elements.push_back(arith::SelectOp::create(b, loc, inside, value, zero));
-    }
-    return vector::FromElementsOp::create(b, loc, vectorType, elements);
-  }
+  /// Whether every chunk lies inside K: lanes load 16 bytes at once.
+  bool wholeChunks() const { return p.k % kChunk == 0; }
 
   /// Eight bf16 values as the four 32-bit registers mma.sync takes; the
   /// lower half of each holds the lower index.
@@ -313,13 +173,15 @@ private:
     for (int64_t half = 0; half < 2; ++half)
       a[half] = asRegisters(
           b, loc,
-          loadLaneElements(b, loc, p.activation,
-                           loopIndices(b, loc, half, index(b, loc, 0), k), k));
+          loadAlongK(b, loc, p, p.activation,
+                     loopIndices(half, index(b, loc, 0), k), k,
+                     kLaneElements, wholeChunks()));
     Value w[kColumnBlocks];
     for (int64_t j = 0; j < kColumnBlocks; ++j) {
       SmallVector<Value> ivs(p.op.getNumLoops(), index(b, loc, 0));
       ivs[p.nDim] = weightRows[j];
-      w[j] = asRegisters(b, loc, loadLaneElements(b, loc, p.weight, ivs, k));
+      w[j] = asRegisters(b, loc, loadAlongK(b, loc, p, p.weight, ivs, k, kLaneElements,
+                                         wholeChunks()));
     }
     Type f32 = b.getF32Type();
     auto resultType = LLVM::LLVMStructType::getLiteral(
@@ -382,49 +244,11 @@ private:
   Value outCols[kColumnBlocks], weightRows[kColumnBlocks];
 };
 
-/// `if (rows >= kMinRows) tensor-core kernel else the generic (and its fill)`.
-void mapToTensorCores(const Projection &p) {
-  linalg::GenericOp op = p.op;
-  Location loc = op.getLoc();
-  OpBuilder b(op);
-  linalg::FillOp fill = gpu_mapping::initialFill(op);
-  SmallVector<Range, 4> ranges =
-      cast<linalg::LinalgOp>(op.getOperation()).createLoopRanges(b, loc);
-  SmallVector<Value> rowExtents;
-  Value rows = index(b, loc, 1);
-  for (unsigned dim : p.rowDims) {
-    rowExtents.push_back(getValueOrCreateConstantIndexOp(b, loc, ranges[dim].size));
-    rows = b.createOrFold<arith::MulIOp>(loc, rows, rowExtents.back());
-  }
-  Value enough = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, rows,
-                                       index(b, loc, kMinRows));
-  auto choice = scf::IfOp::create(b, loc, enough, /*withElse=*/true);
-  b.setInsertionPointToStart(&choice.getThenRegion().front());
-  TensorCoreKernel(p, rowExtents, rows, fill ? fill.getInputs()[0] : Value())
-      .build(b, loc);
-  // The other branch keeps the fill next to its generic, where the
-  // reduction mapping folds it (nothing between them saw the buffer).
-  Operation *elseYield = choice.getElseRegion().front().getTerminator();
-  if (fill)
-    fill->moveBefore(elseYield);
-  op->moveBefore(elseYield);
+} // namespace
+
+void buildMmaSyncTile(OpBuilder &b, Location loc, const Projection &p,
+                      ArrayRef<Value> rowExtents, Value rows, Value init) {
+  TensorCoreKernel(p, rowExtents, rows, init).build(b, loc);
 }
 
-struct MapMatmulsToTensorCoresPass final
-    : impl::MapMatmulsToTensorCoresPassBase<MapMatmulsToTensorCoresPass> {
-  using Base::Base;
-  void runOnOperation() override {
-    SmallVector<Projection> projections;
-    getOperation().walk([&](linalg::GenericOp op) {
-      if (op->getParentOfType<gpu::LaunchOp>() ||
-          op->getParentOfType<scf::ParallelOp>())
-        return;
-      if (std::optional<Projection> p = matchProjection(op))
-        projections.push_back(*p);
-    });
-    for (const Projection &p : projections)
-      mapToTensorCores(p);
-  }
-};
-} // namespace
-} // namespace mlir::lm
+} // namespace mlir::lm::gpu_mapping

@@ -1,0 +1,34 @@
+//===- Kernels.h - The projection kernel templates --------------*- C++ -*-===//
+//
+// Each template builds one `gpu.launch` for a projection (Projection.h) at
+// the builder's insertion point, specialised to its static N and K; the
+// rows are dynamic. `init` is the output's initial value when a fill gave
+// it one (the fill then goes); without it the kernel adds to the output
+// (a residual folded into the projection). lm-map-projections-to-gpu
+// chooses the template per call from the row count.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LMC_CODEGEN_GPU_KERNELS_KERNELS_H
+#define LMC_CODEGEN_GPU_KERNELS_KERNELS_H
+
+#include "../Projection.h"
+
+namespace mlir::lm::gpu_mapping {
+
+/// Prompts and batches, bf16 only: warps of 16 x 32 output tiles on tensor
+/// cores (`mma.sync.m16n8k16`), operands loaded from global memory
+/// (MmaSyncTile.cpp).
+void buildMmaSyncTile(OpBuilder &b, Location loc, const Projection &p,
+                      ArrayRef<Value> rowExtents, Value rows, Value init);
+
+/// Decode, bf16 or f32: the weight streamed once, a warp per output column,
+/// 16-byte loads, every row (at most `maxRows`) accumulated from each
+/// weight load (WeightStreaming.cpp).
+void buildWeightStreaming(OpBuilder &b, Location loc, const Projection &p,
+                          ArrayRef<Value> rowExtents, Value rows, Value init,
+                          int64_t maxRows);
+
+} // namespace mlir::lm::gpu_mapping
+
+#endif // LMC_CODEGEN_GPU_KERNELS_KERNELS_H

@@ -1,0 +1,87 @@
+//===- MapProjections.cpp - Projections -> the kernel for their row count -===//
+//
+// A projection (Projection.h) becomes a choice on the host between kernel
+// templates (Kernels/), by its row count, which only the call knows:
+//
+//   rows <  kStreamingRows:  weight streaming (decode; bf16 and f32)
+//   rows >= kStreamingRows:  bf16: the mma.sync tile (prompts, batches);
+//                            f32: the generic, for the warp reduction
+//
+//===----------------------------------------------------------------------===//
+
+#include "Kernels/Kernels.h"
+#include "MappingUtils.h"
+#include "lmc/Codegen/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
+namespace mlir::lm {
+#define GEN_PASS_DEF_MAPPROJECTIONSTOGPUPASS
+#include "lmc/Codegen/Passes.h.inc"
+
+namespace {
+using gpu_mapping::Projection;
+
+/// Below this many rows a projection streams its weight; from it on, a
+/// tensor-core tile is mostly useful work (an m16 fragment is full).
+constexpr int64_t kStreamingRows = 16;
+
+void mapProjection(const Projection &p) {
+  linalg::GenericOp op = p.op;
+  Location loc = op.getLoc();
+  OpBuilder b(op);
+  linalg::FillOp fill = gpu_mapping::initialFill(op);
+  Value init = fill ? fill.getInputs()[0] : Value();
+  SmallVector<Range, 4> ranges =
+      cast<linalg::LinalgOp>(op.getOperation()).createLoopRanges(b, loc);
+  SmallVector<Value> rowExtents;
+  Value rows = arith::ConstantIndexOp::create(b, loc, 1);
+  for (unsigned dim : p.rowDims) {
+    rowExtents.push_back(
+        getValueOrCreateConstantIndexOp(b, loc, ranges[dim].size));
+    rows = b.createOrFold<arith::MulIOp>(loc, rows, rowExtents.back());
+  }
+  Value few = arith::CmpIOp::create(
+      b, loc, arith::CmpIPredicate::ult, rows,
+      arith::ConstantIndexOp::create(b, loc, kStreamingRows));
+  auto choice = scf::IfOp::create(b, loc, few, /*withElse=*/true);
+  b.setInsertionPointToStart(&choice.getThenRegion().front());
+  gpu_mapping::buildWeightStreaming(b, loc, p, rowExtents, rows, init,
+                                    kStreamingRows - 1);
+  Operation *elseYield = choice.getElseRegion().front().getTerminator();
+  if (p.isBF16()) {
+    b.setInsertionPoint(elseYield);
+    gpu_mapping::buildMmaSyncTile(b, loc, p, rowExtents, rows, init);
+    op.erase();
+    if (fill)
+      fill.erase();
+    return;
+  }
+  // f32 stays exact: the reduction mapping takes the generic, and folds the
+  // fill kept next to it (nothing between them sees the buffer).
+  if (fill)
+    fill->moveBefore(elseYield);
+  op->moveBefore(elseYield);
+}
+
+struct MapProjectionsToGPUPass final
+    : impl::MapProjectionsToGPUPassBase<MapProjectionsToGPUPass> {
+  using Base::Base;
+  void runOnOperation() override {
+    SmallVector<Projection> projections;
+    getOperation().walk([&](linalg::GenericOp op) {
+      if (op->getParentOfType<gpu::LaunchOp>() ||
+          op->getParentOfType<scf::ParallelOp>())
+        return;
+      if (std::optional<Projection> p = gpu_mapping::matchProjection(op))
+        projections.push_back(*p);
+    });
+    for (const Projection &p : projections)
+      mapProjection(p);
+  }
+};
+} // namespace
+} // namespace mlir::lm

@@ -1,0 +1,204 @@
+// RUN: lmc-opt %s --lm-map-projections-to-gpu --canonicalize --split-input-file | FileCheck %s
+
+// A bf16 projection (as lm.linear lowers with --dtype bf16), K = 64, chosen
+// on the host by its row count. Fewer than 16 rows: weight streaming, a
+// warp per output column (N = 96: 12 blocks of 8 warps), each lane loading
+// 16 bytes of its weight row (K = 64 is a quarter of a warp's 256-element
+// step: lanes past K load the row's start and count it as zero), applying
+// it to each of up to 15 rows of x (each behind `row < rows`), the partials
+// summed by five xor shuffles and stored by lane 0 from the fill's value.
+// 16 rows or more: a launch of 128-thread blocks (2 x 2 warps, 32 x 64
+// tiles: 2 column tiles for N = 96) whose warps load 16 bytes per lane and
+// issue two k16 steps over four n8 blocks per 32-wide chunk; the fill's
+// value starts the accumulators. The fill and the generic go.
+// CHECK-LABEL: func.func @projection
+// CHECK: %[[ROWS:.*]] = arith.muli
+// CHECK: %[[FEW:.*]] = arith.cmpi ult, %[[ROWS]], %c16
+// CHECK: scf.if %[[FEW]] {
+// CHECK:   gpu.launch blocks({{.*}}) in ({{.*}} = %c12, {{.*}}) threads({{.*}}) in ({{.*}} = %c256,
+// CHECK:     %[[INSIDE:.*]] = arith.cmpi ult, %[[K:.*]], %c64
+// CHECK:     %[[KC:.*]] = arith.select %[[INSIDE]], %[[K]], %c0
+// CHECK:     vector.load %arg1[%{{.*}}, %[[KC]]] {alignment = 16 : i64} : memref<96x64xbf16>, vector<8xbf16>
+// CHECK-COUNT-15: vector.load %arg0{{.*}} {alignment = 16 : i64} : memref<?x?x64xbf16>, vector<8xbf16>
+// CHECK:     gpu.shuffle xor %{{.*}}, %c16_i32, %c32_i32
+// CHECK:     gpu.shuffle xor %{{.*}}, %c1_i32, %c32_i32
+// CHECK:     %[[SUM:.*]] = arith.addf %{{.*}}, %cst
+// CHECK:     memref.store %[[SUM]]
+// CHECK-COUNT-14: gpu.shuffle xor %{{.*}}, %c16_i32, %c32_i32
+// CHECK: gpu.terminator
+// CHECK-NEXT: }
+// CHECK-NEXT: } else {
+// CHECK:   %[[TILES:.*]] = arith.ceildivui %[[ROWS]], %c32
+// CHECK:   %[[BLOCKS:.*]] = arith.muli %[[TILES]], %c2
+// CHECK:   gpu.launch blocks({{.*}}) in ({{.*}} = %[[BLOCKS]], {{.*}}) threads({{.*}}) in ({{.*}} = %c128,
+// CHECK:     scf.for {{.*}} = %c0 to %c64 step %c32 iter_args(
+// CHECK-COUNT-2: vector.load %arg0{{.*}} {alignment = 16 : i64} : memref<?x?x64xbf16>, vector<8xbf16>
+// CHECK-COUNT-4: vector.load %arg1{{.*}} {alignment = 16 : i64} : memref<96x64xbf16>, vector<8xbf16>
+// CHECK-COUNT-8: nvvm.mma.sync {{.*}} {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, multiplicandAPtxType = #nvvm.mma_type<bf16>, multiplicandBPtxType = #nvvm.mma_type<bf16>, shape = #nvvm.shape<m = 16, n = 8, k = 16>}
+// CHECK:     scf.yield
+// CHECK-COUNT-16: memref.store
+// CHECK-NOT: linalg.fill
+// CHECK-NOT: linalg.generic
+// CHECK: memref.copy
+#x = affine_map<(n, b, t, k) -> (b, t, k)>
+#w = affine_map<(n, b, t, k) -> (n, k)>
+#o = affine_map<(n, b, t, k) -> (b, t, n)>
+func.func @projection(%x: memref<?x?x64xbf16>, %w: memref<96x64xbf16>, %out: memref<?x?x96xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %zero = arith.constant 0.0 : f32
+  %b = memref.dim %x, %c0 : memref<?x?x64xbf16>
+  %t = memref.dim %x, %c1 : memref<?x?x64xbf16>
+  %acc = memref.alloc(%b, %t) : memref<?x?x96xf32>
+  linalg.fill ins(%zero : f32) outs(%acc : memref<?x?x96xf32>)
+  linalg.generic {indexing_maps = [#x, #w, #o], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%x, %w : memref<?x?x64xbf16>, memref<96x64xbf16>) outs(%acc : memref<?x?x96xf32>) {
+  ^bb0(%a: bf16, %v: bf16, %s: f32):
+    %ae = arith.extf %a : bf16 to f32
+    %ve = arith.extf %v : bf16 to f32
+    %p = arith.mulf %ae, %ve : f32
+    %r = arith.addf %s, %p : f32
+    linalg.yield %r : f32
+  }
+  memref.copy %acc, %out : memref<?x?x96xf32> to memref<?x?x96xf32>
+  return
+}
+
+// -----
+
+// K = 40 is not a multiple of the tile's 32-wide chunk: its lanes load
+// element by element, clamped inside the row and zeroed past it. Weight
+// streaming still loads 16 bytes (K is a multiple of 8). Without a fill
+// both kernels add to what the output holds (a residual folded in).
+// CHECK-LABEL: func.func @ragged_k
+// CHECK: arith.cmpi ult, %{{.*}}, %c16
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %c3, {{.*}}) threads({{.*}}) in ({{.*}} = %c256,
+// CHECK: vector.load %arg1{{.*}} : memref<24x40xbf16>, vector<8xbf16>
+// CHECK: %[[OLD:.*]] = memref.load %arg2
+// CHECK: arith.addf %[[OLD]]
+// CHECK: gpu.terminator
+// CHECK-NEXT: }
+// CHECK-NEXT: } else {
+// CHECK: gpu.launch
+// CHECK-NOT: vector.load
+// CHECK: memref.load %arg2
+// CHECK: scf.for {{.*}} = %c0 to %c40 step %c32
+// CHECK: memref.load %arg0
+// CHECK: arith.select
+// CHECK: vector.from_elements {{.*}} : vector<8xbf16>
+// CHECK: nvvm.mma.sync
+// CHECK-NOT: linalg.generic
+#x = affine_map<(n, r, k) -> (r, k)>
+#w = affine_map<(n, r, k) -> (n, k)>
+#o = affine_map<(n, r, k) -> (r, n)>
+func.func @ragged_k(%x: memref<?x40xbf16>, %w: memref<24x40xbf16>, %out: memref<?x24xf32>) {
+  linalg.generic {indexing_maps = [#x, #w, #o], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w : memref<?x40xbf16>, memref<24x40xbf16>) outs(%out : memref<?x24xf32>) {
+  ^bb0(%a: bf16, %v: bf16, %s: f32):
+    %ae = arith.extf %a : bf16 to f32
+    %ve = arith.extf %v : bf16 to f32
+    %p = arith.mulf %ae, %ve : f32
+    %r = arith.addf %s, %p : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+// f32 operands (the exact mode): weight streaming with 16-byte loads of
+// four f32 (K = 1024: 8 warp steps of 128, 4 in flight per lane, 2
+// iterations, no masking) below 16 rows; from 16 rows the fill and the
+// generic stay, for the reduction mapping (no tensor cores).
+// CHECK-LABEL: func.func @f32_projection
+// CHECK: %[[FEW:.*]] = arith.cmpi ult, %{{.*}}, %c16
+// CHECK: scf.if %[[FEW]] {
+// CHECK:   gpu.launch blocks({{.*}}) in ({{.*}} = %c4, {{.*}}) threads({{.*}}) in ({{.*}} = %c256,
+// CHECK:     scf.for {{.*}} = %c0 to %c2 step %c1 iter_args(
+// CHECK-NOT:   arith.cmpi ult, %{{.*}}, %c1024
+// CHECK-COUNT-4: vector.load %arg1{{.*}} {alignment = 16 : i64} : memref<32x1024xf32>, vector<4xf32>
+// CHECK:       vector.load %arg0{{.*}} {alignment = 16 : i64} : memref<?x1024xf32>, vector<4xf32>
+// CHECK: gpu.terminator
+// CHECK-NEXT: }
+// CHECK-NEXT: } else {
+// CHECK-NEXT: linalg.fill
+// CHECK-NEXT: linalg.generic
+#x = affine_map<(r, n, k) -> (r, k)>
+#w = affine_map<(r, n, k) -> (n, k)>
+#o = affine_map<(r, n, k) -> (r, n)>
+func.func @f32_projection(%x: memref<?x1024xf32>, %w: memref<32x1024xf32>, %out: memref<?x32xf32>) {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0.0 : f32
+  %r = memref.dim %x, %c0 : memref<?x1024xf32>
+  %acc = memref.alloc(%r) : memref<?x32xf32>
+  linalg.fill ins(%zero : f32) outs(%acc : memref<?x32xf32>)
+  linalg.generic {indexing_maps = [#x, #w, #o], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w : memref<?x1024xf32>, memref<32x1024xf32>) outs(%acc : memref<?x32xf32>) {
+  ^bb0(%a: f32, %v: f32, %s: f32):
+    %p = arith.mulf %a, %v : f32
+    %q = arith.addf %s, %p : f32
+    linalg.yield %q : f32
+  }
+  memref.copy %acc, %out : memref<?x32xf32> to memref<?x32xf32>
+  return
+}
+
+// -----
+
+// f32 with K = 6, not a multiple of four: element by element, zero past K.
+// CHECK-LABEL: func.func @f32_odd_k
+// CHECK: gpu.launch
+// CHECK-NOT: vector.load
+// CHECK: memref.load %arg1
+// CHECK: arith.select
+// CHECK: gpu.terminator
+// CHECK-NEXT: }
+// CHECK-NEXT: } else {
+// CHECK-NEXT: linalg.generic
+#x = affine_map<(r, n, k) -> (r, k)>
+#w = affine_map<(r, n, k) -> (n, k)>
+#o = affine_map<(r, n, k) -> (r, n)>
+func.func @f32_odd_k(%x: memref<?x6xf32>, %w: memref<10x6xf32>, %out: memref<?x10xf32>) {
+  linalg.generic {indexing_maps = [#x, #w, #o], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w : memref<?x6xf32>, memref<10x6xf32>) outs(%out : memref<?x10xf32>) {
+  ^bb0(%a: f32, %v: f32, %s: f32):
+    %p = arith.mulf %a, %v : f32
+    %q = arith.addf %s, %p : f32
+    linalg.yield %q : f32
+  }
+  return
+}
+
+// -----
+
+// Not matched: an f32 activation times a bf16 weight (tensor cores would
+// round it), a weight read as w[k, n].
+// CHECK-LABEL: func.func @not_matched
+// CHECK-NOT: gpu.launch
+// CHECK-NOT: scf.if
+// CHECK-COUNT-2: linalg.generic
+#x = affine_map<(n, r, k) -> (r, k)>
+#w = affine_map<(n, r, k) -> (n, k)>
+#wt = affine_map<(n, r, k) -> (k, n)>
+#o = affine_map<(n, r, k) -> (r, n)>
+func.func @not_matched(%x: memref<?x64xf32>, %xb: memref<?x64xbf16>,
+                       %wb: memref<32x64xbf16>, %wt: memref<64x32xbf16>, %out: memref<?x32xf32>) {
+  linalg.generic {indexing_maps = [#x, #w, #o], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %wb : memref<?x64xf32>, memref<32x64xbf16>) outs(%out : memref<?x32xf32>) {
+  ^bb0(%a: f32, %v: bf16, %s: f32):
+    %ve = arith.extf %v : bf16 to f32
+    %p = arith.mulf %a, %ve : f32
+    %r = arith.addf %s, %p : f32
+    linalg.yield %r : f32
+  }
+  linalg.generic {indexing_maps = [#x, #wt, #o], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%xb, %wt : memref<?x64xbf16>, memref<64x32xbf16>) outs(%out : memref<?x32xf32>) {
+  ^bb0(%a: bf16, %v: bf16, %s: f32):
+    %ae = arith.extf %a : bf16 to f32
+    %ve = arith.extf %v : bf16 to f32
+    %p = arith.mulf %ae, %ve : f32
+    %r = arith.addf %s, %p : f32
+    linalg.yield %r : f32
+  }
+  return
+}
