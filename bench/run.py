@@ -5,12 +5,15 @@ next to the decode bandwidth floor. Runs on a GPU machine with PyTorch and
 transformers; the artifacts are compiled beforehand (bench/README.md).
 
     python3 bench/run.py --lmc-run build/bin/lmc-run --artifacts DIR [--work DIR]
+        [--json results.json --commit SHA]
 
 DIR holds <config>.lmx for each folder of bench/configs
 (`lmc compile <checkpoint> --target sm_90a`), and optionally
 <config>.bf16.lmx (`... --dtype bf16`: bf16 weights; its row's floor counts
 bf16 weight bytes, approximately half). Prints each row as it is measured
-and the table last.
+and the table last; with --json, also writes the rows as data
+(bench/results/*.json: device, commit, copy bandwidth, one row per model,
+dtype, batch and phase with the anchors measured in the same run).
 """
 import argparse
 import json
@@ -115,6 +118,10 @@ def main():
     ap.add_argument("--artifacts", required=True)
     ap.add_argument("--work", default="/tmp/lmc-bench")
     ap.add_argument("--models", default=",".join(CONFIGS))
+    ap.add_argument("--json", help="write the results as data here")
+    ap.add_argument("--commit", default="unknown", help="lmc's commit, for --json")
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the checkpoints in --work (for profile_step.py)")
     args = ap.parse_args()
     import torch
     from transformers import AutoModelForCausalLM
@@ -126,6 +133,15 @@ def main():
               f"{'hf32 pre':>10}{'hf32 dec':>10}{'hf16 pre':>10}{'hf16 dec':>10}"
               f"{'floor dec':>10}{'dec/hf32':>9}{'dec/floor':>10}")
     rows = []
+    data = []
+
+    def record(name, dtype, batch, phase, value, floor, anchors):
+        row = {"model": name, "dtype": dtype, "batch": batch, "phase": phase,
+               "tokens_per_s": value,
+               "anchors": {k: v for k, v in anchors.items() if v}}
+        if floor:
+            row["floor_tokens_per_s"] = floor
+        data.append(row)
 
     def cell(pair, i):
         return f"{pair[i]:>10.1f}" if pair and pair[i] else f"{'failed':>10}"
@@ -165,13 +181,22 @@ def main():
                         f"{cell(h32, 1)}{cell(h16, 0)}{cell(h16, 1)}{floor:>10.1f}"
                         f"{ratio(l[1], h32[1], 9)}{ratio(l[1], floor, 10)}")
             log(rows[-1])
+            for phase, i in (("prefill", 0), ("decode", 1)):
+                anchors = {"transformers_f32": h32 and h32[i],
+                           "transformers_bf16": h16 and h16[i]}
+                record(name, "f32", b, phase, l and l[i],
+                       floor if i else None, anchors)
+                if b in lmc16:
+                    record(name, "bf16", b, phase, lmc16[b] and lmc16[b][i],
+                           2 * floor if i else None, anchors)
             if b in lmc16:
                 l16 = lmc16[b]
                 rows.append(f"{name + ' (bf16 w)':<22}{b:>6}{cell(l16, 0)}"
                             f"{cell(l16, 1)}{'':>40}{floor * 2:>10.1f}"
                             f"{'':>9}{ratio(l16[1], floor * 2, 10)}")
                 log(rows[-1])
-        shutil.rmtree(checkpoint)
+        if not args.keep:
+            shutil.rmtree(checkpoint)
 
     log(f"\nprompt {PROMPT} tokens, {DECODE} decode steps; tokens/s (batch x "
         "tokens / s); lmc f32, transformers eager f32 and bf16; floor = f32 "
@@ -179,6 +204,14 @@ def main():
     log(header)
     for row in rows:
         log(row)
+    if args.json:
+        result = {"device": torch.cuda.get_device_name(), "commit": args.commit,
+                  "date": time.strftime("%Y-%m-%d"),
+                  "copy_bandwidth_TBps": round(bandwidth / 1e12, 3),
+                  "prompt_tokens": PROMPT, "decode_steps": DECODE,
+                  "rows": data}
+        with open(args.json, "w") as f:
+            json.dump(result, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@
 #   scripts/gpu-session.sh goldens            # on the GPU machine, from the
 #   scripts/gpu-session.sh sanitizer          #   repository root, with .gpu/
 #   scripts/gpu-session.sh bench              #   carried along (it is ignored
-#                                             #   by git)
+#   scripts/gpu-session.sh all                #   by git)
 #
 # prepare: .gpu/bin holds lmc-run and liblmc_rt.so, .gpu/lmx.tar.xz the
 #   artifacts: every golden model for sm_90a in f32 (<model>.lmx), bf16
@@ -19,6 +19,10 @@
 # sanitizer: compute-sanitizer memcheck on an MLA + MoE model (deepseek_v3)
 #   and a bf16 tensor-core prompt (qwen3, 20 tokens), prefill and decode.
 # bench: bench/run.py, lmc against transformers on the same GPU.
+# all: one device call: goldens and the sanitizer side by side, then the
+#   bench, then bench/profile_step.py (ncu) on a one-token step of the
+#   bf16 and f32 Qwen3-0.6B shape; each phase under a time limit; the
+#   results as data in $OUT/results.json (bench/results/ keeps them).
 # Logs go to $OUT (the device tool brings them back) or .gpu/out.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -53,6 +57,7 @@ prepare)
     rm -rf "$ckpt"
   done
   tar -cJf "$gpu/lmx.tar.xz" -C "$gpu" lmx && rm -rf "$gpu/lmx"
+  git -C "$here" rev-parse --short HEAD > "$gpu/commit"
   bytes=$(du -cb "$gpu" | tail -1 | cut -f1)
   echo "prepared .gpu: $((bytes / 1048576)) MiB"
   [ "$bytes" -le $((64 * 1048576)) ] || { echo "over the 64 MiB carry limit" >&2; exit 1; }
@@ -82,8 +87,56 @@ bench)
   python3 "$here/bench/run.py" --lmc-run "$gpu/bin/lmc-run" --artifacts "$gpu/lmx" \
     | tee "$out/bench.txt"
   ;;
+all)
+  unpack
+  commit=$(cat "$gpu/commit" 2>/dev/null || echo unknown)
+  timeout 200 "$0" goldens > /dev/null 2>&1 &
+  goldens_pid=$!
+  timeout 200 "$0" sanitizer > /dev/null 2>&1 &
+  sanitizer_pid=$!
+  wait $goldens_pid; echo "goldens: exit $?"
+  wait $sanitizer_pid; echo "sanitizer: exit $?"
+  tail -1 "$out/goldens-f32.txt" "$out/goldens-bf16.txt"
+  grep -H "ERROR SUMMARY" "$out"/sanitizer-*.txt
+  timeout 270 python3 "$here/bench/run.py" --lmc-run "$gpu/bin/lmc-run" \
+    --artifacts "$gpu/lmx" --work /tmp/lmc-bench --keep \
+    --json /tmp/bench.json --commit "$commit" > "$out/bench.txt" 2>&1
+  echo "bench: exit $?"; tail -12 "$out/bench.txt"
+  for dtype in bf16 f32; do
+    artifact=$gpu/lmx/qwen3-0.6b.lmx
+    [ $dtype = bf16 ] && artifact=$gpu/lmx/qwen3-0.6b.bf16.lmx
+    timeout 60 python3 "$here/bench/profile_step.py" --lmc-run "$gpu/bin/lmc-run" \
+      --artifact "$artifact" --weights /tmp/lmc-bench/qwen3-0.6b \
+      --json "/tmp/profile-$dtype.json"
+    echo "profile $dtype: exit $?"
+  done > "$out/profile.txt" 2>&1
+  cat "$out/profile.txt"
+  python3 - "$out" <<'PY'
+import json, os, re, sys
+out = sys.argv[1]
+result = {}
+if os.path.exists("/tmp/bench.json"):
+    result = json.load(open("/tmp/bench.json"))
+result["goldens"] = {}
+for dtype in ("f32", "bf16"):
+    path = os.path.join(out, f"goldens-{dtype}.txt")
+    text = open(path).read() if os.path.exists(path) else ""
+    m = re.search(r"(\d+) passed, (\d+) failed", text)
+    result["goldens"][dtype] = (f"{m.group(1)}/{int(m.group(1)) + int(m.group(2))}"
+                                if m else "not run")
+result["kernels"] = []
+for dtype in ("bf16", "f32"):
+    path = f"/tmp/profile-{dtype}.json"
+    if os.path.exists(path):
+        profile = json.load(open(path))
+        result["kernels"].append({"dtype": dtype, **profile["summary"],
+                                  "top": profile["top"]})
+json.dump(result, open(os.path.join(out, "results.json"), "w"), indent=1)
+print("results.json written")
+PY
+  ;;
 *)
-  sed -n '2,25p' "$0" >&2
+  sed -n '2,30p' "$0" >&2
   exit 2
   ;;
 esac

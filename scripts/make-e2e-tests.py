@@ -46,6 +46,14 @@ GPU_TEMPLATE = """\
 # PTX: .target sm_90a
 # PTX: .entry forward_kernel(
 # PTX-NOT: mma.sync
+# Decode projections stream their weight rows: 16-byte loads per lane, the
+# partial sums added across the warp by shuffles. No kernel spills.
+# RUN: FileCheck %s --check-prefix=STREAM < %t.code/code1.sm_90a.ptx
+# STREAM: ld.global.v4.b32
+# STREAM: shfl.sync.bfly.b32
+# RUN: %ptxas -arch=sm_90a -v %t.code/code1.sm_90a.ptx -o %t.cubin 2>&1 | FileCheck %s --check-prefix=SPILLS
+# SPILLS: 0 bytes spill stores, 0 bytes spill loads
+# SPILLS-NOT: {{{{[1-9][0-9]*}}}} bytes spill
 
 # --dtype bf16: the projections of a prompt run on tensor cores.
 # RUN: lmc compile %golden/{family} --target sm_90a --dtype bf16 -o %t.bf16.lmx
@@ -53,6 +61,7 @@ GPU_TEMPLATE = """\
 # RUN: %ptxas -arch=sm_90a %t.bf16code/code1.sm_90a.ptx -o %t.bf16.cubin
 # RUN: FileCheck %s --check-prefix=BF16 < %t.bf16code/code1.sm_90a.ptx
 # BF16: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+# RUN: %ptxas -arch=sm_90a -v %t.bf16code/code1.sm_90a.ptx -o %t.bf16.cubin 2>&1 | FileCheck %s --check-prefix=SPILLS
 """
 
 GPU_RUN_TEMPLATE = """\

@@ -2,29 +2,34 @@
 
 // A bf16 projection (as lm.linear lowers with --dtype bf16), K = 64, chosen
 // on the host by its row count. Fewer than 16 rows: weight streaming, a
-// warp per output column (N = 96: 12 blocks of 8 warps), each lane loading
-// 16 bytes of its weight row (K = 64 is a quarter of a warp's 256-element
-// step: lanes past K load the row's start and count it as zero), applying
-// it to each of up to 15 rows of x (each behind `row < rows`), the partials
-// summed by five xor shuffles and stored by lane 0 from the fill's value.
-// 16 rows or more: a launch of 128-thread blocks (2 x 2 warps, 32 x 64
-// tiles: 2 column tiles for N = 96) whose warps load 16 bytes per lane and
-// issue two k16 steps over four n8 blocks per 32-wide chunk; the fill's
-// value starts the accumulators. The fill and the generic go.
+// warp per output column (N = 96: 12 blocks of 8 warps), rows in groups of
+// four (a loop over ceil(rows / 4) groups), each lane loading 16 bytes of
+// its weight row (K = 64 is a quarter of a warp's 256-element step: lanes
+// past K load the row's start and count it as zero) and applying them to
+// each row of the group (the first always, the others behind `row < rows`),
+// the partials summed by five xor shuffles and stored by lane 0 from the
+// fill's value. 16 rows or more: a launch of 128-thread blocks (2 x 2
+// warps, 32 x 64 tiles: 2 column tiles for N = 96) whose warps load 16
+// bytes per lane and issue two k16 steps over four n8 blocks per 32-wide
+// chunk; the fill's value starts the accumulators. The fill and the generic
+// go.
 // CHECK-LABEL: func.func @projection
 // CHECK: %[[ROWS:.*]] = arith.muli
 // CHECK: %[[FEW:.*]] = arith.cmpi ult, %[[ROWS]], %c16
 // CHECK: scf.if %[[FEW]] {
 // CHECK:   gpu.launch blocks({{.*}}) in ({{.*}} = %c12, {{.*}}) threads({{.*}}) in ({{.*}} = %c256,
-// CHECK:     %[[INSIDE:.*]] = arith.cmpi ult, %[[K:.*]], %c64
-// CHECK:     %[[KC:.*]] = arith.select %[[INSIDE]], %[[K]], %c0
-// CHECK:     vector.load %arg1[%{{.*}}, %[[KC]]] {alignment = 16 : i64} : memref<96x64xbf16>, vector<8xbf16>
-// CHECK-COUNT-15: vector.load %arg0{{.*}} {alignment = 16 : i64} : memref<?x?x64xbf16>, vector<8xbf16>
-// CHECK:     gpu.shuffle xor %{{.*}}, %c16_i32, %c32_i32
-// CHECK:     gpu.shuffle xor %{{.*}}, %c1_i32, %c32_i32
-// CHECK:     %[[SUM:.*]] = arith.addf %{{.*}}, %cst
-// CHECK:     memref.store %[[SUM]]
-// CHECK-COUNT-14: gpu.shuffle xor %{{.*}}, %c16_i32, %c32_i32
+// CHECK:     %[[GROUPS:.*]] = arith.ceildivui %[[ROWS]], %c4
+// CHECK:     scf.for %{{.*}} = %c0 to %[[GROUPS]] step %c1 {
+// CHECK:       %[[INSIDE:.*]] = arith.cmpi ult, %[[K:.*]], %c64
+// CHECK:       %[[KC:.*]] = arith.select %[[INSIDE]], %[[K]], %c0
+// CHECK:       vector.load %arg1[%{{.*}}, %[[KC]]] {alignment = 16 : i64} : memref<96x64xbf16>, vector<8xbf16>
+// CHECK:       vector.load %arg0{{.*}} {alignment = 16 : i64} : memref<?x?x64xbf16>, vector<8xbf16>
+// CHECK-COUNT-3: scf.if {{.*}} -> (f32) {
+// CHECK:       gpu.shuffle xor %{{.*}}, %c16_i32, %c32_i32
+// CHECK:       gpu.shuffle xor %{{.*}}, %c1_i32, %c32_i32
+// CHECK:       %[[SUM:.*]] = arith.addf %{{.*}}, %cst
+// CHECK:       memref.store %[[SUM]]
+// CHECK-COUNT-3: gpu.shuffle xor %{{.*}}, %c16_i32, %c32_i32
 // CHECK: gpu.terminator
 // CHECK-NEXT: }
 // CHECK-NEXT: } else {
@@ -114,6 +119,7 @@ func.func @ragged_k(%x: memref<?x40xbf16>, %w: memref<24x40xbf16>, %out: memref<
 // CHECK: %[[FEW:.*]] = arith.cmpi ult, %{{.*}}, %c16
 // CHECK: scf.if %[[FEW]] {
 // CHECK:   gpu.launch blocks({{.*}}) in ({{.*}} = %c4, {{.*}}) threads({{.*}}) in ({{.*}} = %c256,
+// CHECK:     scf.for
 // CHECK:     scf.for {{.*}} = %c0 to %c2 step %c1 iter_args(
 // CHECK-NOT:   arith.cmpi ult, %{{.*}}, %c1024
 // CHECK-COUNT-4: vector.load %arg1{{.*}} {alignment = 16 : i64} : memref<32x1024xf32>, vector<4xf32>

@@ -49,8 +49,7 @@ void mapProjection(const Projection &p) {
       arith::ConstantIndexOp::create(b, loc, kStreamingRows));
   auto choice = scf::IfOp::create(b, loc, few, /*withElse=*/true);
   b.setInsertionPointToStart(&choice.getThenRegion().front());
-  gpu_mapping::buildWeightStreaming(b, loc, p, rowExtents, rows, init,
-                                    kStreamingRows - 1);
+  gpu_mapping::buildWeightStreaming(b, loc, p, rowExtents, rows, init);
   Operation *elseYield = choice.getElseRegion().front().getTerminator();
   if (p.isBF16()) {
     b.setInsertionPoint(elseYield);

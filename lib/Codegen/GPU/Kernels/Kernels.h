@@ -22,12 +22,11 @@ namespace mlir::lm::gpu_mapping {
 void buildMmaSyncTile(OpBuilder &b, Location loc, const Projection &p,
                       ArrayRef<Value> rowExtents, Value rows, Value init);
 
-/// Decode, bf16 or f32: the weight streamed once, a warp per output column,
-/// 16-byte loads, every row (at most `maxRows`) accumulated from each
-/// weight load (WeightStreaming.cpp).
+/// Decode, bf16 or f32: a warp per output column streaming its weight row
+/// with 16-byte loads, each load applied to a group of four rows
+/// (WeightStreaming.cpp).
 void buildWeightStreaming(OpBuilder &b, Location loc, const Projection &p,
-                          ArrayRef<Value> rowExtents, Value rows, Value init,
-                          int64_t maxRows);
+                          ArrayRef<Value> rowExtents, Value rows, Value init);
 
 } // namespace mlir::lm::gpu_mapping
 

@@ -3,14 +3,17 @@
 // A projection of a few rows (decode) is one pass over its weight, so the
 // kernel's job is to keep enough bytes in flight. Each warp owns one output
 // column n and streams weight row n with 16-byte loads per lane (8 bf16 or
-// 4 f32 values), kUnroll of them issued before any is used. Each load is
-// multiplied with the same K range of every row of x (up to `maxRows`; x is
-// small and shared by all warps, so it comes from L1) into one f32 partial
-// sum per row, and a butterfly of shuffles sums the partials across the
-// warp; lane 0 adds the result to the output's initial value.
+// 4 f32 values), kUnroll of them issued before any is used. Rows of x are
+// taken kRowGroup at a time: each weight load is multiplied with the same K
+// range of every row of the group (x is small and shared by all warps, so
+// it comes from L1) into one f32 partial sum per row, and a butterfly of
+// shuffles sums the partials across the warp; lane 0 adds the result to the
+// output's initial value.
 //
-// The weight is read once whatever the row count. (The one-warp-per-output
-// reduction this replaces read it with 2- or 4-byte lanes, once per row.)
+// Up to kRowGroup rows (decode at batch 1 to 4) the weight is read once;
+// each further group re-reads the warp's row (a few KB) from L1 or L2. The
+// one-warp-per-output reduction this replaces read it from DRAM with 2- or
+// 4-byte lanes, once per row.
 //
 //===----------------------------------------------------------------------===//
 
@@ -31,6 +34,8 @@ constexpr int64_t kWarpsPerBlock = 8;
 constexpr int64_t kLoadBytes = 16;
 /// Weight loads in flight per lane: 64 bytes, 2 KB per warp.
 constexpr int64_t kUnroll = 4;
+/// Rows of x applied to each weight load (accumulators per lane).
+constexpr int64_t kRowGroup = 4;
 
 Value index(OpBuilder &b, Location loc, int64_t value) {
   return arith::ConstantIndexOp::create(b, loc, value);
@@ -39,9 +44,8 @@ Value index(OpBuilder &b, Location loc, int64_t value) {
 class WeightStreamingKernel {
 public:
   WeightStreamingKernel(const Projection &p, ArrayRef<Value> rowExtents,
-                        Value rows, Value init, int64_t maxRows)
-      : p(p), rowExtents(rowExtents), rows(rows), init(init),
-        maxRows(maxRows) {
+                        Value rows, Value init)
+      : p(p), rowExtents(rowExtents), rows(rows), init(init) {
     laneElements = kLoadBytes * 8 / p.operandType.getIntOrFloatBitWidth();
     warpElements = kWarpSize * laneElements;
     int64_t steps = llvm::divideCeil(p.k, warpElements);
@@ -72,18 +76,31 @@ public:
           /*withElse=*/false);
       b.setInsertionPointToStart(&inside.getThenRegion().front());
     }
-    for (int64_t m = 0; m < maxRows; ++m) {
-      Value row = index(b, loc, m);
-      rowActive.push_back(arith::CmpIOp::create(
-          b, loc, arith::CmpIPredicate::ult, row, rows));
-      rowIndices.push_back(delinearize(b, loc, row, rowExtents));
+    // Groups of rows; the group's first row always exists, the others are
+    // guarded (uniformly across the warp) and read a valid row when absent.
+    Value groups = arith::CeilDivUIOp::create(b, loc, rows,
+                                              index(b, loc, kRowGroup));
+    auto groupLoop = scf::ForOp::create(b, loc, index(b, loc, 0), groups,
+                                        index(b, loc, 1));
+    b.setInsertionPointToStart(groupLoop.getBody());
+    Value first = arith::MulIOp::create(b, loc, groupLoop.getInductionVar(),
+                                        index(b, loc, kRowGroup));
+    Value lastRow = arith::SubIOp::create(b, loc, rows, index(b, loc, 1));
+    for (int64_t j = 0; j < kRowGroup; ++j) {
+      Value row = arith::AddIOp::create(b, loc, first, index(b, loc, j));
+      rowActive.push_back(j == 0 ? Value()
+                                 : arith::CmpIOp::create(
+                                       b, loc, arith::CmpIPredicate::ult, row,
+                                       rows));
+      rowIndices.push_back(delinearize(
+          b, loc, arith::MinUIOp::create(b, loc, row, lastRow), rowExtents));
     }
 
     Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
     auto loop = scf::ForOp::create(b, loc, index(b, loc, 0),
                                    index(b, loc, iterations),
                                    index(b, loc, 1),
-                                   SmallVector<Value>(maxRows, zero));
+                                   SmallVector<Value>(kRowGroup, zero));
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(loop.getBody());
@@ -138,17 +155,13 @@ private:
                                 inside));
     }
     SmallVector<Value> next;
-    for (int64_t m = 0; m < maxRows; ++m) {
-      auto active = scf::IfOp::create(b, loc, b.getF32Type(), rowActive[m],
-                                      /*withElse=*/true);
-      {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPointToStart(&active.getThenRegion().front());
-        Value sum = acc[m];
+    for (int64_t j = 0; j < kRowGroup; ++j) {
+      auto accumulate = [&](OpBuilder &b) {
+        Value sum = acc[j];
         Value zeroCol = index(b, loc, 0);
         for (int64_t u = 0; u < unroll; ++u) {
           Value x = loadF32(b, loc, p.activation,
-                            p.loopIndices(rowIndices[m], zeroCol, ks[u]),
+                            p.loopIndices(rowIndices[j], zeroCol, ks[u]),
                             ks[u], insides[u]);
           for (int64_t e = 0; e < laneElements; ++e)
             sum = arith::AddFOp::create(
@@ -158,9 +171,20 @@ private:
                                       vector::ExtractOp::create(
                                           b, loc, weights[u], e)));
         }
-        scf::YieldOp::create(b, loc, sum);
+        return sum;
+      };
+      if (!rowActive[j]) {
+        next.push_back(accumulate(b));
+        continue;
+      }
+      auto active = scf::IfOp::create(b, loc, b.getF32Type(), rowActive[j],
+                                      /*withElse=*/true);
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(&active.getThenRegion().front());
+        scf::YieldOp::create(b, loc, accumulate(b));
         b.setInsertionPointToStart(&active.getElseRegion().front());
-        scf::YieldOp::create(b, loc, acc[m]);
+        scf::YieldOp::create(b, loc, acc[j]);
       }
       next.push_back(active.getResult(0));
     }
@@ -173,11 +197,14 @@ private:
     Value firstLane = arith::CmpIOp::create(
         b, loc, arith::CmpIPredicate::eq, lane, index(b, loc, 0));
     Value out = p.op.getDpsInitOperand(0)->get();
-    for (int64_t m = 0; m < maxRows; ++m) {
-      auto active = scf::IfOp::create(b, loc, rowActive[m], /*withElse=*/false);
+    for (int64_t j = 0; j < kRowGroup; ++j) {
       OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(&active.getThenRegion().front());
-      Value partial = acc[m];
+      if (rowActive[j]) {
+        auto active =
+            scf::IfOp::create(b, loc, rowActive[j], /*withElse=*/false);
+        b.setInsertionPointToStart(&active.getThenRegion().front());
+      }
+      Value partial = acc[j];
       for (int64_t offset = kWarpSize / 2; offset > 0; offset /= 2) {
         Value other =
             gpu::ShuffleOp::create(
@@ -187,9 +214,10 @@ private:
                 .getShuffleResult();
         partial = arith::AddFOp::create(b, loc, partial, other);
       }
-      auto first = scf::IfOp::create(b, loc, firstLane, /*withElse=*/false);
-      b.setInsertionPointToStart(&first.getThenRegion().front());
-      SmallVector<Value> indices = p.outIndices(b, loc, rowIndices[m], column);
+      auto firstLaneOnly =
+          scf::IfOp::create(b, loc, firstLane, /*withElse=*/false);
+      b.setInsertionPointToStart(&firstLaneOnly.getThenRegion().front());
+      SmallVector<Value> indices = p.outIndices(b, loc, rowIndices[j], column);
       Value old = init;
       if (!old)
         old = memref::LoadOp::create(b, loc, out, indices);
@@ -202,7 +230,6 @@ private:
   Projection p;
   ArrayRef<Value> rowExtents;
   Value rows, init;
-  int64_t maxRows;
   int64_t laneElements, warpElements, unroll, iterations;
   bool everyLoadInside, vectorLoads;
   Value lane, column;
@@ -212,9 +239,8 @@ private:
 } // namespace
 
 void buildWeightStreaming(OpBuilder &b, Location loc, const Projection &p,
-                          ArrayRef<Value> rowExtents, Value rows, Value init,
-                          int64_t maxRows) {
-  WeightStreamingKernel(p, rowExtents, rows, init, maxRows).build(b, loc);
+                          ArrayRef<Value> rowExtents, Value rows, Value init) {
+  WeightStreamingKernel(p, rowExtents, rows, init).build(b, loc);
 }
 
 } // namespace mlir::lm::gpu_mapping

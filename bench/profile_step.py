@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+"""Where one decode-shaped forward pass of an lmc artifact spends its GPU time:
+every kernel of a one-token step under Nsight Compute (ncu, clocks as found),
+with its duration and the bytes it read from DRAM. Runs on a GPU machine.
+
+    python3 bench/profile_step.py --lmc-run lmc-run --artifact A.lmx \\
+        --weights CHECKPOINT [--json kernels.json]
+
+Prints the kernel count, their summed time and DRAM bytes, and the kernels
+that take the most time (grid, block, µs, MB, GB/s); --json writes the same.
+One token at position 0: the projections and norms are a decode step's, the
+attention reads one key instead of a context.
+"""
+import argparse
+import csv
+import io
+import json
+import shutil
+import subprocess
+
+SCALE = {"nsecond": 1e-9, "usecond": 1e-6, "msecond": 1e-3, "second": 1.0,
+         "byte": 1.0, "Kbyte": 1e3, "Mbyte": 1e6, "Gbyte": 1e9}
+METRICS = ["gpu__time_duration.sum", "dram__bytes_read.sum"]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--lmc-run", required=True)
+    ap.add_argument("--artifact", required=True)
+    ap.add_argument("--weights", required=True)
+    ap.add_argument("--json")
+    ap.add_argument("--top", type=int, default=12)
+    args = ap.parse_args()
+    ncu = shutil.which("ncu") or "/usr/local/cuda/bin/ncu"
+    cmd = [ncu, "--clock-control", "none", "--csv", "--page", "raw",
+           "--metrics", ",".join(METRICS), args.lmc_run, args.artifact,
+           "--device", "cuda", "--weights", args.weights,
+           "--prompt-ids", "1", "--max-new-tokens", "1"]
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    lines = [l for l in out.stdout.splitlines() if l.startswith('"')]
+    if out.returncode != 0 or len(lines) < 3:
+        print(out.stdout[-2000:], out.stderr[-2000:])
+        raise SystemExit("ncu failed")
+    table = list(csv.reader(io.StringIO("\n".join(lines))))
+    header, units, rows = table[0], table[1], table[2:]
+    col = {name: i for i, name in enumerate(header)}
+
+    def value(row, name):
+        text = row[col[name]].replace(",", "")
+        return float(text) * SCALE.get(units[col[name]], 1.0)
+
+    kernels = []
+    for row in rows:
+        seconds = value(row, METRICS[0])
+        read = value(row, METRICS[1])
+        kernels.append({"name": row[col["Kernel Name"]],
+                        "grid": row[col["Grid Size"]],
+                        "block": row[col["Block Size"]],
+                        "time_us": round(seconds * 1e6, 2),
+                        "dram_read_MB": round(read / 1e6, 3),
+                        "GBps": round(read / seconds / 1e9, 1)})
+    total = sum(k["time_us"] for k in kernels)
+    read = sum(k["dram_read_MB"] for k in kernels)
+    summary = {"artifact": args.artifact, "kernels": len(kernels),
+               "kernel_time_us": round(total, 1), "dram_read_MB": round(read, 1),
+               "average_GBps": round(read / total * 1e3, 1),
+               "under_10us": sum(k["time_us"] < 10 for k in kernels)}
+    top = sorted(kernels, key=lambda k: -k["time_us"])[:args.top]
+    print(json.dumps(summary))
+    print(f"{'kernel':<28}{'grid':>18}{'block':>14}{'µs':>9}{'MB':>9}{'GB/s':>8}")
+    for k in top:
+        print(f"{k['name'][:27]:<28}{k['grid']:>18}{k['block']:>14}"
+              f"{k['time_us']:>9.1f}{k['dram_read_MB']:>9.2f}{k['GBps']:>8.0f}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"summary": summary, "top": top, "all": kernels}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
