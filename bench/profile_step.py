@@ -18,8 +18,11 @@ import json
 import shutil
 import subprocess
 
+# ncu's units, in its long and short spellings.
 SCALE = {"nsecond": 1e-9, "usecond": 1e-6, "msecond": 1e-3, "second": 1.0,
-         "byte": 1.0, "Kbyte": 1e3, "Mbyte": 1e6, "Gbyte": 1e9}
+         "ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0,
+         "byte": 1.0, "Kbyte": 1e3, "Mbyte": 1e6, "Gbyte": 1e9,
+         "B": 1.0, "KB": 1e3, "MB": 1e6, "GB": 1e9}
 METRICS = ["gpu__time_duration.sum", "dram__bytes_read.sum"]
 
 
@@ -46,16 +49,21 @@ def main():
     col = {name: i for i, name in enumerate(header)}
 
     def value(row, name):
-        text = row[col[name]].replace(",", "")
-        return float(text) * SCALE.get(units[col[name]], 1.0)
+        unit = units[col[name]]
+        if unit not in SCALE:
+            raise SystemExit(f"ncu reports {name} in '{unit}', unknown here")
+        return float(row[col[name]].replace(",", "")) * SCALE[unit]
+
+    def field(row, name):
+        return row[col[name]] if name in col else "?"
 
     kernels = []
     for row in rows:
         seconds = value(row, METRICS[0])
         read = value(row, METRICS[1])
-        kernels.append({"name": row[col["Kernel Name"]],
-                        "grid": row[col["Grid Size"]],
-                        "block": row[col["Block Size"]],
+        kernels.append({"name": field(row, "Kernel Name"),
+                        "grid": field(row, "Grid Size"),
+                        "block": field(row, "Block Size"),
                         "time_us": round(seconds * 1e6, 2),
                         "dram_read_MB": round(read / 1e6, 3),
                         "GBps": round(read / seconds / 1e9, 1)})

@@ -89,6 +89,7 @@ bench)
   ;;
 all)
   unpack
+  set +e # every phase runs and reports, whatever the one before it did
   commit=$(cat "$gpu/commit" 2>/dev/null || echo unknown)
   timeout 200 "$0" goldens > /dev/null 2>&1 &
   goldens_pid=$!
@@ -96,7 +97,7 @@ all)
   sanitizer_pid=$!
   wait $goldens_pid; echo "goldens: exit $?"
   wait $sanitizer_pid; echo "sanitizer: exit $?"
-  tail -1 "$out/goldens-f32.txt" "$out/goldens-bf16.txt"
+  tail -n 1 "$out/goldens-f32.txt" "$out/goldens-bf16.txt"
   grep -H "ERROR SUMMARY" "$out"/sanitizer-*.txt
   timeout 270 python3 "$here/bench/run.py" --lmc-run "$gpu/bin/lmc-run" \
     --artifacts "$gpu/lmx" --work /tmp/lmc-bench --keep \
@@ -130,7 +131,7 @@ for dtype in ("bf16", "f32"):
     if os.path.exists(path):
         profile = json.load(open(path))
         result["kernels"].append({"dtype": dtype, **profile["summary"],
-                                  "top": profile["top"]})
+                                  "top": profile["top"], "all": profile["all"]})
 json.dump(result, open(os.path.join(out, "results.json"), "w"), indent=1)
 print("results.json written")
 PY

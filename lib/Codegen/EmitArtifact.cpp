@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "lmc/Codegen/Artifact.h"
+#include "lmc/Codegen/GPU/TargetInfo.h"
 
 #include "lmc/Codegen/Passes.h"
 #include "lmc/Codegen/Pipelines.h"
@@ -125,10 +126,10 @@ LogicalResult mlir::lm::compileToArtifact(ModuleOp module,
                                           const CompileOptions &options,
                                           std::string &artifact,
                                           std::string &error) {
-  bool gpu = options.target == "sm_90a";
+  bool gpu = options.target == gpu_target::kChip;
   if (options.target != "host" && !gpu) {
     error = "unsupported target '" + options.target +
-            "' (supported: host, sm_90a)";
+            "' (supported: host, " + gpu_target::kChip.str() + ")";
     return failure();
   }
   module.getContext()->loadDialect<LLVM::LLVMDialect>();
@@ -242,7 +243,8 @@ LogicalResult mlir::lm::compileToArtifact(ModuleOp module,
   if (gpu) {
     std::optional<std::string> toolkit = findCudaToolkit();
     if (!toolkit) {
-      error = "no CUDA toolkit found for sm_90a (libdevice): set CUDA_HOME";
+      error = "no CUDA toolkit found for " + gpu_target::kChip.str() +
+              " (libdevice): set CUDA_HOME";
       return failure();
     }
     buildGPULoweringPipeline(lowering, *toolkit);
@@ -273,7 +275,7 @@ LogicalResult mlir::lm::compileToArtifact(ModuleOp module,
   std::vector<flatbuffers::Offset<lmc::lmx::CodeObject>> objects;
   auto addObject = [&](StringRef format, StringRef bytes) {
     objects.push_back(lmc::lmx::CreateCodeObject(
-        fbb, fbb.CreateString(gpu ? "sm_90a" : "x86_64-host"),
+        fbb, fbb.CreateString(gpu ? gpu_target::kChip.str() : "x86_64-host"),
         fbb.CreateString(format.str()),
         fbb.CreateVector(reinterpret_cast<const uint8_t *>(bytes.data()),
                          bytes.size())));

@@ -6,6 +6,7 @@
 
 #include "lmc/Codegen/Pipelines.h"
 
+#include "lmc/Codegen/GPU/TargetInfo.h"
 #include "lmc/Codegen/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -102,7 +103,8 @@ void mlir::lm::buildGPULoweringPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createGPUStreamOrderPass());
   std::string lowering =
       "expand-strided-metadata, lower-affine, convert-scf-to-cf,"
-      "nvvm-attach-target{chip=sm_90a features=+ptx80 O=3},"
+      "nvvm-attach-target{chip=" + gpu_target::kChip.str() +
+      " features=" + gpu_target::kPtxFeatures.str() + " O=3},"
       "gpu.module(convert-gpu-to-nvvm, canonicalize, cse,"
       "           reconcile-unrealized-casts),"
       "func.func(llvm-request-c-wrappers),"

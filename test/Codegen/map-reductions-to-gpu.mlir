@@ -1,17 +1,25 @@
 // RUN: lmc-opt %s --split-input-file --lm-map-reductions-to-gpu | FileCheck %s
 
 // A projection y[t, n] += x[t, k] * w[n, k]: one warp per (t, n), lanes
-// striding k by 32, a xor butterfly, lane 0 adding into y.
+// striding k by 32, a xor butterfly, lane 0 adding into y. K = 64 is static
+// and two warp widths: a loop trip takes both of a lane's iterations (their
+// loads independent), folded in order.
 // CHECK-LABEL: func.func @projection
 // CHECK: gpu.launch blocks({{.*}}) threads({{.*}}) in (%{{.*}} = %c256
 // CHECK:   %[[LANE:.*]] = arith.remui %{{.*}}, %c32
 // CHECK:   %[[WARP:.*]] = arith.addi
 // CHECK:   scf.if
-// CHECK:     %[[PARTIAL:.*]] = scf.for %[[K:.*]] = %[[LANE]] to %c64{{.*}} step %c32{{.*}} iter_args(%[[ACC:.*]] = %cst)
-// CHECK:       %[[X:.*]] = memref.load %arg0[%{{.*}}, %[[K]]]
-// CHECK:       %[[W:.*]] = memref.load %arg1[%{{.*}}, %[[K]]]
+// CHECK:     %[[PARTIAL:.*]] = scf.for %[[K:.*]] = %[[LANE]] to %c64{{.*}} step %c64{{.*}} iter_args(%[[ACC:.*]] = %cst)
+// CHECK:       %[[K0:.*]] = arith.addi %[[K]], %c0
+// CHECK:       %[[X:.*]] = memref.load %arg0[%{{.*}}, %[[K0]]]
+// CHECK:       %[[W:.*]] = memref.load %arg1[%{{.*}}, %[[K0]]]
 // CHECK:       %[[P:.*]] = arith.mulf %[[X]], %[[W]]
-// CHECK:       %[[S:.*]] = arith.addf %[[ACC]], %[[P]]
+// CHECK:       %[[S0:.*]] = arith.addf %[[ACC]], %[[P]]
+// CHECK:       %[[K1:.*]] = arith.addi %[[K]], %c32
+// CHECK:       %[[X1:.*]] = memref.load %arg0[%{{.*}}, %[[K1]]]
+// CHECK:       %[[W1:.*]] = memref.load %arg1[%{{.*}}, %[[K1]]]
+// CHECK:       %[[P1:.*]] = arith.mulf %[[X1]], %[[W1]]
+// CHECK:       %[[S:.*]] = arith.addf %[[S0]], %[[P1]]
 // CHECK:       scf.yield %[[S]]
 // CHECK:     gpu.shuffle  xor %[[PARTIAL]], %c16
 // CHECK:     gpu.shuffle  xor %{{.*}}, %c8

@@ -8,6 +8,7 @@
 
 #include "lmc/Analysis/ModelSummary.h"
 #include "lmc/Codegen/Artifact.h"
+#include "lmc/Codegen/GPU/TargetInfo.h"
 #include "lmc/Dialect/LM/LMDialect.h"
 #include "lmc/Import/Importer.h"
 
@@ -169,7 +170,8 @@ int main(int argc, char **argv) {
   compile->add_option("--target", compileTarget,
                       "host (x86-64) or sm_90a (H100/H200: PTX, cubin and "
                       "the host code that launches them)")
-      ->check(CLI::IsMember({"host", "sm_90a"}));
+      ->check(CLI::IsMember({std::string("host"),
+                             mlir::lm::gpu_target::kChip.str()}));
   compile->add_option("--dtype", compileDType,
                       "f32, or bf16: bf16 weights (converted at load) and "
                       "projection inputs, f32 accumulation, norms and softmax")

@@ -1,5 +1,6 @@
 //===- KernelBinary.cpp - PTX out of gpu.binary, cubin through ptxas ------===//
 
+#include "lmc/Codegen/GPU/TargetInfo.h"
 #include "lmc/Codegen/Pipelines.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -67,8 +68,8 @@ static LogicalResult runPtxas(StringRef ptxas, StringRef ptx,
   llvm::SmallString<128> log;
   llvm::sys::fs::createTemporaryFile("lmc", "log", log);
   llvm::FileRemover removeLog(log);
-  SmallVector<StringRef> args = {ptxas, "-arch=sm_90a", "-O3", input, "-o",
-                                 output};
+  std::string arch = ("-arch=" + lm::gpu_target::kChip).str();
+  SmallVector<StringRef> args = {ptxas, arch, "-O3", input, "-o", output};
   std::optional<StringRef> redirects[] = {std::nullopt, log.str(), log.str()};
   if (llvm::sys::ExecuteAndWait(ptxas, args, std::nullopt, redirects) != 0) {
     auto text = llvm::MemoryBuffer::getFile(log);

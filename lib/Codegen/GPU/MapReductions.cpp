@@ -9,6 +9,7 @@
 #include "../BufferRoots.h"
 #include "../Combiner.h"
 #include "MappingUtils.h"
+#include "lmc/Codegen/GPU/TargetInfo.h"
 #include "lmc/Codegen/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -25,8 +26,8 @@ namespace mlir::lm {
 #include "lmc/Codegen/Passes.h.inc"
 
 namespace {
-constexpr int64_t kWarpSize = 32;
-constexpr int64_t kWarpsPerBlock = 8;
+using gpu_target::kWarpSize;
+using gpu_target::kWarpsPerBlock;
 
 /// The combiner's identity: 0 for sums, -inf / +inf for max / min.
 Value identityOf(OpBuilder &b, Location loc, Operation *combiner) {
@@ -173,41 +174,58 @@ LogicalResult mapToWarps(linalg::GenericOp op) {
        llvm::zip(parallelDims, gpu_mapping::delinearize(b, loc, warp, parallelExtents)))
     ivs[dim] = index;
 
-  // Each lane folds every 32nd reduction iteration.
+  // Each lane folds every 32nd reduction iteration. When the reduction's
+  // size is static and a multiple of `unroll` warp widths, a loop trip takes
+  // `unroll` of them: their loads are independent and issue together (one
+  // at a time, a warp reducing a norm's 1024 values waited on 32 loads in
+  // turn); they still fold into one value, in the same order.
+  int64_t unroll = 1;
+  if (std::optional<int64_t> size = getConstantIntValue(reductions))
+    for (int64_t u : {8, 4, 2})
+      if (*size % (kWarpSize * u) == 0) {
+        unroll = u;
+        break;
+      }
   Block &body = op.getRegion().front();
-  auto loop = scf::ForOp::create(b, loc, lane, reductions, warpSize,
-                                 ValueRange{identityOf(b, loc, combiner)});
+  auto loop = scf::ForOp::create(
+      b, loc, lane, reductions,
+      arith::ConstantIndexOp::create(b, loc, kWarpSize * unroll),
+      ValueRange{identityOf(b, loc, combiner)});
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
-    for (auto [dim, index] : llvm::zip(
-             reductionDims,
-             gpu_mapping::delinearize(b, loc, loop.getInductionVar(),
-                                      reductionExtents)))
-      ivs[dim] = index;
-    IRMapping mapping;
-    for (OpOperand *input : op.getDpsInputOperands()) {
-      Value operand = input->get();
-      Value value = operand;
-      if (isa<MemRefType>(operand.getType()))
-        value = memref::LoadOp::create(
-            b, loc, operand,
-            gpu_mapping::applyMap(b, loc, op.getMatchingIndexingMap(input), ivs));
-      mapping.map(body.getArgument(input->getOperandNumber()), value);
-    }
-    Value folded;
-    for (Operation &inner : body.without_terminator()) {
-      if (&inner == combiner) {
-        Value value = combinedValue(op, combiner);
-        folded = combine(b, combiner, loop.getRegionIterArgs()[0],
-                         mapping.lookupOrDefault(value));
-        continue;
+    Value folded = loop.getRegionIterArgs()[0];
+    for (int64_t u = 0; u < unroll; ++u) {
+      Value iteration = arith::AddIOp::create(
+          b, loc, loop.getInductionVar(),
+          arith::ConstantIndexOp::create(b, loc, kWarpSize * u));
+      for (auto [dim, index] :
+           llvm::zip(reductionDims, gpu_mapping::delinearize(
+                                        b, loc, iteration, reductionExtents)))
+        ivs[dim] = index;
+      IRMapping mapping;
+      for (OpOperand *input : op.getDpsInputOperands()) {
+        Value operand = input->get();
+        Value value = operand;
+        if (isa<MemRefType>(operand.getType()))
+          value = memref::LoadOp::create(
+              b, loc, operand,
+              gpu_mapping::applyMap(b, loc, op.getMatchingIndexingMap(input),
+                                    ivs));
+        mapping.map(body.getArgument(input->getOperandNumber()), value);
       }
-      if (auto index = dyn_cast<linalg::IndexOp>(inner)) {
-        mapping.map(index.getResult(), ivs[index.getDim()]);
-        continue;
+      for (Operation &inner : body.without_terminator()) {
+        if (&inner == combiner) {
+          Value value = combinedValue(op, combiner);
+          folded = combine(b, combiner, folded, mapping.lookupOrDefault(value));
+          continue;
+        }
+        if (auto index = dyn_cast<linalg::IndexOp>(inner)) {
+          mapping.map(index.getResult(), ivs[index.getDim()]);
+          continue;
+        }
+        b.clone(inner, mapping);
       }
-      b.clone(inner, mapping);
     }
     scf::YieldOp::create(b, loc, folded);
   }

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "MappingUtils.h"
+#include "lmc/Codegen/GPU/TargetInfo.h"
 #include "lmc/Codegen/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -24,7 +25,7 @@ namespace mlir::lm {
 
 namespace {
 /// Threads per block of a mapped parallel loop.
-constexpr int64_t kBlockSize = 256;
+constexpr int64_t kBlockSize = gpu_target::kBlockThreads;
 
 bool isDeviceCode(Operation *op) {
   return op->getParentOfType<gpu::LaunchOp>() ||

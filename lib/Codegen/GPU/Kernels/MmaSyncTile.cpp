@@ -16,6 +16,7 @@
 
 #include "Kernels.h"
 #include "../MappingUtils.h"
+#include "lmc/Codegen/GPU/TargetInfo.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -28,7 +29,7 @@
 namespace mlir::lm::gpu_mapping {
 
 namespace {
-constexpr int64_t kWarpSize = 32;
+using gpu_target::kWarpSize;
 /// A warp's tile: one m16 row block by four n8 column blocks.
 constexpr int64_t kWarpRows = 16;
 constexpr int64_t kColumnBlocks = 4;

@@ -19,6 +19,7 @@
 
 #include "Kernels.h"
 #include "../MappingUtils.h"
+#include "lmc/Codegen/GPU/TargetInfo.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -29,8 +30,8 @@
 namespace mlir::lm::gpu_mapping {
 
 namespace {
-constexpr int64_t kWarpSize = 32;
-constexpr int64_t kWarpsPerBlock = 8;
+using gpu_target::kWarpSize;
+using gpu_target::kWarpsPerBlock;
 constexpr int64_t kLoadBytes = 16;
 /// Weight loads in flight per lane: 64 bytes, 2 KB per warp.
 constexpr int64_t kUnroll = 4;

@@ -1,0 +1,35 @@
+//===- TargetInfo.h - Facts about the GPU lmc generates code for -*- C++ -*-===//
+//
+// One home for what the compiler assumes of the chip: its name for NVVM,
+// ptxas and the artifact, the PTX features it may use, the warp, the block
+// size the mapping passes launch, the SM count. Hopper (sm_90a: H100 SXM,
+// H200) is the one GPU target today; the runtime, which links no MLIR,
+// checks the same name on the code objects it loads.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LMC_CODEGEN_GPU_TARGETINFO_H
+#define LMC_CODEGEN_GPU_TARGETINFO_H
+
+#include "llvm/ADT/StringRef.h"
+
+#include <cstdint>
+
+namespace mlir::lm::gpu_target {
+
+/// The chip, as `nvvm-attach-target chip=`, `ptxas -arch=` and the
+/// artifact's code objects name it.
+inline constexpr llvm::StringLiteral kChip = "sm_90a";
+/// The PTX ISA version NVVM may emit (8.0: wgmma, TMA, mbarrier).
+inline constexpr llvm::StringLiteral kPtxFeatures = "+ptx80";
+inline constexpr int64_t kWarpSize = 32;
+/// Threads of the 1-D blocks the mapping passes launch (8 warps): launches
+/// of the same block size can share a grid (lm-merge-launches).
+inline constexpr int64_t kBlockThreads = 256;
+inline constexpr int64_t kWarpsPerBlock = kBlockThreads / kWarpSize;
+/// Streaming multiprocessors (H100 SXM and H200 alike).
+inline constexpr int64_t kMultiprocessors = 132;
+
+} // namespace mlir::lm::gpu_target
+
+#endif // LMC_CODEGEN_GPU_TARGETINFO_H
