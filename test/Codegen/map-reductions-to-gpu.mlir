@@ -310,3 +310,112 @@ func.func @reads_neighbour(%q: memref<4x8xf32>, %s: memref<4x4xf32>) {
   }
   return
 }
+
+// -----
+
+// RMSNorm as it lowers: the sum of squares over a row (from a zero fill),
+// then an elementwise generic reading the row's sum broadcast (through the
+// reduction's output map) and the same input through the same map. The warp
+// that reduced the row writes its normalised elements (every lane holds
+// the sum after the butterfly), as many per loop trip as the reduction
+// takes (64 = two warp widths: two), and the second kernel goes. The
+// output view, made between them on the host, moves before the launch.
+// CHECK-LABEL: func.func @norm_row
+// CHECK: %[[OUT:.*]] = memref.view
+// CHECK: gpu.launch
+// CHECK:   %[[LANE:.*]] = arith.remui %{{.*}}, %c32
+// CHECK:   scf.for %[[K:.*]] = %[[LANE]] to %c64{{.*}} step %c64
+// CHECK:   gpu.shuffle  xor %{{.*}}, %c1
+// CHECK:   scf.if
+// CHECK:     memref.store %{{.*}}, %arg1
+// CHECK:   }
+// CHECK:   %[[TOTAL:.*]] = arith.addf %cst, %{{.*}}
+// CHECK:   scf.for %[[J:.*]] = %[[LANE]] to %c64{{.*}} step %c64
+// CHECK:     %[[X:.*]] = memref.load %arg0
+// CHECK:     %[[MEAN:.*]] = arith.divf %[[TOTAL]]
+// CHECK:     math.rsqrt
+// CHECK:     arith.truncf
+// CHECK:     memref.store %{{.*}}, %[[OUT]]
+// CHECK:     memref.load %arg0
+// CHECK:     memref.store %{{.*}}, %[[OUT]]
+// CHECK: return
+// CHECK-NOT: linalg.generic
+func.func @norm_row(%x: memref<?x64xf32>, %sums: memref<?xf32>, %w: memref<64xbf16>, %arena: memref<?xi8>) {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0.0 : f32
+  %n = arith.constant 64.0 : f32
+  %eps = arith.constant 1.0e-6 : f32
+  %rows = memref.dim %x, %c0 : memref<?x64xf32>
+  linalg.fill ins(%zero : f32) outs(%sums : memref<?xf32>)
+  linalg.generic {indexing_maps = [affine_map<(r, k) -> (r, k)>, affine_map<(r, k) -> (r)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<?x64xf32>) outs(%sums : memref<?xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %sq = arith.mulf %a, %a : f32
+    %s = arith.addf %sq, %acc : f32
+    linalg.yield %s : f32
+  }
+  %out = memref.view %arena[%c0][%rows] : memref<?xi8> to memref<?x64xbf16>
+  linalg.generic {indexing_maps = [affine_map<(r, k) -> (r, k)>, affine_map<(r, k) -> (r)>,
+                                   affine_map<(r, k) -> (k)>, affine_map<(r, k) -> (r, k)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%x, %sums, %w : memref<?x64xf32>, memref<?xf32>, memref<64xbf16>) outs(%out : memref<?x64xbf16>) {
+  ^bb0(%a: f32, %s: f32, %g: bf16, %o: bf16):
+    %mean = arith.divf %s, %n : f32
+    %v = arith.addf %mean, %eps : f32
+    %inv = math.rsqrt %v : f32
+    %y = arith.mulf %a, %inv : f32
+    %ge = arith.extf %g : bf16 to f32
+    %z = arith.mulf %y, %ge : f32
+    %t = arith.truncf %z : f32 to bf16
+    linalg.yield %t : bf16
+  }
+  return
+}
+
+// -----
+
+// Not row consumers: a consumer that writes the reduced input in place
+// (what the reduction reads), and one after a reduction that starts from the
+// output rather than a fill (lanes other than the first would read the
+// output while lane 0 writes it). Both stay generics.
+// CHECK-LABEL: func.func @not_row_consumers
+// CHECK: gpu.launch
+// CHECK: linalg.generic
+// CHECK: gpu.launch
+// CHECK: linalg.generic
+func.func @not_row_consumers(%x: memref<?x64xf32>, %sums: memref<?xf32>, %y: memref<?x64xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%sums : memref<?xf32>)
+  linalg.generic {indexing_maps = [affine_map<(r, k) -> (r, k)>, affine_map<(r, k) -> (r)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<?x64xf32>) outs(%sums : memref<?xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %s = arith.addf %a, %acc : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(r, k) -> (r, k)>, affine_map<(r, k) -> (r)>,
+                                   affine_map<(r, k) -> (r, k)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%x, %sums : memref<?x64xf32>, memref<?xf32>) outs(%x : memref<?x64xf32>) {
+  ^bb0(%a: f32, %s: f32, %o: f32):
+    %d = arith.subf %a, %s : f32
+    linalg.yield %d : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(r, k) -> (r, k)>, affine_map<(r, k) -> (r)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<?x64xf32>) outs(%sums : memref<?xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %s = arith.addf %a, %acc : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(r, k) -> (r, k)>, affine_map<(r, k) -> (r)>,
+                                   affine_map<(r, k) -> (r, k)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%x, %sums : memref<?x64xf32>, memref<?xf32>) outs(%y : memref<?x64xf32>) {
+  ^bb0(%a: f32, %s: f32, %o: f32):
+    %d = arith.subf %a, %s : f32
+    linalg.yield %d : f32
+  }
+  return
+}

@@ -114,6 +114,59 @@ Value applyEpilogue(OpBuilder &b, Location loc, linalg::GenericOp epilogue,
   return mapping.lookupOrDefault(body.getTerminator()->getOperand(0));
 }
 
+/// An elementwise generic right after `op` that reads `op`'s result
+/// broadcast over the reduced dimensions (a norm's scaling, softmax's
+/// exp(x - max)): its loops are `op`'s loops (both read one buffer through
+/// the same permutation map) and it reads `op`'s output through `op`'s
+/// output map. The warp that reduced a row holds the row's result in every
+/// lane, so it can write the row's elements itself, and the consumer is no
+/// kernel of its own.
+linalg::GenericOp rowConsumerOf(linalg::GenericOp op) {
+  Value out = op.getDpsInitOperand(0)->get();
+  AffineMap outMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+  Operation *next = op->getNextNode();
+  while (next && isMemoryEffectFree(next) && next->getNumRegions() == 0)
+    next = next->getNextNode();
+  auto consumer = dyn_cast_or_null<linalg::GenericOp>(next);
+  if (!consumer || !consumer.hasPureBufferSemantics() ||
+      consumer.getNumDpsInits() != 1 || consumer.getNumReductionLoops() != 0 ||
+      consumer.getNumLoops() != op.getNumLoops() ||
+      !consumer.getMatchingIndexingMap(consumer.getDpsInitOperand(0))
+           .isPermutation())
+    return nullptr;
+  // The rows it writes must be nothing a reduction of another row reads.
+  Value written = rootOf(consumer.getDpsInitOperand(0)->get());
+  if (written == rootOf(out))
+    return nullptr;
+  for (OpOperand *input : op.getDpsInputOperands())
+    if (isa<MemRefType>(input->get().getType()) &&
+        rootOf(input->get()) == written)
+      return nullptr;
+  bool readsResult = false, sameLoops = false;
+  for (OpOperand *input : consumer.getDpsInputOperands()) {
+    Value value = input->get();
+    if (!isa<MemRefType>(value.getType()))
+      continue;
+    AffineMap map = consumer.getMatchingIndexingMap(input);
+    if (value == out) {
+      if (map != outMap)
+        return nullptr;
+      readsResult = true;
+      continue;
+    }
+    if (rootOf(value) == rootOf(out) || rootOf(value) == written)
+      return nullptr;
+    for (OpOperand *reduced : op.getDpsInputOperands())
+      if (reduced->get() == value && map.isPermutation() &&
+          op.getMatchingIndexingMap(reduced) == map)
+        sameLoops = true;
+  }
+  for (Operation &inner : consumer.getRegion().front())
+    if (inner.getNumRegions() != 0)
+      return nullptr;
+  return readsResult && sameLoops ? consumer : nullptr;
+}
+
 LogicalResult mapToWarps(linalg::GenericOp op) {
   Operation *combiner = matchCombiner(op);
   if (!combiner || op.getNumDpsInits() != 1 || !op.hasPureBufferSemantics() ||
@@ -121,9 +174,20 @@ LogicalResult mapToWarps(linalg::GenericOp op) {
       op.getNumReductionLoops() == 0)
     return failure();
   Location loc = op.getLoc();
-  OpBuilder b(op);
   linalg::FillOp fill = gpu_mapping::initialFill(op);
   Value initialValue = fill ? fill.getInputs()[0] : Value();
+  linalg::GenericOp epilogue = epilogueOf(op);
+  // A consumer of the whole row: the warp writes it (every lane holds the
+  // same result after the butterfly). Only from a fill's value: lanes other
+  // than the first would otherwise read the output as lane 0 writes it.
+  linalg::GenericOp consumer =
+      !epilogue && initialValue ? rowConsumerOf(op) : linalg::GenericOp();
+  // The host ops between them (the consumer's output view) go first: the
+  // kernel will use them.
+  if (consumer)
+    while (op->getNextNode() != consumer.getOperation())
+      op->getNextNode()->moveBefore(op);
+  OpBuilder b(op);
   // Loop extents (offsets are 0 and strides 1 for generics), split into
   // output (parallel) and reduction dimensions.
   SmallVector<Range, 4> ranges =
@@ -254,12 +318,62 @@ LogicalResult mapToWarps(linalg::GenericOp op) {
                   ? initialValue
                   : memref::LoadOp::create(b, loc, init->get(), outIndices);
   Value result = combine(b, combiner, old, partial);
-  linalg::GenericOp epilogue = epilogueOf(op);
   if (epilogue)
     result = applyEpilogue(b, loc, epilogue, outIndices, result);
   memref::StoreOp::create(b, loc, result, init->get(), outIndices);
   if (epilogue)
     epilogue.erase();
+  if (consumer) {
+    b.setInsertionPointAfter(first);
+    Value total = combine(b, combiner, initialValue, partial);
+    auto rowLoop = scf::ForOp::create(
+        b, loc, lane, reductions,
+        arith::ConstantIndexOp::create(b, loc, kWarpSize * unroll));
+    b.setInsertionPointToStart(rowLoop.getBody());
+    Block &consumerBody = consumer.getRegion().front();
+    OpOperand *consumerOut = consumer.getDpsInitOperand(0);
+    for (int64_t u = 0; u < unroll; ++u) {
+      Value iteration = arith::AddIOp::create(
+          b, loc, rowLoop.getInductionVar(),
+          arith::ConstantIndexOp::create(b, loc, kWarpSize * u));
+      for (auto [dim, index] :
+           llvm::zip(reductionDims, gpu_mapping::delinearize(
+                                        b, loc, iteration, reductionExtents)))
+        ivs[dim] = index;
+      IRMapping mapping;
+      for (OpOperand *input : consumer.getDpsInputOperands()) {
+        Value operand = input->get();
+        Value value = operand;
+        if (operand == init->get())
+          value = total;
+        else if (isa<MemRefType>(operand.getType()))
+          value = memref::LoadOp::create(
+              b, loc, operand,
+              gpu_mapping::applyMap(
+                  b, loc, consumer.getMatchingIndexingMap(input), ivs));
+        mapping.map(consumerBody.getArgument(input->getOperandNumber()),
+                    value);
+      }
+      SmallVector<Value> writeIndices = gpu_mapping::applyMap(
+          b, loc, consumer.getMatchingIndexingMap(consumerOut), ivs);
+      BlockArgument outArg = consumerBody.getArguments().back();
+      if (!outArg.use_empty())
+        mapping.map(outArg, memref::LoadOp::create(b, loc, consumerOut->get(),
+                                                   writeIndices));
+      for (Operation &inner : consumerBody.without_terminator()) {
+        if (auto index = dyn_cast<linalg::IndexOp>(inner)) {
+          mapping.map(index.getResult(), ivs[index.getDim()]);
+          continue;
+        }
+        b.clone(inner, mapping);
+      }
+      memref::StoreOp::create(
+          b, loc,
+          mapping.lookupOrDefault(consumerBody.getTerminator()->getOperand(0)),
+          consumerOut->get(), writeIndices);
+    }
+    consumer.erase();
+  }
   op.erase();
   if (fill)
     fill.erase();
