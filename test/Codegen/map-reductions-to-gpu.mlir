@@ -318,8 +318,9 @@ func.func @reads_neighbour(%q: memref<4x8xf32>, %s: memref<4x4xf32>) {
 // reduction's output map) and the same input through the same map. The warp
 // that reduced the row writes its normalised elements (every lane holds
 // the sum after the butterfly), as many per loop trip as the reduction
-// takes (64 = two warp widths: two), and the second kernel goes. The
-// output view, made between them on the host, moves before the launch.
+// takes (64 = two warp widths: two; their loads first, then the arithmetic,
+// then the stores), and the second kernel goes. The output view, made
+// between them on the host, moves before the launch.
 // CHECK-LABEL: func.func @norm_row
 // CHECK: %[[OUT:.*]] = memref.view
 // CHECK: gpu.launch
@@ -331,13 +332,16 @@ func.func @reads_neighbour(%q: memref<4x8xf32>, %s: memref<4x4xf32>) {
 // CHECK:   }
 // CHECK:   %[[TOTAL:.*]] = arith.addf %cst, %{{.*}}
 // CHECK:   scf.for %[[J:.*]] = %[[LANE]] to %c64{{.*}} step %c64
-// CHECK:     %[[X:.*]] = memref.load %arg0
+// CHECK:     memref.load %arg0
+// CHECK:     memref.load %arg2
+// CHECK:     memref.load %arg0
+// CHECK:     memref.load %arg2
 // CHECK:     %[[MEAN:.*]] = arith.divf %[[TOTAL]]
 // CHECK:     math.rsqrt
 // CHECK:     arith.truncf
-// CHECK:     memref.store %{{.*}}, %[[OUT]]
-// CHECK:     memref.load %arg0
-// CHECK:     memref.store %{{.*}}, %[[OUT]]
+// CHECK:     arith.truncf
+// CHECK-NEXT: memref.store %{{.*}}, %[[OUT]]
+// CHECK-NEXT: memref.store %{{.*}}, %[[OUT]]
 // CHECK: return
 // CHECK-NOT: linalg.generic
 func.func @norm_row(%x: memref<?x64xf32>, %sums: memref<?xf32>, %w: memref<64xbf16>, %arena: memref<?xi8>) {

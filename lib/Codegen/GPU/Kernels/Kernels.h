@@ -14,7 +14,14 @@
 
 #include "../Projection.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+
 namespace mlir::lm::gpu_mapping {
+
+/// An index constant, as the templates' arithmetic needs many.
+inline Value index(OpBuilder &b, Location loc, int64_t value) {
+  return arith::ConstantIndexOp::create(b, loc, value);
+}
 
 /// Prompts and batches, bf16 only: warps of 16 x 32 output tiles on tensor
 /// cores (`mma.sync.m16n8k16`), operands loaded from global memory

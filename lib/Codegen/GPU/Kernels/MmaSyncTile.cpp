@@ -41,10 +41,6 @@ constexpr int64_t kBlockCols = 2 * kWarpCols;
 constexpr int64_t kChunk = 32;
 constexpr int64_t kLaneElements = kChunk / 4;
 
-Value index(OpBuilder &b, Location loc, int64_t value) {
-  return arith::ConstantIndexOp::create(b, loc, value);
-}
-
 /// The kernel: one launch over (column tiles x row tiles) blocks of four
 /// warps; `init` is the output's initial value when a fill gave it one.
 class TensorCoreKernel {
@@ -108,15 +104,11 @@ public:
     }
 
     SmallVector<Value> acc = initialAccumulators(b, loc);
-    auto loop = scf::ForOp::create(b, loc, index(b, loc, 0),
-                                   index(b, loc, p.k), index(b, loc, kChunk),
-                                   acc);
-    {
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(loop.getBody());
-      scf::YieldOp::create(b, loc, step(b, loc, loop.getInductionVar(),
-                                        loop.getRegionIterArgs()));
-    }
+    auto loop = scf::ForOp::create(
+        b, loc, index(b, loc, 0), index(b, loc, p.k), index(b, loc, kChunk),
+        acc, [&](OpBuilder &nb, Location l, Value k, ValueRange sums) {
+          scf::YieldOp::create(nb, l, step(nb, l, k, sums));
+        });
     store(b, loc, loop.getResults());
   }
 

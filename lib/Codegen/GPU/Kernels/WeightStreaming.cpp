@@ -38,10 +38,6 @@ constexpr int64_t kUnroll = 4;
 /// Rows of x applied to each weight load (accumulators per lane).
 constexpr int64_t kRowGroup = 4;
 
-Value index(OpBuilder &b, Location loc, int64_t value) {
-  return arith::ConstantIndexOp::create(b, loc, value);
-}
-
 class WeightStreamingKernel {
 public:
   WeightStreamingKernel(const Projection &p, ArrayRef<Value> rowExtents,
@@ -98,16 +94,12 @@ public:
     }
 
     Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
-    auto loop = scf::ForOp::create(b, loc, index(b, loc, 0),
-                                   index(b, loc, iterations),
-                                   index(b, loc, 1),
-                                   SmallVector<Value>(kRowGroup, zero));
-    {
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(loop.getBody());
-      scf::YieldOp::create(b, loc, step(b, loc, loop.getInductionVar(),
-                                        loop.getRegionIterArgs()));
-    }
+    auto loop = scf::ForOp::create(
+        b, loc, index(b, loc, 0), index(b, loc, iterations), index(b, loc, 1),
+        SmallVector<Value>(kRowGroup, zero),
+        [&](OpBuilder &nb, Location l, Value iteration, ValueRange sums) {
+          scf::YieldOp::create(nb, l, step(nb, l, iteration, sums));
+        });
     store(b, loc, loop.getResults());
   }
 
