@@ -280,9 +280,19 @@ def MapReductionsToGPUPass : Pass<"lm-map-reductions-to-gpu", "mlir::func::FuncO
     fewer. An all-parallel generic right after it that rewrites the output
     in place element for element (reading the output only at that element,
     other inputs from other buffers: attention's scale and mask) becomes
-    lane 0's epilogue, and its kernel goes. Projections, norms, softmax statistics and
-    attention contractions all take this form; other generics are left to
-    `lm-map-to-gpu` (one thread per output element).
+    lane 0's epilogue, and its kernel goes. An all-parallel generic right
+    after it that reads the result broadcast over the reduced dimensions
+    (through the reduction's output map) and iterates the reduction's loops
+    (it reads one of the reduction's inputs through the same permutation
+    map), writing neither that input nor the result (a norm's scaling), is
+    written by the warp itself, every lane holding the result after the
+    butterfly: a row consumer (only after a reduction from a fill). With a
+    static reduction size that is a multiple of u warp widths (u = 8, 4, 2)
+    a loop trip takes u of a lane's iterations (their loads issue together,
+    they fold in the same order); a row consumer's trip loads first, then
+    stores. Norm statistics, softmax statistics, attention contractions, MoE
+    experts and f32 prompt projections take this form; other generics are
+    left to `lm-map-to-gpu` (one thread per output element).
   }];
   let dependentDialects = ["::mlir::gpu::GPUDialect",
                            "::mlir::scf::SCFDialect",
