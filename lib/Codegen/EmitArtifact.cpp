@@ -33,7 +33,9 @@ struct ArgumentInfo {
   uint32_t rank = 0;
 };
 
-lmc::lmx::DType dtypeOf(Type t) {
+/// The artifact's name for element type `t`; none for a type the runtime
+/// does not know (refused, never written as another).
+std::optional<lmc::lmx::DType> dtypeOf(Type t) {
   if (t.isF32())
     return lmc::lmx::DType::F32;
   if (t.isF16())
@@ -52,11 +54,14 @@ lmc::lmx::DType dtypeOf(Type t) {
     return lmc::lmx::DType::I8;
   if (isa<Float8E4M3FNType>(t))
     return lmc::lmx::DType::F8_E4M3;
-  return lmc::lmx::DType::F8_E5M2;
+  if (isa<Float8E5M2Type>(t))
+    return lmc::lmx::DType::F8_E5M2;
+  return std::nullopt;
 }
 
-lmc::lmx::DType dtypeOf(StringRef safetensors) {
-  return llvm::StringSwitch<lmc::lmx::DType>(safetensors)
+/// The artifact's name for a checkpoint's dtype string; none if unknown.
+std::optional<lmc::lmx::DType> dtypeOf(StringRef safetensors) {
+  return llvm::StringSwitch<std::optional<lmc::lmx::DType>>(safetensors)
       .Case("F32", lmc::lmx::DType::F32)
       .Case("F16", lmc::lmx::DType::F16)
       .Case("BF16", lmc::lmx::DType::BF16)
@@ -70,7 +75,8 @@ lmc::lmx::DType dtypeOf(StringRef safetensors) {
       .Case("Q4_0", lmc::lmx::DType::Q4_0)
       .Case("Q4_1", lmc::lmx::DType::Q4_1)
       .Case("Q8_0", lmc::lmx::DType::Q8_0)
-      .Default(lmc::lmx::DType::F8_E5M2);
+      .Case("F8_E5M2", lmc::lmx::DType::F8_E5M2)
+      .Default(std::nullopt);
 }
 
 /// Runs `pm` and turns its first diagnostic into `error`.
@@ -156,13 +162,12 @@ LogicalResult mlir::lm::compileToArtifact(ModuleOp module,
 
   // Stage 1: the interface.
   OpPassManager interface(ModuleOp::getOperationName());
-  if (options.dtype == "bf16")
-    interface.addPass(createCastToBF16Pass());
-  else if (options.dtype != "f32") {
-    error = "unsupported dtype '" + options.dtype + "' (supported: f32, bf16)";
+  PipelineOptions pipelineOptions;
+  ArithmeticType arithmetic;
+  if (failed(parseArithmeticType(options.dtype, arithmetic, error)))
     return failure();
-  }
-  buildHostInterfacePipeline(interface);
+  pipelineOptions.dtype = arithmetic;
+  buildHostInterfacePipeline(interface, pipelineOptions);
   if (failed(runPipeline(module, interface, error)))
     return failure();
   auto forward = module.lookupSymbol<func::FuncOp>("forward");
@@ -177,14 +182,28 @@ LogicalResult mlir::lm::compileToArtifact(ModuleOp module,
       error = (source + ": missing tensor '" + name + "'").str();
       return 0;
     }
+    std::optional<lmc::lmx::DType> dtype = dtypeOf(info->dtype);
+    if (!dtype) {
+      error = (source + ": tensor '" + name + "': unsupported dtype '" +
+               info->dtype + "'")
+                  .str();
+      return 0;
+    }
     return lmc::lmx::CreateTensorRef(
-        fbb, fbb.CreateString(info->name), dtypeOf(info->dtype),
+        fbb, fbb.CreateString(info->name), *dtype,
         fbb.CreateVector(std::vector<int64_t>(info->shape.begin(),
                                               info->shape.end())),
         fbb.CreateString(info->file), info->offset);
   };
   for (unsigned i = 0, e = forward.getNumArguments(); i < e; ++i) {
     auto type = cast<ShapedType>(forward.getArgument(i).getType());
+    std::optional<lmc::lmx::DType> elementType = dtypeOf(type.getElementType());
+    if (!elementType) {
+      llvm::raw_string_ostream os(error);
+      os << "argument #" << i << " of @forward: element type "
+         << type.getElementType() << " has no artifact dtype";
+      return failure();
+    }
     ArgumentInfo info;
     info.rank = type.getRank();
     std::vector<int64_t> shape(type.getShape().begin(), type.getShape().end());
@@ -200,7 +219,7 @@ LogicalResult mlir::lm::compileToArtifact(ModuleOp module,
       info.index = weightTable.size();
       weightTable.push_back(lmc::lmx::CreateWeight(
           fbb, fbb.CreateString(name.getValue().str()),
-          dtypeOf(type.getElementType()), fbb.CreateVector(shape),
+          *elementType, fbb.CreateVector(shape),
           fbb.CreateVector(std::vector<flatbuffers::Offset<lmc::lmx::TensorRef>>{
               ref})));
     } else if (auto patterns =
@@ -219,7 +238,7 @@ LogicalResult mlir::lm::compileToArtifact(ModuleOp module,
       info.index = weightTable.size();
       weightTable.push_back(lmc::lmx::CreateWeight(
           fbb, fbb.CreateString(cast<StringAttr>(patterns[0]).getValue().str()),
-          dtypeOf(type.getElementType()), fbb.CreateVector(shape),
+          *elementType, fbb.CreateVector(shape),
           fbb.CreateVector(parts)));
     } else if (auto name = forward.getArgAttrOfType<StringAttr>(i, "lm.state")) {
       info.kind = lmc::lmx::ArgumentKind::State;
@@ -228,7 +247,7 @@ LogicalResult mlir::lm::compileToArtifact(ModuleOp module,
       std::vector<int64_t> dims(shape.begin() + (perToken ? 2 : 1), shape.end());
       stateTable.push_back(lmc::lmx::CreateStateBuffer(
           fbb, fbb.CreateString(name.getValue().str()),
-          dtypeOf(type.getElementType()), fbb.CreateVector(dims), perToken));
+          *elementType, fbb.CreateVector(dims), perToken));
     } else {
       error = "internal: argument #" + std::to_string(i) + " of @forward is unnamed";
       return failure();

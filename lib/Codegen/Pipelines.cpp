@@ -15,12 +15,27 @@
 using namespace mlir;
 using namespace mlir::lm;
 
-void mlir::lm::buildLMToHostPipeline(OpPassManager &pm) {
-  buildHostInterfacePipeline(pm);
+LogicalResult mlir::lm::parseArithmeticType(StringRef dtype,
+                                            ArithmeticType &type,
+                                            std::string &error) {
+  if (dtype == "f32" || dtype == "bf16") {
+    type = dtype == "bf16" ? ArithmeticType::BF16 : ArithmeticType::F32;
+    return success();
+  }
+  error = "unsupported dtype '" + dtype.str() + "' (supported: f32, bf16)";
+  return failure();
+}
+
+void mlir::lm::buildLMToHostPipeline(OpPassManager &pm,
+                                     const PipelineOptions &options) {
+  buildHostInterfacePipeline(pm, options);
   buildHostLoweringPipeline(pm);
 }
 
-void mlir::lm::buildHostInterfacePipeline(OpPassManager &pm) {
+void mlir::lm::buildHostInterfacePipeline(OpPassManager &pm,
+                                          const PipelineOptions &options) {
+  if (options.dtype == ArithmeticType::BF16)
+    pm.addPass(createCastToBF16Pass());
   pm.addPass(createWeightsToArgumentsPass());
   pm.addPass(createLowerStatePass());
 }
@@ -118,15 +133,17 @@ void mlir::lm::buildGPULoweringPipeline(OpPassManager &pm,
 }
 
 void mlir::lm::registerLMPipelines() {
-  PassPipelineRegistration<>(
+  PassPipelineRegistration<PipelineOptions>(
       "lm-to-host",
       "Lower an imported lm model to the LLVM dialect for the host",
-      buildLMToHostPipeline);
-  PassPipelineRegistration<>(
+      [](OpPassManager &pm, const PipelineOptions &options) {
+        buildLMToHostPipeline(pm, options);
+      });
+  PassPipelineRegistration<PipelineOptions>(
       "lm-to-gpu",
       "Lower an imported lm model to host LLVM dialect and sm_90a PTX",
-      [](OpPassManager &pm) {
-        buildHostInterfacePipeline(pm);
+      [](OpPassManager &pm, const PipelineOptions &options) {
+        buildHostInterfacePipeline(pm, options);
         buildGPULoweringPipeline(pm, findCudaToolkit().value_or(""));
       });
 }

@@ -1,4 +1,6 @@
 // RUN: lmc-opt %s --lm-to-host | FileCheck %s
+// RUN: lmc-opt %s --lm-to-host=dtype=bf16 | FileCheck %s --check-prefix=BF16
+// RUN: not lmc-opt %s --lm-to-host=dtype=f16 2>&1 | FileCheck %s --check-prefix=DTYPE
 
 // The whole host pipeline on a one-layer model: an LLVM module whose C
 // interface takes ids, positions, weights, state buffers and the logits
@@ -6,6 +8,14 @@
 // CHECK-NOT: memrefCopy
 // CHECK: llvm.func @_mlir_ciface_forward(%{{.*}}: !llvm.ptr {lm.name = "input_ids"}, %{{.*}}: !llvm.ptr {lm.name = "positions"}, %{{.*}}: !llvm.ptr {lm.weight = "embed"}, %{{.*}}: !llvm.ptr {lm.weight = "head"}, %{{.*}}: !llvm.ptr {lm.state = "kv.keys"}, %{{.*}}: !llvm.ptr {lm.state = "kv.values"}, %{{.*}}: !llvm.ptr)
 // CHECK-NOT: memrefCopy
+// CHECK-NOT: bf16
+
+// The pipelines' dtype option is lmc compile's --dtype: with bf16 the
+// weights are read as bf16 (and rounded to f32 by integer arithmetic).
+// BF16: llvm.load %{{.*}} : !llvm.ptr -> bf16
+// BF16: llvm.bitcast %{{.*}} : bf16 to i16
+// BF16: llvm.func @_mlir_ciface_forward
+// DTYPE: Cannot find option named 'f16'
 module attributes {lm.model_type = "test"} {
   func.func @forward(%ids: tensor<?x?xi64> {lm.name = "input_ids"}, %pos: tensor<?x?xi64> {lm.name = "positions"},
                      %c: !lm.kv_cache<1 x 8 x 8, f32> {lm.name = "kv"}) -> (tensor<?x?x16xf32>, !lm.kv_cache<1 x 8 x 8, f32>) {

@@ -5,19 +5,43 @@
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
 
 #include <string>
 #include <vector>
 
 namespace mlir::lm {
 
+/// What the user chose that changes the passes: the arithmetic of the
+/// projections. `lmc compile --dtype` and the pipelines' `dtype` option
+/// (`lmc-opt --lm-to-gpu=dtype=bf16`) both set it, so lmc-opt reproduces
+/// lmc compile.
+enum class ArithmeticType { F32, BF16 };
+struct PipelineOptions : public mlir::PassPipelineOptions<PipelineOptions> {
+  Option<ArithmeticType> dtype{
+      *this, "dtype", llvm::cl::desc("The projections' arithmetic"),
+      llvm::cl::init(ArithmeticType::F32),
+      llvm::cl::values(
+          clEnumValN(ArithmeticType::F32, "f32", "f32 throughout"),
+          clEnumValN(ArithmeticType::BF16, "bf16",
+                     "bf16 weights and projection inputs, f32 sums "
+                     "(lm-cast-to-bf16)"))};
+};
+
+/// `dtype` as `lmc compile --dtype` spells it ("f32", "bf16"); fails with
+/// `error` for another.
+LogicalResult parseArithmeticType(llvm::StringRef dtype, ArithmeticType &type,
+                                  std::string &error);
+
 /// lm IR -> LLVM dialect for the host: buildHostInterfacePipeline, then
 /// buildHostLoweringPipeline. `@forward` keeps a C interface
 /// (`_mlir_ciface_forward`) whose arguments the artifact describes.
-void buildLMToHostPipeline(OpPassManager &pm);
-/// Weights and state become arguments of `@forward`: after this its
-/// signature is final (the logits become a trailing out-parameter later).
-void buildHostInterfacePipeline(OpPassManager &pm);
+void buildLMToHostPipeline(OpPassManager &pm, const PipelineOptions &options);
+/// The weights' element type as `options` asks, then weights and state
+/// become arguments of `@forward`: after this its signature is final (the
+/// logits become a trailing out-parameter later).
+void buildHostInterfacePipeline(OpPassManager &pm,
+                                const PipelineOptions &options);
 /// lm ops become linalg on tensors, which is fused, bufferized and lowered
 /// to loops and the LLVM dialect.
 void buildHostLoweringPipeline(OpPassManager &pm);
