@@ -17,6 +17,7 @@ config.substitutions.append(
     ("%golden", os.path.join(config.lmc_src_root, "models", "golden")))
 config.substitutions.append(
     ("%configs", os.path.join(config.lmc_src_root, "models", "configs")))
+config.substitutions.append(("%bench", os.path.join(config.lmc_src_root, "bench")))
 
 llvm_config.with_system_environment(["HOME", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
