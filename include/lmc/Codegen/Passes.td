@@ -240,8 +240,9 @@ def MapProjectionsToGPUPass
 
     - fewer than 16 rows (decode): weight streaming, a warp per output
       column reading its weight row with 16-byte loads per lane, four in
-      flight, each load applied to every row of `x`, partials summed by
-      shuffles (GPU/Kernels/WeightStreaming.cpp);
+      flight, rows of `x` four at a time (each load applied to every row
+      of the group), partials summed by shuffles
+      (GPU/Kernels/WeightStreaming.cpp);
     - 16 rows or more, bf16: a launch whose warps each compute a 16 x 32
       tile with `nvvm.mma.sync` m16n8k16 (f32 accumulation; operands read
       straight from global memory, 16 bytes per lane, K in chunks of 32;
