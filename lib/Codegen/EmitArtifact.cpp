@@ -288,9 +288,9 @@ LogicalResult mlir::lm::compileToArtifact(ModuleOp module,
                                      fbb.CreateString("lmc_forward"),
                                      fbb.CreateVector(argumentTable));
   // Host: one shared object. sm_90a: the shared object that launches the
-  // kernels (it embeds the cubin, or the PTX without ptxas), the PTX (kept
-  // NUL-terminated: the runtime JITs it when the cubin does not load) and
-  // the cubin.
+  // kernels (it embeds the cubin, or the PTX without ptxas) and the PTX
+  // (kept NUL-terminated: the runtime JITs it when the cubin does not
+  // load). The cubin is not stored a second time on its own.
   std::vector<flatbuffers::Offset<lmc::lmx::CodeObject>> objects;
   auto addObject = [&](StringRef format, StringRef bytes) {
     objects.push_back(lmc::lmx::CreateCodeObject(
@@ -302,8 +302,6 @@ LogicalResult mlir::lm::compileToArtifact(ModuleOp module,
   addObject("elf-shared-object", code);
   if (gpu) {
     addObject("ptx", StringRef(ptx.c_str(), ptx.size() + 1));
-    if (!cubin.empty())
-      addObject("cubin", cubin);
   }
   auto model = lmc::lmx::CreateModel(
       fbb, /*version=*/1, fbb.CreateString(modelType),
