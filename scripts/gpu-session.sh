@@ -57,7 +57,8 @@ prepare)
     rm -rf "$ckpt"
   done
   tar -cJf "$gpu/lmx.tar.xz" -C "$gpu" lmx && rm -rf "$gpu/lmx"
-  git -C "$here" rev-parse --short HEAD > "$gpu/commit"
+  # What the artifacts were built from ("-dirty" with uncommitted changes).
+  git -C "$here" describe --always --dirty > "$gpu/commit"
   bytes=$(du -cb "$gpu" | tail -1 | cut -f1)
   echo "prepared .gpu: $((bytes / 1048576)) MiB"
   [ "$bytes" -le $((64 * 1048576)) ] || { echo "over the 64 MiB carry limit" >&2; exit 1; }
@@ -91,6 +92,8 @@ all)
   unpack
   set +e # every phase runs and reports, whatever the one before it did
   commit=$(cat "$gpu/commit" 2>/dev/null || echo unknown)
+  # A phase that fails must not leave an earlier call's data to be merged.
+  rm -f /tmp/bench.json /tmp/profile-bf16.json /tmp/profile-f32.json
   timeout 200 "$0" goldens > /dev/null 2>&1 &
   goldens_pid=$!
   timeout 200 "$0" sanitizer > /dev/null 2>&1 &

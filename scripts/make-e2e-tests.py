@@ -52,6 +52,7 @@ GPU_TEMPLATE = """\
 # STREAM: ld.global.v4.b32
 # STREAM: shfl.sync.bfly.b32
 # RUN: %ptxas -arch=sm_90a -v %t.code/code1.sm_90a.ptx -o %t.cubin 2>&1 | FileCheck %s --check-prefix=SPILLS
+# SPILLS-NOT: {{{{[1-9][0-9]*}}}} bytes spill
 # SPILLS: 0 bytes spill stores, 0 bytes spill loads
 # SPILLS-NOT: {{{{[1-9][0-9]*}}}} bytes spill
 

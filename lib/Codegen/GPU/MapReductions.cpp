@@ -84,36 +84,6 @@ linalg::GenericOp epilogueOf(linalg::GenericOp op) {
   return epilogue;
 }
 
-/// `epilogue`'s body for the output element at `indices` whose value the
-/// reduction computed as `value`.
-Value applyEpilogue(OpBuilder &b, Location loc, linalg::GenericOp epilogue,
-                    ValueRange indices, Value value) {
-  Value out = epilogue.getDpsInitOperand(0)->get();
-  Block &body = epilogue.getRegion().front();
-  IRMapping mapping;
-  for (OpOperand *input : epilogue.getDpsInputOperands()) {
-    Value operand = input->get();
-    Value element = operand;
-    if (operand == out)
-      element = value;
-    else if (isa<MemRefType>(operand.getType()))
-      element = memref::LoadOp::create(
-          b, loc, operand,
-          gpu_mapping::applyMap(b, loc, epilogue.getMatchingIndexingMap(input),
-                                indices));
-    mapping.map(body.getArgument(input->getOperandNumber()), element);
-  }
-  mapping.map(body.getArguments().back(), value);
-  for (Operation &inner : body.without_terminator()) {
-    if (auto index = dyn_cast<linalg::IndexOp>(inner)) {
-      mapping.map(index.getResult(), indices[index.getDim()]);
-      continue;
-    }
-    b.clone(inner, mapping);
-  }
-  return mapping.lookupOrDefault(body.getTerminator()->getOperand(0));
-}
-
 /// Sets the reduction dimensions of `ivs` to iteration `iv + offset` of the
 /// linearised reduction space (innermost fastest).
 void atReductionIteration(OpBuilder &b, Location loc, SmallVector<Value> &ivs,
@@ -144,6 +114,32 @@ void mapInputsAt(OpBuilder &b, Location loc, linalg::GenericOp generic,
                                 ivs));
     mapping.map(body.getArgument(input->getOperandNumber()), element);
   }
+}
+
+/// Clones `generic`'s body (an elementwise one) with `mapping`, its loop
+/// indices being `ivs`; returns the value it yields.
+Value cloneBodyAt(OpBuilder &b, linalg::GenericOp generic, ValueRange ivs,
+                  IRMapping &mapping) {
+  Block &body = generic.getRegion().front();
+  for (Operation &inner : body.without_terminator()) {
+    if (auto index = dyn_cast<linalg::IndexOp>(inner)) {
+      mapping.map(index.getResult(), ivs[index.getDim()]);
+      continue;
+    }
+    b.clone(inner, mapping);
+  }
+  return mapping.lookupOrDefault(body.getTerminator()->getOperand(0));
+}
+
+/// `epilogue`'s body for the output element at `indices` whose value the
+/// reduction computed as `value`.
+Value applyEpilogue(OpBuilder &b, Location loc, linalg::GenericOp epilogue,
+                    ValueRange indices, Value value) {
+  Value out = epilogue.getDpsInitOperand(0)->get();
+  IRMapping mapping;
+  mapInputsAt(b, loc, epilogue, indices, mapping, out, value);
+  mapping.map(epilogue.getRegion().front().getArguments().back(), value);
+  return cloneBodyAt(b, epilogue, indices, mapping);
 }
 
 /// An elementwise generic right after `op` that reads `op`'s result
@@ -369,19 +365,13 @@ LogicalResult mapToWarps(linalg::GenericOp op) {
                         memref::LoadOp::create(b, loc, consumerOut->get(),
                                                writeIndices[u]));
     }
+    SmallVector<Value> results;
     for (int64_t u = 0; u < unroll; ++u)
-      for (Operation &inner : consumerBody.without_terminator()) {
-        if (auto index = dyn_cast<linalg::IndexOp>(inner)) {
-          mappings[u].map(index.getResult(), iterationIvs[u][index.getDim()]);
-          continue;
-        }
-        b.clone(inner, mappings[u]);
-      }
+      results.push_back(
+          cloneBodyAt(b, consumer, iterationIvs[u], mappings[u]));
     for (int64_t u = 0; u < unroll; ++u)
-      memref::StoreOp::create(b, loc,
-                              mappings[u].lookupOrDefault(
-                                  consumerBody.getTerminator()->getOperand(0)),
-                              consumerOut->get(), writeIndices[u]);
+      memref::StoreOp::create(b, loc, results[u], consumerOut->get(),
+                              writeIndices[u]);
     consumer.erase();
   }
   op.erase();

@@ -2,7 +2,7 @@
 //
 // One home for what the compiler assumes of the chip: its name for NVVM,
 // ptxas and the artifact, the PTX features it may use, the warp, the block
-// size the mapping passes launch, the SM count. Hopper (sm_90a: H100 SXM,
+// size the mapping passes launch. Hopper (sm_90a: H100 SXM,
 // H200) is the one GPU target today; the runtime, which links no MLIR,
 // checks the same name on the code objects it loads.
 //
@@ -27,8 +27,6 @@ inline constexpr int64_t kWarpSize = 32;
 /// of the same block size can share a grid (lm-merge-launches).
 inline constexpr int64_t kBlockThreads = 256;
 inline constexpr int64_t kWarpsPerBlock = kBlockThreads / kWarpSize;
-/// Streaming multiprocessors (H100 SXM and H200 alike).
-inline constexpr int64_t kMultiprocessors = 132;
 
 } // namespace mlir::lm::gpu_target
 
