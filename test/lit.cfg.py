@@ -34,6 +34,11 @@ smollm2 = os.path.join(config.lmc_obj_root, "models", "smollm2",
 if os.path.exists(smollm2):
     config.available_features.add("smollm2")
     config.substitutions.append(("%smollm2", smollm2))
+# The same model as a Hugging Face folder (scripts/make-smollm2-folder.sh).
+smollm2_hf = os.path.join(config.lmc_obj_root, "models", "smollm2-hf")
+if os.path.exists(os.path.join(smollm2_hf, "tokenizer.json")):
+    config.available_features.add("smollm2-hf")
+    config.substitutions.append(("%hf_smollm2", smollm2_hf))
 
 # Stand-in CUDA drivers for the device checks (test/FakeCudaDriver).
 config.substitutions.append(

@@ -2,6 +2,7 @@
 
 #include "Json.h"
 
+#include <cstdint>
 #include <cstdlib>
 
 namespace lmc::rt {
@@ -45,6 +46,39 @@ private:
     pos += n;
     return true;
   }
+  bool hex4(uint32_t &cp) {
+    if (pos + 4 > text.size())
+      return fail("bad \\u escape");
+    cp = 0;
+    for (int i = 0; i < 4; ++i) {
+      char h = text[pos++];
+      int d = h >= '0' && h <= '9'   ? h - '0'
+              : h >= 'a' && h <= 'f' ? h - 'a' + 10
+              : h >= 'A' && h <= 'F' ? h - 'A' + 10
+                                     : -1;
+      if (d < 0)
+        return fail("bad \\u escape");
+      cp = cp << 4 | d;
+    }
+    return true;
+  }
+  static void appendUtf8(uint32_t cp, std::string &out) {
+    if (cp < 0x80) {
+      out += char(cp);
+    } else if (cp < 0x800) {
+      out += char(0xc0 | cp >> 6);
+      out += char(0x80 | (cp & 0x3f));
+    } else if (cp < 0x10000) {
+      out += char(0xe0 | cp >> 12);
+      out += char(0x80 | (cp >> 6 & 0x3f));
+      out += char(0x80 | (cp & 0x3f));
+    } else {
+      out += char(0xf0 | cp >> 18);
+      out += char(0x80 | (cp >> 12 & 0x3f));
+      out += char(0x80 | (cp >> 6 & 0x3f));
+      out += char(0x80 | (cp & 0x3f));
+    }
+  }
   bool str(std::string &out) {
     if (pos >= text.size() || text[pos] != '"')
       return fail("expected a string");
@@ -56,19 +90,40 @@ private:
           return fail("unterminated escape");
         char e = text[pos++];
         switch (e) {
-        case 'n': out += '\n'; break;
-        case 't': out += '\t'; break;
-        case 'r': out += '\r'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'u':
-          // Names in checkpoints are ASCII; keep escapes verbatim otherwise.
-          if (pos + 4 > text.size())
-            return fail("bad unicode escape");
-          out += "\\u" + text.substr(pos, 4);
-          pos += 4;
+        case 'n':
+          out += '\n';
           break;
-        default: out += e;
+        case 't':
+          out += '\t';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'u': {
+          uint32_t cp;
+          if (!hex4(cp))
+            return false;
+          // A high surrogate must pair with a low one (UTF-16 in JSON).
+          if (cp >= 0xd800 && cp < 0xdc00) {
+            uint32_t low;
+            if (text.compare(pos, 2, "\\u") != 0 || (pos += 2, !hex4(low)) ||
+                low < 0xdc00 || low >= 0xe000)
+              return fail("unpaired surrogate in \\u escape");
+            cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
+          } else if (cp >= 0xdc00 && cp < 0xe000) {
+            return fail("unpaired surrogate in \\u escape");
+          }
+          appendUtf8(cp, out);
+          break;
+        }
+        default:
+          out += e;
         }
       } else {
         out += c;

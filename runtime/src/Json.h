@@ -1,8 +1,9 @@
-//===- Json.h - A small JSON reader for checkpoint headers ------*- C++ -*-===//
+//===- Json.h - A small JSON reader -----------------------------*- C++ -*-===//
 //
-// The runtime reads safetensors headers and shard indexes itself (it may not
-// depend on MLIR/LLVM); this reader covers what they contain, with a depth
-// limit so a hostile header cannot exhaust the stack.
+// The runtime reads safetensors headers, shard indexes, tokenizer.json and
+// tokenizer_config.json itself (it may not depend on MLIR/LLVM): strict JSON,
+// \uXXXX escapes decoded to UTF-8, with a depth limit so a hostile file
+// cannot exhaust the stack.
 //
 //===----------------------------------------------------------------------===//
 
@@ -16,7 +17,14 @@
 namespace lmc::rt {
 
 struct Json {
-  enum class Kind { Null, Bool, Number, String, Array, Object } kind = Kind::Null;
+  enum class Kind {
+    Null,
+    Bool,
+    Number,
+    String,
+    Array,
+    Object
+  } kind = Kind::Null;
   bool boolean = false;
   double number = 0;
   std::string string;

@@ -14,6 +14,7 @@
 #include "CudaDriver.h"
 #include "GpuLauncher.h"
 #include "Gguf.h"
+#include "LastError.h"
 #include "lmx_generated.h"
 
 #include <algorithm>
@@ -31,11 +32,14 @@ using namespace lmc::rt;
 
 namespace {
 thread_local std::string lastError;
+} // namespace
 
-lmc_rt_status_t fail(lmc_rt_status_t status, const std::string &message) {
+lmc_rt_status_t lmc::rt::fail(lmc_rt_status_t status, const std::string &message) {
   lastError = message;
   return status;
 }
+
+namespace {
 
 std::string dtypeName(lmc::lmx::DType t) {
   return lmc::lmx::EnumNameDType(t);

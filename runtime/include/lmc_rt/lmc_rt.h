@@ -94,6 +94,57 @@ typedef struct lmc_rt_sampler {
 int64_t lmc_rt_sample(const float *logits, int64_t vocab,
                       const lmc_rt_sampler_t *sampler, uint64_t *state);
 
+/*===- Tokenizers and chat templates --------------------------------------===*
+ *
+ * The tokenizer of a Hugging Face folder (tokenizer.json, tokenizer_config.json
+ * or chat_template.jinja, generation_config.json) or of a GGUF file. Functions
+ * that return text or ids write at most `capacity` items and always set
+ * `*count` / `*length` to the full size: call again with that much room when
+ * it was larger. Text is NUL-terminated when there is room for the NUL. A
+ * tokenizer is immutable after loading: every function may be called from
+ * several threads at once.
+ *===----------------------------------------------------------------------===*/
+
+typedef struct lmc_rt_tokenizer lmc_rt_tokenizer_t;
+
+/* Loads from a Hugging Face folder, its tokenizer.json or a GGUF file; for a
+ * model's own, pass lmc_rt_model_weights_source(model). */
+lmc_rt_status_t lmc_rt_tokenizer_load(const char *path,
+                                      lmc_rt_tokenizer_t **tokenizer);
+void lmc_rt_tokenizer_free(lmc_rt_tokenizer_t *tokenizer);
+
+/* The ids of `length` bytes of `text` (invalid UTF-8 reads as U+FFFD); with
+ * `add_special_tokens`, the tokens the tokenizer puts around a sequence (BOS)
+ * as transformers' encode does by default. */
+lmc_rt_status_t lmc_rt_tokenizer_encode(const lmc_rt_tokenizer_t *tokenizer,
+                                        const char *text, size_t length,
+                                        int add_special_tokens, int64_t *ids,
+                                        size_t capacity, size_t *count);
+/* The UTF-8 text of `ids` (ids outside the vocabulary are skipped). */
+lmc_rt_status_t lmc_rt_tokenizer_decode(const lmc_rt_tokenizer_t *tokenizer,
+                                        const int64_t *ids, size_t count,
+                                        int skip_special_tokens, char *text,
+                                        size_t capacity, size_t *length);
+
+typedef struct lmc_rt_chat_message {
+  const char *role;    /* "system", "user", "assistant", ... */
+  const char *content; /* NUL-terminated UTF-8 */
+} lmc_rt_chat_message_t;
+
+/* The prompt the model's chat template renders for `messages`, ending with
+ * the assistant's turn opened when `add_generation_prompt`; encode it without
+ * special tokens. LMC_RT_ERROR_ARGUMENT when the template refuses the
+ * conversation (its raise_exception message) or there is none. */
+lmc_rt_status_t lmc_rt_tokenizer_apply_chat_template(
+    const lmc_rt_tokenizer_t *tokenizer, const lmc_rt_chat_message_t *messages,
+    size_t count, int add_generation_prompt, char *text, size_t capacity,
+    size_t *length);
+
+/* The ids that end a turn (end of sequence, end of turn), at most `capacity`
+ * of them; returns how many there are. */
+size_t lmc_rt_tokenizer_stop_ids(const lmc_rt_tokenizer_t *tokenizer,
+                                 int64_t *ids, size_t capacity);
+
 #ifdef __cplusplus
 }
 #endif

@@ -2,7 +2,9 @@
 //
 //   lmc-run model.lmx [--weights DIR] --input in.safetensors --output out.safetensors
 //   lmc-run model.lmx [--weights DIR] --prompt-ids 5,17,9 --max-new-tokens 8
-//   lmc-run model.lmx --prompt "text" [--chat]      (GGUF models: text in, text out)
+//   lmc-run model.lmx --prompt "text" [--chat [--system "..."]] [--stop STR]
+//                                         (text in, text out: the tokenizer of
+//                                          the model's folder or GGUF)
 //   lmc-run model.lmx --bench
 //
 //===----------------------------------------------------------------------===//
@@ -10,7 +12,7 @@
 #include "lmc_rt/lmc_rt.h"
 
 #include "Checkpoint.h"
-#include "Tokenizer.h"
+#include "text/Tokenizer.h"
 
 #include <CLI/CLI.hpp>
 
@@ -140,7 +142,9 @@ static bool runBench(Model &m, int64_t batch, int64_t promptLength,
 int main(int argc, char **argv) {
   std::string error0;
   CLI::App app{"lmc-run: run a compiled lmc model (.lmx)"};
-  std::string artifact, weights, input, output, promptIds, promptText;
+  std::string artifact, weights, input, output, promptIds, promptText, system,
+      tokenizerPath;
+  std::vector<std::string> stopStrings;
   bool chat = false;
   int64_t maxNewTokens = 16, maxContext = 0, benchPrompt = 64, benchDecode = 32,
           benchBatch = 1;
@@ -160,9 +164,17 @@ int main(int argc, char **argv) {
   app.add_option("--output", output, "Where to write logits [B, S, V] float32");
   app.add_option("--prompt-ids", promptIds, "Comma-separated prompt token ids");
   app.add_option("--prompt", promptText,
-                 "Prompt text (tokenizer from the model's GGUF); the "
-                 "continuation is printed as it is generated");
-  app.add_flag("--chat", chat, "Wrap --prompt in the model's chat template");
+                 "Prompt text (the tokenizer of the model's folder or GGUF); "
+                 "the continuation is printed as it is generated");
+  app.add_flag("--chat", chat,
+               "--prompt is a user message: render the model's chat template");
+  app.add_option("--system", system, "With --chat: a system message first");
+  app.add_option("--stop", stopStrings,
+                 "With --prompt: stop before this text (repeatable); the "
+                 "model's end-of-turn tokens always stop");
+  app.add_option("--tokenizer", tokenizerPath,
+                 "Hugging Face folder, tokenizer.json or GGUF to read the "
+                 "tokenizer from (default: the weights' source)");
   app.add_option("--max-new-tokens", maxNewTokens, "Tokens to generate")
       ->check(CLI::Range(int64_t(0), int64_t(1) << 30));
   app.add_option("--max-context", maxContext,
@@ -203,6 +215,10 @@ int main(int argc, char **argv) {
     return fail("give exactly one of --input, --prompt-ids, --prompt or --bench");
   if (chat && promptText.empty())
     return fail("--chat needs --prompt");
+  if (!system.empty() && !chat)
+    return fail("--system needs --chat");
+  if (!stopStrings.empty() && promptText.empty())
+    return fail("--stop needs --prompt");
   if (!input.empty() && output.empty() && compare.empty() && !checkDecode)
     return fail("--input needs --output, --compare or --check-decode");
 
@@ -282,21 +298,34 @@ int main(int argc, char **argv) {
   }
 
   std::vector<int64_t> prompt;
-  lmc::rt::Tokenizer tokenizer;
+  std::unique_ptr<lmc::rt::Tokenizer> tokenizer;
   bool text = !promptText.empty();
   if (text) {
-    // The tokenizer lives in the GGUF the weights come from.
-    std::string source = lmc_rt_model_weights_source(m.model);
-    auto file = lmc::rt::MappedFile::open(source, error0);
-    lmc::rt::GgufFile gguf;
-    if (!file || !gguf.parse(source, file->data(), file->size(), error0))
-      return fail(error0.empty() ? source + ": no tokenizer" : error0);
-    if (!tokenizer.load(gguf.metadata(), error0))
-      return fail(source + ": " + error0);
+    // The tokenizer of the model's source: its folder (the checkpoint's, for
+    // a .safetensors file) or its GGUF.
+    std::string source = tokenizerPath;
+    if (source.empty()) {
+      source = lmc_rt_model_weights_source(m.model);
+      size_t slash = source.rfind('/');
+      if (source.size() > 12 &&
+          source.compare(source.size() - 12, 12, ".safetensors") == 0)
+        source = slash == std::string::npos ? "." : source.substr(0, slash);
+    }
+    tokenizer = lmc::rt::Tokenizer::load(source, error0);
+    if (!tokenizer)
+      return fail(error0);
     std::string full = promptText;
-    if (chat && !tokenizer.chatPrompt(promptText, full, error0))
-      return fail(source + ": " + error0);
-    prompt = tokenizer.encode(full);
+    if (chat) {
+      std::vector<lmc::rt::ChatMessage> messages;
+      if (!system.empty())
+        messages.push_back({"system", system});
+      messages.push_back({"user", promptText});
+      if (!tokenizer->applyChatTemplate(messages, true, full, error0))
+        return fail(error0);
+    }
+    // A chat prompt has its special tokens written out; plain text gets
+    // those the tokenizer adds (BOS), as transformers' encode does.
+    prompt = tokenizer->encode(full, /*addSpecialTokens=*/!chat);
     if (prompt.empty())
       return fail("--prompt: the prompt encodes to no tokens");
   } else if (bench) {
@@ -335,17 +364,26 @@ int main(int argc, char **argv) {
   lmc_rt_sampler_t sampler = {temperature, topK, topP, seed};
   uint64_t state = seed;
   std::vector<int64_t> generated;
+  std::unique_ptr<lmc::rt::TextStream> stream;
+  if (text)
+    stream = std::make_unique<lmc::rt::TextStream>(*tokenizer, stopStrings);
+  auto print = [](const std::string &piece) {
+    std::fwrite(piece.data(), 1, piece.size(), stdout);
+    std::fflush(stdout);
+  };
   const float *last = logits.data() + (prompt.size() - 1) * vocab;
   std::vector<float> step(vocab);
   for (int64_t i = 0; i < maxNewTokens; ++i) {
     int64_t next = lmc_rt_sample(last, vocab, &sampler, &state);
     generated.push_back(next);
     if (text) {
-      // Stream the text; stop at the end-of-sequence token.
-      if (next == tokenizer.eos())
+      // Stream the text; stop at an end-of-turn token or a stop string.
+      const std::vector<int64_t> &stops = tokenizer->stopIds();
+      if (std::find(stops.begin(), stops.end(), next) != stops.end())
         break;
-      std::fputs(tokenizer.decode(next).c_str(), stdout);
-      std::fflush(stdout);
+      print(stream->push(next));
+      if (stream->stopped())
+        break;
     }
     if (i + 1 == maxNewTokens)
       break;
@@ -357,6 +395,7 @@ int main(int argc, char **argv) {
   double prefill = std::chrono::duration<double>(t1 - t0).count();
   double decode = std::chrono::duration<double>(t2 - t1).count();
   if (text) {
+    print(stream->finish());
     std::printf("\n");
     std::fflush(stdout);
     std::fprintf(stderr, "prefill: %zu tokens, %.1f tokens/s; decode: %zu tokens, %.1f tokens/s\n",
