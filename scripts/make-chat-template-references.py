@@ -482,6 +482,14 @@ def gemma2():
     }
 
 
+def python_strings():
+    words = ["straße", "ΣΊΣΥΦΟΣ", "ὈΔΥΣΣΕΎΣ", "ΌΣΟΣ Σ", "ΑΣ.", "ǅemal", "ǈ", "ǲ", "ﬁne", "ﬃ",
+             "İstanbul", "ĳssel", "ŉ", "ſ", "ᾳ", "\u0345", "Ꭰꭰ", "Ꮿ", "Привет мир", "ԱԲԳ աբգ",
+             "hello-world (foo) [bar] <baz> {qux}", "x²³", "½", "٣", "Ⅻ", "①", "a_b c1", "é\u0301",
+             "\u00a0nbsp\u2003em\u3000", "\u2028x\u200b", "🚀 emoji", "日本語", "ŀ", "K", "", " "]
+    return {"unicode": {"words": words}}
+
+
 TEMPLATES = {
     "Qwen-Qwen3-0.6B": qwen3,
     "meta-llama-Llama-3.1-8B-Instruct": llama31,
@@ -500,12 +508,14 @@ TEMPLATES = {
     "ByteDance-Seed-OSS": seed_oss,
     "NVIDIA-Nemotron-Nano-v2": nemotron_nano2,
     "google-gemma-2-2b-it": gemma2,
+    "lmc-python-strings": python_strings,
 }
 
 
 TEST_HEADER = """\
 # Real chat templates (test/Runtime/Inputs/chat-templates/*.jinja, as the model
-# repositories ship them) rendered by lmc's Jinja engine, against what jinja2
+# repositories ship them, and lmc-python-strings.jinja for Python's str
+# methods on non-ASCII text) rendered by lmc's Jinja engine, against what jinja2
 # configured as transformers renders: <template>.<case>.json is the context,
 # <template>.<case>.out the exact expected text. Cases that must fail check the
 # error: raise_exception's message verbatim, other errors after LINE:COL.

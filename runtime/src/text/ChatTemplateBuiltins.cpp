@@ -500,19 +500,27 @@ bool Interp::callFilter(const std::string &name, const Value &input, Args args,
     else if (name == "e" || name == "escape" || name == "forceescape")
       s = htmlEscape(s);
     else if (name == "title") {
-      // jinja2 uppercases the first letter after spaces and -([{<.
+      // jinja2: each word (split at runs of whitespace and -([{<) is
+      // item[0].upper() + item[1:].lower().
+      auto separator = [](uint32_t c) {
+        return isPySpace(c) || c == '-' || c == '(' || c == '{' || c == '[' ||
+               c == '<';
+      };
       std::string r;
-      bool start = true;
-      for (uint32_t c : decodeUtf8(s)) {
-        bool sep = isPySpace(c) || c == '-' || c == '(' || c == '{' ||
-                   c == '[' || c == '<';
-        if (sep)
-          appendUtf8(c, r);
-        else if (start)
-          appendUtf8(c == 0xdf ? c : toUpper(c), r);
-        else
-          appendUtf8(toLower(c), r);
-        start = sep;
+      for (size_t i = 0; i < s.size();) {
+        size_t len;
+        uint32_t c = decodeAt(s, i, len);
+        if (separator(c)) {
+          r.append(s, i, len);
+          i += len;
+          continue;
+        }
+        size_t end = i + len;
+        for (size_t l; end < s.size() && !separator(decodeAt(s, end, l));)
+          end += l;
+        r += upperStr(s.substr(i, len)) +
+             lowerStr(s.substr(i + len, end - i - len));
+        i = end;
       }
       s = r;
     } else if (name == "wordcount") {

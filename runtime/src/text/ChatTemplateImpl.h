@@ -251,22 +251,26 @@ void floatDivMod(double x, double y, double &div, double &mod);
 bool parsePyInt(const std::string &text, int base, int64_t &out);
 bool parsePyFloat(const std::string &text, double &out);
 
-/// Simple case mappings and character classes for the scripts chat
-/// templates meet (Latin, Greek, Cyrillic, Armenian, fullwidth).
-uint32_t toUpper(uint32_t cp);
-uint32_t toLower(uint32_t cp);
+/// Python's character classes (str.isalpha, ...) and case mappings
+/// (str.upper, ...: full mappings, so "ß".upper() is "SS").
 bool isLowerCp(uint32_t cp);
 bool isUpperCp(uint32_t cp);
+bool isTitleCp(uint32_t cp);
 bool isCased(uint32_t cp);
+bool isDecimalCp(uint32_t cp);
 bool isDigitCp(uint32_t cp);
+bool isNumericCp(uint32_t cp);
 bool isAlphaCp(uint32_t cp);
+/// What `\w` matches in Python's re (jinja2's wordcount filter).
 bool isWordCp(uint32_t cp);
 bool isPrintableCp(uint32_t cp);
 std::string upperStr(const std::string &s);
 std::string lowerStr(const std::string &s);
-/// str.title() and str.capitalize().
+std::string casefoldStr(const std::string &s);
+/// str.title(), str.capitalize() and str.swapcase().
 std::string titleStr(const std::string &s);
 std::string capitalizeStr(const std::string &s);
+std::string swapcaseStr(const std::string &s);
 
 /// str.strip's argument as code points (empty for None); `ok` false on a
 /// type error, which is reported.

@@ -7,6 +7,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "ChatTemplateImpl.h"
+#include "text/Utf8.h"
+
+#include <unicase.h>
+#include <unictype.h>
 
 #include <algorithm>
 #include <cmath>
@@ -95,13 +99,9 @@ size_t codepointCount(const std::string &s) {
 }
 
 bool isIdentifierCp(uint32_t c, bool start) {
-  if (c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+  if (c == '_')
     return true;
-  if (c >= '0' && c <= '9')
-    return !start;
-  if (c < 0x80)
-    return false;
-  return isAlphaCp(c) || (!start && isDigitCp(c));
+  return start ? uc_is_property_id_start(c) : uc_is_property_id_continue(c);
 }
 
 bool isPySpace(uint32_t c) {
@@ -111,165 +111,93 @@ bool isPySpace(uint32_t c) {
          c == 0x3000;
 }
 
-/// Simple case mappings for the scripts chat templates meet (Latin, Greek,
-/// Cyrillic, Armenian, fullwidth); others have no case here.
-uint32_t toUpper(uint32_t c) {
-  if (c < 0x80)
-    return c >= 'a' && c <= 'z' ? c - 32 : c;
-  if ((c >= 0xe0 && c <= 0xfe && c != 0xf7))
-    return c - 32;
-  if (c == 0xff)
-    return 0x178;
-  if (c == 0xb5)
-    return 0x39c;
-  if (c == 0x131)
-    return 'I';
-  if (c == 0x17f)
-    return 'S';
-  if ((c >= 0x100 && c <= 0x137) || (c >= 0x14a && c <= 0x177) ||
-      (c >= 0x1e00 && c <= 0x1e95) || (c >= 0x1ea0 && c <= 0x1eff) ||
-      (c >= 0x460 && c <= 0x481) || (c >= 0x48a && c <= 0x4bf) ||
-      (c >= 0x4d0 && c <= 0x52f))
-    return c & 1 ? c - 1 : c;
-  if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17e) ||
-      (c >= 0x4c1 && c <= 0x4ce))
-    return c & 1 ? c : c - 1;
-  if ((c >= 0x3b1 && c <= 0x3c1) || (c >= 0x3c3 && c <= 0x3cb))
-    return c - 32;
-  if (c == 0x3c2)
-    return 0x3a3;
-  if (c == 0x3ac)
-    return 0x386;
-  if (c >= 0x3ad && c <= 0x3af)
-    return c - 37;
-  if (c == 0x3cc)
-    return 0x38c;
-  if (c == 0x3cd || c == 0x3ce)
-    return c - 63;
-  if (c >= 0x430 && c <= 0x44f)
-    return c - 32;
-  if (c >= 0x450 && c <= 0x45f)
-    return c - 80;
-  if (c >= 0x561 && c <= 0x586)
-    return c - 48;
-  if (c >= 0xff41 && c <= 0xff5a)
-    return c - 32;
-  return c;
-}
-
-uint32_t toLower(uint32_t c) {
-  if (c < 0x80)
-    return c >= 'A' && c <= 'Z' ? c + 32 : c;
-  if (c >= 0xc0 && c <= 0xde && c != 0xd7)
-    return c + 32;
-  if (c == 0x178)
-    return 0xff;
-  if (c == 0x130)
-    return 'i';
-  if ((c >= 0x100 && c <= 0x137) || (c >= 0x14a && c <= 0x177) ||
-      (c >= 0x1e00 && c <= 0x1e95) || (c >= 0x1ea0 && c <= 0x1eff) ||
-      (c >= 0x460 && c <= 0x481) || (c >= 0x48a && c <= 0x4bf) ||
-      (c >= 0x4d0 && c <= 0x52f))
-    return c & 1 ? c : c + 1;
-  if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17e) ||
-      (c >= 0x4c1 && c <= 0x4ce))
-    return c & 1 ? c + 1 : c;
-  if ((c >= 0x391 && c <= 0x3a1) || (c >= 0x3a3 && c <= 0x3ab))
-    return c + 32;
-  if (c == 0x386)
-    return 0x3ac;
-  if (c >= 0x388 && c <= 0x38a)
-    return c + 37;
-  if (c == 0x38c)
-    return 0x3cc;
-  if (c == 0x38e || c == 0x38f)
-    return c + 63;
-  if (c >= 0x410 && c <= 0x42f)
-    return c + 32;
-  if (c >= 0x400 && c <= 0x40f)
-    return c + 80;
-  if (c >= 0x531 && c <= 0x556)
-    return c + 48;
-  if (c >= 0xff21 && c <= 0xff3a)
-    return c + 32;
-  return c;
-}
-
-bool isLowerCp(uint32_t c) { return toUpper(c) != c || c == 0xdf; }
-bool isUpperCp(uint32_t c) { return toLower(c) != c; }
-bool isCased(uint32_t c) { return isLowerCp(c) || isUpperCp(c); }
-bool isDigitCp(uint32_t c) {
-  return (c >= '0' && c <= '9') || (c >= 0xff10 && c <= 0xff19) ||
-         (c >= 0x660 && c <= 0x669) || (c >= 0x966 && c <= 0x96f);
-}
-/// Approximates str.isalpha for non-ASCII text: cased letters, and any
-/// code point outside the space, punctuation and symbol blocks.
-bool isAlphaCp(uint32_t c) {
-  if (c < 0x80)
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-  if (isCased(c) || c == 0xdf || c == 0xaa || c == 0xba)
-    return true;
-  if (c < 0xc0 || c == 0xd7 || c == 0xf7 || isPySpace(c) || isDigitCp(c))
-    return false;
-  if ((c >= 0x2000 && c <= 0x2bff) || (c >= 0x3000 && c <= 0x303f) ||
-      (c >= 0xfe30 && c <= 0xfe4f) || (c >= 0xff00 && c <= 0xff20) ||
-      (c >= 0xff3b && c <= 0xff40) || (c >= 0xff5b && c <= 0xff65) ||
-      (c >= 0xd800 && c <= 0xf8ff) || (c >= 0x1f000 && c <= 0x1faff) ||
-      (c >= 0x300 && c <= 0x36f))
-    return false;
-  return true;
-}
-bool isWordCp(uint32_t c) { return isAlphaCp(c) || isDigitCp(c) || c == '_'; }
-
-/// Python's str.isprintable, for the characters repr() escapes.
+// Python's character classes, from the Unicode database as CPython's
+// makeunicodedata.py derives them (libunistring's copy of it).
+bool isLowerCp(uint32_t c) { return uc_is_property_lowercase(c); }
+bool isUpperCp(uint32_t c) { return uc_is_property_uppercase(c); }
+bool isTitleCp(uint32_t c) { return uc_is_general_category(c, UC_CATEGORY_Lt); }
+bool isCased(uint32_t c) { return uc_is_property_cased(c); }
+bool isDecimalCp(uint32_t c) { return uc_decimal_value(c) >= 0; }
+bool isDigitCp(uint32_t c) { return uc_digit_value(c) >= 0; }
+bool isNumericCp(uint32_t c) { return uc_numeric_value(c).denominator != 0; }
+bool isAlphaCp(uint32_t c) { return uc_is_general_category(c, UC_CATEGORY_L); }
+bool isWordCp(uint32_t c) { return isAlphaCp(c) || isNumericCp(c) || c == '_'; }
 bool isPrintableCp(uint32_t c) {
-  if (c < 0x20 || c == 0x7f)
-    return false;
-  if (c < 0x7f)
+  if (c == ' ')
     return true;
-  if (c <= 0xa0 || c == 0xad)
-    return false;
-  if ((c >= 0x600 && c <= 0x605) || c == 0x61c || c == 0x6dd || c == 0x70f ||
-      c == 0x180e || c == 0x1680 || (c >= 0x2000 && c <= 0x200f) ||
-      (c >= 0x2028 && c <= 0x202f) || (c >= 0x205f && c <= 0x2064) ||
-      (c >= 0x2066 && c <= 0x206f) || c == 0x3000 ||
-      (c >= 0xd800 && c <= 0xf8ff) || c == 0xfeff ||
-      (c >= 0xfff9 && c <= 0xfffb) || c == 0xfffe || c == 0xffff ||
-      c == 0xe0001 || (c >= 0xe0020 && c <= 0xe007f) || c >= 0xf0000)
-    return false;
-  return true;
+  return !uc_is_general_category_withtable(
+      c, UC_CATEGORY_MASK_Cc | UC_CATEGORY_MASK_Cf | UC_CATEGORY_MASK_Cs |
+             UC_CATEGORY_MASK_Co | UC_CATEGORY_MASK_Cn | UC_CATEGORY_MASK_Zl |
+             UC_CATEGORY_MASK_Zp | UC_CATEGORY_MASK_Zs);
 }
 
-std::string upperStr(const std::string &s) {
+namespace {
+using CaseMapping = uint8_t *(*)(const uint8_t *, size_t, const char *,
+                                 uninorm_t, uint8_t *, size_t *);
+
+/// Applies a full case mapping (one character may become several, and
+/// lowercasing sees a final sigma's context) to the valid UTF-8 runs of `s`;
+/// invalid bytes pass through as Python's surrogateescape keeps them.
+std::string mapCase(const std::string &s, CaseMapping mapping) {
   std::string out;
-  for (uint32_t c : decodeUtf8(s)) {
-    if (c == 0xdf)
-      out += "SS";
-    else
-      appendUtf8(toUpper(c), out);
+  for (size_t i = 0; i < s.size();) {
+    size_t end = i;
+    while (end < s.size() && utf8::validLength(s, end))
+      end += utf8::validLength(s, end);
+    if (end > i) {
+      size_t length = 0;
+      uint8_t *mapped = mapping(reinterpret_cast<const uint8_t *>(s.data() + i),
+                                end - i, nullptr, nullptr, nullptr, &length);
+      if (!mapped)
+        throw std::bad_alloc();
+      out.append(reinterpret_cast<const char *>(mapped), length);
+      std::free(mapped);
+    }
+    for (; end < s.size() && !utf8::validLength(s, end); ++end)
+      out += s[end];
+    i = end;
   }
   return out;
 }
 
-std::string lowerStr(const std::string &s) {
-  std::string out;
-  for (uint32_t c : decodeUtf8(s))
-    appendUtf8(toLower(c), out);
-  return out;
+std::string mapCase(uint32_t c, CaseMapping mapping) {
+  std::string one;
+  appendUtf8(c, one);
+  return mapCase(one, mapping);
+}
+} // namespace
+
+std::string upperStr(const std::string &s) { return mapCase(s, u8_toupper); }
+std::string lowerStr(const std::string &s) { return mapCase(s, u8_tolower); }
+std::string casefoldStr(const std::string &s) {
+  return mapCase(s, u8_casefold);
 }
 
-/// str.title(): a cased letter is uppercased after an uncased character.
+namespace {
+/// The lowercase of `cps[i]`. Capital sigma becomes final sigma after a cased
+/// letter and not before one (case-ignorable characters skipped), the
+/// context CPython looks at.
+std::string lowerAt(const std::vector<uint32_t> &cps, size_t i) {
+  if (cps[i] != 0x3a3)
+    return mapCase(cps[i], u8_tolower);
+  auto cased = [&](size_t j, int step) {
+    for (; j < cps.size(); j += step)
+      if (!uc_is_property_case_ignorable(cps[j]))
+        return isCased(cps[j]);
+    return false;
+  };
+  bool final = i > 0 && cased(i - 1, -1) && !cased(i + 1, 1);
+  return utf8::encode(final ? 0x3c2 : 0x3c3);
+}
+} // namespace
+
 std::string titleStr(const std::string &s) {
+  std::vector<uint32_t> cps = decodeUtf8(s);
   std::string out;
   bool previousCased = false;
-  for (uint32_t c : decodeUtf8(s)) {
-    if (previousCased)
-      appendUtf8(toLower(c), out);
-    else if (c == 0xdf)
-      out += "Ss";
-    else
-      appendUtf8(toUpper(c), out);
-    previousCased = isCased(c) || c == 0xdf;
+  for (size_t i = 0; i < cps.size(); ++i) {
+    out += previousCased ? lowerAt(cps, i) : mapCase(cps[i], u8_totitle);
+    previousCased = isCased(cps[i]);
   }
   return out;
 }
@@ -277,13 +205,21 @@ std::string titleStr(const std::string &s) {
 std::string capitalizeStr(const std::string &s) {
   std::vector<uint32_t> cps = decodeUtf8(s);
   std::string out;
+  for (size_t i = 0; i < cps.size(); ++i)
+    out += i ? lowerAt(cps, i) : mapCase(cps[i], u8_totitle);
+  return out;
+}
+
+std::string swapcaseStr(const std::string &s) {
+  std::vector<uint32_t> cps = decodeUtf8(s);
+  std::string out;
   for (size_t i = 0; i < cps.size(); ++i) {
-    if (i)
-      appendUtf8(toLower(cps[i]), out);
-    else if (cps[i] == 0xdf)
-      out += "Ss";
+    if (isUpperCp(cps[i]))
+      out += lowerAt(cps, i);
+    else if (isLowerCp(cps[i]))
+      out += mapCase(cps[i], u8_toupper);
     else
-      appendUtf8(toUpper(cps[i]), out);
+      appendUtf8(cps[i], out);
   }
   return out;
 }
@@ -1155,18 +1091,16 @@ bool strMethod(Interp &in, const std::string &name, const std::string &self,
       return false;
     if (name == "upper")
       out = Value::str(upperStr(self));
-    else if (name == "lower" || name == "casefold")
+    else if (name == "lower")
       out = Value::str(lowerStr(self));
+    else if (name == "casefold")
+      out = Value::str(casefoldStr(self));
     else if (name == "title")
       out = Value::str(titleStr(self));
     else if (name == "capitalize")
       out = Value::str(capitalizeStr(self));
-    else {
-      std::string s;
-      for (uint32_t c : decodeUtf8(self))
-        appendUtf8(isUpperCp(c) ? toLower(c) : toUpper(c), s);
-      out = Value::str(s);
-    }
+    else
+      out = Value::str(swapcaseStr(self));
     return true;
   }
   if (name == "strip" || name == "lstrip" || name == "rstrip") {
@@ -1376,12 +1310,16 @@ bool strMethod(Interp &in, const std::string &name, const std::string &self,
   }
   if (!in.bind(name.c_str(), args, {}, 0, a, given))
     return false;
-  if (name == "isdigit" || name == "isdecimal" || name == "isnumeric")
+  if (name == "isdecimal")
+    return boolOf(isDecimalCp);
+  if (name == "isdigit")
     return boolOf(isDigitCp);
+  if (name == "isnumeric")
+    return boolOf(isNumericCp);
   if (name == "isalpha")
     return boolOf(isAlphaCp);
   if (name == "isalnum")
-    return boolOf([](uint32_t c) { return isAlphaCp(c) || isDigitCp(c); });
+    return boolOf([](uint32_t c) { return isAlphaCp(c) || isNumericCp(c); });
   if (name == "isspace")
     return boolOf(isPySpace);
   if (name == "isascii") {
@@ -1391,15 +1329,15 @@ bool strMethod(Interp &in, const std::string &name, const std::string &self,
     return true;
   }
   if (name == "islower" || name == "isupper") {
-    bool anyCased = false, ok = true;
+    // As CPython: false at a character of the other case or a titlecase
+    // one, true if at least one character has the asked case.
+    bool lower = name == "islower", any = false, ok = true;
     for (uint32_t c : decodeUtf8(self)) {
-      if (isCased(c)) {
-        anyCased = true;
-        if (name == "islower" ? isUpperCp(c) : isLowerCp(c))
-          ok = false;
-      }
+      if (isTitleCp(c) || (lower ? isUpperCp(c) : isLowerCp(c)))
+        ok = false;
+      any |= lower ? isLowerCp(c) : isUpperCp(c);
     }
-    out = Value::boolean(anyCased && ok);
+    out = Value::boolean(any && ok);
     return true;
   }
   return in.fail("unsupported str method '" + name + "'");
