@@ -25,7 +25,7 @@ llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 tool_dirs = [config.lmc_tools_dir, config.llvm_tools_dir]
-tools = ["lmc", "lmc-opt", "lmc-run", "lmc-tokenize"]
+tools = ["lmc", "lmc-opt", "lmc-run", "lmc-tokenize", "lmc-rt-api-test"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 
 # The real model (SmolLM2-135M-Instruct GGUF), when `make check` could fetch it.

@@ -14,6 +14,7 @@
 #include "lmc/Codegen/Passes.h"
 #include "lmc/Codegen/Pipelines.h"
 #include "lmc/Import/Safetensors.h"
+#include "ArtifactSeal.h"
 #include "lmx_generated.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -292,27 +293,33 @@ LogicalResult mlir::lm::compileToArtifact(ModuleOp module,
   // (kept NUL-terminated: the runtime JITs it when the cubin does not
   // load). The cubin is not stored a second time on its own.
   std::vector<flatbuffers::Offset<lmc::lmx::CodeObject>> objects;
+  // sealArtifact fills the digests in once the buffer is complete.
+  auto digestPlaceholder = [&] {
+    return fbb.CreateVector(std::vector<uint8_t>(32, 0));
+  };
   auto addObject = [&](StringRef format, StringRef bytes) {
     objects.push_back(lmc::lmx::CreateCodeObject(
         fbb, fbb.CreateString(gpu ? gpu_target::kChip.str() : "x86_64-host"),
         fbb.CreateString(format.str()),
         fbb.CreateVector(reinterpret_cast<const uint8_t *>(bytes.data()),
-                         bytes.size())));
+                         bytes.size()),
+        digestPlaceholder()));
   };
   addObject("elf-shared-object", code);
   if (gpu) {
     addObject("ptx", StringRef(ptx.c_str(), ptx.size() + 1));
   }
   auto model = lmc::lmx::CreateModel(
-      fbb, /*version=*/1, fbb.CreateString(modelType),
+      fbb, lmc::rt::kArtifactVersion, fbb.CreateString(modelType),
       intAttr("lm.vocab_size"), intAttr("lm.hidden_size"),
       intAttr("lm.num_layers"), intAttr("lm.max_position_embeddings"),
       fbb.CreateString(source), fbb.CreateVector(weightTable),
       fbb.CreateVector(stateTable),
       fbb.CreateVector(std::vector<flatbuffers::Offset<lmc::lmx::Entry>>{entry}),
-      fbb.CreateVector(objects));
+      fbb.CreateVector(objects), digestPlaceholder());
   lmc::lmx::FinishModelBuffer(fbb, model);
   artifact.assign(reinterpret_cast<const char *>(fbb.GetBufferPointer()),
                   fbb.GetSize());
-  return success();
+  return success(lmc::rt::sealArtifact(
+      reinterpret_cast<uint8_t *>(artifact.data()), artifact.size(), error));
 }

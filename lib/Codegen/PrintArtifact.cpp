@@ -2,6 +2,7 @@
 
 #include "lmc/Codegen/Artifact.h"
 
+#include "ArtifactSeal.h"
 #include "lmx_generated.h"
 
 #include "llvm/ADT/StringExtras.h"
@@ -11,23 +12,6 @@
 #include "llvm/Support/ToolOutputFile.h"
 
 using namespace mlir;
-
-/// The artifact's model after the identifier and FlatBuffers verification,
-/// or null with `error` set.
-static const lmc::lmx::Model *verifiedModel(StringRef bytes,
-                                            std::string &error) {
-  const auto *data = reinterpret_cast<const uint8_t *>(bytes.data());
-  if (bytes.size() < 8 || !lmc::lmx::ModelBufferHasIdentifier(data)) {
-    error = "not an lmc artifact (bad identifier)";
-    return nullptr;
-  }
-  flatbuffers::Verifier verifier(data, bytes.size());
-  if (!lmc::lmx::VerifyModelBuffer(verifier)) {
-    error = "corrupt artifact (verification failed)";
-    return nullptr;
-  }
-  return lmc::lmx::GetModel(data);
-}
 
 static std::string str(const flatbuffers::String *s) {
   return s ? s->str() : std::string();
@@ -44,7 +28,8 @@ static void printList(llvm::raw_ostream &os, const flatbuffers::Vector<T> *v) {
 
 LogicalResult mlir::lm::printArtifact(StringRef bytes, llvm::raw_ostream &os,
                                       std::string &error) {
-  const lmc::lmx::Model *m = verifiedModel(bytes, error);
+  const lmc::lmx::Model *m = lmc::rt::openArtifact(
+      reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size(), error);
   if (!m)
     return failure();
   os << "artifact: version " << m->version() << ", model "
@@ -89,7 +74,11 @@ LogicalResult mlir::lm::printArtifact(StringRef bytes, llvm::raw_ostream &os,
   if (m->code())
     for (const lmc::lmx::CodeObject *c : *m->code())
       os << "code: " << str(c->target()) << " " << str(c->format()) << ", "
-         << (c->data() ? c->data()->size() : 0) << " bytes\n";
+         << (c->data() ? c->data()->size() : 0) << " bytes, sha256 "
+         << llvm::toHex(llvm::ArrayRef<uint8_t>(c->sha256()->data(),
+                                                c->sha256()->size()),
+                        /*LowerCase=*/true)
+         << "\n";
   return success();
 }
 
@@ -105,7 +94,8 @@ static StringRef extensionOf(StringRef format) {
 LogicalResult mlir::lm::dumpArtifactCode(StringRef bytes, StringRef dir,
                                          llvm::raw_ostream &os,
                                          std::string &error) {
-  const lmc::lmx::Model *m = verifiedModel(bytes, error);
+  const lmc::lmx::Model *m = lmc::rt::openArtifact(
+      reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size(), error);
   if (!m)
     return failure();
   if (std::error_code ec = llvm::sys::fs::create_directories(dir)) {

@@ -15,9 +15,11 @@
 #include "GpuLauncher.h"
 #include "Gguf.h"
 #include "LastError.h"
+#include "ArtifactSeal.h"
 #include "lmx_generated.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <dlfcn.h>
@@ -76,6 +78,9 @@ struct lmc_rt_model {
   // On a GPU: the device, and each weight's copy in its memory.
   std::unique_ptr<cuda::GpuDevice> gpu;
   std::vector<cuda::CUdeviceptr> deviceWeights;
+  // The caller's reference and one per session: a session keeps its model
+  // alive, so the model may be freed first.
+  std::atomic<int64_t> references{1};
 
   ~lmc_rt_model() {
     // The code object unloads its kernels when closed: device still current.
@@ -88,16 +93,28 @@ struct lmc_rt_model {
   }
 };
 
+/// Drops one reference to `model`, freeing it with the last.
+static void releaseModel(lmc_rt_model *model) {
+  if (model && model->references.fetch_sub(1) == 1)
+    delete model;
+}
+
 struct lmc_rt_session {
   lmc_rt_model *model = nullptr;
   int64_t batch = 0, maxContext = 0, length = 0;
-  std::vector<std::vector<float>> states;
+  // Host state buffers, as bytes of the state's dtype (operator new's
+  // alignment suits every element type).
+  std::vector<std::vector<uint8_t>> states;
   std::vector<cuda::CUdeviceptr> deviceStates; // on a GPU, instead of states
   std::vector<size_t> stateBytes;
 
+  explicit lmc_rt_session(lmc_rt_model *model) : model(model) {
+    model->references.fetch_add(1);
+  }
   ~lmc_rt_session() {
     for (cuda::CUdeviceptr p : deviceStates)
       model->gpu->release(p);
+    releaseModel(model);
   }
 };
 
@@ -106,24 +123,19 @@ struct lmc_rt_session {
 //===----------------------------------------------------------------------===//
 
 static lmc_rt_status_t readArtifact(const char *path, lmc_rt_model &model) {
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in)
     return fail(LMC_RT_ERROR_IO, std::string(path) + ": cannot read");
-  model.buffer.assign(std::istreambuf_iterator<char>(in), {});
-  flatbuffers::Verifier verifier(model.buffer.data(), model.buffer.size());
-  if (model.buffer.size() < 8 ||
-      !lmc::lmx::ModelBufferHasIdentifier(model.buffer.data()))
-    return fail(LMC_RT_ERROR_ARTIFACT,
-                std::string(path) + ": not an lmc artifact (bad identifier)");
-  if (!lmc::lmx::VerifyModelBuffer(verifier))
-    return fail(LMC_RT_ERROR_ARTIFACT,
-                std::string(path) + ": corrupt artifact (verification failed)");
-  model.artifact = lmc::lmx::GetModel(model.buffer.data());
-  if (model.artifact->version() != 1)
-    return fail(LMC_RT_ERROR_ARTIFACT,
-                std::string(path) + ": unsupported artifact version " +
-                    std::to_string(model.artifact->version()) +
-                    " (this runtime reads version 1)");
+  std::streamoff size = in.tellg();
+  model.buffer.resize(size > 0 ? size_t(size) : 0);
+  in.seekg(0);
+  if (size < 0 || !in.read(reinterpret_cast<char *>(model.buffer.data()), size))
+    return fail(LMC_RT_ERROR_IO, std::string(path) + ": cannot read");
+  std::string error;
+  model.artifact =
+      lmc::rt::openArtifact(model.buffer.data(), model.buffer.size(), error);
+  if (!model.artifact)
+    return fail(LMC_RT_ERROR_ARTIFACT, std::string(path) + ": " + error);
   if (model.artifact->entries())
     for (const lmc::lmx::Entry *e : *model.artifact->entries())
       if (e->name()->str() == "forward")
@@ -434,7 +446,7 @@ lmc_rt_status_t lmc_rt_model_load_on(lmc_rt_device_t device,
   return LMC_RT_OK;
 }
 
-void lmc_rt_model_free(lmc_rt_model_t *model) { delete model; }
+void lmc_rt_model_free(lmc_rt_model_t *model) { releaseModel(model); }
 
 int64_t lmc_rt_model_vocab_size(const lmc_rt_model_t *model) {
   return model->artifact->vocab_size();
@@ -467,16 +479,30 @@ lmc_rt_status_t lmc_rt_session_create(lmc_rt_model_t *model,
                 "max context " + std::to_string(options->max_context) +
                     " exceeds the model's " + std::to_string(limit) +
                     " positions");
-  auto session = std::make_unique<lmc_rt_session>();
-  session->model = model;
+  auto session = std::make_unique<lmc_rt_session>(model);
   session->batch = options->batch;
   session->maxContext = options->max_context;
   if (model->artifact->states())
     for (const lmc::lmx::StateBuffer *s : *model->artifact->states()) {
-      int64_t size = options->batch * (s->per_token() ? options->max_context : 1);
-      for (int64_t d : *s->dims())
-        size *= d;
-      session->stateBytes.push_back(size_t(size) * sizeof(float));
+      // [batch, (max_context,) dims...] elements of the state's dtype,
+      // multiplied without overflow.
+      std::string name = "state '" + s->name()->str() + "'";
+      size_t bytes = elementBytes(s->dtype());
+      if (!bytes)
+        return fail(LMC_RT_ERROR_ARTIFACT,
+                    name + " has an unsupported dtype " +
+                        lmc::lmx::EnumNameDType(s->dtype()));
+      std::vector<int64_t> extents = {options->batch};
+      if (s->per_token())
+        extents.push_back(options->max_context);
+      if (s->dims())
+        extents.insert(extents.end(), s->dims()->begin(), s->dims()->end());
+      for (int64_t e : extents)
+        if (e < 0 || __builtin_mul_overflow(bytes, size_t(e), &bytes))
+          return fail(e < 0 ? LMC_RT_ERROR_ARTIFACT : LMC_RT_ERROR_OUT_OF_MEMORY,
+                      name + (e < 0 ? " has a negative dimension"
+                                    : " is larger than memory"));
+      session->stateBytes.push_back(bytes);
       if (model->gpu) {
         cuda::CUdeviceptr p = model->gpu->allocate(
             session->stateBytes.back(), "state '" + s->name()->str() + "'",
@@ -487,7 +513,7 @@ lmc_rt_status_t lmc_rt_session_create(lmc_rt_model_t *model,
         continue;
       }
       try {
-        session->states.emplace_back(size_t(size), 0.0f);
+        session->states.emplace_back(bytes, uint8_t(0));
       } catch (const std::bad_alloc &) {
         return fail(LMC_RT_ERROR_OUT_OF_MEMORY,
                     "out of memory allocating state '" + s->name()->str() + "'");
@@ -502,8 +528,8 @@ void lmc_rt_session_free(lmc_rt_session_t *session) { delete session; }
 void lmc_rt_session_reset(lmc_rt_session_t *session) {
   session->length = 0;
   // Caches are overwritten position by position; recurrent state is not.
-  for (std::vector<float> &state : session->states)
-    std::fill(state.begin(), state.end(), 0.0f);
+  for (std::vector<uint8_t> &state : session->states)
+    std::fill(state.begin(), state.end(), uint8_t(0));
   for (size_t i = 0; i < session->deviceStates.size(); ++i)
     session->model->gpu->check(
         "cuMemsetD8", session->model->gpu->driver().cuMemsetD8(

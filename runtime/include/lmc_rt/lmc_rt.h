@@ -5,6 +5,12 @@
  * function returns a status; on failure lmc_rt_last_error() holds a one-line
  * message naming the file or argument at fault. Nothing prints or aborts.
  *
+ * Ownership: a session holds a reference to its model, so freeing the model
+ * first is allowed (it goes when its last session does). Threads: distinct
+ * host sessions may run at once on different threads (the model is only
+ * read); one session is used by one thread at a time. On CUDA a model's
+ * sessions share one stream: call them from one thread. Tokenizers: below.
+ *
  *===----------------------------------------------------------------------===*/
 
 #ifndef LMC_RT_H
@@ -51,6 +57,7 @@ lmc_rt_status_t lmc_rt_model_load_on(lmc_rt_device_t device,
                                      const char *artifact_path,
                                      const char *weights_path,
                                      lmc_rt_model_t **model);
+/* Releases the caller's reference; the model's sessions keep it alive. */
 void lmc_rt_model_free(lmc_rt_model_t *model);
 
 int64_t lmc_rt_model_vocab_size(const lmc_rt_model_t *model);
