@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools clang-22
           libflatbuffers-dev flatbuffers-compiler libcli11-dev ninja-build cmake
-          ccache python3 pkg-config libpcre2-dev libunistring-dev)
+          ccache python3 pkg-config libpcre2-dev libunistring-dev libclang-rt-22-dev)
 
 missing=()
 for p in "${packages[@]}"; do

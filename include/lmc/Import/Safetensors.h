@@ -1,9 +1,10 @@
 //===- Safetensors.h - Checkpoint tensor index ------------------*- C++ -*-===//
 //
-// Reads the headers of a Hugging Face checkpoint (one `model.safetensors`, or
-// the shards listed by `model.safetensors.index.json`) and validates them:
-// header size and JSON, known dtypes, byte ranges inside the file and
-// consistent with the shapes. Tensor data is never read here.
+// The tensors of a Hugging Face checkpoint (one `model.safetensors`, or the
+// shards listed by `model.safetensors.index.json`) or a GGUF file, by name.
+// The headers are read and validated by the runtime's reader
+// (runtime/src/Safetensors.h), the one parser of the format; tensor data is
+// never read here.
 //
 //===----------------------------------------------------------------------===//
 
@@ -27,17 +28,12 @@ struct TensorInfo {
   uint64_t size = 0;   ///< bytes
 };
 
-/// Bytes per element of a safetensors dtype, 0 when unknown.
-unsigned getDTypeBytes(StringRef dtype);
-
 class WeightIndex {
 public:
   /// Indexes the checkpoint in `dir` (or the GGUF file `dir`). A folder
   /// without weight files yields an empty index (graph-only import). Sets
   /// `error` and fails on bad files.
   LogicalResult load(StringRef dir, std::string &error);
-  /// Indexes one safetensors file.
-  LogicalResult loadFile(StringRef path, std::string &error);
 
   const TensorInfo *lookup(StringRef name) const;
   /// Binds `name` to a tensor found elsewhere (GGUF, under another name).
