@@ -61,23 +61,10 @@ std::vector<uint32_t> decodeUtf8(const std::string &s) {
 }
 
 void appendUtf8(uint32_t cp, std::string &out) {
-  if (cp >= 0xdc80 && cp <= 0xdcff) { // an invalid byte, kept as it was
+  if (cp >= 0xdc80 && cp <= 0xdcff) // an invalid byte, kept as it was
     out += char(cp - 0xdc00);
-  } else if (cp < 0x80) {
-    out += char(cp);
-  } else if (cp < 0x800) {
-    out += char(0xc0 | cp >> 6);
-    out += char(0x80 | (cp & 0x3f));
-  } else if (cp < 0x10000) {
-    out += char(0xe0 | cp >> 12);
-    out += char(0x80 | (cp >> 6 & 0x3f));
-    out += char(0x80 | (cp & 0x3f));
-  } else {
-    out += char(0xf0 | cp >> 18);
-    out += char(0x80 | (cp >> 12 & 0x3f));
-    out += char(0x80 | (cp >> 6 & 0x3f));
-    out += char(0x80 | (cp & 0x3f));
-  }
+  else
+    utf8::append(cp, out);
 }
 
 std::string encodeUtf8(const std::vector<uint32_t> &cps, size_t begin,
