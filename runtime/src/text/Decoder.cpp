@@ -26,21 +26,15 @@ void Decoder::addByteLevel() {
 bool Decoder::add(const Json &config, const std::string &where,
                   std::string &error) {
   std::string type;
-  if (config.kind != Json::Kind::Object)
-    return json::fail(error, where, "expected an object");
-  if (!json::string(config, "type", where, type, error))
+  bool sequence;
+  if (!json::component(config, where, "decoders", type, sequence, error,
+                       [&](const Json &entry, const std::string &at) {
+                         return add(entry, at, error);
+                       }))
     return false;
-  Step step;
-  if (type == "Sequence") {
-    const Json *list = config.get("decoders");
-    if (!list || list->kind != Json::Kind::Array)
-      return json::fail(error, where + ".decoders", "expected a list");
-    for (size_t i = 0; i < list->array.size(); ++i)
-      if (!add(list->array[i], where + ".decoders[" + std::to_string(i) + "]",
-               error))
-        return false;
+  if (sequence)
     return true;
-  }
+  Step step;
   if (type == "ByteLevel") {
     step.kind = Kind::ByteLevel;
   } else if (type == "ByteFallback") {

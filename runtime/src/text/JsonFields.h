@@ -70,6 +70,31 @@ inline bool integer(const Json &object, const char *key,
   return integer(*v, where + "." + key, lo, hi, out, error);
 }
 
+/// Reads the `type` of a pipeline component (normalizer, pre-tokenizer,
+/// decoder). A "Sequence" is expanded here: `add(entry, where)` is called on
+/// each entry of its `listKey` list and `sequence` is set.
+template <typename AddEntry>
+bool component(const Json &config, const std::string &where,
+               const char *listKey, std::string &type, bool &sequence,
+               std::string &error, AddEntry add) {
+  sequence = false;
+  if (config.kind != Json::Kind::Object)
+    return fail(error, where, "expected an object");
+  if (!string(config, "type", where, type, error))
+    return false;
+  if (type != "Sequence")
+    return true;
+  sequence = true;
+  std::string at = where + "." + listKey;
+  const Json *list = config.get(listKey);
+  if (!list || list->kind != Json::Kind::Array)
+    return fail(error, at, "expected a list");
+  for (size_t i = 0; i < list->array.size(); ++i)
+    if (!add(list->array[i], at + "[" + std::to_string(i) + "]"))
+      return false;
+  return true;
+}
+
 } // namespace lmc::rt::json
 
 #endif // LMC_RT_TEXT_JSONFIELDS_H

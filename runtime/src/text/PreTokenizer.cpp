@@ -151,20 +151,14 @@ void PreTokenizer::addByteLevel(bool addPrefixSpace, bool useRegex) {
 bool PreTokenizer::add(const Json &config, const std::string &where,
                        std::string &error) {
   std::string type;
-  if (config.kind != Json::Kind::Object)
-    return json::fail(error, where, "expected an object");
-  if (!json::string(config, "type", where, type, error))
+  bool sequence;
+  if (!json::component(config, where, "pretokenizers", type, sequence, error,
+                       [&](const Json &entry, const std::string &at) {
+                         return add(entry, at, error);
+                       }))
     return false;
-  if (type == "Sequence") {
-    const Json *list = config.get("pretokenizers");
-    if (!list || list->kind != Json::Kind::Array)
-      return json::fail(error, where + ".pretokenizers", "expected a list");
-    for (size_t i = 0; i < list->array.size(); ++i)
-      if (!add(list->array[i],
-               where + ".pretokenizers[" + std::to_string(i) + "]", error))
-        return false;
+  if (sequence)
     return true;
-  }
   if (type == "Split") {
     const Json *pattern = config.get("pattern");
     std::string literal, behavior;
