@@ -10,8 +10,9 @@ printed with the seed that reproduces it, and the script exits 1.
 FORMAT is one of:
   artifact   a tiny Llama compiled for the host; random bytes changed,
              inserted or the file truncated; run with lmc-run
-  config     config.json values replaced by 0, -1, 2^31, 2^63-1, 1e308,
-             null, strings, lists, objects, or deleted; lmc import -o
+  config     config.json of every golden family (models/golden, in turn)
+             with values replaced by 0, -1, 2^31, 2^63-1, 1e308, null,
+             strings, lists, objects, or deleted; lmc import -o
   safetensors  the header's bytes and JSON values mutated; lmc import -o
   gguf       the GGUF fixture's bytes mutated; lmc import -o and lmc-tokenize
   tokenizer  tokenizer.json values mutated (vocab, merges, pre-tokenizer
@@ -21,6 +22,7 @@ Uses only the standard library and the built tools (BUILD, default build).
 """
 import argparse
 import concurrent.futures
+import copy
 import json
 import os
 import random
@@ -32,6 +34,7 @@ import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY_LLAMA = os.path.join(ROOT, "test", "Import", "Inputs", "tiny-llama")
+GOLDEN = os.path.join(ROOT, "models", "golden")
 GGUF = os.path.join(ROOT, "test", "Import", "Inputs", "gguf", "tiny-llama.gguf")
 TOKENIZER = os.path.join(ROOT, "test", "Runtime", "Inputs", "tokenizers", "llama3",
                          "tokenizer.json")
@@ -88,7 +91,8 @@ def mutate_json(value, rng, count=None):
             if rng.random() < 0.15 and isinstance(parent, dict):
                 del parent[key]
             else:
-                parent[key] = rng.choice(NASTY)
+                # A copy: later mutations may edit inside the new value.
+                parent[key] = copy.deepcopy(rng.choice(NASTY))
         except (KeyError, IndexError, TypeError):
             pass
     return value
@@ -135,11 +139,16 @@ def case(args, index):
             results.append((classify(rc, err, None), err))
         elif args.format in ("config", "safetensors"):
             model = os.path.join(work, "model")
-            shutil.copytree(TINY_LLAMA, model)
             if args.format == "config":
+                # The weights are linked, not copied: only the config changes.
+                family, seed_json = args.seed_configs[index % len(args.seed_configs)]
+                os.mkdir(model)
+                os.symlink(os.path.join(GOLDEN, family, "model.safetensors"),
+                           os.path.join(model, "model.safetensors"))
                 with open(os.path.join(model, "config.json"), "w") as f:
-                    json.dump(mutate_json(args.seed_json, rng), f)
+                    json.dump(mutate_json(seed_json, rng), f)
             else:
+                shutil.copytree(TINY_LLAMA, model)
                 path = os.path.join(model, "model.safetensors")
                 data = open(path, "rb").read()
                 n = int.from_bytes(data[:8], "little")
@@ -199,7 +208,10 @@ def main():
         elif args.format == "gguf":
             args.seed_bytes = open(GGUF, "rb").read()
         elif args.format == "config":
-            args.seed_json = json.load(open(os.path.join(TINY_LLAMA, "config.json")))
+            args.seed_configs = [
+                (family, json.load(open(os.path.join(GOLDEN, family, "config.json"))))
+                for family in sorted(os.listdir(GOLDEN))
+                if os.path.exists(os.path.join(GOLDEN, family, "config.json"))]
         elif args.format == "tokenizer":
             args.seed_json = json.load(open(TOKENIZER, encoding="utf-8"))
     finally:
@@ -214,7 +226,9 @@ def main():
                 if outcome not in ("ran", "refused", "unchanged"):
                     problems.append((index, outcome, err.strip()[-400:]))
     for index, outcome, err in problems[:20]:
-        print(f"case {index} (--seed {args.seed}): {outcome}: {err}")
+        where = f" ({args.seed_configs[index % len(args.seed_configs)][0]})" \
+            if args.format == "config" else ""
+        print(f"case {index}{where} (--seed {args.seed}): {outcome}: {err}")
     total = sum(counts.values())
     print(f"{args.format}: {args.cases} cases, {total} runs: " +
           ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))

@@ -2,6 +2,8 @@
 
 #include "lmc/Import/Blocks.h"
 
+#include "llvm/Support/FormatVariadic.h"
+
 #include <cmath>
 
 using namespace mlir;
@@ -100,6 +102,12 @@ RopeSpec mlir::lm::readRope(ModelBuilder &mb, int64_t headDim,
 
   double partial = fields.number("partial_rotary_factor")
                        .value_or(config.getNumber("partial_rotary_factor", 1.0));
+  if (!(partial > 0 && partial <= 1)) {
+    config.error("partial_rotary_factor",
+                 "expected a fraction in (0, 1], got " +
+                     llvm::formatv("{0:e}", partial).str());
+    partial = 1.0;
+  }
   rope.rotaryDim = config.has("rotary_dim")
                        ? config.getPositive("rotary_dim")
                        : static_cast<int64_t>(headDim * partial);

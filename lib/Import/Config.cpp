@@ -2,6 +2,7 @@
 
 #include "lmc/Import/Config.h"
 
+#include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -108,6 +109,37 @@ static std::optional<int64_t> asInteger(const json::Value &v) {
   return std::nullopt;
 }
 
+/// The largest value an integer field may state: far above any published
+/// model, and low enough that a corrupted file cannot make lmc allocate or
+/// build without end. Sizes stay below 2^21 so that a weight's byte count
+/// (experts x rows x columns x element bytes) cannot overflow int64.
+int64_t ModelConfig::upperBound(StringRef key) {
+  constexpr int64_t kMaxLayers = 4096;      // published: at most ~160
+  constexpr int64_t kMaxExperts = 16384;    // published: at most 512
+  constexpr int64_t kMaxTokens = INT32_MAX; // positions are 32-bit on devices
+  constexpr int64_t kMaxSize = int64_t(1) << 21; // vocab, dims, heads
+  return llvm::StringSwitch<int64_t>(key)
+      // Repeated structure: each unit becomes IR.
+      .Cases({"num_hidden_layers", "num_nextn_predict_layers",
+              "hc_sinkhorn_iters"},
+             kMaxLayers)
+      .Cases({"num_local_experts", "n_routed_experts", "num_experts"},
+             kMaxExperts)
+      // Lengths along the sequence.
+      .Cases({"max_position_embeddings", "sliding_window",
+              "attention_chunk_size", "index_topk"},
+             kMaxTokens)
+      .Default(kMaxSize);
+}
+
+std::optional<int64_t> ModelConfig::checkBound(StringRef key, int64_t value) {
+  int64_t bound = upperBound(key);
+  if (value <= bound)
+    return value;
+  error(key, Twine(value) + " is more than lmc accepts (" + Twine(bound) + ")");
+  return std::nullopt;
+}
+
 int64_t ModelConfig::getPositive(StringRef key) {
   const json::Value *v = lookup(key);
   if (!v) {
@@ -119,7 +151,7 @@ int64_t ModelConfig::getPositive(StringRef key) {
     error(key, "expected a positive integer, got " + show(*v));
     return 1;
   }
-  return *i;
+  return checkBound(key, *i).value_or(1);
 }
 
 int64_t ModelConfig::getPositive(StringRef key, int64_t fallback) {
@@ -135,7 +167,7 @@ int64_t ModelConfig::getCount(StringRef key, int64_t fallback) {
     error(key, "expected a non-negative integer, got " + show(*v));
     return fallback;
   }
-  return *i;
+  return checkBound(key, *i).value_or(fallback);
 }
 
 double ModelConfig::getNumber(StringRef key, double fallback) {
@@ -196,6 +228,11 @@ SmallVector<int64_t> ModelConfig::getIntList(StringRef key) {
     std::optional<int64_t> i = asInteger(e);
     if (!i) {
       error(key, "expected a list of integers, found " + show(e));
+      return {};
+    }
+    if (int64_t bound = upperBound(key); *i < -bound || *i > bound) {
+      error(key, "element " + Twine(*i) + " is outside what lmc accepts ([-" +
+                     Twine(bound) + ", " + Twine(bound) + "])");
       return {};
     }
     result.push_back(*i);

@@ -155,7 +155,8 @@ static Value residual(ModelBuilder &mb, const DecoderSpec &spec, Value h,
 }
 
 Value mlir::lm::buildDecoder(ModelBuilder &mb, const DecoderSpec &spec) {
-  mb.begin(spec.vocab, spec.hidden, spec.layers.size());
+  if (failed(mb.begin(spec.vocab, spec.hidden, spec.layers.size())))
+    return {};
   mb.setScope(spec.prefix + "embed_tokens");
   Value table = mb.weight(spec.prefix + spec.embedding, {spec.vocab, spec.hidden});
   Value h = mb.embed(table, mb.getIds(), spec.embedScale);

@@ -33,7 +33,13 @@ ModelBuilder::ModelBuilder(MLIRContext *context, ModelConfig &config,
   cacheElementType = defaultWeightType;
 }
 
-void ModelBuilder::begin(int64_t vocab, int64_t hidden, int64_t layers) {
+LogicalResult ModelBuilder::begin(int64_t vocab, int64_t hidden,
+                                  int64_t layers) {
+  // A config with an error holds fallback values where its fields failed;
+  // building from them could only produce a model nobody described.
+  int64_t maxPositions = config.getPositive("max_position_embeddings", 4096);
+  if (config.failed())
+    return failure();
   numLayers = layers;
   location = NameLoc::get(builder.getStringAttr("model"));
   module = ModuleOp::create(location);
@@ -44,8 +50,7 @@ void ModelBuilder::begin(int64_t vocab, int64_t hidden, int64_t layers) {
   (*module)->setAttr("lm.hidden_size", b.getI64IntegerAttr(hidden));
   (*module)->setAttr("lm.num_layers", b.getI64IntegerAttr(layers));
   (*module)->setAttr("lm.max_position_embeddings",
-                     b.getI64IntegerAttr(config.getPositive(
-                         "max_position_embeddings", 4096)));
+                     b.getI64IntegerAttr(maxPositions));
   if (!weights.empty())
     (*module)->setAttr("lm.weights", b.getStringAttr(weights.getSource()));
 
@@ -59,6 +64,7 @@ void ModelBuilder::begin(int64_t vocab, int64_t hidden, int64_t layers) {
   ids = entry->getArgument(0);
   positions = entry->getArgument(1);
   builder.setInsertionPointToEnd(entry);
+  return success();
 }
 
 void ModelBuilder::setScope(const Twine &scope) {

@@ -75,8 +75,14 @@ public:
 
   const llvm::json::Object &getObject() const { return *object; }
 
+  /// The largest value lmc accepts for integer field `key` (every integer
+  /// getter checks it).
+  static int64_t upperBound(StringRef key);
+
 private:
   const llvm::json::Value *lookup(StringRef key) const;
+  /// `value`, or nullopt after recording an error when it exceeds the bound.
+  std::optional<int64_t> checkBound(StringRef key, int64_t value);
 
   std::string path;
   std::shared_ptr<llvm::json::Value> root;

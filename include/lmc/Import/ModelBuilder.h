@@ -32,8 +32,9 @@ public:
 
   ModelConfig &config;
 
-  /// Creates the module and `@forward(input_ids, positions, ...)`.
-  void begin(int64_t vocab, int64_t hidden, int64_t numLayers);
+  /// Creates the module and `@forward(input_ids, positions, ...)`; fails,
+  /// building nothing, when reading the config recorded an error.
+  LogicalResult begin(int64_t vocab, int64_t hidden, int64_t numLayers);
   /// Returns `logits` and the updated state; verifies the module. On failure
   /// returns null and sets `error` to the first problem found.
   OwningOpRef<ModuleOp> finish(Value logits, std::string &error);

@@ -11,6 +11,8 @@
 
 #include "../Decoder.h"
 
+#include "llvm/Support/FormatVariadic.h"
+
 #include <cmath>
 
 using namespace mlir;
@@ -39,10 +41,16 @@ static V4Config readV4Config(ModelConfig &config) {
   c.layers = config.getPositive("num_hidden_layers");
   c.heads = config.getPositive("num_attention_heads");
   c.headDim = config.getPositive("head_dim");
+  double partial = config.getNumber("partial_rotary_factor", 0.125);
+  if (!(partial > 0 && partial <= 1)) {
+    config.error("partial_rotary_factor",
+                 "expected a fraction in (0, 1], got " +
+                     llvm::formatv("{0:e}", partial).str());
+    partial = 0.125;
+  }
   c.ropeDim = config.has("qk_rope_head_dim")
                   ? config.getPositive("qk_rope_head_dim")
-                  : int64_t(c.headDim *
-                            config.getNumber("partial_rotary_factor", 0.125));
+                  : int64_t(c.headDim * partial);
   config.require(c.ropeDim > 0 && c.ropeDim % 2 == 0 && c.ropeDim <= c.headDim,
                  "qk_rope_head_dim",
                  "expected an even value in [2, head_dim], got " +
@@ -267,7 +275,8 @@ Value V4Builder::build() {
     compressRope.theta = config.getNumber("compress_rope_theta", 160000.0);
   }
 
-  mb.begin(c.vocab, c.hidden, c.layers);
+  if (failed(mb.begin(c.vocab, c.hidden, c.layers)))
+    return {};
   std::string root = "model.";
   if (mb.hasWeights() && !mb.hasTensor("model.embed_tokens.weight") &&
       !mb.hasTensor("model.layers.0.attn_norm.weight"))

@@ -134,7 +134,8 @@ Value mlir::lm::importNemotronH(ModelBuilder &mb) {
         config.getPositive("moe_shared_expert_intermediate_size");
   }
 
-  mb.begin(vocab, hidden, blocks.size());
+  if (failed(mb.begin(vocab, hidden, blocks.size())))
+    return {};
   mb.setScope("backbone.embeddings");
   Value table = mb.weightAnyOf(
       {"backbone.embeddings.weight", "backbone.embedding.weight"},
