@@ -7,7 +7,8 @@ JOBS ?= 2
 export CCACHE_BASEDIR := $(CURDIR)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
 
-.PHONY: all deps configure build demo demo-tiny check clean
+.PHONY: all deps configure build demo demo-tiny check clean build-sanitize \
+  check-sanitize fuzz
 
 all: build
 
@@ -77,5 +78,32 @@ check: build
 	fi
 	scripts/run-tests.sh $(BUILD)
 
+# The sanitizer build: clang-22 with AddressSanitizer, UndefinedBehavior-
+# Sanitizer (any report fails) and libFuzzer's coverage, in its own folder.
+# `make check-sanitize` runs the lit suite on it; `make fuzz` runs each
+# fuzz target (fuzz/) for FUZZ_SECONDS from seeds in the repository.
+SANITIZE_BUILD ?= build-sanitize
+FUZZ_SECONDS ?= 60
+SANITIZE_CMAKE_FLAGS = -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 \
+  "-DCMAKE_C_FLAGS_RELEASE=-O1 -DNDEBUG" "-DCMAKE_CXX_FLAGS_RELEASE=-O1 -DNDEBUG" \
+  "-DLLVM_USE_SANITIZER=Address;Undefined" \
+  "-DLLVM_UBSAN_FLAGS=-fsanitize=undefined -fno-sanitize=vptr -fno-sanitize-recover=all" \
+  -DLLVM_USE_SANITIZE_COVERAGE=ON
+
+$(SANITIZE_BUILD)/build.ninja: | deps
+	cmake -G Ninja -S . -B $(SANITIZE_BUILD) $(SANITIZE_CMAKE_FLAGS) \
+	  -DMLIR_DIR=/usr/lib/llvm-22/lib/cmake/mlir \
+	  -DLLVM_EXTERNAL_LIT=/usr/lib/llvm-22/bin/lit
+
+build-sanitize: $(SANITIZE_BUILD)/build.ninja
+	ninja -C $(SANITIZE_BUILD) -j$(JOBS)
+
+check-sanitize: build-sanitize
+	scripts/run-tests.sh $(SANITIZE_BUILD)
+
+fuzz: build-sanitize
+	scripts/fuzz.sh $(SANITIZE_BUILD) $(FUZZ_SECONDS)
+
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(SANITIZE_BUILD)

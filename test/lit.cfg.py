@@ -20,6 +20,12 @@ config.substitutions.append(
 config.substitutions.append(("%bench", os.path.join(config.lmc_src_root, "bench")))
 
 llvm_config.with_system_environment(["HOME", "TMP", "TEMP"])
+# For the sanitizer build (make check-sanitize); harmless elsewhere. LLVM and
+# MLIR come uninstrumented from Debian: their allocators' ASan poisoning,
+# inlined from headers into lmc's instrumented code, does not match the
+# library's own unpoisoned writes, so user poisoning is off. Leaks count.
+config.environment["ASAN_OPTIONS"] = "allow_user_poisoning=0:detect_leaks=1"
+config.environment["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1"
 llvm_config.use_default_substitutions()
 # `not` and `count` at the start of a RUN line are found through PATH.
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
@@ -39,6 +45,15 @@ smollm2_hf = os.path.join(config.lmc_obj_root, "models", "smollm2-hf")
 if os.path.exists(os.path.join(smollm2_hf, "tokenizer.json")):
     config.available_features.add("smollm2-hf")
     config.substitutions.append(("%hf_smollm2", smollm2_hf))
+
+# The fuzz targets of a sanitizer build (make build-sanitize): test/Fuzz runs
+# each over the repository's fixtures and the inputs of past findings.
+fuzz_dir = os.path.join(config.lmc_obj_root, "fuzz")
+if os.path.exists(os.path.join(fuzz_dir, "lmc-fuzz-config")):
+    config.available_features.add("fuzz")
+    config.substitutions.append(("%fuzz", fuzz_dir))
+config.substitutions.append(
+    ("%past_findings", os.path.join(config.lmc_src_root, "fuzz", "regressions")))
 
 # Stand-in CUDA drivers for the device checks (test/FakeCudaDriver).
 config.substitutions.append(

@@ -204,7 +204,9 @@ Value reshapedSize(OpBuilder &b, ElidableCopy &c, int64_t d, Location loc) {
   auto collapse = cast<memref::CollapseShapeOp>(c.reshape);
   SmallVector<OpFoldResult> sizes = c.temporary.getMixedSizes();
   Value product;
-  for (int64_t i : collapse.getReassociationIndices()[d]) {
+  // A named copy: the loop must not run over a destroyed temporary.
+  SmallVector<ReassociationIndices> groups = collapse.getReassociationIndices();
+  for (int64_t i : groups[d]) {
     Value size = getValueOrCreateConstantIndexOp(b, loc, sizes[i]);
     product = product ? b.createOrFold<arith::MulIOp>(loc, product, size)
                       : size;

@@ -85,7 +85,10 @@ Value Rematerializer::traceDim(Value buffer, int64_t d, unsigned depth) {
   }
   if (auto collapse = dyn_cast_or_null<memref::CollapseShapeOp>(op)) {
     Value product;
-    for (int64_t s : collapse.getReassociationIndices()[d]) {
+    // A named copy: the loop must not run over a destroyed temporary.
+    SmallVector<ReassociationIndices> groups =
+        collapse.getReassociationIndices();
+    for (int64_t s : groups[d]) {
       Value size = dim(collapse.getSrc(), s, depth + 1);
       if (!size)
         return nullptr;

@@ -27,7 +27,12 @@ std::unique_ptr<ModelConfig> ModelConfig::load(StringRef path,
     error = (path + ": cannot read: " + buffer.getError().message()).str();
     return nullptr;
   }
-  llvm::Expected<json::Value> parsed = json::parse((*buffer)->getBuffer());
+  return parse(path, (*buffer)->getBuffer(), error);
+}
+
+std::unique_ptr<ModelConfig>
+ModelConfig::parse(StringRef path, StringRef text, std::string &error) {
+  llvm::Expected<json::Value> parsed = json::parse(text);
   if (!parsed) {
     error = (path + ": malformed JSON: " + llvm::toString(parsed.takeError()))
                 .str();

@@ -21,10 +21,40 @@ void mlir::lm::registerImportDialects(DialectRegistry &registry) {
   registry.insert<LMDialect, func::FuncDialect, arith::ArithDialect>();
 }
 
+static std::string unsupportedType(const ModelConfig &config) {
+  return (config.getPath() + ": field 'model_type': unsupported model type '" +
+          config.getModelType() + "' (supported: " + listFamilies() + ")")
+      .str();
+}
+
+OwningOpRef<ModuleOp>
+mlir::lm::importModel(MLIRContext *context, ModelConfig &config,
+                      const WeightIndex &weights, std::string &error,
+                      std::vector<std::string> *warnings) {
+  context->loadDialect<LMDialect, func::FuncDialect, arith::ArithDialect>();
+  FamilyBuilder build = lookupFamily(config.getModelType());
+  if (!build) {
+    error = unsupportedType(config);
+    return nullptr;
+  }
+  ModelBuilder builder(context, config, weights);
+  Value logits = build(builder);
+  if (!logits) {
+    // A family that gave up early reports why through the config or the
+    // builder.
+    error = config.failed() ? config.getError()
+                            : (config.getPath() + ": import failed").str();
+    return nullptr;
+  }
+  OwningOpRef<ModuleOp> module = builder.finish(logits, error);
+  if (module && warnings)
+    *warnings = builder.getWarnings();
+  return module;
+}
+
 OwningOpRef<ModuleOp> mlir::lm::importHuggingFace(
     MLIRContext *context, StringRef path, std::string &error,
     std::vector<std::string> *warnings) {
-  context->loadDialect<LMDialect, func::FuncDialect, arith::ArithDialect>();
   if (path.ends_with(".gguf")) {
     // The artifact records where its weights came from: keep that absolute.
     llvm::SmallString<256> file(path);
@@ -34,16 +64,7 @@ OwningOpRef<ModuleOp> mlir::lm::importHuggingFace(
     std::unique_ptr<ModelConfig> config = importGguf(file, weights, error);
     if (!config)
       return nullptr;
-    ModelBuilder builder(context, *config, weights);
-    Value logits = lookupFamily(config->getModelType())(builder);
-    if (!logits) {
-      error = config->failed() ? config->getError() : "import failed";
-      return nullptr;
-    }
-    OwningOpRef<ModuleOp> module = builder.finish(logits, error);
-    if (module && warnings)
-      *warnings = builder.getWarnings();
-    return module;
+    return importModel(context, *config, weights, error, warnings);
   }
   llvm::SmallString<256> dir(path), configPath(path);
   // The artifact records where its weights came from: keep that absolute.
@@ -63,30 +84,13 @@ OwningOpRef<ModuleOp> mlir::lm::importHuggingFace(
   std::unique_ptr<ModelConfig> config = ModelConfig::load(configPath, error);
   if (!config)
     return nullptr;
-  FamilyBuilder build = lookupFamily(config->getModelType());
-  if (!build) {
-    error = (configPath + ": field 'model_type': unsupported model type '" +
-             config->getModelType() + "' (supported: " + listFamilies() + ")")
-                .str();
+  // An unsupported family is named before the weights are read.
+  if (!lookupFamily(config->getModelType())) {
+    error = unsupportedType(*config);
     return nullptr;
   }
   WeightIndex weights;
   if (failed(weights.load(dir, error)))
     return nullptr;
-
-  ModelBuilder builder(context, *config, weights);
-  Value logits = build(builder);
-  if (!logits || builder.failed()) {
-    // A family that gave up early still reports why through the config or
-    // the builder; finish() picks the first message.
-    if (!logits) {
-      error = config->failed() ? config->getError()
-                               : configPath.str().str() + ": import failed";
-      return nullptr;
-    }
-  }
-  OwningOpRef<ModuleOp> module = builder.finish(logits, error);
-  if (module && warnings)
-    *warnings = builder.getWarnings();
-  return module;
+  return importModel(context, *config, weights, error, warnings);
 }

@@ -2,6 +2,8 @@
 
 #include "Gguf.h"
 
+#include "Printable.h"
+
 #include <cmath>
 #include <cstring>
 
@@ -167,13 +169,19 @@ bool GgufFile::parse(const std::string &path, const uint8_t *data, size_t size,
     GgufValue v;
     if (!r.ok() || !readValue(r, type, v, 0))
       return fail("truncated or malformed metadata" +
-                  (key.empty() ? std::string() : " at '" + key + "'"));
+                  (key.empty() ? std::string()
+                               : " at '" + printable(key) + "'"));
     values[key] = std::move(v);
   }
   uint64_t alignment = 32;
   auto it = values.find("general.alignment");
-  if (it != values.end() && it->second.integer > 0)
-    alignment = uint64_t(it->second.integer);
+  if (it != values.end()) {
+    int64_t a = it->second.integer;
+    if (it->second.kind != GgufValue::Kind::Int || a <= 0 || a > 65536 ||
+        (a & (a - 1)))
+      return fail("general.alignment must be a power of two up to 65536");
+    alignment = uint64_t(a);
+  }
   std::vector<uint64_t> relative;
   for (uint64_t i = 0; i < tensorCount; ++i) {
     GgufTensor t;
@@ -181,37 +189,41 @@ bool GgufFile::parse(const std::string &path, const uint8_t *data, size_t size,
     uint32_t dims = r.read<uint32_t>();
     if (!r.ok() || dims == 0 || dims > 4)
       return fail("malformed tensor info" +
-                  (t.name.empty() ? std::string() : " for '" + t.name + "'"));
+                  (t.name.empty() ? std::string()
+                                  : " for '" + printable(t.name) + "'"));
     std::vector<int64_t> ne(dims);
     for (int64_t &d : ne)
       d = int64_t(r.read<uint64_t>());
     uint32_t type = r.read<uint32_t>();
     relative.push_back(r.read<uint64_t>());
     if (!r.ok())
-      return fail("truncated tensor info for '" + t.name + "'");
+      return fail("truncated tensor info for '" + printable(t.name) + "'");
     t.dtype = ggmlTypeName(type);
     if (t.dtype.empty())
-      return fail("tensor '" + t.name + "': unsupported ggml type " +
+      return fail("tensor '" + printable(t.name) + "': unsupported ggml type " +
                   std::to_string(type) + " (supported: F32, F16, BF16, Q4_0, Q4_1, Q8_0)");
+    // At most 2^48 values, so that bytes and offsets cannot overflow.
     uint64_t elements = 1;
     for (int64_t d : ne) {
-      if (d <= 0 || d > (int64_t(1) << 40))
-        return fail("tensor '" + t.name + "': malformed shape");
+      if (d <= 0 || uint64_t(d) > (uint64_t(1) << 48) / elements)
+        return fail("tensor '" + printable(t.name) + "': malformed shape");
       elements *= uint64_t(d);
     }
     t.shape.assign(ne.rbegin(), ne.rend());
     t.size = ggufBytes(t.dtype, elements);
     if (!t.size)
-      return fail("tensor '" + t.name + "': " + std::to_string(elements) +
+      return fail("tensor '" + printable(t.name) + "': " +
+                  std::to_string(elements) +
                   " values are not whole " + t.dtype + " blocks");
     infos.push_back(std::move(t));
   }
   uint64_t dataStart = (r.position() + alignment - 1) / alignment * alignment;
   for (size_t i = 0; i < infos.size(); ++i) {
-    infos[i].offset = dataStart + relative[i];
-    if (infos[i].offset > size || infos[i].size > size - infos[i].offset)
-      return fail("tensor '" + infos[i].name +
+    if (dataStart > size || relative[i] > size - dataStart ||
+        infos[i].size > size - dataStart - relative[i])
+      return fail("tensor '" + printable(infos[i].name) +
                   "': data lies past the end of the file (truncated?)");
+    infos[i].offset = dataStart + relative[i];
   }
   return true;
 }

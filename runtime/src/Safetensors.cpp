@@ -3,6 +3,7 @@
 #include "Safetensors.h"
 
 #include "Json.h"
+#include "Printable.h"
 
 #include <cmath>
 #include <cstring>
@@ -89,7 +90,7 @@ bool parseSafetensors(const std::string &path, const uint8_t *data, size_t size,
     if (name == "__metadata__")
       continue;
     auto bad = [&](const std::string &why) {
-      error = path + ": tensor '" + name + "': " + why;
+      error = path + ": tensor '" + printable(name) + "': " + why;
       return false;
     };
     if (entry.kind != Json::Kind::Object)
@@ -102,7 +103,7 @@ bool parseSafetensors(const std::string &path, const uint8_t *data, size_t size,
     t.file = path;
     unsigned bytes = safetensorsDTypeBytes(t.dtype);
     if (!bytes)
-      return bad("unsupported dtype '" + t.dtype + "'");
+      return bad("unsupported dtype '" + printable(t.dtype) + "'");
     const Json *shape = entry.get("shape");
     const Json *offsets = entry.get("data_offsets");
     if (!shape || shape->kind != Json::Kind::Array || !offsets ||
@@ -182,7 +183,8 @@ bool SafetensorsCheckpoint::open(const std::string &path, std::string &error) {
     if (shard.kind != Json::Kind::String || shard.string.empty() ||
         shard.string.find_first_of("/\\") != std::string::npos ||
         shard.string == "." || shard.string == "..") {
-      error = index + ": tensor '" + name + "': expected a shard file name";
+      error = index + ": tensor '" + printable(name) +
+              "': expected a shard file name";
       return false;
     }
     shards.insert(shard.string);
@@ -190,7 +192,7 @@ bool SafetensorsCheckpoint::open(const std::string &path, std::string &error) {
   for (const std::string &shard : shards) {
     std::string shardPath = path + "/" + shard;
     if (!exists(shardPath)) {
-      error = index + ": shard '" + shard + "' not found in " + path;
+      error = index + ": shard '" + printable(shard) + "' not found in " + path;
       return false;
     }
     if (!openFile(shardPath, error))
@@ -199,8 +201,8 @@ bool SafetensorsCheckpoint::open(const std::string &path, std::string &error) {
   for (const auto &[name, shard] : map->object) {
     auto it = entries.find(name);
     if (it == entries.end() || baseName(it->second.file) != shard.string) {
-      error = index + ": tensor '" + name + "' is not in shard '" +
-              shard.string + "'";
+      error = index + ": tensor '" + printable(name) + "' is not in shard '" +
+              printable(shard.string) + "'";
       return false;
     }
   }

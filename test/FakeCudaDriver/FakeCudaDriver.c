@@ -1,79 +1,255 @@
 /*===- FakeCudaDriver.c - A stand-in libcuda.so.1 for the runtime's tests --===*
  *
- * Lets CI (no GPU, no driver) exercise the runtime's CUDA driver loading and
- * device checks: built as libcuda.so.1 and put first on LD_LIBRARY_PATH.
- * FAKE_CUDA selects what it reports: "no-device" (cuInit fails as on a
- * machine without a GPU), "sm80" (an A100), anything else an H100. Built
- * with FAKE_CUDA_INCOMPLETE it exports cuInit only, as a broken install
- * would. Calls beyond the device queries fail: nothing runs on it.
+ * Lets CI (no GPU, no driver) run the runtime's whole CUDA path: driver
+ * loading, device checks, weight upload, module loading, every kernel
+ * launch, the copies back and teardown. Built as libcuda.so.1 and put first
+ * on LD_LIBRARY_PATH. "Device" memory is zeroed host memory, so copies and
+ * memsets really happen; kernels do not run (their launches are only
+ * recorded), so the logits are zeros and greedy decoding picks id 0.
+ *
+ * Environment:
+ *   FAKE_CUDA       "no-device" (cuInit fails, as on a machine without a
+ *                   GPU), "sm80" (an A100); anything else an H100.
+ *   FAKE_CUDA_LOG   a file each call appends one line to: the call and what
+ *                   identifies it (sizes, kernel names, launch shapes).
+ *   FAKE_CUDA_FAIL  "CALL[:N[:CODE]]": the Nth call (default 1) of CALL
+ *                   returns CODE (default 801, not supported), to exercise
+ *                   the runtime's error paths.
+ * Built with FAKE_CUDA_INCOMPLETE it exports cuInit only, as a broken
+ * install would.
+ *
+ * The prototypes are cuda.h's (its ABI is stable).
  *
  *===----------------------------------------------------------------------===*/
 
+#include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 typedef int CUresult;
-enum { SUCCESS = 0, ERROR_INVALID_VALUE = 1, ERROR_NOT_SUPPORTED = 801,
-       ERROR_NO_DEVICE = 100 };
+typedef int CUdevice;
+typedef unsigned long long CUdeviceptr;
+typedef struct CUctx_st *CUcontext;
+typedef struct CUmod_st *CUmodule;
+typedef struct CUfunc_st *CUfunction;
+typedef struct CUstream_st *CUstream;
+
+enum {
+  SUCCESS = 0,
+  ERROR_INVALID_VALUE = 1,
+  ERROR_OUT_OF_MEMORY = 2,
+  ERROR_NO_DEVICE = 100,
+  ERROR_INVALID_IMAGE = 200,
+  ERROR_NO_BINARY_FOR_GPU = 209,
+  ERROR_NOT_SUPPORTED = 801
+};
 
 static const char *mode(void) {
   const char *m = getenv("FAKE_CUDA");
   return m ? m : "";
 }
 
+/* Appends one line to FAKE_CUDA_LOG, when set. */
+static void record(const char *format, ...) {
+  const char *path = getenv("FAKE_CUDA_LOG");
+  if (!path)
+    return;
+  FILE *log = fopen(path, "a");
+  if (!log)
+    return;
+  va_list args;
+  va_start(args, format);
+  vfprintf(log, format, args);
+  va_end(args);
+  fputc('\n', log);
+  fclose(log);
+}
+
+/* The result FAKE_CUDA_FAIL asks of this call of `call`, else SUCCESS. */
+static CUresult injected(const char *call) {
+  const char *spec = getenv("FAKE_CUDA_FAIL");
+  size_t length = strlen(call);
+  if (!spec || strncmp(spec, call, length) != 0 ||
+      (spec[length] != '\0' && spec[length] != ':'))
+    return SUCCESS;
+  long nth = 1, code = ERROR_NOT_SUPPORTED;
+  if (spec[length] == ':') {
+    char *rest = NULL;
+    nth = strtol(spec + length + 1, &rest, 10);
+    if (*rest == ':')
+      code = strtol(rest + 1, NULL, 10);
+  }
+  /* Calls are counted per name; one failing name per process. */
+  static long calls = 0;
+  return ++calls == nth ? (CUresult)code : SUCCESS;
+}
+
+/* Records the call and returns what FAKE_CUDA_FAIL asks of it. */
+#define ENTER(call, ...)                                                       \
+  do {                                                                         \
+    record(call __VA_ARGS__);                                                  \
+    CUresult result_ = injected(call);                                         \
+    if (result_ != SUCCESS)                                                    \
+      return result_;                                                          \
+  } while (0)
+
 CUresult cuInit(unsigned flags) {
+  ENTER("cuInit");
   return strcmp(mode(), "no-device") == 0 ? ERROR_NO_DEVICE : SUCCESS;
 }
 
 #ifndef FAKE_CUDA_INCOMPLETE
 CUresult cuGetErrorString(CUresult error, const char **text) {
   switch (error) {
+  case ERROR_OUT_OF_MEMORY: *text = "out of memory"; break;
   case ERROR_NO_DEVICE: *text = "no CUDA-capable device is detected"; break;
+  case ERROR_INVALID_IMAGE: *text = "device kernel image is invalid"; break;
+  case ERROR_NO_BINARY_FOR_GPU:
+    *text = "no kernel image is available for execution on the device";
+    break;
   case ERROR_NOT_SUPPORTED: *text = "operation not supported"; break;
   default: *text = "invalid argument"; break;
   }
   return SUCCESS;
 }
 
-CUresult cuDeviceGetCount(int *count) { *count = 1; return SUCCESS; }
-CUresult cuDeviceGet(int *device, int ordinal) {
+CUresult cuDeviceGetCount(int *count) {
+  ENTER("cuDeviceGetCount");
+  *count = 1;
+  return SUCCESS;
+}
+CUresult cuDeviceGet(CUdevice *device, int ordinal) {
+  ENTER("cuDeviceGet", " %d", ordinal);
   *device = ordinal;
   return ordinal == 0 ? SUCCESS : ERROR_INVALID_VALUE;
 }
-CUresult cuDeviceGetName(char *name, int length, int device) {
+CUresult cuDeviceGetName(char *name, int length, CUdevice device) {
+  ENTER("cuDeviceGetName");
   const char *n = strcmp(mode(), "sm80") == 0 ? "Fake A100" : "Fake H100";
   strncpy(name, n, (size_t)length);
   return SUCCESS;
 }
-CUresult cuDeviceGetAttribute(int *value, int attribute, int device) {
+CUresult cuDeviceGetAttribute(int *value, int attribute, CUdevice device) {
   int ampere = strcmp(mode(), "sm80") == 0;
   if (attribute == 75) { *value = ampere ? 8 : 9; return SUCCESS; }
   if (attribute == 76) { *value = 0; return SUCCESS; }
   return ERROR_INVALID_VALUE;
 }
-CUresult cuDeviceTotalMem_v2(size_t *bytes, int device) {
+CUresult cuDeviceTotalMem_v2(size_t *bytes, CUdevice device) {
   *bytes = (size_t)80 << 30;
   return SUCCESS;
 }
 
-/* Everything that would touch a GPU. */
-#define UNSUPPORTED(name) \
-  CUresult name() { return ERROR_NOT_SUPPORTED; }
-UNSUPPORTED(cuDevicePrimaryCtxRetain)
-UNSUPPORTED(cuDevicePrimaryCtxRelease_v2)
-UNSUPPORTED(cuCtxSetCurrent)
-UNSUPPORTED(cuMemAlloc_v2)
-UNSUPPORTED(cuMemFree_v2)
-UNSUPPORTED(cuMemcpyHtoD_v2)
-UNSUPPORTED(cuMemcpyDtoH_v2)
-UNSUPPORTED(cuMemcpyAsync)
-UNSUPPORTED(cuMemsetD8_v2)
-UNSUPPORTED(cuModuleLoadData)
-UNSUPPORTED(cuModuleUnload)
-UNSUPPORTED(cuModuleGetFunction)
-UNSUPPORTED(cuLaunchKernel)
-UNSUPPORTED(cuStreamCreate)
-UNSUPPORTED(cuStreamSynchronize)
-UNSUPPORTED(cuStreamDestroy_v2)
+/* Handles: distinct non-null addresses whose contents nobody reads. */
+static char contextHandle, streamHandle;
+
+CUresult cuDevicePrimaryCtxRetain(CUcontext *context, CUdevice device) {
+  ENTER("cuDevicePrimaryCtxRetain");
+  *context = (CUcontext)&contextHandle;
+  return SUCCESS;
+}
+CUresult cuDevicePrimaryCtxRelease_v2(CUdevice device) {
+  ENTER("cuDevicePrimaryCtxRelease");
+  return SUCCESS;
+}
+CUresult cuCtxSetCurrent(CUcontext context) {
+  ENTER("cuCtxSetCurrent");
+  return SUCCESS;
+}
+
+CUresult cuMemAlloc_v2(CUdeviceptr *pointer, size_t bytes) {
+  ENTER("cuMemAlloc", " %zu", bytes);
+  /* Zeroed: kernels never write it, and values the host code reads back
+   * (the start position) must not be garbage. */
+  void *memory = calloc(1, bytes ? bytes : 1);
+  if (!memory)
+    return ERROR_OUT_OF_MEMORY;
+  *pointer = (CUdeviceptr)memory;
+  return SUCCESS;
+}
+CUresult cuMemFree_v2(CUdeviceptr pointer) {
+  ENTER("cuMemFree");
+  free((void *)pointer);
+  return SUCCESS;
+}
+CUresult cuMemcpyHtoD_v2(CUdeviceptr dst, const void *src, size_t bytes) {
+  ENTER("cuMemcpyHtoD", " %zu", bytes);
+  memcpy((void *)dst, src, bytes);
+  return SUCCESS;
+}
+CUresult cuMemcpyDtoH_v2(void *dst, CUdeviceptr src, size_t bytes) {
+  ENTER("cuMemcpyDtoH", " %zu", bytes);
+  memcpy(dst, (const void *)src, bytes);
+  return SUCCESS;
+}
+CUresult cuMemcpyAsync(CUdeviceptr dst, CUdeviceptr src, size_t bytes,
+                       CUstream stream) {
+  ENTER("cuMemcpyAsync", " %zu", bytes);
+  memmove((void *)dst, (const void *)src, bytes);
+  return SUCCESS;
+}
+CUresult cuMemsetD8_v2(CUdeviceptr dst, unsigned char value, size_t bytes) {
+  ENTER("cuMemsetD8", " %zu", bytes);
+  memset((void *)dst, value, bytes);
+  return SUCCESS;
+}
+
+/* A module is its image's first bytes ("\x7fELF" for a cubin, ".version"
+ * or a comment for PTX); a function is its name. */
+CUresult cuModuleLoadData(CUmodule *module, const void *image) {
+  const char *bytes = image;
+  int elf = memcmp(bytes, "\x7f" "ELF", 4) == 0;
+  ENTER("cuModuleLoadData", " %s", elf ? "cubin" : "ptx");
+  *module = (CUmodule)malloc(1);
+  return SUCCESS;
+}
+CUresult cuModuleUnload(CUmodule module) {
+  ENTER("cuModuleUnload");
+  free(module);
+  return SUCCESS;
+}
+CUresult cuModuleGetFunction(CUfunction *function, CUmodule module,
+                             const char *name) {
+  ENTER("cuModuleGetFunction", " %s", name);
+  /* Names are interned in a table that lives as long as the process. */
+  static char *names[4096];
+  static size_t count = 0;
+  size_t i = 0;
+  while (i < count && strcmp(names[i], name) != 0)
+    ++i;
+  if (i == count) {
+    if (count == sizeof(names) / sizeof(names[0]))
+      return ERROR_OUT_OF_MEMORY;
+    names[count++] = strdup(name);
+  }
+  *function = (CUfunction)names[i];
+  return SUCCESS;
+}
+CUresult cuLaunchKernel(CUfunction function, unsigned gridX, unsigned gridY,
+                        unsigned gridZ, unsigned blockX, unsigned blockY,
+                        unsigned blockZ, unsigned sharedBytes, CUstream stream,
+                        void **params, void **extra) {
+  ENTER("cuLaunchKernel", " %s grid=%ux%ux%u block=%ux%ux%u shared=%u",
+        (const char *)function, gridX, gridY, gridZ, blockX, blockY, blockZ,
+        sharedBytes);
+  if (!params && !extra)
+    return ERROR_INVALID_VALUE;
+  return SUCCESS;
+}
+
+CUresult cuStreamCreate(CUstream *stream, unsigned flags) {
+  ENTER("cuStreamCreate");
+  *stream = (CUstream)&streamHandle;
+  return SUCCESS;
+}
+CUresult cuStreamSynchronize(CUstream stream) {
+  ENTER("cuStreamSynchronize");
+  return SUCCESS;
+}
+CUresult cuStreamDestroy_v2(CUstream stream) {
+  ENTER("cuStreamDestroy");
+  return SUCCESS;
+}
 #endif

@@ -26,6 +26,9 @@ class ModelConfig {
 public:
   /// Parses `path`; on failure returns nullptr and sets `error`.
   static std::unique_ptr<ModelConfig> load(StringRef path, std::string &error);
+  /// Parses `text`, the contents of `path`; like load().
+  static std::unique_ptr<ModelConfig> parse(StringRef path, StringRef text,
+                                            std::string &error);
   /// A config over an in-memory JSON object.
   ModelConfig(std::string path, llvm::json::Object object);
 

@@ -3,6 +3,9 @@
 #ifndef LMC_IMPORT_IMPORTER_H
 #define LMC_IMPORT_IMPORTER_H
 
+#include "lmc/Import/Config.h"
+#include "lmc/Import/Safetensors.h"
+
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 
@@ -18,6 +21,14 @@ namespace mlir::lm {
 OwningOpRef<ModuleOp> importHuggingFace(MLIRContext *context, StringRef path,
                                         std::string &error,
                                         std::vector<std::string> *warnings);
+
+/// Builds the lm module `config` describes, binding `weights` (empty: a
+/// graph-only import). On failure returns null and sets `error` like
+/// importHuggingFace.
+OwningOpRef<ModuleOp> importModel(MLIRContext *context, ModelConfig &config,
+                                  const WeightIndex &weights,
+                                  std::string &error,
+                                  std::vector<std::string> *warnings);
 
 /// Registers the dialects imported modules use.
 void registerImportDialects(DialectRegistry &registry);

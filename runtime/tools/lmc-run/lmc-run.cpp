@@ -12,9 +12,8 @@
 #include "lmc_rt/lmc_rt.h"
 
 #include "Checkpoint.h"
+#include "RunOptions.h"
 #include "text/Tokenizer.h"
-
-#include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -139,140 +138,52 @@ static bool runBench(Model &m, int64_t batch, int64_t promptLength,
   return true;
 }
 
-int main(int argc, char **argv) {
-  std::string error0;
-  CLI::App app{"lmc-run: run a compiled lmc model (.lmx)"};
-  std::string artifact, weights, input, output, promptIds, promptText, system,
-      tokenizerPath;
-  std::vector<std::string> stopStrings;
-  bool chat = false;
-  int64_t maxNewTokens = 16, maxContext = 0, benchPrompt = 64, benchDecode = 32,
-          benchBatch = 1;
-  float temperature = 0, topP = 1;
-  int topK = 0;
-  uint64_t seed = 0;
-  bool bench = false, checkDecode = false;
-  std::string compare;
-  double tolerance = 1e-3;
-  std::string device = "host";
-  app.add_option("model", artifact, "The compiled model (.lmx)")->required();
-  app.add_option("--device", device, "Where to run: host or cuda (GPU 0)")
-      ->check(CLI::IsMember({"host", "cuda"}));
-  app.add_option("--weights", weights,
-                 "Model folder or .safetensors (default: where it was compiled from)");
-  app.add_option("--input", input, "safetensors with input_ids [B, S] int64");
-  app.add_option("--output", output, "Where to write logits [B, S, V] float32");
-  app.add_option("--prompt-ids", promptIds, "Comma-separated prompt token ids");
-  app.add_option("--prompt", promptText,
-                 "Prompt text (the tokenizer of the model's folder or GGUF); "
-                 "the continuation is printed as it is generated");
-  app.add_flag("--chat", chat,
-               "--prompt is a user message: render the model's chat template");
-  app.add_option("--system", system, "With --chat: a system message first");
-  app.add_option("--stop", stopStrings,
-                 "With --prompt: stop before this text (repeatable); the "
-                 "model's end-of-turn tokens always stop");
-  app.add_option("--tokenizer", tokenizerPath,
-                 "Hugging Face folder, tokenizer.json or GGUF to read the "
-                 "tokenizer from (default: the weights' source)");
-  app.add_option("--max-new-tokens", maxNewTokens, "Tokens to generate")
-      ->check(CLI::Range(int64_t(0), int64_t(1) << 30));
-  app.add_option("--max-context", maxContext,
-                 "Context to allocate (default: prompt + new tokens)")
-      ->check(CLI::Range(int64_t(1), int64_t(1) << 30));
-  app.add_option("--temperature", temperature, "0 = greedy")
-      ->check(CLI::Range(0.0f, 100.0f));
-  app.add_option("--top-k", topK, "Sample among the k best (0 = all)")
-      ->check(CLI::Range(0, 1 << 30));
-  app.add_option("--top-p", topP, "Nucleus sampling threshold")
-      ->check(CLI::Range(0.0f, 1.0f));
-  app.add_option("--seed", seed, "Random seed for sampling");
-  app.add_flag("--bench", bench, "Print prefill and decode tokens per second");
-  app.add_option("--compare", compare,
-                 "With --input: check the logits against this file's 'logits'");
-  app.add_flag("--check-decode", checkDecode,
-               "With --input: check that token-by-token decode with the cache "
-               "gives the logits of the full prefill");
-  app.add_option("--tolerance", tolerance,
-                 "Largest max|diff| / max|reference| --compare and "
-                 "--check-decode accept")
-      ->check(CLI::Range(0.0, 1.0));
-  app.add_option("--bench-prompt", benchPrompt, "Prompt tokens for --bench")
-      ->check(CLI::Range(int64_t(1), int64_t(1) << 20));
-  app.add_option("--bench-decode", benchDecode, "Decode steps for --bench")
-      ->check(CLI::Range(int64_t(1), int64_t(1) << 20));
-  app.add_option("--bench-batch", benchBatch, "Sequences per step for --bench")
-      ->check(CLI::Range(int64_t(1), int64_t(1) << 16));
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp &e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError &e) {
-    return fail(e.what());
-  }
-  int modes = !input.empty() + !promptIds.empty() + !promptText.empty() + bench;
-  if (modes != 1)
-    return fail("give exactly one of --input, --prompt-ids, --prompt or --bench");
-  if (chat && promptText.empty())
-    return fail("--chat needs --prompt");
-  if (!system.empty() && !chat)
-    return fail("--system needs --chat");
-  if (!stopStrings.empty() && promptText.empty())
-    return fail("--stop needs --prompt");
-  if (!input.empty() && output.empty() && compare.empty() && !checkDecode)
-    return fail("--input needs --output, --compare or --check-decode");
-
+/// Runs what `o` asks for; returns the exit status.
+static int run(const lmc::run::RunOptions &o) {
+  std::string error;
   Model m;
-  if (lmc_rt_model_load_on(device == "cuda" ? LMC_RT_DEVICE_CUDA
+  if (lmc_rt_model_load_on(o.device == "cuda" ? LMC_RT_DEVICE_CUDA
                                             : LMC_RT_DEVICE_HOST,
-                           artifact.c_str(),
-                           weights.empty() ? nullptr : weights.c_str(),
+                           o.artifact.c_str(),
+                           o.weights.empty() ? nullptr : o.weights.c_str(),
                            &m.model) != LMC_RT_OK)
     return failRuntime();
   const int64_t vocab = lmc_rt_model_vocab_size(m.model);
 
-  if (!input.empty()) {
-    Checkpoint in;
-    std::string error;
-    if (!in.open(input, error))
+  if (!o.input.empty()) {
+    std::vector<int64_t> tokens;
+    int64_t b = 0, s = 0;
+    if (!lmc::run::readInputIds(o.input, tokens, b, s, error))
       return fail(error);
-    const CheckpointTensor *ids = in.find("input_ids");
-    if (!ids)
-      return fail(input + ": missing tensor 'input_ids'");
-    if (ids->dtype != "I64" || ids->shape.size() != 2)
-      return fail(input + ": tensor 'input_ids' must be I64 [batch, tokens]");
-    int64_t b = ids->shape[0], s = ids->shape[1];
-    lmc_rt_session_options_t options = {b, maxContext ? maxContext : s};
+    lmc_rt_session_options_t options = {b, o.maxContext ? o.maxContext : s};
     if (lmc_rt_session_create(m.model, &options, &m.session) != LMC_RT_OK)
       return failRuntime();
-    std::vector<int64_t> tokens(b * s);
-    std::memcpy(tokens.data(), ids->data, tokens.size() * 8);
     std::vector<float> logits(size_t(b * s * vocab));
     if (lmc_rt_session_forward(m.session, tokens.data(), s, logits.data()) !=
         LMC_RT_OK)
       return failRuntime();
-    if (!output.empty() && !writeLogits(output, logits, b, s, vocab, error))
+    if (!o.output.empty() && !writeLogits(o.output, logits, b, s, vocab, error))
       return fail(error);
     int status = 0;
-    if (!compare.empty()) {
+    if (!o.compare.empty()) {
       Checkpoint ref;
-      if (!ref.open(compare, error))
+      if (!ref.open(o.compare, error))
         return fail(error);
       const CheckpointTensor *want = ref.find("logits");
       if (!want || want->dtype != "F32" ||
           want->shape != std::vector<int64_t>{b, s, vocab})
-        return fail(compare + ": expected tensor 'logits' F32 [" +
+        return fail(o.compare + ": expected tensor 'logits' F32 [" +
                     std::to_string(b) + ", " + std::to_string(s) + ", " +
                     std::to_string(vocab) + "]");
       double err = relativeError(logits.data(),
                                  reinterpret_cast<const float *>(want->data),
                                  logits.size());
-      bool ok = err <= tolerance;
+      bool ok = err <= o.tolerance;
       std::printf("logits: max|diff| / max|ref| = %.3g (tolerance %.3g): %s\n",
-                  err, tolerance, ok ? "ok" : "MISMATCH");
+                  err, o.tolerance, ok ? "ok" : "MISMATCH");
       status |= !ok;
     }
-    if (checkDecode) {
+    if (o.checkDecode) {
       // A fresh session fed one token at a time must reproduce the prefill.
       lmc_rt_session_reset(m.session);
       std::vector<float> stepped(logits.size()), step(size_t(b * vocab));
@@ -288,10 +199,10 @@ int main(int argc, char **argv) {
                     stepped.begin() + (i * s + t) * vocab);
       }
       double err = relativeError(stepped.data(), logits.data(), logits.size());
-      bool ok = err <= tolerance;
+      bool ok = err <= o.tolerance;
       std::printf("decode vs prefill: max|diff| / max|prefill| = %.3g "
                   "(tolerance %.3g): %s\n",
-                  err, tolerance, ok ? "ok" : "MISMATCH");
+                  err, o.tolerance, ok ? "ok" : "MISMATCH");
       status |= !ok;
     }
     return status;
@@ -299,11 +210,11 @@ int main(int argc, char **argv) {
 
   std::vector<int64_t> prompt;
   std::unique_ptr<lmc::rt::Tokenizer> tokenizer;
-  bool text = !promptText.empty();
+  bool text = !o.promptText.empty();
   if (text) {
     // The tokenizer of the model's source: its folder (the checkpoint's, for
     // a .safetensors file) or its GGUF.
-    std::string source = tokenizerPath;
+    std::string source = o.tokenizerPath;
     if (source.empty()) {
       source = lmc_rt_model_weights_source(m.model);
       size_t slash = source.rfind('/');
@@ -311,45 +222,31 @@ int main(int argc, char **argv) {
           source.compare(source.size() - 12, 12, ".safetensors") == 0)
         source = slash == std::string::npos ? "." : source.substr(0, slash);
     }
-    tokenizer = lmc::rt::Tokenizer::load(source, error0);
+    tokenizer = lmc::rt::Tokenizer::load(source, error);
     if (!tokenizer)
-      return fail(error0);
-    std::string full = promptText;
-    if (chat) {
+      return fail(error);
+    std::string full = o.promptText;
+    if (o.chat) {
       std::vector<lmc::rt::ChatMessage> messages;
-      if (!system.empty())
-        messages.push_back({"system", system});
-      messages.push_back({"user", promptText});
-      if (!tokenizer->applyChatTemplate(messages, true, full, error0))
-        return fail(error0);
+      if (!o.system.empty())
+        messages.push_back({"system", o.system});
+      messages.push_back({"user", o.promptText});
+      if (!tokenizer->applyChatTemplate(messages, true, full, error))
+        return fail(error);
     }
     // A chat prompt has its special tokens written out; plain text gets
     // those the tokenizer adds (BOS), as transformers' encode does.
-    prompt = tokenizer->encode(full, /*addSpecialTokens=*/!chat);
+    prompt = tokenizer->encode(full, /*addSpecialTokens=*/!o.chat);
     if (prompt.empty())
       return fail("--prompt: the prompt encodes to no tokens");
-  } else if (bench) {
-    return runBench(m, benchBatch, benchPrompt, benchDecode, seed)
+  } else if (o.bench) {
+    return runBench(m, o.benchBatch, o.benchPrompt, o.benchDecode, o.seed)
                ? 0
                : failRuntime();
-  } else {
-    size_t start = 0;
-    while (start <= promptIds.size()) {
-      size_t end = promptIds.find(',', start);
-      std::string item = promptIds.substr(start, end == std::string::npos
-                                                     ? std::string::npos
-                                                     : end - start);
-      char *rest = nullptr;
-      long long id = std::strtoll(item.c_str(), &rest, 10);
-      if (item.empty() || *rest)
-        return fail("--prompt-ids: '" + item + "' is not a token id");
-      prompt.push_back(id);
-      if (end == std::string::npos)
-        break;
-      start = end + 1;
-    }
+  } else if (!lmc::run::parsePromptIds(o.promptIds, prompt, error)) {
+    return fail(error);
   }
-  int64_t context = maxContext ? maxContext : int64_t(prompt.size()) + maxNewTokens;
+  int64_t context = o.maxContext ? o.maxContext : int64_t(prompt.size()) + o.maxNewTokens;
   lmc_rt_session_options_t options = {1, context};
   if (lmc_rt_session_create(m.model, &options, &m.session) != LMC_RT_OK)
     return failRuntime();
@@ -361,19 +258,19 @@ int main(int argc, char **argv) {
                              logits.data()) != LMC_RT_OK)
     return failRuntime();
   auto t1 = Clock::now();
-  lmc_rt_sampler_t sampler = {temperature, topK, topP, seed};
-  uint64_t state = seed;
+  lmc_rt_sampler_t sampler = {o.temperature, o.topK, o.topP, o.seed};
+  uint64_t state = o.seed;
   std::vector<int64_t> generated;
   std::unique_ptr<lmc::rt::TextStream> stream;
   if (text)
-    stream = std::make_unique<lmc::rt::TextStream>(*tokenizer, stopStrings);
+    stream = std::make_unique<lmc::rt::TextStream>(*tokenizer, o.stopStrings);
   auto print = [](const std::string &piece) {
     std::fwrite(piece.data(), 1, piece.size(), stdout);
     std::fflush(stdout);
   };
   const float *last = logits.data() + (prompt.size() - 1) * vocab;
   std::vector<float> step(vocab);
-  for (int64_t i = 0; i < maxNewTokens; ++i) {
+  for (int64_t i = 0; i < o.maxNewTokens; ++i) {
     int64_t next = lmc_rt_sample(last, vocab, &sampler, &state);
     generated.push_back(next);
     if (text) {
@@ -385,7 +282,7 @@ int main(int argc, char **argv) {
       if (stream->stopped())
         break;
     }
-    if (i + 1 == maxNewTokens)
+    if (i + 1 == o.maxNewTokens)
       break;
     if (lmc_rt_session_forward(m.session, &next, 1, step.data()) != LMC_RT_OK)
       return failRuntime();
@@ -407,4 +304,24 @@ int main(int argc, char **argv) {
     std::printf("%s%lld", i ? " " : "", (long long)generated[i]);
   std::printf("\n");
   return 0;
+}
+
+int main(int argc, char **argv) {
+  lmc::run::RunOptions o;
+  std::string error;
+  switch (lmc::run::parseRunOptions(argc, argv, o, error)) {
+  case lmc::run::ParseOutcome::Help:
+    std::fputs(error.c_str(), stdout);
+    return 0;
+  case lmc::run::ParseOutcome::Error:
+    return fail(error);
+  case lmc::run::ParseOutcome::Run:
+    break;
+  }
+  try {
+    return run(o);
+  } catch (const std::bad_alloc &) {
+    return fail("out of memory (the input, prompt or vocabulary is too large "
+                "for this machine)");
+  }
 }
