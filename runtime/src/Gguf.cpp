@@ -54,6 +54,7 @@ public:
   Reader(const uint8_t *data, size_t size) : data(data), size(size) {}
   bool ok() const { return good; }
   size_t position() const { return pos; }
+  size_t remaining() const { return size - pos; }
   template <typename T> T read() {
     T v{};
     if (pos + sizeof(T) > size) {
@@ -113,7 +114,9 @@ bool readValue(Reader &r, uint32_t type, GgufValue &out, int depth) {
     out.kind = GgufValue::Kind::Array;
     uint32_t elementType = r.read<uint32_t>();
     uint64_t n = r.read<uint64_t>();
-    if (!r.ok() || n > (1u << 24))
+    // Every element takes at least a byte: a count the file cannot hold
+    // would only make a huge allocation before failing.
+    if (!r.ok() || n > (1u << 24) || n > r.remaining())
       return false;
     out.array.resize(n);
     for (GgufValue &e : out.array)
