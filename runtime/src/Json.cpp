@@ -1,6 +1,7 @@
 //===- Json.cpp - A small JSON reader for checkpoint headers --------------===//
 
 #include "Json.h"
+#include "Utf8.h"
 
 #include <cstdint>
 #include <cstdlib>
@@ -62,23 +63,7 @@ private:
     }
     return true;
   }
-  static void appendUtf8(uint32_t cp, std::string &out) {
-    if (cp < 0x80) {
-      out += char(cp);
-    } else if (cp < 0x800) {
-      out += char(0xc0 | cp >> 6);
-      out += char(0x80 | (cp & 0x3f));
-    } else if (cp < 0x10000) {
-      out += char(0xe0 | cp >> 12);
-      out += char(0x80 | (cp >> 6 & 0x3f));
-      out += char(0x80 | (cp & 0x3f));
-    } else {
-      out += char(0xf0 | cp >> 18);
-      out += char(0x80 | (cp >> 12 & 0x3f));
-      out += char(0x80 | (cp >> 6 & 0x3f));
-      out += char(0x80 | (cp & 0x3f));
-    }
-  }
+
   bool str(std::string &out) {
     if (pos >= text.size() || text[pos] != '"')
       return fail("expected a string");
@@ -119,7 +104,7 @@ private:
           } else if (cp >= 0xdc00 && cp < 0xe000) {
             return fail("unpaired surrogate in \\u escape");
           }
-          appendUtf8(cp, out);
+          utf8::append(cp, out);
           break;
         }
         default:

@@ -2,7 +2,7 @@
 
 #include "text/Bpe.h"
 
-#include "text/Utf8.h"
+#include "Utf8.h"
 
 #include <cstdio>
 #include <queue>

@@ -7,7 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ChatTemplateImpl.h"
-#include "text/Utf8.h"
+#include "Utf8.h"
 
 #include <unicase.h>
 #include <unictype.h>

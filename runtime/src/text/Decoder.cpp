@@ -5,7 +5,7 @@
 #include "text/JsonFields.h"
 #include "text/Normalizer.h"
 #include "text/PreTokenizer.h"
-#include "text/Utf8.h"
+#include "Utf8.h"
 
 #include <unordered_map>
 

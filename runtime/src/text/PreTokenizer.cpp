@@ -4,7 +4,7 @@
 
 #include "text/JsonFields.h"
 #include "text/Normalizer.h"
-#include "text/Utf8.h"
+#include "Utf8.h"
 
 #include <algorithm>
 

@@ -5,7 +5,7 @@
 #include "ChatTemplate.h"
 #include "Checkpoint.h"
 #include "text/Unicode.h"
-#include "text/Utf8.h"
+#include "Utf8.h"
 
 #include <algorithm>
 #include <sys/stat.h>

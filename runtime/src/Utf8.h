@@ -7,8 +7,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef LMC_RT_TEXT_UTF8_H
-#define LMC_RT_TEXT_UTF8_H
+#ifndef LMC_RT_UTF8_H
+#define LMC_RT_UTF8_H
 
 #include <cstddef>
 #include <cstdint>
@@ -42,4 +42,4 @@ size_t stablePrefix(const std::string &s, bool holdReplacement = true);
 
 } // namespace lmc::rt::utf8
 
-#endif // LMC_RT_TEXT_UTF8_H
+#endif // LMC_RT_UTF8_H

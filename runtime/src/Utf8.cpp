@@ -1,6 +1,6 @@
 //===- Utf8.cpp - UTF-8 code points, repair and boundaries ----------------===//
 
-#include "text/Utf8.h"
+#include "Utf8.h"
 
 namespace lmc::rt::utf8 {
 
