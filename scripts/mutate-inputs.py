@@ -163,6 +163,16 @@ def case(args, index):
             rc, err = run([os.path.join(b, "lmc"), "import", model, "-o", out], args.timeout,
                           work)
             results.append((classify(rc, err, out), err))
+            if args.compile and rc == 0:
+                # A config the importer accepts must also compile and run.
+                art = os.path.join(work, "m.lmx")
+                rc, err = run([os.path.join(b, "lmc"), "compile", model, "-o", art],
+                              args.timeout * 6, work)
+                results.append(("compile-" + classify(rc, err, art), err))
+                if rc == 0:
+                    rc, err = run([os.path.join(b, "lmc-run"), art, "--prompt-ids", "1,2,3",
+                                   "--max-new-tokens", "2"], args.timeout, work)
+                    results.append(("run-" + classify(rc, err, None), err))
         elif args.format == "gguf":
             path = os.path.join(work, "m.gguf")
             with open(path, "wb") as f:
@@ -196,6 +206,8 @@ def main():
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--timeout", type=float, default=20)
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--compile", action="store_true",
+                    help="config, safetensors: also compile what imports, and run it")
     args = ap.parse_args()
 
     work = tempfile.mkdtemp(prefix="lmc-mutate-seed-")
@@ -223,7 +235,7 @@ def main():
         for index, results in pool.map(lambda i: case(args, i), range(args.cases)):
             for outcome, err in results:
                 counts[outcome] = counts.get(outcome, 0) + 1
-                if outcome not in ("ran", "refused", "unchanged"):
+                if outcome.split("-")[-1] not in ("ran", "refused", "unchanged"):
                     problems.append((index, outcome, err.strip()[-400:]))
     for index, outcome, err in problems[:20]:
         where = f" ({args.seed_configs[index % len(args.seed_configs)][0]})" \

@@ -2,6 +2,8 @@
 
 #include "lmc/Import/Config.h"
 
+#include "Printable.h"
+
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
@@ -80,14 +82,16 @@ void ModelConfig::setDefault(StringRef key, json::Value value) {
 
 bool ModelConfig::has(StringRef key) const { return lookup(key) != nullptr; }
 
+// Messages quote values from the file: printable() keeps them one line.
 void ModelConfig::error(StringRef key, const Twine &message) {
   if (firstError.empty())
-    firstError = (path + ": field '" + key + "': " + message).str();
+    firstError = lmc::rt::printable(
+        (path + ": field '" + key + "': " + message).str(), kMaxMessage);
 }
 
 void ModelConfig::error(const Twine &message) {
   if (firstError.empty())
-    firstError = (path + ": " + message).str();
+    firstError = lmc::rt::printable((path + ": " + message).str(), kMaxMessage);
 }
 
 bool ModelConfig::require(bool condition, StringRef key, const Twine &message) {

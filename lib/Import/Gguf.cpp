@@ -2,6 +2,8 @@
 
 #include "lmc/Import/Gguf.h"
 
+#include "Printable.h"
+
 #include "Gguf.h" // runtime/src: the plain C++ GGUF reader
 
 #include "llvm/Support/MemoryBuffer.h"
@@ -65,7 +67,7 @@ std::unique_ptr<ModelConfig> mlir::lm::importGguf(StringRef path,
   }
   if (arch->string != "llama") {
     error = (path + ": metadata 'general.architecture': unsupported '" +
-             arch->string + "' (supported: llama)")
+             lmc::rt::printable(arch->string) + "' (supported: llama)")
                 .str();
     return nullptr;
   }

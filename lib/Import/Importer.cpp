@@ -6,6 +6,8 @@
 
 #include "lmc/Import/Gguf.h"
 
+#include "Printable.h"
+
 #include "lmc/Dialect/LM/LMDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -23,7 +25,8 @@ void mlir::lm::registerImportDialects(DialectRegistry &registry) {
 
 static std::string unsupportedType(const ModelConfig &config) {
   return (config.getPath() + ": field 'model_type': unsupported model type '" +
-          config.getModelType() + "' (supported: " + listFamilies() + ")")
+          lmc::rt::printable(config.getModelType().str()) +
+          "' (supported: " + listFamilies() + ")")
       .str();
 }
 

@@ -2,6 +2,8 @@
 
 #include "lmc/Import/ModelBuilder.h"
 
+#include "Printable.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Diagnostics.h"
@@ -73,7 +75,8 @@ void ModelBuilder::setScope(const Twine &scope) {
 
 void ModelBuilder::error(const Twine &message) {
   if (firstError.empty())
-    firstError = message.str();
+    firstError =
+        lmc::rt::printable(message.str(), ModelConfig::kMaxMessage);
 }
 
 //===----------------------------------------------------------------------===//

@@ -74,6 +74,8 @@ public:
   bool require(bool condition, StringRef key, const Twine &message);
 
   bool failed() const { return !firstError.empty(); }
+  /// The longest error message, in bytes (a 100 KB value stays out of it).
+  static constexpr size_t kMaxMessage = 2000;
   const std::string &getError() const { return firstError; }
 
   const llvm::json::Object &getObject() const { return *object; }

@@ -299,6 +299,17 @@ std::unique_ptr<Tokenizer> Tokenizer::fromHuggingFace(const std::string &folder,
   if (!post(part("post_processor"), where + "post_processor"))
     return nullptr;
   t->finishAddedTokens();
+  // The ids the post-processor adds must name tokens (tokenizers does not
+  // check; the model would refuse them only when it runs).
+  for (const std::vector<int64_t> *ids : {&t->prefix, &t->suffix})
+    for (int64_t id : *ids)
+      if (id >= t->vocabSize()) {
+        json::fail(error, where + "post_processor",
+                   "token id " + std::to_string(id) +
+                       " is not in the vocabulary (" +
+                       std::to_string(t->vocabSize()) + " tokens)");
+        return nullptr;
+      }
 
   // tokenizer_config.json: the chat template and the special tokens it sees.
   Json config;

@@ -114,8 +114,8 @@ bool parsePromptIds(const std::string &text, std::vector<int64_t> &ids,
     errno = 0;
     long long id = digits ? std::strtoll(item.c_str(), nullptr, 10) : -1;
     if (!digits || errno == ERANGE) {
-      error = "--prompt-ids: '" + item.substr(0, 40) +
-              (item.size() > 40 ? "...'" : "'") + " is not a token id";
+      error = "--prompt-ids: '" + lmc::rt::printable(item, 40) +
+              "' is not a token id";
       return false;
     }
     ids.push_back(id);

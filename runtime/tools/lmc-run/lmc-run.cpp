@@ -19,7 +19,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <fstream>
 #include <random>
 #include <string>
@@ -141,6 +140,11 @@ static bool runBench(Model &m, int64_t batch, int64_t promptLength,
 /// Runs what `o` asks for; returns the exit status.
 static int run(const lmc::run::RunOptions &o) {
   std::string error;
+  // Bad ids are refused before the model is loaded.
+  std::vector<int64_t> prompt;
+  if (!o.promptIds.empty() &&
+      !lmc::run::parsePromptIds(o.promptIds, prompt, error))
+    return fail(error);
   Model m;
   if (lmc_rt_model_load_on(o.device == "cuda" ? LMC_RT_DEVICE_CUDA
                                             : LMC_RT_DEVICE_HOST,
@@ -208,7 +212,6 @@ static int run(const lmc::run::RunOptions &o) {
     return status;
   }
 
-  std::vector<int64_t> prompt;
   std::unique_ptr<lmc::rt::Tokenizer> tokenizer;
   bool text = !o.promptText.empty();
   if (text) {
@@ -243,8 +246,6 @@ static int run(const lmc::run::RunOptions &o) {
     return runBench(m, o.benchBatch, o.benchPrompt, o.benchDecode, o.seed)
                ? 0
                : failRuntime();
-  } else if (!lmc::run::parsePromptIds(o.promptIds, prompt, error)) {
-    return fail(error);
   }
   int64_t context = o.maxContext ? o.maxContext : int64_t(prompt.size()) + o.maxNewTokens;
   lmc_rt_session_options_t options = {1, context};
