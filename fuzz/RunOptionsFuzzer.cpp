@@ -47,9 +47,9 @@ static void arguments(const std::string &text) {
               !options.promptText.empty() + options.bench;
   LMC_FUZZ_CHECK(modes == 1, "an accepted command line has one mode");
   std::vector<int64_t> ids;
-  if (!options.promptIds.empty() &&
-      !parsePromptIds(options.promptIds, ids, message))
-    LMC_FUZZ_CHECK(oneLine(message), "a refusal is one line");
+  for (const std::string &prompt : options.promptIds)
+    if (!parsePromptIds(prompt, ids, message))
+      LMC_FUZZ_CHECK(oneLine(message), "a refusal is one line");
 }
 
 static void promptIds(const std::string &text) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes test/E2E/<family>.test for each golden model the host runs: compile,
 logits against transformers' reference, token-by-token decode against the
-prefill, and greedy generation with the cache against the reference ids.
+prefill, greedy generation with the cache against the reference ids, and a
+ragged batch whose sequences each get the logits they get alone.
 The expected ids are copied from models/golden/<family>/reference.json.
 Also writes test/GPU/<family>.test (sm_90a code in f32 and bf16: compiles,
 PTX passes ptxas, tensor cores in bf16 only) and test/GPU/Run/<family>.test (the same checks as E2E on an H100).
@@ -27,6 +28,15 @@ TEMPLATE = """\
 # Greedy generation with the cache reproduces the reference ids.
 # RUN: lmc-run %t.lmx --prompt-ids {prompt} --max-new-tokens {count} | FileCheck %s --check-prefix=GREEDY
 # GREEDY: {{{{^}}}}{expected}{{{{$}}}}
+
+# A ragged batch (the prompt, a 3-token and a 7-token one; 4 tokens each):
+# every sequence gets the logits it gets alone, up to the rounding of sums
+# over the cache, which the host vectorises in an order that depends on the
+# batch's longest sequence (about 5e-7 apart).
+# RUN: lmc-run %t.lmx {ragged} --max-new-tokens 4 --check-ragged --tolerance 1e-5 \\
+# RUN:   | FileCheck %s --check-prefix=RAGGED
+# RAGGED: {{{{^}}}}{expected4}{{{{$}}}}
+# RAGGED-COUNT-3: batch vs alone: max|diff| / max|alone| = {{{{.*}}}} (tolerance 1e-05): ok
 """
 
 GPU_TEMPLATE = """\
@@ -78,6 +88,12 @@ GPU_RUN_TEMPLATE = """\
 
 # RUN: lmc-run %t.lmx --device cuda --prompt-ids {prompt} --max-new-tokens {count} | FileCheck %s --check-prefix=GREEDY
 # GREEDY: {{{{^}}}}{expected}{{{{$}}}}
+
+# A ragged batch: each sequence as alone, within rounding (the kernels
+# depend on the batch's shape).
+# RUN: lmc-run %t.lmx --device cuda {ragged} --max-new-tokens 4 --check-ragged \\
+# RUN:   | FileCheck %s --check-prefix=RAGGED
+# RAGGED-COUNT-3: batch vs alone: max|diff| / max|alone| = {{{{.*}}}} (tolerance 0.001): ok
 """
 
 
@@ -88,8 +104,12 @@ def main(families):
         prompt = ref["greedy_prompt"][0]
         output = ref["greedy_output"][0]
         new = output[len(prompt):]
-        fields = dict(family=family, prompt=",".join(map(str, prompt)),
-                      count=len(new), expected=" ".join(map(str, new)))
+        ids = lambda tokens: ",".join(map(str, tokens))
+        ragged = " ".join("--prompt-ids " + ids(p)
+                          for p in (prompt, prompt[3:6], prompt[1:8]))
+        fields = dict(family=family, prompt=ids(prompt), count=len(new),
+                      expected=" ".join(map(str, new)), ragged=ragged,
+                      expected4=" ".join(map(str, new[:4])))
         for folder, template in [("E2E", TEMPLATE), ("GPU", GPU_TEMPLATE),
                                  (os.path.join("GPU", "Run"), GPU_RUN_TEMPLATE)]:
             path = os.path.join(ROOT, "test", folder, family + ".test")

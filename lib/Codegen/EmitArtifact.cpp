@@ -11,10 +11,11 @@
 #include "lmc/Codegen/Artifact.h"
 #include "lmc/Codegen/GPU/TargetInfo.h"
 
+#include "ArtifactSeal.h"
 #include "lmc/Codegen/Passes.h"
 #include "lmc/Codegen/Pipelines.h"
+#include "lmc/Dialect/LM/ForwardAbi.h"
 #include "lmc/Import/Safetensors.h"
-#include "ArtifactSeal.h"
 #include "lmx_generated.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -100,7 +101,8 @@ LogicalResult runPipeline(ModuleOp module, OpPassManager &pm,
 }
 
 /// Adds `lmc_forward(ptr)` calling `_mlir_ciface_forward` with the pointers
-/// stored in its argument array.
+/// stored in its argument array: a memref's is passed on, a scalar's is
+/// read.
 LogicalResult addPackedWrapper(ModuleOp module, std::string &error) {
   auto callee = module.lookupSymbol<LLVM::LLVMFuncOp>("_mlir_ciface_forward");
   if (!callee) {
@@ -121,7 +123,10 @@ LogicalResult addPackedWrapper(ModuleOp module, std::string &error) {
   for (unsigned i = 0, e = callee.getNumArguments(); i < e; ++i) {
     Value slot = LLVM::GEPOp::create(b, loc, ptr, ptr, entry->getArgument(0),
                                      ArrayRef<LLVM::GEPArg>{int32_t(i)});
-    args.push_back(LLVM::LoadOp::create(b, loc, ptr, slot));
+    Value pointer = LLVM::LoadOp::create(b, loc, ptr, slot);
+    Type type = callee.getArgumentTypes()[i];
+    args.push_back(type == ptr ? pointer
+                               : LLVM::LoadOp::create(b, loc, type, pointer));
   }
   LLVM::CallOp::create(b, loc, callee, args);
   LLVM::ReturnOp::create(b, loc, ValueRange{});
@@ -197,7 +202,17 @@ LogicalResult mlir::lm::compileToArtifact(ModuleOp module,
         fbb.CreateString(info->file), info->offset);
   };
   for (unsigned i = 0, e = forward.getNumArguments(); i < e; ++i) {
-    auto type = cast<ShapedType>(forward.getArgument(i).getType());
+    auto name = forward.getArgAttrOfType<StringAttr>(i, abi::kName);
+    if (name && name.getValue() == abi::kContext) {
+      arguments.push_back({lmc::lmx::ArgumentKind::Context, 0, 0});
+      continue;
+    }
+    auto type = dyn_cast<ShapedType>(forward.getArgument(i).getType());
+    if (!type) {
+      error = "internal: argument #" + std::to_string(i) +
+              " of @forward is neither a tensor nor the context";
+      return failure();
+    }
     std::optional<lmc::lmx::DType> elementType = dtypeOf(type.getElementType());
     if (!elementType) {
       llvm::raw_string_ostream os(error);
@@ -208,11 +223,22 @@ LogicalResult mlir::lm::compileToArtifact(ModuleOp module,
     ArgumentInfo info;
     info.rank = type.getRank();
     std::vector<int64_t> shape(type.getShape().begin(), type.getShape().end());
-    if (auto name = forward.getArgAttrOfType<StringAttr>(i, "lm.name")) {
-      info.kind = name.getValue() == "input_ids"
-                      ? lmc::lmx::ArgumentKind::InputIds
-                      : lmc::lmx::ArgumentKind::Positions;
-    } else if (auto name = forward.getArgAttrOfType<StringAttr>(i, "lm.weight")) {
+    if (name) {
+      auto kind = llvm::StringSwitch<std::optional<lmc::lmx::ArgumentKind>>(
+                      name.getValue())
+                      .Case(abi::kInputIds, lmc::lmx::ArgumentKind::InputIds)
+                      .Case(abi::kPositions, lmc::lmx::ArgumentKind::Positions)
+                      .Case(abi::kLengths, lmc::lmx::ArgumentKind::Lengths)
+                      .Default(std::nullopt);
+      if (!kind) {
+        error = "internal: argument #" + std::to_string(i) +
+                " of @forward has the unknown name '" + name.getValue().str() +
+                "'";
+        return failure();
+      }
+      info.kind = *kind;
+    } else if (auto name =
+                   forward.getArgAttrOfType<StringAttr>(i, abi::kWeight)) {
       auto ref = tensorRef(name.getValue());
       if (!error.empty())
         return failure();
@@ -223,9 +249,10 @@ LogicalResult mlir::lm::compileToArtifact(ModuleOp module,
           *elementType, fbb.CreateVector(shape),
           fbb.CreateVector(std::vector<flatbuffers::Offset<lmc::lmx::TensorRef>>{
               ref})));
-    } else if (auto patterns =
-                   forward.getArgAttrOfType<ArrayAttr>(i, "lm.stacked_weight")) {
-      int64_t count = forward.getArgAttrOfType<IntegerAttr>(i, "lm.count").getInt();
+    } else if (auto patterns = forward.getArgAttrOfType<ArrayAttr>(
+                   i, abi::kStackedWeight)) {
+      int64_t count =
+          forward.getArgAttrOfType<IntegerAttr>(i, abi::kStackedCount).getInt();
       std::vector<flatbuffers::Offset<lmc::lmx::TensorRef>> parts;
       for (int64_t expert = 0; expert < count; ++expert)
         for (Attribute p : patterns) {
@@ -241,10 +268,11 @@ LogicalResult mlir::lm::compileToArtifact(ModuleOp module,
           fbb, fbb.CreateString(cast<StringAttr>(patterns[0]).getValue().str()),
           *elementType, fbb.CreateVector(shape),
           fbb.CreateVector(parts)));
-    } else if (auto name = forward.getArgAttrOfType<StringAttr>(i, "lm.state")) {
+    } else if (auto name =
+                   forward.getArgAttrOfType<StringAttr>(i, abi::kState)) {
       info.kind = lmc::lmx::ArgumentKind::State;
       info.index = stateTable.size();
-      bool perToken = !forward.getArgAttr(i, "lm.per_sequence");
+      bool perToken = !forward.getArgAttr(i, abi::kPerSequence);
       std::vector<int64_t> dims(shape.begin() + (perToken ? 2 : 1), shape.end());
       stateTable.push_back(lmc::lmx::CreateStateBuffer(
           fbb, fbb.CreateString(name.getValue().str()),

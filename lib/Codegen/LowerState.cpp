@@ -1,6 +1,7 @@
 //===- LowerState.cpp - Inference state becomes runtime buffers -----------===//
 
 #include "lmc/Codegen/Passes.h"
+#include "lmc/Dialect/LM/ForwardAbi.h"
 #include "lmc/Dialect/LM/LMOps.h"
 
 #include "LMToLinalg/Common.h"
@@ -55,38 +56,54 @@ public:
   LogicalResult run();
 
 private:
-  /// Writes `value` (`[B, T, ...]`) into `buffer` at token `start` and
-  /// returns the tensor of tokens `0 .. start+T-1`.
-  Value writeAndRead(Location loc, Value buffer, Value value, Value start);
+  /// Writes the tokens of `value` (`[B, T, ...]`) that each sequence holds
+  /// (the first `lengths[b]`) into `buffer` at their positions and returns
+  /// the tensor of tokens `0 .. context-1` of every sequence.
+  Value writeAndRead(Location loc, Value buffer, Value value);
 
   func::FuncOp func;
   OpBuilder b;
+  /// The per-call values of a ragged batch (see lm-lower-state's
+  /// description): buffers of the positions and lengths, and the context.
+  Value positions, lengths, context;
 };
 
-Value StateLowering::writeAndRead(Location loc, Value buffer, Value value,
-                                  Value start) {
+Value StateLowering::writeAndRead(Location loc, Value buffer, Value value) {
   auto memrefType = cast<MemRefType>(buffer.getType());
   int64_t rank = memrefType.getRank();
-  SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0));
-  SmallVector<OpFoldResult> sizes, strides(rank, b.getIndexAttr(1));
-  offsets[1] = start;
-  for (int64_t i = 0; i < rank; ++i)
-    sizes.push_back(tensor::getMixedSize(b, loc, value, i));
-  Value window =
-      memref::SubViewOp::create(b, loc, buffer, offsets, sizes, strides);
-  // A linalg.copy (not memref.copy, which needs a runtime helper for strided
-  // views) writes the new tokens; it lowers to plain loops.
   auto valueType = cast<RankedTensorType>(value.getType());
   Value source = bufferization::ToBufferOp::create(
       b, loc, MemRefType::get(valueType.getShape(), valueType.getElementType()),
       value, /*read_only=*/true);
-  linalg::CopyOp::create(b, loc, source, window);
+  // Token t of sequence bi goes to slot positions[bi, t] if t < lengths[bi]:
+  // the padding of a shorter sequence writes nothing.
+  SmallVector<Value> extents;
+  for (int64_t i = 0; i < rank; ++i)
+    extents.push_back(memref::DimOp::create(b, loc, source, i));
+  lowering::forEachParallel(
+      b, loc, extents, [&](OpBuilder &b, Location l, ValueRange ivs) {
+        Value bi = ivs[0], ti = ivs[1];
+        Value length = arith::IndexCastOp::create(
+            b, l, b.getIndexType(), lowering::load(b, l, lengths, bi));
+        Value held =
+            arith::CmpIOp::create(b, l, arith::CmpIPredicate::ult, ti, length);
+        scf::IfOp::create(b, l, held, [&](OpBuilder &b, Location l) {
+          SmallVector<Value> slot(ivs);
+          slot[1] = arith::IndexCastOp::create(
+              b, l, b.getIndexType(),
+              lowering::load(b, l, positions, ValueRange{bi, ti}));
+          memref::StoreOp::create(b, l, lowering::load(b, l, source, ivs),
+                                  buffer, slot);
+          scf::YieldOp::create(b, l);
+        });
+      });
 
-  // Read tokens 0 .. start + T - 1 of every sequence.
-  Value tokens = tensor::DimOp::create(b, loc, value, 1);
-  Value end = arith::AddIOp::create(b, loc, start, tokens);
-  offsets[1] = b.getIndexAttr(0);
-  sizes[1] = end;
+  // Read tokens 0 .. context - 1 of every sequence.
+  SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0));
+  SmallVector<OpFoldResult> sizes, strides(rank, b.getIndexAttr(1));
+  for (int64_t i = 0; i < rank; ++i)
+    sizes.push_back(tensor::getMixedSize(b, loc, value, i));
+  sizes[1] = context;
   Value all = memref::SubViewOp::create(b, loc, buffer, offsets, sizes, strides);
   // The subview is strided; copy it into a tensor of identity layout.
   SmallVector<int64_t> shape(memrefType.getShape());
@@ -103,12 +120,31 @@ LogicalResult StateLowering::run() {
   b.setInsertionPointToStart(&entry);
   Location loc = func.getLoc();
 
-  // start = positions[0, 0]: the first new token of every sequence.
-  Value positions = entry.getArgument(1);
-  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
-  Value first = tensor::ExtractOp::create(b, loc, positions,
-                                          ValueRange{zero, zero});
-  Value start = arith::IndexCastOp::create(b, loc, b.getIndexType(), first);
+  // The per-call values of a ragged batch join the positions: `lengths`
+  // (the tokens each sequence holds in this call) and `context` (the cache
+  // slots a call reads: at least every sequence's last position + 1).
+  auto name = [&](StringRef n) {
+    return NamedAttribute(b.getStringAttr(abi::kName), b.getStringAttr(n));
+  };
+  MLIRContext *ctx = func.getContext();
+  auto lengthsType = RankedTensorType::get({kDyn}, b.getI64Type());
+  if (failed(func.insertArgument(
+          2, lengthsType, DictionaryAttr::get(ctx, {name(abi::kLengths)}),
+          loc)) ||
+      failed(func.insertArgument(
+          3, b.getIndexType(), DictionaryAttr::get(ctx, {name(abi::kContext)}),
+          loc)))
+    return failure();
+  auto asBuffer = [&](Value tensor) -> Value {
+    auto type = cast<RankedTensorType>(tensor.getType());
+    return bufferization::ToBufferOp::create(
+        b, loc, MemRefType::get(type.getShape(), type.getElementType()), tensor,
+        /*read_only=*/true);
+  };
+  positions = asBuffer(entry.getArgument(1));
+  Value lengthsTensor = entry.getArgument(2);
+  lengths = asBuffer(lengthsTensor);
+  context = entry.getArgument(3);
 
   // New buffer arguments for every state argument, in order.
   SmallVector<unsigned> stateArgs;
@@ -123,7 +159,7 @@ LogicalResult StateLowering::run() {
     if (failed(layout))
       return func.emitError("state of type ")
              << arg.getType() << " is not supported on the host yet";
-    auto name = func.getArgAttrOfType<StringAttr>(index, "lm.name");
+    auto name = func.getArgAttrOfType<StringAttr>(index, abi::kName);
     for (const Buffer &buffer : *layout) {
       SmallVector<int64_t> shape = {kDyn};
       if (buffer.perToken)
@@ -133,9 +169,9 @@ LogicalResult StateLowering::run() {
                          buffer.role;
       unsigned position = func.getNumArguments();
       NamedAttrList attrs;
-      attrs.set("lm.state", b.getStringAttr(role));
+      attrs.set(abi::kState, b.getStringAttr(role));
       if (!buffer.perToken)
-        attrs.set("lm.per_sequence", b.getUnitAttr());
+        attrs.set(abi::kPerSequence, b.getUnitAttr());
       if (failed(func.insertArgument(position,
                                      MemRefType::get(shape, b.getF32Type()),
                                      attrs.getDictionary(b.getContext()), loc)))
@@ -162,7 +198,16 @@ LogicalResult StateLowering::run() {
         op->getResult(1).replaceAllUsesWith(view);
     });
   }
-  b.setInsertionPointAfter(start.getDefiningOp());
+  // The recurrences step each sequence over the tokens it holds.
+  func.walk([&](Operation *op) {
+    if (auto conv = dyn_cast<CausalConv1dOp>(op))
+      conv.getLengthsMutable().assign(lengthsTensor);
+    else if (auto rule = dyn_cast<GatedDeltaRuleOp>(op))
+      rule.getLengthsMutable().assign(lengthsTensor);
+    else if (auto scan = dyn_cast<SelectiveScanOp>(op))
+      scan.getLengthsMutable().assign(lengthsTensor);
+  });
+  b.setInsertionPointAfter(lengths.getDefiningOp());
 
   // Rewrite every update into writes and reads of the buffers.
   SmallVector<Operation *> updates;
@@ -177,9 +222,8 @@ LogicalResult StateLowering::run() {
     auto it = buffers.find(op.getCache());
     if (it == buffers.end())
       return op->emitError("expected the cache to be a function argument");
-    Value kvRows = writeAndRead(op.getLoc(), it->second[0], op.getKv(), start);
-    Value gateRows =
-        writeAndRead(op.getLoc(), it->second[1], op.getGate(), start);
+    Value kvRows = writeAndRead(op.getLoc(), it->second[0], op.getKv());
+    Value gateRows = writeAndRead(op.getLoc(), it->second[1], op.getGate());
     CompressedCacheType type = op.getCache().getType();
     auto [entries, positions] = lowering::buildCompressedEntries(
         b, op.getLoc(), kvRows, gateRows, op.getApe(), type.getRatio(),
@@ -199,8 +243,8 @@ LogicalResult StateLowering::run() {
     // results after the updated cache are the reads.
     unsigned numValues = op->getNumOperands() - 2;
     for (unsigned i = 0; i < numValues; ++i) {
-      Value all = writeAndRead(op->getLoc(), it->second[i],
-                               op->getOperand(1 + i), start);
+      Value all =
+          writeAndRead(op->getLoc(), it->second[i], op->getOperand(1 + i));
       op->getResult(1 + i).replaceAllUsesWith(all);
     }
     // The updated cache only flows to the return, which drops it below.

@@ -1,6 +1,7 @@
 //===- WeightsToArguments.cpp - Weights become @forward arguments ---------===//
 
 #include "lmc/Codegen/Passes.h"
+#include "lmc/Dialect/LM/ForwardAbi.h"
 #include "lmc/Dialect/LM/LMOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -15,9 +16,9 @@ namespace {
 /// The identity of a weight: its name, or its stacked patterns and count.
 std::pair<StringRef, Attribute> weightKey(Operation *op) {
   if (auto w = dyn_cast<WeightOp>(op))
-    return {"lm.weight", w.getNameAttr()};
+    return {abi::kWeight, w.getNameAttr()};
   auto s = cast<StackedWeightOp>(op);
-  return {"lm.stacked_weight", s.getPatternsAttr()};
+  return {abi::kStackedWeight, s.getPatternsAttr()};
 }
 
 struct WeightsToArgumentsPass final
@@ -43,7 +44,7 @@ struct WeightsToArgumentsPass final
         NamedAttrList attrs;
         attrs.set(attrName, key);
         if (auto s = dyn_cast<StackedWeightOp>(op))
-          attrs.set("lm.count", s.getCountAttr());
+          attrs.set(abi::kStackedCount, s.getCountAttr());
         unsigned index = forward.getNumArguments();
         if (failed(forward.insertArgument(index, op->getResult(0).getType(),
                                           attrs.getDictionary(&getContext()),

@@ -485,6 +485,7 @@ static Value shortConv(ModelBuilder &mb, Value x, Value weight, Value bias,
   Value state = mb.addState(stateType, role);
   auto conv = mb.create<CausalConv1dOp>(
       SmallVector<Type>{x.getType(), stateType}, x, weight, bias, state,
+      /*lengths=*/Value(),
       ActivationKindAttr::get(b.getContext(), ActivationKind::silu));
   mb.setState(state, conv.getUpdated());
   return conv.getResult();
@@ -499,9 +500,9 @@ static Value deltaRule(ModelBuilder &mb, Value q, Value k, Value v, Value g,
       {ModelBuilder::dim(v, 2), ModelBuilder::dim(q, 3), ModelBuilder::dim(v, 3)},
       mb.f32());
   Value state = mb.addState(stateType, "recurrent_state");
-  auto rule = mb.create<GatedDeltaRuleOp>(SmallVector<Type>{v.getType(), stateType}, q,
-                                          k, v, g, beta, state,
-                                          b.getF64FloatAttr(scale));
+  auto rule = mb.create<GatedDeltaRuleOp>(
+      SmallVector<Type>{v.getType(), stateType}, q, k, v, g, beta, state,
+      /*lengths=*/Value(), b.getF64FloatAttr(scale));
   mb.setState(state, rule.getUpdated());
   return rule.getResult();
 }
@@ -619,7 +620,8 @@ Value mlir::lm::buildMamba2(ModelBuilder &mb, Value x, StringRef prefix,
   auto scan = mb.create<SelectiveScanOp>(
       SmallVector<Type>{xs.getType(), stateType}, xs, dt,
       mb.weight(p + "dt_bias", {heads}), mb.weight(p + "A_log", {heads}), bMat,
-      cMat, mb.weight(p + "D", {heads}), state, b.getF64FloatAttr(spec.dtMin),
+      cMat, mb.weight(p + "D", {heads}), state, /*lengths=*/Value(),
+      b.getF64FloatAttr(spec.dtMin),
       spec.dtMax ? b.getF64FloatAttr(*spec.dtMax) : FloatAttr());
   mb.setState(state, scan.getUpdated());
 

@@ -1,6 +1,7 @@
 //===- ModelBuilder.cpp - Building the lm graph of a model ----------------===//
 
 #include "lmc/Import/ModelBuilder.h"
+#include "lmc/Dialect/LM/ForwardAbi.h"
 
 #include "Printable.h"
 
@@ -61,7 +62,7 @@ LogicalResult ModelBuilder::begin(int64_t vocab, int64_t hidden,
   builder.setInsertionPointToEnd(module->getBody());
   forward = func::FuncOp::create(builder, location, "forward",
                                  b.getFunctionType({tokens, tokens}, {logits}));
-  argNames = {"input_ids", "positions"};
+  argNames = {abi::kInputIds.str(), abi::kPositions.str()};
   Block *entry = forward.addEntryBlock();
   ids = entry->getArgument(0);
   positions = entry->getArgument(1);
@@ -266,7 +267,7 @@ OwningOpRef<ModuleOp> ModelBuilder::finish(Value logits, std::string &error) {
   forward.setFunctionType(builder.getFunctionType(
       entry.getArgumentTypes(), ValueRange(results).getTypes()));
   for (auto [i, name] : llvm::enumerate(argNames))
-    forward.setArgAttr(i, "lm.name", builder.getStringAttr(name));
+    forward.setArgAttr(i, abi::kName, builder.getStringAttr(name));
 
   if (config.failed())
     error = config.getError();

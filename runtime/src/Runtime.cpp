@@ -101,7 +101,8 @@ static void releaseModel(lmc_rt_model *model) {
 
 struct lmc_rt_session {
   lmc_rt_model *model = nullptr;
-  int64_t batch = 0, maxContext = 0, length = 0;
+  int64_t batch = 0, maxContext = 0;
+  std::vector<int64_t> lengths; // tokens each sequence holds
   // Host state buffers, as bytes of the state's dtype (operator new's
   // alignment suits every element type).
   std::vector<std::vector<uint8_t>> states;
@@ -482,6 +483,7 @@ lmc_rt_status_t lmc_rt_session_create(lmc_rt_model_t *model,
   auto session = std::make_unique<lmc_rt_session>(model);
   session->batch = options->batch;
   session->maxContext = options->max_context;
+  session->lengths.assign(size_t(options->batch), 0);
   if (model->artifact->states())
     for (const lmc::lmx::StateBuffer *s : *model->artifact->states()) {
       // [batch, (max_context,) dims...] elements of the state's dtype,
@@ -526,7 +528,7 @@ lmc_rt_status_t lmc_rt_session_create(lmc_rt_model_t *model,
 void lmc_rt_session_free(lmc_rt_session_t *session) { delete session; }
 
 void lmc_rt_session_reset(lmc_rt_session_t *session) {
-  session->length = 0;
+  std::fill(session->lengths.begin(), session->lengths.end(), 0);
   // Caches are overwritten position by position; recurrent state is not.
   for (std::vector<uint8_t> &state : session->states)
     std::fill(state.begin(), state.end(), uint8_t(0));
@@ -537,58 +539,98 @@ void lmc_rt_session_reset(lmc_rt_session_t *session) {
 }
 
 int64_t lmc_rt_session_length(const lmc_rt_session_t *session) {
-  return session->length;
+  return *std::max_element(session->lengths.begin(), session->lengths.end());
+}
+
+int64_t lmc_rt_session_sequence_length(const lmc_rt_session_t *session,
+                                       int64_t sequence) {
+  if (!session || sequence < 0 || sequence >= session->batch)
+    return -1;
+  return session->lengths[size_t(sequence)];
 }
 
 lmc_rt_status_t lmc_rt_session_forward(lmc_rt_session_t *session,
                                        const int64_t *ids, int64_t tokens,
                                        float *logits) {
-  if (!session || !ids || !logits)
+  if (!session)
+    return fail(LMC_RT_ERROR_ARGUMENT, "lmc_rt_session_forward: null argument");
+  std::vector<int64_t> all(size_t(session->batch), tokens);
+  return lmc_rt_session_forward_ragged(session, ids, tokens, all.data(),
+                                       logits);
+}
+
+lmc_rt_status_t lmc_rt_session_forward_ragged(lmc_rt_session_t *session,
+                                              const int64_t *ids,
+                                              int64_t tokens,
+                                              const int64_t *lengths,
+                                              float *logits) {
+  if (!session || !ids || !lengths || !logits)
     return fail(LMC_RT_ERROR_ARGUMENT, "lmc_rt_session_forward: null argument");
   lmc_rt_model &model = *session->model;
   const int64_t batch = session->batch, vocab = model.artifact->vocab_size();
   if (tokens < 1)
     return fail(LMC_RT_ERROR_ARGUMENT, "expected at least one token");
-  if (session->length + tokens > session->maxContext)
-    return fail(LMC_RT_ERROR_ARGUMENT,
-                std::to_string(session->length + tokens) +
-                    " tokens exceed the session's max context of " +
-                    std::to_string(session->maxContext));
-  for (int64_t i = 0; i < batch * tokens; ++i)
-    if (ids[i] < 0 || ids[i] >= vocab)
+  // The per-call values, in one block: ids and positions [batch, tokens],
+  // lengths [batch]. Padding (past a sequence's length) reads token 0 at
+  // the sequence's last position, so that every query sees a key.
+  const size_t cells = size_t(batch * tokens);
+  std::vector<int64_t> block(2 * cells + size_t(batch));
+  int64_t *blockIds = block.data(), *positions = blockIds + cells,
+          *blockLengths = positions + cells;
+  int64_t context = 1;
+  for (int64_t b = 0; b < batch; ++b) {
+    const int64_t held = session->lengths[b], length = lengths[b];
+    if (length < 0 || length > tokens)
       return fail(LMC_RT_ERROR_ARGUMENT,
-                  "token id " + std::to_string(ids[i]) + " at [" +
-                      std::to_string(i / tokens) + ", " +
-                      std::to_string(i % tokens) + "] is outside the vocabulary (" +
-                      std::to_string(vocab) + ")");
-  std::vector<int64_t> positions(batch * tokens);
-  for (int64_t b = 0; b < batch; ++b)
-    for (int64_t t = 0; t < tokens; ++t)
-      positions[b * tokens + t] = session->length + t;
+                  "length " + std::to_string(length) + " of sequence " +
+                      std::to_string(b) + " is outside [0, " +
+                      std::to_string(tokens) + "]");
+    if (held + length > session->maxContext)
+      return fail(LMC_RT_ERROR_ARGUMENT,
+                  "sequence " + std::to_string(b) + ": " +
+                      std::to_string(held + length) +
+                      " tokens exceed the session's max context of " +
+                      std::to_string(session->maxContext));
+    context = std::max(context, held + length);
+    blockLengths[b] = length;
+    for (int64_t t = 0; t < tokens; ++t) {
+      const int64_t i = b * tokens + t, id = ids[i];
+      if (t >= length) {
+        blockIds[i] = 0;
+        positions[i] = std::max<int64_t>(held + length - 1, 0);
+        continue;
+      }
+      if (id < 0 || id >= vocab)
+        return fail(LMC_RT_ERROR_ARGUMENT, "token id " + std::to_string(id) +
+                                               " at [" + std::to_string(b) +
+                                               ", " + std::to_string(t) +
+                                               "] is outside the vocabulary (" +
+                                               std::to_string(vocab) + ")");
+      blockIds[i] = id;
+      positions[i] = held + t;
+    }
+  }
 
-  // On a GPU the inputs and logits live in device buffers for the call.
+  // On a GPU the per-call block and the logits live in device buffers for
+  // the call: one copy in, one out.
   cuda::GpuDevice *gpu = model.gpu.get();
-  const void *deviceIds = ids, *devicePositions = positions.data();
+  const int64_t *deviceBlock = block.data();
   float *deviceLogits = logits;
-  size_t idBytes = size_t(batch * tokens) * sizeof(int64_t);
-  size_t logitBytes = size_t(batch * tokens * vocab) * sizeof(float);
+  size_t blockBytes = block.size() * sizeof(int64_t);
+  size_t logitBytes = cells * size_t(vocab) * sizeof(float);
   if (gpu) {
     if (gpu->failed())
       return fail(LMC_RT_ERROR_BACKEND, gpu->takeError());
-    void *d0 = gpu->allocateCached(idBytes), *d1 = gpu->allocateCached(idBytes);
-    void *d2 = gpu->allocateCached(logitBytes);
-    if (d0 && d1 && d2) {
-      gpu->check("cuMemcpyHtoD", gpu->driver().cuMemcpyHtoD(
-                                     cuda::CUdeviceptr(d0), ids, idBytes));
+    void *d0 = gpu->allocateCached(blockBytes);
+    void *d1 = gpu->allocateCached(logitBytes);
+    if (d0 && d1)
       gpu->check("cuMemcpyHtoD",
-                 gpu->driver().cuMemcpyHtoD(cuda::CUdeviceptr(d1),
-                                            positions.data(), idBytes));
-    }
-    deviceIds = d0;
-    devicePositions = d1;
-    deviceLogits = static_cast<float *>(d2);
+                 gpu->driver().cuMemcpyHtoD(cuda::CUdeviceptr(d0), block.data(),
+                                            blockBytes));
+    deviceBlock = static_cast<const int64_t *>(d0);
+    deviceLogits = static_cast<float *>(d1);
     if (gpu->failed()) {
-      for (void *p : {d0, d1, d2})
+      for (void *p : {d0, d1})
         if (p)
           gpu->releaseCached(p);
       return fail(LMC_RT_ERROR_BACKEND, gpu->takeError());
@@ -603,11 +645,18 @@ lmc_rt_status_t lmc_rt_session_forward(lmc_rt_session_t *session,
     Descriptor &d = descriptors[i];
     switch (a->kind()) {
     case lmc::lmx::ArgumentKind::InputIds:
-      d.set(deviceIds, {batch, tokens});
+      d.set(deviceBlock, {batch, tokens});
       break;
     case lmc::lmx::ArgumentKind::Positions:
-      d.set(devicePositions, {batch, tokens});
+      d.set(deviceBlock + cells, {batch, tokens});
       break;
+    case lmc::lmx::ArgumentKind::Lengths:
+      d.set(deviceBlock + 2 * cells, {batch});
+      break;
+    case lmc::lmx::ArgumentKind::Context:
+      // A scalar, passed by value: the slot holds its address.
+      packed[i] = &context;
+      continue;
     case lmc::lmx::ArgumentKind::Weight: {
       const lmc::lmx::Weight *w = model.artifact->weights()->Get(a->index());
       d.set(gpu ? reinterpret_cast<const void *>(model.deviceWeights[a->index()])
@@ -636,9 +685,13 @@ lmc_rt_status_t lmc_rt_session_forward(lmc_rt_session_t *session,
                                              " has an unexpected rank");
     packed[i] = d.words.data();
   }
+  auto advance = [&] {
+    for (int64_t b = 0; b < batch; ++b)
+      session->lengths[b] += lengths[b];
+  };
   if (!gpu) {
     model.entry(packed.data());
-    session->length += tokens;
+    advance();
     return LMC_RT_OK;
   }
   cuda::GpuDevice *previous = cuda::makeCurrent(gpu);
@@ -648,12 +701,11 @@ lmc_rt_status_t lmc_rt_session_forward(lmc_rt_session_t *session,
   gpu->check("cuMemcpyDtoH", gpu->driver().cuMemcpyDtoH(
                                  logits, cuda::CUdeviceptr(deviceLogits),
                                  logitBytes));
-  gpu->releaseCached(const_cast<void *>(deviceIds));
-  gpu->releaseCached(const_cast<void *>(devicePositions));
+  gpu->releaseCached(const_cast<int64_t *>(deviceBlock));
   gpu->releaseCached(deviceLogits);
   if (gpu->failed())
     return fail(LMC_RT_ERROR_BACKEND, gpu->takeError());
-  session->length += tokens;
+  advance();
   return LMC_RT_OK;
 }
 

@@ -1,22 +1,34 @@
 // RUN: lmc-opt %s --lm-lower-state --split-input-file --verify-diagnostics | FileCheck %s
 
 // A KV cache becomes a keys and a values buffer [batch, context, heads, dim]
-// owned by the runtime: the new tokens are copied in at the first position,
-// tokens 0 .. start+T-1 are read back, and the state is no longer returned.
+// owned by the runtime, and the call a ragged batch: `lengths` and `context`
+// join the positions. Each held token (t < lengths[b]) is stored at its own
+// position, slots 0 .. context-1 are read back, and the state is no longer
+// returned.
 // CHECK-LABEL: func.func @forward
 // CHECK-SAME: %[[POS:[a-z0-9]+]]: tensor<?x?xi64> {lm.name = "positions"}
+// CHECK-SAME: %[[LENGTHS:[a-z0-9]+]]: tensor<?xi64> {lm.name = "lengths"}
+// CHECK-SAME: %[[CONTEXT:[a-z0-9]+]]: index {lm.name = "context"}
 // CHECK-SAME: %[[KEYS:[a-z0-9]+]]: memref<?x?x2x4xf32> {lm.state = "layer.kv_cache.keys"}
 // CHECK-SAME: %[[VALUES:[a-z0-9]+]]: memref<?x?x2x4xf32> {lm.state = "layer.kv_cache.values"}) -> tensor<?x?x2x4xf32>
-// CHECK: %[[START64:.*]] = tensor.extract %[[POS]][%c0, %c0]
-// CHECK: %[[START:.*]] = arith.index_cast %[[START64]]
-// CHECK: %[[WINDOW:.*]] = memref.subview %[[KEYS]][0, %[[START]], 0, 0]
+// CHECK-DAG: %[[POSBUF:.*]] = bufferization.to_buffer %[[POS]] read_only
+// CHECK-DAG: %[[LENBUF:.*]] = bufferization.to_buffer %[[LENGTHS]] read_only
 // CHECK: %[[NEW:.*]] = bufferization.to_buffer %{{.*}} read_only
-// CHECK: linalg.copy ins(%[[NEW]] : {{.*}}) outs(%[[WINDOW]] : {{.*}})
-// CHECK: %[[END:.*]] = arith.addi %[[START]]
-// CHECK: %[[ALL:.*]] = memref.subview %[[KEYS]][0, 0, 0, 0] [%{{.*}}, %[[END]], 2, 4]
+// CHECK: scf.parallel (%[[B:.*]], %[[T:.*]], %[[H:.*]], %[[D:.*]]) =
+// CHECK:   %[[LEN64:.*]] = memref.load %[[LENBUF]][%[[B]]]
+// CHECK:   %[[LEN:.*]] = arith.index_cast %[[LEN64]]
+// CHECK:   %[[HELD:.*]] = arith.cmpi ult, %[[T]], %[[LEN]]
+// CHECK:   scf.if %[[HELD]] {
+// CHECK:     %[[P64:.*]] = memref.load %[[POSBUF]][%[[B]], %[[T]]]
+// CHECK:     %[[P:.*]] = arith.index_cast %[[P64]]
+// CHECK:     %[[X:.*]] = memref.load %[[NEW]][%[[B]], %[[T]], %[[H]], %[[D]]]
+// CHECK:     memref.store %[[X]], %[[KEYS]][%[[B]], %[[P]], %[[H]], %[[D]]]
+// CHECK: %[[ALL:.*]] = memref.subview %[[KEYS]][0, 0, 0, 0] [%{{.*}}, %[[CONTEXT]], 2, 4]
 // CHECK: bufferization.to_tensor %[[ALL]] restrict
+// CHECK: memref.store %{{.*}}, %[[VALUES]]
 // CHECK: memref.subview %[[VALUES]]
 // CHECK-NOT: lm.kv_cache_update
+// CHECK-NOT: tensor.extract
 // CHECK: return %{{.*}} : tensor<?x?x2x4xf32>
 func.func @forward(%ids: tensor<?x?xi64> {lm.name = "input_ids"}, %pos: tensor<?x?xi64> {lm.name = "positions"},
                    %c: !lm.kv_cache<2 x 4 x 4, f32> {lm.name = "layer.kv_cache"},
@@ -32,10 +44,12 @@ func.func @forward(%ids: tensor<?x?xi64> {lm.name = "input_ids"}, %pos: tensor<?
 
 // Recurrent state is one [batch, ...] buffer updated in place by the op that
 // carries it, seen through a cast; its updated value is no longer returned.
+// The op steps each sequence over the tokens it holds.
 // CHECK-LABEL: func.func @forward
+// CHECK-SAME: %[[LENGTHS:[a-z0-9]+]]: tensor<?xi64> {lm.name = "lengths"}
 // CHECK-SAME: %[[STATE:[a-z0-9]+]]: memref<?x4x3xf32> {lm.per_sequence, lm.state = "conv.state"}
 // CHECK: %[[VIEW:.*]] = builtin.unrealized_conversion_cast %[[STATE]] : memref<?x4x3xf32> to !lm.recurrent_state<[4, 3], f32>
-// CHECK: lm.causal_conv1d %{{.*}}, %{{.*}}, %[[VIEW]]
+// CHECK: lm.causal_conv1d %{{.*}}, %{{.*}}, %[[VIEW]] lengths %[[LENGTHS]]
 // CHECK: return %{{.*}} : tensor<?x?x4xf32>
 func.func @forward(%ids: tensor<?x?xi64>, %pos: tensor<?x?xi64>, %x: tensor<?x?x4xf32>, %w: tensor<4x1x4xf32>,
                    %s: !lm.recurrent_state<[4, 3], f32> {lm.name = "conv"})
@@ -52,8 +66,8 @@ func.func @forward(%ids: tensor<?x?xi64>, %pos: tensor<?x?xi64>, %x: tensor<?x?x
 // the entries are pooled from all rows so far.
 // CHECK-LABEL: func.func @forward
 // CHECK-SAME: memref<?x?x8xf32> {lm.state = "c.kv_rows"}, %{{.*}}: memref<?x?x8xf32> {lm.state = "c.gate_rows"}
-// CHECK: linalg.copy
-// CHECK: linalg.copy
+// CHECK: scf.parallel
+// CHECK: scf.parallel
 // CHECK: arith.divui %{{.*}}, %c4
 // CHECK: math.exp
 // CHECK-NOT: lm.kv_compress

@@ -61,6 +61,41 @@ func.func @causal_conv1d(%x: tensor<?x?x4xf32>, %w: tensor<4x1x3xf32>, %b: tenso
 
 // -----
 
+// A ragged batch (lengths[b] tokens of sequence b are real): a padding
+// token's output is zero, and the state becomes the last 2 inputs before the
+// sequence's own end (the old state for length 0).
+// CHECK-LABEL: func.func @causal_conv1d_ragged
+// CHECK-SAME: %[[STATE:[a-z0-9]+]]: memref<?x4x2xf32>, %[[LENGTHS:[a-z0-9]+]]: tensor<?xi64>
+// CHECK-DAG: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK: %[[XB:.*]] = bufferization.to_buffer
+// CHECK: %[[LB:.*]] = bufferization.to_buffer %[[LENGTHS]] read_only : tensor<?xi64> to memref<?xi64>
+// CHECK: %[[TOKENS:.*]] = memref.dim %[[XB]], %c1
+// CHECK: scf.parallel (%[[B:.*]], %[[T:.*]], %[[C:.*]]) =
+// CHECK: arith.divf
+// CHECK: %[[Y:.*]] = arith.mulf
+// CHECK: %[[L:.*]] = memref.load %[[LB]][%[[B]]] : memref<?xi64>
+// CHECK: %[[LI:.*]] = arith.index_cast %[[L]] : i64 to index
+// CHECK: %[[LEN:.*]] = arith.minui %[[LI]], %[[TOKENS]] : index
+// CHECK: %[[REAL:.*]] = arith.cmpi ult, %[[T]], %[[LEN]] : index
+// CHECK: %[[YP:.*]] = arith.select %[[REAL]], %[[Y]], %[[ZERO]] : f32
+// CHECK: memref.store %[[YP]]
+// CHECK: scf.parallel (%[[B2:.*]], %[[C2:.*]], %[[I:.*]]) =
+// CHECK: %[[L2:.*]] = memref.load %[[LB]][%[[B2]]] : memref<?xi64>
+// CHECK: %[[LI2:.*]] = arith.index_cast %[[L2]] : i64 to index
+// CHECK: %[[END:.*]] = arith.minui %[[LI2]], %[[TOKENS]] : index
+// CHECK: %[[TI:.*]] = arith.addi %[[END]], %[[I]] : index
+// CHECK: arith.subi %[[TI]], %c2 : index
+func.func @causal_conv1d_ragged(%x: tensor<?x?x4xf32>, %w: tensor<4x1x3xf32>, %buf: memref<?x4x2xf32>, %lengths: tensor<?xi64>)
+    -> (tensor<?x?x4xf32>, !lm.recurrent_state<[4, 2], f32>) {
+  %s = builtin.unrealized_conversion_cast %buf : memref<?x4x2xf32> to !lm.recurrent_state<[4, 2], f32>
+  %y, %s1 = lm.causal_conv1d %x, %w, %s lengths %lengths {activation = #lm.activation<silu>}
+      : (tensor<?x?x4xf32>, tensor<4x1x3xf32>, !lm.recurrent_state<[4, 2], f32>, tensor<?xi64>)
+      -> (tensor<?x?x4xf32>, !lm.recurrent_state<[4, 2], f32>)
+  return %y, %s1 : tensor<?x?x4xf32>, !lm.recurrent_state<[4, 2], f32>
+}
+
+// -----
+
 // One decay per head: -exp(a_log[h]) * softplus(a + dt_bias[h]), softplus
 // linear above 20.
 // CHECK-DAG: #[[ID:.+]] = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
@@ -188,8 +223,8 @@ func.func @decay_gate_per_channel(%a: tensor<?x?x2x4xf32>, %al: tensor<2xf32>, %
 // CHECK: memref.alloc(%{{.*}}) : memref<?x4x64x3xf32>
 // CHECK: memref.alloc(%{{.*}}) : memref<?x4x64x4xf32>
 // CHECK: memref.alloc(%{{.*}}) : memref<?x4x64x3xf32>
-// CHECK: %[[CHUNKS:.*]] = arith.ceildivui %{{.*}}, %c64 : index
 // CHECK: scf.parallel
+// CHECK: %[[CHUNKS:.*]] = arith.ceildivui %{{.*}}, %c64 : index
 // CHECK-COUNT-5: memref.subview
 // CHECK: scf.for %{{.*}} = %c0 to %[[CHUNKS]] step %c1 {
 // CHECK: arith.minui %{{.*}}, %c64 : index
@@ -201,6 +236,47 @@ func.func @gated_delta_rule(%q: tensor<?x?x2x4xf32>, %k: tensor<?x?x2x4xf32>, %v
   %o, %s1 = lm.gated_delta_rule %q, %k, %v, %g, %beta, %s {scale = 0.5 : f64}
       : (tensor<?x?x2x4xf32>, tensor<?x?x2x4xf32>, tensor<?x?x4x3xf32>, tensor<?x?x4xf32>, tensor<?x?x4xf32>,
          !lm.recurrent_state<[4, 4, 3], f32>)
+      -> (tensor<?x?x4x3xf32>, !lm.recurrent_state<[4, 4, 3], f32>)
+  return %o : tensor<?x?x4x3xf32>
+}
+
+// -----
+
+// A ragged batch: each (sequence, value head) runs its own count of tokens,
+// min(lengths[b], tokens), in either form; then one pass over the output
+// zeroes the padding tokens.
+// CHECK-LABEL: func.func @gated_delta_rule_ragged
+// CHECK-SAME: %[[LENGTHS:[a-z0-9]+]]: tensor<?xi64>
+// CHECK-DAG: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK: %[[OUT:.*]] = memref.alloc(%{{.*}}, %{{.*}}) : memref<?x?x4x3xf32>
+// CHECK: %[[TOKENS:.*]] = memref.dim %{{.*}}, %c1 : memref<?x?x2x4xf32>
+// CHECK: %[[LB:.*]] = bufferization.to_buffer %[[LENGTHS]] read_only
+// CHECK: scf.if
+// CHECK: scf.parallel (%[[B:.*]], %[[H:.*]]) =
+// CHECK: %[[L:.*]] = memref.load %[[LB]][%[[B]]] : memref<?xi64>
+// CHECK: %[[LI:.*]] = arith.index_cast %[[L]] : i64 to index
+// CHECK: %[[COUNT:.*]] = arith.minui %[[LI]], %[[TOKENS]] : index
+// CHECK: scf.for %{{.*}} = %c0 to %[[COUNT]] step %c1 {
+// CHECK: } else {
+// CHECK: scf.parallel (%[[B:.*]], %[[H:.*]]) =
+// CHECK: %[[L:.*]] = memref.load %[[LB]][%[[B]]] : memref<?xi64>
+// CHECK: %[[LI:.*]] = arith.index_cast %[[L]] : i64 to index
+// CHECK: %[[COUNT:.*]] = arith.minui %[[LI]], %[[TOKENS]] : index
+// CHECK: arith.ceildivui %[[COUNT]], %c64 : index
+// CHECK: scf.parallel (%[[B:.*]], %[[T:.*]], %[[H:.*]], %[[J:.*]]) = (%c0, %c0, %c0, %c0) to (%{{.*}}, %{{.*}}, %c4, %c3)
+// CHECK: %[[L:.*]] = memref.load %[[LB]][%[[B]]] : memref<?xi64>
+// CHECK: %[[LI:.*]] = arith.index_cast %[[L]] : i64 to index
+// CHECK: %[[COUNT:.*]] = arith.minui %[[LI]], %[[TOKENS]] : index
+// CHECK: %[[PAD:.*]] = arith.cmpi uge, %[[T]], %[[COUNT]] : index
+// CHECK: scf.if %[[PAD]] {
+// CHECK: memref.store %[[ZERO]], %[[OUT]][%[[B]], %[[T]], %[[H]], %[[J]]]
+// CHECK-NOT: lm.gated_delta_rule
+func.func @gated_delta_rule_ragged(%q: tensor<?x?x2x4xf32>, %k: tensor<?x?x2x4xf32>, %v: tensor<?x?x4x3xf32>, %g: tensor<?x?x4xf32>,
+                                   %beta: tensor<?x?x4xf32>, %buf: memref<?x4x4x3xf32>, %lengths: tensor<?xi64>) -> tensor<?x?x4x3xf32> {
+  %s = builtin.unrealized_conversion_cast %buf : memref<?x4x4x3xf32> to !lm.recurrent_state<[4, 4, 3], f32>
+  %o, %s1 = lm.gated_delta_rule %q, %k, %v, %g, %beta, %s lengths %lengths {scale = 0.5 : f64}
+      : (tensor<?x?x2x4xf32>, tensor<?x?x2x4xf32>, tensor<?x?x4x3xf32>, tensor<?x?x4xf32>, tensor<?x?x4xf32>,
+         !lm.recurrent_state<[4, 4, 3], f32>, tensor<?xi64>)
       -> (tensor<?x?x4x3xf32>, !lm.recurrent_state<[4, 4, 3], f32>)
   return %o : tensor<?x?x4x3xf32>
 }

@@ -11,26 +11,38 @@ def LowerStatePass : Pass<"lm-lower-state", "mlir::ModuleOp"> {
     Rewrites `@forward` so every state argument becomes one or more memref
     arguments the runtime owns for the whole generation (a KV cache becomes a
     keys and a values buffer of `[batch, max_context, heads, dim]`, a latent
-    cache a latent and a rotary-key buffer, a key cache one buffer), and every
-    cache update becomes a write of the new tokens at their positions plus a
-    read of positions `0 .. S-1`. The updated state is no longer returned:
-    the buffers are updated in place. Each new argument carries `lm.state`
-    (its name and role). Host limitation for now: every sequence of a batch
-    starts at the same position.
+    cache a latent and a rotary-key buffer, a key cache one buffer). The
+    updated state is no longer returned: the buffers are updated in place.
+    Each new argument carries `lm.state` (its name and role).
+
+    A call runs a ragged batch: two per-call arguments join the positions
+    (names in `lmc/Dialect/LM/ForwardAbi.h`): `lengths` (`[B]`, the tokens
+    sequence `b` holds in this call, its first `lengths[b]`; the rest of its
+    row is padding) and `context` (an `index`: the cache slots the call
+    reads, at least every held token's position + 1). Every cache update
+    becomes a write of each held token at its own position (padding writes
+    nothing) plus a read of slots `0 .. context-1`; attention masks by
+    position, so each sequence sees only its own tokens. The recurrent
+    mixers get the `lengths`, so padding leaves their state as it is.
+    `context` is a host value: GPU host code never reads a position back.
 
     Before:
     ```mlir
+    func.func @forward(%ids: tensor<?x?xi64>, %pos: tensor<?x?xi64>, ...)
     %c1, %ks, %vs = lm.kv_cache_update %c0, %k, %v, %pos : ...
     ```
     After:
     ```mlir
-    // writes %k into %keys[:, start:start+T], then
-    %ks = bufferization.to_tensor %keys_0_to_S restrict : ...
+    func.func @forward(%ids: tensor<?x?xi64>, %pos: tensor<?x?xi64>,
+                       %lengths: tensor<?xi64>, %context: index, ...)
+    // for b, t with t < lengths[b]: %keys[b, pos[b, t]] = %k[b, t], then
+    %ks = bufferization.to_tensor %keys_0_to_context restrict : ...
     ```
   }];
   let dependentDialects = ["::mlir::bufferization::BufferizationDialect",
                            "::mlir::linalg::LinalgDialect",
                            "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect",
                            "::mlir::tensor::TensorDialect",
                            "::mlir::arith::ArithDialect"];
 }

@@ -10,6 +10,7 @@
 #include "MappingUtils.h"
 #include "lmc/Codegen/GPU/TargetInfo.h"
 #include "lmc/Codegen/Passes.h"
+#include "lmc/Dialect/LM/ForwardAbi.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -54,9 +55,9 @@ BlockArgument rootArgument(Value buffer) {
 /// Weights and inputs are only ever read by the function.
 bool isReadOnlyArgument(BlockArgument arg) {
   auto func = dyn_cast<FunctionOpInterface>(arg.getOwner()->getParentOp());
-  return func && (func.getArgAttr(arg.getArgNumber(), "lm.weight") ||
-                  func.getArgAttr(arg.getArgNumber(), "lm.stacked_weight") ||
-                  func.getArgAttr(arg.getArgNumber(), "lm.name"));
+  return func && (func.getArgAttr(arg.getArgNumber(), abi::kWeight) ||
+                  func.getArgAttr(arg.getArgNumber(), abi::kStackedWeight) ||
+                  func.getArgAttr(arg.getArgNumber(), abi::kName));
 }
 
 /// Creates a 1-D `gpu.launch`, leaves `b` at the start of its body, and

@@ -60,6 +60,38 @@ void decodeOrPrefill(OpBuilder &b, Location loc, Value tokens,
   scf::IfOp::create(b, loc, single, emit(decode), emit(prefill));
 }
 
+/// The tokens sequence `bi` holds in this call: `lengths[bi]` in a ragged
+/// batch (`lengths` a buffer), else all `tokens`.
+Value sequenceLength(OpBuilder &b, Location loc, Value lengths, Value bi,
+                     Value tokens) {
+  if (!lengths)
+    return tokens;
+  Value length = arith::IndexCastOp::create(b, loc, b.getIndexType(),
+                                            load(b, loc, lengths, bi));
+  return arith::MinUIOp::create(b, loc, length, tokens);
+}
+
+/// Stores zero at every `out[bi, t, ...]` of a padding token (t at or past
+/// sequence bi's length) of a ragged batch: a pass of its own over the
+/// output, so the recurrences stay as they are (inside them, the stores
+/// unroll into spills).
+void zeroPadding(OpBuilder &b, Location loc, Value out, Value lengths,
+                 Value tokens) {
+  SmallVector<Value> extents;
+  for (int64_t i = 0, e = cast<MemRefType>(out.getType()).getRank(); i < e; ++i)
+    extents.push_back(memref::DimOp::create(b, loc, out, i));
+  forEachParallel(
+      b, loc, extents, [&](OpBuilder &b, Location l, ValueRange ivs) {
+        Value padding = arith::CmpIOp::create(
+            b, l, arith::CmpIPredicate::uge, ivs[1],
+            sequenceLength(b, l, lengths, ivs[0], tokens));
+        scf::IfOp::create(b, l, padding, [&](OpBuilder &b, Location l) {
+          memref::StoreOp::create(b, l, f32Constant(b, l, 0.0), out, ivs);
+          scf::YieldOp::create(b, l);
+        });
+      });
+}
+
 /// lm.causal_conv1d: y[b, t, c] = act(sum_j w[c, 0, j] x'[b, t - (K-1) + j, c]
 /// + bias[c]) where x' reads the carried inputs before the sequence; the
 /// state becomes the last K-1 inputs.
@@ -80,6 +112,8 @@ struct LowerCausalConv1d final : OpRewritePattern<CausalConv1dOp> {
     Value x = toBuffer(b, loc, op.getInput());
     Value w = toBuffer(b, loc, op.getWeight());
     Value bias = op.getBias() ? toBuffer(b, loc, op.getBias()) : Value();
+    Value lengths =
+        op.getLengths() ? toBuffer(b, loc, op.getLengths()) : Value();
     Value batch = memref::DimOp::create(b, loc, x, 0);
     Value tokens = memref::DimOp::create(b, loc, x, 1);
     Value out = allocLike(b, loc, op.getInput());
@@ -118,10 +152,17 @@ struct LowerCausalConv1d final : OpRewritePattern<CausalConv1dOp> {
                     b, l, acc,
                     arith::MulFOp::create(b, l, wv, input(b, l, bi, tau, ch)));
               });
-          memref::StoreOp::create(b, l, applyActivation(b, l, act, acc), out,
-                                  ValueRange{bi, ti, ch});
+          Value y = applyActivation(b, l, act, acc);
+          if (lengths) {
+            Value real = arith::CmpIOp::create(
+                b, l, arith::CmpIPredicate::ult, ti,
+                sequenceLength(b, l, lengths, bi, tokens));
+            y = arith::SelectOp::create(b, l, real, y, f32Constant(b, l, 0.0));
+          }
+          memref::StoreOp::create(b, l, y, out, ValueRange{bi, ti, ch});
         });
-    // New state: the last K-1 inputs (computed aside, as it may read the old).
+    // New state: the last K-1 inputs before the sequence's end (computed
+    // aside, as it may read the old).
     if (kernel > 1) {
       Value next = memref::AllocOp::create(
           b, loc, cast<MemRefType>(state->getType()), ValueRange{batch});
@@ -129,8 +170,9 @@ struct LowerCausalConv1d final : OpRewritePattern<CausalConv1dOp> {
           b, loc, {batch, numChannels, past},
           [&](OpBuilder &b, Location l, ValueRange ivs) {
             Value bi = ivs[0], ch = ivs[1], i = ivs[2];
+            Value end = sequenceLength(b, l, lengths, bi, tokens);
             Value tau = arith::SubIOp::create(
-                b, l, arith::AddIOp::create(b, l, tokens, i), past);
+                b, l, arith::AddIOp::create(b, l, end, i), past);
             memref::StoreOp::create(b, l, input(b, l, bi, tau, ch), next,
                                     ValueRange{bi, ch, i});
           });
@@ -197,6 +239,27 @@ struct DeltaRuleBuffers {
   double scale;
 };
 
+/// Chunk scratch of the delta rule's chunked form for every (sequence, value
+/// head): one buffer each, sliced per point with pointView.
+struct DeltaRuleScratch {
+  Value Gc, T, U, W, Vn;
+};
+
+constexpr int64_t kDeltaRuleChunk = 64;
+
+DeltaRuleScratch deltaRuleScratch(OpBuilder &b, Location loc,
+                                  const DeltaRuleBuffers &d,
+                                  ValueRange points) {
+  auto scratch = [&](int64_t rows, int64_t cols) {
+    return scratchPerPoint(b, loc, points,
+                           {b.getIndexAttr(rows), b.getIndexAttr(cols)});
+  };
+  constexpr int64_t chunk = kDeltaRuleChunk;
+  return {scratch(chunk, d.keyDim), scratch(chunk, chunk),
+          scratch(chunk, d.valueDim), scratch(chunk, d.keyDim),
+          scratch(chunk, d.valueDim)};
+}
+
 /// The chunked (WY) form of the delta rule, chunk by chunk of up to 64
 /// tokens, per sequence and value head, with G the within-chunk cumulative
 /// log decay (per key channel, or per head broadcast over channels):
@@ -206,23 +269,15 @@ struct DeltaRuleBuffers {
 ///   o_i = scale (sum_c q_i[c] exp(G_i[c]) S[c] + sum_{j<=i} a_ij V'_j),
 ///         a_ij = sum_c q_i[c] k_j[c] exp(G_i[c] - G_j[c])
 ///   S <- exp(G_last) S + sum_j (k_j exp(G_last - G_j)) V'_j^T
-/// which equals the token-by-token recurrence.
-void chunkedDeltaRule(OpBuilder &b, Location loc, const DeltaRuleBuffers &d,
-                      Value batch, Value tokens) {
-  constexpr int64_t chunk = 64;
+/// which equals the token-by-token recurrence; for the sequence and value
+/// head `ivs` and its first `tokens` tokens.
+void chunkedDeltaRule(OpBuilder &b, Location l, const DeltaRuleBuffers &d,
+                      const DeltaRuleScratch &scratch, ValueRange ivs,
+                      Value tokens) {
+  constexpr int64_t chunk = kDeltaRuleChunk;
   const int64_t kdim = d.keyDim, vdim = d.valueDim;
-  // Every (sequence, value head) in parallel, each with its own chunk
-  // scratch.
-  SmallVector<Value> points = {batch, c(b, loc, d.valueHeads)};
-  auto scratch = [&](int64_t rows, int64_t cols) {
-    return scratchPerPoint(b, loc, points,
-                           {b.getIndexAttr(rows), b.getIndexAttr(cols)});
-  };
-  Value allGc = scratch(chunk, kdim), allT = scratch(chunk, chunk),
-        allU = scratch(chunk, vdim), allW = scratch(chunk, kdim),
-        allVn = scratch(chunk, vdim);
-  Value c0 = c(b, loc, 0), kd = c(b, loc, kdim), vd = c(b, loc, vdim);
-  Value zero = f32Constant(b, loc, 0.0);
+  Value c0 = c(b, l, 0), kd = c(b, l, kdim), vd = c(b, l, vdim);
+  Value zero = f32Constant(b, l, 0.0);
   auto add = [](OpBuilder &b, Location l, Value x, Value y) -> Value {
     return arith::AddFOp::create(b, l, x, y);
   };
@@ -236,178 +291,163 @@ void chunkedDeltaRule(OpBuilder &b, Location loc, const DeltaRuleBuffers &d,
     return arith::SubFOp::create(b, l, x, y);
   };
   Value S = d.state;
-  Value numChunks = arith::CeilDivUIOp::create(b, loc, tokens, c(b, loc, chunk));
-  forEachParallel(
-      b, loc, points, [&](OpBuilder &b, Location l, ValueRange ivs) {
-        Value bi = ivs[0], h = ivs[1];
-        Value Gc = pointView(b, l, allGc, ivs), T = pointView(b, l, allT, ivs),
-              U = pointView(b, l, allU, ivs), W = pointView(b, l, allW, ivs),
-              Vn = pointView(b, l, allVn, ivs);
-        Value hk = arith::DivUIOp::create(b, l, h, c(b, l, d.ratio));
-        forEach(b, l, c0, numChunks, [&](OpBuilder &b, Location l, Value ci) {
-          Value t0 = arith::MulIOp::create(b, l, ci, c(b, l, chunk));
-          Value n = arith::MinUIOp::create(
-              b, l, c(b, l, chunk), arith::SubIOp::create(b, l, tokens, t0));
-          auto tok = [&](OpBuilder &b, Location l, Value i) {
-            return arith::AddIOp::create(b, l, t0, i);
-          };
-          auto K = [&](OpBuilder &b, Location l, Value i, Value ch) {
-            return load(b, l, d.k, ValueRange{bi, tok(b, l, i), hk, ch});
-          };
-          auto Q = [&](OpBuilder &b, Location l, Value i, Value ch) {
-            return load(b, l, d.q, ValueRange{bi, tok(b, l, i), hk, ch});
-          };
-          auto Beta = [&](OpBuilder &b, Location l, Value i) {
-            return load(b, l, d.beta, ValueRange{bi, tok(b, l, i), h});
-          };
-          auto G = [&](OpBuilder &b, Location l, Value i, Value ch) {
-            return load(b, l, Gc, ValueRange{i, ch});
-          };
-          // G: cumulative log decay within the chunk.
-          forEach(b, l, c0, kd, [&](OpBuilder &b, Location l, Value ch) {
-            reduce(b, l, c0, n, zero,
-                   [&](OpBuilder &b, Location l, Value i, Value acc) {
-                     Value gv =
-                         d.perChannel
-                             ? load(b, l, d.g,
-                                    ValueRange{bi, tok(b, l, i), h, ch})
-                             : load(b, l, d.g, ValueRange{bi, tok(b, l, i), h});
-                     Value sum = add(b, l, acc, gv);
-                     memref::StoreOp::create(b, l, sum, Gc, ValueRange{i, ch});
-                     return sum;
-                   });
-          });
-          // T = (I + A)^-1, row by row.
-          forEach(b, l, c0, n, [&](OpBuilder &b, Location l, Value i) {
-            forEach(b, l, c0, i, [&](OpBuilder &b, Location l, Value j) {
-              // -(A[i][j] + sum_{j<m<i} A[i][m] T[m][j])
-              auto Aim = [&](OpBuilder &b, Location l, Value m) {
-                Value dot = reduce(
-                    b, l, c0, kd, zero,
-                    [&](OpBuilder &b, Location l, Value ch, Value acc) {
-                      Value e =
-                          exp(b, l, sub(b, l, G(b, l, i, ch), G(b, l, m, ch)));
-                      return add(b, l, acc,
-                                 mul(b, l,
-                                     mul(b, l, K(b, l, i, ch), K(b, l, m, ch)),
-                                     e));
-                    });
-                return mul(b, l, Beta(b, l, i), dot);
-              };
-              Value jp1 = arith::AddIOp::create(b, l, j, c(b, l, 1));
-              Value
-                  acc = reduce(b, l, jp1, i, Aim(b, l, j),
+  Value numChunks = arith::CeilDivUIOp::create(b, l, tokens, c(b, l, chunk));
+  Value bi = ivs[0], h = ivs[1];
+  Value Gc = pointView(b, l, scratch.Gc, ivs),
+        T = pointView(b, l, scratch.T, ivs),
+        U = pointView(b, l, scratch.U, ivs),
+        W = pointView(b, l, scratch.W, ivs),
+        Vn = pointView(b, l, scratch.Vn, ivs);
+  Value hk = arith::DivUIOp::create(b, l, h, c(b, l, d.ratio));
+  forEach(
+      b, l, c0, numChunks, [&](OpBuilder &b, Location l, Value ci) {
+        Value t0 = arith::MulIOp::create(b, l, ci, c(b, l, chunk));
+        Value n = arith::MinUIOp::create(
+            b, l, c(b, l, chunk), arith::SubIOp::create(b, l, tokens, t0));
+        auto tok = [&](OpBuilder &b, Location l, Value i) {
+          return arith::AddIOp::create(b, l, t0, i);
+        };
+        auto K = [&](OpBuilder &b, Location l, Value i, Value ch) {
+          return load(b, l, d.k, ValueRange{bi, tok(b, l, i), hk, ch});
+        };
+        auto Q = [&](OpBuilder &b, Location l, Value i, Value ch) {
+          return load(b, l, d.q, ValueRange{bi, tok(b, l, i), hk, ch});
+        };
+        auto Beta = [&](OpBuilder &b, Location l, Value i) {
+          return load(b, l, d.beta, ValueRange{bi, tok(b, l, i), h});
+        };
+        auto G = [&](OpBuilder &b, Location l, Value i, Value ch) {
+          return load(b, l, Gc, ValueRange{i, ch});
+        };
+        // G: cumulative log decay within the chunk.
+        forEach(b, l, c0, kd, [&](OpBuilder &b, Location l, Value ch) {
+          reduce(b, l, c0, n, zero,
+                 [&](OpBuilder &b, Location l, Value i, Value acc) {
+                   Value gv =
+                       d.perChannel
+                           ? load(b, l, d.g,
+                                  ValueRange{bi, tok(b, l, i), h, ch})
+                           : load(b, l, d.g, ValueRange{bi, tok(b, l, i), h});
+                   Value sum = add(b, l, acc, gv);
+                   memref::StoreOp::create(b, l, sum, Gc, ValueRange{i, ch});
+                   return sum;
+                 });
+        });
+        // T = (I + A)^-1, row by row.
+        forEach(b, l, c0, n, [&](OpBuilder &b, Location l, Value i) {
+          forEach(b, l, c0, i, [&](OpBuilder &b, Location l, Value j) {
+            // -(A[i][j] + sum_{j<m<i} A[i][m] T[m][j])
+            auto Aim = [&](OpBuilder &b, Location l, Value m) {
+              Value dot = reduce(
+                  b, l, c0, kd, zero,
+                  [&](OpBuilder &b, Location l, Value ch, Value acc) {
+                    Value e =
+                        exp(b, l, sub(b, l, G(b, l, i, ch), G(b, l, m, ch)));
+                    return add(b, l, acc,
+                               mul(b, l,
+                                   mul(b, l, K(b, l, i, ch), K(b, l, m, ch)),
+                                   e));
+                  });
+              return mul(b, l, Beta(b, l, i), dot);
+            };
+            Value jp1 = arith::AddIOp::create(b, l, j, c(b, l, 1));
+            Value acc = reduce(b, l, jp1, i, Aim(b, l, j),
                                [&](OpBuilder &b, Location l, Value m,
                                    Value acc) {
                                  return add(b, l, acc,
                                             mul(b, l, Aim(b, l, m),
                                                 load(b, l, T, ValueRange{m, j})));
                                });
-              memref::StoreOp::create(b, l, arith::NegFOp::create(b, l, acc), T,
-                                      ValueRange{i, j});
-            });
-            memref::StoreOp::create(b, l, f32Constant(b, l, 1.0), T,
-                                    ValueRange{i, i});
+            memref::StoreOp::create(b, l, arith::NegFOp::create(b, l, acc), T,
+                                    ValueRange{i, j});
           });
-          // U = T (beta v), W = T (beta k exp(G)).
-          forEach(
-              b, l, c0, n, [&](OpBuilder &b, Location l, Value i) {
-                Value ip1 = arith::AddIOp::create(b, l, i, c(b, l, 1));
-                forEach(b, l, c0, vd, [&](OpBuilder &b, Location l, Value e) {
-                  Value u =
-                      reduce(b, l, c0, ip1, zero,
+          memref::StoreOp::create(b, l, f32Constant(b, l, 1.0), T,
+                                  ValueRange{i, i});
+        });
+        // U = T (beta v), W = T (beta k exp(G)).
+        forEach(b, l, c0, n, [&](OpBuilder &b, Location l, Value i) {
+          Value ip1 = arith::AddIOp::create(b, l, i, c(b, l, 1));
+          forEach(b, l, c0, vd, [&](OpBuilder &b, Location l, Value e) {
+            Value u = reduce(b, l, c0, ip1, zero,
                              [&](OpBuilder &b, Location l, Value j, Value acc) {
                                Value bv = mul(b, l, Beta(b, l, j),
                                               load(b, l, d.v, ValueRange{bi, tok(b, l, j), h, e}));
                                return add(b, l, acc,
                                           mul(b, l, load(b, l, T, ValueRange{i, j}), bv));
                              });
-                  memref::StoreOp::create(b, l, u, U, ValueRange{i, e});
-                });
-                forEach(b, l, c0, kd, [&](OpBuilder &b, Location l, Value ch) {
-                  Value w =
-                      reduce(b, l, c0, ip1, zero,
+            memref::StoreOp::create(b, l, u, U, ValueRange{i, e});
+          });
+          forEach(b, l, c0, kd, [&](OpBuilder &b, Location l, Value ch) {
+            Value w = reduce(b, l, c0, ip1, zero,
                              [&](OpBuilder &b, Location l, Value j, Value acc) {
                                Value bk = mul(b, l, mul(b, l, Beta(b, l, j), K(b, l, j, ch)),
                                               exp(b, l, G(b, l, j, ch)));
                                return add(b, l, acc,
                                           mul(b, l, load(b, l, T, ValueRange{i, j}), bk));
                              });
-                  memref::StoreOp::create(b, l, w, W, ValueRange{i, ch});
-                });
-              });
-          // V' = U - W S; outputs (with S before this chunk's update).
-          forEach(b, l, c0, n, [&](OpBuilder &b, Location l, Value i) {
-            forEach(b, l, c0, vd,
-                    [&](OpBuilder &b, Location l, Value e) {
-                      Value ws =
-                          reduce(
-                              b, l, c0, kd, zero,
+            memref::StoreOp::create(b, l, w, W, ValueRange{i, ch});
+          });
+        });
+        // V' = U - W S; outputs (with S before this chunk's update).
+        forEach(b, l, c0, n, [&](OpBuilder &b, Location l, Value i) {
+          forEach(b, l, c0, vd, [&](OpBuilder &b, Location l, Value e) {
+            Value ws = reduce(b, l, c0, kd, zero,
                               [&](OpBuilder &b, Location l, Value ch,
                                   Value acc) {
                                 return add(b, l, acc,
                                            mul(b, l, load(b, l, W, ValueRange{i, ch}),
                                                load(b, l, S, ValueRange{bi, h, ch, e})));
                               });
-                      memref::StoreOp::create(
-                          b, l, sub(b, l, load(b, l, U, ValueRange{i, e}), ws),
-                          Vn, ValueRange{i, e});
-                    });
+            memref::StoreOp::create(
+                b, l, sub(b, l, load(b, l, U, ValueRange{i, e}), ws), Vn,
+                ValueRange{i, e});
           });
-          forEach(b, l, c0, n, [&](OpBuilder &b, Location l, Value i) {
-            Value ip1 = arith::AddIOp::create(b, l, i, c(b, l, 1));
-            forEach(b, l, c0, vd, [&](OpBuilder &b, Location l, Value e) {
-              Value
-                  inter = reduce(b, l, c0, kd, zero,
+        });
+        forEach(b, l, c0, n, [&](OpBuilder &b, Location l, Value i) {
+          Value ip1 = arith::AddIOp::create(b, l, i, c(b, l, 1));
+          forEach(b, l, c0, vd, [&](OpBuilder &b, Location l, Value e) {
+            Value inter = reduce(b, l, c0, kd, zero,
                                  [&](OpBuilder &b, Location l, Value ch,
                                      Value acc) {
                                    Value qe = mul(b, l, Q(b, l, i, ch), exp(b, l, G(b, l, i, ch)));
                                    return add(b, l, acc,
                                               mul(b, l, qe, load(b, l, S, ValueRange{bi, h, ch, e})));
                                  });
-              Value intra =
-                  reduce(b, l, c0, ip1, zero,
-                         [&](OpBuilder &b, Location l, Value j, Value acc) {
-                           Value a =
-                               reduce(
-                                   b, l, c0, kd, zero,
+            Value intra = reduce(
+                b, l, c0, ip1, zero,
+                [&](OpBuilder &b, Location l, Value j, Value acc) {
+                  Value a = reduce(b, l, c0, kd, zero,
                                    [&](OpBuilder &b, Location l, Value ch,
                                        Value acc2) {
                                      Value e2 = exp(b, l, sub(b, l, G(b, l, i, ch), G(b, l, j, ch)));
                                      return add(b, l, acc2,
                                                 mul(b, l, mul(b, l, Q(b, l, i, ch), K(b, l, j, ch)), e2));
                                    });
-                           return add(
-                               b, l, acc,
-                               mul(b, l, a, load(b, l, Vn, ValueRange{j, e})));
-                         });
-              memref::StoreOp::create(b, l,
-                                      mul(b, l, add(b, l, inter, intra),
-                                          f32Constant(b, l, d.scale)),
-                                      d.out,
-                                      ValueRange{bi, tok(b, l, i), h, e});
-            });
+                  return add(b, l, acc,
+                             mul(b, l, a, load(b, l, Vn, ValueRange{j, e})));
+                });
+            memref::StoreOp::create(
+                b, l,
+                mul(b, l, add(b, l, inter, intra), f32Constant(b, l, d.scale)),
+                d.out, ValueRange{bi, tok(b, l, i), h, e});
           });
-          // S <- exp(G_last) S + sum_j (k_j exp(G_last - G_j)) V'_j^T.
-          Value last = arith::SubIOp::create(b, l, n, c(b, l, 1));
-          forEach(b, l, c0, kd, [&](OpBuilder &b, Location l, Value ch) {
-            Value gl = G(b, l, last, ch);
-            forEach(b, l, c0, vd,
-                    [&](OpBuilder &b, Location l, Value e) {
-                      Value carried =
-                          mul(b, l, exp(b, l, gl),
-                              load(b, l, S, ValueRange{bi, h, ch, e}));
-                      Value fresh =
-                          reduce(b, l, c0, n, zero,
+        });
+        // S <- exp(G_last) S + sum_j (k_j exp(G_last - G_j)) V'_j^T.
+        Value last = arith::SubIOp::create(b, l, n, c(b, l, 1));
+        forEach(b, l, c0, kd, [&](OpBuilder &b, Location l, Value ch) {
+          Value gl = G(b, l, last, ch);
+          forEach(b, l, c0, vd, [&](OpBuilder &b, Location l, Value e) {
+            Value carried = mul(b, l, exp(b, l, gl),
+                                load(b, l, S, ValueRange{bi, h, ch, e}));
+            Value fresh = reduce(b, l, c0, n, zero,
                                  [&](OpBuilder &b, Location l, Value j,
                                      Value acc) {
                                    Value kj = mul(b, l, K(b, l, j, ch),
                                                   exp(b, l, sub(b, l, gl, G(b, l, j, ch))));
                                    return add(b, l, acc, mul(b, l, kj, load(b, l, Vn, ValueRange{j, e})));
                                  });
-                      memref::StoreOp::create(b, l, add(b, l, carried, fresh),
-                                              S, ValueRange{bi, h, ch, e});
-                    });
+            memref::StoreOp::create(b, l, add(b, l, carried, fresh), S,
+                                    ValueRange{bi, h, ch, e});
           });
         });
       });
@@ -444,18 +484,30 @@ struct LowerGatedDeltaRule final : OpRewritePattern<GatedDeltaRuleOp> {
     Value S = *state;
     DeltaRuleBuffers bufs{q, k, v, g, beta, out, S, perChannel, keyDim, valueDim,
                           valueHeads, ratio, scale};
-    // Decode (one token): the recurrence. Prefill: the chunked form.
-    // Every (sequence, value head) in parallel.
+    Value lengths =
+        op.getLengths() ? toBuffer(b, loc, op.getLengths()) : Value();
+    SmallVector<Value> points = {batch, c(b, loc, valueHeads)};
+    // Each (sequence, value head) with its own count of tokens.
+    auto perSequenceAndHead =
+        [&](OpBuilder &b, Location loc,
+            function_ref<void(OpBuilder &, Location, ValueRange, Value)> body) {
+          forEachParallel(
+              b, loc, points, [&](OpBuilder &b, Location l, ValueRange ivs) {
+                body(b, l, ivs, sequenceLength(b, l, lengths, ivs[0], tokens));
+              });
+        };
+    // A decode call steps the recurrence. A prompt runs the chunked form for
+    // every sequence, also one shorter than the call (it equals the
+    // recurrence); the two stay separate kernels, as one holding both spills.
     auto recurrence = [&](OpBuilder &b, Location loc) {
-      SmallVector<Value> points = {batch, c(b, loc, valueHeads)};
       Value updates =
           scratchPerPoint(b, loc, points, {b.getIndexAttr(valueDim)});
-      forEachParallel(
-          b, loc, points, [&](OpBuilder &b, Location l, ValueRange ivs) {
+      perSequenceAndHead(
+          b, loc, [&](OpBuilder &b, Location l, ValueRange ivs, Value count) {
             Value bi = ivs[0], h = ivs[1];
             Value update = pointView(b, l, updates, ivs);
             Value hk = arith::DivUIOp::create(b, l, h, c(b, l, ratio));
-            forEach(b, l, c0, tokens, [&](OpBuilder &b, Location l, Value t) {
+            forEach(b, l, c0, count, [&](OpBuilder &b, Location l, Value t) {
               // Decay.
               forEach(b, l, c0, kd, [&](OpBuilder &b, Location l, Value i) {
                 Value gv = perChannel ? load(b, l, g, ValueRange{bi, t, h, i})
@@ -512,9 +564,17 @@ struct LowerGatedDeltaRule final : OpRewritePattern<GatedDeltaRuleOp> {
             });
           });
     };
-    decodeOrPrefill(b, loc, tokens, recurrence, [&](OpBuilder &b, Location loc) {
-      chunkedDeltaRule(b, loc, bufs, batch, tokens);
-    });
+    decodeOrPrefill(
+        b, loc, tokens, recurrence, [&](OpBuilder &b, Location loc) {
+          DeltaRuleScratch scratch = deltaRuleScratch(b, loc, bufs, points);
+          perSequenceAndHead(
+              b, loc,
+              [&](OpBuilder &b, Location l, ValueRange ivs, Value count) {
+                chunkedDeltaRule(b, l, bufs, scratch, ivs, count);
+              });
+        });
+    if (lengths)
+      zeroPadding(b, loc, out, lengths, tokens);
     rewriter.replaceOp(op, {asTensor(b, loc, out, op.getType(0)), op.getState()});
     return success();
   }
@@ -545,6 +605,8 @@ struct LowerSelectiveScan final : OpRewritePattern<SelectiveScanOp> {
     Value aLog = toBuffer(b, loc, op.getALog());
     Value bm = toBuffer(b, loc, op.getB()), cm = toBuffer(b, loc, op.getC());
     Value dSkip = toBuffer(b, loc, op.getD());
+    Value lengths =
+        op.getLengths() ? toBuffer(b, loc, op.getLengths()) : Value();
     Value out = allocLike(b, loc, op.getInput());
     Value S = *state;
     Value c0 = c(b, loc, 0);
@@ -562,7 +624,7 @@ struct LowerSelectiveScan final : OpRewritePattern<SelectiveScanOp> {
     Value allSteps = scratchPerPoint(b, loc, points, {b.getIndexAttr(chunk)});
     Value zero = f32Constant(b, loc, 0.0);
     auto chunkedScan = [&](OpBuilder &b, Location l, Value bi, Value h, Value g,
-                           Value a, auto stepAt) {
+                           Value a, Value tokens, auto stepAt) {
       Value Lc = pointView(b, l, allLc, {bi, h});
       Value steps = pointView(b, l, allSteps, {bi, h});
       Value numChunks = arith::CeilDivUIOp::create(b, l, tokens, c(b, l, chunk));
@@ -644,6 +706,7 @@ struct LowerSelectiveScan final : OpRewritePattern<SelectiveScanOp> {
     forEachParallel(
         b, loc, points, [&](OpBuilder &b, Location l, ValueRange ivs) {
           Value bi = ivs[0], h = ivs[1];
+          Value count = sequenceLength(b, l, lengths, bi, tokens);
           Value g = arith::DivUIOp::create(b, l, h, c(b, l, heads / groups));
           Value a = arith::NegFOp::create(
               b, l,
@@ -663,7 +726,7 @@ struct LowerSelectiveScan final : OpRewritePattern<SelectiveScanOp> {
             return step;
           };
           auto recurrence = [&](OpBuilder &b, Location l) {
-            forEach(b, l, c0, tokens, [&](OpBuilder &b, Location l, Value t) {
+            forEach(b, l, c0, count, [&](OpBuilder &b, Location l, Value t) {
               Value step = stepAt(b, l, t);
               Value decay = math::ExpOp::create(
                   b, l, arith::MulFOp::create(b, l, step, a));
@@ -696,11 +759,13 @@ struct LowerSelectiveScan final : OpRewritePattern<SelectiveScanOp> {
                       });
             });
           };
-          decodeOrPrefill(b, l, tokens, recurrence,
+          decodeOrPrefill(b, l, count, recurrence,
                           [&](OpBuilder &b, Location l) {
-                            chunkedScan(b, l, bi, h, g, a, stepAt);
+                            chunkedScan(b, l, bi, h, g, a, count, stepAt);
                           });
         });
+    if (lengths)
+      zeroPadding(b, loc, out, lengths, tokens);
     rewriter.replaceOp(op, {asTensor(b, loc, out, op.getType(0)), op.getState()});
     return success();
   }

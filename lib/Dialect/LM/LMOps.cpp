@@ -587,6 +587,14 @@ static LogicalResult verifyStateThrough(Operation *op, Type in, Type out) {
          << in << ", got " << out;
 }
 
+/// A ragged batch's `lengths`, if given, has one entry per sequence.
+static LogicalResult verifyLengths(const ShapeChecker &check, Value lengths,
+                                   int64_t batch) {
+  if (!lengths)
+    return success();
+  return check.shape("lengths", lengths.getType(), {batch}, {"batch"});
+}
+
 /// `state` has exactly `shape`.
 static LogicalResult verifyStateShape(Operation *op, RecurrentStateType state,
                                       ArrayRef<int64_t> shape,
@@ -617,6 +625,8 @@ LogicalResult CausalConv1dOp::verify() {
   if (failed(verifyStateShape(*this, getState().getType(),
                               {ShapeChecker::size(w, 0), kernel - 1},
                               "channels, kernel - 1")))
+    return failure();
+  if (failed(verifyLengths(check, getLengths(), ShapeChecker::size(in, 0))))
     return failure();
   return verifyStateThrough(*this, getState().getType(), getUpdated().getType());
 }
@@ -674,11 +684,11 @@ LogicalResult GatedDeltaRuleOp::verify() {
                          {"batch", "tokens", "value heads", "key dim"})) ||
       failed(check.shape("beta", beta, ArrayRef(decay).take_front(3),
                          {"batch", "tokens", "value heads"})) ||
-      failed(verifyStateShape(*this, getState().getType(),
-                              {vHeads, kDim, vDim},
+      failed(verifyStateShape(*this, getState().getType(), {vHeads, kDim, vDim},
                               "value heads, key dim, value dim")) ||
       failed(verifyStateThrough(*this, getState().getType(),
-                                getUpdated().getType())))
+                                getUpdated().getType())) ||
+      failed(verifyLengths(check, getLengths(), ShapeChecker::size(v, 0))))
     return failure();
   if (getType(0) != v)
     return emitOpError("expected the result to have the value type ") << v;
@@ -712,7 +722,8 @@ LogicalResult SelectiveScanOp::verify() {
                               {heads, headDim, stateDim},
                               "heads, head dim, state dim")) ||
       failed(verifyStateThrough(*this, getState().getType(),
-                                getUpdated().getType())))
+                                getUpdated().getType())) ||
+      failed(verifyLengths(check, getLengths(), batch)))
     return failure();
   if (getType(0) != x)
     return emitOpError("expected the result to have the input type ") << x;

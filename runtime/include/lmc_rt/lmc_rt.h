@@ -78,16 +78,33 @@ void lmc_rt_session_free(lmc_rt_session_t *session);
 
 /* Forgets the sequences: the next forward starts at position 0. */
 void lmc_rt_session_reset(lmc_rt_session_t *session);
-/* Tokens each sequence holds so far. */
+/* Tokens the longest sequence holds so far (every sequence's, when each
+ * call gave all of them the same number). */
 int64_t lmc_rt_session_length(const lmc_rt_session_t *session);
+/* Tokens sequence `sequence` holds so far; -1 if there is no such sequence. */
+int64_t lmc_rt_session_sequence_length(const lmc_rt_session_t *session,
+                                       int64_t sequence);
 
 /* Appends `tokens` tokens to every sequence (`ids` is [batch, tokens],
- * row-major) at positions length .. length + tokens - 1 and writes their
+ * row-major), each at the positions after those it holds, and writes their
  * logits, [batch, tokens, vocab] floats, to `logits`. Prefill is a call
  * with the prompt, decode a call with one token. */
 lmc_rt_status_t lmc_rt_session_forward(lmc_rt_session_t *session,
                                        const int64_t *ids, int64_t tokens,
                                        float *logits);
+/* A ragged batch: sequence b appends the first `lengths[b]` (0 .. tokens)
+ * ids of its row of `ids` [batch, tokens]; the rest of the row is padding
+ * (not read, and no state changes for it). Row b of `logits` [batch, tokens,
+ * vocab] holds at t < lengths[b] what the sequence would get alone, up to
+ * rounding: sums over the cache run in an order that depends on the
+ * longest sequence (the host vectorises them; GPU kernels are chosen by the
+ * batch's shape). Padding rows hold unspecified finite values. A sequence
+ * that has finished takes length 0. */
+lmc_rt_status_t lmc_rt_session_forward_ragged(lmc_rt_session_t *session,
+                                              const int64_t *ids,
+                                              int64_t tokens,
+                                              const int64_t *lengths,
+                                              float *logits);
 
 typedef struct lmc_rt_sampler {
   float temperature; /* 0: greedy */

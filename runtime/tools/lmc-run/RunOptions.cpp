@@ -26,7 +26,10 @@ ParseOutcome parseRunOptions(int argc, const char *const *argv, RunOptions &o,
   app.add_option("--output", o.output,
                  "Where to write logits [B, S, V] float32");
   app.add_option("--prompt-ids", o.promptIds,
-                 "Comma-separated prompt token ids");
+                 "Comma-separated prompt token ids; repeated, the prompts "
+                 "of a batch (of any lengths)")
+      ->allow_extra_args(false)
+      ->take_all();
   app.add_option("--prompt", o.promptText,
                  "Prompt text (the tokenizer of the model's folder or GGUF); "
                  "the continuation is printed as it is generated");
@@ -58,9 +61,13 @@ ParseOutcome parseRunOptions(int argc, const char *const *argv, RunOptions &o,
   app.add_flag("--check-decode", o.checkDecode,
                "With --input: check that token-by-token decode with the cache "
                "gives the logits of the full prefill");
+  app.add_flag("--check-ragged", o.checkRagged,
+               "With several --prompt-ids: check that each sequence of the "
+               "batch gets the logits it gets alone, prompt and generated "
+               "tokens");
   app.add_option("--tolerance", o.tolerance,
-                 "Largest max|diff| / max|reference| --compare and "
-                 "--check-decode accept")
+                 "Largest max|diff| / max|reference| --compare, "
+                 "--check-decode and --check-ragged accept")
       ->check(CLI::Range(0.0, 1.0));
   app.add_option("--bench-prompt", o.benchPrompt, "Prompt tokens for --bench")
       ->check(CLI::Range(int64_t(1), int64_t(1) << 20));
@@ -95,6 +102,8 @@ ParseOutcome parseRunOptions(int argc, const char *const *argv, RunOptions &o,
     return error("--system needs --chat");
   if (!o.stopStrings.empty() && o.promptText.empty())
     return error("--stop needs --prompt");
+  if (o.checkRagged && o.promptIds.size() < 2)
+    return error("--check-ragged needs two or more --prompt-ids");
   if (!o.input.empty() && o.output.empty() && o.compare.empty() &&
       !o.checkDecode)
     return error("--input needs --output, --compare or --check-decode");

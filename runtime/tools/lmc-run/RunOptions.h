@@ -19,8 +19,10 @@ namespace lmc::run {
 struct RunOptions {
   std::string artifact, weights, device = "host";
   // Exactly one mode: --input, --prompt-ids, --prompt or --bench.
-  std::string input, output, compare, promptIds, promptText;
-  bool bench = false, checkDecode = false;
+  std::string input, output, compare, promptText;
+  // One sequence per --prompt-ids: several run as one ragged batch.
+  std::vector<std::string> promptIds;
+  bool bench = false, checkDecode = false, checkRagged = false;
   // Text in, text out.
   bool chat = false;
   std::string system, tokenizerPath;

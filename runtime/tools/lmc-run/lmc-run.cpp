@@ -137,14 +137,125 @@ static bool runBench(Model &m, int64_t batch, int64_t promptLength,
   return true;
 }
 
+/// The logits each sequence of a generation got: its prompt's rows, then
+/// one row per generated token but the last.
+using SequenceLogits = std::vector<std::vector<float>>;
+
+/// Generates `o.maxNewTokens` tokens for each of `prompts` in one session
+/// (a ragged batch when they differ in length), writing them to `generated`
+/// and the logits of every step to `seen`. Sampling draws from one random
+/// stream, sequence after sequence.
+static bool generate(Model &m, const lmc::run::RunOptions &o,
+                     const std::vector<std::vector<int64_t>> &prompts,
+                     std::vector<std::vector<int64_t>> &generated,
+                     SequenceLogits &seen) {
+  const int64_t batch = prompts.size(),
+                vocab = lmc_rt_model_vocab_size(m.model);
+  int64_t tokens = 0;
+  for (const std::vector<int64_t> &p : prompts)
+    tokens = std::max<int64_t>(tokens, p.size());
+  int64_t context = o.maxContext ? o.maxContext : tokens + o.maxNewTokens;
+  lmc_rt_session_options_t options = {batch, context};
+  lmc_rt_session_free(m.session);
+  m.session = nullptr;
+  if (lmc_rt_session_create(m.model, &options, &m.session) != LMC_RT_OK)
+    return false;
+  std::vector<int64_t> ids(size_t(batch * tokens), 0), lengths(batch);
+  for (int64_t b = 0; b < batch; ++b) {
+    std::copy(prompts[b].begin(), prompts[b].end(), ids.begin() + b * tokens);
+    lengths[b] = prompts[b].size();
+  }
+  std::vector<float> logits(ids.size() * size_t(vocab));
+  if (lmc_rt_session_forward_ragged(m.session, ids.data(), tokens,
+                                    lengths.data(), logits.data()) != LMC_RT_OK)
+    return false;
+  generated.assign(batch, {});
+  seen.assign(batch, {});
+  for (int64_t b = 0; b < batch; ++b)
+    seen[b].assign(logits.begin() + b * tokens * vocab,
+                   logits.begin() + (b * tokens + lengths[b]) * vocab);
+  lmc_rt_sampler_t sampler = {o.temperature, o.topK, o.topP, o.seed};
+  uint64_t state = o.seed;
+  std::vector<int64_t> next(batch), ones(batch, 1);
+  for (int64_t i = 0; i < o.maxNewTokens; ++i) {
+    for (int64_t b = 0; b < batch; ++b) {
+      const float *last = seen[b].data() + seen[b].size() - vocab;
+      next[b] = lmc_rt_sample(last, vocab, &sampler, &state);
+      generated[b].push_back(next[b]);
+    }
+    if (i + 1 == o.maxNewTokens)
+      break;
+    if (lmc_rt_session_forward_ragged(m.session, next.data(), 1, ones.data(),
+                                      logits.data()) != LMC_RT_OK)
+      return false;
+    for (int64_t b = 0; b < batch; ++b)
+      seen[b].insert(seen[b].end(), logits.begin() + b * vocab,
+                     logits.begin() + (b + 1) * vocab);
+  }
+  return true;
+}
+
+/// Several --prompt-ids: one ragged batch; prints each sequence's tokens on
+/// its own line. With --check-ragged, each sequence is run again alone, fed
+/// the same tokens, and its logits compared.
+static int runBatch(Model &m, const lmc::run::RunOptions &o,
+                    const std::vector<std::vector<int64_t>> &prompts) {
+  std::vector<std::vector<int64_t>> generated;
+  SequenceLogits seen;
+  if (!generate(m, o, prompts, generated, seen))
+    return failRuntime();
+  for (const std::vector<int64_t> &ids : generated) {
+    for (size_t i = 0; i < ids.size(); ++i)
+      std::printf("%s%lld", i ? " " : "", (long long)ids[i]);
+    std::printf("\n");
+  }
+  if (!o.checkRagged)
+    return 0;
+  int status = 0;
+  const int64_t vocab = lmc_rt_model_vocab_size(m.model);
+  for (size_t b = 0; b < prompts.size(); ++b) {
+    // Alone, with the batch's calls: its prompt, then each token the batch
+    // generated for it (but the last), one call each.
+    lmc_rt_session_options_t options = {
+        1, int64_t(prompts[b].size() + generated[b].size())};
+    lmc_rt_session_free(m.session);
+    m.session = nullptr;
+    if (lmc_rt_session_create(m.model, &options, &m.session) != LMC_RT_OK)
+      return failRuntime();
+    std::vector<std::vector<float>> reference(1);
+    reference[0].resize(prompts[b].size() * size_t(vocab));
+    if (lmc_rt_session_forward(m.session, prompts[b].data(), prompts[b].size(),
+                               reference[0].data()) != LMC_RT_OK)
+      return failRuntime();
+    std::vector<float> step(vocab);
+    for (size_t i = 0; i + 1 < generated[b].size(); ++i) {
+      if (lmc_rt_session_forward(m.session, &generated[b][i], 1, step.data()) !=
+          LMC_RT_OK)
+        return failRuntime();
+      reference[0].insert(reference[0].end(), step.begin(), step.end());
+    }
+    double err =
+        relativeError(seen[b].data(), reference[0].data(), reference[0].size());
+    bool ok = seen[b].size() == reference[0].size() && err <= o.tolerance;
+    std::printf("sequence %zu (%zu + %zu tokens): batch vs alone: "
+                "max|diff| / max|alone| = %.3g (tolerance %.3g): %s\n",
+                b, prompts[b].size(), generated[b].size(), err, o.tolerance,
+                ok ? "ok" : "MISMATCH");
+    status |= !ok;
+  }
+  return status;
+}
+
 /// Runs what `o` asks for; returns the exit status.
 static int run(const lmc::run::RunOptions &o) {
   std::string error;
   // Bad ids are refused before the model is loaded.
-  std::vector<int64_t> prompt;
-  if (!o.promptIds.empty() &&
-      !lmc::run::parsePromptIds(o.promptIds, prompt, error))
-    return fail(error);
+  std::vector<std::vector<int64_t>> prompts;
+  for (const std::string &text : o.promptIds)
+    if (!lmc::run::parsePromptIds(text, prompts.emplace_back(), error))
+      return fail(error);
+  std::vector<int64_t> prompt =
+      prompts.empty() ? std::vector<int64_t>() : prompts.front();
   Model m;
   if (lmc_rt_model_load_on(o.device == "cuda" ? LMC_RT_DEVICE_CUDA
                                             : LMC_RT_DEVICE_HOST,
@@ -246,6 +357,8 @@ static int run(const lmc::run::RunOptions &o) {
     return runBench(m, o.benchBatch, o.benchPrompt, o.benchDecode, o.seed)
                ? 0
                : failRuntime();
+  } else if (prompts.size() > 1) {
+    return runBatch(m, o, prompts);
   }
   int64_t context = o.maxContext ? o.maxContext : int64_t(prompt.size()) + o.maxNewTokens;
   lmc_rt_session_options_t options = {1, context};

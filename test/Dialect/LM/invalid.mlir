@@ -2078,6 +2078,46 @@ func.func @gated_delta_rule_result(%q: tensor<?x?x2x16xf32>, %v: tensor<?x?x4x16
 
 // -----
 
+func.func @causal_conv1d_lengths_batch(%x: tensor<2x?x96xf32>, %w: tensor<96x1x4xf32>,
+                                       %s: !lm.recurrent_state<[96, 3], f32>,
+                                       %n: tensor<3xi64>) {
+  // expected-error @+1 {{expected 'lengths' dimension 0 (batch) to be 2, got 3}}
+  %0:2 = lm.causal_conv1d %x, %w, %s lengths %n {activation = #lm.activation<silu>}
+      : (tensor<2x?x96xf32>, tensor<96x1x4xf32>, !lm.recurrent_state<[96, 3], f32>, tensor<3xi64>)
+      -> (tensor<2x?x96xf32>, !lm.recurrent_state<[96, 3], f32>)
+  return
+}
+
+// -----
+
+func.func @gated_delta_rule_lengths_rank(%q: tensor<?x?x2x16xf32>, %v: tensor<?x?x4x16xf32>,
+                                         %g: tensor<?x?x4xf32>,
+                                         %s: !lm.recurrent_state<[4, 16, 16], f32>,
+                                         %n: tensor<?x?xi64>) {
+  // expected-error @+1 {{expected 'lengths' of rank 1, got rank 2}}
+  %0:2 = lm.gated_delta_rule %q, %q, %v, %g, %g, %s lengths %n {scale = 0.25 : f64}
+      : (tensor<?x?x2x16xf32>, tensor<?x?x2x16xf32>, tensor<?x?x4x16xf32>, tensor<?x?x4xf32>,
+         tensor<?x?x4xf32>, !lm.recurrent_state<[4, 16, 16], f32>, tensor<?x?xi64>)
+      -> (tensor<?x?x4x16xf32>, !lm.recurrent_state<[4, 16, 16], f32>)
+  return
+}
+
+// -----
+
+func.func @selective_scan_lengths_type(%x: tensor<?x?x4x16xf32>, %dt: tensor<?x?x4xf32>, %h: tensor<4xf32>,
+                                       %b: tensor<?x?x1x8xf32>, %s: !lm.recurrent_state<[4, 16, 8], f32>,
+                                       %n: tensor<?xf32>) {
+  // expected-error @+1 {{operand #8 must be ranked tensor of signless integer values}}
+  %0:2 = lm.selective_scan %x, %dt, %h, %h, %b, %b, %h, %s lengths %n
+      : (tensor<?x?x4x16xf32>, tensor<?x?x4xf32>, tensor<4xf32>, tensor<4xf32>,
+         tensor<?x?x1x8xf32>, tensor<?x?x1x8xf32>, tensor<4xf32>, !lm.recurrent_state<[4, 16, 8], f32>,
+         tensor<?xf32>)
+      -> (tensor<?x?x4x16xf32>, !lm.recurrent_state<[4, 16, 8], f32>)
+  return
+}
+
+// -----
+
 func.func @selective_scan_input(%x: tensor<?x?x64xf32>, %dt: tensor<?x?x4xf32>, %h: tensor<4xf32>,
                                 %b: tensor<?x?x1x8xf32>, %s: !lm.recurrent_state<[4, 16, 8], f32>) {
   // expected-error @+1 {{expected 'input' of rank 4, got rank 3}}

@@ -476,6 +476,35 @@ func.func @selective_scan(%x: tensor<?x?x4x16xf32>, %dt: tensor<?x?x4xf32>,
                         !lm.recurrent_state<[4, 16, 8], f32>
 }
 
+// A ragged batch: the recurrences take the tokens each sequence holds.
+// CHECK-LABEL: func.func @recurrences_with_lengths(
+// CHECK:         lm.causal_conv1d %{{.*}}, %{{.*}} bias %{{.*}}, %{{.*}} lengths %{{.*}} {activation = #lm.activation<silu>} : (tensor<2x?x96xf32>, tensor<96x1x4xf32>, tensor<96xf32>, !lm.recurrent_state<[96, 3], f32>, tensor<2xi64>)
+// CHECK:         lm.gated_delta_rule %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} lengths %{{.*}} {scale = 2.500000e-01 : f64} : ({{.*}}, !lm.recurrent_state<[4, 16, 16], f32>, tensor<?xi64>)
+// CHECK:         lm.selective_scan %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} lengths %{{.*}} : ({{.*}}, !lm.recurrent_state<[4, 16, 8], f32>, tensor<?xi64>)
+func.func @recurrences_with_lengths(
+    %x: tensor<2x?x96xf32>, %w: tensor<96x1x4xf32>, %bias: tensor<96xf32>,
+    %cs: !lm.recurrent_state<[96, 3], f32>, %n2: tensor<2xi64>,
+    %q: tensor<?x?x2x16xf32>, %v: tensor<?x?x4x16xf32>, %g: tensor<?x?x4xf32>,
+    %ds: !lm.recurrent_state<[4, 16, 16], f32>, %n: tensor<?xi64>,
+    %sx: tensor<?x?x4x16xf32>, %h: tensor<4xf32>, %b: tensor<?x?x1x8xf32>,
+    %ss: !lm.recurrent_state<[4, 16, 8], f32>) {
+  %y, %cs1 = lm.causal_conv1d %x, %w bias %bias, %cs lengths %n2
+        {activation = #lm.activation<silu>}
+      : (tensor<2x?x96xf32>, tensor<96x1x4xf32>, tensor<96xf32>,
+         !lm.recurrent_state<[96, 3], f32>, tensor<2xi64>)
+      -> (tensor<2x?x96xf32>, !lm.recurrent_state<[96, 3], f32>)
+  %o, %ds1 = lm.gated_delta_rule %q, %q, %v, %g, %g, %ds lengths %n {scale = 0.25 : f64}
+      : (tensor<?x?x2x16xf32>, tensor<?x?x2x16xf32>, tensor<?x?x4x16xf32>, tensor<?x?x4xf32>,
+         tensor<?x?x4xf32>, !lm.recurrent_state<[4, 16, 16], f32>, tensor<?xi64>)
+      -> (tensor<?x?x4x16xf32>, !lm.recurrent_state<[4, 16, 16], f32>)
+  %sy, %ss1 = lm.selective_scan %sx, %g, %h, %h, %b, %b, %h, %ss lengths %n
+      : (tensor<?x?x4x16xf32>, tensor<?x?x4xf32>, tensor<4xf32>, tensor<4xf32>,
+         tensor<?x?x1x8xf32>, tensor<?x?x1x8xf32>, tensor<4xf32>,
+         !lm.recurrent_state<[4, 16, 8], f32>, tensor<?xi64>)
+      -> (tensor<?x?x4x16xf32>, !lm.recurrent_state<[4, 16, 8], f32>)
+  return
+}
+
 //===----------------------------------------------------------------------===//
 // Hyper-connections
 //===----------------------------------------------------------------------===//

@@ -653,12 +653,16 @@ def LM_LatentCacheUpdateOp : LM_Op<"latent_cache_update", [Pure]> {
 // Recurrent mixers
 //===----------------------------------------------------------------------===//
 
-def LM_CausalConv1dOp : LM_Op<"causal_conv1d", [Pure]> {
+def LM_CausalConv1dOp : LM_Op<"causal_conv1d", [Pure, AttrSizedOperandSegments]> {
   let summary = "Depthwise causal short convolution with a carried state";
   let description = [{
     `y[c, t] = sum_j weight[c, 0, j] * x[c, t - (K-1) + j] (+ bias[c])`, then
     `activation`; inputs before the sequence come from `state` (the last K-1
     inputs, zeros initially), and the updated state is returned.
+
+    With `lengths` (`[B]`, a ragged batch), sequence `b` holds its first
+    `lengths[b]` tokens: the state becomes the last K-1 inputs before token
+    `lengths[b]`, and the outputs of the tokens after it (padding) are zero.
 
     ```mlir
     %y, %s1 = lm.causal_conv1d %x, %w, %s0 {activation = #lm.activation<silu>}
@@ -669,11 +673,12 @@ def LM_CausalConv1dOp : LM_Op<"causal_conv1d", [Pure]> {
   let arguments = (ins LM_FloatTensor:$input, LM_FloatTensor:$weight,
                        Optional<LM_FloatTensor>:$bias,
                        LM_RecurrentStateType:$state,
+                       Optional<LM_IndexTensor>:$lengths,
                        LM_ActivationAttr:$activation);
   let results = (outs LM_FloatTensor:$result, LM_RecurrentStateType:$updated);
   let assemblyFormat = [{
-    $input `,` $weight (`bias` $bias^)? `,` $state attr-dict `:`
-    functional-type(operands, results)
+    $input `,` $weight (`bias` $bias^)? `,` $state (`lengths` $lengths^)?
+    attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
 }
@@ -716,6 +721,10 @@ def LM_GatedDeltaRuleOp : LM_Op<"gated_delta_rule", [Pure]> {
     recurrence for a single decode token and the equivalent chunked (WY)
     form, 64 tokens per chunk, for prefill.
 
+    With `lengths` (`[B]`, a ragged batch), sequence `b` holds its first
+    `lengths[b]` tokens: the tokens after them (padding) leave the state as
+    it is and their outputs are zero.
+
     ```mlir
     %o, %s1 = lm.gated_delta_rule %q, %k, %v, %g, %beta, %s0 {scale = 0.25 : f64}
         : (tensor<?x?x2x16xf32>, tensor<?x?x2x16xf32>, tensor<?x?x4x16xf32>, tensor<?x?x4xf32>,
@@ -726,11 +735,12 @@ def LM_GatedDeltaRuleOp : LM_Op<"gated_delta_rule", [Pure]> {
   let arguments = (ins LM_FloatTensor:$query, LM_FloatTensor:$key,
                        LM_FloatTensor:$value, LM_FloatTensor:$log_decay,
                        LM_FloatTensor:$beta, LM_RecurrentStateType:$state,
+                       Optional<LM_IndexTensor>:$lengths,
                        F64Attr:$scale);
   let results = (outs LM_FloatTensor:$result, LM_RecurrentStateType:$updated);
   let assemblyFormat = [{
-    $query `,` $key `,` $value `,` $log_decay `,` $beta `,` $state attr-dict `:`
-    functional-type(operands, results)
+    $query `,` $key `,` $value `,` $log_decay `,` $beta `,` $state
+    (`lengths` $lengths^)? attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
 }
@@ -749,6 +759,10 @@ def LM_SelectiveScanOp : LM_Op<"selective_scan", [Pure]> {
     host lowering runs this recurrence for a single decode token and the
     equivalent chunked (SSD) form, 64 tokens per chunk, for prefill.
 
+    With `lengths` (`[B]`, a ragged batch), sequence `b` holds its first
+    `lengths[b]` tokens: the tokens after them (padding) leave the state as
+    it is and their outputs are zero.
+
     ```mlir
     %y, %s1 = lm.selective_scan %x, %dt, %dtb, %alog, %b, %c, %d, %s0
         : (tensor<?x?x4x16xf32>, tensor<?x?x4xf32>, tensor<4xf32>, tensor<4xf32>,
@@ -761,12 +775,13 @@ def LM_SelectiveScanOp : LM_Op<"selective_scan", [Pure]> {
                        LM_FloatTensor:$dt_bias, LM_FloatTensor:$a_log,
                        LM_FloatTensor:$b, LM_FloatTensor:$c,
                        LM_FloatTensor:$d, LM_RecurrentStateType:$state,
+                       Optional<LM_IndexTensor>:$lengths,
                        DefaultValuedAttr<F64Attr, "0.0">:$dt_min,
                        OptionalAttr<F64Attr>:$dt_max);
   let results = (outs LM_FloatTensor:$result, LM_RecurrentStateType:$updated);
   let assemblyFormat = [{
     $input `,` $dt `,` $dt_bias `,` $a_log `,` $b `,` $c `,` $d `,` $state
-    attr-dict `:` functional-type(operands, results)
+    (`lengths` $lengths^)? attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
 }

@@ -1,0 +1,39 @@
+//===- ForwardAbi.h - Names on the arguments of @forward --------*- C++ -*-===//
+//
+// The one home of the attribute names and argument names that tie an
+// imported model's @forward to the artifact's entry (lib/Codegen/
+// EmitArtifact.cpp) and so to the runtime's calling convention: set by the
+// importer and lm-lower-state / lm-weights-to-arguments, read by the
+// artifact writer and the GPU mapping.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LMC_DIALECT_LM_FORWARDABI_H
+#define LMC_DIALECT_LM_FORWARDABI_H
+
+#include "llvm/ADT/StringRef.h"
+
+namespace mlir::lm::abi {
+
+/// Argument attributes.
+inline constexpr llvm::StringLiteral kName = "lm.name";       ///< a per-call input
+inline constexpr llvm::StringLiteral kWeight = "lm.weight";   ///< a checkpoint tensor
+inline constexpr llvm::StringLiteral kStackedWeight = "lm.stacked_weight";
+inline constexpr llvm::StringLiteral kStackedCount = "lm.count";
+inline constexpr llvm::StringLiteral kState = "lm.state";     ///< a runtime buffer
+inline constexpr llvm::StringLiteral kPerSequence = "lm.per_sequence";
+
+/// Values of `lm.name`: the per-call inputs of a (ragged) batch of B
+/// sequences and T tokens.
+inline constexpr llvm::StringLiteral kInputIds = "input_ids"; ///< [B, T] i64
+inline constexpr llvm::StringLiteral kPositions = "positions"; ///< [B, T] i64
+/// [B] i64: the tokens sequence b holds in this call (its first lengths[b]
+/// tokens; the rest is padding that changes no state).
+inline constexpr llvm::StringLiteral kLengths = "lengths";
+/// index: the cache slots the call reads (at least every held token's
+/// position + 1); a host value, so the GPU host code never reads it back.
+inline constexpr llvm::StringLiteral kContext = "context";
+
+} // namespace mlir::lm::abi
+
+#endif // LMC_DIALECT_LM_FORWARDABI_H
