@@ -72,10 +72,12 @@ def cache_bytes_per_token(config):
     return 4 * layers * 2 * config["num_key_value_heads"] * config["head_dim"]
 
 
-def run_lmc(lmc_run, artifact, checkpoint, batch):
+def run_lmc(lmc_run, artifact, checkpoint, batch, graphs=True):
+    """(prefill, decode) tokens/s; decode steps replay their captured CUDA
+    graphs unless `graphs` is false (--no-graphs: every kernel launched)."""
     cmd = [lmc_run, artifact, "--device", "cuda", "--weights", checkpoint,
            "--bench", "--bench-batch", str(batch), "--bench-prompt", str(PROMPT),
-           "--bench-decode", str(DECODE)]
+           "--bench-decode", str(DECODE)] + ([] if graphs else ["--no-graphs"])
     try:
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=150)
     except subprocess.TimeoutExpired:
@@ -130,21 +132,27 @@ def main():
     log(f"device: {torch.cuda.get_device_name()}, copy bandwidth "
         f"{bandwidth / 1e12:.2f} TB/s (read + write)")
     header = (f"{'model':<22}{'batch':>6}{'lmc pre':>10}{'lmc dec':>10}"
+              f"{'no graph':>10}"
               f"{'hf32 pre':>10}{'hf32 dec':>10}{'hf16 pre':>10}{'hf16 dec':>10}"
               f"{'floor dec':>10}{'dec/hf32':>9}{'dec/floor':>10}")
     rows = []
     data = []
 
-    def record(name, dtype, batch, phase, value, floor, anchors):
+    def record(name, dtype, batch, phase, value, floor, anchors, eager=None):
         row = {"model": name, "dtype": dtype, "batch": batch, "phase": phase,
                "tokens_per_s": value,
                "anchors": {k: v for k, v in anchors.items() if v}}
         if floor:
             row["floor_tokens_per_s"] = floor
+        if eager:
+            row["no_graphs_tokens_per_s"] = eager
         data.append(row)
 
     def cell(pair, i):
         return f"{pair[i]:>10.1f}" if pair and pair[i] else f"{'failed':>10}"
+
+    def decode_of(runs, b):
+        return runs[b][1] if b in runs and runs[b] else None
 
     def ratio(x, y, width):
         return f"{x / y:>{width}.2f}" if x and y else f"{'-':>{width}}"
@@ -163,6 +171,11 @@ def main():
         bf16_artifact = os.path.join(args.artifacts, name + ".bf16.lmx")
         lmc16 = ({b: run_lmc(args.lmc_run, bf16_artifact, checkpoint, b)
                   for b in BATCHES} if os.path.exists(bf16_artifact) else {})
+        # The same decode steps with every kernel launched (--no-graphs).
+        eager = {b: run_lmc(args.lmc_run, artifact, checkpoint, b, False)
+                 for b in BATCHES}
+        eager16 = ({b: run_lmc(args.lmc_run, bf16_artifact, checkpoint, b, False)
+                    for b in BATCHES} if lmc16 else {})
         hf = {}
         for dtype in ("float32", "bfloat16"):
             model = AutoModelForCausalLM.from_pretrained(
@@ -177,7 +190,8 @@ def main():
                 b * (PROMPT + DECODE) * cache_bytes_per_token(config)
             floor = b / (step / bandwidth)
             l, h32, h16 = lmc[b], hf["float32"][b], hf["bfloat16"][b]
-            rows.append(f"{name:<22}{b:>6}{cell(l, 0)}{cell(l, 1)}{cell(h32, 0)}"
+            rows.append(f"{name:<22}{b:>6}{cell(l, 0)}{cell(l, 1)}"
+                        f"{cell(eager[b], 1)}{cell(h32, 0)}"
                         f"{cell(h32, 1)}{cell(h16, 0)}{cell(h16, 1)}{floor:>10.1f}"
                         f"{ratio(l[1], h32[1], 9)}{ratio(l[1], floor, 10)}")
             log(rows[-1])
@@ -185,21 +199,25 @@ def main():
                 anchors = {"transformers_f32": h32 and h32[i],
                            "transformers_bf16": h16 and h16[i]}
                 record(name, "f32", b, phase, l and l[i],
-                       floor if i else None, anchors)
+                       floor if i else None, anchors,
+                       decode_of(eager, b) if i else None)
                 if b in lmc16:
                     record(name, "bf16", b, phase, lmc16[b] and lmc16[b][i],
-                           2 * floor if i else None, anchors)
+                           2 * floor if i else None, anchors,
+                           decode_of(eager16, b) if i else None)
             if b in lmc16:
                 l16 = lmc16[b]
                 rows.append(f"{name + ' (bf16 w)':<22}{b:>6}{cell(l16, 0)}"
-                            f"{cell(l16, 1)}{'':>40}{floor * 2:>10.1f}"
+                            f"{cell(l16, 1)}{cell(eager16.get(b), 1)}"
+                            f"{'':>40}{floor * 2:>10.1f}"
                             f"{'':>9}{ratio(l16[1], floor * 2, 10)}")
                 log(rows[-1])
         if not args.keep:
             shutil.rmtree(checkpoint)
 
     log(f"\nprompt {PROMPT} tokens, {DECODE} decode steps; tokens/s (batch x "
-        "tokens / s); lmc f32, transformers eager f32 and bf16; floor = f32 "
+        "tokens / s); lmc f32 (decode: CUDA graphs, and every kernel launched: "
+        "no graph), transformers eager f32 and bf16; floor = f32 "
         "decode step bytes (weights read + cache) / copy bandwidth")
     log(header)
     for row in rows:

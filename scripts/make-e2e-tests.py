@@ -86,7 +86,11 @@ GPU_RUN_TEMPLATE = """\
 # NUMERICS: logits: max|diff| / max|ref| = {{{{.*}}}} (tolerance 0.001): ok
 # NUMERICS: decode vs prefill: max|diff| / max|prefill| = {{{{.*}}}} (tolerance 0.001): ok
 
+# Decode steps replay their captured CUDA graphs (--check-decode above
+# compares them with the prefill); launched one kernel at a time instead,
+# they generate the same ids.
 # RUN: lmc-run %t.lmx --device cuda --prompt-ids {prompt} --max-new-tokens {count} | FileCheck %s --check-prefix=GREEDY
+# RUN: lmc-run %t.lmx --device cuda --no-graphs --prompt-ids {prompt} --max-new-tokens {count} | FileCheck %s --check-prefix=GREEDY
 # GREEDY: {{{{^}}}}{expected}{{{{$}}}}
 
 # A ragged batch: each sequence as alone, within rounding (the kernels

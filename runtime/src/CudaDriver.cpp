@@ -49,6 +49,13 @@ bool resolve(void *library, Driver &driver, std::string &missing) {
   bind(driver.cuStreamCreate, "cuStreamCreate");
   bind(driver.cuStreamSynchronize, "cuStreamSynchronize");
   bind(driver.cuStreamDestroy, "cuStreamDestroy_v2");
+  bind(driver.cuFuncSetAttribute, "cuFuncSetAttribute");
+  bind(driver.cuStreamBeginCapture, "cuStreamBeginCapture_v2");
+  bind(driver.cuStreamEndCapture, "cuStreamEndCapture");
+  bind(driver.cuGraphInstantiate, "cuGraphInstantiateWithFlags");
+  bind(driver.cuGraphLaunch, "cuGraphLaunch");
+  bind(driver.cuGraphExecDestroy, "cuGraphExecDestroy");
+  bind(driver.cuGraphDestroy, "cuGraphDestroy");
   return missing.empty();
 }
 } // namespace

@@ -2,6 +2,7 @@
 
 #include "GpuLauncher.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 
@@ -12,6 +13,8 @@ thread_local GpuDevice *current = nullptr;
 constexpr unsigned kStreamNonBlocking = 1;
 constexpr CUresult kNoBinaryForGpu = 209;
 constexpr CUresult kInvalidImage = 200;
+/// Dynamic shared memory a kernel may use without opting in.
+constexpr unsigned kDefaultSharedLimit = 48 * 1024;
 } // namespace
 
 GpuDevice *makeCurrent(GpuDevice *device) {
@@ -41,6 +44,7 @@ GpuDevice::~GpuDevice() {
     api->cuCtxSetCurrent(context);
   if (queue)
     api->cuStreamSynchronize(queue);
+  destroyGraphs(nullptr); // they use cached blocks: gone before the blocks
   for (auto &[size, p] : freeBlocks)
     api->cuMemFree(reinterpret_cast<CUdeviceptr>(p));
   if (queue)
@@ -105,10 +109,13 @@ void *GpuDevice::allocateCached(size_t bytes) {
   }
   CUdeviceptr p = 0;
   CUresult result = api->cuMemAlloc(&p, bytes);
-  if (result == CUDA_ERROR_OUT_OF_MEMORY && !freeBlocks.empty()) {
+  if (result == CUDA_ERROR_OUT_OF_MEMORY && !freeBlocks.empty() &&
+      !capturing) {
     // Cached blocks of other sizes: give them back (once the stream no
-    // longer uses them) and try again.
+    // longer uses them, and with the graphs that use them) and try again.
+    // (Not while capturing: the stream cannot be waited for then.)
     api->cuStreamSynchronize(queue);
+    destroyGraphs(nullptr);
     for (auto &[size, block] : freeBlocks) {
       api->cuMemFree(reinterpret_cast<CUdeviceptr>(block));
       blockSizes.erase(block);
@@ -163,6 +170,78 @@ void *GpuDevice::function(void *module, const char *name) {
   return found;
 }
 
+void GpuDevice::launch(CUfunction function, const unsigned grid[3],
+                       const unsigned block[3], unsigned sharedBytes,
+                       void **params, void **extra) {
+  if (sharedBytes > kDefaultSharedLimit) {
+    unsigned &limit = sharedLimits[function];
+    if (sharedBytes > limit &&
+        !check("cuFuncSetAttribute",
+               api->cuFuncSetAttribute(
+                   function, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                   int(sharedBytes))))
+      return;
+    limit = std::max(limit, sharedBytes);
+  }
+  check("cuLaunchKernel",
+        api->cuLaunchKernel(function, grid[0], grid[1], grid[2], block[0],
+                            block[1], block[2], sharedBytes, queue, params,
+                            extra));
+}
+
+CUgraphExec GpuDevice::graph(const GraphKey &key) const {
+  auto it = graphs.find(key);
+  return it == graphs.end() ? nullptr : it->second;
+}
+
+CUgraphExec GpuDevice::capture(const GraphKey &key,
+                               const std::function<void()> &record) {
+  if (failed() ||
+      !check("cuStreamBeginCapture",
+             api->cuStreamBeginCapture(queue, CU_STREAM_CAPTURE_MODE_RELAXED)))
+    return nullptr;
+  capturing = true;
+  record();
+  capturing = false;
+  // Capture ends even when recording failed, so that the stream is usable.
+  CUgraph recorded = nullptr;
+  CUresult ended = api->cuStreamEndCapture(queue, &recorded);
+  CUgraphExec executable = nullptr;
+  if (check("cuStreamEndCapture", ended) && !failed())
+    check("cuGraphInstantiate",
+          api->cuGraphInstantiate(&executable, recorded, 0));
+  if (recorded)
+    api->cuGraphDestroy(recorded);
+  if (failed()) {
+    if (executable)
+      api->cuGraphExecDestroy(executable);
+    return nullptr;
+  }
+  graphs[key] = executable;
+  return executable;
+}
+
+void GpuDevice::replay(CUgraphExec graph) {
+  if (!failed())
+    check("cuGraphLaunch", api->cuGraphLaunch(graph, queue));
+}
+
+void GpuDevice::forgetGraphs(const void *owner) {
+  if (owner)
+    destroyGraphs(owner);
+}
+
+void GpuDevice::destroyGraphs(const void *owner) {
+  for (auto it = graphs.begin(); it != graphs.end();) {
+    if (owner && it->first.first != owner) {
+      ++it;
+      continue;
+    }
+    api->cuGraphExecDestroy(it->second);
+    it = graphs.erase(it);
+  }
+}
+
 } // namespace lmc::rt::cuda
 
 using lmc::rt::cuda::current;
@@ -195,14 +274,15 @@ void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
                       intptr_t gridZ, intptr_t blockX, intptr_t blockY,
                       intptr_t blockZ, int32_t sharedBytes, void *stream,
                       void **params, void **extra, size_t /*paramsCount*/) {
+  // `stream` is always the device's one stream (mgpuStreamCreate).
+  (void)stream;
   if (!current || current->failed())
     return;
-  current->check("cuLaunchKernel",
-                 current->driver().cuLaunchKernel(
-                     static_cast<lmc::rt::cuda::CUfunction>(function), gridX,
-                     gridY, gridZ, blockX, blockY, blockZ, sharedBytes,
-                     static_cast<lmc::rt::cuda::CUstream>(stream), params,
-                     extra));
+  const unsigned grid[3] = {unsigned(gridX), unsigned(gridY), unsigned(gridZ)};
+  const unsigned block[3] = {unsigned(blockX), unsigned(blockY),
+                             unsigned(blockZ)};
+  current->launch(static_cast<lmc::rt::cuda::CUfunction>(function), grid,
+                  block, unsigned(sharedBytes), params, extra);
 }
 
 // Every stream of the generated code is the device's one stream.

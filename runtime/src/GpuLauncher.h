@@ -9,6 +9,14 @@
 // allocator for the activations (freed blocks are reused in stream order,
 // so after the first call a forward pass allocates nothing from the driver).
 //
+// A decode step can instead be captured: the generated code runs with the
+// stream in capture mode, so its launches are recorded into a graph rather
+// than run, and later steps of the same shapes replay that graph with one
+// launch. Captured steps take their activation blocks from the same cache;
+// the blocks stay valid for the graphs because blocks are only freed after
+// every graph is destroyed (and replays, like everything else, run in
+// stream order).
+//
 // The generated code cannot take errors back, so the first failing driver
 // call is recorded (sticky); later calls do nothing and the runtime reports
 // the error when the forward pass returns.
@@ -20,6 +28,8 @@
 
 #include "CudaDriver.h"
 
+#include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -61,8 +71,29 @@ public:
   /// `name` in `module`; looked up once (generated code asks per launch,
   /// with the address of its constant name string).
   void *function(void *module, const char *name);
+  /// Launches `function`, first raising its dynamic shared memory limit
+  /// when it asks for more than the default 48 KB.
+  void launch(CUfunction function, const unsigned grid[3],
+              const unsigned block[3], unsigned sharedBytes, void **params,
+              void **extra);
+
+  /// A captured step: the session that owns it (its buffers are baked in)
+  /// and the context length its shapes were made for.
+  using GraphKey = std::pair<const void *, int64_t>;
+  /// `key`'s graph, or null if it has not been captured.
+  CUgraphExec graph(const GraphKey &key) const;
+  /// Runs `record` (a call of the generated code) with the stream captured
+  /// and keeps the graph of what it launched as `key`'s; null on failure
+  /// (the error is kept).
+  CUgraphExec capture(const GraphKey &key, const std::function<void()> &record);
+  /// Replays a captured step on the stream.
+  void replay(CUgraphExec graph);
+  /// Destroys the graphs `owner` captured (before its buffers are freed).
+  void forgetGraphs(const void *owner);
 
 private:
+  void destroyGraphs(const void *owner /* null: all */);
+
   GpuDevice() = default;
   const Driver *api = nullptr;
   CUdevice device = 0;
@@ -73,6 +104,9 @@ private:
   std::multimap<size_t, void *> freeBlocks;
   std::unordered_map<void *, size_t> blockSizes;
   std::map<std::pair<void *, const char *>, CUfunction> functions;
+  std::unordered_map<CUfunction, unsigned> sharedLimits; // raised above 48 KB
+  std::map<GraphKey, CUgraphExec> graphs;
+  bool capturing = false;
 };
 
 /// Makes `device` the one the mgpu* functions act on in this thread (null

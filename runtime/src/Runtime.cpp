@@ -108,16 +108,39 @@ struct lmc_rt_session {
   std::vector<std::vector<uint8_t>> states;
   std::vector<cuda::CUdeviceptr> deviceStates; // on a GPU, instead of states
   std::vector<size_t> stateBytes;
+  // On a GPU, a decode step's per-call block (ids, positions, lengths) and
+  // logits, at addresses fixed for the session so that a captured step
+  // replays; and whether decode steps are captured and replayed.
+  cuda::CUdeviceptr decodeBlock = 0, decodeLogits = 0;
+  bool graphs = true;
 
   explicit lmc_rt_session(lmc_rt_model *model) : model(model) {
     model->references.fetch_add(1);
   }
   ~lmc_rt_session() {
-    for (cuda::CUdeviceptr p : deviceStates)
-      model->gpu->release(p);
+    if (model->gpu) {
+      model->gpu->forgetGraphs(this);
+      for (cuda::CUdeviceptr p : deviceStates)
+        model->gpu->release(p);
+      model->gpu->release(decodeBlock);
+      model->gpu->release(decodeLogits);
+    }
     releaseModel(model);
   }
 };
+
+/// The cache slots a call reads: the longest sequence's tokens rounded up to
+/// a class (a multiple of 16, then of 1/16 of the power of two at or below
+/// it: at most 1/8 more than needed), within the session's max context.
+/// Slots past a sequence's last position are masked, so the logits are the
+/// same; decode steps keep their shapes for a while, so a captured step
+/// replays (about 8 classes per doubling of the context).
+static int64_t contextClass(int64_t context, int64_t maxContext) {
+  int64_t step = 16;
+  while (step * 16 <= context)
+    step *= 2;
+  return std::min(maxContext, (context + step - 1) / step * step);
+}
 
 //===----------------------------------------------------------------------===//
 // Loading
@@ -484,6 +507,22 @@ lmc_rt_status_t lmc_rt_session_create(lmc_rt_model_t *model,
   session->batch = options->batch;
   session->maxContext = options->max_context;
   session->lengths.assign(size_t(options->batch), 0);
+  session->graphs = !(options->flags & LMC_RT_SESSION_NO_GRAPHS);
+  if (cuda::GpuDevice *gpu = model->gpu.get()) {
+    // Overflow-safe: batch x vocab floats.
+    size_t logitBytes = sizeof(float);
+    for (int64_t e : {options->batch, model->artifact->vocab_size()})
+      if (__builtin_mul_overflow(logitBytes, size_t(e), &logitBytes))
+        return fail(LMC_RT_ERROR_OUT_OF_MEMORY, "a batch of " +
+                                                    std::to_string(options->batch) +
+                                                    " is larger than memory");
+    session->decodeBlock = gpu->allocate(
+        3 * size_t(options->batch) * sizeof(int64_t), "decode inputs", false);
+    session->decodeLogits =
+        session->decodeBlock ? gpu->allocate(logitBytes, "logits", false) : 0;
+    if (!session->decodeLogits)
+      return fail(LMC_RT_ERROR_OUT_OF_MEMORY, gpu->takeError());
+  }
   if (model->artifact->states())
     for (const lmc::lmx::StateBuffer *s : *model->artifact->states()) {
       // [batch, (max_context,) dims...] elements of the state's dtype,
@@ -611,28 +650,40 @@ lmc_rt_status_t lmc_rt_session_forward_ragged(lmc_rt_session_t *session,
     }
   }
 
-  // On a GPU the per-call block and the logits live in device buffers for
-  // the call: one copy in, one out.
+  context = contextClass(context, session->maxContext);
+
+  // On a GPU the per-call block and the logits live in device buffers: one
+  // copy in, one out. A decode step uses the session's (fixed addresses, so
+  // that its graph replays), a longer call buffers of its own.
   cuda::GpuDevice *gpu = model.gpu.get();
+  const bool decode = tokens == 1;
   const int64_t *deviceBlock = block.data();
   float *deviceLogits = logits;
   size_t blockBytes = block.size() * sizeof(int64_t);
   size_t logitBytes = cells * size_t(vocab) * sizeof(float);
+  auto releaseBuffers = [&] {
+    if (!gpu || decode)
+      return;
+    for (const void *p : {static_cast<const void *>(deviceBlock),
+                          static_cast<const void *>(deviceLogits)})
+      if (p)
+        gpu->releaseCached(const_cast<void *>(p));
+  };
   if (gpu) {
     if (gpu->failed())
       return fail(LMC_RT_ERROR_BACKEND, gpu->takeError());
-    void *d0 = gpu->allocateCached(blockBytes);
-    void *d1 = gpu->allocateCached(logitBytes);
-    if (d0 && d1)
+    deviceBlock = reinterpret_cast<const int64_t *>(
+        decode ? reinterpret_cast<void *>(session->decodeBlock)
+               : gpu->allocateCached(blockBytes));
+    deviceLogits = reinterpret_cast<float *>(
+        decode ? reinterpret_cast<void *>(session->decodeLogits)
+               : gpu->allocateCached(logitBytes));
+    if (deviceBlock && deviceLogits)
       gpu->check("cuMemcpyHtoD",
-                 gpu->driver().cuMemcpyHtoD(cuda::CUdeviceptr(d0), block.data(),
-                                            blockBytes));
-    deviceBlock = static_cast<const int64_t *>(d0);
-    deviceLogits = static_cast<float *>(d1);
+                 gpu->driver().cuMemcpyHtoD(cuda::CUdeviceptr(deviceBlock),
+                                            block.data(), blockBytes));
     if (gpu->failed()) {
-      for (void *p : {d0, d1})
-        if (p)
-          gpu->releaseCached(p);
+      releaseBuffers();
       return fail(LMC_RT_ERROR_BACKEND, gpu->takeError());
     }
   }
@@ -680,9 +731,11 @@ lmc_rt_status_t lmc_rt_session_forward_ragged(lmc_rt_session_t *session,
       d.set(deviceLogits, {batch, tokens, vocab});
       break;
     }
-    if (d.words.size() != 3 + 2 * a->rank())
+    if (d.words.size() != 3 + 2 * a->rank()) {
+      releaseBuffers();
       return fail(LMC_RT_ERROR_ARTIFACT, "argument " + std::to_string(i) +
                                              " has an unexpected rank");
+    }
     packed[i] = d.words.data();
   }
   auto advance = [&] {
@@ -695,14 +748,25 @@ lmc_rt_status_t lmc_rt_session_forward_ragged(lmc_rt_session_t *session,
     return LMC_RT_OK;
   }
   cuda::GpuDevice *previous = cuda::makeCurrent(gpu);
-  model.entry(packed.data());
+  auto run = [&] { model.entry(packed.data()); };
+  if (decode && session->graphs) {
+    // Captured the first time these shapes come (the generated code's
+    // launches are recorded, not run), then replayed with one launch.
+    const cuda::GpuDevice::GraphKey key{session, context};
+    cuda::CUgraphExec graph = gpu->graph(key);
+    if (!graph)
+      graph = gpu->capture(key, run);
+    if (graph)
+      gpu->replay(graph);
+  } else {
+    run();
+  }
   cuda::makeCurrent(previous);
   gpu->check("cuStreamSynchronize", gpu->driver().cuStreamSynchronize(gpu->stream()));
   gpu->check("cuMemcpyDtoH", gpu->driver().cuMemcpyDtoH(
                                  logits, cuda::CUdeviceptr(deviceLogits),
                                  logitBytes));
-  gpu->releaseCached(const_cast<int64_t *>(deviceBlock));
-  gpu->releaseCached(deviceLogits);
+  releaseBuffers();
   if (gpu->failed())
     return fail(LMC_RT_ERROR_BACKEND, gpu->takeError());
   advance();

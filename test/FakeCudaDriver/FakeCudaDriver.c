@@ -15,6 +15,12 @@
  *   FAKE_CUDA_FAIL  "CALL[:N[:CODE]]": the Nth call (default 1) of CALL
  *                   returns CODE (default 801, not supported), to exercise
  *                   the runtime's error paths.
+ * Stream capture behaves as the driver's does for what the runtime uses:
+ * between cuStreamBeginCapture and cuStreamEndCapture, launches and async
+ * copies on the stream are recorded into the graph instead of run (a graph
+ * launch then runs its copies), and waiting for the capturing stream fails
+ * and invalidates the capture.
+ *
  * Built with FAKE_CUDA_INCOMPLETE it exports cuInit only, as a broken
  * install would.
  *
@@ -35,6 +41,8 @@ typedef struct CUctx_st *CUcontext;
 typedef struct CUmod_st *CUmodule;
 typedef struct CUfunc_st *CUfunction;
 typedef struct CUstream_st *CUstream;
+typedef struct FakeGraph *CUgraph;
+typedef struct FakeGraph *CUgraphExec;
 
 enum {
   SUCCESS = 0,
@@ -43,7 +51,10 @@ enum {
   ERROR_NO_DEVICE = 100,
   ERROR_INVALID_IMAGE = 200,
   ERROR_NO_BINARY_FOR_GPU = 209,
-  ERROR_NOT_SUPPORTED = 801
+  ERROR_ILLEGAL_STATE = 401,
+  ERROR_NOT_SUPPORTED = 801,
+  ERROR_STREAM_CAPTURE_UNSUPPORTED = 900,
+  ERROR_STREAM_CAPTURE_INVALIDATED = 901
 };
 
 static const char *mode(void) {
@@ -110,6 +121,12 @@ CUresult cuGetErrorString(CUresult error, const char **text) {
     *text = "no kernel image is available for execution on the device";
     break;
   case ERROR_NOT_SUPPORTED: *text = "operation not supported"; break;
+  case ERROR_STREAM_CAPTURE_UNSUPPORTED:
+    *text = "operation not permitted when stream is capturing";
+    break;
+  case ERROR_STREAM_CAPTURE_INVALIDATED:
+    *text = "operation failed due to a previous error during capture";
+    break;
   default: *text = "invalid argument"; break;
   }
   return SUCCESS;
@@ -159,6 +176,32 @@ CUresult cuCtxSetCurrent(CUcontext context) {
   return SUCCESS;
 }
 
+/* A graph: how many nodes it has, and its copies (run at each launch). */
+struct Copy {
+  CUdeviceptr dst, src;
+  size_t bytes;
+};
+struct FakeGraph {
+  unsigned nodes, copies;
+  struct Copy *copy;
+};
+/* The capture in progress on the one stream, if any. */
+static struct FakeGraph *capture;
+static int captureInvalid;
+
+/* Adds a node to the capture; false when the stream is not capturing. */
+static int captured(const struct Copy *copy) {
+  if (!capture)
+    return 0;
+  ++capture->nodes;
+  if (copy) {
+    capture->copy = realloc(capture->copy,
+                            (capture->copies + 1) * sizeof(struct Copy));
+    capture->copy[capture->copies++] = *copy;
+  }
+  return 1;
+}
+
 CUresult cuMemAlloc_v2(CUdeviceptr *pointer, size_t bytes) {
   ENTER("cuMemAlloc", " %zu", bytes);
   /* Zeroed: kernels never write it, and values the host code reads back
@@ -187,7 +230,9 @@ CUresult cuMemcpyDtoH_v2(void *dst, CUdeviceptr src, size_t bytes) {
 CUresult cuMemcpyAsync(CUdeviceptr dst, CUdeviceptr src, size_t bytes,
                        CUstream stream) {
   ENTER("cuMemcpyAsync", " %zu", bytes);
-  memmove((void *)dst, (const void *)src, bytes);
+  struct Copy copy = {dst, src, bytes};
+  if (!captured(&copy))
+    memmove((void *)dst, (const void *)src, bytes);
   return SUCCESS;
 }
 CUresult cuMemsetD8_v2(CUdeviceptr dst, unsigned char value, size_t bytes) {
@@ -236,6 +281,12 @@ CUresult cuLaunchKernel(CUfunction function, unsigned gridX, unsigned gridY,
         sharedBytes);
   if (!params && !extra)
     return ERROR_INVALID_VALUE;
+  captured(NULL);
+  return SUCCESS;
+}
+CUresult cuFuncSetAttribute(CUfunction function, int attribute, int value) {
+  ENTER("cuFuncSetAttribute", " %s attribute=%d value=%d",
+        (const char *)function, attribute, value);
   return SUCCESS;
 }
 
@@ -246,6 +297,63 @@ CUresult cuStreamCreate(CUstream *stream, unsigned flags) {
 }
 CUresult cuStreamSynchronize(CUstream stream) {
   ENTER("cuStreamSynchronize");
+  if (capture) {
+    captureInvalid = 1;
+    return ERROR_STREAM_CAPTURE_UNSUPPORTED;
+  }
+  return SUCCESS;
+}
+
+CUresult cuStreamBeginCapture_v2(CUstream stream, int mode) {
+  ENTER("cuStreamBeginCapture", " mode=%d", mode);
+  if (capture)
+    return ERROR_ILLEGAL_STATE;
+  capture = calloc(1, sizeof(struct FakeGraph));
+  captureInvalid = 0;
+  return SUCCESS;
+}
+CUresult cuStreamEndCapture(CUstream stream, CUgraph *graph) {
+  ENTER("cuStreamEndCapture");
+  if (!capture)
+    return ERROR_ILLEGAL_STATE;
+  struct FakeGraph *done = capture;
+  capture = NULL;
+  if (captureInvalid) {
+    free(done->copy);
+    free(done);
+    *graph = NULL;
+    return ERROR_STREAM_CAPTURE_INVALIDATED;
+  }
+  *graph = done;
+  return SUCCESS;
+}
+CUresult cuGraphInstantiateWithFlags(CUgraphExec *executable, CUgraph graph,
+                                     unsigned long long flags) {
+  ENTER("cuGraphInstantiate", " nodes=%u", graph->nodes);
+  struct FakeGraph *copy = malloc(sizeof(struct FakeGraph));
+  *copy = *graph;
+  copy->copy = malloc(graph->copies * sizeof(struct Copy) + 1);
+  memcpy(copy->copy, graph->copy, graph->copies * sizeof(struct Copy));
+  *executable = copy;
+  return SUCCESS;
+}
+CUresult cuGraphLaunch(CUgraphExec executable, CUstream stream) {
+  ENTER("cuGraphLaunch", " nodes=%u", executable->nodes);
+  for (unsigned i = 0; i < executable->copies; ++i)
+    memmove((void *)executable->copy[i].dst,
+            (const void *)executable->copy[i].src, executable->copy[i].bytes);
+  return SUCCESS;
+}
+CUresult cuGraphExecDestroy(CUgraphExec executable) {
+  ENTER("cuGraphExecDestroy");
+  free(executable->copy);
+  free(executable);
+  return SUCCESS;
+}
+CUresult cuGraphDestroy(CUgraph graph) {
+  ENTER("cuGraphDestroy");
+  free(graph->copy);
+  free(graph);
   return SUCCESS;
 }
 CUresult cuStreamDestroy_v2(CUstream stream) {

@@ -69,7 +69,17 @@ const char *lmc_rt_model_weights_source(const lmc_rt_model_t *model);
 typedef struct lmc_rt_session_options {
   int64_t batch;       /* sequences run together */
   int64_t max_context; /* tokens per sequence, prompt included */
+  uint32_t flags;      /* LMC_RT_SESSION_* (0: the defaults) */
 } lmc_rt_session_options_t;
+
+/* On CUDA, a decode step (a call with one token per sequence) is captured
+ * into a CUDA graph the first time its shapes come, and later steps of the
+ * same shapes replay it with one launch. The shapes depend on the batch and
+ * on the cache slots the step reads: the longest sequence rounded up (at
+ * most 1/8 more; the extra slots are masked), so a graph serves about 1/8 of
+ * the context it was captured at. This flag launches every kernel of every
+ * step instead (for debugging and comparison). */
+#define LMC_RT_SESSION_NO_GRAPHS 1u
 
 lmc_rt_status_t lmc_rt_session_create(lmc_rt_model_t *model,
                                       const lmc_rt_session_options_t *options,

@@ -56,6 +56,9 @@ ParseOutcome parseRunOptions(int argc, const char *const *argv, RunOptions &o,
   app.add_option("--seed", o.seed, "Random seed for sampling");
   app.add_flag("--bench", o.bench,
                "Print prefill and decode tokens per second");
+  app.add_flag("--no-graphs", o.noGraphs,
+               "With --device cuda: launch every kernel of each decode step "
+               "instead of replaying the step's captured CUDA graph");
   app.add_option("--compare", o.compare,
                  "With --input: check the logits against this file's 'logits'");
   app.add_flag("--check-decode", o.checkDecode,
@@ -102,6 +105,8 @@ ParseOutcome parseRunOptions(int argc, const char *const *argv, RunOptions &o,
     return error("--system needs --chat");
   if (!o.stopStrings.empty() && o.promptText.empty())
     return error("--stop needs --prompt");
+  if (o.noGraphs && o.device != "cuda")
+    return error("--no-graphs needs --device cuda");
   if (o.checkRagged && o.promptIds.size() < 2)
     return error("--check-ragged needs two or more --prompt-ids");
   if (!o.input.empty() && o.output.empty() && o.compare.empty() &&

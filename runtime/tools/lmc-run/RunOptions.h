@@ -23,6 +23,8 @@ struct RunOptions {
   // One sequence per --prompt-ids: several run as one ragged batch.
   std::vector<std::string> promptIds;
   bool bench = false, checkDecode = false, checkRagged = false;
+  // With --device cuda: launch every decode step instead of its graph.
+  bool noGraphs = false;
   // Text in, text out.
   bool chat = false;
   std::string system, tokenizerPath;

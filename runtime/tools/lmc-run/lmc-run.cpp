@@ -77,6 +77,10 @@ double relativeError(const float *a, const float *b, size_t n) {
   return scale > 0 ? diff / scale : diff;
 }
 
+uint32_t sessionFlags(const lmc::run::RunOptions &o) {
+  return o.noGraphs ? LMC_RT_SESSION_NO_GRAPHS : 0u;
+}
+
 struct Model {
   lmc_rt_model_t *model = nullptr;
   lmc_rt_session_t *session = nullptr;
@@ -88,13 +92,14 @@ struct Model {
 } // namespace
 
 /// Times a prefill of `batch` random prompts of `promptLength` tokens, then
-/// `steps` decode steps of `batch` tokens, after one untimed warm-up of
-/// each (first-call costs: kernel lookup, allocator growth). A step's time
-/// is its forward pass, logits back on the host included, sampling not.
+/// `steps` decode steps of `batch` tokens, after an untimed warm-up run of
+/// the same calls (first-call costs: kernel lookup, allocator growth, and on
+/// a GPU the capture of each decode graph). A step's time is its forward
+/// pass, logits back on the host included, sampling not.
 static bool runBench(Model &m, int64_t batch, int64_t promptLength,
-                     int64_t steps, uint64_t seed) {
+                     int64_t steps, uint64_t seed, uint32_t flags) {
   int64_t vocab = lmc_rt_model_vocab_size(m.model);
-  lmc_rt_session_options_t options = {batch, promptLength + steps};
+  lmc_rt_session_options_t options = {batch, promptLength + steps, flags};
   if (lmc_rt_session_create(m.model, &options, &m.session) != LMC_RT_OK)
     return false;
   std::mt19937_64 rng(seed);
@@ -115,7 +120,7 @@ static bool runBench(Model &m, int64_t batch, int64_t promptLength,
     // Greedy next tokens, picked outside the timed forward passes.
     decode = 0;
     int64_t row = promptLength;
-    for (int64_t i = 0; i < (timed ? steps : 1); ++i) {
+    for (int64_t i = 0; i < steps; ++i) {
       for (int64_t b = 0; b < batch; ++b)
         next[b] = lmc_rt_sample(logits.data() + ((b + 1) * row - 1) * vocab,
                                 vocab, nullptr, nullptr);
@@ -155,7 +160,7 @@ static bool generate(Model &m, const lmc::run::RunOptions &o,
   for (const std::vector<int64_t> &p : prompts)
     tokens = std::max<int64_t>(tokens, p.size());
   int64_t context = o.maxContext ? o.maxContext : tokens + o.maxNewTokens;
-  lmc_rt_session_options_t options = {batch, context};
+  lmc_rt_session_options_t options = {batch, context, sessionFlags(o)};
   lmc_rt_session_free(m.session);
   m.session = nullptr;
   if (lmc_rt_session_create(m.model, &options, &m.session) != LMC_RT_OK)
@@ -217,7 +222,7 @@ static int runBatch(Model &m, const lmc::run::RunOptions &o,
     // Alone, with the batch's calls: its prompt, then each token the batch
     // generated for it (but the last), one call each.
     lmc_rt_session_options_t options = {
-        1, int64_t(prompts[b].size() + generated[b].size())};
+        1, int64_t(prompts[b].size() + generated[b].size()), sessionFlags(o)};
     lmc_rt_session_free(m.session);
     m.session = nullptr;
     if (lmc_rt_session_create(m.model, &options, &m.session) != LMC_RT_OK)
@@ -270,7 +275,8 @@ static int run(const lmc::run::RunOptions &o) {
     int64_t b = 0, s = 0;
     if (!lmc::run::readInputIds(o.input, tokens, b, s, error))
       return fail(error);
-    lmc_rt_session_options_t options = {b, o.maxContext ? o.maxContext : s};
+    lmc_rt_session_options_t options = {b, o.maxContext ? o.maxContext : s,
+                                        sessionFlags(o)};
     if (lmc_rt_session_create(m.model, &options, &m.session) != LMC_RT_OK)
       return failRuntime();
     std::vector<float> logits(size_t(b * s * vocab));
@@ -354,14 +360,15 @@ static int run(const lmc::run::RunOptions &o) {
     if (prompt.empty())
       return fail("--prompt: the prompt encodes to no tokens");
   } else if (o.bench) {
-    return runBench(m, o.benchBatch, o.benchPrompt, o.benchDecode, o.seed)
+    return runBench(m, o.benchBatch, o.benchPrompt, o.benchDecode, o.seed,
+                    sessionFlags(o))
                ? 0
                : failRuntime();
   } else if (prompts.size() > 1) {
     return runBatch(m, o, prompts);
   }
   int64_t context = o.maxContext ? o.maxContext : int64_t(prompt.size()) + o.maxNewTokens;
-  lmc_rt_session_options_t options = {1, context};
+  lmc_rt_session_options_t options = {1, context, sessionFlags(o)};
   if (lmc_rt_session_create(m.model, &options, &m.session) != LMC_RT_OK)
     return failRuntime();
 
