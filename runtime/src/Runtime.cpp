@@ -10,12 +10,13 @@
 
 #include "lmc_rt/lmc_rt.h"
 
+#include "ArtifactSeal.h"
 #include "Checkpoint.h"
 #include "CudaDriver.h"
-#include "GpuLauncher.h"
 #include "Gguf.h"
+#include "GpuLauncher.h"
 #include "LastError.h"
-#include "ArtifactSeal.h"
+#include "TraceDriver.h"
 #include "lmx_generated.h"
 
 #include <algorithm>
@@ -78,6 +79,10 @@ struct lmc_rt_model {
   // On a GPU: the device, and each weight's copy in its memory.
   std::unique_ptr<cuda::GpuDevice> gpu;
   std::vector<cuda::CUdeviceptr> deviceWeights;
+  // On the trace device: the last take (lmc_rt_model_take_trace).
+  bool traced = false;
+  cuda::Trace trace;
+  std::vector<lmc_rt_launch_t> launches;
   // The caller's reference and one per session: a session keeps its model
   // alive, so the model may be freed first.
   std::atomic<int64_t> references{1};
@@ -402,10 +407,11 @@ const char *lmc_rt_last_error(void) { return lastError.c_str(); }
 
 /// Opens GPU 0 for the artifact after checking it can run it: a CUDA driver,
 /// a device of compute capability 9.0, and an sm_90a code object.
-static lmc_rt_status_t openCudaDevice(const char *path,
-                                       lmc_rt_model &model) {
+static lmc_rt_status_t openCudaDevice(const char *path, lmc_rt_model &model,
+                                      bool trace) {
   std::string error;
-  const cuda::Driver *driver = cuda::loadDriver(error);
+  const cuda::Driver *driver =
+      trace ? &cuda::traceDriver() : cuda::loadDriver(error);
   cuda::DeviceInfo info;
   if (!driver || !cuda::probeDevice(*driver, 0, info, error))
     return fail(LMC_RT_ERROR_BACKEND, error);
@@ -440,16 +446,31 @@ lmc_rt_status_t lmc_rt_model_load_on(lmc_rt_device_t device,
                                      lmc_rt_model_t **out) {
   if (!artifactPath || !out)
     return fail(LMC_RT_ERROR_ARGUMENT, "lmc_rt_model_load: null argument");
-  if (device != LMC_RT_DEVICE_HOST && device != LMC_RT_DEVICE_CUDA)
+  if (device != LMC_RT_DEVICE_HOST && device != LMC_RT_DEVICE_CUDA &&
+      device != LMC_RT_DEVICE_TRACE)
     return fail(LMC_RT_ERROR_ARGUMENT,
                 "lmc_rt_model_load: unknown device " + std::to_string(device));
   auto model = std::make_unique<lmc_rt_model>();
   lmc_rt_status_t status = readArtifact(artifactPath, *model);
   if (status != LMC_RT_OK)
     return status;
-  if (device == LMC_RT_DEVICE_CUDA &&
-      (status = openCudaDevice(artifactPath, *model)) != LMC_RT_OK)
+  model->traced = device == LMC_RT_DEVICE_TRACE;
+  if (device != LMC_RT_DEVICE_HOST &&
+      (status = openCudaDevice(artifactPath, *model, model->traced)) !=
+          LMC_RT_OK)
     return status;
+  if (model->traced) {
+    // Weights are not read: each gets device addresses nobody reads.
+    model->source = "(not read: traced)";
+    model->weights.assign(
+        model->artifact->weights() ? model->artifact->weights()->size() : 0,
+        nullptr);
+    if ((status = uploadWeights(*model)) != LMC_RT_OK ||
+        (status = loadCode(artifactPath, *model)) != LMC_RT_OK)
+      return status;
+    *out = model.release();
+    return LMC_RT_OK;
+  }
   std::string source = weightsPath ? weightsPath
                        : model->artifact->weights_source()
                            ? model->artifact->weights_source()->str()
@@ -478,6 +499,30 @@ int64_t lmc_rt_model_vocab_size(const lmc_rt_model_t *model) {
 
 int64_t lmc_rt_model_max_context(const lmc_rt_model_t *model) {
   return model->artifact->max_position_embeddings();
+}
+
+size_t lmc_rt_model_take_trace(lmc_rt_model_t *model,
+                               const lmc_rt_launch_t **launches,
+                               uint64_t *allocatedBytes) {
+  if (!model || !model->traced) {
+    if (launches)
+      *launches = nullptr;
+    if (allocatedBytes)
+      *allocatedBytes = 0;
+    return 0;
+  }
+  model->trace = cuda::takeTrace();
+  model->launches.clear();
+  for (const cuda::TracedLaunch &l : model->trace.launches)
+    model->launches.push_back({l.kernel.c_str(),
+                               {l.grid[0], l.grid[1], l.grid[2]},
+                               {l.block[0], l.block[1], l.block[2]},
+                               l.sharedBytes});
+  if (launches)
+    *launches = model->launches.data();
+  if (allocatedBytes)
+    *allocatedBytes = model->trace.allocatedBytes;
+  return model->launches.size();
 }
 
 const char *lmc_rt_model_weights_source(const lmc_rt_model_t *model) {

@@ -127,7 +127,15 @@ int runCompile(MLIRContext &context, const std::string &input,
   return 0;
 }
 
-int inspectArtifact(const std::string &input, const std::string &dumpDir) {
+int inspectArtifact(const std::string &input, const std::string &dumpDir,
+                    bool plan, int64_t planBatch, int64_t planPrompt) {
+  if (plan) {
+    std::string error;
+    if (failed(
+            lm::printPlan(input, planBatch, planPrompt, llvm::outs(), error)))
+      return fail(error);
+    return 0;
+  }
   auto buffer = llvm::MemoryBuffer::getFile(input, /*IsText=*/false);
   if (!buffer)
     return fail(input + ": cannot read: " + buffer.getError().message());
@@ -185,6 +193,17 @@ int main(int argc, char **argv) {
   inspect->add_option("--dump-code", inspectDumpDir,
                       "Write the code objects of a .lmx artifact to this "
                       "folder (.so, .ptx, .cubin)");
+  bool inspectPlan = false;
+  int64_t planBatch = 1, planPrompt = 16;
+  inspect->add_flag("--plan", inspectPlan,
+                    "Print the kernel launches of a prefill and a decode step "
+                    "of a .lmx artifact for sm_90a, traced without a GPU");
+  inspect->add_option("--plan-batch", planBatch, "Sequences, for --plan")
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 16));
+  inspect
+      ->add_option("--plan-prompt", planPrompt,
+                   "Prompt tokens per sequence, for --plan")
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 20));
 
   try {
     app.parse(argc, argv);
@@ -214,9 +233,12 @@ int main(int argc, char **argv) {
     return runCompile(context, compileInput, compileOutput, compileTarget,
                       compileDType);
   if (StringRef(inspectInput).ends_with(".lmx"))
-    return inspectArtifact(inspectInput, inspectDumpDir);
+    return inspectArtifact(inspectInput, inspectDumpDir, inspectPlan, planBatch,
+                           planPrompt);
   if (!inspectDumpDir.empty())
     return fail(inspectInput + ": --dump-code needs a .lmx artifact");
+  if (inspectPlan)
+    return fail(inspectInput + ": --plan needs a .lmx artifact");
   OwningOpRef<ModuleOp> module = loadModel(context, inspectInput);
   if (!module)
     return 1;

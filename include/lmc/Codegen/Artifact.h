@@ -25,11 +25,6 @@ struct CompileOptions {
 LogicalResult compileToArtifact(ModuleOp module, const CompileOptions &options,
                                 std::string &artifact, std::string &error);
 
-} // namespace mlir::lm
-
-#endif // LMC_CODEGEN_ARTIFACT_H
-
-namespace mlir::lm {
 /// Verifies `bytes` as a .lmx artifact and prints it readably: the model,
 /// the weights table, the state layout, the entry points and the code
 /// objects. Sets `error` and fails when the buffer is not a valid artifact.
@@ -43,4 +38,17 @@ LogicalResult printArtifact(llvm::StringRef bytes, llvm::raw_ostream &os,
 /// a file that cannot be completely written is removed.
 LogicalResult dumpArtifactCode(llvm::StringRef bytes, llvm::StringRef dir,
                                llvm::raw_ostream &os, std::string &error);
+
+/// The launch plan of an sm_90a artifact, read without a GPU: its host code
+/// runs against the runtime's trace driver (LMC_RT_DEVICE_TRACE) for a
+/// prefill of `batch` x `promptTokens` tokens and one decode step, and each
+/// phase's kernel launches (grid, block, dynamic shared memory) and device
+/// memory are printed. Sets `error` (one line, naming the file) and fails
+/// when the artifact cannot be traced.
+LogicalResult printPlan(llvm::StringRef path, int64_t batch,
+                        int64_t promptTokens, llvm::raw_ostream &os,
+                        std::string &error);
+
 } // namespace mlir::lm
+
+#endif // LMC_CODEGEN_ARTIFACT_H

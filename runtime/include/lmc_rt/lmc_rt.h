@@ -42,7 +42,12 @@ const char *lmc_rt_last_error(void);
 /* Where a model runs. */
 typedef enum lmc_rt_device {
   LMC_RT_DEVICE_HOST = 0, /* the artifact's x86_64-host code object */
-  LMC_RT_DEVICE_CUDA      /* GPU 0 through the CUDA driver (libcuda.so.1) */
+  LMC_RT_DEVICE_CUDA,     /* GPU 0 through the CUDA driver (libcuda.so.1) */
+  LMC_RT_DEVICE_TRACE     /* no GPU: the sm_90a code runs against a driver
+                             that executes nothing and records each kernel
+                             launch (lmc_rt_model_take_trace); weights are
+                             not read and the logits are zeros. One traced
+                             model per process at a time. */
 } lmc_rt_device_t;
 
 /* Loads `artifact_path` to run on the host; weights come from `weights_path`
@@ -65,6 +70,23 @@ int64_t lmc_rt_model_max_context(const lmc_rt_model_t *model);
 const char *lmc_rt_model_type(const lmc_rt_model_t *model);
 /* Where the model's weights were loaded from. */
 const char *lmc_rt_model_weights_source(const lmc_rt_model_t *model);
+
+/* A kernel launch recorded on LMC_RT_DEVICE_TRACE. */
+typedef struct lmc_rt_launch {
+  const char *kernel;
+  uint32_t grid[3], block[3];
+  uint32_t shared_bytes; /* dynamic shared memory */
+} lmc_rt_launch_t;
+
+/* On LMC_RT_DEVICE_TRACE: the launches since the last take (a decode step
+ * replayed from its graph counts its graph's launches), valid until the
+ * next take or until the model is freed, and the device bytes allocated
+ * meanwhile (weights and state at load and session creation, activations
+ * when a call needs more than the allocator's cache holds). Returns the
+ * number of launches; 0 on other devices. */
+size_t lmc_rt_model_take_trace(lmc_rt_model_t *model,
+                               const lmc_rt_launch_t **launches,
+                               uint64_t *allocated_bytes);
 
 typedef struct lmc_rt_session_options {
   int64_t batch;       /* sequences run together */

@@ -1,0 +1,100 @@
+//===- PrintPlan.cpp - An artifact's launch plan, traced without a GPU ----===//
+
+#include "lmc/Codegen/Artifact.h"
+
+#include "lmc_rt/lmc_rt.h"
+
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/Format.h"
+
+#include <vector>
+
+namespace mlir::lm {
+
+namespace {
+/// Frees the model and session however printPlan returns.
+struct Traced {
+  lmc_rt_model_t *model = nullptr;
+  lmc_rt_session_t *session = nullptr;
+  ~Traced() {
+    lmc_rt_session_free(session);
+    lmc_rt_model_free(model);
+  }
+};
+
+/// Prints one phase's launches, and returns their count.
+size_t printPhase(lmc_rt_model_t *model, llvm::StringRef phase,
+                  llvm::raw_ostream &os) {
+  const lmc_rt_launch_t *launches = nullptr;
+  uint64_t allocated = 0;
+  size_t count = lmc_rt_model_take_trace(model, &launches, &allocated);
+  llvm::StringSet<> kernels;
+  for (size_t i = 0; i < count; ++i)
+    kernels.insert(launches[i].kernel);
+  os << phase << ": " << count << " launches of " << kernels.size()
+     << " kernels, " << allocated << " bytes allocated on the device\n";
+  for (size_t i = 0; i < count; ++i) {
+    const lmc_rt_launch_t &l = launches[i];
+    std::string grid = std::to_string(l.grid[0]) + "x" +
+                       std::to_string(l.grid[1]) + "x" +
+                       std::to_string(l.grid[2]);
+    std::string block = std::to_string(l.block[0]) + "x" +
+                        std::to_string(l.block[1]) + "x" +
+                        std::to_string(l.block[2]);
+    os << llvm::format("  %4zu  %-28s grid %-14s block %-10s shared %u\n", i,
+                       l.kernel, grid.c_str(), block.c_str(), l.shared_bytes);
+  }
+  return count;
+}
+} // namespace
+
+LogicalResult printPlan(llvm::StringRef path, int64_t batch,
+                        int64_t promptTokens, llvm::raw_ostream &os,
+                        std::string &error) {
+  Traced t;
+  std::string file = path.str();
+  if (lmc_rt_model_load_on(LMC_RT_DEVICE_TRACE, file.c_str(), nullptr,
+                           &t.model) != LMC_RT_OK) {
+    error = lmc_rt_last_error();
+    return failure();
+  }
+  uint64_t weightBytes = 0, stateBytes = 0;
+  lmc_rt_model_take_trace(t.model, nullptr, &weightBytes);
+  // One decode step after the prompt.
+  lmc_rt_session_options_t options = {batch, promptTokens + 1, 0};
+  if (lmc_rt_session_create(t.model, &options, &t.session) != LMC_RT_OK) {
+    error = file + ": " + lmc_rt_last_error();
+    return failure();
+  }
+  lmc_rt_model_take_trace(t.model, nullptr, &stateBytes);
+  os << "plan of " << path << " (traced without a GPU)\n"
+     << "weights: " << weightBytes << " bytes on the device\n"
+     << "state for " << batch << " x " << promptTokens + 1
+     << " tokens: " << stateBytes << " bytes\n";
+
+  const int64_t vocab = lmc_rt_model_vocab_size(t.model);
+  std::vector<int64_t> ids(size_t(batch * promptTokens), 0);
+  std::vector<float> logits(ids.size() * size_t(vocab));
+  if (lmc_rt_session_forward(t.session, ids.data(), promptTokens,
+                             logits.data()) != LMC_RT_OK) {
+    error = file + ": " + lmc_rt_last_error();
+    return failure();
+  }
+  printPhase(t.model,
+             "prefill (" + std::to_string(batch) + " x " +
+                 std::to_string(promptTokens) + " tokens)",
+             os);
+  if (lmc_rt_session_forward(t.session, ids.data(), 1, logits.data()) !=
+      LMC_RT_OK) {
+    error = file + ": " + lmc_rt_last_error();
+    return failure();
+  }
+  printPhase(t.model,
+             "decode step (" + std::to_string(batch) +
+                 " x 1 token, one CUDA "
+                 "graph)",
+             os);
+  return success();
+}
+
+} // namespace mlir::lm
