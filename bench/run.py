@@ -114,6 +114,47 @@ def run_hf(torch, model, vocab, batch):
     return result
 
 
+def run_hf_compiled(torch, model, vocab, batch, budget_s=240):
+    """Decode tokens/s of a skilled PyTorch user's loop: a static cache and
+    the step torch.compile'd into a CUDA graph (transformers' generate with
+    cache_implementation="static" compiles the forward with mode
+    "reduce-overhead"). Decode time is the difference between generating
+    DECODE + 1 and 1 tokens (the same prefill). None if it fails or its
+    compilation outlasts `budget_s`."""
+    import signal
+
+    def expired(*_):
+        raise TimeoutError(f"over {budget_s} s")
+
+    g = torch.Generator().manual_seed(0)
+    ids = torch.randint(0, vocab, (batch, PROMPT), generator=g).cuda()
+    options = dict(do_sample=False, cache_implementation="static",
+                   pad_token_id=0, attention_mask=torch.ones_like(ids))
+
+    def generate(n):
+        torch.cuda.synchronize()
+        t = time.perf_counter()
+        model.generate(ids, max_new_tokens=n, min_new_tokens=n, **options)
+        torch.cuda.synchronize()
+        return time.perf_counter() - t
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(budget_s)
+    try:
+        with torch.inference_mode():
+            for _ in range(2):  # compilation and graph capture
+                generate(DECODE + 1)
+            short = min(generate(1) for _ in range(3))
+            long = min(generate(DECODE + 1) for _ in range(3))
+        return batch * DECODE / (long - short) if long > short else None
+    except Exception as e:  # an anchor that cannot run is reported, not fatal
+        log(f"torch.compile + static cache anchor (batch {batch}): {e!r}")
+        return None
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--lmc-run", required=True)
@@ -124,6 +165,10 @@ def main():
     ap.add_argument("--commit", default="unknown", help="lmc's commit, for --json")
     ap.add_argument("--keep", action="store_true",
                     help="keep the checkpoints in --work (for profile_step.py)")
+    ap.add_argument("--compiled-anchor", action="store_true",
+                    help="also measure the torch.compile + static cache + CUDA "
+                    "graph decode anchor in bf16 (compiling it takes a minute "
+                    "or more per batch size)")
     args = ap.parse_args()
     import torch
     from transformers import AutoModelForCausalLM
@@ -154,6 +199,9 @@ def main():
     def decode_of(runs, b):
         return runs[b][1] if b in runs and runs[b] else None
 
+    def decode_cell(runs, b):  # "-": not measured
+        return cell(runs[b], 1) if b in runs else f"{'-':>10}"
+
     def ratio(x, y, width):
         return f"{x / y:>{width}.2f}" if x and y else f"{'-':>{width}}"
 
@@ -171,17 +219,23 @@ def main():
         bf16_artifact = os.path.join(args.artifacts, name + ".bf16.lmx")
         lmc16 = ({b: run_lmc(args.lmc_run, bf16_artifact, checkpoint, b)
                   for b in BATCHES} if os.path.exists(bf16_artifact) else {})
-        # The same decode steps with every kernel launched (--no-graphs).
-        eager = {b: run_lmc(args.lmc_run, artifact, checkpoint, b, False)
-                 for b in BATCHES}
+        # The same decode steps with every kernel launched (--no-graphs), for
+        # the fast mode (bf16 weights) where there is one, else f32.
         eager16 = ({b: run_lmc(args.lmc_run, bf16_artifact, checkpoint, b, False)
                     for b in BATCHES} if lmc16 else {})
-        hf = {}
+        eager = ({} if lmc16 else
+                 {b: run_lmc(args.lmc_run, artifact, checkpoint, b, False)
+                  for b in BATCHES})
+        hf, compiled = {}, {}
         for dtype in ("float32", "bfloat16"):
             model = AutoModelForCausalLM.from_pretrained(
                 checkpoint, dtype=getattr(torch, dtype)).cuda().eval()
             hf[dtype] = {b: run_hf(torch, model, config["vocab_size"], b)
                          for b in BATCHES}
+            if dtype == "bfloat16" and args.compiled_anchor:
+                compiled = {b: run_hf_compiled(torch, model,
+                                               config["vocab_size"], b)
+                            for b in BATCHES}
             del model
             torch.cuda.empty_cache()
         at1, at32 = weight_bytes(config, checkpoint)
@@ -191,13 +245,15 @@ def main():
             floor = b / (step / bandwidth)
             l, h32, h16 = lmc[b], hf["float32"][b], hf["bfloat16"][b]
             rows.append(f"{name:<22}{b:>6}{cell(l, 0)}{cell(l, 1)}"
-                        f"{cell(eager[b], 1)}{cell(h32, 0)}"
+                        f"{decode_cell(eager, b)}{cell(h32, 0)}"
                         f"{cell(h32, 1)}{cell(h16, 0)}{cell(h16, 1)}{floor:>10.1f}"
                         f"{ratio(l[1], h32[1], 9)}{ratio(l[1], floor, 10)}")
             log(rows[-1])
             for phase, i in (("prefill", 0), ("decode", 1)):
                 anchors = {"transformers_f32": h32 and h32[i],
                            "transformers_bf16": h16 and h16[i]}
+                if i:
+                    anchors["torch_compile_graph_bf16"] = compiled.get(b)
                 record(name, "f32", b, phase, l and l[i],
                        floor if i else None, anchors,
                        decode_of(eager, b) if i else None)
@@ -208,7 +264,7 @@ def main():
             if b in lmc16:
                 l16 = lmc16[b]
                 rows.append(f"{name + ' (bf16 w)':<22}{b:>6}{cell(l16, 0)}"
-                            f"{cell(l16, 1)}{cell(eager16.get(b), 1)}"
+                            f"{cell(l16, 1)}{decode_cell(eager16, b)}"
                             f"{'':>40}{floor * 2:>10.1f}"
                             f"{'':>9}{ratio(l16[1], floor * 2, 10)}")
                 log(rows[-1])

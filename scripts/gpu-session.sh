@@ -12,13 +12,17 @@
 #   artifacts: every golden model for sm_90a in f32 (<model>.lmx), bf16
 #   (<model>.bf16.lmx) and bf16 on the host (<model>.bf16.host.lmx, the
 #   reference the GPU's bf16 is held to), and the bench/ models in f32 and
-#   bf16 (from header-only checkpoints). Fails if the bundle passes the
-#   device tool's 64 MiB.
+#   bf16 (from header-only checkpoints), and .gpu/plan.txt: each bench
+#   artifact's launches per prefill and decode step at batch 1 and 32
+#   (lmc inspect --plan, traced without a GPU). Fails if the bundle passes
+#   the device tool's 64 MiB.
 # goldens: scripts/gpu-goldens.sh in f32 (1e-3 against transformers) and in
 #   bf16 (5e-3 against the host's bf16), one line per model.
 # sanitizer: compute-sanitizer memcheck on an MLA + MoE model (deepseek_v3)
 #   and a bf16 tensor-core prompt (qwen3, 20 tokens), prefill and decode.
-# bench: bench/run.py, lmc against transformers on the same GPU.
+# bench: bench/run.py, lmc against transformers on the same GPU (add
+#   --compiled-anchor by hand for the torch.compile + CUDA graph anchor:
+#   its compilation does not fit the `all` call).
 # all: one device call: goldens and the sanitizer side by side, then the
 #   bench, then bench/profile_step.py (ncu) on a one-token step of the
 #   bf16 and f32 Qwen3-0.6B shape; each phase under a time limit; the
@@ -55,6 +59,13 @@ prepare)
     "$lmc" compile "$ckpt" --target sm_90a -o "$gpu/lmx/$name.lmx"
     "$lmc" compile "$ckpt" --target sm_90a --dtype bf16 -o "$gpu/lmx/$name.bf16.lmx"
     rm -rf "$ckpt"
+    # The launches of a prefill and a decode step, traced here (no GPU).
+    for artifact in "$gpu/lmx/$name.lmx" "$gpu/lmx/$name.bf16.lmx"; do
+      for batch in 1 32; do
+        "$lmc" inspect "$artifact" --plan --plan-prompt 128 --plan-batch $batch |
+          grep -v '^ '
+      done
+    done >> "$gpu/plan.txt"
   done
   tar -cJf "$gpu/lmx.tar.xz" -C "$gpu" lmx && rm -rf "$gpu/lmx"
   # What the artifacts were built from ("-dirty" with uncommitted changes).
@@ -102,7 +113,8 @@ all)
   wait $sanitizer_pid; echo "sanitizer: exit $?"
   tail -n 1 "$out/goldens-f32.txt" "$out/goldens-bf16.txt"
   grep -H "ERROR SUMMARY" "$out"/sanitizer-*.txt
-  timeout 270 python3 "$here/bench/run.py" --lmc-run "$gpu/bin/lmc-run" \
+  cp "$gpu/plan.txt" "$out/plan.txt" 2>/dev/null
+  timeout 300 python3 "$here/bench/run.py" --lmc-run "$gpu/bin/lmc-run" \
     --artifacts "$gpu/lmx" --work /tmp/lmc-bench --keep \
     --json /tmp/bench.json --commit "$commit" > "$out/bench.txt" 2>&1
   echo "bench: exit $?"; tail -12 "$out/bench.txt"
@@ -135,6 +147,20 @@ for dtype in ("bf16", "f32"):
         profile = json.load(open(path))
         result["kernels"].append({"dtype": dtype, **profile["summary"],
                                   "top": profile["top"], "all": profile["all"]})
+# Launches per decode step, as traced when the artifacts were compiled.
+result["launches_per_step"] = []
+plan = os.path.join(out, "plan.txt")
+artifact = None
+for line in open(plan) if os.path.exists(plan) else []:
+    m = re.match(r"plan of .*/(.*)\.lmx", line)
+    if m:
+        artifact = m.group(1)
+    m = re.match(r"(prefill|decode step) \((\d+) x (\d+) tokens?.*: (\d+) launches", line)
+    if m and artifact:
+        result["launches_per_step"].append({
+            "artifact": artifact, "phase": m.group(1).split()[0],
+            "batch": int(m.group(2)), "tokens": int(m.group(3)),
+            "launches": int(m.group(4))})
 json.dump(result, open(os.path.join(out, "results.json"), "w"), indent=1)
 print("results.json written")
 PY
