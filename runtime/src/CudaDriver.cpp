@@ -38,10 +38,10 @@ bool resolve(void *library, Driver &driver, std::string &missing) {
   bind(driver.cuCtxSetCurrent, "cuCtxSetCurrent");
   bind(driver.cuMemAlloc, "cuMemAlloc_v2");
   bind(driver.cuMemFree, "cuMemFree_v2");
-  bind(driver.cuMemcpyHtoD, "cuMemcpyHtoD_v2");
+  bind(driver.cuMemcpyHtoDAsync, "cuMemcpyHtoDAsync_v2");
   bind(driver.cuMemcpyDtoH, "cuMemcpyDtoH_v2");
   bind(driver.cuMemcpyAsync, "cuMemcpyAsync");
-  bind(driver.cuMemsetD8, "cuMemsetD8_v2");
+  bind(driver.cuMemsetD8Async, "cuMemsetD8Async");
   bind(driver.cuModuleLoadData, "cuModuleLoadData");
   bind(driver.cuModuleUnload, "cuModuleUnload");
   bind(driver.cuModuleGetFunction, "cuModuleGetFunction");

@@ -75,7 +75,7 @@ CUdeviceptr GpuDevice::allocate(size_t bytes, const std::string &what,
     firstError = "out of GPU memory allocating " + what + " (" +
                  std::to_string(bytes) + " bytes)";
   if (!check("cuMemAlloc", result) ||
-      (zero && !check("cuMemsetD8", api->cuMemsetD8(p, 0, bytes))))
+      (zero && !this->zero(p, bytes)))
     return 0;
   return p;
 }
@@ -83,6 +83,17 @@ CUdeviceptr GpuDevice::allocate(size_t bytes, const std::string &what,
 void GpuDevice::release(CUdeviceptr p) {
   if (p)
     api->cuMemFree(p);
+}
+
+bool GpuDevice::copyIn(CUdeviceptr destination, const void *source,
+                       size_t bytes) {
+  return check("cuMemcpyHtoDAsync",
+               api->cuMemcpyHtoDAsync(destination, source, bytes, queue));
+}
+
+bool GpuDevice::zero(CUdeviceptr destination, size_t bytes) {
+  return check("cuMemsetD8Async",
+               api->cuMemsetD8Async(destination, 0, bytes, queue));
 }
 
 /// The size class of an allocation: four classes per power of two (at most

@@ -55,6 +55,10 @@ public:
   /// when `zero` (state; weights are overwritten by their upload).
   CUdeviceptr allocate(size_t bytes, const std::string &what, bool zero);
   void release(CUdeviceptr p);
+  /// Stream-ordered: a host-to-device copy (a pageable `source` is staged
+  /// before the call returns, so it may be reused at once) and zeroing.
+  bool copyIn(CUdeviceptr destination, const void *source, size_t bytes);
+  bool zero(CUdeviceptr destination, size_t bytes);
 
   /// Activation memory: cached by size, reused in stream order.
   void *allocateCached(size_t bytes);

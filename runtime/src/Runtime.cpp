@@ -388,8 +388,7 @@ static lmc_rt_status_t uploadWeights(lmc_rt_model &model) {
     cuda::CUdeviceptr p = gpu.allocate(bytes, "weight '" + w->name()->str() + "'",
                                          /*zero=*/false);
     if (p)
-      gpu.check("cuMemcpyHtoD",
-                gpu.driver().cuMemcpyHtoD(p, model.weights[i], bytes));
+      gpu.copyIn(p, model.weights[i], bytes);
     model.deviceWeights.push_back(p);
     if (gpu.failed())
       return fail(LMC_RT_ERROR_OUT_OF_MEMORY, gpu.takeError());
@@ -617,9 +616,7 @@ void lmc_rt_session_reset(lmc_rt_session_t *session) {
   for (std::vector<uint8_t> &state : session->states)
     std::fill(state.begin(), state.end(), uint8_t(0));
   for (size_t i = 0; i < session->deviceStates.size(); ++i)
-    session->model->gpu->check(
-        "cuMemsetD8", session->model->gpu->driver().cuMemsetD8(
-                          session->deviceStates[i], 0, session->stateBytes[i]));
+    session->model->gpu->zero(session->deviceStates[i], session->stateBytes[i]);
 }
 
 int64_t lmc_rt_session_length(const lmc_rt_session_t *session) {
@@ -724,9 +721,7 @@ lmc_rt_status_t lmc_rt_session_forward_ragged(lmc_rt_session_t *session,
         decode ? reinterpret_cast<void *>(session->decodeLogits)
                : gpu->allocateCached(logitBytes));
     if (deviceBlock && deviceLogits)
-      gpu->check("cuMemcpyHtoD",
-                 gpu->driver().cuMemcpyHtoD(cuda::CUdeviceptr(deviceBlock),
-                                            block.data(), blockBytes));
+      gpu->copyIn(cuda::CUdeviceptr(deviceBlock), block.data(), blockBytes);
     if (gpu->failed()) {
       releaseBuffers();
       return fail(LMC_RT_ERROR_BACKEND, gpu->takeError());

@@ -59,13 +59,15 @@ CUresult allocate(CUdeviceptr *pointer, size_t bytes) {
   return ok();
 }
 CUresult release(CUdeviceptr) { return ok(); }
-CUresult copyIn(CUdeviceptr, const void *, size_t) { return ok(); }
+CUresult copyIn(CUdeviceptr, const void *, size_t, CUstream) { return ok(); }
 CUresult copyOut(void *dst, CUdeviceptr, size_t bytes) {
   std::memset(dst, 0, bytes);
   return ok();
 }
 CUresult copyAsync(CUdeviceptr, CUdeviceptr, size_t, CUstream) { return ok(); }
-CUresult memset8(CUdeviceptr, unsigned char, size_t) { return ok(); }
+CUresult memset8(CUdeviceptr, unsigned char, size_t, CUstream) {
+  return ok();
+}
 CUresult loadModule(CUmodule *module, const void *) {
   *module = reinterpret_cast<CUmodule>(&handle);
   return ok();
@@ -150,10 +152,10 @@ const Driver &traceDriver() {
     d.cuCtxSetCurrent = setContext;
     d.cuMemAlloc = allocate;
     d.cuMemFree = release;
-    d.cuMemcpyHtoD = copyIn;
+    d.cuMemcpyHtoDAsync = copyIn;
     d.cuMemcpyDtoH = copyOut;
     d.cuMemcpyAsync = copyAsync;
-    d.cuMemsetD8 = memset8;
+    d.cuMemsetD8Async = memset8;
     d.cuModuleLoadData = loadModule;
     d.cuModuleUnload = unloadModule;
     d.cuModuleGetFunction = getFunction;

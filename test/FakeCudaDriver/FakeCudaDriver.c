@@ -217,8 +217,11 @@ CUresult cuMemFree_v2(CUdeviceptr pointer) {
   free((void *)pointer);
   return SUCCESS;
 }
-CUresult cuMemcpyHtoD_v2(CUdeviceptr dst, const void *src, size_t bytes) {
-  ENTER("cuMemcpyHtoD", " %zu", bytes);
+CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr dst, const void *src, size_t bytes,
+                              CUstream stream) {
+  ENTER("cuMemcpyHtoDAsync", " %zu", bytes);
+  /* The runtime's copies in precede any capture; staged at once, as the
+   * driver does with pageable memory. */
   memcpy((void *)dst, src, bytes);
   return SUCCESS;
 }
@@ -235,8 +238,9 @@ CUresult cuMemcpyAsync(CUdeviceptr dst, CUdeviceptr src, size_t bytes,
     memmove((void *)dst, (const void *)src, bytes);
   return SUCCESS;
 }
-CUresult cuMemsetD8_v2(CUdeviceptr dst, unsigned char value, size_t bytes) {
-  ENTER("cuMemsetD8", " %zu", bytes);
+CUresult cuMemsetD8Async(CUdeviceptr dst, unsigned char value, size_t bytes,
+                         CUstream stream) {
+  ENTER("cuMemsetD8Async", " %zu", bytes);
   memset((void *)dst, value, bytes);
   return SUCCESS;
 }
