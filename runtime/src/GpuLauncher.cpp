@@ -74,8 +74,7 @@ CUdeviceptr GpuDevice::allocate(size_t bytes, const std::string &what,
   if (result == CUDA_ERROR_OUT_OF_MEMORY && firstError.empty())
     firstError = "out of GPU memory allocating " + what + " (" +
                  std::to_string(bytes) + " bytes)";
-  if (!check("cuMemAlloc", result) ||
-      (zero && !this->zero(p, bytes)))
+  if (!check("cuMemAlloc", result) || (zero && !this->zero(p, bytes)))
     return 0;
   return p;
 }

@@ -65,9 +65,7 @@ CUresult copyOut(void *dst, CUdeviceptr, size_t bytes) {
   return ok();
 }
 CUresult copyAsync(CUdeviceptr, CUdeviceptr, size_t, CUstream) { return ok(); }
-CUresult memset8(CUdeviceptr, unsigned char, size_t, CUstream) {
-  return ok();
-}
+CUresult memset8(CUdeviceptr, unsigned char, size_t, CUstream) { return ok(); }
 CUresult loadModule(CUmodule *module, const void *) {
   *module = reinterpret_cast<CUmodule>(&handle);
   return ok();
