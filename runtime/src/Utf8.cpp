@@ -2,6 +2,8 @@
 
 #include "Utf8.h"
 
+#include <algorithm>
+
 namespace lmc::rt::utf8 {
 
 void append(uint32_t cp, std::string &out) {
@@ -72,7 +74,8 @@ uint32_t next(const std::string &s, size_t &i) {
                          : (c & 0x07);
   for (size_t k = 1; k < n && i + k < s.size(); ++k)
     cp = cp << 6 | (static_cast<unsigned char>(s[i + k]) & 0x3f);
-  i += n;
+  // A sequence cut short by the end of `s` ends there.
+  i = std::min(i + n, s.size());
   return cp;
 }
 

@@ -29,7 +29,8 @@ inline std::string encode(uint32_t cp) {
 /// The length of the valid sequence at `s[i]`, 0 when none starts there.
 size_t validLength(const std::string &s, size_t i);
 
-/// Decodes the scalar at `s[i]` of valid UTF-8 and advances `i`.
+/// Decodes the scalar at `s[i]` of valid UTF-8 and advances `i`; never past
+/// the end of `s` (text that is not valid UTF-8 may end in a lead byte).
 uint32_t next(const std::string &s, size_t &i);
 
 /// `s` with every maximal invalid subpart replaced by U+FFFD.
