@@ -86,9 +86,10 @@ bool parseSafetensors(const std::string &path, const uint8_t *data, size_t size,
     return false;
   }
   const uint64_t dataStart = 8 + headerSize, dataSize = size - dataStart;
-  for (const auto &[name, entry] : header.object) {
-    if (name == "__metadata__")
+  for (const auto &[key, entry] : header.object) {
+    if (key == "__metadata__")
       continue;
+    const std::string &name = key; // a lambda cannot capture a binding in C++17
     auto bad = [&](const std::string &why) {
       error = path + ": tensor '" + printable(name) + "': " + why;
       return false;

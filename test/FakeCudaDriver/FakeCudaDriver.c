@@ -337,7 +337,8 @@ CUresult cuGraphInstantiateWithFlags(CUgraphExec *executable, CUgraph graph,
   struct FakeGraph *copy = malloc(sizeof(struct FakeGraph));
   *copy = *graph;
   copy->copy = malloc(graph->copies * sizeof(struct Copy) + 1);
-  memcpy(copy->copy, graph->copy, graph->copies * sizeof(struct Copy));
+  if (graph->copies)
+    memcpy(copy->copy, graph->copy, graph->copies * sizeof(struct Copy));
   *executable = copy;
   return SUCCESS;
 }
