@@ -5,12 +5,14 @@ prefill, greedy generation with the cache against the reference ids, and a
 ragged batch whose sequences each get the logits they get alone.
 The expected ids are copied from models/golden/<family>/reference.json.
 Also writes test/GPU/<family>.test (sm_90a code in f32 and bf16: compiles,
-PTX passes ptxas, tensor cores in bf16 only) and test/GPU/Run/<family>.test (the same checks as E2E on an H100).
+PTX passes ptxas, flash decoding where the family has lm.attention (counted
+by importing it with build/bin/lmc, or $LMC), tensor cores in bf16 only) and test/GPU/Run/<family>.test (the same checks as E2E on an H100).
 
     python3 scripts/make-e2e-tests.py llama qwen3 ...
 """
 import json
 import os
+import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -65,7 +67,7 @@ GPU_TEMPLATE = """\
 # SPILLS-NOT: {{{{[1-9][0-9]*}}}} bytes spill
 # SPILLS: 0 bytes spill stores, 0 bytes spill loads
 # SPILLS-NOT: {{{{[1-9][0-9]*}}}} bytes spill
-
+{flash}
 # --dtype bf16: the projections of a prompt run on tensor cores.
 # RUN: lmc compile %golden/{family} --target sm_90a --dtype bf16 -o %t.bf16.lmx
 # RUN: rm -rf %t.bf16code && lmc inspect %t.bf16.lmx --dump-code %t.bf16code
@@ -101,6 +103,35 @@ GPU_RUN_TEMPLATE = """\
 """
 
 
+FLASH = """\
+# Decode attention ({layers} lm.attention layers) is flash decoding
+# (lm-select-gpu-kernels): per layer a kernel of split partials whose block
+# combines its warps through shared memory (each warp's max, sum and value
+# sums) between two barriers.
+# RUN: FileCheck %s --check-prefix=FLASH < %t.code/code1.sm_90a.ptx
+# FLASH-COUNT-{layers}: .shared .align 4 .b8 __wg_forward_kernel_{{{{[0-9]+}}}}_2[
+# FLASH-NOT: .shared .align
+# FLASH: bar.sync 0;
+"""
+
+NO_FLASH = """\
+# No lm.attention (its attention is MLA's or DeepSeek-V4's): no flash
+# decoding, no kernel with shared memory.
+# RUN: FileCheck %s --check-prefix=FLASH < %t.code/code1.sm_90a.ptx
+# FLASH-NOT: .shared .align
+"""
+
+
+def attention_layers(family):
+    """How many lm.attention ops the family's golden imports to (the
+    layers whose decode attention is flash decoding on the GPU)."""
+    lmc = os.environ.get("LMC", os.path.join(ROOT, "build", "bin", "lmc"))
+    ir = subprocess.run([lmc, "import", os.path.join(ROOT, "models", "golden",
+                                                     family)],
+                        check=True, capture_output=True, text=True).stdout
+    return sum(1 for line in ir.splitlines() if "lm.attention " in line)
+
+
 def main(families):
     for family in families:
         ref = json.load(open(os.path.join(ROOT, "models", "golden", family,
@@ -111,7 +142,10 @@ def main(families):
         ids = lambda tokens: ",".join(map(str, tokens))
         ragged = " ".join("--prompt-ids " + ids(p)
                           for p in (prompt, prompt[3:6], prompt[1:8]))
+        layers = attention_layers(family)
+        flash = FLASH.format(layers=layers) if layers else NO_FLASH
         fields = dict(family=family, prompt=ids(prompt), count=len(new),
+                      flash=flash,
                       expected=" ".join(map(str, new)), ragged=ragged,
                       expected4=" ".join(map(str, new[:4])))
         for folder, template in [("E2E", TEMPLATE), ("GPU", GPU_TEMPLATE),

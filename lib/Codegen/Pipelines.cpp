@@ -62,6 +62,11 @@ void buildBufferizedPipeline(OpPassManager &pm) {
               "  function-boundary-type-conversion=identity-layout-map},"
               "buffer-results-to-out-params{modify-public-functions},"
               "func.func(ownership-based-buffer-deallocation,"
+              // As upstream's buffer-deallocation-pipeline: folds the
+              // ownership a branch yields when both sides yield the same
+              // (a kernel choice's scf.if), so no dealloc is left needing
+              // a run-time aliasing check (a library call).
+              "          canonicalize,"
               "          buffer-deallocation-simplification,"
               "          bufferization-lower-deallocations)");
   pm.addNestedPass<func::FuncOp>(createLowerStridedCopiesPass());
@@ -95,9 +100,13 @@ void mlir::lm::buildHostLoweringPipeline(OpPassManager &pm) {
 
 void mlir::lm::buildGPULoweringPipeline(OpPassManager &pm,
                                         StringRef cudaToolkit) {
+  // Kernel templates are chosen while the ops still say what they compute.
+  pm.addPass(createSelectGPUKernelsPass());
   buildBufferizedPipeline(pm);
   // Activations in one arena, by liveness: one allocation per forward pass.
   pm.addNestedPass<func::FuncOp>(createPlanArenaPass());
+  // The chosen templates' launches, their scratch in the arena.
+  pm.addNestedPass<func::FuncOp>(createMapKernelOpsToGPUPass());
   // Parallel loops become kernels; the host keeps the control flow, which
   // calls the runtime's mgpu* launcher (runtime/src/GpuLauncher.cpp).
   // Projections first, with the kernel template for their row count (the

@@ -238,6 +238,52 @@ def CastToBF16Pass : Pass<"lm-cast-to-bf16", "mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
+def SelectGPUKernelsPass : Pass<"lm-select-gpu-kernels", "mlir::ModuleOp"> {
+  let summary = "Choose GPU kernel templates for lm ops, by phase and shape";
+  let description = [{
+    The one place that decides which `lm` op runs as which GPU kernel
+    template, while the op still says what it computes (after
+    `lm-lower-state`, before `lm-lower-to-linalg`). An op it claims becomes
+    an `scf.if` on the phase (the token count: 1 is a decode step) whose
+    branch for the claimed phase holds the template's kernel op (LMKernelOps.td)
+    with its configuration, and whose other branch keeps the op for today's
+    generic path. Sizes come from the target (GPU/TargetInfo.h).
+
+    Claimed today:
+
+    - `lm.attention` at decode with an f32 result, when its heads and head
+      dims are static, a lane's registers for its query-head group
+      (ceil(D / 32) elements of each query and value sum) stay within 128
+      values and the block's combine fits static shared memory:
+      `lm.flash_decode` with 8 warps per block, the visible keys cut into
+      `min(ceil(4 * SMs / (B * Hkv)), ceil(S / 32))` splits (enough blocks
+      to cover the SMs, at least 4 keys per warp).
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+def MapKernelOpsToGPUPass
+    : Pass<"lm-map-kernel-ops-to-gpu", "mlir::func::FuncOp"> {
+  let summary = "Build the launches of the kernel ops lm-select-gpu-kernels chose";
+  let description = [{
+    Runs on bufferized functions (after `lm-plan-arena`, so the templates'
+    scratch buffers are arena slots). Each kernel op on memrefs becomes its
+    template's `gpu.launch`es at its place (GPU/Kernels/): `lm.flash_decode`
+    one launch of the split partials (shared memory for the combine of a
+    block's warps) and one combining the splits (FlashDecode.cpp). A kernel
+    op still on tensors is an error.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 def MapProjectionsToGPUPass
     : Pass<"lm-map-projections-to-gpu", "mlir::func::FuncOp"> {
   let summary = "Run projections with the kernel template for their row "

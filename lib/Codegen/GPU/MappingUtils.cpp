@@ -11,10 +11,13 @@
 using namespace mlir;
 
 gpu::LaunchOp lm::gpu_mapping::createLinearLaunch(OpBuilder &b, Location loc,
-                                                  Value blocks, Value threads) {
+                                                  Value blocks, Value threads,
+                                                  TypeRange workgroup) {
   Value one = arith::ConstantIndexOp::create(b, loc, 1);
-  auto launch =
-      gpu::LaunchOp::create(b, loc, blocks, one, one, threads, one, one);
+  auto launch = gpu::LaunchOp::create(b, loc, blocks, one, one, threads, one,
+                                      one, /*dynamicSharedMemorySize=*/nullptr,
+                                      /*asyncTokenType=*/nullptr,
+                                      /*asyncDependencies=*/{}, workgroup);
   Block &body = launch.getBody().front();
   b.setInsertionPointToStart(&body);
   gpu::TerminatorOp::create(b, loc);

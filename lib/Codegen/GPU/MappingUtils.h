@@ -15,10 +15,11 @@
 
 namespace mlir::lm::gpu_mapping {
 
-/// `gpu.launch` of `blocks` x `threads` (x only), with its terminator; `b`
-/// is left at the start of the body.
+/// `gpu.launch` of `blocks` x `threads` (x only), with its terminator and
+/// the `workgroup` shared-memory buffers; `b` is left at the start of the
+/// body.
 gpu::LaunchOp createLinearLaunch(OpBuilder &b, Location loc, Value blocks,
-                                 Value threads);
+                                 Value threads, TypeRange workgroup = {});
 
 /// Splits `linear` into indices of `extents`, the last one fastest.
 SmallVector<Value> delinearize(OpBuilder &b, Location loc, Value linear,

@@ -92,7 +92,10 @@ Accesses accessesOf(gpu::LaunchOp launch) {
 std::optional<int64_t> linearBlockSize(gpu::LaunchOp launch) {
   auto isOne = [](Value v) { return matchPattern(v, m_One()); };
   APInt threads;
+  // Shared memory is the launch's own (block arguments a merge would lose).
   if (launch.getAsyncToken() || launch.getDynamicSharedMemorySize() ||
+      launch.getNumWorkgroupAttributions() ||
+      launch.getNumPrivateAttributions() ||
       launch.hasClusterSize() || !launch.getBody().hasOneBlock() ||
       !isOne(launch.getGridSizeY()) || !isOne(launch.getGridSizeZ()) ||
       !isOne(launch.getBlockSizeY()) || !isOne(launch.getBlockSizeZ()) ||

@@ -32,8 +32,11 @@ struct LowerToLinalgPass final
       return signalPassFailure();
     // Whatever lm op is left has no lowering here (weights and state ops are
     // the business of earlier passes): say which.
+    // Kernel ops (destination style) are a target's, built after
+    // bufferization.
     WalkResult result = getOperation().walk([](Operation *op) {
-      if (isa<LMDialect>(op->getDialect())) {
+      if (isa<LMDialect>(op->getDialect()) &&
+          !isa<DestinationStyleOpInterface>(op)) {
         op->emitError("cannot lower '")
             << op->getName() << "' for the host (weights and state must be "
             << "arguments first: lm-weights-to-arguments, lm-lower-state)";

@@ -2892,3 +2892,115 @@ func.func @rope_positions_mismatch(%x: tensor<2x?x4x16xf32>, %pos: tensor<3x?xi6
   %0 = lm.rope %x, %pos {rotary_dim = 16 : i64, theta = 1.0e+04 : f64} : tensor<2x?x4x16xf32>, tensor<3x?xi64>
   return
 }
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// Kernel choices
+//===----------------------------------------------------------------------===//
+
+func.func @flash_decode_forms(%q: tensor<?x1x4x64xf32>, %k: tensor<?x?x2x64xf32>,
+                              %v: tensor<?x?x2x32xf32>, %pos: tensor<?x1xi64>,
+                              %p: tensor<?x4x?x34xf32>, %o: memref<?x1x4x32xf32>) {
+  // expected-error @+1 {{expected all operands to be tensors or all to be memrefs}}
+  %r = lm.flash_decode %q, %k, %v, %pos partials(%p) outs(%o) {scale = 0.125 : f64, warps = 8 : i64}
+     : (tensor<?x1x4x64xf32>, tensor<?x?x2x64xf32>, tensor<?x?x2x32xf32>, tensor<?x1xi64>,
+        tensor<?x4x?x34xf32>, memref<?x1x4x32xf32>) -> tensor<?x4x?x34xf32>
+  return
+}
+
+// -----
+
+func.func @flash_decode_tokens(%q: memref<?x2x4x64xf32>, %k: memref<?x?x2x64xf32>,
+                               %v: memref<?x?x2x32xf32>, %pos: memref<?x2xi64>,
+                               %p: memref<?x4x?x34xf32>, %o: memref<?x2x4x32xf32>) {
+  // expected-error @+1 {{expected 'query' dimension 1 (tokens) to be 1, got 2}}
+  lm.flash_decode %q, %k, %v, %pos partials(%p) outs(%o) {scale = 0.125 : f64, warps = 8 : i64}
+     : (memref<?x2x4x64xf32>, memref<?x?x2x64xf32>, memref<?x?x2x32xf32>, memref<?x2xi64>,
+        memref<?x4x?x34xf32>, memref<?x2x4x32xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @flash_decode_dynamic_heads(%q: memref<?x1x?x64xf32>, %k: memref<?x?x2x64xf32>,
+                                      %v: memref<?x?x2x32xf32>, %pos: memref<?x1xi64>,
+                                      %p: memref<?x4x?x34xf32>, %o: memref<?x1x4x32xf32>) {
+  // expected-error @+1 {{expected static, positive heads, kv heads and head dims}}
+  lm.flash_decode %q, %k, %v, %pos partials(%p) outs(%o) {scale = 0.125 : f64, warps = 8 : i64}
+     : (memref<?x1x?x64xf32>, memref<?x?x2x64xf32>, memref<?x?x2x32xf32>, memref<?x1xi64>,
+        memref<?x4x?x34xf32>, memref<?x1x4x32xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @flash_decode_group(%q: memref<?x1x3x64xf32>, %k: memref<?x?x2x64xf32>,
+                              %v: memref<?x?x2x32xf32>, %pos: memref<?x1xi64>,
+                              %p: memref<?x3x?x34xf32>, %o: memref<?x1x3x32xf32>) {
+  // expected-error @+1 {{expected the 3 query heads to be a multiple of the 2 kv heads}}
+  lm.flash_decode %q, %k, %v, %pos partials(%p) outs(%o) {scale = 0.125 : f64, warps = 8 : i64}
+     : (memref<?x1x3x64xf32>, memref<?x?x2x64xf32>, memref<?x?x2x32xf32>, memref<?x1xi64>,
+        memref<?x3x?x34xf32>, memref<?x1x3x32xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @flash_decode_partials(%q: memref<?x1x4x64xf32>, %k: memref<?x?x2x64xf32>,
+                                 %v: memref<?x?x2x32xf32>, %pos: memref<?x1xi64>,
+                                 %p: memref<?x4x?x32xf32>, %o: memref<?x1x4x32xf32>) {
+  // expected-error @+1 {{expected 'partials' dimension 3 (value dim + 2) to be 34, got 32}}
+  lm.flash_decode %q, %k, %v, %pos partials(%p) outs(%o) {scale = 0.125 : f64, warps = 8 : i64}
+     : (memref<?x1x4x64xf32>, memref<?x?x2x64xf32>, memref<?x?x2x32xf32>, memref<?x1xi64>,
+        memref<?x4x?x32xf32>, memref<?x1x4x32xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @flash_decode_init_type(%q: memref<?x1x4x64xf32>, %k: memref<?x?x2x64xf32>,
+                                  %v: memref<?x?x2x32xf32>, %pos: memref<?x1xi64>,
+                                  %p: memref<?x4x?x34xf32>, %o: memref<?x1x4x32xbf16>) {
+  // expected-error @+1 {{expected f32 'init', got 'memref<?x1x4x32xbf16>'}}
+  lm.flash_decode %q, %k, %v, %pos partials(%p) outs(%o) {scale = 0.125 : f64, warps = 8 : i64}
+     : (memref<?x1x4x64xf32>, memref<?x?x2x64xf32>, memref<?x?x2x32xf32>, memref<?x1xi64>,
+        memref<?x4x?x34xf32>, memref<?x1x4x32xbf16>) -> ()
+  return
+}
+
+// -----
+
+func.func @flash_decode_sinks(%q: memref<?x1x4x64xf32>, %k: memref<?x?x2x64xf32>,
+                              %v: memref<?x?x2x32xf32>, %pos: memref<?x1xi64>, %s: memref<2xf32>,
+                              %p: memref<?x4x?x34xf32>, %o: memref<?x1x4x32xf32>) {
+  // expected-error @+1 {{expected 'sinks' dimension 0 (heads) to be 4, got 2}}
+  lm.flash_decode %q, %k, %v, %pos sinks %s partials(%p) outs(%o) {scale = 0.125 : f64, warps = 8 : i64}
+     : (memref<?x1x4x64xf32>, memref<?x?x2x64xf32>, memref<?x?x2x32xf32>, memref<?x1xi64>,
+        memref<2xf32>, memref<?x4x?x34xf32>, memref<?x1x4x32xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @flash_decode_warps(%q: memref<?x1x4x64xf32>, %k: memref<?x?x2x64xf32>,
+                              %v: memref<?x?x2x32xf32>, %pos: memref<?x1xi64>,
+                              %p: memref<?x4x?x34xf32>, %o: memref<?x1x4x32xf32>) {
+  // expected-error @+1 {{expected 1 to 32 'warps', got 0}}
+  lm.flash_decode %q, %k, %v, %pos partials(%p) outs(%o) {scale = 0.125 : f64, warps = 0 : i64}
+     : (memref<?x1x4x64xf32>, memref<?x?x2x64xf32>, memref<?x?x2x32xf32>, memref<?x1xi64>,
+        memref<?x4x?x34xf32>, memref<?x1x4x32xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @flash_decode_window(%q: memref<?x1x4x64xf32>, %k: memref<?x?x2x64xf32>,
+                               %v: memref<?x?x2x32xf32>, %pos: memref<?x1xi64>,
+                               %p: memref<?x4x?x34xf32>, %o: memref<?x1x4x32xf32>) {
+  // expected-error @+1 {{expected at most one of 'sliding_window' and 'chunk_size'}}
+  lm.flash_decode %q, %k, %v, %pos partials(%p) outs(%o) {chunk_size = 4 : i64, scale = 0.125 : f64, sliding_window = 4 : i64, warps = 8 : i64}
+     : (memref<?x1x4x64xf32>, memref<?x?x2x64xf32>, memref<?x?x2x32xf32>, memref<?x1xi64>,
+        memref<?x4x?x34xf32>, memref<?x1x4x32xf32>) -> ()
+  return
+}

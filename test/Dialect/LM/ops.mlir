@@ -597,3 +597,32 @@ func.func @moe_experts(%x: tensor<?x?x64xf32>, %w: tensor<?x?x2xf32>, %i: tensor
   return %a, %b, %c, %d, %e, %f : tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<?x?x64xf32>,
                                   tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<?x?x64xf32>
 }
+
+//===----------------------------------------------------------------------===//
+// Kernel choices
+//===----------------------------------------------------------------------===//
+
+// On tensors (as lm-select-gpu-kernels makes it) and on memrefs (after
+// bufferization).
+// CHECK-LABEL: func.func @flash_decode(
+// CHECK:         %{{.*}}:2 = lm.flash_decode %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} sinks %{{.*}} partials(%{{.*}}) outs(%{{.*}}) {scale = 1.250000e-01 : f64, sliding_window = 128 : i64, warps = 8 : i64} : (tensor<?x?x4x64xf32>, tensor<?x?x2x64xf32>, tensor<?x?x2x32xf32>, tensor<?x?xi64>, tensor<4xf32>, tensor<?x4x?x34xf32>, tensor<?x?x4x32xf32>) -> (tensor<?x4x?x34xf32>, tensor<?x?x4x32xf32>)
+// CHECK:         lm.flash_decode %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} partials(%{{.*}}) outs(%{{.*}}) {chunk_size = 64 : i64, scale = 1.250000e-01 : f64, softcap = 3.000000e+01 : f64, warps = 4 : i64} : (memref<?x1x4x64xf32>, memref<?x?x2x64xf32>, memref<?x?x2x32xf32>, memref<?x1xi64>, memref<?x4x?x34xf32>, memref<?x1x4x32xf32>) -> ()
+func.func @flash_decode(%q: tensor<?x?x4x64xf32>, %k: tensor<?x?x2x64xf32>,
+                        %v: tensor<?x?x2x32xf32>, %pos: tensor<?x?xi64>,
+                        %sinks: tensor<4xf32>, %p: tensor<?x4x?x34xf32>,
+                        %init: tensor<?x?x4x32xf32>,
+                        %mq: memref<?x1x4x64xf32>, %mk: memref<?x?x2x64xf32>,
+                        %mv: memref<?x?x2x32xf32>, %mpos: memref<?x1xi64>,
+                        %mp: memref<?x4x?x34xf32>, %mo: memref<?x1x4x32xf32>)
+    -> tensor<?x?x4x32xf32> {
+  %r:2 = lm.flash_decode %q, %k, %v, %pos sinks %sinks partials(%p) outs(%init)
+      {scale = 0.125 : f64, sliding_window = 128 : i64, warps = 8 : i64}
+      : (tensor<?x?x4x64xf32>, tensor<?x?x2x64xf32>, tensor<?x?x2x32xf32>,
+         tensor<?x?xi64>, tensor<4xf32>, tensor<?x4x?x34xf32>, tensor<?x?x4x32xf32>)
+      -> (tensor<?x4x?x34xf32>, tensor<?x?x4x32xf32>)
+  lm.flash_decode %mq, %mk, %mv, %mpos partials(%mp) outs(%mo)
+      {chunk_size = 64 : i64, scale = 0.125 : f64, softcap = 30.0 : f64, warps = 4 : i64}
+      : (memref<?x1x4x64xf32>, memref<?x?x2x64xf32>, memref<?x?x2x32xf32>,
+         memref<?x1xi64>, memref<?x4x?x34xf32>, memref<?x1x4x32xf32>) -> ()
+  return %r#1 : tensor<?x?x4x32xf32>
+}

@@ -2,7 +2,8 @@
 //
 // One home for what the compiler assumes of the chip: its name for NVVM,
 // ptxas and the artifact, the PTX features it may use, the warp, the block
-// size the mapping passes launch. Hopper (sm_90a: H100 SXM,
+// size the mapping passes launch, the SM count and shared memory kernel
+// selection sizes templates by. Hopper (sm_90a: H100 SXM,
 // H200) is the one GPU target today; the runtime, which links no MLIR,
 // checks the same name on the code objects it loads.
 //
@@ -27,6 +28,12 @@ inline constexpr int64_t kWarpSize = 32;
 /// of the same block size can share a grid (lm-merge-launches).
 inline constexpr int64_t kBlockThreads = 256;
 inline constexpr int64_t kWarpsPerBlock = kBlockThreads / kWarpSize;
+/// Streaming multiprocessors of the sm_90a parts lmc targets (H100 SXM and
+/// H200 both have 132): templates size their grids to cover them.
+inline constexpr int64_t kSMCount = 132;
+/// Shared memory a block may declare statically; more needs an opt-in per
+/// function (cuFuncSetAttribute) and dynamic shared memory.
+inline constexpr int64_t kStaticSharedBytes = 48 * 1024;
 
 } // namespace mlir::lm::gpu_target
 

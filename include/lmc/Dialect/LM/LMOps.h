@@ -3,9 +3,11 @@
 #ifndef LMC_DIALECT_LM_LMOPS_H
 #define LMC_DIALECT_LM_LMOPS_H
 
+#include "mlir/Dialect/Bufferization/IR/BufferizableOpInterface.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/OpDefinition.h"
 #include "mlir/IR/OpImplementation.h"
+#include "mlir/Interfaces/DestinationStyleOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #include "lmc/Dialect/LM/LMDialect.h"

@@ -998,4 +998,6 @@ def LM_RouterOp : LM_Op<"router", [Pure]> {
   let hasVerifier = 1;
 }
 
+include "lmc/Dialect/LM/LMKernelOps.td"
+
 #endif // LMC_DIALECT_LM_LMOPS_TD

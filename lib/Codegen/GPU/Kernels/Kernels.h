@@ -1,11 +1,14 @@
-//===- Kernels.h - The projection kernel templates --------------*- C++ -*-===//
+//===- Kernels.h - The kernel templates -------------------------*- C++ -*-===//
 //
-// Each template builds one `gpu.launch` for a projection (Projection.h) at
-// the builder's insertion point, specialised to its static N and K; the
-// rows are dynamic. `init` is the output's initial value when a fill gave
-// it one (the fill then goes); without it the kernel adds to the output
-// (a residual folded into the projection). lm-map-projections-to-gpu
-// chooses the template per call from the row count.
+// One file per template. The projection templates are chosen by
+// lm-map-projections-to-gpu; the others stand for a kernel op that
+// lm-select-gpu-kernels chose at the lm level (lm-map-kernel-ops-to-gpu).
+//
+// A projection template builds one `gpu.launch` for a projection
+// (Projection.h) at the builder's insertion point, specialised to its static
+// N and K; the rows are dynamic. `init` is the output's initial value when a
+// fill gave it one (the fill then goes); without it the kernel adds to the
+// output (a residual folded into the projection).
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,6 +16,7 @@
 #define LMC_CODEGEN_GPU_KERNELS_KERNELS_H
 
 #include "../Projection.h"
+#include "lmc/Dialect/LM/LMOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 
@@ -34,6 +38,10 @@ void buildMmaSyncTile(OpBuilder &b, Location loc, const Projection &p,
 /// (WeightStreaming.cpp).
 void buildWeightStreaming(OpBuilder &b, Location loc, const Projection &p,
                           ArrayRef<Value> rowExtents, Value rows, Value init);
+
+/// lm.flash_decode on memrefs: a kernel for each split's partial softmax
+/// and a kernel combining the splits, at the op (FlashDecode.cpp).
+void buildFlashDecode(OpBuilder &b, FlashDecodeOp op);
 
 } // namespace mlir::lm::gpu_mapping
 

@@ -1,0 +1,452 @@
+//===- FlashDecode.cpp - Attention of one token per sequence, split -------===//
+//
+// Decode attention reads the whole KV cache for a handful of dot products,
+// so, as for weight streaming, the job is to spread that read over every SM
+// and read each byte once. Two kernels (lm.flash_decode says what they
+// compute):
+//
+//  1. partials: a block per (sequence, kv head, split of its visible keys).
+//     Warp w takes keys start + w, start + w + warps, ...; each lane holds
+//     ceil(Dk / 32) consecutive elements of every query head of the group
+//     and ceil(Dv / 32) of their running sums, so one key row and one value
+//     row (read with vector loads when the dims are multiples of 32) serve
+//     the whole group. Scores are summed
+//     across the warp by xor shuffles and folded into an online softmax per
+//     head (running max m, sum l, sum of weighted values). The block's
+//     warps then meet in shared memory: each rescales to the block's
+//     maximum, and the block writes [acc, m, l] per query head.
+//  2. combine: a block per (sequence, query head) rescales the splits to
+//     their common maximum (and the sink's logit), and divides.
+//
+// The visible keys of a query at position p are one range: [0, p], cut
+// below by the sliding window (p - W, p] or the chunk [p - p % C, p], so
+// masked keys are never read (a sliding-window layer reads W keys, not S).
+//
+//===----------------------------------------------------------------------===//
+
+#include "../MappingUtils.h"
+#include "Kernels.h"
+#include "lmc/Codegen/GPU/TargetInfo.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include <cmath>
+
+namespace mlir::lm::gpu_mapping {
+
+namespace {
+using gpu_target::kBlockThreads;
+using gpu_target::kWarpSize;
+
+Value f32(OpBuilder &b, Location loc, double value) {
+  return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(value));
+}
+
+Value i64(OpBuilder &b, Location loc, int64_t value) {
+  return arith::ConstantIntOp::create(b, loc, b.getI64Type(), value);
+}
+
+/// `value` summed across the warp: every lane gets the total.
+Value warpSum(OpBuilder &b, Location loc, Value value) {
+  Value width = arith::ConstantIntOp::create(b, loc, kWarpSize, 32);
+  for (int64_t offset = kWarpSize / 2; offset > 0; offset /= 2) {
+    Value other =
+        gpu::ShuffleOp::create(b, loc, value,
+                               arith::ConstantIntOp::create(b, loc, offset, 32),
+                               width, gpu::ShuffleMode::XOR)
+            .getShuffleResult();
+    value = arith::AddFOp::create(b, loc, value, other);
+  }
+  return value;
+}
+
+/// exp(x - max), or 0 where x is -inf (an empty split: max may be -inf too).
+Value weightOf(OpBuilder &b, Location loc, Value x, Value max) {
+  Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, x,
+                                      f32(b, loc, -INFINITY));
+  Value weight =
+      math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, x, max));
+  return arith::SelectOp::create(b, loc, empty, f32(b, loc, 0.0), weight);
+}
+
+class FlashDecodeKernel {
+public:
+  explicit FlashDecodeKernel(FlashDecodeOp op)
+      : op(op), warps(static_cast<int64_t>(op.getWarps())),
+        group(op.getGroupSize()) {
+    auto q = cast<MemRefType>(op.getQuery().getType());
+    auto v = cast<MemRefType>(op.getValue().getType());
+    heads = q.getDimSize(2);
+    kvHeads = heads / group;
+    keyDim = q.getDimSize(3);
+    keyLane = llvm::divideCeil(keyDim, kWarpSize);
+    valueDim = v.getDimSize(3);
+    valueLane = llvm::divideCeil(valueDim, kWarpSize);
+  }
+
+  void build(OpBuilder &b) {
+    Location loc = op.getLoc();
+    buildPartials(b, loc);
+    buildCombine(b, loc);
+  }
+
+private:
+  /// The lane's `elements` consecutive values of `buffer`'s innermost row
+  /// at `indices` (whose last index is the lane's first element), as f32:
+  /// one vector load when every lane's slice lies inside the row (`size`
+  /// a multiple of 32), else element by element, zero past `size`.
+  Value loadRow(OpBuilder &b, Location loc, Value buffer,
+                SmallVector<Value> indices, int64_t elements, int64_t size) {
+    auto type = cast<MemRefType>(buffer.getType());
+    auto f32Vector = VectorType::get({elements}, b.getF32Type());
+    if (size % kWarpSize != 0 || !type.isLastDimUnitStride()) {
+      SmallVector<Value> values;
+      Value first = indices.back();
+      Value last = index(b, loc, size - 1);
+      Value zero = f32(b, loc, 0.0);
+      for (int64_t e = 0; e < elements; ++e) {
+        Value at = arith::AddIOp::create(b, loc, first, index(b, loc, e));
+        Value inside =
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule, at, last);
+        indices.back() = arith::MinUIOp::create(b, loc, at, last);
+        values.push_back(arith::SelectOp::create(
+            b, loc, inside, scalarF32(b, loc, buffer, indices), zero));
+      }
+      return vector::FromElementsOp::create(b, loc, f32Vector, values);
+    }
+    // Rows start at multiples of their lane's bytes when the buffer is an
+    // allocation's start; a vector load then needs no splitting.
+    auto vectorType = VectorType::get({elements}, type.getElementType());
+    llvm::MaybeAlign align;
+    int64_t bytes = elements * type.getElementTypeBitWidth() / 8;
+    if (type.getLayout().isIdentity() && llvm::isPowerOf2_64(bytes))
+      align = llvm::Align(std::min<int64_t>(bytes, 16));
+    Value row = vector::LoadOp::create(b, loc, vectorType, buffer, indices,
+                                       /*nontemporal=*/false, align);
+    if (!type.getElementType().isF32())
+      row = arith::ExtFOp::create(b, loc, f32Vector, row);
+    return row;
+  }
+
+  Value scalarF32(OpBuilder &b, Location loc, Value buffer,
+                  ValueRange indices) {
+    Value value = memref::LoadOp::create(b, loc, buffer, indices);
+    if (!value.getType().isF32())
+      value = arith::ExtFOp::create(b, loc, b.getF32Type(), value);
+    return value;
+  }
+
+  /// Kernel 1: [acc, max, sum] of each (sequence, query head, split).
+  void buildPartials(OpBuilder &b, Location loc) {
+    OpBuilder::InsertionGuard guard(b);
+    MLIRContext *ctx = b.getContext();
+    Value partials = op.getPartials();
+    Value batch = memref::DimOp::create(b, loc, partials, 0);
+    Value splits = memref::DimOp::create(b, loc, partials, 2);
+    Value kvHeadsValue = index(b, loc, kvHeads);
+    Value blocks = arith::MulIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, batch, kvHeadsValue), splits);
+    auto shared = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
+    Type f32Type = b.getF32Type();
+    SmallVector<Type> workgroup = {
+        MemRefType::get({warps, group}, f32Type, AffineMap(), shared),
+        MemRefType::get({warps, group}, f32Type, AffineMap(), shared),
+        MemRefType::get({warps, group, valueLane * kWarpSize}, f32Type,
+                        AffineMap(), shared)};
+    gpu::LaunchOp launch = createLinearLaunch(
+        b, loc, blocks, index(b, loc, warps * kWarpSize), workgroup);
+    Value sharedMax = launch.getWorkgroupAttributions()[0];
+    Value sharedSum = launch.getWorkgroupAttributions()[1];
+    Value sharedAcc = launch.getWorkgroupAttributions()[2];
+
+    Value tid = launch.getThreadIds().x;
+    Value lane = arith::RemUIOp::create(b, loc, tid, index(b, loc, kWarpSize));
+    Value warp = arith::DivUIOp::create(b, loc, tid, index(b, loc, kWarpSize));
+    SmallVector<Value> ids = delinearize(b, loc, launch.getBlockIds().x,
+                                         {batch, kvHeadsValue, splits});
+    Value seq = ids[0], kvHead = ids[1], split = ids[2];
+    Value c0 = index(b, loc, 0);
+
+    // The split's keys [start, stop) of the visible range [lo, end).
+    Value pos =
+        memref::LoadOp::create(b, loc, op.getPositions(), ValueRange{seq, c0});
+    Value keys = arith::IndexCastOp::create(
+        b, loc, b.getI64Type(), memref::DimOp::create(b, loc, op.getKey(), 1));
+    Value next = arith::AddIOp::create(b, loc, pos, i64(b, loc, 1));
+    Value end = arith::MinSIOp::create(b, loc, next, keys);
+    Value lo = i64(b, loc, 0);
+    if (std::optional<uint64_t> window = op.getSlidingWindow())
+      lo = arith::MaxSIOp::create(
+          b, loc,
+          arith::SubIOp::create(b, loc, next,
+                                i64(b, loc, static_cast<int64_t>(*window))),
+          lo);
+    if (std::optional<uint64_t> chunk = op.getChunkSize()) {
+      Value size = i64(b, loc, static_cast<int64_t>(*chunk));
+      lo = arith::MulIOp::create(
+          b, loc, arith::DivSIOp::create(b, loc, pos, size), size);
+    }
+    Value length = arith::MaxSIOp::create(
+        b, loc, arith::SubIOp::create(b, loc, end, lo), i64(b, loc, 0));
+    Value perSplit = arith::CeilDivSIOp::create(
+        b, loc, length,
+        arith::IndexCastOp::create(b, loc, b.getI64Type(), splits));
+    Value start = arith::AddIOp::create(
+        b, loc, lo,
+        arith::MulIOp::create(
+            b, loc, arith::IndexCastOp::create(b, loc, b.getI64Type(), split),
+            perSplit));
+    Value stop = arith::MinSIOp::create(
+        b, loc, arith::AddIOp::create(b, loc, start, perSplit), end);
+    auto toIndex = [&](Value v) {
+      return arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
+    };
+
+    // The lane's slice of each query head of the group.
+    Value keyOffset =
+        arith::MulIOp::create(b, loc, lane, index(b, loc, keyLane));
+    Value valueOffset =
+        arith::MulIOp::create(b, loc, lane, index(b, loc, valueLane));
+    Value firstHead =
+        arith::MulIOp::create(b, loc, kvHead, index(b, loc, group));
+    SmallVector<Value> queries;
+    for (int64_t g = 0; g < group; ++g) {
+      Value head = arith::AddIOp::create(b, loc, firstHead, index(b, loc, g));
+      queries.push_back(loadRow(b, loc, op.getQuery(),
+                                {seq, c0, head, keyOffset}, keyLane, keyDim));
+    }
+
+    // The online softmax of each head over the warp's keys.
+    auto accType = VectorType::get({valueLane}, f32Type);
+    SmallVector<Value> init;
+    for (int64_t g = 0; g < group; ++g)
+      init.append({f32(b, loc, -INFINITY), f32(b, loc, 0.0),
+                   arith::ConstantOp::create(b, loc, b.getZeroAttr(accType))});
+    Value first = arith::AddIOp::create(b, loc, toIndex(start), warp);
+    auto keyLoop = scf::ForOp::create(
+        b, loc, first, toIndex(stop), index(b, loc, warps), init,
+        [&](OpBuilder &nb, Location l, Value key, ValueRange state) {
+          scf::YieldOp::create(nb, l,
+                               visitKey(nb, l, seq, kvHead, key, keyOffset,
+                                        valueOffset, queries, state));
+        });
+    ValueRange state = keyLoop.getResults();
+
+    // The block's warps meet at the block's maximum.
+    Value firstLane =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, lane, c0);
+    {
+      OpBuilder::InsertionGuard inner(b);
+      auto ifFirst = scf::IfOp::create(b, loc, firstLane, /*withElse=*/false);
+      b.setInsertionPointToStart(&ifFirst.getThenRegion().front());
+      for (int64_t g = 0; g < group; ++g)
+        memref::StoreOp::create(b, loc, state[3 * g], sharedMax,
+                                ValueRange{warp, index(b, loc, g)});
+    }
+    gpu::BarrierOp::create(b, loc);
+    for (int64_t g = 0; g < group; ++g) {
+      Value blockMax = maxOverWarps(b, loc, sharedMax, g);
+      Value factor = weightOf(b, loc, state[3 * g], blockMax);
+      Value acc = arith::MulFOp::create(
+          b, loc, state[3 * g + 2],
+          vector::BroadcastOp::create(b, loc, accType, factor));
+      vector::StoreOp::create(b, loc, acc, sharedAcc,
+                              ValueRange{warp, index(b, loc, g), valueOffset});
+      OpBuilder::InsertionGuard inner(b);
+      auto ifFirst = scf::IfOp::create(b, loc, firstLane, /*withElse=*/false);
+      b.setInsertionPointToStart(&ifFirst.getThenRegion().front());
+      memref::StoreOp::create(
+          b, loc, arith::MulFOp::create(b, loc, state[3 * g + 1], factor),
+          sharedSum, ValueRange{warp, index(b, loc, g)});
+    }
+    gpu::BarrierOp::create(b, loc);
+
+    // The block's sums, a thread per (head, element), and per head its
+    // maximum and sum of weights.
+    Value blockThreads = index(b, loc, warps * kWarpSize);
+    scf::ForOp::create(
+        b, loc, tid, index(b, loc, group * valueDim), blockThreads,
+        ValueRange{}, [&](OpBuilder &nb, Location l, Value t, ValueRange) {
+          Value g = arith::DivUIOp::create(nb, l, t, index(nb, l, valueDim));
+          Value e = arith::RemUIOp::create(nb, l, t, index(nb, l, valueDim));
+          Value sum = f32(nb, l, 0.0);
+          for (int64_t w = 0; w < warps; ++w)
+            sum = arith::AddFOp::create(
+                nb, l, sum,
+                memref::LoadOp::create(nb, l, sharedAcc,
+                                       ValueRange{index(nb, l, w), g, e}));
+          Value head = arith::AddIOp::create(nb, l, firstHead, g);
+          memref::StoreOp::create(nb, l, sum, partials,
+                                  ValueRange{seq, head, split, e});
+          scf::YieldOp::create(nb, l);
+        });
+    auto perHead = scf::IfOp::create(
+        b, loc,
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, tid,
+                              index(b, loc, group)),
+        /*withElse=*/false);
+    b.setInsertionPointToStart(&perHead.getThenRegion().front());
+    Value sum = f32(b, loc, 0.0);
+    for (int64_t w = 0; w < warps; ++w)
+      sum = arith::AddFOp::create(
+          b, loc, sum,
+          memref::LoadOp::create(b, loc, sharedSum,
+                                 ValueRange{index(b, loc, w), tid}));
+    Value max = f32(b, loc, -INFINITY);
+    for (int64_t w = 0; w < warps; ++w)
+      max = arith::MaximumFOp::create(
+          b, loc, max,
+          memref::LoadOp::create(b, loc, sharedMax,
+                                 ValueRange{index(b, loc, w), tid}));
+    Value head = arith::AddIOp::create(b, loc, firstHead, tid);
+    memref::StoreOp::create(
+        b, loc, max, partials,
+        ValueRange{seq, head, split, index(b, loc, valueDim)});
+    memref::StoreOp::create(
+        b, loc, sum, partials,
+        ValueRange{seq, head, split, index(b, loc, valueDim + 1)});
+  }
+
+  /// The maximum of head `g` over the block's warps (in shared memory).
+  Value maxOverWarps(OpBuilder &b, Location loc, Value sharedMax, int64_t g) {
+    Value max = f32(b, loc, -INFINITY);
+    for (int64_t w = 0; w < warps; ++w)
+      max = arith::MaximumFOp::create(
+          b, loc, max,
+          memref::LoadOp::create(
+              b, loc, sharedMax,
+              ValueRange{index(b, loc, w), index(b, loc, g)}));
+    return max;
+  }
+
+  /// One key: its row and its value row read once, then per head of the
+  /// group the score and the online-softmax update of (max, sum, acc).
+  SmallVector<Value> visitKey(OpBuilder &b, Location loc, Value seq,
+                              Value kvHead, Value key, Value keyOffset,
+                              Value valueOffset, ArrayRef<Value> queries,
+                              ValueRange state) {
+    Value keyRow = loadRow(b, loc, op.getKey(), {seq, key, kvHead, keyOffset},
+                           keyLane, keyDim);
+    Value valueRow =
+        loadRow(b, loc, op.getValue(), {seq, key, kvHead, valueOffset},
+                valueLane, valueDim);
+    auto accType = cast<VectorType>(valueRow.getType());
+    SmallVector<Value> next;
+    for (int64_t g = 0; g < group; ++g) {
+      Value dot = vector::ReductionOp::create(
+          b, loc, vector::CombiningKind::ADD,
+          arith::MulFOp::create(b, loc, queries[g], keyRow));
+      Value score =
+          arith::MulFOp::create(b, loc, warpSum(b, loc, dot),
+                                f32(b, loc, op.getScale().convertToDouble()));
+      if (std::optional<APFloat> softcap = op.getSoftcap()) {
+        Value cap = f32(b, loc, softcap->convertToDouble());
+        score = arith::MulFOp::create(
+            b, loc, cap,
+            math::TanhOp::create(b, loc,
+                                 arith::DivFOp::create(b, loc, score, cap)));
+      }
+      Value max = state[3 * g], sum = state[3 * g + 1], acc = state[3 * g + 2];
+      Value newMax = arith::MaximumFOp::create(b, loc, max, score);
+      Value rescale = weightOf(b, loc, max, newMax);
+      Value weight = math::ExpOp::create(
+          b, loc, arith::SubFOp::create(b, loc, score, newMax));
+      Value newSum = arith::AddFOp::create(
+          b, loc, arith::MulFOp::create(b, loc, sum, rescale), weight);
+      Value newAcc = vector::FMAOp::create(
+          b, loc, vector::BroadcastOp::create(b, loc, accType, weight),
+          valueRow,
+          arith::MulFOp::create(
+              b, loc, acc,
+              vector::BroadcastOp::create(b, loc, accType, rescale)));
+      next.append({newMax, newSum, newAcc});
+    }
+    return next;
+  }
+
+  /// Kernel 2: out[b, 0, h, e] from the splits of (b, h) and the sink.
+  void buildCombine(OpBuilder &b, Location loc) {
+    OpBuilder::InsertionGuard guard(b);
+    Value partials = op.getPartials();
+    Value batch = memref::DimOp::create(b, loc, partials, 0);
+    Value splits = memref::DimOp::create(b, loc, partials, 2);
+    Value headsValue = index(b, loc, heads);
+    gpu::LaunchOp launch = createLinearLaunch(
+        b, loc, arith::MulIOp::create(b, loc, batch, headsValue),
+        index(b, loc, kBlockThreads));
+    SmallVector<Value> ids =
+        delinearize(b, loc, launch.getBlockIds().x, {batch, headsValue});
+    Value seq = ids[0], head = ids[1];
+    Value c0 = index(b, loc, 0), c1 = index(b, loc, 1);
+    Value maxAt = index(b, loc, valueDim), sumAt = index(b, loc, valueDim + 1);
+    Value sink;
+    if (Value sinks = op.getSinks())
+      sink = scalarF32(b, loc, sinks, ValueRange{head});
+    scf::ForOp::create(
+        b, loc, launch.getThreadIds().x, maxAt, index(b, loc, kBlockThreads),
+        ValueRange{}, [&](OpBuilder &nb, Location l, Value e, ValueRange) {
+          auto maxLoop = scf::ForOp::create(
+              nb, l, c0, splits, c1, ValueRange{f32(nb, l, -INFINITY)},
+              [&](OpBuilder &lb, Location ll, Value s, ValueRange acc) {
+                Value m = memref::LoadOp::create(
+                    lb, ll, partials, ValueRange{seq, head, s, maxAt});
+                scf::YieldOp::create(
+                    lb, ll,
+                    ValueRange{arith::MaximumFOp::create(lb, ll, acc[0], m)});
+              });
+          Value max = maxLoop.getResult(0);
+          if (sink)
+            max = arith::MaximumFOp::create(nb, l, max, sink);
+          auto sumLoop = scf::ForOp::create(
+              nb, l, c0, splits, c1,
+              ValueRange{f32(nb, l, 0.0), f32(nb, l, 0.0)},
+              [&](OpBuilder &lb, Location ll, Value s, ValueRange acc) {
+                Value m = memref::LoadOp::create(
+                    lb, ll, partials, ValueRange{seq, head, s, maxAt});
+                Value weight = weightOf(lb, ll, m, max);
+                Value sum = memref::LoadOp::create(
+                    lb, ll, partials, ValueRange{seq, head, s, sumAt});
+                Value value = memref::LoadOp::create(
+                    lb, ll, partials, ValueRange{seq, head, s, e});
+                scf::YieldOp::create(
+                    lb, ll,
+                    ValueRange{
+                        arith::AddFOp::create(
+                            lb, ll, acc[0],
+                            arith::MulFOp::create(lb, ll, weight, value)),
+                        arith::AddFOp::create(
+                            lb, ll, acc[1],
+                            arith::MulFOp::create(lb, ll, weight, sum))});
+              });
+          Value numerator = sumLoop.getResult(0);
+          Value denominator = sumLoop.getResult(1);
+          if (sink)
+            denominator = arith::AddFOp::create(
+                nb, l, denominator,
+                math::ExpOp::create(nb, l,
+                                    arith::SubFOp::create(nb, l, sink, max)));
+          memref::StoreOp::create(
+              nb, l, arith::DivFOp::create(nb, l, numerator, denominator),
+              op.getInit(), ValueRange{seq, c0, head, e});
+          scf::YieldOp::create(nb, l);
+        });
+  }
+
+  FlashDecodeOp op;
+  int64_t warps, group, heads, kvHeads;
+  /// Head dims, and the elements of a row each lane holds (the last lanes'
+  /// slices lie past the row when a dim is not a multiple of 32).
+  int64_t keyDim, keyLane, valueDim, valueLane;
+};
+} // namespace
+
+void buildFlashDecode(OpBuilder &b, FlashDecodeOp op) {
+  FlashDecodeKernel(op).build(b);
+}
+
+} // namespace mlir::lm::gpu_mapping

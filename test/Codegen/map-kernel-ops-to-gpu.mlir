@@ -1,0 +1,105 @@
+// RUN: lmc-opt %s --lm-map-kernel-ops-to-gpu --canonicalize --cse --split-input-file | FileCheck %s
+
+// lm.flash_decode with the goldens' shapes (4 query heads over 2 kv heads,
+// head dims 16), a sliding window of 8 and sinks: two launches.
+//
+// Partials: a 256-thread block per (sequence, kv head, split), shared
+// memory for each warp's max and sum per head (8 x 2) and value sums
+// (8 x 2 x 32: one per lane); the split's keys [lo + split * per, ...) of
+// the visible [max(pos - 7, 0), min(pos + 1, S)); each lane loads element
+// `lane` of a row, zero past 16 (lanes 16..31); a warp per key, its two
+// heads' scores summed by five xor shuffles each, scaled, folded into the
+// online softmax; lane 0 publishes the warps' maxima, a barrier, each warp
+// rescales to the block's maximum, a barrier, the block sums its warps and
+// writes [acc, max, sum] per head.
+// CHECK-LABEL: func.func @flash_decode(
+// CHECK-SAME:    %[[Q:[^:]*]]: memref<?x1x4x16xf32>, %[[K:[^:]*]]: memref<?x?x2x16xf32>, %[[V:[^:]*]]: memref<?x?x2x16xf32>, %[[POS:[^:]*]]: memref<?x1xi64>, %[[SINKS:[^:]*]]: memref<4xf32>, %[[P:[^:]*]]: memref<?x4x?x18xf32>, %[[O:[^:]*]]: memref<?x1x4x16xf32>)
+// CHECK:   %[[B:.*]] = memref.dim %[[P]], %c0
+// CHECK:   %[[SPLITS:.*]] = memref.dim %[[P]], %c2
+// CHECK:   %[[BH:.*]] = arith.muli %[[B]], %c2
+// CHECK:   %[[BLOCKS:.*]] = arith.muli %[[BH]], %[[SPLITS]]
+// CHECK:   gpu.launch blocks({{.*}}) in ({{.*}} = %[[BLOCKS]], {{.*}}) threads(%[[TID:[^,]*]], {{.*}}) in ({{.*}} = %c256, {{.*}}) workgroup(%[[SMAX:.*]] : memref<8x2xf32, #gpu.address_space<workgroup>>, %[[SSUM:.*]] : memref<8x2xf32, #gpu.address_space<workgroup>>, %[[SACC:.*]] : memref<8x2x32xf32, #gpu.address_space<workgroup>>)
+// CHECK:     %[[LANE:.*]] = arith.remui %[[TID]], %c32
+// CHECK:     %[[WARP:.*]] = arith.divui %[[TID]], %c32
+// CHECK:     %[[PV:.*]] = memref.load %[[POS]]
+// CHECK:     %[[NEXT:.*]] = arith.addi %[[PV]], %c1_i64
+// CHECK:     %[[END:.*]] = arith.minsi %[[NEXT]],
+// CHECK:     %[[W:.*]] = arith.addi %[[PV]], %c-7_i64
+// CHECK:     %[[LO:.*]] = arith.maxsi %[[W]], %c0_i64
+// CHECK:     %[[INLANE:.*]] = arith.cmpi ule, %[[LANE]], %c15
+// CHECK:     %[[EL:.*]] = arith.minui %[[LANE]], %c15
+// CHECK-COUNT-2: memref.load %[[Q]]
+// CHECK:     scf.for %[[KEY:.*]] = %{{.*}} to %{{.*}} step %c8 iter_args({{.*}}) -> (f32, f32, vector<1xf32>, f32, f32, vector<1xf32>)
+// CHECK:       memref.load %[[K]][%{{.*}}, %[[KEY]], %{{.*}}, %[[EL]]]
+// CHECK:       memref.load %[[V]][%{{.*}}, %[[KEY]], %{{.*}}, %[[EL]]]
+// CHECK-COUNT-5: gpu.shuffle  xor
+// CHECK:       arith.mulf %{{.*}}, %cst
+// CHECK:       math.exp
+// CHECK:       math.exp
+// CHECK:       vector.fma
+// CHECK-COUNT-5: gpu.shuffle  xor
+// CHECK:       scf.yield
+// CHECK:     memref.store %{{.*}}, %[[SMAX]][%[[WARP]], %c0]
+// CHECK:     gpu.barrier
+// CHECK:     vector.store %{{.*}}, %[[SACC]][%[[WARP]], %c0, %[[LANE]]]
+// CHECK:     memref.store %{{.*}}, %[[SSUM]][%[[WARP]], %c0]
+// CHECK:     vector.store %{{.*}}, %[[SACC]][%[[WARP]], %c1, %[[LANE]]]
+// CHECK:     memref.store %{{.*}}, %[[SSUM]][%[[WARP]], %c1]
+// CHECK:     gpu.barrier
+// CHECK:     scf.for %{{.*}} = %[[TID]] to %c32 step %c256
+// CHECK-COUNT-8: memref.load %[[SACC]]
+// CHECK:       memref.store %{{.*}}, %[[P]]
+// CHECK:     scf.if
+// CHECK:       memref.store %{{.*}}, %[[P]][%{{.*}}, %{{.*}}, %{{.*}}, %c16]
+// CHECK:       memref.store %{{.*}}, %[[P]][%{{.*}}, %{{.*}}, %{{.*}}, %c17]
+// CHECK:     gpu.terminator
+//
+// Combine: a block per (sequence, query head); each thread an element of
+// the head's output: the splits' maximum with the sink's logit, then the
+// rescaled sums, the sink joining the denominator.
+// CHECK:   %[[BQ:.*]] = arith.muli %[[B]], %c4
+// CHECK:   gpu.launch blocks({{.*}}) in ({{.*}} = %[[BQ]], {{.*}}) threads(%[[T2:[^,]*]], {{.*}}) in ({{.*}} = %c256,
+// CHECK:     %[[SINK:.*]] = memref.load %[[SINKS]]
+// CHECK:     scf.for %[[E:.*]] = %[[T2]] to %c16 step %c256
+// CHECK:       %[[MAX:.*]] = scf.for {{.*}} = %c0 to %[[SPLITS]] step %c1 iter_args
+// CHECK:       %[[ALL:.*]] = arith.maximumf %[[MAX]], %[[SINK]]
+// CHECK:       %[[SUMS:.*]]:2 = scf.for {{.*}} = %c0 to %[[SPLITS]] step %c1 iter_args
+// CHECK:       %[[SD:.*]] = arith.subf %[[SINK]], %[[ALL]]
+// CHECK:       %[[SE:.*]] = math.exp %[[SD]]
+// CHECK:       %[[DEN:.*]] = arith.addf %[[SUMS]]#1, %[[SE]]
+// CHECK:       %[[OUT:.*]] = arith.divf %[[SUMS]]#0, %[[DEN]]
+// CHECK:       memref.store %[[OUT]], %[[O]][%{{.*}}, %c0, %{{.*}}, %[[E]]]
+func.func @flash_decode(%q: memref<?x1x4x16xf32>, %k: memref<?x?x2x16xf32>,
+                        %v: memref<?x?x2x16xf32>, %pos: memref<?x1xi64>,
+                        %s: memref<4xf32>, %p: memref<?x4x?x18xf32>,
+                        %o: memref<?x1x4x16xf32>) {
+  lm.flash_decode %q, %k, %v, %pos sinks %s partials(%p) outs(%o)
+      {scale = 0.25 : f64, sliding_window = 8 : i64, warps = 8 : i64}
+      : (memref<?x1x4x16xf32>, memref<?x?x2x16xf32>, memref<?x?x2x16xf32>,
+         memref<?x1xi64>, memref<4xf32>, memref<?x4x?x18xf32>,
+         memref<?x1x4x16xf32>) -> ()
+  return
+}
+
+// -----
+
+// Head dims 128 (Qwen3-0.6B): each lane's 4 elements of a row in one
+// 16-byte load; a chunked layer starts at the chunk of the position.
+// CHECK-LABEL: func.func @vector_rows(
+// CHECK:   gpu.launch
+// CHECK:     %[[CHUNK:.*]] = arith.divsi %{{.*}}, %c8192_i64
+// CHECK:     arith.muli %[[CHUNK]], %c8192_i64
+// CHECK:     vector.load %{{.*}} {alignment = 16 : i64} : memref<?x1x16x128xf32>, vector<4xf32>
+// CHECK:     scf.for
+// CHECK:       vector.load %{{.*}} {alignment = 16 : i64} : memref<?x?x8x128xf32>, vector<4xf32>
+// CHECK:       vector.load %{{.*}} {alignment = 16 : i64} : memref<?x?x8x128xf32>, vector<4xf32>
+// CHECK:       vector.reduction <add>
+func.func @vector_rows(%q: memref<?x1x16x128xf32>, %k: memref<?x?x8x128xf32>,
+                       %v: memref<?x?x8x128xf32>, %pos: memref<?x1xi64>,
+                       %p: memref<?x16x?x130xf32>, %o: memref<?x1x16x128xf32>) {
+  lm.flash_decode %q, %k, %v, %pos partials(%p) outs(%o)
+      {chunk_size = 8192 : i64, scale = 0.088 : f64, warps = 8 : i64}
+      : (memref<?x1x16x128xf32>, memref<?x?x8x128xf32>, memref<?x?x8x128xf32>,
+         memref<?x1xi64>, memref<?x16x?x130xf32>, memref<?x1x16x128xf32>) -> ()
+  return
+}
