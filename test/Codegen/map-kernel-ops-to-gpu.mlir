@@ -103,3 +103,30 @@ func.func @vector_rows(%q: memref<?x1x16x128xf32>, %k: memref<?x?x8x128xf32>,
          memref<?x1xi64>, memref<?x16x?x130xf32>, memref<?x1x16x128xf32>) -> ()
   return
 }
+
+// -----
+
+// Keys and values as the caches give them: the first S slots of a larger
+// buffer, whose dynamic batch stride hides the rows' alignment. The rows
+// are read from the buffer itself (same indices, same elements), aligned.
+// CHECK-LABEL: func.func @cache_slots(
+// CHECK-SAME:    %[[KC:[^:]*]]: memref<?x?x8x128xf32>, %[[VC:[^:]*]]: memref<?x?x8x128xf32>
+// CHECK:   gpu.launch
+// CHECK:     scf.for
+// CHECK:       vector.load %[[KC]][{{.*}}] {alignment = 16 : i64} : memref<?x?x8x128xf32>, vector<4xf32>
+// CHECK:       vector.load %[[VC]][{{.*}}] {alignment = 16 : i64} : memref<?x?x8x128xf32>, vector<4xf32>
+func.func @cache_slots(%q: memref<?x1x16x128xf32>, %kc: memref<?x?x8x128xf32>,
+                       %vc: memref<?x?x8x128xf32>, %pos: memref<?x1xi64>,
+                       %p: memref<?x16x?x130xf32>, %o: memref<?x1x16x128xf32>,
+                       %b: index, %s: index) {
+  %k = memref.subview %kc[0, 0, 0, 0] [%b, %s, 8, 128] [1, 1, 1, 1]
+     : memref<?x?x8x128xf32> to memref<?x?x8x128xf32, strided<[?, 1024, 128, 1]>>
+  %v = memref.subview %vc[0, 0, 0, 0] [%b, %s, 8, 128] [1, 1, 1, 1]
+     : memref<?x?x8x128xf32> to memref<?x?x8x128xf32, strided<[?, 1024, 128, 1]>>
+  lm.flash_decode %q, %k, %v, %pos partials(%p) outs(%o)
+      {scale = 0.088 : f64, warps = 8 : i64}
+      : (memref<?x1x16x128xf32>, memref<?x?x8x128xf32, strided<[?, 1024, 128, 1]>>,
+         memref<?x?x8x128xf32, strided<[?, 1024, 128, 1]>>,
+         memref<?x1xi64>, memref<?x16x?x130xf32>, memref<?x1x16x128xf32>) -> ()
+  return
+}

@@ -74,11 +74,29 @@ Value weightOf(OpBuilder &b, Location loc, Value x, Value max) {
   return arith::SelectOp::create(b, loc, empty, f32(b, loc, 0.0), weight);
 }
 
+/// The buffer `view` is a leading corner of, when it is one (a subview at
+/// offset zero with unit strides, as the caches' first S slots are): the same
+/// indices address the same elements there, and its identity layout proves
+/// the alignment of row loads that the view's dynamic strides hide.
+Value throughCorner(Value view) {
+  while (auto subview = view.getDefiningOp<memref::SubViewOp>()) {
+    auto isZero = [](int64_t v) { return v == 0; };
+    auto isOne = [](int64_t v) { return v == 1; };
+    if (!llvm::all_of(subview.getStaticOffsets(), isZero) ||
+        !llvm::all_of(subview.getStaticStrides(), isOne) ||
+        subview.getSourceType().getRank() != subview.getType().getRank())
+      break;
+    view = subview.getSource();
+  }
+  return view;
+}
+
 class FlashDecodeKernel {
 public:
   explicit FlashDecodeKernel(FlashDecodeOp op)
       : op(op), warps(static_cast<int64_t>(op.getWarps())),
-        group(op.getGroupSize()) {
+        group(op.getGroupSize()), keys(throughCorner(op.getKey())),
+        values(throughCorner(op.getValue())) {
     auto q = cast<MemRefType>(op.getQuery().getType());
     auto v = cast<MemRefType>(op.getValue().getType());
     heads = q.getDimSize(2);
@@ -330,11 +348,10 @@ private:
                               Value kvHead, Value key, Value keyOffset,
                               Value valueOffset, ArrayRef<Value> queries,
                               ValueRange state) {
-    Value keyRow = loadRow(b, loc, op.getKey(), {seq, key, kvHead, keyOffset},
-                           keyLane, keyDim);
-    Value valueRow =
-        loadRow(b, loc, op.getValue(), {seq, key, kvHead, valueOffset},
-                valueLane, valueDim);
+    Value keyRow =
+        loadRow(b, loc, keys, {seq, key, kvHead, keyOffset}, keyLane, keyDim);
+    Value valueRow = loadRow(b, loc, values, {seq, key, kvHead, valueOffset},
+                             valueLane, valueDim);
     auto accType = cast<VectorType>(valueRow.getType());
     SmallVector<Value> next;
     for (int64_t g = 0; g < group; ++g) {
@@ -439,6 +456,9 @@ private:
 
   FlashDecodeOp op;
   int64_t warps, group, heads, kvHeads;
+  /// Where the key and value rows are read (throughCorner); the number of
+  /// keys is still the op's.
+  Value keys, values;
   /// Head dims, and the elements of a row each lane holds (the last lanes'
   /// slices lie past the row when a dim is not a multiple of 32).
   int64_t keyDim, keyLane, valueDim, valueLane;
