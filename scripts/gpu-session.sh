@@ -18,8 +18,9 @@
 #   the device tool's 64 MiB.
 # goldens: scripts/gpu-goldens.sh in f32 (1e-3 against transformers) and in
 #   bf16 (5e-3 against the host's bf16), one line per model.
-# sanitizer: compute-sanitizer memcheck on an MLA + MoE model (deepseek_v3)
-#   and a bf16 tensor-core prompt (qwen3, 20 tokens), prefill and decode.
+# sanitizer: compute-sanitizer memcheck on an MLA + MoE model (deepseek_v3),
+#   a bf16 tensor-core prompt (qwen3, 20 tokens) and sinks with a sliding
+#   window (gpt_oss), prefill and decode (flash decoding in the last two).
 # bench: bench/run.py, lmc against transformers on the same GPU (add
 #   --compiled-anchor by hand for the torch.compile + CUDA graph anchor:
 #   its compilation does not fit the `all` call).
@@ -85,7 +86,7 @@ sanitizer)
   unpack
   sanitizer=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
   status=0
-  for run in "deepseek_v3.lmx deepseek_v3" "qwen3.bf16.lmx qwen3"; do
+  for run in "deepseek_v3.lmx deepseek_v3" "qwen3.bf16.lmx qwen3" "gpt_oss.lmx gpt_oss"; do
     set -- $run
     "$sanitizer" --tool memcheck --leak-check full --error-exitcode 3 \
       "$gpu/bin/lmc-run" "$gpu/lmx/$1" --device cuda --weights "$goldens/$2" \
