@@ -143,3 +143,102 @@ func.func @kept(%x: memref<16xf32>, %arena: memref<?xi8>, %y: memref<16xf32>, %z
   }
   return
 }
+
+// -----
+
+// Two projections' kernel choices on one row count, an arena view for the
+// second's output between them (f32 decode's q and k projections): the view
+// moves up, the choices become one branch, and the two streaming kernels in
+// it one launch; their prompt kernels in the other branch likewise. A
+// choice on another condition stays apart.
+// CHECK-LABEL: func.func @joined_choices
+// CHECK-SAME:    %[[FEW:[^:]*]]: i1, %[[OTHER:[^:]*]]: i1)
+// CHECK:       memref.view %{{.*}}[%c0][]
+// CHECK-NEXT:  memref.view %{{.*}}[%c64][]
+// CHECK-NEXT:  scf.if %[[FEW]] {
+// CHECK:         gpu.launch
+// CHECK-NOT:     gpu.launch
+// CHECK:       } else {
+// CHECK:         gpu.launch
+// CHECK-NOT:     gpu.launch
+// CHECK:       scf.if %[[OTHER]] {
+// CHECK:         gpu.launch
+// CHECK-NOT:     gpu.launch
+// CHECK:       return
+func.func @joined_choices(%x: memref<16xf32>, %arena: memref<?xi8>, %few: i1, %other: i1) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  %c256 = arith.constant 256 : index
+  %a = memref.view %arena[%c0][] : memref<?xi8> to memref<16xf32>
+  scf.if %few {
+    gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+               threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+      %e = memref.load %x[%tx] : memref<16xf32>
+      memref.store %e, %a[%tx] : memref<16xf32>
+      gpu.terminator
+    }
+  } else {
+    gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+               threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+      %e = memref.load %x[%bx] : memref<16xf32>
+      memref.store %e, %a[%bx] : memref<16xf32>
+      gpu.terminator
+    }
+  }
+  %b = memref.view %arena[%c64][] : memref<?xi8> to memref<16xf32>
+  scf.if %few {
+    gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+               threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+      %e = memref.load %x[%tx] : memref<16xf32>
+      memref.store %e, %b[%tx] : memref<16xf32>
+      gpu.terminator
+    }
+  } else {
+    gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+               threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+      %e = memref.load %x[%bx] : memref<16xf32>
+      memref.store %e, %b[%bx] : memref<16xf32>
+      gpu.terminator
+    }
+  }
+  scf.if %other {
+    gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+               threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+      %e = memref.load %x[%tx] : memref<16xf32>
+      memref.store %e, %a[%tx] : memref<16xf32>
+      gpu.terminator
+    }
+  }
+  return
+}
+
+// -----
+
+// A launch with shared memory (flash decoding's partials) keeps its own
+// grid: its workgroup buffers are arguments of its body that a merged
+// launch would not have.
+// CHECK-LABEL: func.func @shared_memory
+// CHECK-COUNT-2: gpu.launch
+// CHECK-NOT: gpu.launch
+func.func @shared_memory(%x: memref<16xf32>, %y: memref<16xf32>, %z: memref<16xf32>) {
+  %c1 = arith.constant 1 : index
+  %c256 = arith.constant 256 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1)
+             workgroup(%s : memref<256xf32, #gpu.address_space<workgroup>>) {
+    %e = memref.load %x[%tx] : memref<16xf32>
+    memref.store %e, %s[%tx] : memref<256xf32, #gpu.address_space<workgroup>>
+    gpu.barrier
+    %f = memref.load %s[%tx] : memref<256xf32, #gpu.address_space<workgroup>>
+    memref.store %f, %y[%tx] : memref<16xf32>
+    gpu.terminator
+  }
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %e = memref.load %x[%tx] : memref<16xf32>
+    memref.store %e, %z[%tx] : memref<16xf32>
+    gpu.terminator
+  }
+  return
+}

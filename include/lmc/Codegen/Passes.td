@@ -373,7 +373,10 @@ def MergeLaunchesPass : Pass<"lm-merge-launches", "mlir::func::FuncOp"> {
     passes distinct buffers), or a slot of lm-plan-arena's arena (its
     offset value). Decode at batch 1 is bound by launch latency; this
     merges a layer's q, k and v projections, its gate and up projections,
-    its q and k norms.
+    its q and k norms. First, consecutive resultless `scf.if`s on the same
+    condition (the projections' kernel choices on their row count) with
+    only memory-effect-free ops between them (which move above them)
+    become one, so the kernels in their branches are neighbours.
   }];
   let dependentDialects = ["::mlir::gpu::GPUDialect",
                            "::mlir::scf::SCFDialect",

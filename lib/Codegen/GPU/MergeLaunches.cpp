@@ -5,7 +5,8 @@
 // and up projections, the q and k norms and rotations. Two neighbouring
 // launches with the same block size, neither writing what the other
 // touches, become one launch over both grids: the first blocks run the
-// first kernel, the rest the second.
+// first kernel, the rest the second. Kernel choices on one condition (the
+// projections' row counts) are joined first, so their kernels neighbour.
 //
 //===----------------------------------------------------------------------===//
 
@@ -200,12 +201,61 @@ bool hoistOperands(gpu::LaunchOp launch, Operation *point) {
   return true;
 }
 
+/// Joins each run of kernel choices in `block` on one condition (resultless
+/// `scf.if`s, the projections' row-count choices, with only host arithmetic
+/// and views between them: those move above the run) into one branch, so
+/// their kernels become neighbours that can merge. Canonicalize joins such
+/// ifs only when nothing lies between them, and an arena view for the next
+/// projection's output always does.
+void joinChoices(Block &block) {
+  for (Operation &op : llvm::make_early_inc_range(block)) {
+    auto first = dyn_cast<scf::IfOp>(&op);
+    if (!first || first.getNumResults() != 0 || !first->getBlock())
+      continue;
+    while (true) {
+      SmallVector<Operation *> between;
+      Operation *next = first->getNextNode();
+      while (next && !isa<scf::IfOp>(next) && next->getNumRegions() == 0 &&
+             isMemoryEffectFree(next)) {
+        between.push_back(next);
+        next = next->getNextNode();
+      }
+      auto second = dyn_cast_or_null<scf::IfOp>(next);
+      if (!second || second.getNumResults() != 0 ||
+          second.getCondition() != first.getCondition())
+        break;
+      // Their operands are defined above `first` or among them (`first`
+      // defines nothing its successors see).
+      for (Operation *moved : between)
+        moved->moveBefore(first);
+      auto append = [](Region &from, Region &into) {
+        if (from.empty())
+          return;
+        if (into.empty()) {
+          OpBuilder b(into.getContext());
+          b.createBlock(&into);
+          scf::YieldOp::create(b, from.getLoc());
+        }
+        Block &source = from.front();
+        source.getTerminator()->erase();
+        into.front().getOperations().splice(
+            into.front().getTerminator()->getIterator(),
+            source.getOperations());
+      };
+      append(second.getThenRegion(), first.getThenRegion());
+      append(second.getElseRegion(), first.getElseRegion());
+      second.erase();
+    }
+  }
+}
+
 /// Merges launches in `block` (and in the host blocks nested in it): each
 /// launch joins the earliest one of its block size it can move up to, past
 /// launches it is independent of, with only host arithmetic in between
 /// (moved up with it). Earliest, so that a q norm's statistics join the k
 /// norm's, and the two normalisations then join each other.
 void mergeInBlock(Block &block) {
+  joinChoices(block);
   struct Candidate {
     gpu::LaunchOp launch;
     std::optional<int64_t> threads;
