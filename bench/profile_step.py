@@ -6,8 +6,11 @@ with its duration and the bytes it read from DRAM. Runs on a GPU machine.
     python3 bench/profile_step.py --lmc-run lmc-run --artifact A.lmx \\
         --weights CHECKPOINT [--json kernels.json]
 
-Prints the kernel count, their summed time and DRAM bytes, and the kernels
-that take the most time (grid, block, µs, MB, GB/s); --json writes the same.
+Prints the kernel count, their summed time and DRAM bytes, the kernels
+that take the most time (grid, block, µs, MB, GB/s), and the same summed per
+kernel template (kernels are named after theirs, with a numeric suffix:
+weight_streaming_12, flash_decode_partials_3; forward_kernel for loop nests
+made kernels); --json writes the same.
 One token at position 0: the projections and norms are a decode step's, the
 attention reads one key instead of a context.
 """
@@ -15,6 +18,7 @@ import argparse
 import csv
 import io
 import json
+import re
 import shutil
 import subprocess
 
@@ -79,9 +83,27 @@ def main():
     for k in top:
         print(f"{k['name'][:27]:<28}{k['grid']:>18}{k['block']:>14}"
               f"{k['time_us']:>9.1f}{k['dram_read_MB']:>9.2f}{k['GBps']:>8.0f}")
+    templates = {}
+    for k in kernels:
+        t = templates.setdefault(re.sub(r"_[0-9]+$", "", k["name"]),
+                                 {"kernels": 0, "time_us": 0.0, "dram_read_MB": 0.0})
+        t["kernels"] += 1
+        t["time_us"] += k["time_us"]
+        t["dram_read_MB"] += k["dram_read_MB"]
+    by_template = [{"template": name, "kernels": t["kernels"],
+                    "time_us": round(t["time_us"], 1),
+                    "dram_read_MB": round(t["dram_read_MB"], 3),
+                    "GBps": round(t["dram_read_MB"] / t["time_us"] * 1e3, 1)}
+                   for name, t in sorted(templates.items(),
+                                         key=lambda item: -item[1]["time_us"])]
+    print(f"{'template':<28}{'kernels':>9}{'µs':>10}{'MB':>10}{'GB/s':>8}")
+    for t in by_template:
+        print(f"{t['template'][:27]:<28}{t['kernels']:>9}{t['time_us']:>10.1f}"
+              f"{t['dram_read_MB']:>10.2f}{t['GBps']:>8.0f}")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"summary": summary, "top": top, "all": kernels}, f, indent=1)
+            json.dump({"summary": summary, "top": top, "by_template": by_template,
+                       "all": kernels}, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -109,7 +109,7 @@ FLASH = """\
 # combines its warps through shared memory (each warp's max, sum and value
 # sums) between two barriers.
 # RUN: FileCheck %s --check-prefix=FLASH < %t.code/code1.sm_90a.ptx
-# FLASH-COUNT-{layers}: .shared .align 4 .b8 __wg_forward_kernel_{{{{[0-9]+}}}}_2[
+# FLASH-COUNT-{layers}: .shared .align 4 .b8 __wg_flash_decode_partials{{{{(_[0-9]+)?}}}}_2[
 # FLASH-NOT: .shared .align
 # FLASH: bar.sync 0;
 """

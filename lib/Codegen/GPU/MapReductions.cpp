@@ -248,6 +248,7 @@ LogicalResult mapToWarps(linalg::GenericOp op) {
       loc, b.createOrFold<arith::CeilDivUIOp>(loc, outputs, warps), one);
   gpu::LaunchOp launch =
       gpu_mapping::createLinearLaunch(b, loc, blocks, threads);
+  gpu_mapping::nameKernel(launch, "warp_reduction");
 
   Value warpSize = arith::ConstantIndexOp::create(b, loc, kWarpSize);
   Value tid = launch.getThreadIds().x;

@@ -25,6 +25,10 @@ gpu::LaunchOp lm::gpu_mapping::createLinearLaunch(OpBuilder &b, Location loc,
   return launch;
 }
 
+void lm::gpu_mapping::nameKernel(gpu::LaunchOp launch, StringRef name) {
+  launch.setFunctionAttr(FlatSymbolRefAttr::get(launch.getContext(), name));
+}
+
 SmallVector<Value> lm::gpu_mapping::delinearize(OpBuilder &b, Location loc,
                                                 Value linear,
                                                 ArrayRef<Value> extents) {

@@ -21,6 +21,11 @@ namespace mlir::lm::gpu_mapping {
 gpu::LaunchOp createLinearLaunch(OpBuilder &b, Location loc, Value blocks,
                                  Value threads, TypeRange workgroup = {});
 
+/// Names the kernel `launch` outlines to after its template (gpu-kernel-
+/// outlining takes the name, lm-merge-gpu-modules keeps it, uniqued with a
+/// suffix), so launch plans and profiles say which template ran.
+void nameKernel(gpu::LaunchOp launch, StringRef name);
+
 /// Splits `linear` into indices of `extents`, the last one fastest.
 SmallVector<Value> delinearize(OpBuilder &b, Location loc, Value linear,
                                ArrayRef<Value> extents);

@@ -167,6 +167,9 @@ gpu::LaunchOp merge(gpu::LaunchOp first, gpu::LaunchOp second) {
   b.setInsertionPointToStart(&choice.getElseRegion().front());
   cloneBody(b, second, merged,
             arith::SubIOp::create(b, loc, block, firstBlocks));
+  // Kernels of one template (q, k and v streaming) keep its name.
+  if (first.getFunctionAttr() == second.getFunctionAttr())
+    merged.setFunctionAttr(first.getFunctionAttr());
   first.erase();
   second.erase();
   return merged;

@@ -178,6 +178,7 @@ private:
                         AffineMap(), shared)};
     gpu::LaunchOp launch = createLinearLaunch(
         b, loc, blocks, index(b, loc, warps * kWarpSize), workgroup);
+    nameKernel(launch, "flash_decode_partials");
     Value sharedMax = launch.getWorkgroupAttributions()[0];
     Value sharedSum = launch.getWorkgroupAttributions()[1];
     Value sharedAcc = launch.getWorkgroupAttributions()[2];
@@ -396,6 +397,7 @@ private:
     gpu::LaunchOp launch = createLinearLaunch(
         b, loc, arith::MulIOp::create(b, loc, batch, headsValue),
         index(b, loc, kBlockThreads));
+    nameKernel(launch, "flash_decode_combine");
     SmallVector<Value> ids =
         delinearize(b, loc, launch.getBlockIds().x, {batch, headsValue});
     Value seq = ids[0], head = ids[1];

@@ -57,6 +57,7 @@ public:
                                          index(b, loc, colTiles));
     gpu::LaunchOp launch = createLinearLaunch(
         b, loc, blocks, index(b, loc, 4 * kWarpSize));
+    nameKernel(launch, "mma_sync_tile");
 
     // Blocks that share a column tile are neighbours: they reuse the same
     // weight rows from L2.

@@ -57,6 +57,7 @@ public:
     gpu::LaunchOp launch = createLinearLaunch(
         b, loc, index(b, loc, llvm::divideCeil(p.n, kWarpsPerBlock)),
         index(b, loc, kWarpsPerBlock * kWarpSize));
+    nameKernel(launch, "weight_streaming");
     Value tid = launch.getThreadIds().x;
     lane = arith::RemUIOp::create(b, loc, tid, index(b, loc, kWarpSize));
     column = arith::AddIOp::create(
