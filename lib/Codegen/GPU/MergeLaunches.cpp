@@ -211,9 +211,11 @@ bool hoistOperands(gpu::LaunchOp launch, Operation *point) {
 /// ifs only when nothing lies between them, and an arena view for the next
 /// projection's output always does.
 void joinChoices(Block &block) {
-  for (Operation &op : llvm::make_early_inc_range(block)) {
-    auto first = dyn_cast<scf::IfOp>(&op);
-    if (!first || first.getNumResults() != 0 || !first->getBlock())
+  // Not an early-increment walk: the op after `first` may be the one erased.
+  for (Operation *op = block.empty() ? nullptr : &block.front(); op;
+       op = op->getNextNode()) {
+    auto first = dyn_cast<scf::IfOp>(op);
+    if (!first || first.getNumResults() != 0)
       continue;
     while (true) {
       SmallVector<Operation *> between;
