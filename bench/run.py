@@ -10,7 +10,9 @@ transformers; the artifacts are compiled beforehand (bench/README.md).
 DIR holds <config>.lmx for each folder of bench/configs
 (`lmc compile <checkpoint> --target sm_90a`), and optionally
 <config>.bf16.lmx (`... --dtype bf16`: bf16 weights; its row's floor counts
-bf16 weight bytes, approximately half). Prints each row as it is measured
+bf16 weight bytes, approximately half) and <config>.generic.bf16.lmx (`...
+--kernels generic`: no kernel templates chosen on lm ops; its decode speed
+becomes the bf16 rows' generic_kernels_tokens_per_s). Prints each row as it is measured
 and the table last; with --json, also writes the rows as data
 (bench/results/*.json: device, commit, copy bandwidth, one row per model,
 dtype, batch and phase with the anchors measured in the same run).
@@ -183,7 +185,8 @@ def main():
     rows = []
     data = []
 
-    def record(name, dtype, batch, phase, value, floor, anchors, eager=None):
+    def record(name, dtype, batch, phase, value, floor, anchors, eager=None,
+               generic=None):
         row = {"model": name, "dtype": dtype, "batch": batch, "phase": phase,
                "tokens_per_s": value,
                "anchors": {k: v for k, v in anchors.items() if v}}
@@ -191,6 +194,8 @@ def main():
             row["floor_tokens_per_s"] = floor
         if eager:
             row["no_graphs_tokens_per_s"] = eager
+        if generic:
+            row["generic_kernels_tokens_per_s"] = generic
         data.append(row)
 
     def cell(pair, i):
@@ -226,6 +231,13 @@ def main():
         eager = ({} if lmc16 else
                  {b: run_lmc(args.lmc_run, artifact, checkpoint, b, False)
                   for b in BATCHES})
+        # bf16 without kernel templates chosen on lm ops (`--kernels
+        # generic`), when prepared: what flash decoding and its successors buy.
+        generic_artifact = os.path.join(args.artifacts,
+                                        name + ".generic.bf16.lmx")
+        generic16 = ({b: run_lmc(args.lmc_run, generic_artifact, checkpoint, b)
+                      for b in BATCHES}
+                     if lmc16 and os.path.exists(generic_artifact) else {})
         hf, compiled = {}, {}
         for dtype in ("float32", "bfloat16"):
             model = AutoModelForCausalLM.from_pretrained(
@@ -260,7 +272,8 @@ def main():
                 if b in lmc16:
                     record(name, "bf16", b, phase, lmc16[b] and lmc16[b][i],
                            2 * floor if i else None, anchors,
-                           decode_of(eager16, b) if i else None)
+                           decode_of(eager16, b) if i else None,
+                           decode_of(generic16, b) if i else None)
             if b in lmc16:
                 l16 = lmc16[b]
                 rows.append(f"{name + ' (bf16 w)':<22}{b:>6}{cell(l16, 0)}"
@@ -268,6 +281,10 @@ def main():
                             f"{'':>40}{floor * 2:>10.1f}"
                             f"{'':>9}{ratio(l16[1], floor * 2, 10)}")
                 log(rows[-1])
+                if b in generic16:
+                    rows.append(f"{name + ' (bf16 generic)':<22}{b:>6}"
+                                f"{cell(generic16[b], 0)}{cell(generic16[b], 1)}")
+                    log(rows[-1])
         if not args.keep:
             shutil.rmtree(checkpoint)
 

@@ -12,7 +12,8 @@
 #   artifacts: every golden model for sm_90a in f32 (<model>.lmx), bf16
 #   (<model>.bf16.lmx) and bf16 on the host (<model>.bf16.host.lmx, the
 #   reference the GPU's bf16 is held to), and the bench/ models in f32 and
-#   bf16 (from header-only checkpoints), and .gpu/plan.txt: each bench
+#   bf16 (from header-only checkpoints; in bf16 also with --kernels generic,
+#   the A/B of the kernels chosen on lm ops), and .gpu/plan.txt: each bench
 #   artifact's launches per prefill and decode step at batch 1 and 32
 #   (lmc inspect --plan, traced without a GPU). Fails if the bundle passes
 #   the device tool's 64 MiB.
@@ -59,6 +60,10 @@ prepare)
     python3 "$here/bench/checkpoint.py" "$config" "$ckpt" --sparse >/dev/null
     "$lmc" compile "$ckpt" --target sm_90a -o "$gpu/lmx/$name.lmx"
     "$lmc" compile "$ckpt" --target sm_90a --dtype bf16 -o "$gpu/lmx/$name.bf16.lmx"
+    # The same without kernel templates chosen on lm ops: the decode rows'
+    # A/B for flash decoding (bench/run.py: generic_kernels_tokens_per_s).
+    "$lmc" compile "$ckpt" --target sm_90a --dtype bf16 --kernels generic \
+      -o "$gpu/lmx/$name.generic.bf16.lmx"
     rm -rf "$ckpt"
     # The launches of a prefill and a decode step, traced here (no GPU).
     for artifact in "$gpu/lmx/$name.lmx" "$gpu/lmx/$name.bf16.lmx"; do

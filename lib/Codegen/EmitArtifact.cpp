@@ -173,6 +173,7 @@ LogicalResult mlir::lm::compileToArtifact(ModuleOp module,
   if (failed(parseArithmeticType(options.dtype, arithmetic, error)))
     return failure();
   pipelineOptions.dtype = arithmetic;
+  pipelineOptions.kernelSelection = options.selectKernels;
   buildHostInterfacePipeline(interface, pipelineOptions);
   if (failed(runPipeline(module, interface, error)))
     return failure();
@@ -295,7 +296,7 @@ LogicalResult mlir::lm::compileToArtifact(ModuleOp module,
               " (libdevice): set CUDA_HOME";
       return failure();
     }
-    buildGPULoweringPipeline(lowering, *toolkit);
+    buildGPULoweringPipeline(lowering, *toolkit, pipelineOptions);
   } else
     buildHostLoweringPipeline(lowering);
   std::string ptx, cubin;

@@ -99,9 +99,11 @@ void mlir::lm::buildHostLoweringPipeline(OpPassManager &pm) {
 }
 
 void mlir::lm::buildGPULoweringPipeline(OpPassManager &pm,
-                                        StringRef cudaToolkit) {
+                                        StringRef cudaToolkit,
+                                        const PipelineOptions &options) {
   // Kernel templates are chosen while the ops still say what they compute.
-  pm.addPass(createSelectGPUKernelsPass());
+  if (options.kernelSelection)
+    pm.addPass(createSelectGPUKernelsPass());
   buildBufferizedPipeline(pm);
   // Activations in one arena, by liveness: one allocation per forward pass.
   pm.addNestedPass<func::FuncOp>(createPlanArenaPass());
@@ -153,6 +155,6 @@ void mlir::lm::registerLMPipelines() {
       "Lower an imported lm model to host LLVM dialect and sm_90a PTX",
       [](OpPassManager &pm, const PipelineOptions &options) {
         buildHostInterfacePipeline(pm, options);
-        buildGPULoweringPipeline(pm, findCudaToolkit().value_or(""));
+        buildGPULoweringPipeline(pm, findCudaToolkit().value_or(""), options);
       });
 }

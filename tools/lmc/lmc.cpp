@@ -106,13 +106,14 @@ int runImport(MLIRContext &context, const std::string &input,
 
 int runCompile(MLIRContext &context, const std::string &input,
                const std::string &output, const std::string &target,
-               const std::string &dtype) {
+               const std::string &dtype, const std::string &kernels) {
   OwningOpRef<ModuleOp> module = loadModel(context, input);
   if (!module)
     return 1;
   lm::CompileOptions options;
   options.target = target;
   options.dtype = dtype;
+  options.selectKernels = kernels == "selected";
   std::string artifact, error;
   if (failed(lm::compileToArtifact(*module, options, artifact, error)))
     return fail(input + ": " + error);
@@ -184,6 +185,12 @@ int main(int argc, char **argv) {
                       "f32, or bf16: bf16 weights (converted at load) and "
                       "projection inputs, f32 accumulation, norms and softmax")
       ->check(CLI::IsMember({"f32", "bf16"}));
+  std::string compileKernels = "selected";
+  compile->add_option("--kernels", compileKernels,
+                      "sm_90a: selected (kernel templates chosen on lm ops: "
+                      "flash decoding), or generic (every op on the generic "
+                      "path: to compare, or to fall back to)")
+      ->check(CLI::IsMember({"selected", "generic"}));
 
   std::string inspectInput, inspectDumpDir;
   CLI::App *inspect = app.add_subcommand(
@@ -231,7 +238,7 @@ int main(int argc, char **argv) {
     return runImport(context, importInput, importOutput, importSummary);
   if (*compile)
     return runCompile(context, compileInput, compileOutput, compileTarget,
-                      compileDType);
+                      compileDType, compileKernels);
   if (StringRef(inspectInput).ends_with(".lmx"))
     return inspectArtifact(inspectInput, inspectDumpDir, inspectPlan, planBatch,
                            planPrompt);

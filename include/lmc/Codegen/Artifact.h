@@ -15,6 +15,9 @@ struct CompileOptions {
   /// "f32", or "bf16": f32 weights become bf16 (converted at load);
   /// activations, accumulation and statistics stay f32.
   std::string dtype = "f32";
+  /// sm_90a: kernel templates chosen on lm ops (flash decoding); false puts
+  /// every op on the generic path, to compare against or to fall back to.
+  bool selectKernels = true;
 };
 
 /// Compiles an imported lm module (its `@forward`) into the bytes of a .lmx

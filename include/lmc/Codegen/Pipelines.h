@@ -13,9 +13,10 @@
 namespace mlir::lm {
 
 /// What the user chose that changes the passes: the arithmetic of the
-/// projections. `lmc compile --dtype` and the pipelines' `dtype` option
-/// (`lmc-opt --lm-to-gpu=dtype=bf16`) both set it, so lmc-opt reproduces
-/// lmc compile.
+/// projections, and whether GPU kernel templates are chosen on lm ops.
+/// `lmc compile --dtype / --kernels` and the pipelines' options
+/// (`lmc-opt --lm-to-gpu="dtype=bf16 kernel-selection=false"`) set them
+/// alike, so lmc-opt reproduces lmc compile.
 enum class ArithmeticType { F32, BF16 };
 struct PipelineOptions : public mlir::PassPipelineOptions<PipelineOptions> {
   Option<ArithmeticType> dtype{
@@ -26,6 +27,12 @@ struct PipelineOptions : public mlir::PassPipelineOptions<PipelineOptions> {
           clEnumValN(ArithmeticType::BF16, "bf16",
                      "bf16 weights and projection inputs, f32 sums "
                      "(lm-cast-to-bf16)"))};
+  Option<bool> kernelSelection{
+      *this, "kernel-selection",
+      llvm::cl::desc("GPU: choose kernel templates on lm ops "
+                     "(lm-select-gpu-kernels); off, every op takes the "
+                     "generic path"),
+      llvm::cl::init(true)};
 };
 
 /// `dtype` as `lmc compile --dtype` spells it ("f32", "bf16"); fails with
@@ -50,7 +57,8 @@ void buildHostLoweringPipeline(OpPassManager &pm);
 /// the module ends as host LLVM dialect (control flow and launches through
 /// the runtime's mgpu* functions) plus one `gpu.binary` holding the PTX.
 /// `cudaToolkit` is where libdevice is linked from (math functions).
-void buildGPULoweringPipeline(OpPassManager &pm, llvm::StringRef cudaToolkit);
+void buildGPULoweringPipeline(OpPassManager &pm, llvm::StringRef cudaToolkit,
+                              const PipelineOptions &options);
 
 /// The CUDA toolkit to link libdevice from: CUDA_HOME, CUDA_PATH, CUDA_ROOT,
 /// the toolkit of the ptxas on PATH, /usr/local/cuda; the first that has
