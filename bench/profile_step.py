@@ -12,7 +12,11 @@ kernel template (kernels are named after theirs, with a numeric suffix:
 weight_streaming_12, flash_decode_partials_3; forward_kernel for loop nests
 made kernels); --json writes the same.
 One token at position 0: the projections and norms are a decode step's, the
-attention reads one key instead of a context.
+attention reads one key instead of a context. With --prompt-tokens N, a batch
+of --batch prompts of N tokens, then one decode step at context N + 1;
+--kernels REGEX profiles only the kernels whose names match (ncu -k), so a
+long prompt runs at full speed and only the decode step's kernels of
+interest are measured (bench/attention_decode.py: flash_decode).
 """
 import argparse
 import csv
@@ -37,12 +41,24 @@ def main():
     ap.add_argument("--weights", required=True)
     ap.add_argument("--json")
     ap.add_argument("--top", type=int, default=12)
+    ap.add_argument("--prompt-tokens", type=int, default=1)
+    ap.add_argument("--batch", type=int, default=1)
+    ap.add_argument("--kernels", help="only kernels matching this regex")
     args = ap.parse_args()
     ncu = shutil.which("ncu") or "/usr/local/cuda/bin/ncu"
+    # Ids 1, 2, ...: any will do, the weights are random.
+    prompt = ",".join(str(1 + i % 100) for i in range(args.prompt_tokens))
     cmd = [ncu, "--clock-control", "none", "--csv", "--page", "raw",
-           "--metrics", ",".join(METRICS), args.lmc_run, args.artifact,
-           "--device", "cuda", "--weights", args.weights,
-           "--prompt-ids", "1", "--max-new-tokens", "1"]
+           "--metrics", ",".join(METRICS)]
+    if args.kernels:
+        cmd += ["--kernel-name", "regex:" + args.kernels]
+    cmd += [args.lmc_run, args.artifact, "--device", "cuda",
+            "--weights", args.weights]
+    for _ in range(args.batch):
+        cmd += ["--prompt-ids", prompt]
+    # A one-token prompt is itself decode-shaped; a longer one is followed by
+    # one decode step.
+    cmd += ["--max-new-tokens", "1" if args.prompt_tokens == 1 else "2"]
     out = subprocess.run(cmd, capture_output=True, text=True)
     lines = [l for l in out.stdout.splitlines() if l.startswith('"')]
     if out.returncode != 0 or len(lines) < 3:
@@ -73,7 +89,8 @@ def main():
                         "GBps": round(read / seconds / 1e9, 1)})
     total = sum(k["time_us"] for k in kernels)
     read = sum(k["dram_read_MB"] for k in kernels)
-    summary = {"artifact": args.artifact, "kernels": len(kernels),
+    summary = {"artifact": args.artifact, "batch": args.batch,
+               "prompt_tokens": args.prompt_tokens, "kernels": len(kernels),
                "kernel_time_us": round(total, 1), "dram_read_MB": round(read, 1),
                "average_GBps": round(read / total * 1e3, 1),
                "under_10us": sum(k["time_us"] < 10 for k in kernels)}

@@ -27,8 +27,10 @@
 #   its compilation does not fit the `all` call).
 # all: one device call: goldens and the sanitizer side by side, then the
 #   bench, then bench/profile_step.py (ncu) on a one-token step of the
-#   bf16 and f32 Qwen3-0.6B shape; each phase under a time limit; the
-#   results as data in $OUT/results.json (bench/results/ keeps them).
+#   bf16 and f32 Qwen3-0.6B shape, then bench/attention_decode.py (flash
+#   decoding at contexts 4096 and 1024 against SDPA); each phase under a
+#   time limit; the results as data in $OUT/results.json (bench/results/
+#   keeps them).
 # Logs go to $OUT (the device tool brings them back) or .gpu/out.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -110,7 +112,7 @@ all)
   set +e # every phase runs and reports, whatever the one before it did
   commit=$(cat "$gpu/commit" 2>/dev/null || echo unknown)
   # A phase that fails must not leave an earlier call's data to be merged.
-  rm -f /tmp/bench.json /tmp/profile-bf16.json /tmp/profile-f32.json
+  rm -f /tmp/bench.json /tmp/profile-bf16.json /tmp/profile-f32.json /tmp/attention.json
   timeout 200 "$0" goldens > /dev/null 2>&1 &
   goldens_pid=$!
   timeout 200 "$0" sanitizer > /dev/null 2>&1 &
@@ -133,6 +135,11 @@ all)
     echo "profile $dtype: exit $?"
   done > "$out/profile.txt" 2>&1
   cat "$out/profile.txt"
+  # Decode attention at long contexts: flash decoding against SDPA.
+  timeout 120 python3 "$here/bench/attention_decode.py" --lmc-run "$gpu/bin/lmc-run" \
+    --artifact "$gpu/lmx/qwen3-0.6b.bf16.lmx" --weights /tmp/lmc-bench/qwen3-0.6b \
+    --json /tmp/attention.json > "$out/attention.txt" 2>&1
+  echo "attention: exit $?"; cat "$out/attention.txt"
   python3 - "$out" <<'PY'
 import json, os, re, sys
 out = sys.argv[1]
@@ -152,7 +159,11 @@ for dtype in ("bf16", "f32"):
     if os.path.exists(path):
         profile = json.load(open(path))
         result["kernels"].append({"dtype": dtype, **profile["summary"],
-                                  "top": profile["top"], "all": profile["all"]})
+                                  "top": profile["top"],
+                                  "by_template": profile.get("by_template"),
+                                  "all": profile["all"]})
+if os.path.exists("/tmp/attention.json"):
+    result["attention_decode"] = json.load(open("/tmp/attention.json"))
 # Launches per decode step, as traced when the artifacts were compiled.
 result["launches_per_step"] = []
 plan = os.path.join(out, "plan.txt")

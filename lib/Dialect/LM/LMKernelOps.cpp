@@ -92,18 +92,11 @@ LogicalResult FlashDecodeOp::verify() {
   ShapeChecker check(*this);
   Type q = getQuery().getType(), k = getKey().getType(),
        v = getValue().getType(), pos = getPositions().getType();
-  if (failed(check.rank("query", q, 4)) || failed(check.rank("key", k, 4)) ||
-      failed(check.rank("value", v, 4)) ||
+  if (failed(lm::detail::verifyAttentionOperands(check, q, k, v)) ||
       failed(check.shape("positions", pos,
                          {ShapeChecker::size(q, 0), ShapeChecker::size(q, 1)},
-                         {"batch", "tokens"})))
-    return failure();
-  if (failed(check.dim("query", q, 1, 1, "tokens")) ||
-      failed(check.sameDim("key", k, 0, "query", q, 0, "batch")) ||
-      failed(check.sameDim("key", k, 3, "query", q, 3, "head dim")) ||
-      failed(check.sameDim("value", v, 0, "key", k, 0, "batch")) ||
-      failed(check.sameDim("value", v, 1, "key", k, 1, "keys")) ||
-      failed(check.sameDim("value", v, 2, "key", k, 2, "kv heads")))
+                         {"batch", "tokens"})) ||
+      failed(check.dim("query", q, 1, 1, "tokens")))
     return failure();
   // The template specialises to the heads and head dims.
   int64_t heads = ShapeChecker::size(q, 2), kvHeads = ShapeChecker::size(k, 2);
@@ -145,19 +138,9 @@ LogicalResult FlashDecodeOp::verify() {
        {std::pair<StringRef, Type>{"partials", partials}, {"init", init}})
     if (!elementOf(type).isF32())
       return emitOpError("expected f32 '") << name << "', got " << type;
-  if (getSlidingWindow() && getChunkSize())
-    return emitOpError("expected at most one of 'sliding_window' and "
-                       "'chunk_size'");
-  if (getSlidingWindow() && static_cast<int64_t>(*getSlidingWindow()) <= 0)
-    return emitOpError("expected a positive 'sliding_window', got ")
-           << static_cast<int64_t>(*getSlidingWindow());
-  if (getChunkSize() && static_cast<int64_t>(*getChunkSize()) <= 0)
-    return emitOpError("expected a positive 'chunk_size', got ")
-           << static_cast<int64_t>(*getChunkSize());
-  if (getSoftcap() &&
-      failed(check.positive("softcap", getSoftcap()->convertToDouble())))
-    return failure();
-  if (failed(check.positive("scale", getScale().convertToDouble())))
+  if (failed(lm::detail::verifyAttentionAttributes(
+          *this, check, getSlidingWindow(), getChunkSize(), getSoftcap(),
+          getScale())))
     return failure();
   int64_t warps = static_cast<int64_t>(getWarps());
   if (warps < 1 || warps > 32)

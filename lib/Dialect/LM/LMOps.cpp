@@ -351,15 +351,8 @@ LogicalResult AttentionOp::verify() {
   ShapeChecker check(*this);
   Type q = getQuery().getType(), k = getKey().getType(),
        v = getValue().getType();
-  if (failed(check.rank("query", q, 4)) || failed(check.rank("key", k, 4)) ||
-      failed(check.rank("value", v, 4)) ||
+  if (failed(lm::detail::verifyAttentionOperands(check, q, k, v)) ||
       failed(verifyPositions(check, q, getPositions().getType())))
-    return failure();
-  if (failed(check.sameDim("key", k, 0, "query", q, 0, "batch")) ||
-      failed(check.sameDim("key", k, 3, "query", q, 3, "head dim")) ||
-      failed(check.sameDim("value", v, 0, "key", k, 0, "batch")) ||
-      failed(check.sameDim("value", v, 1, "key", k, 1, "keys")) ||
-      failed(check.sameDim("value", v, 2, "key", k, 2, "kv heads")))
     return failure();
   int64_t heads = ShapeChecker::size(q, 2), kvHeads = ShapeChecker::size(k, 2);
   if (!ShapedType::isDynamic(heads) && !ShapedType::isDynamic(kvHeads) &&
@@ -370,19 +363,9 @@ LogicalResult AttentionOp::verify() {
   if (Value sinks = getSinks())
     if (failed(check.shape("sinks", sinks.getType(), {heads}, {"heads"})))
       return failure();
-  if (getSlidingWindow() && getChunkSize())
-    return emitOpError("expected at most one of 'sliding_window' and "
-                       "'chunk_size'");
-  // I64Attr getters are unsigned: compare as signed.
-  if (getSlidingWindow() && static_cast<int64_t>(*getSlidingWindow()) <= 0)
-    return emitOpError("expected a positive 'sliding_window', got ")
-           << static_cast<int64_t>(*getSlidingWindow());
-  if (getChunkSize() && static_cast<int64_t>(*getChunkSize()) <= 0)
-    return emitOpError("expected a positive 'chunk_size', got ")
-           << static_cast<int64_t>(*getChunkSize());
-  if (getSoftcap() && failed(check.positive("softcap", getSoftcap()->convertToDouble())))
-    return failure();
-  if (failed(check.positive("scale", getScale().convertToDouble())))
+  if (failed(lm::detail::verifyAttentionAttributes(
+          *this, check, getSlidingWindow(), getChunkSize(), getSoftcap(),
+          getScale())))
     return failure();
   return check.shape("result", getType(),
                      {ShapeChecker::size(q, 0), ShapeChecker::size(q, 1), heads,

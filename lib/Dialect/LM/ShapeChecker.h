@@ -10,7 +10,10 @@
 
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Operation.h"
+#include "llvm/ADT/APFloat.h"
 #include "llvm/ADT/STLExtras.h"
+
+#include <optional>
 
 namespace mlir::lm::detail {
 
@@ -79,6 +82,45 @@ public:
 private:
   Operation *op;
 };
+
+/// lm.attention's query `[B, T, H, Dk]`, key `[B, S, Hkv, Dk]` and value
+/// `[B, S, Hkv, Dv]` agree (the kernel ops computing it take the same).
+inline LogicalResult verifyAttentionOperands(const ShapeChecker &check,
+                                             Type q, Type k, Type v) {
+  if (failed(check.rank("query", q, 4)) || failed(check.rank("key", k, 4)) ||
+      failed(check.rank("value", v, 4)))
+    return failure();
+  return failure(
+      failed(check.sameDim("key", k, 0, "query", q, 0, "batch")) ||
+      failed(check.sameDim("key", k, 3, "query", q, 3, "head dim")) ||
+      failed(check.sameDim("value", v, 0, "key", k, 0, "batch")) ||
+      failed(check.sameDim("value", v, 1, "key", k, 1, "keys")) ||
+      failed(check.sameDim("value", v, 2, "key", k, 2, "kv heads")));
+}
+
+/// The attributes of lm.attention that the kernel ops computing it share: at
+/// most one of a positive sliding window and a positive chunk size, a
+/// positive softcap when there is one, a positive scale.
+inline LogicalResult
+verifyAttentionAttributes(Operation *op, const ShapeChecker &check,
+                          std::optional<uint64_t> window,
+                          std::optional<uint64_t> chunk,
+                          std::optional<llvm::APFloat> softcap,
+                          llvm::APFloat scale) {
+  if (window && chunk)
+    return op->emitOpError("expected at most one of 'sliding_window' and "
+                           "'chunk_size'");
+  // I64Attr getters are unsigned: compare as signed.
+  if (window && static_cast<int64_t>(*window) <= 0)
+    return op->emitOpError("expected a positive 'sliding_window', got ")
+           << static_cast<int64_t>(*window);
+  if (chunk && static_cast<int64_t>(*chunk) <= 0)
+    return op->emitOpError("expected a positive 'chunk_size', got ")
+           << static_cast<int64_t>(*chunk);
+  if (softcap && failed(check.positive("softcap", softcap->convertToDouble())))
+    return failure();
+  return check.positive("scale", scale.convertToDouble());
+}
 
 } // namespace mlir::lm::detail
 
