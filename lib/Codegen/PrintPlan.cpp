@@ -4,9 +4,11 @@
 
 #include "lmc_rt/lmc_rt.h"
 
+#include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/Format.h"
 
+#include <algorithm>
 #include <vector>
 
 namespace mlir::lm {
@@ -22,6 +24,14 @@ struct Traced {
   }
 };
 
+/// The template a kernel is named after: its name without the suffix
+/// outlining adds to make it unique (`weight_streaming_12`).
+llvm::StringRef templateOf(llvm::StringRef kernel) {
+  llvm::StringRef stem = kernel.rtrim("0123456789");
+  return stem.size() < kernel.size() && stem.ends_with("_") ? stem.drop_back()
+                                                              : kernel;
+}
+
 /// Prints one phase's launches, and returns their count.
 size_t printPhase(lmc_rt_model_t *model, llvm::StringRef phase,
                   llvm::raw_ostream &os) {
@@ -33,6 +43,20 @@ size_t printPhase(lmc_rt_model_t *model, llvm::StringRef phase,
     kernels.insert(launches[i].kernel);
   os << phase << ": " << count << " launches of " << kernels.size()
      << " kernels, " << allocated << " bytes allocated on the device\n";
+  // Launches per template, most first.
+  llvm::StringMap<size_t> perTemplate;
+  for (size_t i = 0; i < count; ++i)
+    ++perTemplate[templateOf(launches[i].kernel)];
+  std::vector<std::pair<std::string, size_t>> templates;
+  for (const auto &entry : perTemplate)
+    templates.emplace_back(entry.getKey().str(), entry.getValue());
+  std::sort(templates.begin(), templates.end(), [](auto &a, auto &b) {
+    return a.second != b.second ? a.second > b.second : a.first < b.first;
+  });
+  os << "templates:";
+  for (auto [i, entry] : llvm::enumerate(templates))
+    os << (i ? ", " : " ") << entry.first << " " << entry.second;
+  os << "\n";
   for (size_t i = 0; i < count; ++i) {
     const lmc_rt_launch_t &l = launches[i];
     std::string grid = std::to_string(l.grid[0]) + "x" +
