@@ -258,7 +258,14 @@ def SelectGPUKernelsPass : Pass<"lm-select-gpu-kernels", "mlir::ModuleOp"> {
       `lm.flash_decode` with 8 warps per block, the visible keys cut into
       `min(ceil(4 * SMs / (B * Hkv)), ceil(S / 32))` splits (enough blocks
       to cover the SMs, at least 4 keys per warp).
+
+    With `explain`, each op a template could serve but refuses gets a
+    remark saying why (a lane's registers, shared memory, the dtype).
   }];
+  let options = [
+    Option<"explain", "explain", "bool", /*default=*/"false",
+           "Remark on each op a template refuses, with the reason">,
+  ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::bufferization::BufferizationDialect",
                            "::mlir::scf::SCFDialect",

@@ -136,8 +136,12 @@ struct SelectGPUKernelsPass final
             llvm::any_of(parent.getThenRegion().getOps(),
                          [](Operation &o) { return isa<FlashDecodeOp>(o); }))
           return;
-      if (!FlashDecodeConfig::refusal(op))
-        claimed.push_back(op);
+      if (std::optional<StringRef> why = FlashDecodeConfig::refusal(op)) {
+        if (explain)
+          op.emitRemark("no flash decoding: ") << *why;
+        return;
+      }
+      claimed.push_back(op);
     });
     for (AttentionOp op : claimed)
       selectFlashDecode(op);
