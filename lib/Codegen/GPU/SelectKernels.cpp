@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Kernels/Kernels.h"
 #include "lmc/Codegen/GPU/TargetInfo.h"
 #include "lmc/Codegen/Passes.h"
 #include "lmc/Dialect/LM/LMOps.h"
@@ -49,15 +50,11 @@ struct FlashDecodeConfig {
     for (int64_t size : {heads, kvHeads, keyDim, valueDim})
       if (ShapedType::isDynamic(size))
         return StringRef("dynamic heads or head dims");
-    // A lane holds ceil(D / 32) elements of each row.
-    int64_t keyLane = llvm::divideCeil(keyDim, kWarpSize);
-    int64_t valueLane = llvm::divideCeil(valueDim, kWarpSize);
-    int64_t group = heads / kvHeads;
-    if (group * (keyLane + valueLane) > kMaxLaneValues)
+    gpu_mapping::FlashDecodeFootprint footprint{kWarps, heads / kvHeads,
+                                                keyDim, valueDim};
+    if (footprint.laneValues() > kMaxLaneValues)
       return StringRef("query-head group too large for a lane's registers");
-    // Per warp and head: the max, the sum and every lane's value sums.
-    int64_t sharedBytes = kWarps * group * (valueLane * kWarpSize + 2) * 4;
-    if (sharedBytes > kStaticSharedBytes)
+    if (footprint.sharedBytes() > kStaticSharedBytes)
       return StringRef("block combine exceeds static shared memory");
     return std::nullopt;
   }

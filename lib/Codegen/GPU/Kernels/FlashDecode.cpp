@@ -102,9 +102,10 @@ public:
     heads = q.getDimSize(2);
     kvHeads = heads / group;
     keyDim = q.getDimSize(3);
-    keyLane = llvm::divideCeil(keyDim, kWarpSize);
+    FlashDecodeFootprint footprint{warps, group, keyDim, v.getDimSize(3)};
+    keyLane = footprint.keyLane();
     valueDim = v.getDimSize(3);
-    valueLane = llvm::divideCeil(valueDim, kWarpSize);
+    valueLane = footprint.valueLane();
   }
 
   void build(OpBuilder &b) {

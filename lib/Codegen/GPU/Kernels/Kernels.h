@@ -16,6 +16,7 @@
 #define LMC_CODEGEN_GPU_KERNELS_KERNELS_H
 
 #include "../Projection.h"
+#include "lmc/Codegen/GPU/TargetInfo.h"
 #include "lmc/Dialect/LM/LMOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -38,6 +39,28 @@ void buildMmaSyncTile(OpBuilder &b, Location loc, const Projection &p,
 /// (WeightStreaming.cpp).
 void buildWeightStreaming(OpBuilder &b, Location loc, const Projection &p,
                           ArrayRef<Value> rowExtents, Value rows, Value init);
+
+/// What flash decoding's partials kernel holds, for a block of `warps`
+/// warps and `group` query heads per kv head: per lane ceil(D / 32) elements
+/// of every row (queries and value sums in registers), per block each
+/// warp's max, sum and value sums in shared memory. lm-select-gpu-kernels
+/// refuses shapes these exceed; the template sizes its buffers by them.
+struct FlashDecodeFootprint {
+  int64_t warps, group, keyDim, valueDim;
+  int64_t keyLane() const {
+    return llvm::divideCeil(keyDim, gpu_target::kWarpSize);
+  }
+  int64_t valueLane() const {
+    return llvm::divideCeil(valueDim, gpu_target::kWarpSize);
+  }
+  /// f32 registers a lane keeps for its group: queries and value sums.
+  int64_t laneValues() const { return group * (keyLane() + valueLane()); }
+  /// Static shared memory: per warp and head, the max, the sum and every
+  /// lane's value sums.
+  int64_t sharedBytes() const {
+    return warps * group * (valueLane() * gpu_target::kWarpSize + 2) * 4;
+  }
+};
 
 /// lm.flash_decode on memrefs: a kernel for each split's partial softmax
 /// and a kernel combining the splits, at the op (FlashDecode.cpp).
