@@ -66,6 +66,12 @@ prepare)
     # A/B for flash decoding (bench/run.py: generic_kernels_tokens_per_s).
     "$lmc" compile "$ckpt" --target sm_90a --dtype bf16 --kernels generic \
       -o "$gpu/lmx/$name.generic.bf16.lmx"
+    # Where no template was chosen (no lm.attention: MLA) the two plans are
+    # the same: no device time for the A/B.
+    if cmp -s <("$lmc" inspect "$gpu/lmx/$name.bf16.lmx" --plan | tail -n +2) \
+              <("$lmc" inspect "$gpu/lmx/$name.generic.bf16.lmx" --plan | tail -n +2); then
+      rm "$gpu/lmx/$name.generic.bf16.lmx"
+    fi
     rm -rf "$ckpt"
     # The launches of a prefill and a decode step, traced here (no GPU).
     for artifact in "$gpu/lmx/$name.lmx" "$gpu/lmx/$name.bf16.lmx"; do
