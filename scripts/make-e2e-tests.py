@@ -67,6 +67,15 @@ GPU_TEMPLATE = """\
 # SPILLS-NOT: {{{{[1-9][0-9]*}}}} bytes spill
 # SPILLS: 0 bytes spill stores, 0 bytes spill loads
 # SPILLS-NOT: {{{{[1-9][0-9]*}}}} bytes spill
+# The {normed} projections of a normalised input (lm-select-gpu-kernels)
+# take the RMS norm as their prologue: each block stages its rows,
+# normalised, in 16-byte-aligned shared memory, and after a barrier every
+# warp reads them with vector loads. No norm kernel of their own.
+# RUN: FileCheck %s --check-prefix=NORMED < %t.code/code1.sm_90a.ptx
+# NORMED: .shared .align 16 .b8 __wg_weight_streaming
+# NORMED: st.shared.v4.b32
+# NORMED: bar.sync 0;
+# NORMED: ld.shared.v4.b32
 {flash}
 # --dtype bf16: the projections of a prompt run on tensor cores.
 # RUN: lmc compile %golden/{family} --target sm_90a --dtype bf16 -o %t.bf16.lmx
@@ -75,6 +84,12 @@ GPU_TEMPLATE = """\
 # RUN: FileCheck %s --check-prefix=BF16 < %t.bf16code/code1.sm_90a.ptx
 # BF16: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
 # RUN: %ptxas -arch=sm_90a -v %t.bf16code/code1.sm_90a.ptx -o %t.bf16.cubin 2>&1 | FileCheck %s --check-prefix=SPILLS
+# The staged rows are rounded to bf16, as the projections' inputs are.
+# RUN: FileCheck %s --check-prefix=BF16NORMED < %t.bf16code/code1.sm_90a.ptx
+# BF16NORMED: .shared .align 16 .b8 __wg_weight_streaming
+# BF16NORMED: cvt.rn.bf16x2.f32
+# BF16NORMED: bar.sync 0;
+# BF16NORMED: ld.shared.v4.b32
 """
 
 GPU_RUN_TEMPLATE = """\
@@ -109,16 +124,16 @@ FLASH = """\
 # combines its warps through shared memory (each warp's max, sum and value
 # sums) between two barriers.
 # RUN: FileCheck %s --check-prefix=FLASH < %t.code/code1.sm_90a.ptx
-# FLASH-COUNT-{layers}: .shared .align 4 .b8 __wg_flash_decode_partials{{{{(_[0-9]+)?}}}}_2[
-# FLASH-NOT: .shared .align
+# FLASH-COUNT-{layers}: .shared .align 16 .b8 __wg_flash_decode_partials{{{{(_[0-9]+)?}}}}_2[
+# FLASH-NOT: .b8 __wg_flash_decode_partials
 # FLASH: bar.sync 0;
 """
 
 NO_FLASH = """\
 # No lm.attention (its attention is MLA's or DeepSeek-V4's): no flash
-# decoding, no kernel with shared memory.
+# decoding.
 # RUN: FileCheck %s --check-prefix=FLASH < %t.code/code1.sm_90a.ptx
-# FLASH-NOT: .shared .align
+# FLASH-NOT: .b8 __wg_flash_decode
 """
 
 
@@ -130,6 +145,23 @@ def attention_layers(family):
                                                      family)],
                         check=True, capture_output=True, text=True).stdout
     return sum(1 for line in ir.splitlines() if "lm.attention " in line)
+
+
+def normed_projections(family):
+    """How many projections of a normalised input lm-select-gpu-kernels
+    gives the norm as a prologue (lm.streamed_linear) in the family's
+    golden."""
+    bin_dir = os.path.dirname(os.environ.get(
+        "LMC", os.path.join(ROOT, "build", "bin", "lmc")))
+    ir = subprocess.run([os.path.join(bin_dir, "lmc"), "import",
+                         os.path.join(ROOT, "models", "golden", family)],
+                        check=True, capture_output=True, text=True).stdout
+    selected = subprocess.run(
+        [os.path.join(bin_dir, "lmc-opt"), "--lm-weights-to-arguments",
+         "--lm-lower-state", "--lm-select-gpu-kernels"],
+        input=ir, check=True, capture_output=True, text=True).stdout
+    return sum(1 for line in selected.splitlines()
+               if "lm.streamed_linear " in line)
 
 
 def main(families):
@@ -145,7 +177,7 @@ def main(families):
         layers = attention_layers(family)
         flash = FLASH.format(layers=layers) if layers else NO_FLASH
         fields = dict(family=family, prompt=ids(prompt), count=len(new),
-                      flash=flash,
+                      flash=flash, normed=normed_projections(family),
                       expected=" ".join(map(str, new)), ragged=ragged,
                       expected4=" ".join(map(str, new[:4])))
         for folder, template in [("E2E", TEMPLATE), ("GPU", GPU_TEMPLATE),

@@ -19,6 +19,7 @@
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Dominance.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
@@ -103,10 +104,12 @@ std::optional<ElidableCopy> matchCopy(Operation *copy, Value source,
       c.dealloc = dealloc;
       continue;
     }
-    if (user->getBlock() != block)
+    // A use inside a kernel choice (scf.if) counts as the choice's.
+    Operation *inBlock = block->findAncestorOpInBlock(*user);
+    if (!inBlock || (inBlock != user && !isa<scf::IfOp>(inBlock)))
       return std::nullopt;
-    if (user != c.reshape)
-      users.push_back(user);
+    if (inBlock != c.reshape)
+      users.push_back(inBlock);
   }
   if (!c.dealloc)
     return std::nullopt;
@@ -127,9 +130,17 @@ std::optional<ElidableCopy> matchCopy(Operation *copy, Value source,
   for (auto it = begin; it != at; ++it) {
     if (*it == copy)
       continue;
-    // Structured ops read and write it; anything else (a view, a loop
-    // nest) would need its own rewrite.
-    if (!isa<linalg::LinalgOp, memref::DimOp>(*it))
+    // Destination-style ops (structured ops, kernel ops) read and write
+    // it, directly or in the branches of a kernel choice; anything else (a
+    // view, a loop nest) would need its own rewrite.
+    WalkResult direct = (*it)->walk([&](Operation *inner) {
+      bool uses =
+          llvm::is_contained(inner->getOperands(), c.temporary.getResult());
+      if (uses && !isa<DestinationStyleOpInterface, memref::DimOp>(inner))
+        return WalkResult::interrupt();
+      return WalkResult::advance();
+    });
+    if (direct.wasInterrupted())
       return std::nullopt;
     c.users.push_back(*it);
   }
@@ -240,7 +251,9 @@ struct ElideCopiesPass final : impl::ElideCopiesPassBase<ElideCopiesPass> {
       if (!destination)
         continue;
       for (Operation *user : c->users)
-        user->replaceUsesOfWith(c->temporary, destination);
+        user->walk([&](Operation *inner) {
+          inner->replaceUsesOfWith(c->temporary, destination);
+        });
       c->copy->erase();
       if (c->reshape) {
         for (Operation *user :

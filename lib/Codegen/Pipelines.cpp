@@ -57,18 +57,21 @@ void buildBufferizedPipeline(OpPassManager &pm) {
   pm.addNestedPass<func::FuncOp>(createFoldAddIntoReductionPass());
   addPipeline(pm, "func.func(canonicalize)");
   pm.addNestedPass<func::FuncOp>(createPrivatizeFillsPass());
-  addPipeline(pm,
-              "one-shot-bufferize{bufferize-function-boundaries "
-              "  function-boundary-type-conversion=identity-layout-map},"
-              "buffer-results-to-out-params{modify-public-functions},"
-              "func.func(ownership-based-buffer-deallocation,"
-              // As upstream's buffer-deallocation-pipeline: folds the
-              // ownership a branch yields when both sides yield the same
-              // (a kernel choice's scf.if), so no dealloc is left needing
-              // a run-time aliasing check (a library call).
-              "          canonicalize,"
-              "          buffer-deallocation-simplification,"
-              "          bufferization-lower-deallocations)");
+  // A kernel choice's generic branch computes into the output both
+  // branches share (bufferization.materialize_in_destination), not into a
+  // buffer of its own copied there.
+  addPipeline(pm, "eliminate-empty-tensors,"
+                  "one-shot-bufferize{bufferize-function-boundaries "
+                  "  function-boundary-type-conversion=identity-layout-map},"
+                  "buffer-results-to-out-params{modify-public-functions},"
+                  "func.func(ownership-based-buffer-deallocation,"
+                  // As upstream's buffer-deallocation-pipeline: folds the
+                  // ownership a branch yields when both sides yield the same
+                  // (a kernel choice's scf.if), so no dealloc is left needing
+                  // a run-time aliasing check (a library call).
+                  "          canonicalize,"
+                  "          buffer-deallocation-simplification,"
+                  "          bufferization-lower-deallocations)");
   pm.addNestedPass<func::FuncOp>(createLowerStridedCopiesPass());
   // Deallocation frees at the end of the function; canonicalize drops its
   // `scf.if %true` guards so the targets' lm-plan-arena can move them.

@@ -215,3 +215,53 @@ func.func @kept(%x: memref<4x8xf32>, %out: memref<4x8xf32>, %out2: memref<4x8xf3
   memref.dealloc %t1 : memref<4x8xf32>
   return
 }
+
+// -----
+
+#proj_x = affine_map<(b, t, n, k) -> (b, t, k)>
+#proj_w = affine_map<(b, t, n, k) -> (n, k)>
+#proj_o = affine_map<(b, t, n, k) -> (b, t, n)>
+
+// The logits computed in a kernel choice (lm-select-gpu-kernels: the LM
+// head streamed with the final norm at decode, the generic projection
+// otherwise), both branches writing the temporary, then copied to the
+// output: both branches write the output.
+// CHECK-LABEL: func.func @kernel_choice
+// CHECK-SAME: (%[[X:[^:]*]]: memref<?x?x16xf32>, %[[NW:[^:]*]]: memref<16xf32>, %[[W:[^:]*]]: memref<8x16xf32>, %[[FEW:[^:]*]]: i1, %[[OUT:[^:]*]]: memref<?x?x8xf32>)
+// CHECK-NOT: memref.alloc
+// CHECK: scf.if %[[FEW]] {
+// CHECK:   lm.streamed_linear %[[X]], %[[W]] norm(%[[NW]]) outs(%[[OUT]])
+// CHECK: } else {
+// CHECK:   linalg.fill {{.*}} outs(%[[OUT]]
+// CHECK:   linalg.generic {{.*}} outs(%[[OUT]]
+// CHECK: }
+// CHECK-NOT: memref.copy
+// CHECK-NOT: memref.dealloc
+// CHECK: return
+func.func @kernel_choice(%x: memref<?x?x16xf32>, %nw: memref<16xf32>, %w: memref<8x16xf32>,
+                         %few: i1, %out: memref<?x?x8xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %zero = arith.constant 0.0 : f32
+  %b = memref.dim %x, %c0 : memref<?x?x16xf32>
+  %t = memref.dim %x, %c1 : memref<?x?x16xf32>
+  %logits = memref.alloc(%b, %t) : memref<?x?x8xf32>
+  scf.if %few {
+    lm.streamed_linear %x, %w norm(%nw) outs(%logits)
+        {epsilon = 1.0e-06 : f64, row_group = 4 : i64, warps = 8 : i64}
+        : (memref<?x?x16xf32>, memref<8x16xf32>, memref<16xf32>, memref<?x?x8xf32>) -> ()
+  } else {
+    linalg.fill ins(%zero : f32) outs(%logits : memref<?x?x8xf32>)
+    linalg.generic {indexing_maps = [#proj_x, #proj_w, #proj_o],
+                    iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+        ins(%x, %w : memref<?x?x16xf32>, memref<8x16xf32>) outs(%logits : memref<?x?x8xf32>) {
+    ^bb0(%in: f32, %wv: f32, %acc: f32):
+      %p = arith.mulf %in, %wv : f32
+      %s = arith.addf %acc, %p : f32
+      linalg.yield %s : f32
+    }
+  }
+  memref.copy %logits, %out : memref<?x?x8xf32> to memref<?x?x8xf32>
+  memref.dealloc %logits : memref<?x?x8xf32>
+  return
+}

@@ -130,3 +130,59 @@ func.func @cache_slots(%q: memref<?x1x16x128xf32>, %kc: memref<?x?x8x128xf32>,
          memref<?x1xi64>, memref<?x16x?x130xf32>, memref<?x1x16x128xf32>) -> ()
   return
 }
+
+// -----
+
+// lm.streamed_linear of 20 bf16 columns over 64 f32 features, with a bias
+// and a zero-centred RMS norm: one launch of ceil(20 / 8) blocks of 8 warps
+// (the last block's warps past 20 stream row 19 and write nothing), 4
+// normalised bf16 rows of shared memory. Per group of 4 rows: warp j < 4
+// sums the squares of row j (16-byte loads, five xor shuffles), scales it
+// by rsqrt(mean + eps) and (1 + w), rounds it to bf16 into row j of the
+// shared buffer; a barrier; each warp streams its weight row with 16-byte
+// loads, multiplies it with the 4 staged rows (16-byte shared loads; rows
+// past the batch are skipped), sums across the warp, and lane 0 writes
+// bias + sum; a barrier before the next group's rows.
+// CHECK-LABEL: func.func @streamed_linear(
+// CHECK-SAME:    %[[X:[^:]*]]: memref<?x1x64xf32>, %[[W:[^:]*]]: memref<20x64xbf16>, %[[B:[^:]*]]: memref<20xbf16>, %[[NW:[^:]*]]: memref<64xbf16>, %[[O:[^:]*]]: memref<?x1x20xf32>)
+// CHECK:   gpu.launch blocks({{.*}}) in ({{.*}} = %c3, {{.*}}) threads(%[[TID:[^,]*]], {{.*}}) in ({{.*}} = %c256, {{.*}}) function(@weight_streaming) workgroup(%[[ROWS:.*]] : memref<4x64xbf16, #gpu.address_space<workgroup>>)
+// CHECK:     %[[LANE:.*]] = arith.remui %[[TID]], %c32
+// CHECK:     %[[WARP:.*]] = arith.divui %[[TID]], %c32
+// CHECK:     %[[COL:.*]] = arith.addi %{{.*}}, %[[WARP]]
+// CHECK:     %[[WROW:.*]] = arith.minui %[[COL]], %c19
+// CHECK:     scf.for
+// CHECK:       %[[STAGER:.*]] = arith.cmpi ult, %[[WARP]], %c4
+// CHECK:       scf.if
+// CHECK:         vector.load %[[X]][{{.*}}] {alignment = 16 : i64} : memref<?x1x64xf32>, vector<4xf32>
+// CHECK:         gpu.shuffle  xor
+// CHECK:         %[[INV:.*]] = math.rsqrt
+// CHECK:         scf.if
+// CHECK:           %[[SCALE:.*]] = vector.load %[[NW]]
+// CHECK:           %[[ONE:.*]] = arith.addf %{{.*}}, %cst
+// CHECK:           %[[XI:.*]] = arith.mulf %{{.*}}, %{{.*}} : vector<4xf32>
+// CHECK:           %[[Y:.*]] = arith.mulf %[[XI]], %[[ONE]] : vector<4xf32>
+// CHECK:           %[[R:.*]] = arith.truncf %[[Y]] : vector<4xf32> to vector<4xbf16>
+// CHECK:           vector.store %[[R]], %[[ROWS]][%[[WARP]], %{{.*}}] {alignment = 8 : i64}
+// CHECK:       gpu.barrier
+// CHECK:       vector.load %[[W]][%[[WROW]], %{{.*}}] {alignment = 16 : i64} : memref<20x64xbf16>, vector<8xbf16>
+// CHECK:       vector.load %[[ROWS]][%c0, %{{.*}}] {alignment = 16 : i64}
+// CHECK:       scf.if
+// CHECK:         vector.load %[[ROWS]][%c1,
+// CHECK:       %[[FIRST:.*]] = arith.cmpi eq, %[[LANE]], %c0
+// CHECK:       %[[INSIDE:.*]] = arith.cmpi ult, %[[COL]], %c20
+// CHECK:       %[[WRITER:.*]] = arith.andi %[[FIRST]], %[[INSIDE]]
+// CHECK-COUNT-5: gpu.shuffle  xor
+// CHECK:       scf.if %[[WRITER]] {
+// CHECK:         %[[BIAS:.*]] = memref.load %[[B]][%[[COL]]]
+// CHECK:         %[[BIASF:.*]] = arith.extf %[[BIAS]]
+// CHECK:         %[[SUM:.*]] = arith.addf %[[BIASF]],
+// CHECK:         memref.store %[[SUM]], %[[O]][{{.*}}, %c0, %[[COL]]]
+// CHECK:       gpu.barrier
+// CHECK-NEXT:  }
+func.func @streamed_linear(%x: memref<?x1x64xf32>, %w: memref<20x64xbf16>, %b: memref<20xbf16>,
+                           %nw: memref<64xbf16>, %o: memref<?x1x20xf32>) {
+  lm.streamed_linear %x, %w bias %b norm(%nw) outs(%o)
+      {epsilon = 1.0e-06 : f64, weight_offset = 1.0 : f64, row_group = 4 : i64, warps = 8 : i64}
+      : (memref<?x1x64xf32>, memref<20x64xbf16>, memref<20xbf16>, memref<64xbf16>, memref<?x1x20xf32>) -> ()
+  return
+}

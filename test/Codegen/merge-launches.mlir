@@ -215,13 +215,17 @@ func.func @joined_choices(%x: memref<16xf32>, %arena: memref<?xi8>, %few: i1, %o
 
 // -----
 
-// A launch with shared memory (flash decoding's partials) keeps its own
-// grid: its workgroup buffers are arguments of its body that a merged
-// launch would not have.
+// Launches with shared memory merge too: a block runs one body, so bodies
+// share a buffer of one type (the q, k and v projections' normalised rows:
+// here the first two), and a buffer of another type is added.
 // CHECK-LABEL: func.func @shared_memory
-// CHECK-COUNT-2: gpu.launch
+// CHECK:       gpu.launch {{.*}} workgroup(%[[ROWS:.*]] : memref<256xf32, #gpu.address_space<workgroup>>, %[[OTHER:.*]] : memref<64xi32, #gpu.address_space<workgroup>>) {
+// CHECK:         memref.store {{.*}}, %[[ROWS]][
+// CHECK:         memref.store {{.*}}, %[[ROWS]][
+// CHECK:         memref.store {{.*}}, %[[OTHER]][
 // CHECK-NOT: gpu.launch
-func.func @shared_memory(%x: memref<16xf32>, %y: memref<16xf32>, %z: memref<16xf32>) {
+func.func @shared_memory(%x: memref<16xf32>, %y: memref<16xf32>, %z: memref<16xf32>,
+                         %i: memref<16xi32>, %v: memref<16xi32>) {
   %c1 = arith.constant 1 : index
   %c256 = arith.constant 256 : index
   gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
@@ -235,9 +239,56 @@ func.func @shared_memory(%x: memref<16xf32>, %y: memref<16xf32>, %z: memref<16xf
     gpu.terminator
   }
   gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
-             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1)
+             workgroup(%s : memref<256xf32, #gpu.address_space<workgroup>>) {
     %e = memref.load %x[%tx] : memref<16xf32>
-    memref.store %e, %z[%tx] : memref<16xf32>
+    memref.store %e, %s[%tx] : memref<256xf32, #gpu.address_space<workgroup>>
+    gpu.barrier
+    %f = memref.load %s[%tx] : memref<256xf32, #gpu.address_space<workgroup>>
+    memref.store %f, %z[%tx] : memref<16xf32>
+    gpu.terminator
+  }
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1)
+             workgroup(%s : memref<64xi32, #gpu.address_space<workgroup>>) {
+    %e = memref.load %i[%tx] : memref<16xi32>
+    memref.store %e, %s[%tx] : memref<64xi32, #gpu.address_space<workgroup>>
+    gpu.barrier
+    %f = memref.load %s[%tx] : memref<64xi32, #gpu.address_space<workgroup>>
+    memref.store %f, %v[%tx] : memref<16xi32>
+    gpu.terminator
+  }
+  return
+}
+
+// -----
+
+// Unless the merged launch's buffers would exceed the 48 KB a block may
+// declare statically (32 KB each, of different types).
+// CHECK-LABEL: func.func @shared_memory_limit
+// CHECK-COUNT-2: gpu.launch
+// CHECK-NOT: gpu.launch
+func.func @shared_memory_limit(%x: memref<16xf32>, %y: memref<16xf32>, %z: memref<16xi32>) {
+  %c1 = arith.constant 1 : index
+  %c256 = arith.constant 256 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1)
+             workgroup(%s : memref<8192xf32, #gpu.address_space<workgroup>>) {
+    %e = memref.load %x[%tx] : memref<16xf32>
+    memref.store %e, %s[%tx] : memref<8192xf32, #gpu.address_space<workgroup>>
+    gpu.barrier
+    %f = memref.load %s[%tx] : memref<8192xf32, #gpu.address_space<workgroup>>
+    memref.store %f, %y[%tx] : memref<16xf32>
+    gpu.terminator
+  }
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1)
+             workgroup(%s : memref<8192xi32, #gpu.address_space<workgroup>>) {
+    %e = arith.constant 1 : i32
+    memref.store %e, %s[%tx] : memref<8192xi32, #gpu.address_space<workgroup>>
+    gpu.barrier
+    %f = memref.load %s[%tx] : memref<8192xi32, #gpu.address_space<workgroup>>
+    memref.store %f, %z[%tx] : memref<16xi32>
     gpu.terminator
   }
   return

@@ -32,3 +32,30 @@ func.func @claimed(%q: tensor<?x?x4x16xf32>, %k: tensor<?x?x2x16xf32>,
      -> tensor<?x?x4x16xf32>
   return %o : tensor<?x?x4x16xf32>
 }
+
+// -----
+
+// Norms whose projections stay on the generic path: one read by a router
+// too, one whose projection reads a transposed weight, one whose 4
+// normalised f32 rows of 8192 would take 128 KB of shared memory. A norm
+// no projection reads (a per-head norm) gets no remark.
+func.func @norms(%x: tensor<?x?x64xf32>, %nw: tensor<64xf32>, %w: tensor<32x64xf32>,
+                 %wt: tensor<64x32xf32>, %big: tensor<?x?x8192xf32>,
+                 %bigw: tensor<8192xf32>, %wb: tensor<16x8192xf32>,
+                 %q: tensor<?x?x4x16xf32>, %qw: tensor<16xf32>)
+    -> (tensor<?x?x32xf32>, tensor<?x?x64xf32>, tensor<?x?x32xf32>,
+        tensor<?x?x16xf32>, tensor<?x?x4x16xf32>) {
+  // expected-remark @+1 {{no streamed projections: the normalised value has users other than projections}}
+  %n = lm.rms_norm %x, %nw {epsilon = 1.0e-06 : f64} : tensor<?x?x64xf32>, tensor<64xf32> -> tensor<?x?x64xf32>
+  %y = lm.linear %n, %w : tensor<?x?x64xf32>, tensor<32x64xf32> -> tensor<?x?x32xf32>
+  // expected-remark @+1 {{no streamed projections: a weight or bias that is not a function argument (a transposed or sliced view)}}
+  %m = lm.rms_norm %x, %nw {epsilon = 1.0e-06 : f64} : tensor<?x?x64xf32>, tensor<64xf32> -> tensor<?x?x64xf32>
+  %t = lm.transpose %wt [1, 0] : tensor<64x32xf32> -> tensor<32x64xf32>
+  %z = lm.linear %m, %t : tensor<?x?x64xf32>, tensor<32x64xf32> -> tensor<?x?x32xf32>
+  // expected-remark @+1 {{no streamed projections: normalised rows exceed static shared memory}}
+  %b = lm.rms_norm %big, %bigw {epsilon = 1.0e-06 : f64} : tensor<?x?x8192xf32>, tensor<8192xf32> -> tensor<?x?x8192xf32>
+  %u = lm.linear %b, %wb : tensor<?x?x8192xf32>, tensor<16x8192xf32> -> tensor<?x?x16xf32>
+  %qn = lm.rms_norm %q, %qw {epsilon = 1.0e-06 : f64} : tensor<?x?x4x16xf32>, tensor<16xf32> -> tensor<?x?x4x16xf32>
+  return %y, %n, %z, %u, %qn : tensor<?x?x32xf32>, tensor<?x?x64xf32>, tensor<?x?x32xf32>,
+                               tensor<?x?x16xf32>, tensor<?x?x4x16xf32>
+}

@@ -80,3 +80,90 @@ func.func @refused(%pos: tensor<?x?xi64>,
      -> tensor<?x?x4x64xbf16>
   return %a, %b, %c : tensor<?x?x64x128xf32>, tensor<?x?x4x512xf32>, tensor<?x?x4x64xbf16>
 }
+
+// -----
+
+// Qwen3-0.6B's attention input under --dtype bf16: the norm, rounded to
+// bf16, feeds the q, k and v projections (k with a bias). Below 16 rows
+// (B * T) each is an lm.streamed_linear with the norm as its prologue,
+// writing an output allocated before the choice; otherwise the norm and
+// the linears, their results materialised in the same outputs. Selecting
+// again leaves the generic branch alone.
+// CHECK-LABEL: func.func @qkv(
+// CHECK-SAME:    %[[X:[^:]*]]: tensor<?x?x1024xf32>, %[[NW:[^:]*]]: tensor<1024xbf16>, %[[WQ:[^:]*]]: tensor<2048x1024xbf16>, %[[WK:[^:]*]]: tensor<1024x1024xbf16>, %[[BK:[^:]*]]: tensor<1024xbf16>, %[[WV:[^:]*]]: tensor<1024x1024xbf16>)
+// CHECK:   %[[B:.*]] = tensor.dim %[[X]], %c0
+// CHECK:   %[[T:.*]] = tensor.dim %[[X]], %c1
+// CHECK:   %[[ROWS:.*]] = arith.muli %[[B]], %[[T]]
+// CHECK:   %[[FEW:.*]] = arith.cmpi ult, %[[ROWS]], %c16
+// CHECK:   %[[IQ:.*]] = bufferization.alloc_tensor(%[[B]], %[[T]]) : tensor<?x?x2048xf32>
+// CHECK:   %[[IK:.*]] = bufferization.alloc_tensor(%[[B]], %[[T]]) : tensor<?x?x1024xf32>
+// CHECK:   %[[IV:.*]] = bufferization.alloc_tensor(%[[B]], %[[T]]) : tensor<?x?x1024xf32>
+// CHECK:   %[[R:.*]]:3 = scf.if %[[FEW]] -> (tensor<?x?x2048xf32>, tensor<?x?x1024xf32>, tensor<?x?x1024xf32>) {
+// CHECK:     %[[Q:.*]] = lm.streamed_linear %[[X]], %[[WQ]] norm(%[[NW]]) outs(%[[IQ]]) {epsilon = 9.9999999999999995E-7 : f64, row_group = 4 : i64, warps = 8 : i64}
+// CHECK:     %[[K:.*]] = lm.streamed_linear %[[X]], %[[WK]] bias %[[BK]] norm(%[[NW]]) outs(%[[IK]])
+// CHECK:     %[[V:.*]] = lm.streamed_linear %[[X]], %[[WV]] norm(%[[NW]]) outs(%[[IV]])
+// CHECK:     scf.yield %[[Q]], %[[K]], %[[V]]
+// CHECK:   } else {
+// CHECK:     %[[N:.*]] = lm.rms_norm %[[X]], %[[NW]]
+// CHECK:     %[[NB:.*]] = arith.truncf %[[N]] : tensor<?x?x1024xf32> to tensor<?x?x1024xbf16>
+// CHECK:     %[[GQ:.*]] = lm.linear %[[NB]], %[[WQ]] :
+// CHECK:     %[[MQ:.*]] = bufferization.materialize_in_destination %[[GQ]] in %[[IQ]]
+// CHECK:     %[[GK:.*]] = lm.linear %[[NB]], %[[WK]], %[[BK]] :
+// CHECK:     %[[MK:.*]] = bufferization.materialize_in_destination %[[GK]] in %[[IK]]
+// CHECK:     %[[GV:.*]] = lm.linear %[[NB]], %[[WV]] :
+// CHECK:     %[[MV:.*]] = bufferization.materialize_in_destination %[[GV]] in %[[IV]]
+// CHECK:     scf.yield %[[MQ]], %[[MK]], %[[MV]]
+// CHECK:   return %[[R]]#0, %[[R]]#1, %[[R]]#2
+// TWICE-LABEL: func.func @qkv(
+// TWICE-COUNT-3: lm.streamed_linear
+// TWICE-NOT:     lm.streamed_linear
+// TWICE:         lm.rms_norm
+// TWICE-NOT:     lm.rms_norm
+// TWICE:         return
+func.func @qkv(%x: tensor<?x?x1024xf32>, %nw: tensor<1024xbf16>,
+               %wq: tensor<2048x1024xbf16>, %wk: tensor<1024x1024xbf16>,
+               %bk: tensor<1024xbf16>, %wv: tensor<1024x1024xbf16>)
+    -> (tensor<?x?x2048xf32>, tensor<?x?x1024xf32>, tensor<?x?x1024xf32>) {
+  %n = lm.rms_norm %x, %nw {epsilon = 1.0e-06 : f64} : tensor<?x?x1024xf32>, tensor<1024xbf16> -> tensor<?x?x1024xf32>
+  %r = arith.truncf %n : tensor<?x?x1024xf32> to tensor<?x?x1024xbf16>
+  %q = lm.linear %r, %wq : tensor<?x?x1024xbf16>, tensor<2048x1024xbf16> -> tensor<?x?x2048xf32>
+  %k = lm.linear %r, %wk, %bk : tensor<?x?x1024xbf16>, tensor<1024x1024xbf16>, tensor<1024xbf16> -> tensor<?x?x1024xf32>
+  %v = lm.linear %r, %wv : tensor<?x?x1024xbf16>, tensor<1024x1024xbf16> -> tensor<?x?x1024xf32>
+  return %q, %k, %v : tensor<?x?x2048xf32>, tensor<?x?x1024xf32>, tensor<?x?x1024xf32>
+}
+
+// -----
+
+// f32: the final norm (zero-centred, as Gemma 3's) and the LM head.
+// CHECK-LABEL: func.func @head(
+// CHECK:   scf.if
+// CHECK:     lm.streamed_linear %{{.*}}, %{{.*}} norm(%{{.*}}) outs(%{{.*}}) {epsilon = 9.9999999999999995E-7 : f64, row_group = 4 : i64, warps = 8 : i64, weight_offset = 1.000000e+00 : f64} : (tensor<?x?x64xf32>, tensor<256x64xf32>, tensor<64xf32>, tensor<?x?x256xf32>) -> tensor<?x?x256xf32>
+// CHECK:   } else {
+// CHECK:     lm.rms_norm
+// CHECK-NOT: arith.truncf
+// CHECK:     lm.linear
+func.func @head(%x: tensor<?x?x64xf32>, %nw: tensor<64xf32>, %w: tensor<256x64xf32>) -> tensor<?x?x256xf32> {
+  %n = lm.rms_norm %x, %nw {epsilon = 1.0e-06 : f64, weight_offset = 1.0 : f64} : tensor<?x?x64xf32>, tensor<64xf32> -> tensor<?x?x64xf32>
+  %y = lm.linear %n, %w : tensor<?x?x64xf32>, tensor<256x64xf32> -> tensor<?x?x256xf32>
+  return %y : tensor<?x?x256xf32>
+}
+
+// -----
+
+// Left alone: a norm whose result a router reads too (an MoE layer's), a
+// weight read through a transpose, a per-head norm read by no projection
+// (Qwen3's q norm).
+// CHECK-LABEL: func.func @not_streamed(
+// CHECK-NOT:   scf.if
+// CHECK-NOT:   lm.streamed_linear
+func.func @not_streamed(%x: tensor<?x?x64xf32>, %nw: tensor<64xf32>, %w: tensor<32x64xf32>,
+                        %wt: tensor<64x32xf32>, %q: tensor<?x?x4x16xf32>, %qw: tensor<16xf32>)
+    -> (tensor<?x?x32xf32>, tensor<?x?x64xf32>, tensor<?x?x32xf32>, tensor<?x?x4x16xf32>) {
+  %n = lm.rms_norm %x, %nw {epsilon = 1.0e-06 : f64} : tensor<?x?x64xf32>, tensor<64xf32> -> tensor<?x?x64xf32>
+  %y = lm.linear %n, %w : tensor<?x?x64xf32>, tensor<32x64xf32> -> tensor<?x?x32xf32>
+  %m = lm.rms_norm %x, %nw {epsilon = 1.0e-06 : f64} : tensor<?x?x64xf32>, tensor<64xf32> -> tensor<?x?x64xf32>
+  %t = lm.transpose %wt [1, 0] : tensor<64x32xf32> -> tensor<32x64xf32>
+  %z = lm.linear %m, %t : tensor<?x?x64xf32>, tensor<32x64xf32> -> tensor<?x?x32xf32>
+  %qn = lm.rms_norm %q, %qw {epsilon = 1.0e-06 : f64} : tensor<?x?x4x16xf32>, tensor<16xf32> -> tensor<?x?x4x16xf32>
+  return %y, %n, %z, %qn : tensor<?x?x32xf32>, tensor<?x?x64xf32>, tensor<?x?x32xf32>, tensor<?x?x4x16xf32>
+}

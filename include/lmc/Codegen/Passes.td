@@ -258,6 +258,13 @@ def SelectGPUKernelsPass : Pass<"lm-select-gpu-kernels", "mlir::ModuleOp"> {
       `lm.flash_decode` with 8 warps per block, the visible keys cut into
       `min(ceil(4 * SMs / (B * Hkv)), ceil(S / 32))` splits (enough blocks
       to cover the SMs, at least 4 keys per warp).
+    - an `lm.rms_norm` whose result feeds only `lm.linear`s (directly, or
+      rounded to bf16 under `--dtype bf16`) of static weights, below 16 rows
+      (`rows = B * T`, decode at small batches): each linear an
+      `lm.streamed_linear` with the norm as its prologue, 8 warps and 4 rows
+      per pass over the weight, when the 4 normalised rows fit static
+      shared memory. The norm is then no kernel of its own; the linears'
+      launches merge into one (lm-merge-launches).
 
     With `explain`, each op a template could serve but refuses gets a
     remark saying why (a lane's registers, shared memory, the dtype).
@@ -280,8 +287,10 @@ def MapKernelOpsToGPUPass
     scratch buffers are arena slots). Each kernel op on memrefs becomes its
     template's `gpu.launch`es at its place (GPU/Kernels/): `lm.flash_decode`
     one launch of the split partials (shared memory for the combine of a
-    block's warps) and one combining the splits (FlashDecode.cpp). A kernel
-    op still on tensors is an error.
+    block's warps) and one combining the splits (FlashDecode.cpp);
+    `lm.streamed_linear` one weight-streaming launch, its normalised rows
+    staged in shared memory (WeightStreaming.cpp). A kernel op still on
+    tensors is an error.
   }];
   let dependentDialects = ["::mlir::gpu::GPUDialect",
                            "::mlir::scf::SCFDialect",
@@ -397,9 +406,12 @@ def MergeGPUModulesPass : Pass<"lm-merge-gpu-modules", "mlir::ModuleOp"> {
     moves every kernel (and the globals they use) into one module,
     `@lmc_kernels`, renaming kernels after their former module and updating
     the launches. One module means one PTX file, one ptxas run and one
-    module load at run time instead of one per kernel.
+    module load at run time instead of one per kernel. Each kernel's
+    shared-memory buffers are aligned to 16 bytes (`llvm.align`), as the
+    templates' vector loads from them assume.
   }];
-  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+  let dependentDialects = ["::mlir::gpu::GPUDialect",
+                           "::mlir::LLVM::LLVMDialect"];
 }
 
 def GPUStreamOrderPass : Pass<"lm-gpu-stream-order", "mlir::func::FuncOp"> {

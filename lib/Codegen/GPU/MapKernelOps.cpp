@@ -18,10 +18,12 @@ struct MapKernelOpsToGPUPass final
     : impl::MapKernelOpsToGPUPassBase<MapKernelOpsToGPUPass> {
   using Base::Base;
   void runOnOperation() override {
-    SmallVector<FlashDecodeOp> ops;
-    WalkResult result = getOperation().walk([&](FlashDecodeOp op) {
+    SmallVector<Operation *> ops;
+    WalkResult result = getOperation().walk([&](Operation *op) {
+      if (!isa<FlashDecodeOp, StreamedLinearOp>(op))
+        return WalkResult::advance();
       if (op->getNumResults() != 0) {
-        op.emitOpError("expected a bufferized kernel op (memref operands)");
+        op->emitOpError("expected a bufferized kernel op (memref operands)");
         return WalkResult::interrupt();
       }
       ops.push_back(op);
@@ -29,10 +31,13 @@ struct MapKernelOpsToGPUPass final
     });
     if (result.wasInterrupted())
       return signalPassFailure();
-    for (FlashDecodeOp op : ops) {
+    for (Operation *op : ops) {
       OpBuilder b(op);
-      gpu_mapping::buildFlashDecode(b, op);
-      op.erase();
+      if (auto flash = dyn_cast<FlashDecodeOp>(op))
+        gpu_mapping::buildFlashDecode(b, flash);
+      else
+        gpu_mapping::buildStreamedLinear(b, cast<StreamedLinearOp>(op));
+      op->erase();
     }
   }
 };

@@ -23,11 +23,8 @@ namespace mlir::lm {
 #include "lmc/Codegen/Passes.h.inc"
 
 namespace {
+using gpu_mapping::kStreamingRows;
 using gpu_mapping::Projection;
-
-/// Below this many rows a projection streams its weight; from it on, a
-/// tensor-core tile is mostly useful work (an m16 fragment is full).
-constexpr int64_t kStreamingRows = 16;
 
 void mapProjection(const Projection &p) {
   linalg::GenericOp op = p.op;

@@ -47,14 +47,23 @@ Value combine(OpBuilder &b, Operation *combiner, Value lhs, Value rhs) {
   return op->getResult(0);
 }
 
+/// The op after `op` that is not host arithmetic, a view or a fresh
+/// allocation (in a kernel choice's generic branch, buffers are allocations
+/// rather than arena views): the candidate to fold into `op`'s kernel.
+Operation *nextKernelCandidate(Operation *op) {
+  Operation *next = op->getNextNode();
+  while (next && next->getNumRegions() == 0 &&
+         (isMemoryEffectFree(next) || isa<memref::AllocOp>(next)))
+    next = next->getNextNode();
+  return next;
+}
+
 /// An elementwise generic right after `op` that rewrites `op`'s output in
 /// place, element for element (attention's mask over the scores): lane 0
 /// can apply it to the value it stores, and its kernel goes.
 linalg::GenericOp epilogueOf(linalg::GenericOp op) {
   Value out = op.getDpsInitOperand(0)->get();
-  Operation *next = op->getNextNode();
-  while (next && isMemoryEffectFree(next) && next->getNumRegions() == 0)
-    next = next->getNextNode();
+  Operation *next = nextKernelCandidate(op);
   auto epilogue = dyn_cast_or_null<linalg::GenericOp>(next);
   auto type = dyn_cast<MemRefType>(out.getType());
   if (!epilogue || !type || !epilogue.hasPureBufferSemantics() ||
@@ -152,9 +161,7 @@ Value applyEpilogue(OpBuilder &b, Location loc, linalg::GenericOp epilogue,
 linalg::GenericOp rowConsumerOf(linalg::GenericOp op) {
   Value out = op.getDpsInitOperand(0)->get();
   AffineMap outMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
-  Operation *next = op->getNextNode();
-  while (next && isMemoryEffectFree(next) && next->getNumRegions() == 0)
-    next = next->getNextNode();
+  Operation *next = nextKernelCandidate(op);
   auto consumer = dyn_cast_or_null<linalg::GenericOp>(next);
   if (!consumer || !consumer.hasPureBufferSemantics() ||
       consumer.getNumDpsInits() != 1 || consumer.getNumReductionLoops() != 0 ||

@@ -1,8 +1,10 @@
 //===- MergeGPUModules.cpp - One gpu.module for all kernels ---------------===//
 
+#include "lmc/Codegen/GPU/TargetInfo.h"
 #include "lmc/Codegen/Passes.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/SymbolTable.h"
 
 namespace mlir::lm {
@@ -28,6 +30,12 @@ struct MergeGPUModulesPass final
       for (Operation &op : llvm::make_early_inc_range(kernel.getBody()->getOperations())) {
         if (auto func = dyn_cast<gpu::GPUFuncOp>(op)) {
           func.setName(kernel.getName());
+          // The templates read shared memory with 16-byte vector loads;
+          // NVVM would align a buffer to its element type only.
+          for (unsigned i = 0; i < func.getNumWorkgroupAttributions(); ++i)
+            func.setWorkgroupAttributionAttr(
+                i, LLVM::LLVMDialect::getAlignAttrName(),
+                b.getI64IntegerAttr(gpu_target::kSharedAlignment));
           op.moveBefore(merged.getBody(), merged.getBody()->end());
           continue;
         }

@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "../BufferRoots.h"
+#include "lmc/Codegen/GPU/TargetInfo.h"
 #include "lmc/Codegen/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -93,13 +94,13 @@ Accesses accessesOf(gpu::LaunchOp launch) {
 std::optional<int64_t> linearBlockSize(gpu::LaunchOp launch) {
   auto isOne = [](Value v) { return matchPattern(v, m_One()); };
   APInt threads;
-  // Shared memory is the launch's own (block arguments a merge would lose).
+  // Private memory is per-thread block arguments a merge would have to
+  // carry; none of the templates declares any.
   if (launch.getAsyncToken() || launch.getDynamicSharedMemorySize() ||
-      launch.getNumWorkgroupAttributions() ||
-      launch.getNumPrivateAttributions() ||
-      launch.hasClusterSize() || !launch.getBody().hasOneBlock() ||
-      !isOne(launch.getGridSizeY()) || !isOne(launch.getGridSizeZ()) ||
-      !isOne(launch.getBlockSizeY()) || !isOne(launch.getBlockSizeZ()) ||
+      launch.getNumPrivateAttributions() || launch.hasClusterSize() ||
+      !launch.getBody().hasOneBlock() || !isOne(launch.getGridSizeY()) ||
+      !isOne(launch.getGridSizeZ()) || !isOne(launch.getBlockSizeY()) ||
+      !isOne(launch.getBlockSizeZ()) ||
       !matchPattern(launch.getBlockSizeX(), m_ConstantInt(&threads)))
     return std::nullopt;
   // The bodies index blocks by x; the grid's size would change meaning.
@@ -127,11 +128,48 @@ int64_t parameterBytes(gpu::LaunchOp launch) {
   return bytes;
 }
 
+/// The shared memory of a launch merging `first` and `second`: first's
+/// buffers, then second's of a type first has none of. A block runs one of
+/// the two bodies, so bodies can share a buffer of one type (the q, k and
+/// v projections' normalised rows).
+SmallVector<Type> mergedWorkgroup(gpu::LaunchOp first, gpu::LaunchOp second) {
+  SmallVector<Type> types;
+  for (Value buffer : first.getWorkgroupAttributions())
+    types.push_back(buffer.getType());
+  SmallVector<Type> unused = types;
+  for (Value buffer : second.getWorkgroupAttributions()) {
+    auto *same = llvm::find(unused, buffer.getType());
+    if (same != unused.end())
+      unused.erase(same);
+    else
+      types.push_back(buffer.getType());
+  }
+  return types;
+}
+
+/// Static shared memory bytes of `types` (workgroup memrefs).
+int64_t sharedBytes(ArrayRef<Type> types) {
+  int64_t bytes = 0;
+  for (Type type : types) {
+    auto memref = cast<MemRefType>(type);
+    bytes += memref.getNumElements() * memref.getElementTypeBitWidth() / 8;
+  }
+  return bytes;
+}
+
 /// Clones `from`'s body into `b`'s insertion point with its block index
-/// `blockId` and the rest of its ids and sizes those of `into`.
+/// `blockId`, the rest of its ids and sizes those of `into`, and its shared
+/// buffers `into`'s first unclaimed of the same type.
 void cloneBody(OpBuilder &b, gpu::LaunchOp from, gpu::LaunchOp into,
                Value blockId) {
   IRMapping mapping;
+  SmallVector<Value> buffers(into.getWorkgroupAttributions());
+  for (Value buffer : from.getWorkgroupAttributions()) {
+    auto *same = llvm::find_if(
+        buffers, [&](Value v) { return v.getType() == buffer.getType(); });
+    mapping.map(buffer, *same);
+    buffers.erase(same);
+  }
   mapping.map(from.getBlockIds().x, blockId);
   mapping.map(from.getThreadIds().x, into.getThreadIds().x);
   mapping.map(from.getThreadIds().y, into.getThreadIds().y);
@@ -154,7 +192,9 @@ gpu::LaunchOp merge(gpu::LaunchOp first, gpu::LaunchOp second) {
                                        second.getGridSizeX());
   auto merged = gpu::LaunchOp::create(
       b, loc, blocks, second.getGridSizeY(), second.getGridSizeZ(),
-      second.getBlockSizeX(), second.getBlockSizeY(), second.getBlockSizeZ());
+      second.getBlockSizeX(), second.getBlockSizeY(), second.getBlockSizeZ(),
+      /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
+      /*asyncDependencies=*/{}, mergedWorkgroup(first, second));
   Block &body = merged.getBody().front();
   b.setInsertionPointToStart(&body);
   Value block = merged.getBlockIds().x;
@@ -289,10 +329,13 @@ void mergeInBlock(Block &block) {
       if (next.threads && earlier.threads == next.threads)
         target = &earlier;
     }
-    // Parameters stay within what any PTX version takes (4 KB).
+    // Parameters stay within what any PTX version takes (4 KB), shared
+    // memory within what a block may declare statically.
     bool merged = target &&
                   parameterBytes(target->launch) + parameterBytes(launch) <=
                       kMaxParameterBytes &&
+                  sharedBytes(mergedWorkgroup(target->launch, launch)) <=
+                      gpu_target::kStaticSharedBytes &&
                   hoistOperands(launch, target->launch);
     if (merged) {
       target->launch = merge(target->launch, launch);

@@ -30,51 +30,6 @@ LogicalResult verifyOneForm(Operation *op) {
   return success();
 }
 
-/// What a kernel op's bufferization shares: its inits are written, never
-/// read (a kernel writes every element), its inputs only read.
-template <typename ConcreteOp>
-LogicalResult
-bufferizeKernelOp(ConcreteOp op, RewriterBase &rewriter,
-                  const bufferization::BufferizationOptions &options,
-                  bufferization::BufferizationState &state) {
-  OpBuilder::InsertionGuard guard(rewriter);
-  rewriter.setInsertionPoint(op);
-  SmallVector<Value> operands, inits;
-  for (OpOperand &operand : op->getOpOperands()) {
-    if (!isa<TensorType>(operand.get().getType())) {
-      operands.push_back(operand.get());
-      continue;
-    }
-    FailureOr<Value> buffer =
-        bufferization::getBuffer(rewriter, operand.get(), options, state);
-    if (failed(buffer))
-      return failure();
-    operands.push_back(*buffer);
-    if (op.isDpsInit(&operand))
-      inits.push_back(*buffer);
-  }
-  ConcreteOp::create(rewriter, op.getLoc(), TypeRange{}, operands,
-                     op->getAttrs());
-  bufferization::replaceOpWithBufferizedValues(rewriter, op, inits);
-  return success();
-}
-
-template <typename ConcreteOp>
-void kernelOpEffects(
-    ConcreteOp op,
-    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
-        &effects) {
-  for (OpOperand &operand : op->getOpOperands()) {
-    if (!isa<MemRefType>(operand.get().getType()))
-      continue;
-    if (op.isDpsInit(&operand))
-      effects.emplace_back(MemoryEffects::Write::get(), &operand,
-                           SideEffects::DefaultResource::get());
-    else
-      effects.emplace_back(MemoryEffects::Read::get(), &operand,
-                           SideEffects::DefaultResource::get());
-  }
-}
 } // namespace
 
 //===----------------------------------------------------------------------===//
@@ -148,34 +103,116 @@ LogicalResult FlashDecodeOp::verify() {
   return success();
 }
 
-void FlashDecodeOp::getEffects(
+//===----------------------------------------------------------------------===//
+// StreamedLinearOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult StreamedLinearOp::verify() {
+  if (failed(verifyOneForm(*this)))
+    return failure();
+  ShapeChecker check(*this);
+  Type in = getInput().getType(), w = getWeight().getType(),
+       init = getInit().getType();
+  auto elementOf = [](Type t) { return cast<ShapedType>(t).getElementType(); };
+  int64_t rank = cast<ShapedType>(in).getRank();
+  if (rank < 2)
+    return emitOpError("expected 'input' of rank >= 2, got ") << in;
+  if (failed(check.rank("weight", w, 2)))
+    return failure();
+  // The template specialises to the weight's shape.
+  if (!cast<ShapedType>(w).hasStaticShape())
+    return emitOpError("expected a static 'weight', got ") << w;
+  int64_t n = ShapeChecker::size(w, 0), k = ShapeChecker::size(w, 1);
+  if (failed(check.dim("input", in, -1, k, "in features")) ||
+      failed(check.rank("init", init, rank)) ||
+      failed(check.dim("init", init, -1, n, "out features")))
+    return failure();
+  for (int64_t i = 0; i + 1 < rank; ++i)
+    if (failed(check.sameDim("init", init, i, "input", in, i, "leading")))
+      return failure();
+  Type weightElement = elementOf(w);
+  if (!weightElement.isF32() && !weightElement.isBF16())
+    return emitOpError("expected an f32 or bf16 'weight', got ") << w;
+  if (!isa<FloatType>(elementOf(in)))
+    return emitOpError("expected a float 'input', got ") << in;
+  if (!elementOf(init).isF32())
+    return emitOpError("expected an f32 'init', got ") << init;
+  if (Value bias = getBias())
+    if (failed(check.shape("bias", bias.getType(), {n}, {"out features"})))
+      return failure();
+  Value normWeight = getNormWeight();
+  if (normWeight && failed(check.shape("norm_weight", normWeight.getType(), {k},
+                                       {"in features"})))
+    return failure();
+  for (auto [name, value] : {std::pair<StringRef, Value>{"bias", getBias()},
+                             {"norm_weight", normWeight}})
+    if (value && !isa<FloatType>(elementOf(value.getType())))
+      return emitOpError("expected a float '")
+             << name << "', got " << value.getType();
+  std::optional<APFloat> epsilon = getEpsilon();
+  if (bool(normWeight) != bool(epsilon))
+    return emitOpError("expected 'epsilon' exactly when there is a "
+                       "'norm_weight'");
+  if (epsilon && epsilon->convertToDouble() < 0)
+    return emitOpError("expected a non-negative 'epsilon', got ")
+           << epsilon->convertToDouble();
+  if (!normWeight && !getWeightOffset().isZero())
+    return emitOpError("expected no 'weight_offset' without a 'norm_weight'");
+  int64_t warps = static_cast<int64_t>(getWarps()),
+          rowGroup = static_cast<int64_t>(getRowGroup());
+  if (warps < 1 || warps > 32)
+    return emitOpError("expected 1 to 32 'warps', got ") << warps;
+  if (rowGroup < 1 || rowGroup > warps)
+    return emitOpError("expected 1 to 'warps' (")
+           << warps << ") 'row_group', got " << rowGroup;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// What every kernel op shares
+//===----------------------------------------------------------------------===//
+
+void lm::detail::getKernelOpEffects(
+    DestinationStyleOpInterface op,
     SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
         &effects) {
-  kernelOpEffects(*this, effects);
+  for (OpOperand &operand : op->getOpOperands()) {
+    if (!isa<MemRefType>(operand.get().getType()))
+      continue;
+    if (op.isDpsInit(&operand))
+      effects.emplace_back(MemoryEffects::Write::get(), &operand,
+                           SideEffects::DefaultResource::get());
+    else
+      effects.emplace_back(MemoryEffects::Read::get(), &operand,
+                           SideEffects::DefaultResource::get());
+  }
 }
 
-bool FlashDecodeOp::bufferizesToMemoryRead(
-    OpOperand &operand, const bufferization::AnalysisState &) {
-  return !isDpsInit(&operand);
-}
-
-bool FlashDecodeOp::bufferizesToMemoryWrite(
-    OpOperand &operand, const bufferization::AnalysisState &) {
-  return isDpsInit(&operand);
-}
-
-bufferization::AliasingValueList
-FlashDecodeOp::getAliasingValues(OpOperand &operand,
-                                 const bufferization::AnalysisState &) {
-  if (!isDpsInit(&operand))
-    return {};
-  return {
-      {getTiedOpResult(&operand), bufferization::BufferRelation::Equivalent}};
-}
-
-LogicalResult
-FlashDecodeOp::bufferize(RewriterBase &rewriter,
-                         const bufferization::BufferizationOptions &options,
-                         bufferization::BufferizationState &state) {
-  return bufferizeKernelOp(*this, rewriter, options, state);
+/// Inits are written, never read (a kernel writes every element), inputs
+/// only read.
+LogicalResult lm::detail::bufferizeKernelOp(
+    DestinationStyleOpInterface op, RewriterBase &rewriter,
+    const bufferization::BufferizationOptions &options,
+    bufferization::BufferizationState &state) {
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(op);
+  SmallVector<Value> operands, inits;
+  for (OpOperand &operand : op->getOpOperands()) {
+    if (!isa<TensorType>(operand.get().getType())) {
+      operands.push_back(operand.get());
+      continue;
+    }
+    FailureOr<Value> buffer =
+        bufferization::getBuffer(rewriter, operand.get(), options, state);
+    if (failed(buffer))
+      return failure();
+    operands.push_back(*buffer);
+    if (op.isDpsInit(&operand))
+      inits.push_back(*buffer);
+  }
+  OperationState bufferized(op.getLoc(), op->getName(), operands, TypeRange{},
+                            op->getAttrs());
+  rewriter.create(bufferized);
+  bufferization::replaceOpWithBufferizedValues(rewriter, op, inits);
+  return success();
 }

@@ -3004,3 +3004,138 @@ func.func @flash_decode_window(%q: memref<?x1x4x64xf32>, %k: memref<?x?x2x64xf32
         memref<?x4x?x34xf32>, memref<?x1x4x32xf32>) -> ()
   return
 }
+
+// -----
+
+func.func @sl_forms(%x: tensor<?x1x64xf32>, %w: tensor<32x64xf32>, %o: memref<?x1x32xf32>) {
+  // expected-error @+1 {{expected all operands to be tensors or all to be memrefs}}
+  %r = lm.streamed_linear %x, %w outs(%o) {row_group = 4 : i64, warps = 8 : i64}
+     : (tensor<?x1x64xf32>, tensor<32x64xf32>, memref<?x1x32xf32>) -> tensor<?x1x32xf32>
+  return
+}
+
+// -----
+
+func.func @sl_rank(%x: memref<64xf32>, %w: memref<32x64xf32>, %o: memref<32xf32>) {
+  // expected-error @+1 {{expected 'input' of rank >= 2, got 'memref<64xf32>'}}
+  lm.streamed_linear %x, %w outs(%o) {row_group = 4 : i64, warps = 8 : i64}
+     : (memref<64xf32>, memref<32x64xf32>, memref<32xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @sl_dynamic_weight(%x: memref<?x1x64xf32>, %w: memref<?x64xf32>, %o: memref<?x1x32xf32>) {
+  // expected-error @+1 {{expected a static 'weight', got 'memref<?x64xf32>'}}
+  lm.streamed_linear %x, %w outs(%o) {row_group = 4 : i64, warps = 8 : i64}
+     : (memref<?x1x64xf32>, memref<?x64xf32>, memref<?x1x32xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @sl_in_features(%x: memref<?x1x48xf32>, %w: memref<32x64xf32>, %o: memref<?x1x32xf32>) {
+  // expected-error @+1 {{expected 'input' dimension 2 (in features) to be 64, got 48}}
+  lm.streamed_linear %x, %w outs(%o) {row_group = 4 : i64, warps = 8 : i64}
+     : (memref<?x1x48xf32>, memref<32x64xf32>, memref<?x1x32xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @sl_out_features(%x: memref<?x1x64xf32>, %w: memref<32x64xf32>, %o: memref<?x1x16xf32>) {
+  // expected-error @+1 {{expected 'init' dimension 2 (out features) to be 32, got 16}}
+  lm.streamed_linear %x, %w outs(%o) {row_group = 4 : i64, warps = 8 : i64}
+     : (memref<?x1x64xf32>, memref<32x64xf32>, memref<?x1x16xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @sl_leading(%x: memref<2x1x64xf32>, %w: memref<32x64xf32>, %o: memref<3x1x32xf32>) {
+  // expected-error @+1 {{expected 'init' dimension 0 (leading) to be 2, got 3}}
+  lm.streamed_linear %x, %w outs(%o) {row_group = 4 : i64, warps = 8 : i64}
+     : (memref<2x1x64xf32>, memref<32x64xf32>, memref<3x1x32xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @sl_weight_type(%x: memref<?x1x64xf32>, %w: memref<32x64xf16>, %o: memref<?x1x32xf32>) {
+  // expected-error @+1 {{expected an f32 or bf16 'weight', got 'memref<32x64xf16>'}}
+  lm.streamed_linear %x, %w outs(%o) {row_group = 4 : i64, warps = 8 : i64}
+     : (memref<?x1x64xf32>, memref<32x64xf16>, memref<?x1x32xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @sl_init_type(%x: memref<?x1x64xf32>, %w: memref<32x64xf32>, %o: memref<?x1x32xbf16>) {
+  // expected-error @+1 {{expected an f32 'init', got 'memref<?x1x32xbf16>'}}
+  lm.streamed_linear %x, %w outs(%o) {row_group = 4 : i64, warps = 8 : i64}
+     : (memref<?x1x64xf32>, memref<32x64xf32>, memref<?x1x32xbf16>) -> ()
+  return
+}
+
+// -----
+
+func.func @sl_bias(%x: memref<?x1x64xf32>, %w: memref<32x64xf32>, %b: memref<16xf32>, %o: memref<?x1x32xf32>) {
+  // expected-error @+1 {{expected 'bias' dimension 0 (out features) to be 32, got 16}}
+  lm.streamed_linear %x, %w bias %b outs(%o) {row_group = 4 : i64, warps = 8 : i64}
+     : (memref<?x1x64xf32>, memref<32x64xf32>, memref<16xf32>, memref<?x1x32xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @sl_norm_weight(%x: memref<?x1x64xf32>, %w: memref<32x64xf32>, %n: memref<32xf32>, %o: memref<?x1x32xf32>) {
+  // expected-error @+1 {{expected 'norm_weight' dimension 0 (in features) to be 64, got 32}}
+  lm.streamed_linear %x, %w norm(%n) outs(%o) {epsilon = 1.0e-06 : f64, row_group = 4 : i64, warps = 8 : i64}
+     : (memref<?x1x64xf32>, memref<32x64xf32>, memref<32xf32>, memref<?x1x32xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @sl_epsilon(%x: memref<?x1x64xf32>, %w: memref<32x64xf32>, %n: memref<64xf32>, %o: memref<?x1x32xf32>) {
+  // expected-error @+1 {{expected 'epsilon' exactly when there is a 'norm_weight'}}
+  lm.streamed_linear %x, %w norm(%n) outs(%o) {row_group = 4 : i64, warps = 8 : i64}
+     : (memref<?x1x64xf32>, memref<32x64xf32>, memref<64xf32>, memref<?x1x32xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @sl_negative_epsilon(%x: memref<?x1x64xf32>, %w: memref<32x64xf32>, %n: memref<64xf32>, %o: memref<?x1x32xf32>) {
+  // expected-error @+1 {{expected a non-negative 'epsilon', got -1}}
+  lm.streamed_linear %x, %w norm(%n) outs(%o) {epsilon = -1.0 : f64, row_group = 4 : i64, warps = 8 : i64}
+     : (memref<?x1x64xf32>, memref<32x64xf32>, memref<64xf32>, memref<?x1x32xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @sl_offset(%x: memref<?x1x64xf32>, %w: memref<32x64xf32>, %o: memref<?x1x32xf32>) {
+  // expected-error @+1 {{expected no 'weight_offset' without a 'norm_weight'}}
+  lm.streamed_linear %x, %w outs(%o) {weight_offset = 1.0 : f64, row_group = 4 : i64, warps = 8 : i64}
+     : (memref<?x1x64xf32>, memref<32x64xf32>, memref<?x1x32xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @sl_warps(%x: memref<?x1x64xf32>, %w: memref<32x64xf32>, %o: memref<?x1x32xf32>) {
+  // expected-error @+1 {{expected 1 to 32 'warps', got 33}}
+  lm.streamed_linear %x, %w outs(%o) {row_group = 4 : i64, warps = 33 : i64}
+     : (memref<?x1x64xf32>, memref<32x64xf32>, memref<?x1x32xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @sl_row_group(%x: memref<?x1x64xf32>, %w: memref<32x64xf32>, %o: memref<?x1x32xf32>) {
+  // expected-error @+1 {{expected 1 to 'warps' (4) 'row_group', got 8}}
+  lm.streamed_linear %x, %w outs(%o) {row_group = 8 : i64, warps = 4 : i64}
+     : (memref<?x1x64xf32>, memref<32x64xf32>, memref<?x1x32xf32>) -> ()
+  return
+}

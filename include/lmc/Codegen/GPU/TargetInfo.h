@@ -34,6 +34,9 @@ inline constexpr int64_t kSMCount = 132;
 /// Shared memory a block may declare statically; more needs an opt-in per
 /// function (cuFuncSetAttribute) and dynamic shared memory.
 inline constexpr int64_t kStaticSharedBytes = 48 * 1024;
+/// Alignment of every shared-memory buffer (lm-merge-gpu-modules sets it):
+/// the widest vector load a lane issues.
+inline constexpr int64_t kSharedAlignment = 16;
 
 } // namespace mlir::lm::gpu_target
 

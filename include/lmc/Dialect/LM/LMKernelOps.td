@@ -27,6 +27,40 @@ class LM_KernelOp<string mnemonic, list<Trait> traits = []>
             ["bufferizesToMemoryRead", "bufferizesToMemoryWrite",
              "getAliasingValues", "bufferize"]>])> {
   let results = (outs Variadic<AnyRankedTensor>:$results);
+  // What every kernel op shares (LMKernelOps.cpp): inputs read, inits
+  // written whole, results the inits.
+  let extraClassDefinition = [{
+    void $cppClass::getEffects(
+        ::llvm::SmallVectorImpl<::mlir::SideEffects::EffectInstance<
+            ::mlir::MemoryEffects::Effect>> &effects) {
+      ::mlir::lm::detail::getKernelOpEffects(*this, effects);
+    }
+    bool $cppClass::bufferizesToMemoryRead(
+        ::mlir::OpOperand &operand,
+        const ::mlir::bufferization::AnalysisState &) {
+      return !isDpsInit(&operand);
+    }
+    bool $cppClass::bufferizesToMemoryWrite(
+        ::mlir::OpOperand &operand,
+        const ::mlir::bufferization::AnalysisState &) {
+      return isDpsInit(&operand);
+    }
+    ::mlir::bufferization::AliasingValueList $cppClass::getAliasingValues(
+        ::mlir::OpOperand &operand,
+        const ::mlir::bufferization::AnalysisState &) {
+      if (!isDpsInit(&operand))
+        return {};
+      return {{getTiedOpResult(&operand),
+               ::mlir::bufferization::BufferRelation::Equivalent}};
+    }
+    ::llvm::LogicalResult $cppClass::bufferize(
+        ::mlir::RewriterBase &rewriter,
+        const ::mlir::bufferization::BufferizationOptions &options,
+        ::mlir::bufferization::BufferizationState &state) {
+      return ::mlir::lm::detail::bufferizeKernelOp(*this, rewriter, options,
+                                                   state);
+    }
+  }];
 }
 
 def LM_FlashDecodeOp : LM_KernelOp<"flash_decode"> {
@@ -75,6 +109,50 @@ def LM_FlashDecodeOp : LM_KernelOp<"flash_decode"> {
     }
     /// Query heads per kv head.
     int64_t getGroupSize();
+  }];
+  let hasVerifier = 1;
+}
+
+def LM_StreamedLinearOp : LM_KernelOp<"streamed_linear",
+                                      [AttrSizedOperandSegments]> {
+  let summary = "lm.linear of a few rows, its input RMS-normalised as it is "
+                "read (weight streaming)";
+  let description = [{
+    `init[r..., n] = bias[n] + sum_k a[r..., k] * weight[n, k]` for every
+    row `r` of `input` (`[rows..., K]`), `weight` `[N, K]` static, `bias`
+    `[N]`, `init` `[rows..., N]` f32 (its contents are not read). Without
+    `norm`, `a` is `input`; with it, `a` is
+    `lm.rms_norm(input, norm_weight)` with `epsilon` and `weight_offset`.
+    `a` is converted to the weight's element type (bf16 or f32) before it is
+    multiplied, as `--dtype bf16` rounds a projection's input; products are
+    summed in f32.
+
+    A GPU kernel for few rows (decode): a warp per output column streams
+    its weight row with 16-byte loads, `warps` warps per block. With a norm,
+    each block first normalises `row_group` rows at a time into shared
+    memory: one such op per projection of a normalised input (q, k and v;
+    gate and up; the LM head), and the norm is no kernel of its own.
+
+    ```mlir
+    %q = lm.streamed_linear %x, %wq norm(%nw) outs(%init)
+        {epsilon = 1.0e-06 : f64, row_group = 4 : i64, warps = 8 : i64}
+        : (tensor<?x?x64xf32>, tensor<128x64xbf16>, tensor<64xbf16>,
+           tensor<?x?x128xf32>) -> tensor<?x?x128xf32>
+    ```
+  }];
+  let arguments = (ins LM_TensorOrMemRef:$input, LM_TensorOrMemRef:$weight,
+                       Optional<LM_TensorOrMemRef>:$bias,
+                       Optional<LM_TensorOrMemRef>:$norm_weight,
+                       LM_TensorOrMemRef:$init,
+                       OptionalAttr<F64Attr>:$epsilon,
+                       DefaultValuedAttr<F64Attr, "0.0">:$weight_offset,
+                       I64Attr:$warps, I64Attr:$row_group);
+  let assemblyFormat = [{
+    $input `,` $weight (`bias` $bias^)? (`norm` `(` $norm_weight^ `)`)?
+    `outs` `(` $init `)` attr-dict `:` functional-type(operands, results)
+  }];
+  let extraClassDeclaration = [{
+    MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
   }];
   let hasVerifier = 1;
 }

@@ -13,6 +13,20 @@
 #include "lmc/Dialect/LM/LMDialect.h"
 #include "lmc/Dialect/LM/LMTypes.h"
 
+namespace mlir::lm::detail {
+/// What the kernel ops (LMKernelOps.td) share: on memrefs they read their
+/// inputs and write their inits; bufferized, they are the same op on
+/// buffers, without results.
+void getKernelOpEffects(
+    DestinationStyleOpInterface op,
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects);
+LogicalResult
+bufferizeKernelOp(DestinationStyleOpInterface op, RewriterBase &rewriter,
+                  const bufferization::BufferizationOptions &options,
+                  bufferization::BufferizationState &state);
+} // namespace mlir::lm::detail
+
 #define GET_OP_CLASSES
 #include "lmc/Dialect/LM/LMOps.h.inc"
 

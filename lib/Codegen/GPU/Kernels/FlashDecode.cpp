@@ -51,20 +51,6 @@ Value i64(OpBuilder &b, Location loc, int64_t value) {
   return arith::ConstantIntOp::create(b, loc, b.getI64Type(), value);
 }
 
-/// `value` summed across the warp: every lane gets the total.
-Value warpSum(OpBuilder &b, Location loc, Value value) {
-  Value width = arith::ConstantIntOp::create(b, loc, kWarpSize, 32);
-  for (int64_t offset = kWarpSize / 2; offset > 0; offset /= 2) {
-    Value other =
-        gpu::ShuffleOp::create(b, loc, value,
-                               arith::ConstantIntOp::create(b, loc, offset, 32),
-                               width, gpu::ShuffleMode::XOR)
-            .getShuffleResult();
-    value = arith::AddFOp::create(b, loc, value, other);
-  }
-  return value;
-}
-
 /// exp(x - max), or 0 where x is -inf (an empty split: max may be -inf too).
 Value weightOf(OpBuilder &b, Location loc, Value x, Value max) {
   Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, x,
@@ -72,23 +58,6 @@ Value weightOf(OpBuilder &b, Location loc, Value x, Value max) {
   Value weight =
       math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, x, max));
   return arith::SelectOp::create(b, loc, empty, f32(b, loc, 0.0), weight);
-}
-
-/// The buffer `view` is a leading corner of, when it is one (a subview at
-/// offset zero with unit strides, as the caches' first S slots are): the same
-/// indices address the same elements there, and its identity layout proves
-/// the alignment of row loads that the view's dynamic strides hide.
-Value throughCorner(Value view) {
-  while (auto subview = view.getDefiningOp<memref::SubViewOp>()) {
-    auto isZero = [](int64_t v) { return v == 0; };
-    auto isOne = [](int64_t v) { return v == 1; };
-    if (!llvm::all_of(subview.getStaticOffsets(), isZero) ||
-        !llvm::all_of(subview.getStaticStrides(), isOne) ||
-        subview.getSourceType().getRank() != subview.getType().getRank())
-      break;
-    view = subview.getSource();
-  }
-  return view;
 }
 
 class FlashDecodeKernel {
@@ -121,43 +90,14 @@ private:
   /// a multiple of 32), else element by element, zero past `size`.
   Value loadRow(OpBuilder &b, Location loc, Value buffer,
                 SmallVector<Value> indices, int64_t elements, int64_t size) {
-    auto type = cast<MemRefType>(buffer.getType());
-    auto f32Vector = VectorType::get({elements}, b.getF32Type());
-    if (size % kWarpSize != 0 || !type.isLastDimUnitStride()) {
-      SmallVector<Value> values;
-      Value first = indices.back();
-      Value last = index(b, loc, size - 1);
-      Value zero = f32(b, loc, 0.0);
-      for (int64_t e = 0; e < elements; ++e) {
-        Value at = arith::AddIOp::create(b, loc, first, index(b, loc, e));
-        Value inside =
-            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule, at, last);
-        indices.back() = arith::MinUIOp::create(b, loc, at, last);
-        values.push_back(arith::SelectOp::create(
-            b, loc, inside, scalarF32(b, loc, buffer, indices), zero));
-      }
-      return vector::FromElementsOp::create(b, loc, f32Vector, values);
-    }
-    // Rows start at multiples of their lane's bytes when the buffer is an
-    // allocation's start; a vector load then needs no splitting.
-    auto vectorType = VectorType::get({elements}, type.getElementType());
-    llvm::MaybeAlign align;
-    int64_t bytes = elements * type.getElementTypeBitWidth() / 8;
-    if (type.getLayout().isIdentity() && llvm::isPowerOf2_64(bytes))
-      align = llvm::Align(std::min<int64_t>(bytes, 16));
-    Value row = vector::LoadOp::create(b, loc, vectorType, buffer, indices,
-                                       /*nontemporal=*/false, align);
-    if (!type.getElementType().isF32())
-      row = arith::ExtFOp::create(b, loc, f32Vector, row);
-    return row;
+    return toF32(b, loc,
+                 loadSlice(b, loc, buffer, std::move(indices), elements, size,
+                           /*whole=*/size % kWarpSize == 0));
   }
 
   Value scalarF32(OpBuilder &b, Location loc, Value buffer,
                   ValueRange indices) {
-    Value value = memref::LoadOp::create(b, loc, buffer, indices);
-    if (!value.getType().isF32())
-      value = arith::ExtFOp::create(b, loc, b.getF32Type(), value);
-    return value;
+    return toF32(b, loc, memref::LoadOp::create(b, loc, buffer, indices));
   }
 
   /// Kernel 1: [acc, max, sum] of each (sequence, query head, split).

@@ -28,6 +28,34 @@ inline Value index(OpBuilder &b, Location loc, int64_t value) {
   return arith::ConstantIndexOp::create(b, loc, value);
 }
 
+/// `value` summed across the warp: every lane gets the total.
+Value warpSum(OpBuilder &b, Location loc, Value value);
+
+/// `elements` consecutive values of `buffer`'s innermost row at `indices`
+/// (whose last is the first element's), in the buffer's element type. With
+/// `whole` (the caller knows they lie inside the row's `size` elements):
+/// one vector load, aligned to its bytes when the buffer's layout is the
+/// identity. Otherwise element by element, clamped inside the row and zero
+/// past it.
+Value loadSlice(OpBuilder &b, Location loc, Value buffer,
+                SmallVector<Value> indices, int64_t elements, int64_t size,
+                bool whole);
+
+/// `value` (a scalar or vector of floats) extended to f32.
+Value toF32(OpBuilder &b, Location loc, Value value);
+
+/// The buffer `view` is a leading corner of, when it is one (a subview at
+/// offset zero with unit strides, as the caches' first S slots are): the
+/// same indices address the same elements there, and its identity layout
+/// proves the alignment of row loads that the view's dynamic strides hide.
+Value throughCorner(Value view);
+
+/// Decode projections stream their weight below this many rows; from it
+/// on, a tensor-core tile is mostly useful work (an m16 fragment is full).
+/// Both choices read it: lm-select-gpu-kernels (lm.streamed_linear) and
+/// lm-map-projections-to-gpu.
+inline constexpr int64_t kStreamingRows = 16;
+
 /// Prompts and batches, bf16 only: warps of 16 x 32 output tiles on tensor
 /// cores (`mma.sync.m16n8k16`), operands loaded from global memory
 /// (MmaSyncTile.cpp).
@@ -39,6 +67,23 @@ void buildMmaSyncTile(OpBuilder &b, Location loc, const Projection &p,
 /// (WeightStreaming.cpp).
 void buildWeightStreaming(OpBuilder &b, Location loc, const Projection &p,
                           ArrayRef<Value> rowExtents, Value rows, Value init);
+
+/// What lm.streamed_linear's weight streaming holds in shared memory: with
+/// a norm, `rowGroup` normalised rows of K values of the weight's type.
+/// lm-select-gpu-kernels refuses shapes over the static shared memory.
+struct StreamedLinearFootprint {
+  int64_t rowGroup, k;
+  Type operandType;
+  bool norm;
+  int64_t sharedBytes() const {
+    return norm ? rowGroup * k * operandType.getIntOrFloatBitWidth() / 8 : 0;
+  }
+};
+
+/// lm.streamed_linear on memrefs: the weight-streaming kernel, its input
+/// normalised into shared memory first when the op has a norm
+/// (WeightStreaming.cpp).
+void buildStreamedLinear(OpBuilder &b, StreamedLinearOp op);
 
 /// What flash decoding's partials kernel holds, for a block of `warps`
 /// warps and `group` query heads per kv head: per lane ceil(D / 32) elements

@@ -4,16 +4,23 @@
 // kernel's job is to keep enough bytes in flight. Each warp owns one output
 // column n and streams weight row n with 16-byte loads per lane (8 bf16 or
 // 4 f32 values), kUnroll of them issued before any is used. Rows of x are
-// taken kRowGroup at a time: each weight load is multiplied with the same K
-// range of every row of the group (x is small and shared by all warps, so
+// taken a row group at a time: each weight load is multiplied with the same
+// K range of every row of the group (x is small and shared by all warps, so
 // it comes from L1) into one f32 partial sum per row, and a butterfly of
-// shuffles sums the partials across the warp; lane 0 adds the result to the
-// output's initial value.
+// shuffles sums the partials across the warp; lane 0 writes the result.
 //
-// Up to kRowGroup rows (decode at batch 1 to 4) the weight is read once;
+// Up to a group's rows (decode at batch 1 to 4) the weight is read once;
 // each further group re-reads the warp's row (a few KB) from L1 or L2. The
 // one-warp-per-output reduction this replaces read it from DRAM with 2- or
 // 4-byte lanes, once per row.
+//
+// Built for a projection generic (lm-map-projections-to-gpu) or for an
+// lm.streamed_linear (lm-map-kernel-ops-to-gpu), whose input may be RMS-
+// normalised first: then warp j of each block normalises row j of the group
+// into shared memory (its statistics by shuffles, rounded to the weight's
+// type as --dtype bf16 rounds a projection's input), and every warp reads
+// the group's rows from there. The norm costs each block a read of the
+// group's rows, not a kernel and a round trip through memory.
 //
 //===----------------------------------------------------------------------===//
 
@@ -23,6 +30,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -35,56 +43,172 @@ using gpu_target::kWarpsPerBlock;
 constexpr int64_t kLoadBytes = 16;
 /// Weight loads in flight per lane: 64 bytes, 2 KB per warp.
 constexpr int64_t kUnroll = 4;
-/// Rows of x applied to each weight load (accumulators per lane).
+/// Rows of x applied to each weight load (accumulators per lane) when the
+/// projection generic leaves the choice to the template.
 constexpr int64_t kRowGroup = 4;
+
+/// Where a weight-streaming kernel reads its operands and writes its sums:
+/// a projection generic's buffers through its indexing maps, or an
+/// lm.streamed_linear's. Rows are given as the indices of the leading
+/// dimensions, columns and K positions as indices.
+class StreamingOperands {
+public:
+  virtual ~StreamingOperands() = default;
+  /// The input's element type, as stored.
+  virtual Type inputType() const = 0;
+  /// The weight's values [k, k + elements) of row `column`, in its type.
+  virtual Value loadWeight(OpBuilder &b, Location loc, Value column, Value k,
+                           int64_t elements, bool whole) const = 0;
+  /// The input's values [k, k + elements) of row `row`, in its type.
+  virtual Value loadInput(OpBuilder &b, Location loc, ArrayRef<Value> row,
+                          Value k, int64_t elements, bool whole) const = 0;
+  /// Writes `sum`, the f32 dot product of (row, column).
+  virtual void store(OpBuilder &b, Location loc, ArrayRef<Value> row,
+                     Value column, Value sum) const = 0;
+};
+
+/// A projection generic: the sum is added to the output's initial value,
+/// `init` when a fill gave one, else what the buffer holds (a residual).
+class GenericOperands final : public StreamingOperands {
+public:
+  GenericOperands(const Projection &p, Value init) : p(p), init(init) {}
+
+  Type inputType() const override { return p.operandType; }
+
+  Value loadWeight(OpBuilder &b, Location loc, Value column, Value k,
+                   int64_t elements, bool whole) const override {
+    // The weight's map reads no row dimension.
+    SmallVector<Value> row(p.rowDims.size(), index(b, loc, 0));
+    return loadAlongK(b, loc, p, p.weight, p.loopIndices(row, column, k), k,
+                      elements, whole);
+  }
+  Value loadInput(OpBuilder &b, Location loc, ArrayRef<Value> row, Value k,
+                  int64_t elements, bool whole) const override {
+    return loadAlongK(b, loc, p, p.activation,
+                      p.loopIndices(row, index(b, loc, 0), k), k, elements,
+                      whole);
+  }
+  void store(OpBuilder &b, Location loc, ArrayRef<Value> row, Value column,
+             Value sum) const override {
+    Value out = p.op.getDpsInitOperand(0)->get();
+    SmallVector<Value> indices = p.outIndices(b, loc, row, column);
+    Value old = init ? init : memref::LoadOp::create(b, loc, out, indices);
+    memref::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, old, sum),
+                            out, indices);
+  }
+
+private:
+  Projection p;
+  Value init;
+};
+
+/// lm.streamed_linear: the sum is added to the bias, when there is one.
+class StreamedLinearOperands final : public StreamingOperands {
+public:
+  explicit StreamedLinearOperands(StreamedLinearOp op)
+      : op(op), k(cast<MemRefType>(op.getWeight().getType()).getDimSize(1)) {}
+
+  Type inputType() const override {
+    return cast<MemRefType>(op.getInput().getType()).getElementType();
+  }
+
+  Value loadWeight(OpBuilder &b, Location loc, Value column, Value kIndex,
+                   int64_t elements, bool whole) const override {
+    return loadSlice(b, loc, op.getWeight(), {column, kIndex}, elements, k,
+                     whole);
+  }
+  Value loadInput(OpBuilder &b, Location loc, ArrayRef<Value> row, Value kIndex,
+                  int64_t elements, bool whole) const override {
+    SmallVector<Value> indices(row);
+    indices.push_back(kIndex);
+    return loadSlice(b, loc, op.getInput(), indices, elements, k, whole);
+  }
+  void store(OpBuilder &b, Location loc, ArrayRef<Value> row, Value column,
+             Value sum) const override {
+    if (Value bias = op.getBias())
+      sum = arith::AddFOp::create(
+          b, loc, toF32(b, loc, memref::LoadOp::create(b, loc, bias, column)),
+          sum);
+    SmallVector<Value> indices(row);
+    indices.push_back(column);
+    memref::StoreOp::create(b, loc, sum, op.getInit(), indices);
+  }
+
+private:
+  /// (Op handles are values; `mutable` lets const code query them.)
+  mutable StreamedLinearOp op;
+  int64_t k;
+};
+
+/// The RMS norm an lm.streamed_linear applies to its input.
+struct NormPrologue {
+  Value weight;
+  double epsilon, offset;
+};
 
 class WeightStreamingKernel {
 public:
-  WeightStreamingKernel(const Projection &p, ArrayRef<Value> rowExtents,
-                        Value rows, Value init)
-      : p(p), rowExtents(rowExtents), rows(rows), init(init) {
-    laneElements = kLoadBytes * 8 / p.operandType.getIntOrFloatBitWidth();
+  /// A projection of static `n` x `k` whose operands are of `operandType`
+  /// (the weight's; the input is converted to it), `warps` warps per block,
+  /// `rowGroup` rows per pass over the weight.
+  WeightStreamingKernel(const StreamingOperands &operands, int64_t n, int64_t k,
+                        Type operandType, ArrayRef<Value> rowExtents,
+                        Value rows, int64_t warps, int64_t rowGroup,
+                        std::optional<NormPrologue> norm)
+      : operands(operands), n(n), k(k), operandType(operandType),
+        rowExtents(rowExtents), rows(rows), warps(warps), rowGroup(rowGroup),
+        norm(norm) {
+    laneElements = kLoadBytes * 8 / operandType.getIntOrFloatBitWidth();
     warpElements = kWarpSize * laneElements;
-    int64_t steps = llvm::divideCeil(p.k, warpElements);
+    int64_t steps = llvm::divideCeil(k, warpElements);
     unroll = std::min(steps, kUnroll);
     iterations = llvm::divideCeil(steps, unroll);
     // Every lane's every load inside K: no clamping, no masking.
-    everyLoadInside = p.k % (warpElements * unroll) == 0;
-    vectorLoads = p.k % laneElements == 0;
+    everyLoadInside = k % (warpElements * unroll) == 0;
+    vectorLoads = k % laneElements == 0;
   }
 
   void build(OpBuilder &b, Location loc) {
-    gpu::LaunchOp launch = createLinearLaunch(
-        b, loc, index(b, loc, llvm::divideCeil(p.n, kWarpsPerBlock)),
-        index(b, loc, kWarpsPerBlock * kWarpSize));
+    SmallVector<Type> workgroup;
+    if (norm)
+      workgroup.push_back(
+          MemRefType::get({rowGroup, k}, operandType, AffineMap(),
+                          gpu::AddressSpaceAttr::get(
+                              b.getContext(), gpu::AddressSpace::Workgroup)));
+    gpu::LaunchOp launch =
+        createLinearLaunch(b, loc, index(b, loc, llvm::divideCeil(n, warps)),
+                           index(b, loc, warps * kWarpSize), workgroup);
     nameKernel(launch, "weight_streaming");
+    if (norm)
+      staged = launch.getWorkgroupAttributions()[0];
     Value tid = launch.getThreadIds().x;
     lane = arith::RemUIOp::create(b, loc, tid, index(b, loc, kWarpSize));
-    column = arith::AddIOp::create(
-        b, loc,
-        arith::MulIOp::create(b, loc, launch.getBlockIds().x,
-                              index(b, loc, kWarpsPerBlock)),
-        arith::DivUIOp::create(b, loc, tid, index(b, loc, kWarpSize)));
-    if (p.n % kWarpsPerBlock != 0) {
-      // Whole warps are in or out: the shuffles below stay uniform.
-      auto inside = scf::IfOp::create(
-          b, loc,
-          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, column,
-                                index(b, loc, p.n)),
-          /*withElse=*/false);
-      b.setInsertionPointToStart(&inside.getThenRegion().front());
-    }
+    warp = arith::DivUIOp::create(b, loc, tid, index(b, loc, kWarpSize));
+    column = arith::AddIOp::create(b, loc,
+                                   arith::MulIOp::create(b, loc,
+                                                         launch.getBlockIds().x,
+                                                         index(b, loc, warps)),
+                                   warp);
+    // The last block's warps past N stream row N - 1 again and write
+    // nothing: every warp of a block takes part in its barriers and keeps
+    // its shuffles uniform.
+    weightRow = column;
+    if (n % warps != 0)
+      weightRow = arith::MinUIOp::create(b, loc, column, index(b, loc, n - 1));
+
     // Groups of rows; the group's first row always exists, the others are
     // guarded (uniformly across the warp) and read a valid row when absent.
-    Value groups = arith::CeilDivUIOp::create(b, loc, rows,
-                                              index(b, loc, kRowGroup));
+    Value groups =
+        arith::CeilDivUIOp::create(b, loc, rows, index(b, loc, rowGroup));
     auto groupLoop = scf::ForOp::create(b, loc, index(b, loc, 0), groups,
                                         index(b, loc, 1));
     b.setInsertionPointToStart(groupLoop.getBody());
     Value first = arith::MulIOp::create(b, loc, groupLoop.getInductionVar(),
-                                        index(b, loc, kRowGroup));
+                                        index(b, loc, rowGroup));
     Value lastRow = arith::SubIOp::create(b, loc, rows, index(b, loc, 1));
-    for (int64_t j = 0; j < kRowGroup; ++j) {
+    rowActive.clear();
+    rowIndices.clear();
+    for (int64_t j = 0; j < rowGroup; ++j) {
       Value row = arith::AddIOp::create(b, loc, first, index(b, loc, j));
       rowActive.push_back(j == 0 ? Value()
                                  : arith::CmpIOp::create(
@@ -93,33 +217,163 @@ public:
       rowIndices.push_back(delinearize(
           b, loc, arith::MinUIOp::create(b, loc, row, lastRow), rowExtents));
     }
+    if (norm) {
+      stageNormalisedRows(b, loc, first, lastRow);
+      gpu::BarrierOp::create(b, loc);
+    }
 
     Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
     auto loop = scf::ForOp::create(
         b, loc, index(b, loc, 0), index(b, loc, iterations), index(b, loc, 1),
-        SmallVector<Value>(kRowGroup, zero),
+        SmallVector<Value>(rowGroup, zero),
         [&](OpBuilder &nb, Location l, Value iteration, ValueRange sums) {
           scf::YieldOp::create(nb, l, step(nb, l, iteration, sums));
         });
     store(b, loc, loop.getResults());
+    // The next group's rows overwrite the staged ones.
+    if (norm)
+      gpu::BarrierOp::create(b, loc);
   }
 
 private:
-  /// The `laneElements` values at [k, k + laneElements) of `operand`'s row
-  /// at loop indices `ivs`, as f32; zero where `inside` is false.
-  Value loadF32(OpBuilder &b, Location loc, OpOperand *operand,
-                SmallVector<Value> ivs, Value k, Value inside) {
-    Value values =
-        loadAlongK(b, loc, p, operand, ivs, k, laneElements, vectorLoads);
+  /// Warp j < rowGroup writes row `first + j`, RMS-normalised and rounded to
+  /// the operand type, to row j of the shared buffer (if the row exists).
+  void stageNormalisedRows(OpBuilder &b, Location loc, Value first,
+                           Value lastRow) {
+    OpBuilder::InsertionGuard guard(b);
+    Value row = arith::AddIOp::create(b, loc, first, warp);
+    Value mine = arith::AndIOp::create(
+        b, loc,
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, warp,
+                              index(b, loc, rowGroup)),
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule, row, lastRow));
+    auto ifMine = scf::IfOp::create(b, loc, mine, /*withElse=*/false);
+    b.setInsertionPointToStart(&ifMine.getThenRegion().front());
+    SmallVector<Value> rowIndex = delinearize(b, loc, row, rowExtents);
+
+    // 16-byte slices of the input row, or single elements when K does not
+    // divide into them.
+    int64_t slice =
+        kLoadBytes * 8 / operands.inputType().getIntOrFloatBitWidth();
+    if (k % slice != 0)
+      slice = 1;
+    int64_t chunks = llvm::divideCeil(k, kWarpSize * slice);
+    Value laneStart = arith::MulIOp::create(b, loc, lane, index(b, loc, slice));
+    auto sliceAt = [&](OpBuilder &nb, Location l, Value chunk) {
+      return arith::AddIOp::create(
+          nb, l,
+          arith::MulIOp::create(nb, l, chunk, index(nb, l, kWarpSize * slice)),
+          laneStart);
+    };
+    auto inside = [&](OpBuilder &nb, Location l, Value at) {
+      return arith::CmpIOp::create(nb, l, arith::CmpIPredicate::ult, at,
+                                   index(nb, l, k));
+    };
+
+    // sum(x^2) over the row, then rsqrt(mean + eps), as lm.rms_norm lowers.
+    Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
+    auto sumLoop = scf::ForOp::create(
+        b, loc, index(b, loc, 0), index(b, loc, chunks), index(b, loc, 1),
+        ValueRange{zero},
+        [&](OpBuilder &nb, Location l, Value chunk, ValueRange acc) {
+          Value at = sliceAt(nb, l, chunk);
+          Value in = inside(nb, l, at);
+          Value x =
+              toF32(nb, l,
+                    operands.loadInput(
+                        nb, l, rowIndex,
+                        arith::SelectOp::create(nb, l, in, at, index(nb, l, 0)),
+                        slice, /*whole=*/true));
+          Value squares =
+              vector::ReductionOp::create(nb, l, vector::CombiningKind::ADD,
+                                          arith::MulFOp::create(nb, l, x, x));
+          Value sum = arith::AddFOp::create(
+              nb, l, acc[0],
+              arith::SelectOp::create(
+                  nb, l, in, squares,
+                  arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(0))));
+          scf::YieldOp::create(nb, l, sum);
+        });
+    Value total = warpSum(b, loc, sumLoop.getResult(0));
+    Value mean = arith::DivFOp::create(
+        b, loc, total,
+        arith::ConstantOp::create(b, loc,
+                                  b.getF32FloatAttr(static_cast<float>(k))));
+    Value inverse = math::RsqrtOp::create(
+        b, loc,
+        arith::AddFOp::create(
+            b, loc, mean,
+            arith::ConstantOp::create(
+                b, loc, b.getF32FloatAttr(static_cast<float>(norm->epsilon)))));
+
+    // x * inverse * (offset + w), rounded, into the shared row.
+    auto f32Vector = VectorType::get({slice}, b.getF32Type());
+    scf::ForOp::create(
+        b, loc, index(b, loc, 0), index(b, loc, chunks), index(b, loc, 1),
+        ValueRange{}, [&](OpBuilder &nb, Location l, Value chunk, ValueRange) {
+          Value at = sliceAt(nb, l, chunk);
+          auto ifInside =
+              scf::IfOp::create(nb, l, inside(nb, l, at), /*withElse=*/false);
+          OpBuilder ib = OpBuilder::atBlockBegin(
+              &ifInside.getThenRegion().front(), nb.getListener());
+          Value x = toF32(ib, l,
+                          operands.loadInput(ib, l, rowIndex, at, slice,
+                                             /*whole=*/true));
+          Value scale = toF32(ib, l,
+                              loadSlice(ib, l, norm->weight, {at}, slice, k,
+                                        /*whole=*/true));
+          if (norm->offset != 0.0)
+            scale = arith::AddFOp::create(
+                ib, l, scale,
+                vector::BroadcastOp::create(
+                    ib, l, f32Vector,
+                    arith::ConstantOp::create(
+                        ib, l,
+                        ib.getF32FloatAttr(static_cast<float>(norm->offset)))));
+          Value normalised = arith::MulFOp::create(
+              ib, l,
+              arith::MulFOp::create(
+                  ib, l, x,
+                  vector::BroadcastOp::create(ib, l, f32Vector, inverse)),
+              scale);
+          if (!operandType.isF32())
+            normalised = arith::TruncFOp::create(
+                ib, l, VectorType::get({slice}, operandType), normalised);
+          // Slices start at multiples of their bytes in the 16-byte
+          // aligned buffer (K is a multiple of the slice).
+          int64_t bytes = slice * operandType.getIntOrFloatBitWidth() / 8;
+          llvm::MaybeAlign align;
+          if (llvm::isPowerOf2_64(bytes))
+            align = llvm::Align(std::min<int64_t>(bytes, 16));
+          vector::StoreOp::create(ib, l, normalised, staged,
+                                  ValueRange{warp, at},
+                                  /*nontemporal=*/false, align);
+          scf::YieldOp::create(nb, l);
+        });
+  }
+
+  /// The `laneElements` input values at [k, k + laneElements) of row `j` of
+  /// the group, as f32; zero where `inside` is false.
+  Value loadInputF32(OpBuilder &b, Location loc, int64_t j, Value kIndex,
+                     Value inside) {
+    Value values;
+    if (norm)
+      values = loadSlice(b, loc, staged, {index(b, loc, j), kIndex},
+                         laneElements, k, vectorLoads);
+    else
+      values = operands.loadInput(b, loc, rowIndices[j], kIndex, laneElements,
+                                  vectorLoads);
+    return maskedF32(b, loc, values, inside);
+  }
+
+  /// `values` as f32, zero where `inside` is false.
+  Value maskedF32(OpBuilder &b, Location loc, Value values, Value inside) {
     auto type = cast<VectorType>(values.getType());
     if (inside)
       values = arith::SelectOp::create(
           b, loc, inside, values,
           arith::ConstantOp::create(b, loc, b.getZeroAttr(type)));
-    if (p.isBF16())
-      values = arith::ExtFOp::create(
-          b, loc, VectorType::get(type.getShape(), b.getF32Type()), values);
-    return values;
+    return toF32(b, loc, values);
   }
 
   /// One iteration: `unroll` weight loads, then every active row.
@@ -132,31 +386,31 @@ private:
         arith::MulIOp::create(b, loc, lane, index(b, loc, laneElements)));
     SmallVector<Value> ks, insides, weights;
     for (int64_t u = 0; u < unroll; ++u) {
-      Value k = arith::AddIOp::create(b, loc, base,
-                                      index(b, loc, u * warpElements));
+      Value kIndex =
+          arith::AddIOp::create(b, loc, base, index(b, loc, u * warpElements));
       Value inside;
       if (!everyLoadInside && vectorLoads) {
         // Past K: load the row's start instead, and count it as zero.
-        inside = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, k,
-                                       index(b, loc, p.k));
-        k = arith::SelectOp::create(b, loc, inside, k, index(b, loc, 0));
+        inside = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                       kIndex, index(b, loc, k));
+        kIndex =
+            arith::SelectOp::create(b, loc, inside, kIndex, index(b, loc, 0));
       }
       // (Element-wise loads zero whatever lies past K themselves.)
-      ks.push_back(k);
+      ks.push_back(kIndex);
       insides.push_back(inside);
-      weights.push_back(loadF32(b, loc, p.weight,
-                                p.loopIndices(rowIndices[0], column, k), k,
-                                inside));
+      weights.push_back(
+          maskedF32(b, loc,
+                    operands.loadWeight(b, loc, weightRow, kIndex, laneElements,
+                                        vectorLoads),
+                    inside));
     }
     SmallVector<Value> next;
-    for (int64_t j = 0; j < kRowGroup; ++j) {
+    for (int64_t j = 0; j < rowGroup; ++j) {
       auto accumulate = [&](OpBuilder &b) {
         Value sum = acc[j];
-        Value zeroCol = index(b, loc, 0);
         for (int64_t u = 0; u < unroll; ++u) {
-          Value x = loadF32(b, loc, p.activation,
-                            p.loopIndices(rowIndices[j], zeroCol, ks[u]),
-                            ks[u], insides[u]);
+          Value x = loadInputF32(b, loc, j, ks[u], insides[u]);
           for (int64_t e = 0; e < laneElements; ++e)
             sum = arith::AddFOp::create(
                 b, loc, sum,
@@ -185,48 +439,40 @@ private:
     return next;
   }
 
-  /// Each active row's partials summed across the warp, added by lane 0.
+  /// Each active row's partials summed across the warp, written by lane 0
+  /// of a warp inside N.
   void store(OpBuilder &b, Location loc, ValueRange acc) {
-    Value width = arith::ConstantIntOp::create(b, loc, kWarpSize, 32);
-    Value firstLane = arith::CmpIOp::create(
-        b, loc, arith::CmpIPredicate::eq, lane, index(b, loc, 0));
-    Value out = p.op.getDpsInitOperand(0)->get();
-    for (int64_t j = 0; j < kRowGroup; ++j) {
+    Value writer = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, lane,
+                                         index(b, loc, 0));
+    if (n % warps != 0)
+      writer = arith::AndIOp::create(
+          b, loc, writer,
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, column,
+                                index(b, loc, n)));
+    for (int64_t j = 0; j < rowGroup; ++j) {
       OpBuilder::InsertionGuard guard(b);
       if (rowActive[j]) {
         auto active =
             scf::IfOp::create(b, loc, rowActive[j], /*withElse=*/false);
         b.setInsertionPointToStart(&active.getThenRegion().front());
       }
-      Value partial = acc[j];
-      for (int64_t offset = kWarpSize / 2; offset > 0; offset /= 2) {
-        Value other =
-            gpu::ShuffleOp::create(
-                b, loc, partial,
-                arith::ConstantIntOp::create(b, loc, offset, 32), width,
-                gpu::ShuffleMode::XOR)
-                .getShuffleResult();
-        partial = arith::AddFOp::create(b, loc, partial, other);
-      }
-      auto firstLaneOnly =
-          scf::IfOp::create(b, loc, firstLane, /*withElse=*/false);
-      b.setInsertionPointToStart(&firstLaneOnly.getThenRegion().front());
-      SmallVector<Value> indices = p.outIndices(b, loc, rowIndices[j], column);
-      Value old = init;
-      if (!old)
-        old = memref::LoadOp::create(b, loc, out, indices);
-      memref::StoreOp::create(b, loc,
-                              arith::AddFOp::create(b, loc, old, partial), out,
-                              indices);
+      Value sum = warpSum(b, loc, acc[j]);
+      auto writerOnly = scf::IfOp::create(b, loc, writer, /*withElse=*/false);
+      b.setInsertionPointToStart(&writerOnly.getThenRegion().front());
+      operands.store(b, loc, rowIndices[j], column, sum);
     }
   }
 
-  Projection p;
+  const StreamingOperands &operands;
+  int64_t n, k;
+  Type operandType;
   ArrayRef<Value> rowExtents;
-  Value rows, init;
+  Value rows;
+  int64_t warps, rowGroup;
+  std::optional<NormPrologue> norm;
   int64_t laneElements, warpElements, unroll, iterations;
   bool everyLoadInside, vectorLoads;
-  Value lane, column;
+  Value lane, warp, column, weightRow, staged;
   SmallVector<Value> rowActive;
   SmallVector<SmallVector<Value>> rowIndices;
 };
@@ -234,7 +480,33 @@ private:
 
 void buildWeightStreaming(OpBuilder &b, Location loc, const Projection &p,
                           ArrayRef<Value> rowExtents, Value rows, Value init) {
-  WeightStreamingKernel(p, rowExtents, rows, init).build(b, loc);
+  GenericOperands operands(p, init);
+  WeightStreamingKernel(operands, p.n, p.k, p.operandType, rowExtents, rows,
+                        kWarpsPerBlock, kRowGroup, std::nullopt)
+      .build(b, loc);
+}
+
+void buildStreamedLinear(OpBuilder &b, StreamedLinearOp op) {
+  Location loc = op.getLoc();
+  auto weightType = cast<MemRefType>(op.getWeight().getType());
+  Value input = op.getInput();
+  int64_t rank = cast<MemRefType>(input.getType()).getRank();
+  SmallVector<Value> rowExtents;
+  Value rows = index(b, loc, 1);
+  for (int64_t dim = 0; dim + 1 < rank; ++dim) {
+    rowExtents.push_back(memref::DimOp::create(b, loc, input, dim));
+    rows = arith::MulIOp::create(b, loc, rows, rowExtents.back());
+  }
+  std::optional<NormPrologue> norm;
+  if (Value weight = op.getNormWeight())
+    norm = NormPrologue{weight, op.getEpsilon()->convertToDouble(),
+                        op.getWeightOffset().convertToDouble()};
+  StreamedLinearOperands operands(op);
+  WeightStreamingKernel(operands, weightType.getDimSize(0),
+                        weightType.getDimSize(1), weightType.getElementType(),
+                        rowExtents, rows, static_cast<int64_t>(op.getWarps()),
+                        static_cast<int64_t>(op.getRowGroup()), norm)
+      .build(b, loc);
 }
 
 } // namespace mlir::lm::gpu_mapping

@@ -1,0 +1,81 @@
+//===- Common.cpp - What the kernel templates share -----------------------===//
+
+#include "Kernels.h"
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+namespace mlir::lm::gpu_mapping {
+
+Value warpSum(OpBuilder &b, Location loc, Value value) {
+  Value width = arith::ConstantIntOp::create(b, loc, gpu_target::kWarpSize, 32);
+  for (int64_t offset = gpu_target::kWarpSize / 2; offset > 0; offset /= 2) {
+    Value other =
+        gpu::ShuffleOp::create(b, loc, value,
+                               arith::ConstantIntOp::create(b, loc, offset, 32),
+                               width, gpu::ShuffleMode::XOR)
+            .getShuffleResult();
+    value = arith::AddFOp::create(b, loc, value, other);
+  }
+  return value;
+}
+
+Value loadSlice(OpBuilder &b, Location loc, Value buffer,
+                SmallVector<Value> indices, int64_t elements, int64_t size,
+                bool whole) {
+  auto type = cast<MemRefType>(buffer.getType());
+  auto vectorType = VectorType::get({elements}, type.getElementType());
+  if (!whole || !type.isLastDimUnitStride()) {
+    SmallVector<Value> values;
+    Value first = indices.back();
+    Value last = index(b, loc, size - 1);
+    Value zero =
+        arith::ConstantOp::create(b, loc, b.getZeroAttr(type.getElementType()));
+    for (int64_t e = 0; e < elements; ++e) {
+      Value at = arith::AddIOp::create(b, loc, first, index(b, loc, e));
+      Value inside =
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule, at, last);
+      indices.back() = arith::MinUIOp::create(b, loc, at, last);
+      values.push_back(arith::SelectOp::create(
+          b, loc, inside, memref::LoadOp::create(b, loc, buffer, indices),
+          zero));
+    }
+    return vector::FromElementsOp::create(b, loc, vectorType, values);
+  }
+  // Slices start at multiples of their bytes when the buffer is an
+  // allocation's start; a vector load then needs no splitting.
+  llvm::MaybeAlign align;
+  int64_t bytes = elements * type.getElementTypeBitWidth() / 8;
+  if (type.getLayout().isIdentity() && llvm::isPowerOf2_64(bytes))
+    align = llvm::Align(std::min<int64_t>(bytes, 16));
+  return vector::LoadOp::create(b, loc, vectorType, buffer, indices,
+                                /*nontemporal=*/false, align);
+}
+
+Value toF32(OpBuilder &b, Location loc, Value value) {
+  Type f32 = b.getF32Type();
+  if (auto vector = dyn_cast<VectorType>(value.getType())) {
+    if (vector.getElementType().isF32())
+      return value;
+    return arith::ExtFOp::create(b, loc, vector.clone(f32), value);
+  }
+  if (value.getType().isF32())
+    return value;
+  return arith::ExtFOp::create(b, loc, f32, value);
+}
+
+Value throughCorner(Value view) {
+  while (auto subview = view.getDefiningOp<memref::SubViewOp>()) {
+    auto isZero = [](int64_t v) { return v == 0; };
+    auto isOne = [](int64_t v) { return v == 1; };
+    if (!llvm::all_of(subview.getStaticOffsets(), isZero) ||
+        !llvm::all_of(subview.getStaticStrides(), isOne) ||
+        subview.getSourceType().getRank() != subview.getType().getRank())
+      break;
+    view = subview.getSource();
+  }
+  return view;
+}
+
+} // namespace mlir::lm::gpu_mapping
