@@ -125,10 +125,10 @@ void selectFlashDecode(AttentionOp op) {
 
 /// lm.streamed_linear's configuration for the projections of a normalised
 /// input, reasoned, not timed: 8 warps as every other template, and the
-/// projection generic's 4 rows per pass over the weight.
+/// projection generic's rows per pass over the weight.
 struct StreamedLinearConfig {
   static constexpr int64_t kWarps = kWarpsPerBlock;
-  static constexpr int64_t kRowGroup = 4;
+  static constexpr int64_t kRowGroup = gpu_mapping::kStreamingRowGroup;
 };
 
 /// An lm.rms_norm whose result only the linears read, directly or rounded

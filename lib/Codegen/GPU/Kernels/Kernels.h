@@ -55,6 +55,10 @@ Value throughCorner(Value view);
 /// Both choices read it: lm-select-gpu-kernels (lm.streamed_linear) and
 /// lm-map-projections-to-gpu.
 inline constexpr int64_t kStreamingRows = 16;
+/// Rows weight streaming applies each weight load to (accumulators per
+/// lane), the rows a normalising lm.streamed_linear stages at a time.
+/// Reasoned, not timed.
+inline constexpr int64_t kStreamingRowGroup = 4;
 
 /// Prompts and batches, bf16 only: warps of 16 x 32 output tiles on tensor
 /// cores (`mma.sync.m16n8k16`), operands loaded from global memory

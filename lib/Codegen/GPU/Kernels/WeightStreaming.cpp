@@ -43,9 +43,6 @@ using gpu_target::kWarpsPerBlock;
 constexpr int64_t kLoadBytes = 16;
 /// Weight loads in flight per lane: 64 bytes, 2 KB per warp.
 constexpr int64_t kUnroll = 4;
-/// Rows of x applied to each weight load (accumulators per lane) when the
-/// projection generic leaves the choice to the template.
-constexpr int64_t kRowGroup = 4;
 
 /// Where a weight-streaming kernel reads its operands and writes its sums:
 /// a projection generic's buffers through its indexing maps, or an
@@ -482,7 +479,7 @@ void buildWeightStreaming(OpBuilder &b, Location loc, const Projection &p,
                           ArrayRef<Value> rowExtents, Value rows, Value init) {
   GenericOperands operands(p, init);
   WeightStreamingKernel(operands, p.n, p.k, p.operandType, rowExtents, rows,
-                        kWarpsPerBlock, kRowGroup, std::nullopt)
+                        kWarpsPerBlock, kStreamingRowGroup, std::nullopt)
       .build(b, loc);
 }
 
