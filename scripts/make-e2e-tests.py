@@ -67,10 +67,12 @@ GPU_TEMPLATE = """\
 # SPILLS-NOT: {{{{[1-9][0-9]*}}}} bytes spill
 # SPILLS: 0 bytes spill stores, 0 bytes spill loads
 # SPILLS-NOT: {{{{[1-9][0-9]*}}}} bytes spill
-# The {normed} projections of a normalised input (lm-select-gpu-kernels)
-# take the RMS norm as their prologue: each block stages its rows,
-# normalised, in 16-byte-aligned shared memory, and after a barrier every
-# warp reads them with vector loads. No norm kernel of their own.
+# Decode projections are kernel ops (lm.streamed_linear, chosen by
+# lm-select-gpu-kernels): {streamed} of them, {normed} with their input's RMS
+# norm as a prologue, {glu} with a GLU and {residual} with a residual add as
+# their epilogue. A normalising block stages its rows in 16-byte-aligned
+# shared memory, and after a barrier every warp reads them with vector
+# loads. No norm, GLU or residual kernel of their own.
 # RUN: FileCheck %s --check-prefix=NORMED < %t.code/code1.sm_90a.ptx
 # NORMED: .shared .align 16 .b8 __wg_weight_streaming
 # NORMED: st.shared.v4.b32
@@ -147,10 +149,10 @@ def attention_layers(family):
     return sum(1 for line in ir.splitlines() if "lm.attention " in line)
 
 
-def normed_projections(family):
-    """How many projections of a normalised input lm-select-gpu-kernels
-    gives the norm as a prologue (lm.streamed_linear) in the family's
-    golden."""
+def streamed_projections(family):
+    """The lm.streamed_linear ops lm-select-gpu-kernels makes of the
+    family's golden: how many, and how many with a norm, a GLU, a residual
+    add."""
     bin_dir = os.path.dirname(os.environ.get(
         "LMC", os.path.join(ROOT, "build", "bin", "lmc")))
     ir = subprocess.run([os.path.join(bin_dir, "lmc"), "import",
@@ -160,8 +162,12 @@ def normed_projections(family):
         [os.path.join(bin_dir, "lmc-opt"), "--lm-weights-to-arguments",
          "--lm-lower-state", "--lm-select-gpu-kernels"],
         input=ir, check=True, capture_output=True, text=True).stdout
-    return sum(1 for line in selected.splitlines()
-               if "lm.streamed_linear " in line)
+    ops = [line for line in selected.splitlines()
+           if "lm.streamed_linear " in line]
+    return dict(streamed=len(ops),
+                normed=sum(1 for op in ops if " norm(" in op),
+                glu=sum(1 for op in ops if " up(" in op),
+                residual=sum(1 for op in ops if "accumulate" in op))
 
 
 def main(families):
@@ -177,7 +183,7 @@ def main(families):
         layers = attention_layers(family)
         flash = FLASH.format(layers=layers) if layers else NO_FLASH
         fields = dict(family=family, prompt=ids(prompt), count=len(new),
-                      flash=flash, normed=normed_projections(family),
+                      flash=flash, **streamed_projections(family),
                       expected=" ".join(map(str, new)), ragged=ragged,
                       expected4=" ".join(map(str, new[:4])))
         for folder, template in [("E2E", TEMPLATE), ("GPU", GPU_TEMPLATE),

@@ -8,11 +8,17 @@
 // largest tenant, and the offsets are computed once, from the dynamic sizes
 // (tokens, context length), where the first temporary was allocated.
 //
+// A temporary allocated inside an op of the body (a branch of a kernel
+// choice; an scf.if, for or while, whose regions run one at a time) lives,
+// for the plan, for that whole op: it shares no slot with the op's other
+// temporaries, but can with those of other ops.
+//
 // A temporary whose sizes cannot be computed there (they depend on data the
 // function reads later) stays an allocation of its own and is freed right
-// after its last use, as every temporary is with `use-arena=false` (the
-// host: LLVM vectorises better around separate mallocs). One whose views
-// escape the body's block, or that is freed elsewhere, is left as it is.
+// after its last use (at the body's level), as every temporary of the body
+// is with `use-arena=false` (the host: LLVM vectorises better around
+// separate mallocs). One whose views escape its block, or that is freed
+// elsewhere, is left as it is.
 //
 //===----------------------------------------------------------------------===//
 
@@ -21,6 +27,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Dominance.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
@@ -41,10 +48,12 @@ constexpr unsigned kReuseDistance = 3;
 struct Temporary {
   memref::AllocOp alloc;
   memref::DeallocOp dealloc;
-  /// Positions in the block: the allocation and the last op using it (or a
-  /// view of it), itself or nested.
+  /// Positions in the body's block: the allocation (or the op it is nested
+  /// in) and the last op using it (or a view of it), itself or nested.
   unsigned start = 0, end = 0;
   Operation *lastUser = nullptr;
+  /// Allocated in a region of an op of the body's block.
+  bool nested = false;
   /// Element bytes times the static dimensions.
   int64_t staticBytes = 0;
   /// The dynamic sizes, computed where the arena is allocated.
@@ -87,14 +96,14 @@ bool findLifetime(Temporary &t, Block &block,
                   const DenseMap<Operation *, unsigned> &positions) {
   SmallVector<Value> worklist{t.alloc.getResult()};
   t.end = t.start;
-  t.lastUser = t.alloc;
+  t.lastUser = block.findAncestorOpInBlock(*t.alloc);
   while (!worklist.empty()) {
     Value buffer = worklist.pop_back_val();
     for (OpOperand &use : buffer.getUses()) {
       Operation *user = use.getOwner();
       if (auto dealloc = dyn_cast<memref::DeallocOp>(user)) {
         if (buffer != t.alloc.getResult() || t.dealloc ||
-            dealloc->getBlock() != &block)
+            dealloc->getBlock() != t.alloc->getBlock())
           return false;
         t.dealloc = dealloc;
         continue;
@@ -185,8 +194,9 @@ SmallVector<Slot> assignSlots(MutableArrayRef<Temporary> planned,
   return slots;
 }
 
+/// (A nested temporary is freed where its block ends, as it was.)
 void freeAfterLastUse(Temporary &t) {
-  if (t.lastUser->isBeforeInBlock(t.dealloc))
+  if (!t.nested && t.lastUser->isBeforeInBlock(t.dealloc))
     t.dealloc->moveAfter(t.lastUser);
 }
 
@@ -200,16 +210,32 @@ void planBlock(Block &block, DominanceInfo &dominance, bool useArena) {
     touchesBefore.push_back(touchesBefore.back() + touches);
   }
 
+  // In program order (nested ones at their op's position); the host plans
+  // the body's own only. Only regions that run one at a time may nest one:
+  // a parallel loop's iterations would share its slot.
+  auto sequential = [&](Operation *alloc) {
+    for (Operation *parent = alloc->getParentOp();;
+         parent = parent->getParentOp()) {
+      if (!isa<scf::IfOp, scf::ForOp, scf::WhileOp>(parent))
+        return false;
+      if (parent->getBlock() == &block)
+        return true;
+    }
+  };
   SmallVector<Temporary> temporaries;
   for (Operation &op : block) {
-    auto alloc = dyn_cast<memref::AllocOp>(&op);
-    if (!alloc || !alloc.getSymbolOperands().empty())
-      continue;
-    Temporary t;
-    t.alloc = alloc;
-    t.start = positions.lookup(alloc);
-    if (findLifetime(t, block, positions))
-      temporaries.push_back(std::move(t));
+    op.walk<WalkOrder::PreOrder>([&](memref::AllocOp alloc) {
+      bool nested = alloc->getBlock() != &block;
+      if (!alloc.getSymbolOperands().empty() ||
+          (nested && (!useArena || !sequential(alloc))))
+        return;
+      Temporary t;
+      t.alloc = alloc;
+      t.start = positions.lookup(&op);
+      t.nested = nested;
+      if (findLifetime(t, block, positions))
+        temporaries.push_back(std::move(t));
+    });
   }
   if (temporaries.empty())
     return;
@@ -219,9 +245,10 @@ void planBlock(Block &block, DominanceInfo &dominance, bool useArena) {
     return;
   }
 
-  // Sizes at the first temporary: those that cannot be known there keep
-  // their own allocation, freed after their last use.
-  Operation *point = temporaries.front().alloc;
+  // Sizes at the first temporary (before the op it is nested in): those
+  // that cannot be known there keep their own allocation, freed after their
+  // last use.
+  Operation *point = block.findAncestorOpInBlock(*temporaries.front().alloc);
   Rematerializer materializer(point, dominance);
   SmallVector<Temporary> planned;
   for (Temporary &t : temporaries) {

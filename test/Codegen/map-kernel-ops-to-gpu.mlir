@@ -186,3 +186,85 @@ func.func @streamed_linear(%x: memref<?x1x64xf32>, %w: memref<20x64xbf16>, %b: m
       : (memref<?x1x64xf32>, memref<20x64xbf16>, memref<20xbf16>, memref<64xbf16>, memref<?x1x20xf32>) -> ()
   return
 }
+
+// -----
+
+// A GLU's gate and up projections in one lm.streamed_linear (16 bf16
+// columns over 64 f32 features, normalised): each warp streams the gate's
+// row and the up's row side by side (two 16-byte loads per step), applies
+// both to every staged row, sums both across the warp, and lane 0 writes
+// silu(gate) * up rounded to the bf16 output.
+// CHECK-LABEL: func.func @streamed_glu(
+// CHECK-SAME:    %[[X:[^:]*]]: memref<?x1x64xf32>, %[[WG:[^:]*]]: memref<16x64xbf16>, %[[WU:[^:]*]]: memref<16x64xbf16>, %[[NW:[^:]*]]: memref<64xbf16>, %[[O:[^:]*]]: memref<?x1x16xbf16>)
+// CHECK:   gpu.launch {{.*}} function(@weight_streaming) workgroup(%[[ROWS:.*]] : memref<4x64xbf16, #gpu.address_space<workgroup>>)
+// CHECK:     %[[COL:.*]] = arith.addi %{{.*}}, %{{.*}} : index
+// CHECK:     scf.for
+// CHECK:       math.rsqrt
+// CHECK:       gpu.barrier
+// CHECK:       %[[G:.*]] = vector.load %[[WG]][%[[COL]], %{{.*}}] {alignment = 16 : i64} : memref<16x64xbf16>, vector<8xbf16>
+// CHECK:       %[[U:.*]] = vector.load %[[WU]][%[[COL]], %{{.*}}] {alignment = 16 : i64} : memref<16x64xbf16>, vector<8xbf16>
+// CHECK:       vector.load %[[ROWS]][%c0, %{{.*}}]
+// CHECK-COUNT-10: gpu.shuffle  xor
+// CHECK:       scf.if %{{.*}} {
+// CHECK:         %[[NEG:.*]] = arith.negf %[[GATE:.*]] : f32
+// CHECK:         math.exp %[[NEG]]
+// CHECK:         %[[SIG:.*]] = arith.divf
+// CHECK:         %[[SILU:.*]] = arith.mulf %[[GATE]], %[[SIG]]
+// CHECK:         %[[H:.*]] = arith.mulf %[[SILU]], %[[UP:.*]] : f32
+// CHECK:         %[[HB:.*]] = arith.truncf %[[H]] : f32 to bf16
+// CHECK:         memref.store %[[HB]], %[[O]][%{{.*}}, %c0, %[[COL]]]
+func.func @streamed_glu(%x: memref<?x1x64xf32>, %wg: memref<16x64xbf16>, %wu: memref<16x64xbf16>,
+                        %nw: memref<64xbf16>, %o: memref<?x1x16xbf16>) {
+  lm.streamed_linear %x, %wg up(%wu) norm(%nw) outs(%o)
+      {epsilon = 1.0e-06 : f64, glu = #lm.glu<swiglu>, row_group = 4 : i64, warps = 8 : i64}
+      : (memref<?x1x64xf32>, memref<16x64xbf16>, memref<16x64xbf16>, memref<64xbf16>, memref<?x1x16xbf16>) -> ()
+  return
+}
+
+// -----
+
+// An f32 input to bf16 weights, accumulated into the residual (o_proj,
+// down under --dtype bf16), 2 rows at a time: warp j < 2 rounds row j into
+// shared memory (no statistics); lane 0 adds its sum to the output's
+// element and writes it back.
+// CHECK-LABEL: func.func @streamed_residual(
+// CHECK-SAME:    %[[A:[^:]*]]: memref<?x1x64xf32>, %[[W:[^:]*]]: memref<16x64xbf16>, %[[X:[^:]*]]: memref<?x1x16xf32>)
+// CHECK:   gpu.launch {{.*}} function(@weight_streaming) workgroup(%[[ROWS:.*]] : memref<2x64xbf16, #gpu.address_space<workgroup>>)
+// CHECK:     %[[WARP:.*]] = arith.divui
+// CHECK:     %[[COL:.*]] = arith.addi %{{.*}}, %[[WARP]]
+// CHECK:     scf.for
+// CHECK:       arith.cmpi ult, %[[WARP]], %c2
+// CHECK-NOT:   math.rsqrt
+// CHECK:       %[[IN:.*]] = vector.load %[[A]][{{.*}}] {alignment = 16 : i64} : memref<?x1x64xf32>, vector<4xf32>
+// CHECK:       %[[R:.*]] = arith.truncf %[[IN]] : vector<4xf32> to vector<4xbf16>
+// CHECK:       vector.store %[[R]], %[[ROWS]][%[[WARP]], %{{.*}}]
+// CHECK:       gpu.barrier
+// CHECK:       vector.load %[[W]][%[[COL]], %{{.*}}]
+// CHECK:       vector.load %[[ROWS]][%c0, %{{.*}}]
+// CHECK:       scf.if %{{.*}} {
+// CHECK:         %[[OLD:.*]] = memref.load %[[X]][%[[ROW:.*]], %c0, %[[COL]]]
+// CHECK:         %[[NEW:.*]] = arith.addf %[[OLD]], %{{.*}} : f32
+// CHECK:         memref.store %[[NEW]], %[[X]][%[[ROW]], %c0, %[[COL]]]
+func.func @streamed_residual(%a: memref<?x1x64xf32>, %w: memref<16x64xbf16>, %x: memref<?x1x16xf32>) {
+  lm.streamed_linear %a, %w outs(%x) {accumulate, row_group = 2 : i64, warps = 8 : i64}
+      : (memref<?x1x64xf32>, memref<16x64xbf16>, memref<?x1x16xf32>) -> ()
+  return
+}
+
+// -----
+
+// A bf16 input to bf16 weights (a rounded GLU feeding down): nothing to
+// stage, the rows are read from global memory with 16-byte loads.
+// CHECK-LABEL: func.func @streamed_unstaged(
+// CHECK-SAME:    %[[A:[^:]*]]: memref<?x1x64xbf16>, %[[W:[^:]*]]: memref<16x64xbf16>, %[[O:[^:]*]]: memref<?x1x16xf32>)
+// CHECK:   gpu.launch {{.*}} function(@weight_streaming) {
+// CHECK-NOT: gpu.barrier
+// CHECK:       vector.load %[[W]][{{.*}}] {alignment = 16 : i64} : memref<16x64xbf16>, vector<8xbf16>
+// CHECK:       vector.load %[[A]][{{.*}}] {alignment = 16 : i64} : memref<?x1x64xbf16>, vector<8xbf16>
+// CHECK-NOT: gpu.barrier
+// CHECK:     gpu.terminator
+func.func @streamed_unstaged(%a: memref<?x1x64xbf16>, %w: memref<16x64xbf16>, %o: memref<?x1x16xf32>) {
+  lm.streamed_linear %a, %w outs(%o) {row_group = 4 : i64, warps = 8 : i64}
+      : (memref<?x1x64xbf16>, memref<16x64xbf16>, memref<?x1x16xf32>) -> ()
+  return
+}

@@ -138,3 +138,75 @@ func.func @escapes() -> memref<4xf32, strided<[1]>> {
   %v = memref.subview %a[0] [4] [1] : memref<8xf32> to memref<4xf32, strided<[1]>>
   return %v : memref<4xf32, strided<[1]>>
 }
+
+// -----
+
+// Temporaries of a kernel choice's branches (the prompt branch's
+// projections before their GLU): each lives, for the plan, as long as the
+// scf.if, so %g and %u take two slots, and the body's %late, allocated
+// after the branch, reuses %g's once three ops touched memory. The arena
+// is allocated before the scf.if; the host leaves nested ones alone.
+// CHECK-LABEL: func.func @branches
+// CHECK-SAME: (%[[FEW:.*]]: i1, %[[OUT:.*]]: memref<64xf32>)
+// CHECK: %[[ARENA:.*]] = memref.alloc(%{{.*}}) {alignment = 256 : i64} : memref<?xi8>
+// CHECK: scf.if %[[FEW]] {
+// CHECK: } else {
+// CHECK:   %[[G:.*]] = memref.view %[[ARENA]][%[[C0:.*]]][] : memref<?xi8> to memref<64xf32>
+// CHECK:   %[[U:.*]] = memref.view %[[ARENA]][%[[C256:.*]]][] : memref<?xi8> to memref<64xf32>
+// CHECK-NOT: memref.dealloc
+// CHECK: }
+// CHECK: memref.view %[[ARENA]][%[[C0]]][] : memref<?xi8> to memref<64xf32>
+// CHECK-NOT: memref.dealloc %{{.*}} : memref<64xf32>
+// CHECK: memref.dealloc %[[ARENA]] : memref<?xi8>
+// FREE-LABEL: func.func @branches
+// FREE: } else {
+// FREE:   %[[G:.*]] = memref.alloc() : memref<64xf32>
+// FREE:   memref.dealloc %[[G]]
+// FREE: }
+func.func @branches(%few: i1, %out: memref<64xf32>) {
+  %cst = arith.constant 0.0 : f32
+  scf.if %few {
+    linalg.fill ins(%cst : f32) outs(%out : memref<64xf32>)
+  } else {
+    %g = memref.alloc() : memref<64xf32>
+    linalg.fill ins(%cst : f32) outs(%g : memref<64xf32>)
+    %u = memref.alloc() : memref<64xf32>
+    linalg.fill ins(%cst : f32) outs(%u : memref<64xf32>)
+    memref.copy %g, %out : memref<64xf32> to memref<64xf32>
+    memref.copy %u, %out : memref<64xf32> to memref<64xf32>
+    memref.dealloc %g : memref<64xf32>
+    memref.dealloc %u : memref<64xf32>
+  }
+  linalg.fill ins(%cst : f32) outs(%out : memref<64xf32>)
+  linalg.fill ins(%cst : f32) outs(%out : memref<64xf32>)
+  linalg.fill ins(%cst : f32) outs(%out : memref<64xf32>)
+  %late = memref.alloc() : memref<64xf32>
+  linalg.fill ins(%cst : f32) outs(%late : memref<64xf32>)
+  memref.copy %late, %out : memref<64xf32> to memref<64xf32>
+  memref.dealloc %late : memref<64xf32>
+  return
+}
+
+// -----
+
+// A temporary of a parallel loop's body is every iteration's own: it keeps
+// its allocation.
+// CHECK-LABEL: func.func @parallel_body
+// CHECK-NOT: memref<?xi8>
+// CHECK: scf.parallel
+// CHECK:   memref.alloc() : memref<4xf32>
+func.func @parallel_body(%out: memref<8x4xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %cst = arith.constant 0.0 : f32
+  scf.parallel (%i) = (%c0) to (%c8) step (%c1) {
+    %t = memref.alloc() : memref<4xf32>
+    linalg.fill ins(%cst : f32) outs(%t : memref<4xf32>)
+    %row = memref.subview %out[%i, 0] [1, 4] [1, 1] : memref<8x4xf32> to memref<4xf32, strided<[1], offset: ?>>
+    memref.copy %t, %row : memref<4xf32> to memref<4xf32, strided<[1], offset: ?>>
+    memref.dealloc %t : memref<4xf32>
+    scf.reduce
+  }
+  return
+}

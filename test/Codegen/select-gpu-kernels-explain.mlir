@@ -35,13 +35,15 @@ func.func @claimed(%q: tensor<?x?x4x16xf32>, %k: tensor<?x?x2x16xf32>,
 
 // -----
 
-// Norms whose projections stay on the generic path: one read by a router
-// too, one whose projection reads a transposed weight, one whose 4
-// normalised f32 rows of 8192 would take 128 KB of shared memory. A norm
-// no projection reads (a per-head norm) gets no remark.
+// Norms whose projections do not take them as a prologue: one read by a
+// router too (its projection streams the normalised value, no remark), one
+// whose projection reads a transposed weight (which then stays on the
+// generic path), one whose normalised f32 row of 16384 takes 64 KB of
+// shared memory (its projection streams the f32 value unstaged). A norm no
+// projection reads (a per-head norm) gets no remark.
 func.func @norms(%x: tensor<?x?x64xf32>, %nw: tensor<64xf32>, %w: tensor<32x64xf32>,
-                 %wt: tensor<64x32xf32>, %big: tensor<?x?x8192xf32>,
-                 %bigw: tensor<8192xf32>, %wb: tensor<16x8192xf32>,
+                 %wt: tensor<64x32xf32>, %big: tensor<?x?x16384xf32>,
+                 %bigw: tensor<16384xf32>, %wb: tensor<16x16384xf32>,
                  %q: tensor<?x?x4x16xf32>, %qw: tensor<16xf32>)
     -> (tensor<?x?x32xf32>, tensor<?x?x64xf32>, tensor<?x?x32xf32>,
         tensor<?x?x16xf32>, tensor<?x?x4x16xf32>) {
@@ -51,11 +53,31 @@ func.func @norms(%x: tensor<?x?x64xf32>, %nw: tensor<64xf32>, %w: tensor<32x64xf
   // expected-remark @+1 {{no streamed projections: a weight or bias that is not a function argument (a transposed or sliced view)}}
   %m = lm.rms_norm %x, %nw {epsilon = 1.0e-06 : f64} : tensor<?x?x64xf32>, tensor<64xf32> -> tensor<?x?x64xf32>
   %t = lm.transpose %wt [1, 0] : tensor<64x32xf32> -> tensor<32x64xf32>
+  // expected-remark @+1 {{no streamed projection: a weight or bias that is not a function argument (a transposed or sliced view)}}
   %z = lm.linear %m, %t : tensor<?x?x64xf32>, tensor<32x64xf32> -> tensor<?x?x32xf32>
-  // expected-remark @+1 {{no streamed projections: normalised rows exceed static shared memory}}
-  %b = lm.rms_norm %big, %bigw {epsilon = 1.0e-06 : f64} : tensor<?x?x8192xf32>, tensor<8192xf32> -> tensor<?x?x8192xf32>
-  %u = lm.linear %b, %wb : tensor<?x?x8192xf32>, tensor<16x8192xf32> -> tensor<?x?x16xf32>
+  // expected-remark @+1 {{no streamed projections: a normalised row exceeds static shared memory}}
+  %b = lm.rms_norm %big, %bigw {epsilon = 1.0e-06 : f64} : tensor<?x?x16384xf32>, tensor<16384xf32> -> tensor<?x?x16384xf32>
+  %u = lm.linear %b, %wb : tensor<?x?x16384xf32>, tensor<16x16384xf32> -> tensor<?x?x16xf32>
   %qn = lm.rms_norm %q, %qw {epsilon = 1.0e-06 : f64} : tensor<?x?x4x16xf32>, tensor<16xf32> -> tensor<?x?x4x16xf32>
   return %y, %n, %z, %u, %qn : tensor<?x?x32xf32>, tensor<?x?x64xf32>, tensor<?x?x32xf32>,
                                tensor<?x?x16xf32>, tensor<?x?x4x16xf32>
+}
+
+// -----
+
+// Projections without a norm that stay on the generic path: a dynamic
+// weight; bf16 weights read by an f32 input (lm.linear does not round it);
+// an f32 row of 32768 rounded to bf16 would take 64 KB of shared memory.
+func.func @projections(%x: tensor<?x?x64xf32>, %wd: tensor<?x64xf32>,
+                       %wb: tensor<32x64xbf16>, %big: tensor<?x?x32768xf32>,
+                       %wbig: tensor<16x32768xbf16>)
+    -> (tensor<?x?x?xf32>, tensor<?x?x32xf32>, tensor<?x?x16xf32>) {
+  // expected-remark @+1 {{no streamed projection: a dynamic weight}}
+  %a = lm.linear %x, %wd : tensor<?x?x64xf32>, tensor<?x64xf32> -> tensor<?x?x?xf32>
+  // expected-remark @+1 {{no streamed projection: weight and input types differ, or are neither f32 nor bf16}}
+  %b = lm.linear %x, %wb : tensor<?x?x64xf32>, tensor<32x64xbf16> -> tensor<?x?x32xf32>
+  %r = arith.truncf %big : tensor<?x?x32768xf32> to tensor<?x?x32768xbf16>
+  // expected-remark @+1 {{no streamed projection: a rounded row exceeds static shared memory}}
+  %c = lm.linear %r, %wbig : tensor<?x?x32768xbf16>, tensor<16x32768xbf16> -> tensor<?x?x16xf32>
+  return %a, %b, %c : tensor<?x?x?xf32>, tensor<?x?x32xf32>, tensor<?x?x16xf32>
 }

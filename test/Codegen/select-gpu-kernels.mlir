@@ -107,10 +107,10 @@ func.func @refused(%pos: tensor<?x?xi64>,
 // CHECK:     %[[N:.*]] = lm.rms_norm %[[X]], %[[NW]]
 // CHECK:     %[[NB:.*]] = arith.truncf %[[N]] : tensor<?x?x1024xf32> to tensor<?x?x1024xbf16>
 // CHECK:     %[[GQ:.*]] = lm.linear %[[NB]], %[[WQ]] :
-// CHECK:     %[[MQ:.*]] = bufferization.materialize_in_destination %[[GQ]] in %[[IQ]]
 // CHECK:     %[[GK:.*]] = lm.linear %[[NB]], %[[WK]], %[[BK]] :
-// CHECK:     %[[MK:.*]] = bufferization.materialize_in_destination %[[GK]] in %[[IK]]
 // CHECK:     %[[GV:.*]] = lm.linear %[[NB]], %[[WV]] :
+// CHECK:     %[[MQ:.*]] = bufferization.materialize_in_destination %[[GQ]] in %[[IQ]]
+// CHECK:     %[[MK:.*]] = bufferization.materialize_in_destination %[[GK]] in %[[IK]]
 // CHECK:     %[[MV:.*]] = bufferization.materialize_in_destination %[[GV]] in %[[IV]]
 // CHECK:     scf.yield %[[MQ]], %[[MK]], %[[MV]]
 // CHECK:   return %[[R]]#0, %[[R]]#1, %[[R]]#2
@@ -150,14 +150,21 @@ func.func @head(%x: tensor<?x?x64xf32>, %nw: tensor<64xf32>, %w: tensor<256x64xf
 
 // -----
 
-// Left alone: a norm whose result a router reads too (an MoE layer's), a
-// weight read through a transpose, a per-head norm read by no projection
-// (Qwen3's q norm).
-// CHECK-LABEL: func.func @not_streamed(
+// A norm a router reads too (an MoE layer's): its projection streams the
+// normalised value, without the norm. Left alone: a weight read through a
+// transpose, a per-head norm read by no projection (Qwen3's q norm).
+// CHECK-LABEL: func.func @not_normed(
+// CHECK:       %[[N:.*]] = lm.rms_norm
+// CHECK:       scf.if
+// CHECK:         lm.streamed_linear %[[N]], %{{.*}} outs(%{{.*}}) {row_group = 4 : i64, warps = 8 : i64}
+// CHECK:       } else {
+// CHECK:         lm.linear %[[N]]
+// CHECK:       lm.rms_norm
 // CHECK-NOT:   scf.if
 // CHECK-NOT:   lm.streamed_linear
-func.func @not_streamed(%x: tensor<?x?x64xf32>, %nw: tensor<64xf32>, %w: tensor<32x64xf32>,
-                        %wt: tensor<64x32xf32>, %q: tensor<?x?x4x16xf32>, %qw: tensor<16xf32>)
+// CHECK:       return
+func.func @not_normed(%x: tensor<?x?x64xf32>, %nw: tensor<64xf32>, %w: tensor<32x64xf32>,
+                      %wt: tensor<64x32xf32>, %q: tensor<?x?x4x16xf32>, %qw: tensor<16xf32>)
     -> (tensor<?x?x32xf32>, tensor<?x?x64xf32>, tensor<?x?x32xf32>, tensor<?x?x4x16xf32>) {
   %n = lm.rms_norm %x, %nw {epsilon = 1.0e-06 : f64} : tensor<?x?x64xf32>, tensor<64xf32> -> tensor<?x?x64xf32>
   %y = lm.linear %n, %w : tensor<?x?x64xf32>, tensor<32x64xf32> -> tensor<?x?x32xf32>
@@ -166,4 +173,133 @@ func.func @not_streamed(%x: tensor<?x?x64xf32>, %nw: tensor<64xf32>, %w: tensor<
   %z = lm.linear %m, %t : tensor<?x?x64xf32>, tensor<32x64xf32> -> tensor<?x?x32xf32>
   %qn = lm.rms_norm %q, %qw {epsilon = 1.0e-06 : f64} : tensor<?x?x4x16xf32>, tensor<16xf32> -> tensor<?x?x4x16xf32>
   return %y, %n, %z, %qn : tensor<?x?x32xf32>, tensor<?x?x64xf32>, tensor<?x?x32xf32>, tensor<?x?x4x16xf32>
+}
+
+// -----
+
+// Qwen3-0.6B's MLP under --dtype bf16, after the attention: o_proj reads
+// the attention output (f32, rounded to bf16) and adds to the residual;
+// the post-attention norm feeds gate and up (up first, as the importer
+// writes them), whose SwiGLU is rounded to bf16 for down, which adds to
+// the new residual. Below 16 rows: three lm.streamed_linear. o_proj
+// stages its rounded rows and accumulates into the residual in place;
+// gate/up takes the norm as its prologue and the SwiGLU as its epilogue,
+// writing bf16; down reads that bf16 unstaged and accumulates. Otherwise
+// the ops as they were, the rounded SwiGLU materialised in its output.
+// CHECK-LABEL: func.func @mlp(
+// CHECK-SAME:    %[[X:[^:]*]]: tensor<?x?x1024xf32>, %[[A:[^:]*]]: tensor<?x?x2048xf32>, %[[WO:[^:]*]]: tensor<1024x2048xbf16>, %[[NW:[^:]*]]: tensor<1024xbf16>, %[[WU:[^:]*]]: tensor<3072x1024xbf16>, %[[WG:[^:]*]]: tensor<3072x1024xbf16>, %[[WD:[^:]*]]: tensor<1024x3072xbf16>)
+// CHECK:   %[[H:.*]] = scf.if %{{.*}} -> (tensor<?x?x1024xf32>) {
+// CHECK:     %[[SO:.*]] = lm.streamed_linear %[[A]], %[[WO]] outs(%[[X]]) {accumulate, row_group = 4 : i64, warps = 8 : i64} : (tensor<?x?x2048xf32>, tensor<1024x2048xbf16>, tensor<?x?x1024xf32>) -> tensor<?x?x1024xf32>
+// CHECK:     scf.yield %[[SO]]
+// CHECK:   } else {
+// CHECK:     %[[AR:.*]] = arith.truncf %[[A]]
+// CHECK:     %[[O:.*]] = lm.linear %[[AR]], %[[WO]]
+// CHECK:     %[[XO:.*]] = arith.addf %[[X]], %[[O]]
+// CHECK:     scf.yield %[[XO]]
+// CHECK:   %[[IG:.*]] = bufferization.alloc_tensor(%{{.*}}, %{{.*}}) : tensor<?x?x3072xbf16>
+// CHECK:   %[[G:.*]] = scf.if %{{.*}} -> (tensor<?x?x3072xbf16>) {
+// CHECK:     %[[SG:.*]] = lm.streamed_linear %[[H]], %[[WG]] up(%[[WU]]) norm(%[[NW]]) outs(%[[IG]]) {epsilon = 9.9999999999999995E-7 : f64, glu = #lm.glu<swiglu>, row_group = 4 : i64, warps = 8 : i64}
+// CHECK:     scf.yield %[[SG]]
+// CHECK:   } else {
+// CHECK:     %[[N:.*]] = lm.rms_norm %[[H]], %[[NW]]
+// CHECK:     %[[NR:.*]] = arith.truncf %[[N]]
+// CHECK:     %[[U:.*]] = lm.linear %[[NR]], %[[WU]]
+// CHECK:     %[[GA:.*]] = lm.linear %[[NR]], %[[WG]]
+// CHECK:     %[[S:.*]] = lm.glu %[[GA]], %[[U]] {kind = #lm.glu<swiglu>}
+// CHECK:     %[[SR:.*]] = arith.truncf %[[S]]
+// CHECK:     %[[MG:.*]] = bufferization.materialize_in_destination %[[SR]] in %[[IG]]
+// CHECK:     scf.yield %[[MG]]
+// CHECK:   %[[Y:.*]] = scf.if %{{.*}} -> (tensor<?x?x1024xf32>) {
+// CHECK:     lm.streamed_linear %[[G]], %[[WD]] outs(%[[H]]) {accumulate, row_group = 4 : i64, warps = 8 : i64} : (tensor<?x?x3072xbf16>, tensor<1024x3072xbf16>, tensor<?x?x1024xf32>) -> tensor<?x?x1024xf32>
+// CHECK:   } else {
+// CHECK:     %[[D:.*]] = lm.linear %[[G]], %[[WD]]
+// CHECK:     arith.addf %[[H]], %[[D]]
+// CHECK:   return %[[Y]]
+func.func @mlp(%x: tensor<?x?x1024xf32>, %a: tensor<?x?x2048xf32>, %wo: tensor<1024x2048xbf16>,
+               %nw: tensor<1024xbf16>, %wu: tensor<3072x1024xbf16>, %wg: tensor<3072x1024xbf16>,
+               %wd: tensor<1024x3072xbf16>) -> tensor<?x?x1024xf32> {
+  %ar = arith.truncf %a : tensor<?x?x2048xf32> to tensor<?x?x2048xbf16>
+  %o = lm.linear %ar, %wo : tensor<?x?x2048xbf16>, tensor<1024x2048xbf16> -> tensor<?x?x1024xf32>
+  %h = arith.addf %x, %o : tensor<?x?x1024xf32>
+  %n = lm.rms_norm %h, %nw {epsilon = 1.0e-06 : f64} : tensor<?x?x1024xf32>, tensor<1024xbf16> -> tensor<?x?x1024xf32>
+  %nr = arith.truncf %n : tensor<?x?x1024xf32> to tensor<?x?x1024xbf16>
+  %u = lm.linear %nr, %wu : tensor<?x?x1024xbf16>, tensor<3072x1024xbf16> -> tensor<?x?x3072xf32>
+  %g = lm.linear %nr, %wg : tensor<?x?x1024xbf16>, tensor<3072x1024xbf16> -> tensor<?x?x3072xf32>
+  %s = lm.glu %g, %u {kind = #lm.glu<swiglu>} : tensor<?x?x3072xf32>
+  %sr = arith.truncf %s : tensor<?x?x3072xf32> to tensor<?x?x3072xbf16>
+  %d = lm.linear %sr, %wd : tensor<?x?x3072xbf16>, tensor<1024x3072xbf16> -> tensor<?x?x1024xf32>
+  %y = arith.addf %h, %d : tensor<?x?x1024xf32>
+  return %y : tensor<?x?x1024xf32>
+}
+
+// -----
+
+// f32, GPT-OSS's clamped GLU with biases, no norm (the projections read a
+// norm's output that a router reads too): one kernel writes the GLU in
+// f32; its rows are read unstaged.
+// CHECK-LABEL: func.func @glu_f32(
+// CHECK-SAME:    %[[N:[^:]*]]: tensor<?x?x64xf32>, %[[WG:[^:]*]]: tensor<128x64xf32>, %[[BG:[^:]*]]: tensor<128xf32>, %[[WU:[^:]*]]: tensor<128x64xf32>, %[[BU:[^:]*]]: tensor<128xf32>)
+// CHECK:   %[[I:.*]] = bufferization.alloc_tensor(%{{.*}}, %{{.*}}) : tensor<?x?x128xf32>
+// CHECK:   scf.if
+// CHECK:     lm.streamed_linear %[[N]], %[[WG]] bias %[[BG]] up(%[[WU]]) up_bias %[[BU]] outs(%[[I]]) {alpha = 1.702000e+00 : f64, glu = #lm.glu<gpt_oss_swiglu>, limit = 7.000000e+00 : f64, row_group = 4 : i64, warps = 8 : i64} : (tensor<?x?x64xf32>, tensor<128x64xf32>, tensor<128xf32>, tensor<128x64xf32>, tensor<128xf32>, tensor<?x?x128xf32>) -> tensor<?x?x128xf32>
+// CHECK:   } else {
+// CHECK:     lm.glu
+// CHECK:     bufferization.materialize_in_destination
+func.func @glu_f32(%n: tensor<?x?x64xf32>, %wg: tensor<128x64xf32>, %bg: tensor<128xf32>,
+                   %wu: tensor<128x64xf32>, %bu: tensor<128xf32>) -> tensor<?x?x128xf32> {
+  %g = lm.linear %n, %wg, %bg : tensor<?x?x64xf32>, tensor<128x64xf32>, tensor<128xf32> -> tensor<?x?x128xf32>
+  %u = lm.linear %n, %wu, %bu : tensor<?x?x64xf32>, tensor<128x64xf32>, tensor<128xf32> -> tensor<?x?x128xf32>
+  %s = lm.glu %g, %u {kind = #lm.glu<gpt_oss_swiglu>, alpha = 1.702 : f64, limit = 7.0 : f64} : tensor<?x?x128xf32>
+  return %s : tensor<?x?x128xf32>
+}
+
+// -----
+
+// Llama-3-8B's down projection under --dtype bf16: a rounded row of 14336
+// is 28 KB, so the kernel stages one row at a time.
+// CHECK-LABEL: func.func @wide(
+// CHECK:     lm.streamed_linear {{.*}} {accumulate, row_group = 1 : i64, warps = 8 : i64}
+func.func @wide(%x: tensor<?x?x4096xf32>, %s: tensor<?x?x14336xf32>,
+                %wd: tensor<4096x14336xbf16>) -> tensor<?x?x4096xf32> {
+  %sr = arith.truncf %s : tensor<?x?x14336xf32> to tensor<?x?x14336xbf16>
+  %d = lm.linear %sr, %wd : tensor<?x?x14336xbf16>, tensor<4096x14336xbf16> -> tensor<?x?x4096xf32>
+  %y = arith.addf %x, %d : tensor<?x?x4096xf32>
+  return %y : tensor<?x?x4096xf32>
+}
+
+// -----
+
+// Epilogues that cannot be folded: a sum of two projections of one input
+// (the add goes to the first; the second, its residual, is the group's
+// own: the add stays after the choice); a residual computed after the
+// projection (it does not exist where the choice goes); a GLU of a
+// projection and something else; a projection both rounded and read in
+// f32.
+// CHECK-LABEL: func.func @unfolded(
+// CHECK-SAME:    %[[X:[^:]*]]: tensor<?x?x64xf32>, %[[W1:[^:]*]]: tensor<32x64xf32>, %[[W2:[^:]*]]: tensor<32x64xf32>, %[[R:[^:]*]]: tensor<?x?x32xf32>, %[[W3:[^:]*]]: tensor<32x64xf32>, %[[W4:[^:]*]]: tensor<32x64xf32>)
+// CHECK:   %[[P:.*]]:4 = scf.if %{{.*}} -> (tensor<?x?x32xf32>, tensor<?x?x32xf32>, tensor<?x?x32xf32>, tensor<?x?x32xf32>) {
+// CHECK-COUNT-4: lm.streamed_linear %[[X]], %{{.*}} outs(%{{.*}}) {row_group = 4 : i64, warps = 8 : i64}
+// CHECK:   } else {
+// CHECK-NOT: arith.addf
+// CHECK-NOT: lm.glu
+// CHECK-NOT: arith.truncf
+// CHECK:   }
+// CHECK:   arith.addf %[[P]]#0, %[[P]]#1
+// CHECK:   %[[LATE:.*]] = arith.mulf %[[R]], %[[R]]
+// CHECK:   arith.addf %[[P]]#2, %[[LATE]]
+// CHECK:   lm.glu %[[P]]#3, %[[R]]
+// CHECK:   arith.truncf %[[P]]#3
+func.func @unfolded(%x: tensor<?x?x64xf32>, %w1: tensor<32x64xf32>, %w2: tensor<32x64xf32>,
+                    %r: tensor<?x?x32xf32>, %w3: tensor<32x64xf32>, %w4: tensor<32x64xf32>)
+    -> (tensor<?x?x32xf32>, tensor<?x?x32xf32>, tensor<?x?x32xf32>, tensor<?x?x32xbf16>, tensor<?x?x32xf32>) {
+  %a = lm.linear %x, %w1 : tensor<?x?x64xf32>, tensor<32x64xf32> -> tensor<?x?x32xf32>
+  %b = lm.linear %x, %w2 : tensor<?x?x64xf32>, tensor<32x64xf32> -> tensor<?x?x32xf32>
+  %c = lm.linear %x, %w3 : tensor<?x?x64xf32>, tensor<32x64xf32> -> tensor<?x?x32xf32>
+  %d = lm.linear %x, %w4 : tensor<?x?x64xf32>, tensor<32x64xf32> -> tensor<?x?x32xf32>
+  %ab = arith.addf %a, %b : tensor<?x?x32xf32>
+  %late = arith.mulf %r, %r : tensor<?x?x32xf32>
+  %cl = arith.addf %c, %late : tensor<?x?x32xf32>
+  %dg = lm.glu %d, %r {kind = #lm.glu<swiglu>} : tensor<?x?x32xf32>
+  %dr = arith.truncf %d : tensor<?x?x32xf32> to tensor<?x?x32xbf16>
+  return %ab, %cl, %dg, %dr, %d : tensor<?x?x32xf32>, tensor<?x?x32xf32>, tensor<?x?x32xf32>, tensor<?x?x32xbf16>, tensor<?x?x32xf32>
 }

@@ -20,6 +20,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/IRMapping.h"
+#include "llvm/ADT/MapVector.h"
 
 namespace mlir::lm {
 #define GEN_PASS_DEF_SELECTGPUKERNELSPASS
@@ -123,20 +124,22 @@ void selectFlashDecode(AttentionOp op) {
   op.erase();
 }
 
-/// lm.streamed_linear's configuration for the projections of a normalised
-/// input, reasoned, not timed: 8 warps as every other template, and the
-/// projection generic's rows per pass over the weight.
+/// lm.streamed_linear's configuration, reasoned, not timed: 8 warps as
+/// every other template; the projection generic's rows per pass over the
+/// weight, halved until the staged rows fit in static shared memory.
 struct StreamedLinearConfig {
   static constexpr int64_t kWarps = kWarpsPerBlock;
-  static constexpr int64_t kRowGroup = gpu_mapping::kStreamingRowGroup;
-};
 
-/// An lm.rms_norm whose result only the linears read, directly or rounded
-/// to their weights' bf16.
-struct NormedLinears {
-  RMSNormOp norm;
-  arith::TruncFOp rounding; ///< Null in f32.
-  SmallVector<LinearOp> linears;
+  /// The rows staged (or streamed) at a time for in features `k` of
+  /// `operandType`; nothing when even one staged row does not fit.
+  static std::optional<int64_t> rowGroup(int64_t k, Type operandType,
+                                         bool staged) {
+    for (int64_t rows = gpu_mapping::kStreamingRowGroup; rows >= 1; rows /= 2)
+      if (gpu_mapping::StreamedLinearFootprint{rows, k, operandType, staged}
+              .sharedBytes() <= kStaticSharedBytes)
+        return rows;
+    return std::nullopt;
+  }
 };
 
 /// Whether `value` is an argument of the function (as weights are after
@@ -146,36 +149,183 @@ bool isFunctionArgument(Value value) {
   return arg && isa<func::FuncOp>(arg.getOwner()->getParentOp());
 }
 
-/// The linears reading `norm`'s result, or why the template cannot serve
-/// them; nothing (no remark) when no linear reads it.
-FailureOr<NormedLinears> matchNormedLinears(RMSNormOp norm,
-                                            std::optional<StringRef> &why) {
-  NormedLinears match{norm, nullptr, {}};
+/// Whether `value` can be used at `at`: a block argument of a block
+/// enclosing it, or the result of an op before it (or before the op
+/// enclosing it) in that op's block.
+bool availableAt(Value value, Operation *at) {
+  if (auto arg = dyn_cast<BlockArgument>(value))
+    return arg.getOwner()->findAncestorOpInBlock(*at) != nullptr;
+  Operation *def = value.getDefiningOp();
+  Operation *ancestor = def->getBlock()->findAncestorOpInBlock(*at);
+  return ancestor && def != ancestor && def->isBeforeInBlock(ancestor);
+}
+
+/// What one lm.streamed_linear computes in place of lm ops: a projection;
+/// with `up` and `glu`, the GLU of it (the gate) and the up projection
+/// beside it; with `add`, the projection added to a residual; with
+/// `rounding`, that rounded to bf16 (the next projection's input).
+struct StreamedUnit {
+  LinearOp linear;
+  LinearOp up;
+  GluOp glu;
+  arith::AddFOp add;
+  arith::TruncFOp rounding;
+
+  /// The op whose result the kernel writes.
+  Operation *last() {
+    if (rounding)
+      return rounding;
+    if (glu)
+      return glu;
+    if (add)
+      return add;
+    return linear;
+  }
+  /// The residual `add` adds the projection to. (Looked up when needed: an
+  /// earlier selection may have replaced it.)
+  Value residual() {
+    return add.getLhs() == linear.getResult() ? add.getRhs() : add.getLhs();
+  }
+  SmallVector<Operation *> ops() {
+    SmallVector<Operation *> ops = {linear};
+    for (Operation *op : {up.getOperation(), glu.getOperation(),
+                          add.getOperation(), rounding.getOperation()})
+      if (op)
+        ops.push_back(op);
+    return ops;
+  }
+};
+
+/// Projections of one operand `a` in one block, each with its epilogue: `a`
+/// is x, the rounding of x to the weights' bf16, or the RMS norm of x
+/// (perhaps rounded). The kernels read x.
+struct StreamedGroup {
+  RMSNormOp norm;           ///< Null without a norm.
+  arith::TruncFOp rounding; ///< Null in f32.
+  SmallVector<StreamedUnit> units;
+  int64_t rowGroup = 0;
+
+  /// What the kernels read. (Looked up when needed, as the residuals.)
+  Value input() {
+    if (norm)
+      return norm.getInput();
+    if (rounding)
+      return rounding.getIn();
+    return units.front().linear.getInput();
+  }
+};
+
+/// Why `linear`, reading a value of `operandType` in `block`, cannot be
+/// part of a streamed group; nothing if it can.
+std::optional<StringRef> refuseLinear(LinearOp linear, Type operandType,
+                                      Block *block) {
+  auto weightType = cast<RankedTensorType>(linear.getWeight().getType());
+  if (!weightType.hasStaticShape())
+    return StringRef("a dynamic weight");
+  if (cast<RankedTensorType>(linear.getType()).getRank() < 2)
+    return StringRef("a projection of a single vector");
+  if (weightType.getElementType() != operandType ||
+      !(operandType.isF32() || operandType.isBF16()))
+    return StringRef("weight and input types differ, or are neither f32 nor "
+                     "bf16");
+  if (!getElementTypeOrSelf(linear.getType()).isF32())
+    return StringRef("not an f32 result");
+  // The group's linears move to one place.
+  if (linear->getBlock() != block)
+    return StringRef("a projection in another block than its input's group");
+  for (Value param : {linear.getWeight(), linear.getBias()})
+    if (param && !isFunctionArgument(param))
+      return StringRef("a weight or bias that is not a function argument "
+                       "(a transposed or sliced view)");
+  return std::nullopt;
+}
+
+/// `linears` (each accepted by refuseLinear, in block order) as units: a
+/// linear that only a GLU reads as its gate, with the up projection another
+/// of them that only the GLU reads; one that only an f32 add reads, with
+/// the add. An epilogue op goes to one unit: `claimed` holds those taken.
+SmallVector<StreamedUnit>
+formUnits(ArrayRef<LinearOp> linears,
+          llvm::SmallPtrSetImpl<Operation *> &claimed) {
+  SmallVector<StreamedUnit> units;
+  llvm::SmallPtrSet<Operation *, 8> taken;
+  for (LinearOp linear : linears) {
+    if (taken.contains(linear))
+      continue;
+    StreamedUnit unit{linear, nullptr, nullptr, nullptr, nullptr};
+    Value result = linear.getResult();
+    if (result.hasOneUse()) {
+      Operation *user = *result.getUsers().begin();
+      if (auto glu = dyn_cast<GluOp>(user)) {
+        // The GLU's unit, whichever of its projections comes first.
+        auto gate = glu.getGate().getDefiningOp<LinearOp>();
+        auto up = glu.getUp().getDefiningOp<LinearOp>();
+        if (gate && up && gate != up && gate.getResult().hasOneUse() &&
+            up.getResult().hasOneUse() && llvm::is_contained(linears, gate) &&
+            llvm::is_contained(linears, up) && !taken.contains(gate) &&
+            !taken.contains(up) && !claimed.contains(glu) &&
+            up.getWeight().getType() == gate.getWeight().getType())
+          unit = {gate, up, glu, nullptr, nullptr};
+      } else if (auto add = dyn_cast<arith::AddFOp>(user)) {
+        if (add.getType() == linear.getType() && add.getLhs() != add.getRhs() &&
+            !claimed.contains(add))
+          unit.add = add;
+      }
+    }
+    // A result only rounded to bf16 is written rounded.
+    Value out = unit.last()->getResult(0);
+    if (!unit.add && out.hasOneUse())
+      if (auto rounding = dyn_cast<arith::TruncFOp>(*out.getUsers().begin()))
+        if (getElementTypeOrSelf(rounding.getType()).isBF16() &&
+            !claimed.contains(rounding))
+          unit.rounding = rounding;
+    taken.insert(unit.linear);
+    if (unit.up)
+      taken.insert(unit.up);
+    if (unit.glu)
+      claimed.insert(unit.glu);
+    if (unit.add)
+      claimed.insert(unit.add);
+    if (unit.rounding)
+      claimed.insert(unit.rounding);
+    units.push_back(unit);
+  }
+  return units;
+}
+
+/// The group of the projections reading `norm`'s result (directly or
+/// rounded to their weights' bf16), or why the template cannot serve them;
+/// nothing (no remark) when no projection reads it.
+FailureOr<StreamedGroup>
+matchNormGroup(RMSNormOp norm, llvm::SmallPtrSetImpl<Operation *> &claimed,
+               std::optional<StringRef> &why) {
+  StreamedGroup group;
+  group.norm = norm;
   Value normalised = norm.getResult();
   if (normalised.hasOneUse())
     if (auto rounding =
             dyn_cast<arith::TruncFOp>(*normalised.getUsers().begin()))
       if (getElementTypeOrSelf(rounding.getType()).isBF16()) {
-        match.rounding = rounding;
+        group.rounding = rounding;
         normalised = rounding.getResult();
       }
+  SmallVector<LinearOp> linears;
   bool others = false;
   for (OpOperand &use : normalised.getUses()) {
     auto linear = dyn_cast<LinearOp>(use.getOwner());
     if (linear && use.getOperandNumber() == 0)
-      match.linears.push_back(linear);
+      linears.push_back(linear);
     else
       others = true;
   }
-  if (match.linears.empty())
+  if (linears.empty())
     return failure();
-  llvm::sort(match.linears, [](LinearOp a, LinearOp b) {
-    return a->getBlock() == b->getBlock() && a->isBeforeInBlock(b);
-  });
   auto refuse = [&](StringRef reason) {
     why = reason;
     return failure();
   };
+  // (Projections read by other ops than the norm's stay a group of their
+  // own: the rounding, not the norm, is then what their kernels fold.)
   if (others)
     return refuse("the normalised value has users other than projections");
   if (!norm.getWeight())
@@ -185,38 +335,104 @@ FailureOr<NormedLinears> matchNormedLinears(RMSNormOp norm,
   if (ShapedType::isDynamic(k))
     return refuse("dynamic in features");
   Type operandType = getElementTypeOrSelf(normalised.getType());
-  for (LinearOp linear : match.linears) {
-    auto weightType = cast<RankedTensorType>(linear.getWeight().getType());
-    if (!weightType.hasStaticShape())
-      return refuse("a dynamic weight");
-    if (weightType.getElementType() != operandType ||
-        !(operandType.isF32() || operandType.isBF16()))
-      return refuse("weight and input types differ, or are neither f32 nor "
-                    "bf16");
-    if (!getElementTypeOrSelf(linear.getType()).isF32())
-      return refuse("not an f32 result");
-    // The linears move to where the norm was.
-    if (linear->getBlock() != norm->getBlock())
-      return refuse("a projection in another block than the norm");
-    for (Value param : {linear.getWeight(), linear.getBias()})
-      if (param && !isFunctionArgument(param))
-        return refuse("a weight or bias that is not a function argument "
-                      "(a transposed or sliced view)");
-  }
-  gpu_mapping::StreamedLinearFootprint footprint{
-      StreamedLinearConfig::kRowGroup, k, operandType, /*norm=*/true};
-  if (footprint.sharedBytes() > kStaticSharedBytes)
-    return refuse("normalised rows exceed static shared memory");
-  return match;
+  for (LinearOp linear : linears)
+    if (std::optional<StringRef> reason =
+            refuseLinear(linear, operandType, norm->getBlock()))
+      return refuse(*reason);
+  std::optional<int64_t> rowGroup =
+      StreamedLinearConfig::rowGroup(k, operandType, /*staged=*/true);
+  if (!rowGroup)
+    return refuse("a normalised row exceeds static shared memory");
+  llvm::sort(linears,
+             [](LinearOp a, LinearOp b) { return a->isBeforeInBlock(b); });
+  group.units = formUnits(linears, claimed);
+  group.rowGroup = *rowGroup;
+  return group;
 }
 
-/// rows < kStreamingRows ? lm.streamed_linear each : norm and linears, in
-/// place of `match`'s ops.
-void selectStreamedLinears(NormedLinears &match) {
-  RMSNormOp norm = match.norm;
-  OpBuilder b(norm);
-  Location loc = norm.getLoc();
-  Value input = norm.getInput();
+/// The groups of the projections no norm group took, one per operand and
+/// block; a projection it cannot serve gets a remark (with `explain`).
+SmallVector<StreamedGroup> matchProjectionGroups(ArrayRef<LinearOp> linears,
+                                                 bool explain) {
+  llvm::MapVector<std::pair<Value, Block *>, SmallVector<LinearOp>> byOperand;
+  for (LinearOp linear : linears) {
+    Value operand = linear.getInput();
+    Type operandType = getElementTypeOrSelf(operand.getType());
+    if (std::optional<StringRef> why =
+            refuseLinear(linear, operandType, linear->getBlock())) {
+      if (explain)
+        linear.emitRemark("no streamed projection: ") << *why;
+      continue;
+    }
+    byOperand[{operand, linear->getBlock()}].push_back(linear);
+  }
+  SmallVector<StreamedGroup> groups;
+  llvm::SmallPtrSet<Operation *, 16> claimed;
+  for (auto &[key, members] : byOperand) {
+    Value operand = key.first;
+    StreamedGroup group;
+    auto rounding = operand.getDefiningOp<arith::TruncFOp>();
+    if (rounding && getElementTypeOrSelf(rounding.getIn().getType()).isF32() &&
+        getElementTypeOrSelf(operand.getType()).isBF16())
+      group.rounding = rounding;
+    group.units = formUnits(members, claimed);
+    groups.push_back(std::move(group));
+  }
+  // A rounding another unit writes (its result rounded) is no longer the
+  // group's to stage: the group reads what that unit writes.
+  SmallVector<StreamedGroup> accepted;
+  for (StreamedGroup &group : groups) {
+    if (group.rounding && claimed.contains(group.rounding))
+      group.rounding = nullptr;
+    // (refuseLinear saw a static weight: K is static.)
+    auto type =
+        cast<RankedTensorType>(group.units.front().linear.getInput().getType());
+    std::optional<int64_t> rowGroup = StreamedLinearConfig::rowGroup(
+        type.getDimSize(type.getRank() - 1), type.getElementType(),
+        /*staged=*/bool(group.rounding));
+    if (!rowGroup) {
+      if (explain)
+        for (StreamedUnit &unit : group.units)
+          unit.linear.emitRemark("no streamed projection: a rounded row "
+                                 "exceeds static shared memory");
+      continue;
+    }
+    group.rowGroup = *rowGroup;
+    accepted.push_back(std::move(group));
+  }
+  return accepted;
+}
+
+/// rows < kStreamingRows ? lm.streamed_linear per unit : the lm ops, in
+/// place of `group`'s ops, at the first op whose result a unit replaces.
+void selectStreamedGroup(StreamedGroup &group) {
+  // A unit's residual must exist where the choice goes; a residual that
+  // does not (or that the group computes) leaves its add outside.
+  Operation *at = nullptr;
+  for (bool changed = true; changed;) {
+    changed = false;
+    at = group.units.front().last();
+    for (StreamedUnit &unit : group.units)
+      if (unit.last()->isBeforeInBlock(at))
+        at = unit.last();
+    llvm::SmallPtrSet<Operation *, 16> groupOps;
+    for (StreamedUnit &unit : group.units)
+      groupOps.insert_range(unit.ops());
+    for (StreamedUnit &unit : group.units) {
+      if (!unit.add)
+        continue;
+      Value residual = unit.residual();
+      if (!availableAt(residual, at) ||
+          groupOps.contains(residual.getDefiningOp())) {
+        unit.add = nullptr;
+        changed = true;
+      }
+    }
+  }
+
+  OpBuilder b(at);
+  Location loc = group.units.front().linear.getLoc();
+  Value input = group.input();
   auto inputType = cast<RankedTensorType>(input.getType());
   SmallVector<Value> leading;
   Value rows = arith::ConstantIndexOp::create(b, loc, 1);
@@ -232,15 +448,22 @@ void selectStreamedLinears(NormedLinears &match) {
   // so that they bufferize to one buffer of the identity layout, an arena
   // slot. (Allocations, not tensor.empty: CSE would make the k and v
   // projections' outputs one.)
+  // A residual unit writes the sum back into the residual, in place where
+  // nothing reads the residual later (as the generic branch's projection
+  // accumulates into it: lm-fold-add-into-reduction).
   SmallVector<Type> resultTypes;
   SmallVector<Value> inits;
-  for (LinearOp linear : match.linears) {
-    auto type = cast<RankedTensorType>(linear.getType());
+  for (StreamedUnit &unit : group.units) {
+    auto type = cast<RankedTensorType>(unit.last()->getResult(0).getType());
+    resultTypes.push_back(type);
+    if (unit.add) {
+      inits.push_back(unit.residual());
+      continue;
+    }
     SmallVector<Value> dynamicSizes;
     for (int64_t dim = 0; dim + 1 < type.getRank(); ++dim)
       if (type.isDynamicDim(dim))
         dynamicSizes.push_back(leading[dim]);
-    resultTypes.push_back(type);
     inits.push_back(
         bufferization::AllocTensorOp::create(b, loc, type, dynamicSizes));
   }
@@ -248,38 +471,65 @@ void selectStreamedLinears(NormedLinears &match) {
                                   /*withElseRegion=*/true);
 
   b.setInsertionPointToStart(&choice.getThenRegion().front());
+  RMSNormOp norm = group.norm;
   SmallVector<Value> streamed;
-  for (auto [linear, init] : llvm::zip(match.linears, inits)) {
-    auto type = cast<RankedTensorType>(linear.getType());
+  for (auto [unit, init] : llvm::zip(group.units, inits)) {
+    LinearOp up = unit.up;
+    GluOp glu = unit.glu;
     auto kernel = StreamedLinearOp::create(
-        b, loc, TypeRange{type}, input, linear.getWeight(), linear.getBias(),
-        norm.getWeight(), init, norm.getEpsilonAttr(),
-        norm.getWeightOffsetAttr(),
+        b, loc, TypeRange{init.getType()}, input, unit.linear.getWeight(),
+        unit.linear.getBias(), up ? up.getWeight() : Value(),
+        up ? up.getBias() : Value(), norm ? norm.getWeight() : Value(), init,
+        norm ? norm.getEpsilonAttr() : FloatAttr(),
+        norm ? norm.getWeightOffsetAttr() : FloatAttr(),
+        glu ? glu.getKindAttr() : GluKindAttr(),
+        glu ? glu.getAlphaAttr() : FloatAttr(),
+        glu ? glu.getLimitAttr() : FloatAttr(),
+        unit.add ? b.getUnitAttr() : UnitAttr(),
         b.getI64IntegerAttr(StreamedLinearConfig::kWarps),
-        b.getI64IntegerAttr(StreamedLinearConfig::kRowGroup));
+        b.getI64IntegerAttr(group.rowGroup));
     streamed.push_back(kernel.getResult(0));
   }
   scf::YieldOp::create(b, loc, streamed);
 
+  // The generic branch: the group's ops, and the norm and rounding when
+  // only they read them.
+  SmallVector<Operation *> moved;
+  llvm::SmallPtrSet<Operation *, 16> movedSet;
+  for (StreamedUnit &unit : group.units)
+    for (Operation *op : unit.ops()) {
+      moved.push_back(op);
+      movedSet.insert(op);
+    }
+  for (Operation *op : {group.rounding.getOperation(), norm.getOperation()})
+    if (op && op->getBlock() == at->getBlock() &&
+        llvm::all_of(op->getUsers(), [&](Operation *user) {
+          return movedSet.contains(user);
+        })) {
+      moved.push_back(op);
+      movedSet.insert(op);
+    }
+  llvm::sort(moved,
+             [](Operation *a, Operation *b) { return a->isBeforeInBlock(b); });
   b.setInsertionPointToStart(&choice.getElseRegion().front());
   IRMapping mapping;
-  b.clone(*norm, mapping);
-  if (match.rounding)
-    b.clone(*match.rounding, mapping);
+  for (Operation *op : moved)
+    b.clone(*op, mapping);
   SmallVector<Value> generic;
-  for (auto [linear, init] : llvm::zip(match.linears, inits))
-    generic.push_back(bufferization::MaterializeInDestinationOp::create(
-                          b, loc, b.clone(*linear, mapping)->getResult(0), init)
-                          .getResult());
+  for (auto [unit, init] : llvm::zip(group.units, inits)) {
+    Value result = mapping.lookup(unit.last()->getResult(0));
+    if (!unit.add)
+      result = bufferization::MaterializeInDestinationOp::create(b, loc, result,
+                                                                 init)
+                   .getResult();
+    generic.push_back(result);
+  }
   scf::YieldOp::create(b, loc, generic);
 
-  for (auto [linear, result] : llvm::zip(match.linears, choice.getResults())) {
-    linear.replaceAllUsesWith(result);
-    linear.erase();
-  }
-  if (match.rounding)
-    match.rounding.erase();
-  norm.erase();
+  for (auto [unit, result] : llvm::zip(group.units, choice.getResults()))
+    unit.last()->getResult(0).replaceAllUsesWith(result);
+  for (Operation *op : llvm::reverse(moved))
+    op->erase();
 }
 
 /// Whether `op` is in the generic branch of an earlier selection (whose
@@ -309,19 +559,30 @@ struct SelectGPUKernelsPass final
     for (AttentionOp op : claimed)
       selectFlashDecode(op);
 
-    SmallVector<NormedLinears> normed;
+    // Projections of a normalised input first (the norm becomes their
+    // prologue), then the others, each with its epilogue.
+    SmallVector<StreamedGroup> normGroups;
+    llvm::SmallPtrSet<Operation *, 16> epilogues;
     getOperation().walk([&](RMSNormOp op) {
       if (inGenericBranch<StreamedLinearOp>(op))
         return;
       std::optional<StringRef> why;
-      FailureOr<NormedLinears> match = matchNormedLinears(op, why);
-      if (succeeded(match))
-        normed.push_back(*match);
+      FailureOr<StreamedGroup> group = matchNormGroup(op, epilogues, why);
+      if (succeeded(group))
+        normGroups.push_back(std::move(*group));
       else if (why && explain)
         op.emitRemark("no streamed projections: ") << *why;
     });
-    for (NormedLinears &match : normed)
-      selectStreamedLinears(match);
+    for (StreamedGroup &group : normGroups)
+      selectStreamedGroup(group);
+
+    SmallVector<LinearOp> linears;
+    getOperation().walk([&](LinearOp op) {
+      if (!inGenericBranch<StreamedLinearOp>(op))
+        linears.push_back(op);
+    });
+    for (StreamedGroup &group : matchProjectionGroups(linears, explain))
+      selectStreamedGroup(group);
   }
 };
 } // namespace

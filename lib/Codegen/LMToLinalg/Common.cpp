@@ -41,11 +41,6 @@ Value lowering::inverseRootMean(OpBuilder &b, Location loc, Value sum,
       b, loc, arith::AddFOp::create(b, loc, mean, f32Constant(b, loc, eps)));
 }
 
-Value lowering::f32Constant(OpBuilder &b, Location loc, double value) {
-  return arith::ConstantOp::create(b, loc,
-                                   b.getF32FloatAttr(static_cast<float>(value)));
-}
-
 Value lowering::indexConstant(OpBuilder &b, Location loc, int64_t value) {
   return arith::ConstantIndexOp::create(b, loc, value);
 }
@@ -117,108 +112,6 @@ Value lowering::reduceLast(OpBuilder &b, Location loc, Value x, bool max) {
           return arith::MaximumFOp::create(nb, l, v, args[1]);
         return arith::AddFOp::create(nb, l, v, args[1]);
       });
-}
-
-Value lowering::sigmoid(OpBuilder &b, Location loc, Value x) {
-  Value one = f32Constant(b, loc, 1.0);
-  Value e = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, x));
-  return arith::DivFOp::create(b, loc, one, arith::AddFOp::create(b, loc, one, e));
-}
-
-Value lowering::silu(OpBuilder &b, Location loc, Value x) {
-  return arith::MulFOp::create(b, loc, x, sigmoid(b, loc, x));
-}
-
-Value lowering::geluTanh(OpBuilder &b, Location loc, Value x) {
-  // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
-  Value x3 = arith::MulFOp::create(
-      b, loc, x, arith::MulFOp::create(b, loc, x, x));
-  Value inner = arith::AddFOp::create(
-      b, loc, x,
-      arith::MulFOp::create(b, loc, f32Constant(b, loc, 0.044715), x3));
-  Value t = math::TanhOp::create(
-      b, loc,
-      arith::MulFOp::create(b, loc, f32Constant(b, loc, std::sqrt(2.0 / M_PI)),
-                            inner));
-  Value half = arith::MulFOp::create(b, loc, f32Constant(b, loc, 0.5), x);
-  return arith::MulFOp::create(
-      b, loc, half, arith::AddFOp::create(b, loc, f32Constant(b, loc, 1.0), t));
-}
-
-Value lowering::softplus(OpBuilder &b, Location loc, Value x) {
-  // torch: linear above 20.
-  Value soft = math::Log1pOp::create(b, loc, math::ExpOp::create(b, loc, x));
-  Value big = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x,
-                                    f32Constant(b, loc, 20.0));
-  return arith::SelectOp::create(b, loc, big, x, soft);
-}
-
-Value lowering::applyActivation(OpBuilder &b, Location loc,
-                                ActivationKind kind, Value x) {
-  switch (kind) {
-  case ActivationKind::silu:
-    return silu(b, loc, x);
-  case ActivationKind::gelu: {
-    Value scaled = arith::MulFOp::create(b, loc, x,
-                                         f32Constant(b, loc, M_SQRT1_2));
-    Value erf = math::ErfOp::create(b, loc, scaled);
-    Value half = arith::MulFOp::create(b, loc, f32Constant(b, loc, 0.5), x);
-    return arith::MulFOp::create(
-        b, loc, half,
-        arith::AddFOp::create(b, loc, f32Constant(b, loc, 1.0), erf));
-  }
-  case ActivationKind::gelu_tanh:
-    return geluTanh(b, loc, x);
-  case ActivationKind::relu:
-    return arith::MaximumFOp::create(b, loc, x, f32Constant(b, loc, 0.0));
-  case ActivationKind::relu2: {
-    Value r = arith::MaximumFOp::create(b, loc, x, f32Constant(b, loc, 0.0));
-    return arith::MulFOp::create(b, loc, r, r);
-  }
-  case ActivationKind::sigmoid:
-    return sigmoid(b, loc, x);
-  case ActivationKind::softplus:
-    return softplus(b, loc, x);
-  case ActivationKind::identity:
-    return x;
-  }
-  llvm_unreachable("unknown activation");
-}
-
-Value lowering::applyGlu(OpBuilder &b, Location loc, GluKind kind, Value gate,
-                         Value up, double alpha, double limit) {
-  switch (kind) {
-  case GluKind::swiglu:
-    return arith::MulFOp::create(b, loc, silu(b, loc, gate), up);
-  case GluKind::geglu_tanh:
-    return arith::MulFOp::create(b, loc, geluTanh(b, loc, gate), up);
-  case GluKind::geglu:
-    return arith::MulFOp::create(
-        b, loc, applyActivation(b, loc, ActivationKind::gelu, gate), up);
-  case GluKind::clamped_swiglu: {
-    Value l = f32Constant(b, loc, limit);
-    Value g = arith::MinimumFOp::create(b, loc, gate, l);
-    Value u = arith::MaximumFOp::create(
-        b, loc, arith::MinimumFOp::create(b, loc, up, l),
-        f32Constant(b, loc, -limit));
-    return arith::MulFOp::create(b, loc, silu(b, loc, g), u);
-  }
-  case GluKind::gpt_oss_swiglu: {
-    Value l = f32Constant(b, loc, limit);
-    Value g = arith::MinimumFOp::create(b, loc, gate, l);
-    Value u = arith::MaximumFOp::create(
-        b, loc, arith::MinimumFOp::create(b, loc, up, l),
-        f32Constant(b, loc, -limit));
-    Value glu = arith::MulFOp::create(
-        b, loc, g,
-        sigmoid(b, loc,
-                arith::MulFOp::create(b, loc, f32Constant(b, loc, alpha), g)));
-    return arith::MulFOp::create(
-        b, loc, arith::AddFOp::create(b, loc, u, f32Constant(b, loc, 1.0)),
-        glu);
-  }
-  }
-  llvm_unreachable("unknown glu");
 }
 
 /// Loop helpers over [lb, ub).

@@ -8,6 +8,7 @@
 #ifndef LMC_LIB_CODEGEN_LMTOLINALG_COMMON_H
 #define LMC_LIB_CODEGEN_LMTOLINALG_COMMON_H
 
+#include "../ScalarFunctions.h"
 #include "lmc/Codegen/Passes.h"
 #include "lmc/Dialect/LM/LMOps.h"
 
@@ -23,7 +24,6 @@ Value emptyTensor(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes,
 /// A tensor of `sizes` filled with `value`.
 Value filledTensor(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes,
                    double value);
-Value f32Constant(OpBuilder &b, Location loc, double value);
 Value indexConstant(OpBuilder &b, Location loc, int64_t value);
 /// Converts a float scalar to f32.
 Value toF32(OpBuilder &b, Location loc, Value scalar);
@@ -55,17 +55,6 @@ Value buildPointwise(OpBuilder &b, Location loc, ValueRange inputs, Value like,
 
 /// Sums (or takes the maximum, with `max`) over the last dimension.
 Value reduceLast(OpBuilder &b, Location loc, Value x, bool max = false);
-
-/// Scalar activations shared by several patterns.
-Value sigmoid(OpBuilder &b, Location loc, Value x);
-Value silu(OpBuilder &b, Location loc, Value x);
-Value geluTanh(OpBuilder &b, Location loc, Value x);
-Value softplus(OpBuilder &b, Location loc, Value x);
-Value applyActivation(OpBuilder &b, Location loc, ActivationKind kind,
-                      Value x);
-/// act(gate) * up for a GLU kind (alpha/limit for the clamped kinds).
-Value applyGlu(OpBuilder &b, Location loc, GluKind kind, Value gate, Value up,
-               double alpha, double limit);
 
 //===--- Loops over buffers (for ops with data-dependent control flow) ---===//
 

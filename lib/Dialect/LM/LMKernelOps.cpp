@@ -135,16 +135,19 @@ LogicalResult StreamedLinearOp::verify() {
     return emitOpError("expected an f32 or bf16 'weight', got ") << w;
   if (!isa<FloatType>(elementOf(in)))
     return emitOpError("expected a float 'input', got ") << in;
-  if (!elementOf(init).isF32())
-    return emitOpError("expected an f32 'init', got ") << init;
-  if (Value bias = getBias())
-    if (failed(check.shape("bias", bias.getType(), {n}, {"out features"})))
+  if (!elementOf(init).isF32() && !elementOf(init).isBF16())
+    return emitOpError("expected an f32 or bf16 'init', got ") << init;
+  for (auto [name, value] : {std::pair<StringRef, Value>{"bias", getBias()},
+                             {"up_bias", getUpBias()}})
+    if (value &&
+        failed(check.shape(name, value.getType(), {n}, {"out features"})))
       return failure();
   Value normWeight = getNormWeight();
   if (normWeight && failed(check.shape("norm_weight", normWeight.getType(), {k},
                                        {"in features"})))
     return failure();
   for (auto [name, value] : {std::pair<StringRef, Value>{"bias", getBias()},
+                             {"up_bias", getUpBias()},
                              {"norm_weight", normWeight}})
     if (value && !isa<FloatType>(elementOf(value.getType())))
       return emitOpError("expected a float '")
@@ -158,6 +161,32 @@ LogicalResult StreamedLinearOp::verify() {
            << epsilon->convertToDouble();
   if (!normWeight && !getWeightOffset().isZero())
     return emitOpError("expected no 'weight_offset' without a 'norm_weight'");
+
+  // Epilogues: a GLU of the two projections, or a residual add.
+  Value upWeight = getUpWeight();
+  if (upWeight && upWeight.getType() != w)
+    return emitOpError("expected 'up_weight' of the weight's type ")
+           << w << ", got " << upWeight.getType();
+  if (getUpBias() && !upWeight)
+    return emitOpError("expected no 'up_bias' without an 'up_weight'");
+  std::optional<GluKind> glu = getGlu();
+  if (bool(upWeight) != glu.has_value())
+    return emitOpError("expected a 'glu' kind exactly when there is an "
+                       "'up_weight'");
+  if (glu) {
+    if (failed(detail::verifyGluConstants(
+            *this, stringifyGluKind(*glu),
+            *glu == GluKind::clamped_swiglu || *glu == GluKind::gpt_oss_swiglu,
+            *glu == GluKind::gpt_oss_swiglu, getAlpha(), getLimit())))
+      return failure();
+  } else if (getAlpha() || getLimit()) {
+    return emitOpError("expected no 'alpha' or 'limit' without a 'glu'");
+  }
+  if (getAccumulate() && upWeight)
+    return emitOpError("expected 'accumulate' or an 'up_weight', not both");
+  if (getAccumulate() && !elementOf(init).isF32())
+    return emitOpError("expected an f32 'init' to accumulate into, got ")
+           << init;
   int64_t warps = static_cast<int64_t>(getWarps()),
           rowGroup = static_cast<int64_t>(getRowGroup());
   if (warps < 1 || warps > 32)
@@ -168,28 +197,34 @@ LogicalResult StreamedLinearOp::verify() {
   return success();
 }
 
+bool StreamedLinearOp::stagesRows() {
+  return getNormWeight() || getElementTypeOrSelf(getInput().getType()) !=
+                                getElementTypeOrSelf(getWeight().getType());
+}
+
 //===----------------------------------------------------------------------===//
 // What every kernel op shares
 //===----------------------------------------------------------------------===//
 
 void lm::detail::getKernelOpEffects(
-    DestinationStyleOpInterface op,
+    DestinationStyleOpInterface op, bool readsInits,
     SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
         &effects) {
   for (OpOperand &operand : op->getOpOperands()) {
     if (!isa<MemRefType>(operand.get().getType()))
       continue;
-    if (op.isDpsInit(&operand))
-      effects.emplace_back(MemoryEffects::Write::get(), &operand,
-                           SideEffects::DefaultResource::get());
-    else
+    bool init = op.isDpsInit(&operand);
+    if (!init || readsInits)
       effects.emplace_back(MemoryEffects::Read::get(), &operand,
+                           SideEffects::DefaultResource::get());
+    if (init)
+      effects.emplace_back(MemoryEffects::Write::get(), &operand,
                            SideEffects::DefaultResource::get());
   }
 }
 
-/// Inits are written, never read (a kernel writes every element), inputs
-/// only read.
+/// Inits are written whole (a kernel writes every element; an accumulating
+/// one reads it first), inputs only read.
 LogicalResult lm::detail::bufferizeKernelOp(
     DestinationStyleOpInterface op, RewriterBase &rewriter,
     const bufferization::BufferizationOptions &options,

@@ -21,6 +21,7 @@ using namespace mlir::lm;
 
 namespace {
 using lm::detail::ShapeChecker;
+using lm::detail::verifyGluConstants;
 
 constexpr int64_t kDyn = ShapedType::kDynamic;
 
@@ -289,25 +290,6 @@ LogicalResult GateOp::verify() {
     return success();
   return check.sameDim("gate", gate, -1, "input", in, -1,
                        "channels, or 1 to broadcast");
-}
-
-/// The clamped GLUs need their constants, the others take none.
-static LogicalResult verifyGluConstants(Operation *op, StringRef kind,
-                                        bool needsLimit, bool needsAlpha,
-                                        std::optional<APFloat> alpha,
-                                        std::optional<APFloat> limit) {
-  if (needsLimit != limit.has_value())
-    return op->emitOpError(needsLimit ? "expected a 'limit' for "
-                                      : "unexpected 'limit' for ")
-           << kind;
-  if (needsAlpha != alpha.has_value())
-    return op->emitOpError(needsAlpha ? "expected an 'alpha' for "
-                                      : "unexpected 'alpha' for ")
-           << kind;
-  if (limit && limit->convertToDouble() <= 0)
-    return op->emitOpError("expected a positive 'limit', got ")
-           << limit->convertToDouble();
-  return success();
 }
 
 LogicalResult GluOp::verify() {

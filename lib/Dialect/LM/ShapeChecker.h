@@ -122,6 +122,26 @@ verifyAttentionAttributes(Operation *op, const ShapeChecker &check,
   return check.positive("scale", scale.convertToDouble());
 }
 
+/// The clamped GLUs need their constants (`needsLimit`, `needsAlpha`), the
+/// others take none; `kind` names the GLU in the message.
+inline LogicalResult verifyGluConstants(Operation *op, StringRef kind,
+                                        bool needsLimit, bool needsAlpha,
+                                        std::optional<llvm::APFloat> alpha,
+                                        std::optional<llvm::APFloat> limit) {
+  if (needsLimit != limit.has_value())
+    return op->emitOpError(needsLimit ? "expected a 'limit' for "
+                                      : "unexpected 'limit' for ")
+           << kind;
+  if (needsAlpha != alpha.has_value())
+    return op->emitOpError(needsAlpha ? "expected an 'alpha' for "
+                                      : "unexpected 'alpha' for ")
+           << kind;
+  if (limit && limit->convertToDouble() <= 0)
+    return op->emitOpError("expected a positive 'limit', got ")
+           << limit->convertToDouble();
+  return success();
+}
+
 } // namespace mlir::lm::detail
 
 #endif // LMC_DIALECT_LM_SHAPECHECKER_H

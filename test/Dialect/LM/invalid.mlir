@@ -3070,10 +3070,10 @@ func.func @sl_weight_type(%x: memref<?x1x64xf32>, %w: memref<32x64xf16>, %o: mem
 
 // -----
 
-func.func @sl_init_type(%x: memref<?x1x64xf32>, %w: memref<32x64xf32>, %o: memref<?x1x32xbf16>) {
-  // expected-error @+1 {{expected an f32 'init', got 'memref<?x1x32xbf16>'}}
+func.func @sl_init_type(%x: memref<?x1x64xf32>, %w: memref<32x64xf32>, %o: memref<?x1x32xf16>) {
+  // expected-error @+1 {{expected an f32 or bf16 'init', got 'memref<?x1x32xf16>'}}
   lm.streamed_linear %x, %w outs(%o) {row_group = 4 : i64, warps = 8 : i64}
-     : (memref<?x1x64xf32>, memref<32x64xf32>, memref<?x1x32xbf16>) -> ()
+     : (memref<?x1x64xf32>, memref<32x64xf32>, memref<?x1x32xf16>) -> ()
   return
 }
 
@@ -3137,5 +3137,86 @@ func.func @sl_row_group(%x: memref<?x1x64xf32>, %w: memref<32x64xf32>, %o: memre
   // expected-error @+1 {{expected 1 to 'warps' (4) 'row_group', got 8}}
   lm.streamed_linear %x, %w outs(%o) {row_group = 8 : i64, warps = 4 : i64}
      : (memref<?x1x64xf32>, memref<32x64xf32>, memref<?x1x32xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @sl_up_type(%x: memref<?x1x64xf32>, %w: memref<32x64xf32>, %u: memref<32x64xbf16>, %o: memref<?x1x32xf32>) {
+  // expected-error @+1 {{expected 'up_weight' of the weight's type 'memref<32x64xf32>', got 'memref<32x64xbf16>'}}
+  lm.streamed_linear %x, %w up(%u) outs(%o) {glu = #lm.glu<swiglu>, row_group = 4 : i64, warps = 8 : i64}
+     : (memref<?x1x64xf32>, memref<32x64xf32>, memref<32x64xbf16>, memref<?x1x32xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @sl_up_bias(%x: memref<?x1x64xf32>, %w: memref<32x64xf32>, %b: memref<32xf32>, %o: memref<?x1x32xf32>) {
+  // expected-error @+1 {{expected no 'up_bias' without an 'up_weight'}}
+  lm.streamed_linear %x, %w up_bias %b outs(%o) {row_group = 4 : i64, warps = 8 : i64}
+     : (memref<?x1x64xf32>, memref<32x64xf32>, memref<32xf32>, memref<?x1x32xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @sl_up_bias_shape(%x: memref<?x1x64xf32>, %w: memref<32x64xf32>, %u: memref<32x64xf32>, %b: memref<64xf32>, %o: memref<?x1x32xf32>) {
+  // expected-error @+1 {{expected 'up_bias' dimension 0 (out features) to be 32, got 64}}
+  lm.streamed_linear %x, %w up(%u) up_bias %b outs(%o) {glu = #lm.glu<swiglu>, row_group = 4 : i64, warps = 8 : i64}
+     : (memref<?x1x64xf32>, memref<32x64xf32>, memref<32x64xf32>, memref<64xf32>, memref<?x1x32xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @sl_glu_without_up(%x: memref<?x1x64xf32>, %w: memref<32x64xf32>, %o: memref<?x1x32xf32>) {
+  // expected-error @+1 {{expected a 'glu' kind exactly when there is an 'up_weight'}}
+  lm.streamed_linear %x, %w outs(%o) {glu = #lm.glu<swiglu>, row_group = 4 : i64, warps = 8 : i64}
+     : (memref<?x1x64xf32>, memref<32x64xf32>, memref<?x1x32xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @sl_up_without_glu(%x: memref<?x1x64xf32>, %w: memref<32x64xf32>, %u: memref<32x64xf32>, %o: memref<?x1x32xf32>) {
+  // expected-error @+1 {{expected a 'glu' kind exactly when there is an 'up_weight'}}
+  lm.streamed_linear %x, %w up(%u) outs(%o) {row_group = 4 : i64, warps = 8 : i64}
+     : (memref<?x1x64xf32>, memref<32x64xf32>, memref<32x64xf32>, memref<?x1x32xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @sl_glu_limit(%x: memref<?x1x64xf32>, %w: memref<32x64xf32>, %u: memref<32x64xf32>, %o: memref<?x1x32xf32>) {
+  // expected-error @+1 {{expected a 'limit' for gpt_oss_swiglu}}
+  lm.streamed_linear %x, %w up(%u) outs(%o) {glu = #lm.glu<gpt_oss_swiglu>, alpha = 1.702 : f64, row_group = 4 : i64, warps = 8 : i64}
+     : (memref<?x1x64xf32>, memref<32x64xf32>, memref<32x64xf32>, memref<?x1x32xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @sl_alpha_without_glu(%x: memref<?x1x64xf32>, %w: memref<32x64xf32>, %o: memref<?x1x32xf32>) {
+  // expected-error @+1 {{expected no 'alpha' or 'limit' without a 'glu'}}
+  lm.streamed_linear %x, %w outs(%o) {limit = 7.0 : f64, row_group = 4 : i64, warps = 8 : i64}
+     : (memref<?x1x64xf32>, memref<32x64xf32>, memref<?x1x32xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @sl_accumulate_glu(%x: memref<?x1x64xf32>, %w: memref<32x64xf32>, %u: memref<32x64xf32>, %o: memref<?x1x32xf32>) {
+  // expected-error @+1 {{expected 'accumulate' or an 'up_weight', not both}}
+  lm.streamed_linear %x, %w up(%u) outs(%o) {accumulate, glu = #lm.glu<swiglu>, row_group = 4 : i64, warps = 8 : i64}
+     : (memref<?x1x64xf32>, memref<32x64xf32>, memref<32x64xf32>, memref<?x1x32xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @sl_accumulate_bf16(%x: memref<?x1x64xf32>, %w: memref<32x64xf32>, %o: memref<?x1x32xbf16>) {
+  // expected-error @+1 {{expected an f32 'init' to accumulate into, got 'memref<?x1x32xbf16>'}}
+  lm.streamed_linear %x, %w outs(%o) {accumulate, row_group = 4 : i64, warps = 8 : i64}
+     : (memref<?x1x64xf32>, memref<32x64xf32>, memref<?x1x32xbf16>) -> ()
   return
 }

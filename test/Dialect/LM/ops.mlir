@@ -628,20 +628,34 @@ func.func @flash_decode(%q: tensor<?x?x4x64xf32>, %k: tensor<?x?x2x64xf32>,
 }
 
 // Projections of a few rows, with and without the input's RMS norm and a
-// bias; on tensors and on memrefs.
+// bias; a GLU of two projections (GPT-OSS's, with biases) written rounded to
+// bf16; an f32 input rounded to bf16 weights, accumulated into the
+// residual; on tensors and on memrefs.
 // CHECK-LABEL: func.func @streamed_linear(
 // CHECK:         %{{.*}} = lm.streamed_linear %{{.*}}, %{{.*}} norm(%{{.*}}) outs(%{{.*}}) {epsilon = 9.9999999999999995E-7 : f64, row_group = 4 : i64, warps = 8 : i64, weight_offset = 1.000000e+00 : f64} : (tensor<?x?x64xf32>, tensor<128x64xbf16>, tensor<64xbf16>, tensor<?x?x128xf32>) -> tensor<?x?x128xf32>
 // CHECK:         lm.streamed_linear %{{.*}}, %{{.*}} bias %{{.*}} outs(%{{.*}}) {row_group = 2 : i64, warps = 4 : i64} : (memref<?x1x64xf32>, memref<32x64xf32>, memref<32xf32>, memref<?x1x32xf32>) -> ()
+// CHECK:         %{{.*}} = lm.streamed_linear %{{.*}}, %{{.*}} bias %{{.*}} up(%{{.*}}) up_bias %{{.*}} norm(%{{.*}}) outs(%{{.*}}) {alpha = 1.702000e+00 : f64, epsilon = 9.9999999999999995E-7 : f64, glu = #lm.glu<gpt_oss_swiglu>, limit = 7.000000e+00 : f64, row_group = 4 : i64, warps = 8 : i64} : (tensor<?x?x64xf32>, tensor<128x64xbf16>, tensor<128xbf16>, tensor<128x64xbf16>, tensor<128xbf16>, tensor<64xbf16>, tensor<?x?x128xbf16>) -> tensor<?x?x128xbf16>
+// CHECK:         %{{.*}} = lm.streamed_linear %{{.*}}, %{{.*}} outs(%{{.*}}) {accumulate, row_group = 4 : i64, warps = 8 : i64} : (tensor<?x?x128xf32>, tensor<64x128xbf16>, tensor<?x?x64xf32>) -> tensor<?x?x64xf32>
 func.func @streamed_linear(%x: tensor<?x?x64xf32>, %w: tensor<128x64xbf16>,
                            %nw: tensor<64xbf16>, %init: tensor<?x?x128xf32>,
                            %mx: memref<?x1x64xf32>, %mw: memref<32x64xf32>,
-                           %mb: memref<32xf32>, %mo: memref<?x1x32xf32>)
-    -> tensor<?x?x128xf32> {
+                           %mb: memref<32xf32>, %mo: memref<?x1x32xf32>,
+                           %b: tensor<128xbf16>, %u: tensor<128x64xbf16>,
+                           %ub: tensor<128xbf16>, %hinit: tensor<?x?x128xbf16>,
+                           %d: tensor<64x128xbf16>)
+    -> (tensor<?x?x128xf32>, tensor<?x?x128xbf16>, tensor<?x?x64xf32>) {
   %y = lm.streamed_linear %x, %w norm(%nw) outs(%init)
       {epsilon = 1.0e-06 : f64, weight_offset = 1.0 : f64, row_group = 4 : i64, warps = 8 : i64}
       : (tensor<?x?x64xf32>, tensor<128x64xbf16>, tensor<64xbf16>, tensor<?x?x128xf32>)
       -> tensor<?x?x128xf32>
   lm.streamed_linear %mx, %mw bias %mb outs(%mo) {row_group = 2 : i64, warps = 4 : i64}
       : (memref<?x1x64xf32>, memref<32x64xf32>, memref<32xf32>, memref<?x1x32xf32>) -> ()
-  return %y : tensor<?x?x128xf32>
+  %h = lm.streamed_linear %x, %w bias %b up(%u) up_bias %ub norm(%nw) outs(%hinit)
+      {epsilon = 1.0e-06 : f64, glu = #lm.glu<gpt_oss_swiglu>, alpha = 1.702 : f64,
+       limit = 7.0 : f64, row_group = 4 : i64, warps = 8 : i64}
+      : (tensor<?x?x64xf32>, tensor<128x64xbf16>, tensor<128xbf16>, tensor<128x64xbf16>,
+         tensor<128xbf16>, tensor<64xbf16>, tensor<?x?x128xbf16>) -> tensor<?x?x128xbf16>
+  %r = lm.streamed_linear %y, %d outs(%x) {accumulate, row_group = 4 : i64, warps = 8 : i64}
+      : (tensor<?x?x128xf32>, tensor<64x128xbf16>, tensor<?x?x64xf32>) -> tensor<?x?x64xf32>
+  return %y, %h, %r : tensor<?x?x128xf32>, tensor<?x?x128xbf16>, tensor<?x?x64xf32>
 }

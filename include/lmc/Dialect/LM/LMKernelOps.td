@@ -12,6 +12,7 @@
 #ifndef LMC_DIALECT_LM_LMKERNELOPS_TD
 #define LMC_DIALECT_LM_LMKERNELOPS_TD
 
+include "lmc/Dialect/LM/LMAttrs.td"
 include "lmc/Dialect/LM/LMDialect.td"
 include "mlir/Dialect/Bufferization/IR/BufferizableOpInterface.td"
 include "mlir/Interfaces/DestinationStyleOpInterface.td"
@@ -28,17 +29,18 @@ class LM_KernelOp<string mnemonic, list<Trait> traits = []>
              "getAliasingValues", "bufferize"]>])> {
   let results = (outs Variadic<AnyRankedTensor>:$results);
   // What every kernel op shares (LMKernelOps.cpp): inputs read, inits
-  // written whole, results the inits.
+  // written whole (and read first where the op's `readsInits()` says so),
+  // results the inits.
   let extraClassDefinition = [{
     void $cppClass::getEffects(
         ::llvm::SmallVectorImpl<::mlir::SideEffects::EffectInstance<
             ::mlir::MemoryEffects::Effect>> &effects) {
-      ::mlir::lm::detail::getKernelOpEffects(*this, effects);
+      ::mlir::lm::detail::getKernelOpEffects(*this, readsInits(), effects);
     }
     bool $cppClass::bufferizesToMemoryRead(
         ::mlir::OpOperand &operand,
         const ::mlir::bufferization::AnalysisState &) {
-      return !isDpsInit(&operand);
+      return !isDpsInit(&operand) || readsInits();
     }
     bool $cppClass::bufferizesToMemoryWrite(
         ::mlir::OpOperand &operand,
@@ -109,50 +111,82 @@ def LM_FlashDecodeOp : LM_KernelOp<"flash_decode"> {
     }
     /// Query heads per kv head.
     int64_t getGroupSize();
+    /// The inits are only written.
+    bool readsInits() { return false; }
   }];
   let hasVerifier = 1;
 }
 
 def LM_StreamedLinearOp : LM_KernelOp<"streamed_linear",
                                       [AttrSizedOperandSegments]> {
-  let summary = "lm.linear of a few rows, its input RMS-normalised as it is "
-                "read (weight streaming)";
+  let summary = "lm.linear of a few rows with its input's RMS norm as a "
+                "prologue and a GLU or residual add as an epilogue (weight "
+                "streaming)";
   let description = [{
-    `init[r..., n] = bias[n] + sum_k a[r..., k] * weight[n, k]` for every
+    `y[r..., n] = bias[n] + sum_k a[r..., k] * weight[n, k]` for every
     row `r` of `input` (`[rows..., K]`), `weight` `[N, K]` static, `bias`
-    `[N]`, `init` `[rows..., N]` f32 (its contents are not read). Without
-    `norm`, `a` is `input`; with it, `a` is
+    `[N]`. Without `norm`, `a` is `input`; with it, `a` is
     `lm.rms_norm(input, norm_weight)` with `epsilon` and `weight_offset`.
     `a` is converted to the weight's element type (bf16 or f32) before it is
     multiplied, as `--dtype bf16` rounds a projection's input; products are
-    summed in f32.
+    summed in f32. `init` (`[rows..., N]`, f32, or bf16 to round the result
+    as `--dtype bf16` rounds the next projection's input; read only with
+    `accumulate`) receives
+
+    - `y`, without an epilogue;
+    - `lm.glu(y, u)` of kind `glu` (with its `alpha` and `limit`), with
+      `up(%u_weight)` (and `up_bias`): `u` is the same projection of `a` by
+      `up_weight` `[N, K]`, the GLU's up half;
+    - `init + y`, with `accumulate`: `init` holds the residual stream the
+      projection adds to (and is read).
 
     A GPU kernel for few rows (decode): a warp per output column streams
-    its weight row with 16-byte loads, `warps` warps per block. With a norm,
-    each block first normalises `row_group` rows at a time into shared
-    memory: one such op per projection of a normalised input (q, k and v;
-    gate and up; the LM head), and the norm is no kernel of its own.
+    its weight row (and its up row) with 16-byte loads, `warps` warps per
+    block. When `a` differs from `input` (a norm, or rounding to bf16), each
+    block first writes `row_group` rows of `a` at a time to shared memory.
+    One such op per projection: the norm, the rounding, the GLU and the
+    residual add are no kernels of their own.
 
     ```mlir
     %q = lm.streamed_linear %x, %wq norm(%nw) outs(%init)
         {epsilon = 1.0e-06 : f64, row_group = 4 : i64, warps = 8 : i64}
         : (tensor<?x?x64xf32>, tensor<128x64xbf16>, tensor<64xbf16>,
            tensor<?x?x128xf32>) -> tensor<?x?x128xf32>
+    %h = lm.streamed_linear %x, %wg up(%wu) norm(%nw) outs(%init)
+        {epsilon = 1.0e-06 : f64, glu = #lm.glu<swiglu>, row_group = 4 : i64,
+         warps = 8 : i64}
+        : (tensor<?x?x64xf32>, tensor<256x64xbf16>, tensor<256x64xbf16>,
+           tensor<64xbf16>, tensor<?x?x256xf32>) -> tensor<?x?x256xf32>
+    %r = lm.streamed_linear %h, %wd outs(%x)
+        {accumulate, row_group = 4 : i64, warps = 8 : i64}
+        : (tensor<?x?x256xf32>, tensor<64x256xbf16>, tensor<?x?x64xf32>)
+        -> tensor<?x?x64xf32>
     ```
   }];
   let arguments = (ins LM_TensorOrMemRef:$input, LM_TensorOrMemRef:$weight,
                        Optional<LM_TensorOrMemRef>:$bias,
+                       Optional<LM_TensorOrMemRef>:$up_weight,
+                       Optional<LM_TensorOrMemRef>:$up_bias,
                        Optional<LM_TensorOrMemRef>:$norm_weight,
                        LM_TensorOrMemRef:$init,
                        OptionalAttr<F64Attr>:$epsilon,
                        DefaultValuedAttr<F64Attr, "0.0">:$weight_offset,
+                       OptionalAttr<LM_GluAttr>:$glu,
+                       OptionalAttr<F64Attr>:$alpha,
+                       OptionalAttr<F64Attr>:$limit, UnitAttr:$accumulate,
                        I64Attr:$warps, I64Attr:$row_group);
   let assemblyFormat = [{
-    $input `,` $weight (`bias` $bias^)? (`norm` `(` $norm_weight^ `)`)?
+    $input `,` $weight (`bias` $bias^)? (`up` `(` $up_weight^ `)`)?
+    (`up_bias` $up_bias^)? (`norm` `(` $norm_weight^ `)`)?
     `outs` `(` $init `)` attr-dict `:` functional-type(operands, results)
   }];
   let extraClassDeclaration = [{
     MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
+    /// With `accumulate`, the init holds the residual added to.
+    bool readsInits() { return getAccumulate(); }
+    /// Whether the kernel stages `a` in shared memory: a norm, or an input
+    /// rounded to the weight's type.
+    bool stagesRows();
   }];
   let hasVerifier = 1;
 }

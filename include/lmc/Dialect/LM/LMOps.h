@@ -15,10 +15,10 @@
 
 namespace mlir::lm::detail {
 /// What the kernel ops (LMKernelOps.td) share: on memrefs they read their
-/// inputs and write their inits; bufferized, they are the same op on
-/// buffers, without results.
+/// inputs and write their inits (reading them first with `readsInits`);
+/// bufferized, they are the same op on buffers, without results.
 void getKernelOpEffects(
-    DestinationStyleOpInterface op,
+    DestinationStyleOpInterface op, bool readsInits,
     SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
         &effects);
 LogicalResult

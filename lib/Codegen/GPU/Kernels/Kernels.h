@@ -20,6 +20,7 @@
 #include "lmc/Dialect/LM/LMOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 
 namespace mlir::lm::gpu_mapping {
 
@@ -56,8 +57,8 @@ Value throughCorner(Value view);
 /// lm-map-projections-to-gpu.
 inline constexpr int64_t kStreamingRows = 16;
 /// Rows weight streaming applies each weight load to (accumulators per
-/// lane), the rows a normalising lm.streamed_linear stages at a time.
-/// Reasoned, not timed.
+/// lane and weight), the rows an lm.streamed_linear stages at a time where
+/// they fit in shared memory. Reasoned, not timed.
 inline constexpr int64_t kStreamingRowGroup = 4;
 
 /// Prompts and batches, bf16 only: warps of 16 x 32 output tiles on tensor
@@ -72,20 +73,28 @@ void buildMmaSyncTile(OpBuilder &b, Location loc, const Projection &p,
 void buildWeightStreaming(OpBuilder &b, Location loc, const Projection &p,
                           ArrayRef<Value> rowExtents, Value rows, Value init);
 
-/// What lm.streamed_linear's weight streaming holds in shared memory: with
-/// a norm, `rowGroup` normalised rows of K values of the weight's type.
-/// lm-select-gpu-kernels refuses shapes over the static shared memory.
+/// What lm.streamed_linear's weight streaming holds in shared memory: when
+/// it stages its input (a norm, or rounding to the weight's type),
+/// `rowGroup` rows of K values of the weight's type. lm-select-gpu-kernels
+/// picks a row group these fit in static shared memory; the template
+/// allocates them.
 struct StreamedLinearFootprint {
   int64_t rowGroup, k;
   Type operandType;
-  bool norm;
+  bool staged;
   int64_t sharedBytes() const {
-    return norm ? rowGroup * k * operandType.getIntOrFloatBitWidth() / 8 : 0;
+    return staged ? rowGroup * k * operandType.getIntOrFloatBitWidth() / 8 : 0;
+  }
+  /// The staged rows' buffer, in workgroup memory.
+  MemRefType stagingType(MLIRContext *context) const {
+    return MemRefType::get(
+        {rowGroup, k}, operandType, AffineMap(),
+        gpu::AddressSpaceAttr::get(context, gpu::AddressSpace::Workgroup));
   }
 };
 
-/// lm.streamed_linear on memrefs: the weight-streaming kernel, its input
-/// normalised into shared memory first when the op has a norm
+/// lm.streamed_linear on memrefs: the weight-streaming kernel with the op's
+/// prologue (norm, rounding) and epilogue (bias, GLU, residual)
 /// (WeightStreaming.cpp).
 void buildStreamedLinear(OpBuilder &b, StreamedLinearOp op);
 

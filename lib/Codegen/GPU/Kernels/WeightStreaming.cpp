@@ -15,16 +15,23 @@
 // 4-byte lanes, once per row.
 //
 // Built for a projection generic (lm-map-projections-to-gpu) or for an
-// lm.streamed_linear (lm-map-kernel-ops-to-gpu), whose input may be RMS-
-// normalised first: then warp j of each block normalises row j of the group
-// into shared memory (its statistics by shuffles, rounded to the weight's
-// type as --dtype bf16 rounds a projection's input), and every warp reads
-// the group's rows from there. The norm costs each block a read of the
-// group's rows, not a kernel and a round trip through memory.
+// lm.streamed_linear (lm-map-kernel-ops-to-gpu), which folds into the
+// kernel what would be kernels of their own:
+//  - a prologue: when the op's input is RMS-normalised or rounded to the
+//    weight's type first, warp j of each block writes row j of the group,
+//    normalised (its statistics by shuffles) and rounded as --dtype bf16
+//    rounds a projection's input, to shared memory, and every warp reads
+//    the group's rows from there. The norm costs each block a read of the
+//    group's rows, not a kernel and a round trip through memory;
+//  - a second weight: a GLU's up projection, streamed beside the gate's row
+//    by the same warp (twice the bytes in flight per lane);
+//  - an epilogue on lane 0's sums: the biases, the GLU, a residual add.
 //
 //===----------------------------------------------------------------------===//
 
 #include "Kernels.h"
+
+#include "../../ScalarFunctions.h"
 #include "../MappingUtils.h"
 #include "lmc/Codegen/GPU/TargetInfo.h"
 
@@ -53,15 +60,20 @@ public:
   virtual ~StreamingOperands() = default;
   /// The input's element type, as stored.
   virtual Type inputType() const = 0;
-  /// The weight's values [k, k + elements) of row `column`, in its type.
-  virtual Value loadWeight(OpBuilder &b, Location loc, Value column, Value k,
-                           int64_t elements, bool whole) const = 0;
+  /// Weights of the same shape streamed side by side, each giving one sum
+  /// per output element (a GLU's gate and up: 2).
+  virtual int64_t weightCount() const { return 1; }
+  /// Weight `which`'s values [k, k + elements) of row `column`, in its type.
+  virtual Value loadWeight(OpBuilder &b, Location loc, int64_t which,
+                           Value column, Value k, int64_t elements,
+                           bool whole) const = 0;
   /// The input's values [k, k + elements) of row `row`, in its type.
   virtual Value loadInput(OpBuilder &b, Location loc, ArrayRef<Value> row,
                           Value k, int64_t elements, bool whole) const = 0;
-  /// Writes `sum`, the f32 dot product of (row, column).
+  /// Writes the output element (row, column) from `sums`, the f32 dot
+  /// products with each weight.
   virtual void store(OpBuilder &b, Location loc, ArrayRef<Value> row,
-                     Value column, Value sum) const = 0;
+                     Value column, ValueRange sums) const = 0;
 };
 
 /// A projection generic: the sum is added to the output's initial value,
@@ -72,7 +84,7 @@ public:
 
   Type inputType() const override { return p.operandType; }
 
-  Value loadWeight(OpBuilder &b, Location loc, Value column, Value k,
+  Value loadWeight(OpBuilder &b, Location loc, int64_t, Value column, Value k,
                    int64_t elements, bool whole) const override {
     // The weight's map reads no row dimension.
     SmallVector<Value> row(p.rowDims.size(), index(b, loc, 0));
@@ -86,7 +98,8 @@ public:
                       whole);
   }
   void store(OpBuilder &b, Location loc, ArrayRef<Value> row, Value column,
-             Value sum) const override {
+             ValueRange sums) const override {
+    Value sum = sums[0];
     Value out = p.op.getDpsInitOperand(0)->get();
     SmallVector<Value> indices = p.outIndices(b, loc, row, column);
     Value old = init ? init : memref::LoadOp::create(b, loc, out, indices);
@@ -99,7 +112,9 @@ private:
   Value init;
 };
 
-/// lm.streamed_linear: the sum is added to the bias, when there is one.
+/// lm.streamed_linear: the sums plus their biases, through the GLU or
+/// added to the residual in the output when the op has them, rounded to
+/// the output's type.
 class StreamedLinearOperands final : public StreamingOperands {
 public:
   explicit StreamedLinearOperands(StreamedLinearOp op)
@@ -108,11 +123,12 @@ public:
   Type inputType() const override {
     return cast<MemRefType>(op.getInput().getType()).getElementType();
   }
+  int64_t weightCount() const override { return op.getUpWeight() ? 2 : 1; }
 
-  Value loadWeight(OpBuilder &b, Location loc, Value column, Value kIndex,
-                   int64_t elements, bool whole) const override {
-    return loadSlice(b, loc, op.getWeight(), {column, kIndex}, elements, k,
-                     whole);
+  Value loadWeight(OpBuilder &b, Location loc, int64_t which, Value column,
+                   Value kIndex, int64_t elements, bool whole) const override {
+    return loadSlice(b, loc, which == 0 ? op.getWeight() : op.getUpWeight(),
+                     {column, kIndex}, elements, k, whole);
   }
   Value loadInput(OpBuilder &b, Location loc, ArrayRef<Value> row, Value kIndex,
                   int64_t elements, bool whole) const override {
@@ -121,14 +137,33 @@ public:
     return loadSlice(b, loc, op.getInput(), indices, elements, k, whole);
   }
   void store(OpBuilder &b, Location loc, ArrayRef<Value> row, Value column,
-             Value sum) const override {
-    if (Value bias = op.getBias())
-      sum = arith::AddFOp::create(
+             ValueRange sums) const override {
+    auto withBias = [&](Value sum, Value bias) -> Value {
+      if (!bias)
+        return sum;
+      return arith::AddFOp::create(
           b, loc, toF32(b, loc, memref::LoadOp::create(b, loc, bias, column)),
           sum);
+    };
+    Value result = withBias(sums[0], op.getBias());
     SmallVector<Value> indices(row);
     indices.push_back(column);
-    memref::StoreOp::create(b, loc, sum, op.getInit(), indices);
+    if (std::optional<GluKind> glu = op.getGlu()) {
+      auto constant = [](std::optional<APFloat> value) {
+        return value ? value->convertToDouble() : 0.0;
+      };
+      result = lowering::applyGlu(
+          b, loc, *glu, result, withBias(sums[1], op.getUpBias()),
+          constant(op.getAlpha()), constant(op.getLimit()));
+    }
+    if (op.getAccumulate())
+      result = arith::AddFOp::create(
+          b, loc, memref::LoadOp::create(b, loc, op.getInit(), indices),
+          result);
+    Type outType = cast<MemRefType>(op.getInit().getType()).getElementType();
+    if (outType != result.getType())
+      result = arith::TruncFOp::create(b, loc, outType, result);
+    memref::StoreOp::create(b, loc, result, op.getInit(), indices);
   }
 
 private:
@@ -143,6 +178,13 @@ struct NormPrologue {
   double epsilon, offset;
 };
 
+/// What an lm.streamed_linear does to its input rows before it multiplies
+/// them: normalise them (when `norm`) and round them to the weight's type,
+/// into shared memory.
+struct RowStaging {
+  std::optional<NormPrologue> norm;
+};
+
 class WeightStreamingKernel {
 public:
   /// A projection of static `n` x `k` whose operands are of `operandType`
@@ -151,10 +193,10 @@ public:
   WeightStreamingKernel(const StreamingOperands &operands, int64_t n, int64_t k,
                         Type operandType, ArrayRef<Value> rowExtents,
                         Value rows, int64_t warps, int64_t rowGroup,
-                        std::optional<NormPrologue> norm)
+                        std::optional<RowStaging> staging)
       : operands(operands), n(n), k(k), operandType(operandType),
         rowExtents(rowExtents), rows(rows), warps(warps), rowGroup(rowGroup),
-        norm(norm) {
+        weights(operands.weightCount()), staging(staging) {
     laneElements = kLoadBytes * 8 / operandType.getIntOrFloatBitWidth();
     warpElements = kWarpSize * laneElements;
     int64_t steps = llvm::divideCeil(k, warpElements);
@@ -167,16 +209,15 @@ public:
 
   void build(OpBuilder &b, Location loc) {
     SmallVector<Type> workgroup;
-    if (norm)
+    if (staging)
       workgroup.push_back(
-          MemRefType::get({rowGroup, k}, operandType, AffineMap(),
-                          gpu::AddressSpaceAttr::get(
-                              b.getContext(), gpu::AddressSpace::Workgroup)));
+          StreamedLinearFootprint{rowGroup, k, operandType, /*staged=*/true}
+              .stagingType(b.getContext()));
     gpu::LaunchOp launch =
         createLinearLaunch(b, loc, index(b, loc, llvm::divideCeil(n, warps)),
                            index(b, loc, warps * kWarpSize), workgroup);
     nameKernel(launch, "weight_streaming");
-    if (norm)
+    if (staging)
       staged = launch.getWorkgroupAttributions()[0];
     Value tid = launch.getThreadIds().x;
     lane = arith::RemUIOp::create(b, loc, tid, index(b, loc, kWarpSize));
@@ -214,29 +255,30 @@ public:
       rowIndices.push_back(delinearize(
           b, loc, arith::MinUIOp::create(b, loc, row, lastRow), rowExtents));
     }
-    if (norm) {
-      stageNormalisedRows(b, loc, first, lastRow);
+    if (staging) {
+      stageRows(b, loc, first, lastRow);
       gpu::BarrierOp::create(b, loc);
     }
 
+    // Sums per (weight, row): weight w's of row j at w * rowGroup + j.
     Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
     auto loop = scf::ForOp::create(
         b, loc, index(b, loc, 0), index(b, loc, iterations), index(b, loc, 1),
-        SmallVector<Value>(rowGroup, zero),
+        SmallVector<Value>(weights * rowGroup, zero),
         [&](OpBuilder &nb, Location l, Value iteration, ValueRange sums) {
           scf::YieldOp::create(nb, l, step(nb, l, iteration, sums));
         });
     store(b, loc, loop.getResults());
     // The next group's rows overwrite the staged ones.
-    if (norm)
+    if (staging)
       gpu::BarrierOp::create(b, loc);
   }
 
 private:
-  /// Warp j < rowGroup writes row `first + j`, RMS-normalised and rounded to
-  /// the operand type, to row j of the shared buffer (if the row exists).
-  void stageNormalisedRows(OpBuilder &b, Location loc, Value first,
-                           Value lastRow) {
+  /// Warp j < rowGroup writes row `first + j` (if it exists) to row j of
+  /// the shared buffer: RMS-normalised when the staging has a norm, in the
+  /// operand type.
+  void stageRows(OpBuilder &b, Location loc, Value first, Value lastRow) {
     OpBuilder::InsertionGuard guard(b);
     Value row = arith::AddIOp::create(b, loc, first, warp);
     Value mine = arith::AndIOp::create(
@@ -267,43 +309,49 @@ private:
                                    index(nb, l, k));
     };
 
-    // sum(x^2) over the row, then rsqrt(mean + eps), as lm.rms_norm lowers.
-    Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
-    auto sumLoop = scf::ForOp::create(
-        b, loc, index(b, loc, 0), index(b, loc, chunks), index(b, loc, 1),
-        ValueRange{zero},
-        [&](OpBuilder &nb, Location l, Value chunk, ValueRange acc) {
-          Value at = sliceAt(nb, l, chunk);
-          Value in = inside(nb, l, at);
-          Value x =
-              toF32(nb, l,
-                    operands.loadInput(
-                        nb, l, rowIndex,
-                        arith::SelectOp::create(nb, l, in, at, index(nb, l, 0)),
-                        slice, /*whole=*/true));
-          Value squares =
-              vector::ReductionOp::create(nb, l, vector::CombiningKind::ADD,
-                                          arith::MulFOp::create(nb, l, x, x));
-          Value sum = arith::AddFOp::create(
-              nb, l, acc[0],
-              arith::SelectOp::create(
-                  nb, l, in, squares,
-                  arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(0))));
-          scf::YieldOp::create(nb, l, sum);
-        });
-    Value total = warpSum(b, loc, sumLoop.getResult(0));
-    Value mean = arith::DivFOp::create(
-        b, loc, total,
-        arith::ConstantOp::create(b, loc,
-                                  b.getF32FloatAttr(static_cast<float>(k))));
-    Value inverse = math::RsqrtOp::create(
-        b, loc,
-        arith::AddFOp::create(
-            b, loc, mean,
-            arith::ConstantOp::create(
-                b, loc, b.getF32FloatAttr(static_cast<float>(norm->epsilon)))));
+    // With a norm: sum(x^2) over the row, then rsqrt(mean + eps), as
+    // lm.rms_norm lowers.
+    std::optional<NormPrologue> norm = staging->norm;
+    Value inverse;
+    if (norm) {
+      Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
+      auto sumLoop = scf::ForOp::create(
+          b, loc, index(b, loc, 0), index(b, loc, chunks), index(b, loc, 1),
+          ValueRange{zero},
+          [&](OpBuilder &nb, Location l, Value chunk, ValueRange acc) {
+            Value at = sliceAt(nb, l, chunk);
+            Value in = inside(nb, l, at);
+            Value x =
+                toF32(nb, l,
+                      operands.loadInput(nb, l, rowIndex,
+                                         arith::SelectOp::create(
+                                             nb, l, in, at, index(nb, l, 0)),
+                                         slice, /*whole=*/true));
+            Value squares =
+                vector::ReductionOp::create(nb, l, vector::CombiningKind::ADD,
+                                            arith::MulFOp::create(nb, l, x, x));
+            Value sum = arith::AddFOp::create(
+                nb, l, acc[0],
+                arith::SelectOp::create(
+                    nb, l, in, squares,
+                    arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(0))));
+            scf::YieldOp::create(nb, l, sum);
+          });
+      Value total = warpSum(b, loc, sumLoop.getResult(0));
+      Value mean = arith::DivFOp::create(
+          b, loc, total,
+          arith::ConstantOp::create(b, loc,
+                                    b.getF32FloatAttr(static_cast<float>(k))));
+      inverse = math::RsqrtOp::create(
+          b, loc,
+          arith::AddFOp::create(
+              b, loc, mean,
+              arith::ConstantOp::create(
+                  b, loc,
+                  b.getF32FloatAttr(static_cast<float>(norm->epsilon)))));
+    }
 
-    // x * inverse * (offset + w), rounded, into the shared row.
+    // x (* inverse * (offset + w)), rounded, into the shared row.
     auto f32Vector = VectorType::get({slice}, b.getF32Type());
     scf::ForOp::create(
         b, loc, index(b, loc, 0), index(b, loc, chunks), index(b, loc, 1),
@@ -316,34 +364,36 @@ private:
           Value x = toF32(ib, l,
                           operands.loadInput(ib, l, rowIndex, at, slice,
                                              /*whole=*/true));
-          Value scale = toF32(ib, l,
-                              loadSlice(ib, l, norm->weight, {at}, slice, k,
-                                        /*whole=*/true));
-          if (norm->offset != 0.0)
-            scale = arith::AddFOp::create(
-                ib, l, scale,
-                vector::BroadcastOp::create(
-                    ib, l, f32Vector,
-                    arith::ConstantOp::create(
-                        ib, l,
-                        ib.getF32FloatAttr(static_cast<float>(norm->offset)))));
-          Value normalised = arith::MulFOp::create(
-              ib, l,
-              arith::MulFOp::create(
-                  ib, l, x,
-                  vector::BroadcastOp::create(ib, l, f32Vector, inverse)),
-              scale);
+          if (norm) {
+            Value scale = toF32(ib, l,
+                                loadSlice(ib, l, norm->weight, {at}, slice, k,
+                                          /*whole=*/true));
+            if (norm->offset != 0.0)
+              scale = arith::AddFOp::create(
+                  ib, l, scale,
+                  vector::BroadcastOp::create(
+                      ib, l, f32Vector,
+                      arith::ConstantOp::create(
+                          ib, l,
+                          ib.getF32FloatAttr(
+                              static_cast<float>(norm->offset)))));
+            x = arith::MulFOp::create(
+                ib, l,
+                arith::MulFOp::create(
+                    ib, l, x,
+                    vector::BroadcastOp::create(ib, l, f32Vector, inverse)),
+                scale);
+          }
           if (!operandType.isF32())
-            normalised = arith::TruncFOp::create(
-                ib, l, VectorType::get({slice}, operandType), normalised);
+            x = arith::TruncFOp::create(
+                ib, l, VectorType::get({slice}, operandType), x);
           // Slices start at multiples of their bytes in the 16-byte
           // aligned buffer (K is a multiple of the slice).
           int64_t bytes = slice * operandType.getIntOrFloatBitWidth() / 8;
           llvm::MaybeAlign align;
           if (llvm::isPowerOf2_64(bytes))
             align = llvm::Align(std::min<int64_t>(bytes, 16));
-          vector::StoreOp::create(ib, l, normalised, staged,
-                                  ValueRange{warp, at},
+          vector::StoreOp::create(ib, l, x, staged, ValueRange{warp, at},
                                   /*nontemporal=*/false, align);
           scf::YieldOp::create(nb, l);
         });
@@ -354,7 +404,7 @@ private:
   Value loadInputF32(OpBuilder &b, Location loc, int64_t j, Value kIndex,
                      Value inside) {
     Value values;
-    if (norm)
+    if (staging)
       values = loadSlice(b, loc, staged, {index(b, loc, j), kIndex},
                          laneElements, k, vectorLoads);
     else
@@ -373,7 +423,7 @@ private:
     return toF32(b, loc, values);
   }
 
-  /// One iteration: `unroll` weight loads, then every active row.
+  /// One iteration: `unroll` loads of each weight, then every active row.
   SmallVector<Value> step(OpBuilder &b, Location loc, Value iteration,
                           ValueRange acc) {
     Value base = arith::AddIOp::create(
@@ -381,7 +431,9 @@ private:
         arith::MulIOp::create(b, loc, iteration,
                               index(b, loc, warpElements * unroll)),
         arith::MulIOp::create(b, loc, lane, index(b, loc, laneElements)));
-    SmallVector<Value> ks, insides, weights;
+    SmallVector<Value> ks, insides;
+    // Weight w's u-th load at w * unroll + u.
+    SmallVector<Value> loaded(weights * unroll);
     for (int64_t u = 0; u < unroll; ++u) {
       Value kIndex =
           arith::AddIOp::create(b, loc, base, index(b, loc, u * warpElements));
@@ -396,42 +448,52 @@ private:
       // (Element-wise loads zero whatever lies past K themselves.)
       ks.push_back(kIndex);
       insides.push_back(inside);
-      weights.push_back(
-          maskedF32(b, loc,
-                    operands.loadWeight(b, loc, weightRow, kIndex, laneElements,
-                                        vectorLoads),
-                    inside));
+      for (int64_t w = 0; w < weights; ++w)
+        loaded[w * unroll + u] =
+            maskedF32(b, loc,
+                      operands.loadWeight(b, loc, w, weightRow, kIndex,
+                                          laneElements, vectorLoads),
+                      inside);
     }
-    SmallVector<Value> next;
+    SmallVector<Value> next(acc.begin(), acc.end());
     for (int64_t j = 0; j < rowGroup; ++j) {
+      // Row j's sums, one per weight.
       auto accumulate = [&](OpBuilder &b) {
-        Value sum = acc[j];
+        SmallVector<Value> sums;
+        for (int64_t w = 0; w < weights; ++w)
+          sums.push_back(acc[w * rowGroup + j]);
         for (int64_t u = 0; u < unroll; ++u) {
           Value x = loadInputF32(b, loc, j, ks[u], insides[u]);
-          for (int64_t e = 0; e < laneElements; ++e)
-            sum = arith::AddFOp::create(
-                b, loc, sum,
-                arith::MulFOp::create(b, loc,
-                                      vector::ExtractOp::create(b, loc, x, e),
-                                      vector::ExtractOp::create(
-                                          b, loc, weights[u], e)));
+          for (int64_t w = 0; w < weights; ++w)
+            for (int64_t e = 0; e < laneElements; ++e)
+              sums[w] = arith::AddFOp::create(
+                  b, loc, sums[w],
+                  arith::MulFOp::create(
+                      b, loc, vector::ExtractOp::create(b, loc, x, e),
+                      vector::ExtractOp::create(b, loc, loaded[w * unroll + u],
+                                                e)));
         }
-        return sum;
+        return sums;
       };
+      SmallVector<Value> sums;
       if (!rowActive[j]) {
-        next.push_back(accumulate(b));
-        continue;
-      }
-      auto active = scf::IfOp::create(b, loc, b.getF32Type(), rowActive[j],
-                                      /*withElse=*/true);
-      {
+        sums = accumulate(b);
+      } else {
+        auto active = scf::IfOp::create(
+            b, loc, SmallVector<Type>(weights, b.getF32Type()), rowActive[j],
+            /*withElse=*/true);
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPointToStart(&active.getThenRegion().front());
         scf::YieldOp::create(b, loc, accumulate(b));
         b.setInsertionPointToStart(&active.getElseRegion().front());
-        scf::YieldOp::create(b, loc, acc[j]);
+        SmallVector<Value> unchanged;
+        for (int64_t w = 0; w < weights; ++w)
+          unchanged.push_back(acc[w * rowGroup + j]);
+        scf::YieldOp::create(b, loc, unchanged);
+        sums.assign(active.getResults().begin(), active.getResults().end());
       }
-      next.push_back(active.getResult(0));
+      for (int64_t w = 0; w < weights; ++w)
+        next[w * rowGroup + j] = sums[w];
     }
     return next;
   }
@@ -453,10 +515,12 @@ private:
             scf::IfOp::create(b, loc, rowActive[j], /*withElse=*/false);
         b.setInsertionPointToStart(&active.getThenRegion().front());
       }
-      Value sum = warpSum(b, loc, acc[j]);
+      SmallVector<Value> sums;
+      for (int64_t w = 0; w < weights; ++w)
+        sums.push_back(warpSum(b, loc, acc[w * rowGroup + j]));
       auto writerOnly = scf::IfOp::create(b, loc, writer, /*withElse=*/false);
       b.setInsertionPointToStart(&writerOnly.getThenRegion().front());
-      operands.store(b, loc, rowIndices[j], column, sum);
+      operands.store(b, loc, rowIndices[j], column, sums);
     }
   }
 
@@ -465,8 +529,8 @@ private:
   Type operandType;
   ArrayRef<Value> rowExtents;
   Value rows;
-  int64_t warps, rowGroup;
-  std::optional<NormPrologue> norm;
+  int64_t warps, rowGroup, weights;
+  std::optional<RowStaging> staging;
   int64_t laneElements, warpElements, unroll, iterations;
   bool everyLoadInside, vectorLoads;
   Value lane, warp, column, weightRow, staged;
@@ -494,15 +558,18 @@ void buildStreamedLinear(OpBuilder &b, StreamedLinearOp op) {
     rowExtents.push_back(memref::DimOp::create(b, loc, input, dim));
     rows = arith::MulIOp::create(b, loc, rows, rowExtents.back());
   }
-  std::optional<NormPrologue> norm;
-  if (Value weight = op.getNormWeight())
-    norm = NormPrologue{weight, op.getEpsilon()->convertToDouble(),
-                        op.getWeightOffset().convertToDouble()};
+  std::optional<RowStaging> staging;
+  if (op.stagesRows()) {
+    staging.emplace();
+    if (Value weight = op.getNormWeight())
+      staging->norm = NormPrologue{weight, op.getEpsilon()->convertToDouble(),
+                                   op.getWeightOffset().convertToDouble()};
+  }
   StreamedLinearOperands operands(op);
   WeightStreamingKernel(operands, weightType.getDimSize(0),
                         weightType.getDimSize(1), weightType.getElementType(),
                         rowExtents, rows, static_cast<int64_t>(op.getWarps()),
-                        static_cast<int64_t>(op.getRowGroup()), norm)
+                        static_cast<int64_t>(op.getRowGroup()), staging)
       .build(b, loc);
 }
 
