@@ -423,3 +423,76 @@ func.func @not_row_consumers(%x: memref<?x64xf32>, %sums: memref<?xf32>, %y: mem
   }
   return
 }
+
+// -----
+
+// A row consumer that gathers from the reduced input (a norm's scaling
+// inlined into its rotary embedding, which reads each channel's partner,
+// lm-fuse-elementwise): the warp that reduced the row rotates it, the
+// partner loaded from the input, which nothing writes. One that gathers
+// from the reduction's result (lane 0 stores it while the others would
+// load it) stays a generic.
+// CHECK-LABEL: func.func @gathering_row
+// CHECK:       gpu.launch
+// CHECK:         gpu.shuffle  xor %{{.*}}, %c1
+// CHECK:         scf.for
+// CHECK:           %[[PARTNER:.*]] = arith.xori
+// CHECK:           memref.load %arg0[%{{.*}}, %[[PARTNER]]]
+// CHECK:           math.rsqrt
+// CHECK:           memref.store
+// CHECK-NOT:   linalg.generic
+// CHECK:       gpu.launch
+// CHECK:       linalg.generic
+// CHECK:         memref.load %arg3
+// CHECK:       return
+func.func @gathering_row(%x: memref<?x64xf32>, %sums: memref<?xf32>, %y: memref<?x64xf32>,
+                         %sums2: memref<?xf32>, %z: memref<?x64xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %n = arith.constant 64.0 : f32
+  %c1 = arith.constant 1 : index
+  linalg.fill ins(%zero : f32) outs(%sums : memref<?xf32>)
+  linalg.generic {indexing_maps = [affine_map<(r, k) -> (r, k)>, affine_map<(r, k) -> (r)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<?x64xf32>) outs(%sums : memref<?xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %sq = arith.mulf %a, %a : f32
+    %s = arith.addf %sq, %acc : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(r, k) -> (r, k)>, affine_map<(r, k) -> (r)>,
+                                   affine_map<(r, k) -> (r, k)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%x, %sums : memref<?x64xf32>, memref<?xf32>) outs(%y : memref<?x64xf32>) {
+  ^bb0(%a: f32, %s: f32, %o: f32):
+    %r = linalg.index 0 : index
+    %k = linalg.index 1 : index
+    %partner = arith.xori %k, %c1 : index
+    %b = memref.load %x[%r, %partner] : memref<?x64xf32>
+    %mean = arith.divf %s, %n : f32
+    %inv = math.rsqrt %mean : f32
+    %d = arith.subf %a, %b : f32
+    %v = arith.mulf %d, %inv : f32
+    linalg.yield %v : f32
+  }
+  linalg.fill ins(%zero : f32) outs(%sums2 : memref<?xf32>)
+  linalg.generic {indexing_maps = [affine_map<(r, k) -> (r, k)>, affine_map<(r, k) -> (r)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<?x64xf32>) outs(%sums2 : memref<?xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %s = arith.addf %a, %acc : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(r, k) -> (r, k)>, affine_map<(r, k) -> (r)>,
+                                   affine_map<(r, k) -> (r, k)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%x, %sums2 : memref<?x64xf32>, memref<?xf32>) outs(%z : memref<?x64xf32>) {
+  ^bb0(%a: f32, %s: f32, %o: f32):
+    %r = linalg.index 0 : index
+    %first = arith.constant 0 : index
+    %t = memref.load %sums2[%first] : memref<?xf32>
+    %d = arith.subf %a, %s : f32
+    %v = arith.addf %d, %t : f32
+    linalg.yield %v : f32
+  }
+  return
+}

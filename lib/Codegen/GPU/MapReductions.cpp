@@ -196,9 +196,16 @@ linalg::GenericOp rowConsumerOf(linalg::GenericOp op) {
           op.getMatchingIndexingMap(reduced) == map)
         sameLoops = true;
   }
-  for (Operation &inner : consumer.getRegion().front())
+  // Its body may gather (lm.rope reads a channel's partner), but not from
+  // the reduction's result or its own output: other lanes write those.
+  for (Operation &inner : consumer.getRegion().front()) {
     if (inner.getNumRegions() != 0)
       return nullptr;
+    if (auto load = dyn_cast<memref::LoadOp>(inner))
+      if (Value root = rootOf(load.getMemRef());
+          root == rootOf(out) || root == written)
+        return nullptr;
+  }
   return readsResult && sameLoops ? consumer : nullptr;
 }
 
