@@ -82,6 +82,17 @@ Value lowering::applyActivation(OpBuilder &b, Location loc, ActivationKind kind,
   llvm_unreachable("unknown activation");
 }
 
+/// The clamped GLUs' operands: min(gate, limit), clamp(up, -limit, limit).
+static std::pair<Value, Value> clampGateUp(OpBuilder &b, Location loc,
+                                           Value gate, Value up, double limit) {
+  Value l = lowering::f32Constant(b, loc, limit);
+  Value g = arith::MinimumFOp::create(b, loc, gate, l);
+  Value u = arith::MaximumFOp::create(b, loc,
+                                      arith::MinimumFOp::create(b, loc, up, l),
+                                      lowering::f32Constant(b, loc, -limit));
+  return {g, u};
+}
+
 Value lowering::applyGlu(OpBuilder &b, Location loc, GluKind kind, Value gate,
                          Value up, double alpha, double limit) {
   switch (kind) {
@@ -93,19 +104,11 @@ Value lowering::applyGlu(OpBuilder &b, Location loc, GluKind kind, Value gate,
     return arith::MulFOp::create(
         b, loc, applyActivation(b, loc, ActivationKind::gelu, gate), up);
   case GluKind::clamped_swiglu: {
-    Value l = f32Constant(b, loc, limit);
-    Value g = arith::MinimumFOp::create(b, loc, gate, l);
-    Value u = arith::MaximumFOp::create(
-        b, loc, arith::MinimumFOp::create(b, loc, up, l),
-        f32Constant(b, loc, -limit));
+    auto [g, u] = clampGateUp(b, loc, gate, up, limit);
     return arith::MulFOp::create(b, loc, silu(b, loc, g), u);
   }
   case GluKind::gpt_oss_swiglu: {
-    Value l = f32Constant(b, loc, limit);
-    Value g = arith::MinimumFOp::create(b, loc, gate, l);
-    Value u = arith::MaximumFOp::create(
-        b, loc, arith::MinimumFOp::create(b, loc, up, l),
-        f32Constant(b, loc, -limit));
+    auto [g, u] = clampGateUp(b, loc, gate, up, limit);
     Value glu = arith::MulFOp::create(
         b, loc, g,
         sigmoid(b, loc,
