@@ -19,9 +19,11 @@
 #   the device tool's 64 MiB.
 # goldens: scripts/gpu-goldens.sh in f32 (1e-3 against transformers) and in
 #   bf16 (5e-3 against the host's bf16), one line per model.
+#   Then the wgmma tile's batch (8 x 24 tokens, bf16) against numpy.
 # sanitizer: compute-sanitizer memcheck on an MLA + MoE model (deepseek_v3),
 #   a bf16 tensor-core prompt (qwen3, 20 tokens) and sinks with a sliding
-#   window (gpt_oss), prefill and decode (flash decoding in the last two).
+#   window (gpt_oss), prefill and decode (flash decoding in the last two),
+#   and the wgmma tile's batch.
 # bench: bench/run.py, lmc against transformers on the same GPU (add
 #   --compiled-anchor by hand for the torch.compile + CUDA graph anchor:
 #   its compilation does not fit the `all` call).
@@ -56,6 +58,10 @@ prepare)
     "$lmc" compile "$dir" --target sm_90a --dtype bf16 -o "$gpu/lmx/$model.bf16.lmx"
     "$lmc" compile "$dir" --dtype bf16 -o "$gpu/lmx/$model.bf16.host.lmx"
   done
+  # The wgmma tile's numeric check: a batch of 192 prompt rows in bf16
+  # against numpy (test/GPU/Run/bf16-batch.test).
+  "$lmc" compile "$here/test/E2E/Inputs/bf16-batch/model" --target sm_90a --dtype bf16 \
+    -o "$gpu/lmx/bf16-batch.bf16.lmx"
   for config in "$here"/bench/configs/*/; do
     name=$(basename "$config")
     ckpt=$(mktemp -d)
@@ -93,6 +99,9 @@ goldens)
   status=0
   "$here/scripts/gpu-goldens.sh" "$gpu/lmx" "$gpu/bin/lmc-run" | tee "$out/goldens-f32.txt" || status=1
   DTYPE=bf16 "$here/scripts/gpu-goldens.sh" "$gpu/lmx" "$gpu/bin/lmc-run" | tee "$out/goldens-bf16.txt" || status=1
+  batch=$here/test/E2E/Inputs/bf16-batch/reference.safetensors
+  "$gpu/bin/lmc-run" "$gpu/lmx/bf16-batch.bf16.lmx" --device cuda --input "$batch" \
+    --compare "$batch" --check-decode --tolerance 5e-3 2>&1 | tee "$out/goldens-wgmma.txt" || status=1
   exit $status
   ;;
 sanitizer)
@@ -106,6 +115,11 @@ sanitizer)
       --prompt-ids 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20 \
       --max-new-tokens 4 2>&1 | tee "$out/sanitizer-$1.txt" || status=1
   done
+  # The wgmma tile: TMA copies past the operands' ends, partial tiles.
+  batch=$here/test/E2E/Inputs/bf16-batch/reference.safetensors
+  "$sanitizer" --tool memcheck --leak-check full --error-exitcode 3 \
+    "$gpu/bin/lmc-run" "$gpu/lmx/bf16-batch.bf16.lmx" --device cuda --input "$batch" \
+    --compare "$batch" --tolerance 5e-3 2>&1 | tee "$out/sanitizer-bf16-batch.txt" || status=1
   exit $status
   ;;
 bench)
@@ -126,6 +140,7 @@ all)
   wait $goldens_pid; echo "goldens: exit $?"
   wait $sanitizer_pid; echo "sanitizer: exit $?"
   tail -n 1 "$out/goldens-f32.txt" "$out/goldens-bf16.txt"
+  cat "$out/goldens-wgmma.txt"
   grep -H "ERROR SUMMARY" "$out"/sanitizer-*.txt
   cp "$gpu/plan.txt" "$out/plan.txt" 2>/dev/null
   timeout 300 python3 "$here/bench/run.py" --lmc-run "$gpu/bin/lmc-run" \

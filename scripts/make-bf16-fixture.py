@@ -12,6 +12,12 @@ tensor-core kernel, decode's 2 rows the reduction kernel.
 Checked when written: the same forward without rounding matches lmc's f32
 model of `model/` to 1.5e-7 (max|diff| / max|ref|), so it is this llama.
 
+It also writes test/E2E/Inputs/bf16-batch, the same llama with a wider MLP
+(intermediate 384) and input_ids [8, 24]: 192 rows take the wgmma tile (a
+full and a half row tile; partial column tiles for N = 48, 40; K = 48 in
+one partly empty 64-wide box, K = 384 in six K steps, which wrap its ring
+of four stages).
+
     python3 scripts/make-bf16-fixture.py      # needs numpy
 """
 import json
@@ -119,7 +125,7 @@ def forward(c, w, ids):
     return linear(norm(x, "model.norm.weight"), "lm_head.weight")
 
 
-def main():
+def write_fixture(out, config, ids_for):
     state = 12345
 
     def uniform(count):
@@ -131,20 +137,30 @@ def main():
         return out
 
     weights = {}
-    for name, shape in shapes(CONFIG).items():
+    for name, shape in shapes(config).items():
         values = uniform(int(np.prod(shape))).reshape(shape)
         weights[name] = values + 1.0 if name.endswith("norm.weight") else values
-    model = os.path.join(OUT, "model")
+    model = os.path.join(out, "model")
     os.makedirs(model, exist_ok=True)
     with open(os.path.join(model, "config.json"), "w") as f:
-        json.dump(CONFIG, f, indent=1)
+        json.dump(config, f, indent=1)
     write_safetensors(os.path.join(model, "model.safetensors"), weights)
-    ids = np.array([[1, 5, 9, 2, 14, 3, 7, 11, 0, 6, 30, 39],
-                    [38, 4, 8, 21, 17, 12, 25, 33, 10, 19, 27, 36]], np.int64)
-    logits = forward(CONFIG, weights, ids)
-    write_safetensors(os.path.join(OUT, "reference.safetensors"),
+    ids = ids_for(uniform)
+    logits = forward(config, weights, ids)
+    write_safetensors(os.path.join(out, "reference.safetensors"),
                       {"input_ids": ids, "logits": logits})
-    print(f"wrote {OUT}: logits {list(logits.shape)}")
+    print(f"wrote {out}: logits {list(logits.shape)}")
+
+
+def main():
+    write_fixture(OUT, CONFIG, lambda uniform: np.array(
+        [[1, 5, 9, 2, 14, 3, 7, 11, 0, 6, 30, 39],
+         [38, 4, 8, 21, 17, 12, 25, 33, 10, 19, 27, 36]], np.int64))
+    wide = dict(CONFIG, intermediate_size=384)
+    vocab = wide["vocab_size"]
+    write_fixture(OUT + "-batch", wide, lambda uniform: (
+        (uniform(8 * 24) + 0.4) / 0.8 * vocab).astype(np.int64).clip(
+            0, vocab - 1).reshape(8, 24))
 
 
 if __name__ == "__main__":

@@ -125,7 +125,11 @@ void mlir::lm::buildGPULoweringPipeline(OpPassManager &pm,
   // any other neighbours that are independent) merge into one launch.
   addPipeline(pm, "func.func(canonicalize, cse, canonicalize)");
   pm.addNestedPass<func::FuncOp>(createMergeLaunchesPass());
-  addPipeline(pm, "func.func(canonicalize),"
+  // The Hopper templates' TMA, mbarrier and descriptor ops (on the host:
+  // the tensor maps, calls of the runtime's mgpuTensorMapEncodeTiledMemref)
+  // to NVVM before outlining, as upstream's gpu-lower-to-nvvm-pipeline
+  // does: a tensor map then crosses into its kernel as a pointer.
+  addPipeline(pm, "func.func(canonicalize), convert-nvgpu-to-nvvm,"
                   "gpu-launch-sink-index-computations, gpu-kernel-outlining");
   pm.addPass(createMergeGPUModulesPass());
   // One in-order stream; the host waits only to read a scalar back.

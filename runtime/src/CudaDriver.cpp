@@ -56,6 +56,7 @@ bool resolve(void *library, Driver &driver, std::string &missing) {
   bind(driver.cuGraphLaunch, "cuGraphLaunch");
   bind(driver.cuGraphExecDestroy, "cuGraphExecDestroy");
   bind(driver.cuGraphDestroy, "cuGraphDestroy");
+  bind(driver.cuTensorMapEncodeTiled, "cuTensorMapEncodeTiled");
   return missing.empty();
 }
 } // namespace

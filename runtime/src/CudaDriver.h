@@ -32,6 +32,8 @@ constexpr int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75;
 constexpr int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76;
 constexpr int CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES = 8;
 constexpr int CU_STREAM_CAPTURE_MODE_RELAXED = 2;
+/// A TMA tensor map (CUtensorMap): opaque, 128 bytes, 64-byte aligned.
+constexpr size_t kTensorMapBytes = 128;
 
 /// The driver entry points, resolved once per process.
 struct Driver {
@@ -70,6 +72,15 @@ struct Driver {
   CUresult (*cuGraphLaunch)(CUgraphExec, CUstream);
   CUresult (*cuGraphExecDestroy)(CUgraphExec);
   CUresult (*cuGraphDestroy)(CUgraph);
+  // TMA: the tensor maps the tensor-core GEMM's copies read.
+  CUresult (*cuTensorMapEncodeTiled)(void *tensorMap, int dataType,
+                                     unsigned rank, void *globalAddress,
+                                     const unsigned long long *globalDim,
+                                     const unsigned long long *globalStrides,
+                                     const unsigned *boxDim,
+                                     const unsigned *elementStrides,
+                                     int interleave, int swizzle,
+                                     int l2Promotion, int oobFill);
 
   /// "cuInit: no CUDA-capable device is detected (error 100)".
   std::string describe(const char *call, CUresult result) const;

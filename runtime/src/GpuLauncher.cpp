@@ -15,6 +15,12 @@ constexpr CUresult kNoBinaryForGpu = 209;
 constexpr CUresult kInvalidImage = 200;
 /// Dynamic shared memory a kernel may use without opting in.
 constexpr unsigned kDefaultSharedLimit = 48 * 1024;
+/// Tensor maps per slab of device memory (32 KB), and the most kept (2 MB):
+/// prompts of ever new lengths ask for new maps of their activations, so
+/// past this the maps are made afresh (each map 128 bytes; a Qwen3-0.6B
+/// prompt asks for about 200).
+constexpr size_t kMapsPerSlab = 256;
+constexpr size_t kMaxMaps = 64 * kMapsPerSlab;
 } // namespace
 
 GpuDevice *makeCurrent(GpuDevice *device) {
@@ -47,6 +53,10 @@ GpuDevice::~GpuDevice() {
   destroyGraphs(nullptr); // they use cached blocks: gone before the blocks
   for (auto &[size, p] : freeBlocks)
     api->cuMemFree(reinterpret_cast<CUdeviceptr>(p));
+  for (CUdeviceptr slab : mapSlabs)
+    api->cuMemFree(slab);
+  if (copyQueue)
+    api->cuStreamDestroy(copyQueue);
   if (queue)
     api->cuStreamDestroy(queue);
   if (context)
@@ -199,6 +209,67 @@ void GpuDevice::launch(CUfunction function, const unsigned grid[3],
                             extra));
 }
 
+void *GpuDevice::tensorMap(const TensorMapRequest &request) {
+  // The key: every field, spelled out (the struct has padding).
+  std::vector<unsigned long long> key = {
+      static_cast<unsigned long long>(request.dataType),
+      request.rank,
+      reinterpret_cast<uintptr_t>(request.address),
+      static_cast<unsigned long long>(request.interleave),
+      static_cast<unsigned long long>(request.swizzle),
+      static_cast<unsigned long long>(request.l2Promotion),
+      static_cast<unsigned long long>(request.oobFill)};
+  key.insert(key.end(), std::begin(request.dims), std::end(request.dims));
+  key.insert(key.end(), std::begin(request.strides), std::end(request.strides));
+  key.insert(key.end(), std::begin(request.box), std::end(request.box));
+  auto found = tensorMaps.find(key);
+  if (found != tensorMaps.end())
+    return reinterpret_cast<void *>(found->second);
+  alignas(64) unsigned char encoded[kTensorMapBytes];
+  const unsigned elementStrides[5] = {1, 1, 1, 1, 1};
+  if (!check("cuTensorMapEncodeTiled",
+             api->cuTensorMapEncodeTiled(
+                 encoded, request.dataType, request.rank, request.address,
+                 request.dims, request.strides, request.box, elementStrides,
+                 request.interleave, request.swizzle, request.l2Promotion,
+                 request.oobFill)))
+    return nullptr;
+  if (mapsMade == kMaxMaps && !capturing) {
+    // Start over in the same slabs, once nothing uses them: the graphs
+    // that baked in maps go too (captured again when their steps come).
+    if (!check("cuStreamSynchronize", api->cuStreamSynchronize(queue)))
+      return nullptr;
+    destroyGraphs(nullptr);
+    tensorMaps.clear();
+    mapsMade = 0;
+  }
+  if (mapsMade == mapSlabs.size() * kMapsPerSlab) {
+    CUdeviceptr slab =
+        allocate(kMapsPerSlab * kTensorMapBytes, "tensor maps", /*zero=*/false);
+    if (!slab)
+      return nullptr;
+    mapSlabs.push_back(slab);
+  }
+  CUdeviceptr slot = mapSlabs[mapsMade / kMapsPerSlab] +
+                     mapsMade % kMapsPerSlab * kTensorMapBytes;
+  if (!capturing) {
+    if (!copyIn(slot, encoded, kTensorMapBytes))
+      return nullptr;
+  } else if ((!copyQueue &&
+              !check("cuStreamCreate",
+                     api->cuStreamCreate(&copyQueue, kStreamNonBlocking))) ||
+             !check("cuMemcpyHtoDAsync",
+                    api->cuMemcpyHtoDAsync(slot, encoded, kTensorMapBytes,
+                                           copyQueue)) ||
+             !check("cuStreamSynchronize",
+                    api->cuStreamSynchronize(copyQueue))) {
+    return nullptr;
+  }
+  ++mapsMade;
+  tensorMaps.emplace(std::move(key), slot);
+  return reinterpret_cast<void *>(slot);
+}
+
 CUgraphExec GpuDevice::graph(const GraphKey &key) const {
   auto it = graphs.find(key);
   return it == graphs.end() ? nullptr : it->second;
@@ -313,6 +384,50 @@ void *mgpuMemAlloc(uint64_t bytes, void * /*stream*/, bool /*hostShared*/) {
 void mgpuMemFree(void *p, void * /*stream*/) {
   if (current)
     current->releaseCached(p);
+}
+
+/// A TMA tensor map over the memref `descriptor` describes (rank `rank`,
+/// element type `dataType` as CUtensorMapDataType numbers it), boxes of
+/// `box` (outermost first, as the memref), in device memory.
+void *mgpuTensorMapEncodeTiledMemref(int64_t rank, void *descriptor,
+                                     int64_t dataType, int64_t interleave,
+                                     int64_t swizzle, int64_t l2Promotion,
+                                     int64_t oobFill, int64_t *box) {
+  if (!current || current->failed())
+    return nullptr;
+  // Bytes per element, by CUtensorMapDataType: u8, u16, u32, s32, u64,
+  // s64, f16, f32, f64, bf16, f32 ftz, tf32, tf32 ftz.
+  static constexpr unsigned kElementBytes[] = {1, 2, 4, 4, 8, 8, 2,
+                                               4, 8, 2, 4, 4, 4};
+  if (rank < 1 || rank > 5 || dataType < 0 || dataType >= 13) {
+    current->check("cuTensorMapEncodeTiled", 1 /* invalid value */);
+    return nullptr;
+  }
+  // A ranked memref descriptor: allocated and aligned pointers, offset,
+  // then `rank` sizes and `rank` strides (in elements).
+  struct Ranked {
+    char *allocated, *aligned;
+    int64_t offset, sizesAndStrides[];
+  };
+  const auto *memref = static_cast<const Ranked *>(descriptor);
+  const int64_t *sizes = memref->sizesAndStrides;
+  const int64_t *strides = sizes + rank;
+  unsigned elementBytes = kElementBytes[dataType];
+  lmc::rt::cuda::GpuDevice::TensorMapRequest request;
+  request.dataType = int(dataType);
+  request.rank = unsigned(rank);
+  request.address = memref->aligned + memref->offset * elementBytes;
+  for (int64_t i = 0; i < rank; ++i) {
+    request.dims[i] = uint64_t(sizes[rank - 1 - i]);
+    request.box[i] = unsigned(box[rank - 1 - i]);
+    if (i + 1 < rank)
+      request.strides[i] = uint64_t(strides[rank - 2 - i]) * elementBytes;
+  }
+  request.interleave = int(interleave);
+  request.swizzle = int(swizzle);
+  request.l2Promotion = int(l2Promotion);
+  request.oobFill = int(oobFill);
+  return current->tensorMap(request);
 }
 
 void mgpuMemcpy(void *dst, void *src, size_t bytes, void *stream) {

@@ -81,6 +81,25 @@ public:
               const unsigned block[3], unsigned sharedBytes, void **params,
               void **extra);
 
+  /// What cuTensorMapEncodeTiled is asked (dimensions innermost first).
+  struct TensorMapRequest {
+    int dataType = 0;
+    unsigned rank = 0;
+    void *address = nullptr;
+    unsigned long long dims[5] = {}, strides[4] = {};
+    unsigned box[5] = {};
+    int interleave = 0, swizzle = 0, l2Promotion = 0, oobFill = 0;
+  };
+  /// `request`'s tensor map in device memory, as the kernels take it;
+  /// null on failure (the error is kept). Encoded and copied once per
+  /// distinct request: weights and activation blocks keep their addresses,
+  /// so later calls of the same shapes find theirs (and a captured step
+  /// bakes in maps that stay put). A map first asked for while capturing is
+  /// copied on a stream of its own, waited for, so that the graph does not
+  /// replay the copy. Past 16384 maps (prompts of ever new lengths) the
+  /// maps and the graphs are dropped and made again as needed.
+  void *tensorMap(const TensorMapRequest &request);
+
   /// A captured step: the session that owns it (its buffers are baked in)
   /// and the context length its shapes were made for.
   using GraphKey = std::pair<const void *, int64_t>;
@@ -111,6 +130,12 @@ private:
   std::unordered_map<CUfunction, unsigned> sharedLimits; // raised above 48 KB
   std::map<GraphKey, CUgraphExec> graphs;
   bool capturing = false;
+  // Tensor maps: slabs of device memory, filled in order (`mapsMade` slots
+  // so far), and each request's slot.
+  std::vector<CUdeviceptr> mapSlabs;
+  size_t mapsMade = 0;
+  std::map<std::vector<unsigned long long>, CUdeviceptr> tensorMaps;
+  CUstream copyQueue = nullptr; // created on the first map made while capturing
 };
 
 /// Makes `device` the one the mgpu* functions act on in this thread (null

@@ -133,6 +133,13 @@ CUresult destroyGraph(CUgraph graph) {
   delete reinterpret_cast<Graph *>(graph);
   return ok();
 }
+CUresult encodeTensorMap(void *tensorMap, int, unsigned, void *,
+                         const unsigned long long *, const unsigned long long *,
+                         const unsigned *, const unsigned *, int, int, int,
+                         int) {
+  std::memset(tensorMap, 0, kTensorMapBytes);
+  return ok();
+}
 } // namespace
 
 const Driver &traceDriver() {
@@ -168,6 +175,7 @@ const Driver &traceDriver() {
     d.cuGraphLaunch = launchGraph;
     d.cuGraphExecDestroy = destroyExecutable;
     d.cuGraphDestroy = destroyGraph;
+    d.cuTensorMapEncodeTiled = encodeTensorMap;
     return d;
   }();
   return driver;

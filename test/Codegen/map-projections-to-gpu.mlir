@@ -11,8 +11,17 @@
 // fill's value. 16 rows or more: a launch of 128-thread blocks (2 x 2
 // warps, 32 x 64 tiles: 2 column tiles for N = 96) whose warps load 16
 // bytes per lane and issue two k16 steps over four n8 blocks per 32-wide
-// chunk; the fill's value starts the accumulators. The fill and the generic
-// go.
+// chunk; the fill's value starts the accumulators. 64 rows or more: the
+// wgmma tile, its tensor maps made on the host (x collapsed to [rows, K];
+// boxes of 128 x 64, 128-byte swizzle, zeros out of bounds), blocks of
+// three warpgroups (ceil(rows / 128) row tiles x 1 column tile), 129 KB of
+// dynamic shared memory (four 32 KB stages, aligned to 1 KB at run time);
+// barriers initialised by thread 0; the producer's one K step (K = 64)
+// announces 32 KB and issues both copies at (k, row) and (k, column); the
+// consumers wait, issue four m64n128k16 (K-major A and B: row / col),
+// wait, give the stage back, and store each of their 64 accumulators
+// behind its row and column checks. The fill and the generic go.
+
 // CHECK-LABEL: func.func @projection
 // CHECK: %[[ROWS:.*]] = arith.muli
 // CHECK: %[[FEW:.*]] = arith.cmpi ult, %[[ROWS]], %c16
@@ -33,6 +42,39 @@
 // CHECK: gpu.terminator
 // CHECK-NEXT: }
 // CHECK-NEXT: } else {
+// CHECK:   %[[MANY:.*]] = arith.cmpi uge, %[[ROWS]], %c64
+// CHECK:   scf.if %[[MANY]] {
+// CHECK:     %[[X2:.*]] = memref.collapse_shape %arg0 {{\[\[}}0, 1], [2]] : memref<?x?x64xbf16> into memref<?x64xbf16>
+// CHECK:     %[[XU:.*]] = memref.cast %[[X2]] : memref<?x64xbf16> to memref<*xbf16>
+// CHECK:     %[[XMAP:.*]] = nvgpu.tma.create.descriptor %[[XU]] box[%c128, %c64] : memref<*xbf16> -> <tensor = memref<128x64xbf16, #gpu.address_space<workgroup>>, swizzle = swizzle_128b, l2promo = none, oob = zero, interleave = none>
+// CHECK:     %[[WU:.*]] = memref.cast %arg1 : memref<96x64xbf16> to memref<*xbf16>
+// CHECK:     %[[WMAP:.*]] = nvgpu.tma.create.descriptor %[[WU]] box[%c128, %c64]
+// CHECK:     %[[ROWTILES:.*]] = arith.ceildivui %[[ROWS]], %c128
+// CHECK:     gpu.launch blocks({{.*}}) in ({{.*}} = %[[ROWTILES]], {{.*}}) threads({{.*}}) in ({{.*}} = %c384, {{.*}}) dynamic_shared_memory_size %c132096_i32 function(@wgmma_tile) {
+// CHECK:       gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
+// CHECK:       %[[BARRIERS:.*]] = nvgpu.mbarrier.create -> <memorySpace = #gpu.address_space<workgroup>, num_barriers = 8>
+// CHECK:       nvgpu.mbarrier.init %[[BARRIERS]][%c0], %c1 :
+// CHECK-NEXT:  nvgpu.mbarrier.init %[[BARRIERS]][%c4], %c256 :
+// CHECK:       nvgpu.mbarrier.init %[[BARRIERS]][%c1], %c1 :
+// CHECK-NEXT:  nvgpu.mbarrier.init %[[BARRIERS]][%c5], %c256 :
+// CHECK:       nvgpu.mbarrier.init %[[BARRIERS]][%c2], %c1 :
+// CHECK-NEXT:  nvgpu.mbarrier.init %[[BARRIERS]][%c6], %c256 :
+// CHECK:       nvgpu.mbarrier.init %[[BARRIERS]][%c3], %c1 :
+// CHECK-NEXT:  nvgpu.mbarrier.init %[[BARRIERS]][%c7], %c256 :
+// CHECK:       nvvm.fence.mbarrier.init
+// CHECK-NEXT:  gpu.barrier
+// CHECK:       nvgpu.mbarrier.arrive.expect_tx %[[BARRIERS]][%c0], %c32768
+// CHECK:       nvgpu.tma.async.load %[[XMAP]][%c0, %{{.*}}], %[[BARRIERS]][%c0] to %{{.*}} -> memref<128x64xbf16, #gpu.address_space<workgroup>>
+// CHECK:       nvgpu.tma.async.load %[[WMAP]][%c0, %c0], %[[BARRIERS]][%c0]
+// CHECK:     } else {
+// CHECK:       nvgpu.mbarrier.try_wait.parity %[[BARRIERS]][%c0], %false
+// CHECK:       nvvm.wgmma.fence.aligned
+// CHECK-COUNT-4: nvvm.wgmma.mma_async {{.*}}, <m = 64, n = 128, k = 16>, D[<f32>, <one>], A[<bf16>, <one>, <row>], B[<bf16>, <one>, <col>]
+// CHECK-NEXT:  nvvm.wgmma.commit.group.sync.aligned
+// CHECK-NEXT:  nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK-NEXT:  nvgpu.mbarrier.arrive %[[BARRIERS]][%c4]
+// CHECK-COUNT-64: memref.store
+// CHECK:   } else {
 // CHECK:   %[[TILES:.*]] = arith.ceildivui %[[ROWS]], %c32
 // CHECK:   %[[BLOCKS:.*]] = arith.muli %[[TILES]], %c2
 // CHECK:   gpu.launch blocks({{.*}}) in ({{.*}} = %[[BLOCKS]], {{.*}}) threads({{.*}}) in ({{.*}} = %c128,
@@ -73,8 +115,9 @@ func.func @projection(%x: memref<?x?x64xbf16>, %w: memref<96x64xbf16>, %out: mem
 
 // K = 40 is not a multiple of the tile's 32-wide chunk: its lanes load
 // element by element, clamped inside the row and zeroed past it. Weight
-// streaming still loads 16 bytes (K is a multiple of 8). Without a fill
-// both kernels add to what the output holds (a residual folded in).
+// streaming still loads 16 bytes (K is a multiple of 8), as do the wgmma
+// tile's copies (the second half of the one 64-wide box is zeros). Without
+// a fill every kernel adds to what the output holds (a residual folded in).
 // CHECK-LABEL: func.func @ragged_k
 // CHECK: arith.cmpi ult, %{{.*}}, %c16
 // CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %c3, {{.*}}) threads({{.*}}) in ({{.*}} = %c256,
@@ -84,6 +127,11 @@ func.func @projection(%x: memref<?x?x64xbf16>, %w: memref<96x64xbf16>, %out: mem
 // CHECK: gpu.terminator
 // CHECK-NEXT: }
 // CHECK-NEXT: } else {
+// CHECK: scf.if
+// CHECK: gpu.launch {{.*}} function(@wgmma_tile)
+// CHECK: %[[OUT:.*]] = memref.load %arg2
+// CHECK: arith.addf %[[OUT]]
+// CHECK: } else {
 // CHECK: gpu.launch
 // CHECK-NOT: vector.load
 // CHECK: memref.load %arg2
@@ -99,6 +147,49 @@ func.func @projection(%x: memref<?x?x64xbf16>, %w: memref<96x64xbf16>, %out: mem
 func.func @ragged_k(%x: memref<?x40xbf16>, %w: memref<24x40xbf16>, %out: memref<?x24xf32>) {
   linalg.generic {indexing_maps = [#x, #w, #o], iterator_types = ["parallel", "parallel", "reduction"]}
       ins(%x, %w : memref<?x40xbf16>, memref<24x40xbf16>) outs(%out : memref<?x24xf32>) {
+  ^bb0(%a: bf16, %v: bf16, %s: f32):
+    %ae = arith.extf %a : bf16 to f32
+    %ve = arith.extf %v : bf16 to f32
+    %p = arith.mulf %ae, %ve : f32
+    %r = arith.addf %s, %p : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+// The wgmma tile needs what a tensor map can describe: an activation view
+// with a row stride of its own (here a column slice of a wider buffer) and
+// K = 36 (72-byte rows: not a multiple of 16 bytes) keep the mma.sync tile
+// alone from 16 rows.
+// CHECK-LABEL: func.func @no_tensor_map
+// CHECK-NOT: nvgpu
+// CHECK-NOT: arith.cmpi uge
+// CHECK: function(@mma_sync_tile)
+// CHECK-NOT: nvgpu
+// CHECK: function(@mma_sync_tile
+// CHECK-NOT: nvgpu
+#x = affine_map<(n, r, k) -> (r, k)>
+#w = affine_map<(n, r, k) -> (n, k)>
+#o = affine_map<(n, r, k) -> (r, n)>
+func.func @no_tensor_map(%wide: memref<?x128xbf16>, %w: memref<24x64xbf16>,
+                         %x36: memref<?x36xbf16>, %w36: memref<24x36xbf16>,
+                         %out: memref<?x24xf32>) {
+  %c0 = arith.constant 0 : index
+  %rows = memref.dim %wide, %c0 : memref<?x128xbf16>
+  %x = memref.subview %wide[0, 0] [%rows, 64] [1, 1] : memref<?x128xbf16> to memref<?x64xbf16, strided<[128, 1]>>
+  linalg.generic {indexing_maps = [#x, #w, #o], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w : memref<?x64xbf16, strided<[128, 1]>>, memref<24x64xbf16>) outs(%out : memref<?x24xf32>) {
+  ^bb0(%a: bf16, %v: bf16, %s: f32):
+    %ae = arith.extf %a : bf16 to f32
+    %ve = arith.extf %v : bf16 to f32
+    %p = arith.mulf %ae, %ve : f32
+    %r = arith.addf %s, %p : f32
+    linalg.yield %r : f32
+  }
+  linalg.generic {indexing_maps = [#x, #w, #o], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x36, %w36 : memref<?x36xbf16>, memref<24x36xbf16>) outs(%out : memref<?x24xf32>) {
   ^bb0(%a: bf16, %v: bf16, %s: f32):
     %ae = arith.extf %a : bf16 to f32
     %ve = arith.extf %v : bf16 to f32

@@ -17,9 +17,10 @@
  *                   the runtime's error paths.
  * Stream capture behaves as the driver's does for what the runtime uses:
  * between cuStreamBeginCapture and cuStreamEndCapture, launches and async
- * copies on the stream are recorded into the graph instead of run (a graph
- * launch then runs its copies), and waiting for the capturing stream fails
- * and invalidates the capture.
+ * device copies on the capturing stream are recorded into the graph instead
+ * of run (a graph launch then runs its copies), and waiting for the
+ * capturing stream fails and invalidates the capture; other streams work
+ * as usual.
  *
  * Built with FAKE_CUDA_INCOMPLETE it exports cuInit only, as a broken
  * install would.
@@ -160,7 +161,8 @@ CUresult cuDeviceTotalMem_v2(size_t *bytes, CUdevice device) {
 }
 
 /* Handles: distinct non-null addresses whose contents nobody reads. */
-static char contextHandle, streamHandle;
+static char contextHandle, streamHandles[8];
+static unsigned streamsCreated;
 
 CUresult cuDevicePrimaryCtxRetain(CUcontext *context, CUdevice device) {
   ENTER("cuDevicePrimaryCtxRetain");
@@ -185,13 +187,14 @@ struct FakeGraph {
   unsigned nodes, copies;
   struct Copy *copy;
 };
-/* The capture in progress on the one stream, if any. */
+/* The capture in progress, if any, and its stream. */
 static struct FakeGraph *capture;
+static CUstream capturing;
 static int captureInvalid;
 
-/* Adds a node to the capture; false when the stream is not capturing. */
-static int captured(const struct Copy *copy) {
-  if (!capture)
+/* Adds a node to the capture when `stream` is capturing; false otherwise. */
+static int captured(CUstream stream, const struct Copy *copy) {
+  if (!capture || stream != capturing)
     return 0;
   ++capture->nodes;
   if (copy) {
@@ -220,8 +223,13 @@ CUresult cuMemFree_v2(CUdeviceptr pointer) {
 CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr dst, const void *src, size_t bytes,
                               CUstream stream) {
   ENTER("cuMemcpyHtoDAsync", " %zu", bytes);
-  /* The runtime's copies in precede any capture; staged at once, as the
-   * driver does with pageable memory. */
+  /* A copy from pageable memory cannot be part of a graph: the runtime
+   * copies in before a capture, or on another stream. Staged at once, as
+   * the driver does with pageable memory. */
+  if (capture && stream == capturing) {
+    captureInvalid = 1;
+    return ERROR_STREAM_CAPTURE_UNSUPPORTED;
+  }
   memcpy((void *)dst, src, bytes);
   return SUCCESS;
 }
@@ -234,7 +242,7 @@ CUresult cuMemcpyAsync(CUdeviceptr dst, CUdeviceptr src, size_t bytes,
                        CUstream stream) {
   ENTER("cuMemcpyAsync", " %zu", bytes);
   struct Copy copy = {dst, src, bytes};
-  if (!captured(&copy))
+  if (!captured(stream, &copy))
     memmove((void *)dst, (const void *)src, bytes);
   return SUCCESS;
 }
@@ -285,7 +293,7 @@ CUresult cuLaunchKernel(CUfunction function, unsigned gridX, unsigned gridY,
         sharedBytes);
   if (!params && !extra)
     return ERROR_INVALID_VALUE;
-  captured(NULL);
+  captured(stream, NULL);
   return SUCCESS;
 }
 CUresult cuFuncSetAttribute(CUfunction function, int attribute, int value) {
@@ -296,12 +304,12 @@ CUresult cuFuncSetAttribute(CUfunction function, int attribute, int value) {
 
 CUresult cuStreamCreate(CUstream *stream, unsigned flags) {
   ENTER("cuStreamCreate");
-  *stream = (CUstream)&streamHandle;
+  *stream = (CUstream)&streamHandles[streamsCreated++ % 8];
   return SUCCESS;
 }
 CUresult cuStreamSynchronize(CUstream stream) {
   ENTER("cuStreamSynchronize");
-  if (capture) {
+  if (capture && stream == capturing) {
     captureInvalid = 1;
     return ERROR_STREAM_CAPTURE_UNSUPPORTED;
   }
@@ -313,6 +321,7 @@ CUresult cuStreamBeginCapture_v2(CUstream stream, int mode) {
   if (capture)
     return ERROR_ILLEGAL_STATE;
   capture = calloc(1, sizeof(struct FakeGraph));
+  capturing = stream;
   captureInvalid = 0;
   return SUCCESS;
 }
@@ -322,6 +331,7 @@ CUresult cuStreamEndCapture(CUstream stream, CUgraph *graph) {
     return ERROR_ILLEGAL_STATE;
   struct FakeGraph *done = capture;
   capture = NULL;
+  capturing = NULL;
   if (captureInvalid) {
     free(done->copy);
     free(done);
@@ -361,6 +371,32 @@ CUresult cuGraphDestroy(CUgraph graph) {
   free(graph);
   return SUCCESS;
 }
+/* A tensor map records what it maps (dimensions innermost first) in its
+ * first bytes, as the driver's opaque encoding would. */
+CUresult cuTensorMapEncodeTiled(void *tensorMap, int dataType, unsigned rank,
+                                void *address,
+                                const unsigned long long *globalDim,
+                                const unsigned long long *globalStrides,
+                                const unsigned *boxDim,
+                                const unsigned *elementStrides, int interleave,
+                                int swizzle, int l2Promotion, int oobFill) {
+  ENTER("cuTensorMapEncodeTiled",
+        " type=%d rank=%u dims=%llux%llu box=%ux%u swizzle=%d", dataType, rank,
+        globalDim[0], rank > 1 ? globalDim[1] : 1ull, boxDim[0],
+        rank > 1 ? boxDim[1] : 1u, swizzle);
+  /* cuda.h's checks of what lmc relies on: 16-byte aligned address and
+   * strides, boxes of at most 256 elements per dimension. */
+  if (rank < 1 || rank > 5 || ((unsigned long long)address & 15))
+    return ERROR_INVALID_VALUE;
+  for (unsigned i = 0; i < rank; ++i)
+    if (boxDim[i] == 0 || boxDim[i] > 256 || elementStrides[i] != 1 ||
+        (i + 1 < rank && globalStrides[i] % 16 != 0))
+      return ERROR_INVALID_VALUE;
+  memset(tensorMap, 0, 128);
+  memcpy(tensorMap, &address, sizeof(address));
+  return SUCCESS;
+}
+
 CUresult cuStreamDestroy_v2(CUstream stream) {
   ENTER("cuStreamDestroy");
   return SUCCESS;

@@ -324,10 +324,16 @@ def MapProjectionsToGPUPass
       flight, rows of `x` four at a time (each load applied to every row
       of the group), partials summed by shuffles
       (GPU/Kernels/WeightStreaming.cpp);
-    - 16 rows or more, bf16: a launch whose warps each compute a 16 x 32
-      tile with `nvvm.mma.sync` m16n8k16 (f32 accumulation; operands read
-      straight from global memory, 16 bytes per lane, K in chunks of 32;
-      blocks of 2 x 2 warps) (GPU/Kernels/MmaSyncTile.cpp);
+    - 64 rows or more, bf16 (and operands a tensor map can describe):
+      128 x 128 output tiles per block of three warpgroups, one issuing TMA
+      copies of x's and w's tiles into a four-stage ring of 128-byte
+      swizzled shared memory, two issuing `wgmma.mma_async` m64n128k16
+      (f32 accumulators), stages handed over by mbarriers; the tensor maps
+      made on the host (GPU/Kernels/WgmmaTile.cpp);
+    - 16 rows or more otherwise, bf16: a launch whose warps each compute a
+      16 x 32 tile with `nvvm.mma.sync` m16n8k16 (f32 accumulation; operands
+      read straight from global memory, 16 bytes per lane, K in chunks of
+      32; blocks of 2 x 2 warps) (GPU/Kernels/MmaSyncTile.cpp);
     - 16 rows or more, f32: the generic as it was, for the reduction
       mapping (the f32 mode stays exact: no tensor cores).
 
@@ -341,6 +347,7 @@ def MapProjectionsToGPUPass
                            "::mlir::arith::ArithDialect",
                            "::mlir::vector::VectorDialect",
                            "::mlir::NVVM::NVVMDialect",
+                           "::mlir::nvgpu::NVGPUDialect",
                            "::mlir::LLVM::LLVMDialect"];
 }
 

@@ -4,7 +4,9 @@
 // templates (Kernels/), by its row count, which only the call knows:
 //
 //   rows <  kStreamingRows:  weight streaming (decode; bf16 and f32)
-//   rows >= kStreamingRows:  bf16: the mma.sync tile (prompts, batches);
+//   rows >= kWarpgroupRows:  bf16: the wgmma tile (prompts, large batches)
+//                            where tensor maps can describe the operands
+//   rows >= kStreamingRows:  bf16 otherwise: the mma.sync tile;
 //                            f32: the generic, for the warp reduction
 //
 //===----------------------------------------------------------------------===//
@@ -24,6 +26,7 @@ namespace mlir::lm {
 
 namespace {
 using gpu_mapping::kStreamingRows;
+using gpu_mapping::kWarpgroupRows;
 using gpu_mapping::Projection;
 
 void mapProjection(const Projection &p) {
@@ -50,6 +53,15 @@ void mapProjection(const Projection &p) {
   Operation *elseYield = choice.getElseRegion().front().getTerminator();
   if (p.isBF16()) {
     b.setInsertionPoint(elseYield);
+    if (gpu_mapping::wgmmaTileApplies(p)) {
+      Value many = arith::CmpIOp::create(
+          b, loc, arith::CmpIPredicate::uge, rows,
+          arith::ConstantIndexOp::create(b, loc, kWarpgroupRows));
+      auto tile = scf::IfOp::create(b, loc, many, /*withElse=*/true);
+      b.setInsertionPointToStart(&tile.getThenRegion().front());
+      gpu_mapping::buildWgmmaTile(b, loc, p, rowExtents, rows, init);
+      b.setInsertionPointToStart(&tile.getElseRegion().front());
+    }
     gpu_mapping::buildMmaSyncTile(b, loc, p, rowExtents, rows, init);
     op.erase();
     if (fill)

@@ -61,11 +61,26 @@ inline constexpr int64_t kStreamingRows = 16;
 /// they fit in shared memory. Reasoned, not timed.
 inline constexpr int64_t kStreamingRowGroup = 4;
 
+/// From this many rows a bf16 projection fills Hopper's warpgroup
+/// instructions (wgmma is m64: a warpgroup's 64 rows); below it, the
+/// mma.sync tile's 32-row blocks waste less.
+inline constexpr int64_t kWarpgroupRows = 64;
+
 /// Prompts and batches, bf16 only: warps of 16 x 32 output tiles on tensor
 /// cores (`mma.sync.m16n8k16`), operands loaded from global memory
 /// (MmaSyncTile.cpp).
 void buildMmaSyncTile(OpBuilder &b, Location loc, const Projection &p,
                       ArrayRef<Value> rowExtents, Value rows, Value init);
+
+/// Whether the wgmma tile takes `p`: bf16, K a multiple of 8 (the tensor
+/// maps' 16-byte rows), operands of identity layout, x's rows in loop order.
+bool wgmmaTileApplies(const Projection &p);
+
+/// Prompts and large batches, bf16: 128 x 128 output tiles per block, TMA
+/// copies into a four-stage ring of swizzled shared memory, two consumer
+/// warpgroups issuing `wgmma.mma_async` (WgmmaTile.cpp).
+void buildWgmmaTile(OpBuilder &b, Location loc, const Projection &p,
+                    ArrayRef<Value> rowExtents, Value rows, Value init);
 
 /// Decode, bf16 or f32: a warp per output column streaming its weight row
 /// with 16-byte loads, each load applied to a group of four rows
