@@ -25,6 +25,7 @@
 // CHECK-LABEL: func.func @projection
 // CHECK: %[[ROWS:.*]] = arith.muli
 // CHECK: %[[FEW:.*]] = arith.cmpi ult, %[[ROWS]], %c16
+// CHECK: %[[MANY:.*]] = arith.cmpi uge, %[[ROWS]], %c64
 // CHECK: scf.if %[[FEW]] {
 // CHECK:   gpu.launch blocks({{.*}}) in ({{.*}} = %c12, {{.*}}) threads({{.*}}) in ({{.*}} = %c256,
 // CHECK:     %[[GROUPS:.*]] = arith.ceildivui %[[ROWS]], %c4
@@ -42,7 +43,6 @@
 // CHECK: gpu.terminator
 // CHECK-NEXT: }
 // CHECK-NEXT: } else {
-// CHECK:   %[[MANY:.*]] = arith.cmpi uge, %[[ROWS]], %c64
 // CHECK:   scf.if %[[MANY]] {
 // CHECK:     %[[X2:.*]] = memref.collapse_shape %arg0 {{\[\[}}0, 1], [2]] : memref<?x?x64xbf16> into memref<?x64xbf16>
 // CHECK:     %[[XU:.*]] = memref.cast %[[X2]] : memref<?x64xbf16> to memref<*xbf16>

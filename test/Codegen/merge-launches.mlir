@@ -293,3 +293,107 @@ func.func @shared_memory_limit(%x: memref<16xf32>, %y: memref<16xf32>, %z: memre
   }
   return
 }
+
+// -----
+
+// Two wgmma tiles of one input (q and k of a prompt): the same block and
+// dynamic shared memory, the tensor maps made on the host between them
+// (they move up with the second), each reading x through its map: one
+// launch with the same dynamic shared memory, the name kept.
+// CHECK-LABEL: func.func @tensor_maps
+// CHECK:     %[[XMAP:.*]] = nvgpu.tma.create.descriptor
+// CHECK:     %[[QMAP:.*]] = nvgpu.tma.create.descriptor
+// CHECK:     %[[KMAP:.*]] = nvgpu.tma.create.descriptor
+// CHECK:     gpu.launch {{.*}} threads({{.*}}) in ({{.*}} = %c384, {{.*}}) dynamic_shared_memory_size %c1024_i32 function(@wgmma_tile)
+// CHECK:       nvgpu.tma.async.load %[[QMAP]]
+// CHECK:       nvgpu.tma.async.load %[[KMAP]]
+// CHECK-NOT: gpu.launch
+!map = !nvgpu.tensormap.descriptor<tensor = memref<128x64xbf16, #gpu.address_space<workgroup>>, swizzle = swizzle_128b, l2promo = none, oob = zero, interleave = none>
+!barriers = !nvgpu.mbarrier.group<memorySpace = #gpu.address_space<workgroup>>
+func.func @tensor_maps(%x: memref<*xbf16>, %wq: memref<*xbf16>, %wk: memref<*xbf16>,
+                       %n: index, %q: memref<?xf32>, %k: memref<?xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  %c128 = arith.constant 128 : index
+  %c384 = arith.constant 384 : index
+  %smem = arith.constant 1024 : i32
+  %xmap = nvgpu.tma.create.descriptor %x box[%c128, %c64] : memref<*xbf16> -> !map
+  %qmap = nvgpu.tma.create.descriptor %wq box[%c128, %c64] : memref<*xbf16> -> !map
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %n, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c384, %sy = %c1, %sz = %c1)
+             dynamic_shared_memory_size %smem {
+    %shared = gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
+    %tile = memref.view %shared[%c0][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<128x64xbf16, #gpu.address_space<workgroup>>
+    %b = nvgpu.mbarrier.create -> !barriers
+    nvgpu.tma.async.load %qmap[%c0, %c0], %b[%c0] to %tile : !map, !barriers -> memref<128x64xbf16, #gpu.address_space<workgroup>>
+    nvgpu.tma.async.load %xmap[%c0, %bx], %b[%c0] to %tile : !map, !barriers -> memref<128x64xbf16, #gpu.address_space<workgroup>>
+    %e = memref.load %tile[%tx, %c0] : memref<128x64xbf16, #gpu.address_space<workgroup>>
+    %f = arith.extf %e : bf16 to f32
+    memref.store %f, %q[%bx] : memref<?xf32>
+    gpu.terminator
+  } {function = @wgmma_tile}
+  %kmap = nvgpu.tma.create.descriptor %wk box[%c128, %c64] : memref<*xbf16> -> !map
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %n, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c384, %sy = %c1, %sz = %c1)
+             dynamic_shared_memory_size %smem {
+    %shared = gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
+    %tile = memref.view %shared[%c0][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<128x64xbf16, #gpu.address_space<workgroup>>
+    %b = nvgpu.mbarrier.create -> !barriers
+    nvgpu.tma.async.load %kmap[%c0, %c0], %b[%c0] to %tile : !map, !barriers -> memref<128x64xbf16, #gpu.address_space<workgroup>>
+    nvgpu.tma.async.load %xmap[%c0, %bx], %b[%c0] to %tile : !map, !barriers -> memref<128x64xbf16, #gpu.address_space<workgroup>>
+    %e = memref.load %tile[%tx, %c0] : memref<128x64xbf16, #gpu.address_space<workgroup>>
+    %f = arith.extf %e : bf16 to f32
+    memref.store %f, %k[%bx] : memref<?xf32>
+    gpu.terminator
+  } {function = @wgmma_tile}
+  return
+}
+
+// -----
+
+// Kept apart: a kernel writing the buffer a later tile reads through its
+// tensor map (the read is the copy's), and tiles of different dynamic
+// shared memory.
+// CHECK-LABEL: func.func @tensor_map_reads
+// CHECK-COUNT-3: gpu.launch
+!map = !nvgpu.tensormap.descriptor<tensor = memref<128x64xbf16, #gpu.address_space<workgroup>>, swizzle = swizzle_128b, l2promo = none, oob = zero, interleave = none>
+!barriers = !nvgpu.mbarrier.group<memorySpace = #gpu.address_space<workgroup>>
+func.func @tensor_map_reads(%x: memref<?xbf16>, %n: index, %q: memref<?xf32>, %k: memref<?xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  %c128 = arith.constant 128 : index
+  %c384 = arith.constant 384 : index
+  %zero = arith.constant 0.0 : bf16
+  %smem = arith.constant 1024 : i32
+  %more = arith.constant 2048 : i32
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %n, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c384, %sy = %c1, %sz = %c1)
+             dynamic_shared_memory_size %smem {
+    memref.store %zero, %x[%bx] : memref<?xbf16>
+    gpu.terminator
+  }
+  %u = memref.cast %x : memref<?xbf16> to memref<*xbf16>
+  %xmap = nvgpu.tma.create.descriptor %u box[%c128, %c64] : memref<*xbf16> -> !map
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %n, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c384, %sy = %c1, %sz = %c1)
+             dynamic_shared_memory_size %smem {
+    %shared = gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
+    %tile = memref.view %shared[%c0][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<128x64xbf16, #gpu.address_space<workgroup>>
+    %b = nvgpu.mbarrier.create -> !barriers
+    nvgpu.tma.async.load %xmap[%c0, %bx], %b[%c0] to %tile : !map, !barriers -> memref<128x64xbf16, #gpu.address_space<workgroup>>
+    %e = memref.load %tile[%tx, %c0] : memref<128x64xbf16, #gpu.address_space<workgroup>>
+    %f = arith.extf %e : bf16 to f32
+    memref.store %f, %q[%bx] : memref<?xf32>
+    gpu.terminator
+  }
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %n, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c384, %sy = %c1, %sz = %c1)
+             dynamic_shared_memory_size %more {
+    %e = arith.constant 1.0 : f32
+    memref.store %e, %k[%bx] : memref<?xf32>
+    gpu.terminator
+  }
+  return
+}

@@ -394,9 +394,11 @@ def MergeLaunchesPass : Pass<"lm-merge-launches", "mlir::func::FuncOp"> {
   let summary = "Run independent neighbouring kernels as one launch";
   let description = [{
     Runs after lm-map-to-gpu. Two `gpu.launch` ops of the same block, with
-    only memory-effect-free host ops between them, 1-D grids and constant
-    1-D blocks of the same size, where neither writes memory the other
-    reads or writes, become one launch over the sum of their grids: blocks
+    only memory-effect-free host ops (and tensor maps) between them, 1-D
+    grids and constant 1-D blocks of the same size and the same dynamic
+    shared memory (a constant, or none), where neither writes memory the
+    other reads or writes (a TMA copy reads the buffer its tensor map was
+    made of), become one launch over the sum of their grids: blocks
     below the first grid's size run the first body, the others the second
     with their block index shifted. Runs of them merge into one. Memory is
     told apart by root: an allocation, a function argument (the runtime

@@ -47,16 +47,22 @@ void mapProjection(const Projection &p) {
   Value few = arith::CmpIOp::create(
       b, loc, arith::CmpIPredicate::ult, rows,
       arith::ConstantIndexOp::create(b, loc, kStreamingRows));
+  // Both conditions here, beside each other: CSE makes them one for the
+  // projections of the same rows, whose choices lm-merge-launches then
+  // joins (and their kernels merge).
+  bool warpgroups = p.isBF16() && gpu_mapping::wgmmaTileApplies(p);
+  Value many = warpgroups
+                   ? arith::CmpIOp::create(
+                         b, loc, arith::CmpIPredicate::uge, rows,
+                         arith::ConstantIndexOp::create(b, loc, kWarpgroupRows))
+                   : Value();
   auto choice = scf::IfOp::create(b, loc, few, /*withElse=*/true);
   b.setInsertionPointToStart(&choice.getThenRegion().front());
   gpu_mapping::buildWeightStreaming(b, loc, p, rowExtents, rows, init);
   Operation *elseYield = choice.getElseRegion().front().getTerminator();
   if (p.isBF16()) {
     b.setInsertionPoint(elseYield);
-    if (gpu_mapping::wgmmaTileApplies(p)) {
-      Value many = arith::CmpIOp::create(
-          b, loc, arith::CmpIPredicate::uge, rows,
-          arith::ConstantIndexOp::create(b, loc, kWarpgroupRows));
+    if (warpgroups) {
       auto tile = scf::IfOp::create(b, loc, many, /*withElse=*/true);
       b.setInsertionPointToStart(&tile.getThenRegion().front());
       gpu_mapping::buildWgmmaTile(b, loc, p, rowExtents, rows, init);

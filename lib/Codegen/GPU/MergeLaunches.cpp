@@ -7,6 +7,8 @@
 // touches, become one launch over both grids: the first blocks run the
 // first kernel, the rest the second. Kernel choices on one condition (the
 // projections' row counts) are joined first, so their kernels neighbour.
+// Launches with dynamic shared memory (the wgmma tiles) merge with launches
+// of the same amount.
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,12 +19,13 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
-#include "mlir/Transforms/RegionUtils.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Transforms/RegionUtils.h"
 
 namespace mlir::lm {
 #define GEN_PASS_DEF_MERGELAUNCHESPASS
@@ -52,11 +55,15 @@ Root rootWithSlot(Value value) {
   return {root, nullptr};
 }
 
-/// What a kernel reads and writes, by root.
+/// What a kernel reads and writes, by root; `unknown` when it reads through
+/// a tensor map whose buffer is not in sight.
 struct Accesses {
   SmallVector<Root> reads, writes;
+  bool unknown = false;
 
   bool conflictsWith(const Accesses &other) const {
+    if (unknown || other.unknown)
+      return true;
     auto any = [](ArrayRef<Root> as, ArrayRef<Root> bs) {
       return llvm::any_of(as, [&](const Root &a) {
         return llvm::any_of(bs, [&](const Root &b) { return a.mayOverlap(b); });
@@ -67,9 +74,25 @@ struct Accesses {
   }
 };
 
+/// Host ops a launch may move past: arithmetic, views, and the tensor maps
+/// the Hopper templates take (made from a buffer's address and shape; the
+/// kernel reading through one counts as the reader).
+bool isHostArithmetic(Operation *op) {
+  return isMemoryEffectFree(op) || isa<nvgpu::TmaCreateDescriptorOp>(op);
+}
+
 Accesses accessesOf(gpu::LaunchOp launch) {
   Accesses result;
   launch.getBody().walk([&](Operation *op) {
+    // A TMA copy reads the buffer its tensor map was made of.
+    if (auto copy = dyn_cast<nvgpu::TmaAsyncLoadOp>(op)) {
+      auto map = copy.getTensorMapDescriptor()
+                     .getDefiningOp<nvgpu::TmaCreateDescriptorOp>();
+      if (map)
+        result.reads.push_back(rootWithSlot(map.getTensor()));
+      else
+        result.unknown = true;
+    }
     // Views touch no memory: their users are the accesses.
     if (isMemoryEffectFree(op))
       return;
@@ -89,14 +112,26 @@ Accesses accessesOf(gpu::LaunchOp launch) {
   return result;
 }
 
+/// What launches must share to merge: the block size and the dynamic shared
+/// memory (a constant, or none).
+struct LaunchShape {
+  int64_t threads, dynamicShared;
+  bool operator==(const LaunchShape &other) const {
+    return threads == other.threads && dynamicShared == other.dynamicShared;
+  }
+};
+
 /// A 1-D launch of a constant block size, as lm-map-to-gpu and the mapping
 /// passes make them.
-std::optional<int64_t> linearBlockSize(gpu::LaunchOp launch) {
+std::optional<LaunchShape> linearShape(gpu::LaunchOp launch) {
   auto isOne = [](Value v) { return matchPattern(v, m_One()); };
-  APInt threads;
+  APInt threads, dynamicShared(32, 0);
   // Private memory is per-thread block arguments a merge would have to
   // carry; none of the templates declares any.
-  if (launch.getAsyncToken() || launch.getDynamicSharedMemorySize() ||
+  if (launch.getAsyncToken() ||
+      (launch.getDynamicSharedMemorySize() &&
+       !matchPattern(launch.getDynamicSharedMemorySize(),
+                     m_ConstantInt(&dynamicShared))) ||
       launch.getNumPrivateAttributions() || launch.hasClusterSize() ||
       !launch.getBody().hasOneBlock() || !isOne(launch.getGridSizeY()) ||
       !isOne(launch.getGridSizeZ()) || !isOne(launch.getBlockSizeY()) ||
@@ -111,7 +146,7 @@ std::optional<int64_t> linearBlockSize(gpu::LaunchOp launch) {
   for (Value id : {launch.getBlockIds().y, launch.getBlockIds().z})
     if (!id.use_empty())
       return std::nullopt;
-  return threads.getSExtValue();
+  return LaunchShape{threads.getSExtValue(), dynamicShared.getSExtValue()};
 }
 
 /// Bytes of kernel parameters `launch` will take once outlined: each value
@@ -193,7 +228,8 @@ gpu::LaunchOp merge(gpu::LaunchOp first, gpu::LaunchOp second) {
   auto merged = gpu::LaunchOp::create(
       b, loc, blocks, second.getGridSizeY(), second.getGridSizeZ(),
       second.getBlockSizeX(), second.getBlockSizeY(), second.getBlockSizeZ(),
-      /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
+      // The same for both (a block runs one body).
+      first.getDynamicSharedMemorySize(), /*asyncTokenType=*/nullptr,
       /*asyncDependencies=*/{}, mergedWorkgroup(first, second));
   Block &body = merged.getBody().front();
   b.setInsertionPointToStart(&body);
@@ -230,7 +266,7 @@ bool hoistOperands(gpu::LaunchOp launch, Operation *point) {
     if (!def || def->getBlock() != block || def->isBeforeInBlock(point) ||
         toMove.contains(def))
       continue;
-    if (def == point || !isMemoryEffectFree(def) || def->getNumRegions())
+    if (def == point || !isHostArithmetic(def) || def->getNumRegions())
       return false;
     toMove.insert(def);
     worklist.append(def->operand_begin(), def->operand_end());
@@ -261,7 +297,7 @@ void joinChoices(Block &block) {
       SmallVector<Operation *> between;
       Operation *next = first->getNextNode();
       while (next && !isa<scf::IfOp>(next) && next->getNumRegions() == 0 &&
-             isMemoryEffectFree(next)) {
+             isHostArithmetic(next)) {
         between.push_back(next);
         next = next->getNextNode();
       }
@@ -303,7 +339,7 @@ void mergeInBlock(Block &block) {
   joinChoices(block);
   struct Candidate {
     gpu::LaunchOp launch;
-    std::optional<int64_t> threads;
+    std::optional<LaunchShape> shape;
     Accesses accesses;
   };
   SmallVector<Candidate> window;
@@ -312,21 +348,21 @@ void mergeInBlock(Block &block) {
     if (!launch) {
       // Host arithmetic moves; anything else (a copy, a free, a host
       // branch) is an order the kernels keep.
-      if (!isMemoryEffectFree(&op))
+      if (!isHostArithmetic(&op))
         window.clear();
       for (Region &region : op.getRegions())
         for (Block &nested : region)
           mergeInBlock(nested);
       continue;
     }
-    Candidate next{launch, linearBlockSize(launch), accessesOf(launch)};
+    Candidate next{launch, linearShape(launch), accessesOf(launch)};
     // The earliest launch it can join: it moves up past every launch
     // after that one, so it must be independent of all of them.
     Candidate *target = nullptr;
     for (Candidate &earlier : llvm::reverse(window)) {
       if (earlier.accesses.conflictsWith(next.accesses))
         break;
-      if (next.threads && earlier.threads == next.threads)
+      if (next.shape && earlier.shape == next.shape)
         target = &earlier;
     }
     // Parameters stay within what any PTX version takes (4 KB), shared
