@@ -19,8 +19,9 @@
 // barriers initialised by thread 0; the producer's one K step (K = 64)
 // announces 32 KB and issues both copies at (k, row) and (k, column); the
 // consumers wait, issue four m64n128k16 (K-major A and B: row / col),
-// wait, give the stage back, and store each of their 64 accumulators
-// behind its row and column checks. The fill and the generic go.
+// wait for them (the one stage is never needed again: not given back) and
+// store each of their 64 accumulators behind its row and column checks.
+// The fill and the generic go.
 
 // CHECK-LABEL: func.func @projection
 // CHECK: %[[ROWS:.*]] = arith.muli
@@ -71,8 +72,9 @@
 // CHECK:       nvvm.wgmma.fence.aligned
 // CHECK-COUNT-4: nvvm.wgmma.mma_async {{.*}}, <m = 64, n = 128, k = 16>, D[<f32>, <one>], A[<bf16>, <one>, <row>], B[<bf16>, <one>, <col>]
 // CHECK-NEXT:  nvvm.wgmma.commit.group.sync.aligned
-// CHECK-NEXT:  nvvm.wgmma.wait.group.sync.aligned 0
-// CHECK-NEXT:  nvgpu.mbarrier.arrive %[[BARRIERS]][%c4]
+// CHECK-NOT:   nvgpu.mbarrier.arrive
+// CHECK:       nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK-NOT:   nvgpu.mbarrier.arrive
 // CHECK-COUNT-64: memref.store
 // CHECK:   } else {
 // CHECK:   %[[TILES:.*]] = arith.ceildivui %[[ROWS]], %c32
@@ -147,6 +149,60 @@ func.func @projection(%x: memref<?x?x64xbf16>, %w: memref<96x64xbf16>, %out: mem
 func.func @ragged_k(%x: memref<?x40xbf16>, %w: memref<24x40xbf16>, %out: memref<?x24xf32>) {
   linalg.generic {indexing_maps = [#x, #w, #o], iterator_types = ["parallel", "parallel", "reduction"]}
       ins(%x, %w : memref<?x40xbf16>, memref<24x40xbf16>) outs(%out : memref<?x24xf32>) {
+  ^bb0(%a: bf16, %v: bf16, %s: f32):
+    %ae = arith.extf %a : bf16 to f32
+    %ve = arith.extf %v : bf16 to f32
+    %p = arith.mulf %ae, %ve : f32
+    %r = arith.addf %s, %p : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+// K = 320: five K steps through the ring of four stages, N = 256 two column
+// tiles. The producer's loop waits for a stage's `empty` barrier from the
+// fifth step on (step 4 reuses stage 0: parity of round 0). The consumers
+// issue the first step before their loop (no branch in it: ptxas would
+// serialise the wgmmas); each later step waits for its stage, issues, keeps
+// its instructions in flight while waiting for the previous step's
+// (wait.group 1) and gives that step's stage back (barrier 4 + (s + 3) % 4);
+// all are waited for before the stores.
+// CHECK-LABEL: func.func @k_steps
+// CHECK:     %[[ROWTILES:.*]] = arith.ceildivui %{{.*}}, %c128
+// CHECK:     %[[BLOCKS:.*]] = arith.muli %[[ROWTILES]], %c2
+// CHECK:     gpu.launch blocks({{.*}}) in ({{.*}} = %[[BLOCKS]], {{.*}}) {{.*}} function(@wgmma_tile)
+// CHECK:       scf.for %[[P:.*]] = %c0 to %c5 step %c1 {
+// CHECK:         %[[PSTAGE:.*]] = arith.remui %[[P]], %c4
+// CHECK:         %[[REUSED:.*]] = arith.cmpi uge, %[[P]], %c4
+// CHECK:         scf.if %[[REUSED]] {
+// CHECK:           %[[EMPTY:.*]] = arith.addi %[[PSTAGE]], %c4
+// CHECK:           nvgpu.mbarrier.try_wait.parity %{{.*}}[%[[EMPTY]]]
+// CHECK:         nvgpu.mbarrier.arrive.expect_tx %{{.*}}[%[[PSTAGE]]], %c32768
+// CHECK-COUNT-2: nvgpu.tma.async.load
+// CHECK:       } else {
+// CHECK:         nvgpu.mbarrier.try_wait.parity %{{.*}}[%c0], %false
+// CHECK-COUNT-4: nvvm.wgmma.mma_async
+// CHECK:         nvvm.wgmma.commit.group.sync.aligned
+// CHECK:         scf.for %[[S:.*]] = %c1 to %c5 step %c1 iter_args(
+// CHECK:           %[[STAGE:.*]] = arith.remui %[[S]], %c4
+// CHECK:           nvgpu.mbarrier.try_wait.parity %{{.*}}[%[[STAGE]]]
+// CHECK-COUNT-4:   nvvm.wgmma.mma_async
+// CHECK:           nvvm.wgmma.commit.group.sync.aligned
+// CHECK-NEXT:      nvvm.wgmma.wait.group.sync.aligned 1
+// CHECK-NEXT:      %[[NEXT:.*]] = arith.addi %[[S]], %c3
+// CHECK-NEXT:      %[[PREVIOUS:.*]] = arith.remui %[[NEXT]], %c4
+// CHECK-NEXT:      %[[RELEASED:.*]] = arith.addi %[[PREVIOUS]], %c4
+// CHECK-NEXT:      nvgpu.mbarrier.arrive %{{.*}}[%[[RELEASED]]]
+// CHECK:         nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK-COUNT-64: memref.store
+#x = affine_map<(r, n, k) -> (r, k)>
+#w = affine_map<(r, n, k) -> (n, k)>
+#o = affine_map<(r, n, k) -> (r, n)>
+func.func @k_steps(%x: memref<?x320xbf16>, %w: memref<256x320xbf16>, %out: memref<?x256xf32>) {
+  linalg.generic {indexing_maps = [#x, #w, #o], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w : memref<?x320xbf16>, memref<256x320xbf16>) outs(%out : memref<?x256xf32>) {
   ^bb0(%a: bf16, %v: bf16, %s: f32):
     %ae = arith.extf %a : bf16 to f32
     %ve = arith.extf %v : bf16 to f32

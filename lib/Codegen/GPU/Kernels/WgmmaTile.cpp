@@ -11,7 +11,7 @@
 // - two consumer warpgroups, 64 rows each, that wait for a stage, issue
 //   four `wgmma.mma_async.m64n128k16` (bf16 operands read from shared
 //   memory through matrix descriptors, f32 accumulators in registers) and
-//   give the stage back;
+//   give back the previous step's stage once its instructions are done;
 // - per stage two mbarriers: `full` (the producer's expected bytes, which
 //   the copies complete) and `empty` (every consumer thread arrives once it
 //   has read the stage).
@@ -300,56 +300,70 @@ private:
   }
 
   /// A consumer warpgroup (`consumer` 0 or 1: rows 64 * consumer of the
-  /// tile): for each K step, waits for its stage, accumulates its four
-  /// k16 instructions, waits for them and gives the stage back; then stores.
+  /// tile): for each K step, waits for its stage and issues its four k16
+  /// instructions; from the second step on, then waits for the previous
+  /// step's and gives that step's stage back (one step of instructions in
+  /// flight). The first step is peeled, so the loop has no branch (a branch
+  /// between a wgmma and its accumulators' next use makes ptxas serialise
+  /// them, C7520). Then stores.
   void consume(OpBuilder &b, Location loc, Value tid, Value consumer) {
     MLIRContext *context = b.getContext();
-    Type f32 = b.getF32Type();
     auto accumulatorType = LLVM::LLVMStructType::getLiteral(
-        context, SmallVector<Type>(kAccumulators, f32));
-    Value zero = LLVM::ZeroOp::create(b, loc, accumulatorType);
+        context, SmallVector<Type>(kAccumulators, b.getF32Type()));
     Value stages = index(b, loc, kStages);
     Value rowsOffset = arith::MulIOp::create(
         b, loc, consumer, index(b, loc, kConsumerRows * kTileK * 2));
+    // Waits for step `step`'s stage and issues its instructions on `acc`.
+    auto issue = [&](OpBuilder &nb, Location l, Value step, Value acc) {
+      Value stage = arith::RemUIOp::create(nb, l, step, stages);
+      waitParity(nb, l, stage, arith::DivUIOp::create(nb, l, step, stages));
+      Value xTile =
+          arith::AddIOp::create(nb, l,
+                                memref::ExtractAlignedPointerAsIndexOp::create(
+                                    nb, l, operandTile(nb, l, stage, 0)),
+                                rowsOffset);
+      Value wTile = memref::ExtractAlignedPointerAsIndexOp::create(
+          nb, l, operandTile(nb, l, stage, 1));
+      NVVM::WgmmaFenceAlignedOp::create(nb, l);
+      for (int64_t i = 0; i < kTileK / kInstructionK; ++i) {
+        // The i-th k16 slice starts 32 bytes further along each row; the
+        // hardware applies the swizzle to the address it forms.
+        Value shift = index(nb, l, i * kInstructionK * 2);
+        acc = NVVM::WgmmaMmaAsyncOp::create(
+            nb, l, accumulatorType, acc,
+            matrixDescriptor(nb, l, arith::AddIOp::create(nb, l, xTile, shift)),
+            matrixDescriptor(nb, l, arith::AddIOp::create(nb, l, wTile, shift)),
+            NVVM::MMAShapeAttr::get(context, 64, kTileCols, kInstructionK),
+            NVVM::WGMMATypes::bf16, NVVM::WGMMATypes::bf16,
+            NVVM::WGMMATypes::f32, NVVM::WGMMAScaleOut::one,
+            NVVM::WGMMAScaleIn::one, NVVM::WGMMAScaleIn::one,
+            NVVM::MMALayout::row, NVVM::MMALayout::col,
+            NVVM::MMAIntOverflowAttr());
+      }
+      NVVM::WgmmaGroupSyncAlignedOp::create(nb, l);
+      return acc;
+    };
+    Value first = issue(b, loc, index(b, loc, 0),
+                        LLVM::ZeroOp::create(b, loc, accumulatorType));
     auto loop = scf::ForOp::create(
-        b, loc, index(b, loc, 0), index(b, loc, kSteps()), index(b, loc, 1),
-        ValueRange{zero},
+        b, loc, index(b, loc, 1), index(b, loc, kSteps()), index(b, loc, 1),
+        ValueRange{first},
         [&](OpBuilder &nb, Location l, Value step, ValueRange acc) {
-          Value stage = arith::RemUIOp::create(nb, l, step, stages);
-          waitParity(nb, l, stage, arith::DivUIOp::create(nb, l, step, stages));
-          Value xTile = arith::AddIOp::create(
+          Value sum = issue(nb, l, step, acc[0]);
+          // This step's instructions stay in flight while the previous
+          // step's are waited for; that step's stage is then free.
+          NVVM::WgmmaWaitGroupSyncOp::create(nb, l, 1);
+          Value previous = arith::RemUIOp::create(
               nb, l,
-              memref::ExtractAlignedPointerAsIndexOp::create(
-                  nb, l, operandTile(nb, l, stage, 0)),
-              rowsOffset);
-          Value wTile = memref::ExtractAlignedPointerAsIndexOp::create(
-              nb, l, operandTile(nb, l, stage, 1));
-          NVVM::WgmmaFenceAlignedOp::create(nb, l);
-          Value sum = acc[0];
-          for (int64_t i = 0; i < kTileK / kInstructionK; ++i) {
-            // The i-th k16 slice starts 32 bytes further along each row;
-            // the hardware applies the swizzle to the address it forms.
-            Value shift = index(nb, l, i * kInstructionK * 2);
-            sum = NVVM::WgmmaMmaAsyncOp::create(
-                nb, l, accumulatorType, sum,
-                matrixDescriptor(nb, l,
-                                 arith::AddIOp::create(nb, l, xTile, shift)),
-                matrixDescriptor(nb, l,
-                                 arith::AddIOp::create(nb, l, wTile, shift)),
-                NVVM::MMAShapeAttr::get(context, 64, kTileCols, kInstructionK),
-                NVVM::WGMMATypes::bf16, NVVM::WGMMATypes::bf16,
-                NVVM::WGMMATypes::f32, NVVM::WGMMAScaleOut::one,
-                NVVM::WGMMAScaleIn::one, NVVM::WGMMAScaleIn::one,
-                NVVM::MMALayout::row, NVVM::MMALayout::col,
-                NVVM::MMAIntOverflowAttr());
-          }
-          NVVM::WgmmaGroupSyncAlignedOp::create(nb, l);
-          NVVM::WgmmaWaitGroupSyncOp::create(nb, l, 0);
+              arith::AddIOp::create(nb, l, step, index(nb, l, kStages - 1)),
+              stages);
           nvgpu::MBarrierArriveOp::create(
               nb, l, nvgpu::MBarrierTokenType::get(context), barriers,
-              arith::AddIOp::create(nb, l, stage, stages));
+              arith::AddIOp::create(nb, l, previous, stages));
           scf::YieldOp::create(nb, l, sum);
         });
+    // The last step's stage is not given back: nothing is copied after it.
+    NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 0);
     store(b, loc, tid, consumer, loop.getResult(0));
   }
 
