@@ -54,7 +54,7 @@ GPU_TEMPLATE = """\
 # CODE-NOT: cubin
 # RUN: %ptxas -arch=sm_90a %t.code/code1.sm_90a.ptx -o %t.cubin
 # RUN: FileCheck %s --check-prefix=PTX < %t.code/code1.sm_90a.ptx
-# PTX: .version 8.0
+# PTX: .version 8.3
 # PTX: .target sm_90a
 # PTX: .entry forward_kernel(
 # PTX-NOT: mma.sync

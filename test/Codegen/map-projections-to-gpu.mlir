@@ -16,7 +16,8 @@
 // boxes of 128 x 64, 128-byte swizzle, zeros out of bounds), blocks of
 // three warpgroups (ceil(rows / 128) row tiles x 1 column tile), 129 KB of
 // dynamic shared memory (four 32 KB stages, aligned to 1 KB at run time);
-// barriers initialised by thread 0; the producer's one K step (K = 64)
+// barriers initialised by thread 0; the producer's thread fences the maps
+// the host wrote and prefetches them; its one K step (K = 64)
 // announces 32 KB and issues both copies at (k, row) and (k, column); the
 // consumers wait, issue four m64n128k16 (K-major A and B: row / col),
 // wait for them (the one stage is never needed again: not given back) and
@@ -64,6 +65,10 @@
 // CHECK-NEXT:  nvgpu.mbarrier.init %[[BARRIERS]][%c7], %c256 :
 // CHECK:       nvvm.fence.mbarrier.init
 // CHECK-NEXT:  gpu.barrier
+// CHECK:       nvgpu.tma.fence.descriptor %[[XMAP]]
+// CHECK:       nvgpu.tma.prefetch.descriptor %[[XMAP]]
+// CHECK:       nvgpu.tma.fence.descriptor %[[WMAP]]
+// CHECK:       nvgpu.tma.prefetch.descriptor %[[WMAP]]
 // CHECK:       nvgpu.mbarrier.arrive.expect_tx %[[BARRIERS]][%c0], %c32768
 // CHECK:       nvgpu.tma.async.load %[[XMAP]][%c0, %{{.*}}], %[[BARRIERS]][%c0] to %{{.*}} -> memref<128x64xbf16, #gpu.address_space<workgroup>>
 // CHECK:       nvgpu.tma.async.load %[[WMAP]][%c0, %c0], %[[BARRIERS]][%c0]

@@ -21,8 +21,10 @@ namespace mlir::lm::gpu_target {
 /// The chip, as `nvvm-attach-target chip=`, `ptxas -arch=` and the
 /// artifact's code objects name it.
 inline constexpr llvm::StringLiteral kChip = "sm_90a";
-/// The PTX ISA version NVVM may emit (8.0: wgmma, TMA, mbarrier).
-inline constexpr llvm::StringLiteral kPtxFeatures = "+ptx80";
+/// The PTX ISA version NVVM may emit: 8.0 brought wgmma, TMA and
+/// mbarrier's transaction counts, 8.3 the tensor-map proxy fence a kernel
+/// needs before its copies read a map the host wrote (CUDA 12.3 drivers).
+inline constexpr llvm::StringLiteral kPtxFeatures = "+ptx83";
 inline constexpr int64_t kWarpSize = 32;
 /// Threads of the 1-D blocks the mapping passes launch (8 warps): launches
 /// of the same block size can share a grid (lm-merge-launches).

@@ -231,10 +231,18 @@ private:
         shared, offset, ValueRange());
   }
 
-  /// The producer's one thread: for each K step, waits until its stage is
-  /// free (from the second round on), announces the bytes and issues both
-  /// copies, which complete the stage's `full` barrier.
+  /// The producer's one thread: fences and prefetches the tensor maps; then,
+  /// for each K step, waits until its stage is free (from the second round
+  /// on), announces the bytes and issues both copies, which complete the
+  /// stage's `full` barrier.
   void produce(OpBuilder &b, Location loc, Value xMap, Value wMap) {
+    // The maps were written by the host (a copy into device memory): the
+    // copy unit reads them only after this fence, as the CUDA programming
+    // guide asks of maps in global memory.
+    for (Value map : {xMap, wMap}) {
+      nvgpu::TmaFenceOp::create(b, loc, map);
+      nvgpu::TmaPrefetchOp::create(b, loc, map, Value());
+    }
     Value stages = index(b, loc, kStages);
     Value rowOrigin =
         arith::MulIOp::create(b, loc, rowTile, index(b, loc, kTileRows));
