@@ -21,7 +21,9 @@
 // announces 32 KB and issues both copies at (k, row) and (k, column); the
 // consumers wait, issue four m64n128k16 (K-major A and B: row / col),
 // wait for them (the one stage is never needed again: not given back) and
-// store each of their 64 accumulators behind its row and column checks.
+// store their 64 accumulators behind row and column checks, as 32 pairs of
+// neighbouring columns (8-byte stores: the output's rows are contiguous, N
+// even).
 // The fill and the generic go.
 
 // CHECK-LABEL: func.func @projection
@@ -80,7 +82,7 @@
 // CHECK-NOT:   nvgpu.mbarrier.arrive
 // CHECK:       nvvm.wgmma.wait.group.sync.aligned 0
 // CHECK-NOT:   nvgpu.mbarrier.arrive
-// CHECK-COUNT-64: memref.store
+// CHECK-COUNT-32: vector.store {{.*}} {alignment = 8 : i64} : memref<?x?x96xf32>, vector<2xf32>
 // CHECK:   } else {
 // CHECK:   %[[TILES:.*]] = arith.ceildivui %[[ROWS]], %c32
 // CHECK:   %[[BLOCKS:.*]] = arith.muli %[[TILES]], %c2
@@ -136,7 +138,7 @@ func.func @projection(%x: memref<?x?x64xbf16>, %w: memref<96x64xbf16>, %out: mem
 // CHECK-NEXT: } else {
 // CHECK: scf.if
 // CHECK: gpu.launch {{.*}} function(@wgmma_tile)
-// CHECK: %[[OUT:.*]] = memref.load %arg2
+// CHECK: %[[OUT:.*]] = vector.load %arg2{{.*}} {alignment = 8 : i64} : memref<?x24xf32>, vector<2xf32>
 // CHECK: arith.addf %[[OUT]]
 // CHECK: } else {
 // CHECK: gpu.launch
@@ -201,13 +203,39 @@ func.func @ragged_k(%x: memref<?x40xbf16>, %w: memref<24x40xbf16>, %out: memref<
 // CHECK-NEXT:      %[[RELEASED:.*]] = arith.addi %[[PREVIOUS]], %c4
 // CHECK-NEXT:      nvgpu.mbarrier.arrive %{{.*}}[%[[RELEASED]]]
 // CHECK:         nvvm.wgmma.wait.group.sync.aligned 0
-// CHECK-COUNT-64: memref.store
+// CHECK-COUNT-32: vector.store
 #x = affine_map<(r, n, k) -> (r, k)>
 #w = affine_map<(r, n, k) -> (n, k)>
 #o = affine_map<(r, n, k) -> (r, n)>
 func.func @k_steps(%x: memref<?x320xbf16>, %w: memref<256x320xbf16>, %out: memref<?x256xf32>) {
   linalg.generic {indexing_maps = [#x, #w, #o], iterator_types = ["parallel", "parallel", "reduction"]}
       ins(%x, %w : memref<?x320xbf16>, memref<256x320xbf16>) outs(%out : memref<?x256xf32>) {
+  ^bb0(%a: bf16, %v: bf16, %s: f32):
+    %ae = arith.extf %a : bf16 to f32
+    %ve = arith.extf %v : bf16 to f32
+    %p = arith.mulf %ae, %ve : f32
+    %r = arith.addf %s, %p : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+// An odd N: a pair of columns may straddle two rows, so each accumulator is
+// its own 4-byte store.
+// CHECK-LABEL: func.func @odd_columns
+// CHECK: function(@wgmma_tile)
+// CHECK-NOT: vector.store
+// CHECK-COUNT-64: memref.store {{.*}} : memref<?x33xf32>
+// CHECK-NOT: vector.store
+// CHECK: function(@mma_sync_tile)
+#x = affine_map<(r, n, k) -> (r, k)>
+#w = affine_map<(r, n, k) -> (n, k)>
+#o = affine_map<(r, n, k) -> (r, n)>
+func.func @odd_columns(%x: memref<?x64xbf16>, %w: memref<33x64xbf16>, %out: memref<?x33xf32>) {
+  linalg.generic {indexing_maps = [#x, #w, #o], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w : memref<?x64xbf16>, memref<33x64xbf16>) outs(%out : memref<?x33xf32>) {
   ^bb0(%a: bf16, %v: bf16, %s: f32):
     %ae = arith.extf %a : bf16 to f32
     %ve = arith.extf %v : bf16 to f32

@@ -174,10 +174,7 @@ LogicalResult StreamedLinearOp::verify() {
     return emitOpError("expected a 'glu' kind exactly when there is an "
                        "'up_weight'");
   if (glu) {
-    if (failed(detail::verifyGluConstants(
-            *this, stringifyGluKind(*glu),
-            *glu == GluKind::clamped_swiglu || *glu == GluKind::gpt_oss_swiglu,
-            *glu == GluKind::gpt_oss_swiglu, getAlpha(), getLimit())))
+    if (failed(detail::verifyGluConstants(*this, *glu, getAlpha(), getLimit())))
       return failure();
   } else if (getAlpha() || getLimit()) {
     return emitOpError("expected no 'alpha' or 'limit' without a 'glu'");

@@ -293,11 +293,7 @@ LogicalResult GateOp::verify() {
 }
 
 LogicalResult GluOp::verify() {
-  GluKind kind = getKind();
-  return verifyGluConstants(
-      *this, stringifyGluKind(kind),
-      kind == GluKind::clamped_swiglu || kind == GluKind::gpt_oss_swiglu,
-      kind == GluKind::gpt_oss_swiglu, getAlpha(), getLimit());
+  return verifyGluConstants(*this, getKind(), getAlpha(), getLimit());
 }
 
 //===----------------------------------------------------------------------===//

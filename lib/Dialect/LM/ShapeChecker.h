@@ -8,6 +8,8 @@
 #ifndef LMC_DIALECT_LM_SHAPECHECKER_H
 #define LMC_DIALECT_LM_SHAPECHECKER_H
 
+#include "lmc/Dialect/LM/LMOps.h"
+
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Operation.h"
 #include "llvm/ADT/APFloat.h"
@@ -140,6 +142,17 @@ inline LogicalResult verifyGluConstants(Operation *op, StringRef kind,
     return op->emitOpError("expected a positive 'limit', got ")
            << limit->convertToDouble();
   return success();
+}
+
+/// A GLU kind's constants: both clamped kinds take a `limit`, GPT-OSS's an
+/// `alpha` too (lm.glu, lm.streamed_linear).
+inline LogicalResult verifyGluConstants(Operation *op, GluKind kind,
+                                        std::optional<llvm::APFloat> alpha,
+                                        std::optional<llvm::APFloat> limit) {
+  return verifyGluConstants(op, stringifyGluKind(kind),
+                            kind == GluKind::clamped_swiglu ||
+                                kind == GluKind::gpt_oss_swiglu,
+                            kind == GluKind::gpt_oss_swiglu, alpha, limit);
 }
 
 } // namespace mlir::lm::detail

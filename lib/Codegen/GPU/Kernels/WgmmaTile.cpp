@@ -42,6 +42,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 namespace mlir::lm::gpu_mapping {
 
@@ -412,7 +413,10 @@ private:
       OpBuilder::InsertionGuard g(b);
       b.setInsertionPointToStart(&guard.getThenRegion().front());
       SmallVector<Value> rowIndices = delinearize(b, loc, row, rowExtents);
-      for (int64_t i = 0; i < kAccumulators; ++i) {
+      // Accumulators i and i + 1 (i even) are neighbours in a row: one
+      // 8-byte access where the output's rows are contiguous and even.
+      int64_t width = pairedStores() ? 2 : 1;
+      for (int64_t i = 0; i < kAccumulators; i += width) {
         if ((i % 4) / 2 != half)
           continue;
         Value col = arith::AddIOp::create(b, loc, colBase,
@@ -423,13 +427,41 @@ private:
         OpBuilder::InsertionGuard gi(b);
         b.setInsertionPointToStart(&inside.getThenRegion().front());
         SmallVector<Value> indices = p.outIndices(b, loc, rowIndices, col);
+        if (width == 1) {
+          Value start =
+              init ? init : memref::LoadOp::create(b, loc, output, indices);
+          Value sum = LLVM::ExtractValueOp::create(b, loc, acc, i);
+          memref::StoreOp::create(b, loc,
+                                  arith::AddFOp::create(b, loc, start, sum),
+                                  output, indices);
+          continue;
+        }
+        auto pair = VectorType::get({2}, b.getF32Type());
         Value start =
-            init ? init : memref::LoadOp::create(b, loc, output, indices);
-        Value sum = LLVM::ExtractValueOp::create(b, loc, acc, i);
-        memref::StoreOp::create(
-            b, loc, arith::AddFOp::create(b, loc, start, sum), output, indices);
+            init ? vector::BroadcastOp::create(b, loc, pair, init).getResult()
+                 : vector::LoadOp::create(b, loc, pair, output, indices,
+                                          /*nontemporal=*/false, llvm::Align(8))
+                       .getResult();
+        Value sum = vector::FromElementsOp::create(
+            b, loc, pair,
+            ValueRange{LLVM::ExtractValueOp::create(b, loc, acc, i),
+                       LLVM::ExtractValueOp::create(b, loc, acc, i + 1)});
+        vector::StoreOp::create(
+            b, loc, arith::AddFOp::create(b, loc, start, sum), output, indices,
+            /*nontemporal=*/false, llvm::Align(8));
       }
     }
+  }
+
+  /// Whether the output's rows are contiguous with an even N, so that a
+  /// pair of columns (2t, 2t + 1 from an even column) is one aligned 8-byte
+  /// access inside the row.
+  bool pairedStores() const {
+    auto type = cast<MemRefType>(p.op.getDpsInitOperand(0)->get().getType());
+    AffineMap map = p.op.getMatchingIndexingMap(p.op.getDpsInitOperand(0));
+    return p.n % 2 == 0 && type.getLayout().isIdentity() &&
+           map.getNumResults() > 0 &&
+           map.getDimPosition(map.getNumResults() - 1) == p.nDim;
   }
 
   Projection p;
