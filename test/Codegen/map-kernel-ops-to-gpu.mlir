@@ -268,3 +268,58 @@ func.func @streamed_unstaged(%a: memref<?x1x64xbf16>, %w: memref<16x64xbf16>, %o
       : (memref<?x1x64xbf16>, memref<16x64xbf16>, memref<?x1x16xf32>) -> ()
   return
 }
+
+// -----
+
+// lm.warp_router with DeepSeek's routing (64 experts in 8 groups, 3 kept,
+// 6 chosen, sigmoid scores with a correction bias): a warp per token, 8
+// per 256-thread block; each lane loads experts lane and lane + 32 and
+// their biases; per group, the two best choices merged across the warp (two
+// xor shuffles per step, 5 steps); per choice a warp-wide arg-max (value
+// and expert, 5 steps) and the chosen score fetched from its lane; lane 0
+// writes the 6 normalised, scaled weights and their experts.
+// CHECK-LABEL: func.func @router(
+// CHECK:   %[[TOKENS:.*]] = arith.muli
+// CHECK:   %[[BLOCKS:.*]] = arith.ceildivui %[[TOKENS]], %c8
+// CHECK:   gpu.launch blocks({{.*}}) in ({{.*}}) threads({{.*}}) in ({{.*}} = %c256, {{.*}}) function(@warp_router)
+// CHECK:     scf.if
+// CHECK-COUNT-2: memref.load %arg0
+// CHECK-COUNT-2: memref.load %arg1
+// CHECK-COUNT-80: gpu.shuffle  xor
+// CHECK-COUNT-10: gpu.shuffle  xor
+// CHECK:     gpu.shuffle  idx
+// CHECK-COUNT-10: gpu.shuffle  xor
+// CHECK:     gpu.shuffle  idx
+// CHECK:     scf.if
+// CHECK-COUNT-6: memref.store {{.*}} : memref<?x?x6xf32>
+func.func @router(%logits: memref<?x?x64xf32>, %bias: memref<64xf32>,
+                  %w: memref<?x?x6xf32>, %i: memref<?x?x6xi64>) {
+  lm.warp_router %logits bias %bias outs(%w, %i)
+      {scoring = #lm.scoring<sigmoid>, top_k = 6 : i64, num_groups = 8 : i64,
+       top_k_groups = 3 : i64, normalize, routed_scaling = 2.5 : f64}
+      : (memref<?x?x64xf32>, memref<64xf32>, memref<?x?x6xf32>, memref<?x?x6xi64>) -> ()
+  return
+}
+
+// -----
+
+// Softmax scores over 8 experts (one per lane of the first 8; the others
+// hold none): the warp's maximum and sum, then the top-2 without groups
+// (the second arg-max's first shuffle of the lanes' own experts is the
+// first's: CSE'd).
+// CHECK-LABEL: func.func @softmax_router(
+// CHECK:     memref.load %arg0
+// CHECK-COUNT-5: gpu.shuffle  xor
+// CHECK:     math.exp
+// CHECK-COUNT-15: gpu.shuffle  xor
+// CHECK-NEXT: arith.index_castui
+// CHECK:     gpu.shuffle  idx
+// CHECK-COUNT-9: gpu.shuffle  xor
+// CHECK:     gpu.shuffle  idx
+// CHECK-NOT: gpu.shuffle
+func.func @softmax_router(%logits: memref<?x1x8xf32>, %w: memref<?x1x2xf32>,
+                          %i: memref<?x1x2xi64>) {
+  lm.warp_router %logits outs(%w, %i) {scoring = #lm.scoring<softmax>, top_k = 2 : i64}
+      : (memref<?x1x8xf32>, memref<?x1x2xf32>, memref<?x1x2xi64>) -> ()
+  return
+}

@@ -81,3 +81,24 @@ func.func @projections(%x: tensor<?x?x64xf32>, %wd: tensor<?x64xf32>,
   %c = lm.linear %r, %wbig : tensor<?x?x32768xbf16>, tensor<16x32768xbf16> -> tensor<?x?x16xf32>
   return %a, %b, %c : tensor<?x?x?xf32>, tensor<?x?x32xf32>, tensor<?x?x16xf32>
 }
+
+// -----
+
+// Routers the warp router cannot take: more experts than its lanes hold,
+// more groups or choices than it unrolls, weights not in f32.
+func.func @routers(%wide: tensor<?x?x512xf32>, %many: tensor<?x?x64xf32>,
+                   %half: tensor<?x?x8xf16>) {
+  // expected-remark @+1 {{no warp router: more than 256 experts}}
+  %a:2 = lm.router %wide {scoring = #lm.scoring<softmax>, top_k = 2 : i64}
+      : (tensor<?x?x512xf32>) -> (tensor<?x?x2xf32>, tensor<?x?x2xi64>)
+  // expected-remark @+1 {{no warp router: more than 16 expert groups}}
+  %b:2 = lm.router %many {scoring = #lm.scoring<sigmoid>, top_k = 2 : i64, num_groups = 32 : i64, top_k_groups = 2 : i64}
+      : (tensor<?x?x64xf32>) -> (tensor<?x?x2xf32>, tensor<?x?x2xi64>)
+  // expected-remark @+1 {{no warp router: more than 16 experts chosen per token}}
+  %c:2 = lm.router %many {scoring = #lm.scoring<softmax>, top_k = 20 : i64}
+      : (tensor<?x?x64xf32>) -> (tensor<?x?x20xf32>, tensor<?x?x20xi64>)
+  // expected-remark @+1 {{no warp router: weights not in f32}}
+  %d:2 = lm.router %half {scoring = #lm.scoring<softmax>, top_k = 2 : i64}
+      : (tensor<?x?x8xf16>) -> (tensor<?x?x2xf16>, tensor<?x?x2xi64>)
+  return
+}

@@ -303,3 +303,41 @@ func.func @unfolded(%x: tensor<?x?x64xf32>, %w1: tensor<32x64xf32>, %w2: tensor<
   %dr = arith.truncf %d : tensor<?x?x32xf32> to tensor<?x?x32xbf16>
   return %ab, %cl, %dg, %dr, %d : tensor<?x?x32xf32>, tensor<?x?x32xf32>, tensor<?x?x32xf32>, tensor<?x?x32xbf16>, tensor<?x?x32xf32>
 }
+
+// -----
+
+// Routers, whatever the token count, as a warp per token (DeepSeek-V3's
+// sigmoid routing with a correction bias, in groups): the results' buffers
+// made for it, the attributes kept.
+// CHECK-LABEL: func.func @router(
+// CHECK-SAME:    %[[LOGITS:[^:]*]]: tensor<?x?x64xf32>, %[[BIAS:[^:]*]]: tensor<64xf32>)
+// CHECK:   %[[B:.*]] = tensor.dim %[[LOGITS]], %c0
+// CHECK:   %[[T:.*]] = tensor.dim %[[LOGITS]], %c1
+// CHECK:   %[[W:.*]] = tensor.empty(%[[B]], %[[T]]) : tensor<?x?x6xf32>
+// CHECK:   %[[I:.*]] = tensor.empty(%{{.*}}, %{{.*}}) : tensor<?x?x6xi64>
+// CHECK:   %[[R:.*]]:2 = lm.warp_router %[[LOGITS]] bias %[[BIAS]] outs(%[[W]], %[[I]]) {normalize, num_groups = 8 : i64, routed_scaling = 2.500000e+00 : f64, scoring = #lm.scoring<sigmoid>, top_k = 6 : i64, top_k_groups = 3 : i64}
+// CHECK-NOT: lm.router
+// CHECK:   return %[[R]]#0, %[[R]]#1
+// TWICE-LABEL: func.func @router(
+// TWICE-COUNT-1: lm.warp_router
+// TWICE-NOT: lm.warp_router
+func.func @router(%logits: tensor<?x?x64xf32>, %bias: tensor<64xf32>)
+    -> (tensor<?x?x6xf32>, tensor<?x?x6xi64>) {
+  %w, %i = lm.router %logits bias %bias {scoring = #lm.scoring<sigmoid>, top_k = 6 : i64,
+                                          num_groups = 8 : i64, top_k_groups = 3 : i64,
+                                          normalize, routed_scaling = 2.5 : f64}
+      : (tensor<?x?x64xf32>, tensor<64xf32>) -> (tensor<?x?x6xf32>, tensor<?x?x6xi64>)
+  return %w, %i : tensor<?x?x6xf32>, tensor<?x?x6xi64>
+}
+
+// -----
+
+// More experts than a warp's lanes hold: the router stays.
+// CHECK-LABEL: func.func @wide_router(
+// CHECK-NOT: lm.warp_router
+// CHECK: lm.router
+func.func @wide_router(%logits: tensor<?x?x384xf32>) -> tensor<?x?x8xi64> {
+  %w, %i = lm.router %logits {scoring = #lm.scoring<softmax>, top_k = 8 : i64}
+      : (tensor<?x?x384xf32>) -> (tensor<?x?x8xf32>, tensor<?x?x8xi64>)
+  return %i : tensor<?x?x8xi64>
+}

@@ -20,7 +20,7 @@ struct MapKernelOpsToGPUPass final
   void runOnOperation() override {
     SmallVector<Operation *> ops;
     WalkResult result = getOperation().walk([&](Operation *op) {
-      if (!isa<FlashDecodeOp, StreamedLinearOp>(op))
+      if (!isa<FlashDecodeOp, StreamedLinearOp, WarpRouterOp>(op))
         return WalkResult::advance();
       if (op->getNumResults() != 0) {
         op->emitOpError("expected a bufferized kernel op (memref operands)");
@@ -35,6 +35,8 @@ struct MapKernelOpsToGPUPass final
       OpBuilder b(op);
       if (auto flash = dyn_cast<FlashDecodeOp>(op))
         gpu_mapping::buildFlashDecode(b, flash);
+      else if (auto router = dyn_cast<WarpRouterOp>(op))
+        gpu_mapping::buildWarpRouter(b, router);
       else
         gpu_mapping::buildStreamedLinear(b, cast<StreamedLinearOp>(op));
       op->erase();

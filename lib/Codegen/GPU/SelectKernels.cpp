@@ -5,7 +5,8 @@
 // is five generics that no longer say they are one. The phase is a host
 // decision (the token count is only known per call), so a claimed op
 // becomes a branch: the phase the template serves gets the kernel op, the
-// other keeps the op for the generic path.
+// other keeps the op for the generic path. A template that serves every
+// phase (the warp router) replaces its op outright.
 //
 //===----------------------------------------------------------------------===//
 
@@ -532,6 +533,54 @@ void selectStreamedGroup(StreamedGroup &group) {
     op->erase();
 }
 
+/// Why the warp router cannot take `op`, if it cannot: more experts than
+/// its lanes hold, more groups or choices than it unrolls (DeepSeek-V3:
+/// 256 experts in 8 groups, 8 chosen).
+constexpr int64_t kMaxRouterGroups = 16;
+constexpr int64_t kMaxRouterChoices = 16;
+std::optional<StringRef> refuseRouter(RouterOp op) {
+  auto logits = cast<RankedTensorType>(op.getLogits().getType());
+  if (logits.getDimSize(2) > WarpRouterOp::kMaxExperts)
+    return StringRef("more than 256 experts");
+  if (op.getNumGroups() > kMaxRouterGroups)
+    return StringRef("more than 16 expert groups");
+  if (op.getTopK() > kMaxRouterChoices)
+    return StringRef("more than 16 experts chosen per token");
+  if (!cast<RankedTensorType>(op.getWeights().getType())
+           .getElementType()
+           .isF32())
+    return StringRef("weights not in f32");
+  return std::nullopt;
+}
+
+/// lm.router as lm.warp_router, whatever the token count: a warp per token
+/// routes from registers what a thread per token routes serially through
+/// memory.
+void selectWarpRouter(RouterOp op) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  auto empty = [&](Value like) {
+    auto type = cast<RankedTensorType>(like.getType());
+    SmallVector<Value> sizes;
+    for (int64_t d = 0; d < type.getRank(); ++d)
+      if (type.isDynamicDim(d))
+        sizes.push_back(tensor::DimOp::create(b, loc, op.getLogits(), d));
+    return tensor::EmptyOp::create(b, loc, type.getShape(),
+                                   type.getElementType(), sizes)
+        .getResult();
+  };
+  Value weights = empty(op.getWeights());
+  Value indices = empty(op.getIndices());
+  auto router = WarpRouterOp::create(
+      b, loc, TypeRange{op.getWeights().getType(), op.getIndices().getType()},
+      op.getLogits(), op.getCorrectionBias(), weights, indices,
+      op.getScoringAttr(), op.getTopKAttr(), op.getNumGroupsAttr(),
+      op.getTopKGroupsAttr(), op.getNormalizeAttr(),
+      op.getNormalizeEpsilonAttr(), op.getRoutedScalingAttr());
+  op.replaceAllUsesWith(router.getResults());
+  op.erase();
+}
+
 /// Whether `op` is in the generic branch of an earlier selection (whose
 /// other branch holds a `KernelOp`).
 template <typename KernelOp> bool inGenericBranch(Operation *op) {
@@ -583,6 +632,18 @@ struct SelectGPUKernelsPass final
     });
     for (StreamedGroup &group : matchProjectionGroups(linears, explain))
       selectStreamedGroup(group);
+
+    SmallVector<RouterOp> routers;
+    getOperation().walk([&](RouterOp op) {
+      if (std::optional<StringRef> why = refuseRouter(op)) {
+        if (explain)
+          op.emitRemark("no warp router: ") << *why;
+        return;
+      }
+      routers.push_back(op);
+    });
+    for (RouterOp op : routers)
+      selectWarpRouter(op);
   }
 };
 } // namespace

@@ -248,3 +248,30 @@ LogicalResult lm::detail::bufferizeKernelOp(
   bufferization::replaceOpWithBufferizedValues(rewriter, op, inits);
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// WarpRouterOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult WarpRouterOp::verify() {
+  if (failed(verifyOneForm(*this)))
+    return failure();
+  Type logits = getLogits().getType();
+  if (failed(detail::verifyRouter(*this, logits, getCorrectionBias(), getTopK(),
+                                  getNumGroups(), getTopKGroups(),
+                                  getWeightsInit().getType(),
+                                  getIndicesInit().getType())))
+    return failure();
+  auto elementOf = [](Type t) { return cast<ShapedType>(t).getElementType(); };
+  if (!elementOf(getWeightsInit().getType()).isF32())
+    return emitOpError("expected f32 'weights_init', got ")
+           << getWeightsInit().getType();
+  if (!elementOf(getIndicesInit().getType()).isInteger(64))
+    return emitOpError("expected i64 'indices_init', got ")
+           << getIndicesInit().getType();
+  int64_t experts = ShapeChecker::size(logits, 2);
+  if (experts > kMaxExperts)
+    return emitOpError("expected at most ")
+           << kMaxExperts << " experts (eight per lane), got " << experts;
+  return success();
+}

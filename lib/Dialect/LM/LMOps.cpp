@@ -708,34 +708,39 @@ LogicalResult MoEExpertsOp::verify() {
   return success();
 }
 
-LogicalResult RouterOp::verify() {
-  ShapeChecker check(*this);
-  Type logits = getLogits().getType();
+LogicalResult lm::detail::verifyRouter(Operation *op, Type logits, Value bias,
+                                       int64_t topK, int64_t groups,
+                                       int64_t keep, Type weights,
+                                       Type indices) {
+  ShapeChecker check(op);
   if (failed(check.rank("logits", logits, 3)))
     return failure();
   int64_t experts = ShapeChecker::size(logits, 2);
   if (ShapedType::isDynamic(experts))
-    return emitOpError("expected a static expert count in 'logits'");
-  if (Value bias = getCorrectionBias())
-    if (failed(check.shape("correction_bias", bias.getType(), {experts},
-                           {"experts"})))
-      return failure();
-  int64_t topK = getTopK(), groups = getNumGroups(), keep = getTopKGroups();
+    return op->emitOpError("expected a static expert count in 'logits'");
+  if (bias && failed(check.shape("correction_bias", bias.getType(), {experts},
+                                 {"experts"})))
+    return failure();
   if (topK <= 0 || topK > experts)
-    return emitOpError("expected 'top_k' in [1, ")
+    return op->emitOpError("expected 'top_k' in [1, ")
            << experts << "], got " << topK;
   if (groups <= 0 || experts % groups != 0)
-    return emitOpError("expected 'num_groups' to divide the ")
+    return op->emitOpError("expected 'num_groups' to divide the ")
            << experts << " experts, got " << groups;
   if (keep <= 0 || keep > groups)
-    return emitOpError("expected 'top_k_groups' in [1, ")
+    return op->emitOpError("expected 'top_k_groups' in [1, ")
            << groups << "], got " << keep;
   if (topK > keep * (experts / groups))
-    return emitOpError("expected 'top_k' (")
+    return op->emitOpError("expected 'top_k' (")
            << topK << ") to fit in the " << keep * (experts / groups)
            << " experts of the kept groups";
-  return verifyRouting(check, logits, topK, getWeights().getType(),
-                       getIndices().getType());
+  return verifyRouting(check, logits, topK, weights, indices);
+}
+
+LogicalResult RouterOp::verify() {
+  return detail::verifyRouter(*this, getLogits().getType(), getCorrectionBias(),
+                              getTopK(), getNumGroups(), getTopKGroups(),
+                              getWeights().getType(), getIndices().getType());
 }
 
 LogicalResult CompressedAttentionOp::verify() {

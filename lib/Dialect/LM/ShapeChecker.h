@@ -144,6 +144,13 @@ inline LogicalResult verifyGluConstants(Operation *op, StringRef kind,
   return success();
 }
 
+/// lm.router's operands and attributes (lm.warp_router's too): logits
+/// [B, T, E] with E static, the bias [E], top-k within the kept groups,
+/// weights and indices [B, T, top_k].
+LogicalResult verifyRouter(Operation *op, Type logits, Value bias, int64_t topK,
+                           int64_t groups, int64_t keep, Type weights,
+                           Type indices);
+
 /// A GLU kind's constants: both clamped kinds take a `limit`, GPT-OSS's an
 /// `alpha` too (lm.glu, lm.streamed_linear).
 inline LogicalResult verifyGluConstants(Operation *op, GluKind kind,

@@ -3220,3 +3220,58 @@ func.func @sl_accumulate_bf16(%x: memref<?x1x64xf32>, %w: memref<32x64xf32>, %o:
      : (memref<?x1x64xf32>, memref<32x64xf32>, memref<?x1x32xbf16>) -> ()
   return
 }
+
+// -----
+
+func.func @warp_router_forms(%l: tensor<?x1x8xf32>, %w: memref<?x1x2xf32>, %i: memref<?x1x2xi64>) {
+  // expected-error @+1 {{expected all operands to be tensors or all to be memrefs}}
+  lm.warp_router %l outs(%w, %i) {scoring = #lm.scoring<softmax>, top_k = 2 : i64}
+      : (tensor<?x1x8xf32>, memref<?x1x2xf32>, memref<?x1x2xi64>) -> ()
+  return
+}
+
+// -----
+
+func.func @warp_router_experts(%l: memref<?x1x512xf32>, %w: memref<?x1x2xf32>, %i: memref<?x1x2xi64>) {
+  // expected-error @+1 {{expected at most 256 experts (eight per lane), got 512}}
+  lm.warp_router %l outs(%w, %i) {scoring = #lm.scoring<softmax>, top_k = 2 : i64}
+      : (memref<?x1x512xf32>, memref<?x1x2xf32>, memref<?x1x2xi64>) -> ()
+  return
+}
+
+// -----
+
+func.func @warp_router_weights(%l: memref<?x1x8xf32>, %w: memref<?x1x2xf16>, %i: memref<?x1x2xi64>) {
+  // expected-error @+1 {{expected f32 'weights_init', got 'memref<?x1x2xf16>'}}
+  lm.warp_router %l outs(%w, %i) {scoring = #lm.scoring<softmax>, top_k = 2 : i64}
+      : (memref<?x1x8xf32>, memref<?x1x2xf16>, memref<?x1x2xi64>) -> ()
+  return
+}
+
+// -----
+
+func.func @warp_router_indices(%l: memref<?x1x8xf32>, %w: memref<?x1x2xf32>, %i: memref<?x1x2xi32>) {
+  // expected-error @+1 {{expected i64 'indices_init', got 'memref<?x1x2xi32>'}}
+  lm.warp_router %l outs(%w, %i) {scoring = #lm.scoring<softmax>, top_k = 2 : i64}
+      : (memref<?x1x8xf32>, memref<?x1x2xf32>, memref<?x1x2xi32>) -> ()
+  return
+}
+
+// -----
+
+// The router's own checks, shared with lm.router.
+func.func @warp_router_groups(%l: memref<?x1x8xf32>, %w: memref<?x1x2xf32>, %i: memref<?x1x2xi64>) {
+  // expected-error @+1 {{expected 'num_groups' to divide the 8 experts, got 3}}
+  lm.warp_router %l outs(%w, %i) {scoring = #lm.scoring<sigmoid>, top_k = 2 : i64, num_groups = 3 : i64}
+      : (memref<?x1x8xf32>, memref<?x1x2xf32>, memref<?x1x2xi64>) -> ()
+  return
+}
+
+// -----
+
+func.func @warp_router_shape(%l: memref<?x1x8xf32>, %w: memref<?x1x3xf32>, %i: memref<?x1x2xi64>) {
+  // expected-error @+1 {{expected 'weights' dimension 2 (top_k) to be 2, got 3}}
+  lm.warp_router %l outs(%w, %i) {scoring = #lm.scoring<sigmoid>, top_k = 2 : i64}
+      : (memref<?x1x8xf32>, memref<?x1x3xf32>, memref<?x1x2xi64>) -> ()
+  return
+}

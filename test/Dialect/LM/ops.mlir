@@ -627,6 +627,25 @@ func.func @flash_decode(%q: tensor<?x?x4x64xf32>, %k: tensor<?x?x2x64xf32>,
   return %r#1 : tensor<?x?x4x32xf32>
 }
 
+// A router as a warp per token, on tensors (with group-limited routing and
+// a correction bias) and on memrefs.
+// CHECK-LABEL: func.func @warp_router(
+// CHECK:         %{{.*}}:2 = lm.warp_router %{{.*}} bias %{{.*}} outs(%{{.*}}, %{{.*}}) {normalize, num_groups = 4 : i64, routed_scaling = 2.500000e+00 : f64, scoring = #lm.scoring<sigmoid>, top_k = 2 : i64, top_k_groups = 2 : i64} : (tensor<?x?x8xf32>, tensor<8xf32>, tensor<?x?x2xf32>, tensor<?x?x2xi64>) -> (tensor<?x?x2xf32>, tensor<?x?x2xi64>)
+// CHECK:         lm.warp_router %{{.*}} outs(%{{.*}}, %{{.*}}) {scoring = #lm.scoring<softmax>, top_k = 6 : i64} : (memref<?x1x64xf32>, memref<?x1x6xf32>, memref<?x1x6xi64>) -> ()
+func.func @warp_router(%logits: tensor<?x?x8xf32>, %bias: tensor<8xf32>,
+                       %w: tensor<?x?x2xf32>, %i: tensor<?x?x2xi64>,
+                       %ml: memref<?x1x64xf32>, %mw: memref<?x1x6xf32>,
+                       %mi: memref<?x1x6xi64>) -> tensor<?x?x2xi64> {
+  %r:2 = lm.warp_router %logits bias %bias outs(%w, %i)
+      {scoring = #lm.scoring<sigmoid>, top_k = 2 : i64, num_groups = 4 : i64,
+       top_k_groups = 2 : i64, normalize, routed_scaling = 2.5 : f64}
+      : (tensor<?x?x8xf32>, tensor<8xf32>, tensor<?x?x2xf32>, tensor<?x?x2xi64>)
+      -> (tensor<?x?x2xf32>, tensor<?x?x2xi64>)
+  lm.warp_router %ml outs(%mw, %mi) {scoring = #lm.scoring<softmax>, top_k = 6 : i64}
+      : (memref<?x1x64xf32>, memref<?x1x6xf32>, memref<?x1x6xi64>) -> ()
+  return %r#1 : tensor<?x?x2xi64>
+}
+
 // Projections of a few rows, with and without the input's RMS norm and a
 // bias; a GLU of two projections (GPT-OSS's, with biases) written rounded to
 // bf16; an f32 input rounded to bf16 weights, accumulated into the

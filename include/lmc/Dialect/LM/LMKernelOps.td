@@ -191,4 +191,53 @@ def LM_StreamedLinearOp : LM_KernelOp<"streamed_linear",
   let hasVerifier = 1;
 }
 
+def LM_WarpRouterOp : LM_KernelOp<"warp_router"> {
+  let summary = "lm.router with a warp per token";
+  let description = [{
+    `lm.router` (same operands and attributes: scoring, correction bias,
+    group-limited top-k, normalisation, scaling) as a GPU kernel: a warp
+    routes each token, every lane holding the scores of experts `lane`,
+    `lane + 32`, ...; maxima and sums across the warp by shuffles; the
+    kept groups and the top-k chosen one by one, each by a warp-wide
+    arg-max that takes the lowest index among equal values (as lm.router's
+    serial scan does). Up to 256 experts. `weights` (`[B, T, top_k]`, f32)
+    and `indices` (`[B, T, top_k]`, i64) are written, not read.
+
+    ```mlir
+    %w, %i = lm.warp_router %logits bias %b outs(%winit, %iinit)
+        {scoring = #lm.scoring<sigmoid>, top_k = 2 : i64, num_groups = 4 : i64,
+         top_k_groups = 2 : i64, normalize, routed_scaling = 2.5 : f64}
+        : (tensor<?x?x8xf32>, tensor<8xf32>, tensor<?x?x2xf32>,
+           tensor<?x?x2xi64>) -> (tensor<?x?x2xf32>, tensor<?x?x2xi64>)
+    ```
+  }];
+  let arguments = (ins LM_TensorOrMemRef:$logits,
+                       Optional<LM_TensorOrMemRef>:$correction_bias,
+                       LM_TensorOrMemRef:$weights_init,
+                       LM_TensorOrMemRef:$indices_init,
+                       LM_ScoringAttr:$scoring, I64Attr:$top_k,
+                       DefaultValuedAttr<I64Attr, "1">:$num_groups,
+                       DefaultValuedAttr<I64Attr, "1">:$top_k_groups,
+                       UnitAttr:$normalize,
+                       DefaultValuedAttr<F64Attr, "0.0">:$normalize_epsilon,
+                       DefaultValuedAttr<F64Attr, "1.0">:$routed_scaling);
+  let assemblyFormat = [{
+    $logits (`bias` $correction_bias^)?
+    `outs` `(` $weights_init `,` $indices_init `)` attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let extraClassDeclaration = [{
+    /// weights and indices: the last two operands.
+    MutableOperandRange getDpsInitsMutable() {
+      return MutableOperandRange(getOperation(),
+                                 getOperation()->getNumOperands() - 2, 2);
+    }
+    /// The inits are only written.
+    bool readsInits() { return false; }
+    /// Experts a warp routes at most: eight per lane.
+    static constexpr int64_t kMaxExperts = 256;
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // LMC_DIALECT_LM_LMKERNELOPS_TD

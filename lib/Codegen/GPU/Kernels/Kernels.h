@@ -135,6 +135,10 @@ struct FlashDecodeFootprint {
   }
 };
 
+/// lm.warp_router on memrefs: a warp per token, experts across its lanes
+/// (WarpRouter.cpp).
+void buildWarpRouter(OpBuilder &b, WarpRouterOp op);
+
 /// lm.flash_decode on memrefs: a kernel for each split's partial softmax
 /// and a kernel combining the splits, at the op (FlashDecode.cpp).
 void buildFlashDecode(OpBuilder &b, FlashDecodeOp op);
