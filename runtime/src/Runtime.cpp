@@ -316,7 +316,9 @@ static lmc_rt_status_t bindWeights(const std::string &source,
         offset += t->size;
         continue;
       }
-      const float *f32 = reinterpret_cast<const float *>(t->data);
+      // An F32 tensor's bytes, read with memcpy: a checkpoint need not
+      // align its tensors (the tiny Llama's are at odd offsets).
+      const uint8_t *f32 = t->data;
       if (!toBF16 || t->dtype != "F32") {
         float *target = reinterpret_cast<float *>(owned.data() + offset);
         if (toBF16) {
@@ -326,13 +328,13 @@ static lmc_rt_status_t bindWeights(const std::string &source,
         if (!ggufDequantize(t->dtype, t->data, elements, target))
           return fail(LMC_RT_ERROR_WEIGHTS, t->file + ": cannot dequantise " +
                                                 t->dtype + " tensor");
-        f32 = target;
+        f32 = reinterpret_cast<const uint8_t *>(target);
       }
       if (toBF16) {
         auto *out = reinterpret_cast<uint16_t *>(owned.data() + offset);
         for (uint64_t i = 0; i < elements; ++i) {
           uint32_t bits;
-          std::memcpy(&bits, &f32[i], 4);
+          std::memcpy(&bits, f32 + 4 * i, 4);
           if ((bits & 0x7fffffffu) > 0x7f800000u) // NaN stays NaN
             out[i] = uint16_t((bits >> 16) | 0x40);
           else
