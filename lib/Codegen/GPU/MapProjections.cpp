@@ -50,7 +50,7 @@ void mapProjection(const Projection &p) {
   // Both conditions here, beside each other: CSE makes them one for the
   // projections of the same rows, whose choices lm-merge-launches then
   // joins (and their kernels merge).
-  bool warpgroups = p.isBF16() && gpu_mapping::wgmmaTileApplies(p);
+  bool warpgroups = gpu_mapping::wgmmaTileApplies(p);
   Value many = warpgroups
                    ? arith::CmpIOp::create(
                          b, loc, arith::CmpIPredicate::uge, rows,

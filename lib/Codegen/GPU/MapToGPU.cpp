@@ -15,7 +15,6 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
-#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
@@ -109,11 +108,8 @@ private:
             return failure();
       return success();
     }
-    // (A tensor map is made on the host from the buffer's address and
-    // shape: it reads no device memory.)
-    if (isMemoryEffectFree(op) ||
-        isa<gpu::LaunchOp, gpu::AllocOp, gpu::DeallocOp, gpu::MemcpyOp,
-            nvgpu::TmaCreateDescriptorOp>(op) ||
+    if (gpu_mapping::isHostArithmetic(op) ||
+        isa<gpu::LaunchOp, gpu::AllocOp, gpu::DeallocOp, gpu::MemcpyOp>(op) ||
         op->hasTrait<OpTrait::IsTerminator>())
       return success();
     return mapSerial(op);

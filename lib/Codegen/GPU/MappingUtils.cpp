@@ -6,6 +6,7 @@
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 using namespace mlir;
@@ -76,4 +77,8 @@ linalg::FillOp lm::gpu_mapping::initialFill(linalg::GenericOp op) {
       return nullptr;
   }
   return nullptr;
+}
+
+bool lm::gpu_mapping::isHostArithmetic(Operation *op) {
+  return isMemoryEffectFree(op) || isa<nvgpu::TmaCreateDescriptorOp>(op);
 }

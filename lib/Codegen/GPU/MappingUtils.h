@@ -34,6 +34,13 @@ SmallVector<Value> delinearize(OpBuilder &b, Location loc, Value linear,
 SmallVector<Value> applyMap(OpBuilder &b, Location loc, AffineMap map,
                             ValueRange ivs);
 
+/// Whether host code `op` touches no device memory: arithmetic and views,
+/// and the tensor maps the Hopper templates take (made from a buffer's
+/// address and shape; the kernel that reads through one is the reader).
+/// lm-map-to-gpu leaves such ops on the host, lm-merge-launches moves
+/// launches past them.
+bool isHostArithmetic(Operation *op);
+
 /// The fill that gives `op`'s output buffer its initial value, when `op`
 /// writes every element of that buffer (a fresh allocation) and nothing
 /// touches the buffer between the fill and `op`. A mapping that folds the

@@ -13,6 +13,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "../BufferRoots.h"
+#include "MappingUtils.h"
 #include "lmc/Codegen/GPU/TargetInfo.h"
 #include "lmc/Codegen/Passes.h"
 
@@ -73,13 +74,6 @@ struct Accesses {
            any(other.writes, reads);
   }
 };
-
-/// Host ops a launch may move past: arithmetic, views, and the tensor maps
-/// the Hopper templates take (made from a buffer's address and shape; the
-/// kernel reading through one counts as the reader).
-bool isHostArithmetic(Operation *op) {
-  return isMemoryEffectFree(op) || isa<nvgpu::TmaCreateDescriptorOp>(op);
-}
 
 Accesses accessesOf(gpu::LaunchOp launch) {
   Accesses result;
@@ -266,7 +260,8 @@ bool hoistOperands(gpu::LaunchOp launch, Operation *point) {
     if (!def || def->getBlock() != block || def->isBeforeInBlock(point) ||
         toMove.contains(def))
       continue;
-    if (def == point || !isHostArithmetic(def) || def->getNumRegions())
+    if (def == point || !gpu_mapping::isHostArithmetic(def) ||
+        def->getNumRegions())
       return false;
     toMove.insert(def);
     worklist.append(def->operand_begin(), def->operand_end());
@@ -297,7 +292,7 @@ void joinChoices(Block &block) {
       SmallVector<Operation *> between;
       Operation *next = first->getNextNode();
       while (next && !isa<scf::IfOp>(next) && next->getNumRegions() == 0 &&
-             isHostArithmetic(next)) {
+             gpu_mapping::isHostArithmetic(next)) {
         between.push_back(next);
         next = next->getNextNode();
       }
@@ -348,7 +343,7 @@ void mergeInBlock(Block &block) {
     if (!launch) {
       // Host arithmetic moves; anything else (a copy, a free, a host
       // branch) is an order the kernels keep.
-      if (!isHostArithmetic(&op))
+      if (!gpu_mapping::isHostArithmetic(&op))
         window.clear();
       for (Region &region : op.getRegions())
         for (Block &nested : region)

@@ -239,7 +239,7 @@ private:
     for (const Candidate &c : choices)
       groupOf.push_back(
           arith::DivUIOp::create(b, loc, c.expert, index(b, loc, width)));
-    SmallVector<Candidate> groupScores;
+    SmallVector<Value> groupScores;
     for (int64_t g = 0; g < groups; ++g) {
       Value first = negInf, second = negInf;
       for (auto [j, c] : llvm::enumerate(choices)) {
@@ -264,26 +264,26 @@ private:
       Value score =
           width > 1 ? arith::AddFOp::create(b, loc, first, second).getResult()
                     : first;
-      groupScores.push_back({score, index(b, loc, g)});
+      groupScores.push_back(score);
     }
     // Every lane holds every group's score: the kept groups are chosen in
     // each lane alike (a serial arg-max, strict `>` from group 0).
     SmallVector<Value> kept(groups, arith::ConstantIntOp::create(b, loc, 0, 1));
     for (int64_t round = 0; round < op.getTopKGroups(); ++round) {
       Value bestValue = negInf, bestGroup = index(b, loc, 0);
-      for (const Candidate &g : groupScores) {
+      for (auto [g, score] : llvm::enumerate(groupScores)) {
         Value better = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
-                                             g.value, bestValue);
-        bestValue = arith::SelectOp::create(b, loc, better, g.value, bestValue);
-        bestGroup =
-            arith::SelectOp::create(b, loc, better, g.expert, bestGroup);
+                                             score, bestValue);
+        bestValue = arith::SelectOp::create(b, loc, better, score, bestValue);
+        bestGroup = arith::SelectOp::create(b, loc, better, index(b, loc, g),
+                                            bestGroup);
       }
       for (int64_t g = 0; g < groups; ++g) {
         Value picked = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
                                              bestGroup, index(b, loc, g));
         kept[g] = arith::OrIOp::create(b, loc, kept[g], picked);
-        groupScores[g].value = arith::SelectOp::create(b, loc, picked, negInf,
-                                                       groupScores[g].value);
+        groupScores[g] =
+            arith::SelectOp::create(b, loc, picked, negInf, groupScores[g]);
       }
     }
     Value zero = lowering::f32Constant(b, loc, 0.0);
