@@ -32,7 +32,8 @@
 #   bf16 and f32 Qwen3-0.6B shape, then bench/attention_decode.py (flash
 #   decoding at contexts 4096 and 1024 against SDPA), then
 #   bench/gemm_prefill.py (the wgmma tiles of a 32 x 128-token prefill
-#   against cuBLAS); each phase under a
+#   against cuBLAS), then bench/attention_prefill.py (flash attention of
+#   1 x 4096 and 32 x 128-token prefills against SDPA); each phase under a
 #   time limit; the results as data in $OUT/results.json (bench/results/
 #   keeps them).
 # Logs go to $OUT (the device tool brings them back) or .gpu/out.
@@ -135,7 +136,7 @@ all)
   commit=$(cat "$gpu/commit" 2>/dev/null || echo unknown)
   # A phase that fails must not leave an earlier call's data to be merged.
   rm -f /tmp/bench.json /tmp/profile-bf16.json /tmp/profile-f32.json /tmp/attention.json \
-    /tmp/gemm.json
+    /tmp/gemm.json /tmp/attention-prefill.json
   timeout 200 "$0" goldens > /dev/null 2>&1 &
   goldens_pid=$!
   timeout 200 "$0" sanitizer > /dev/null 2>&1 &
@@ -170,6 +171,12 @@ all)
     --artifact "$gpu/lmx/qwen3-0.6b.bf16.lmx" --weights /tmp/lmc-bench/qwen3-0.6b \
     --batch 32 --prompt-tokens 128 --json /tmp/gemm.json > "$out/gemm.txt" 2>&1
   echo "gemm: exit $?"; cat "$out/gemm.txt"
+  # Prompt attention: flash attention of 1 x 4096 and 32 x 128-token
+  # prefills against SDPA (cuDNN, FlashAttention) at the same shapes.
+  timeout 90 python3 "$here/bench/attention_prefill.py" --lmc-run "$gpu/bin/lmc-run" \
+    --artifact "$gpu/lmx/qwen3-0.6b.bf16.lmx" --weights /tmp/lmc-bench/qwen3-0.6b \
+    --json /tmp/attention-prefill.json > "$out/attention-prefill.txt" 2>&1
+  echo "attention prefill: exit $?"; cat "$out/attention-prefill.txt"
   python3 - "$out" <<'PY'
 import json, os, re, sys
 out = sys.argv[1]
@@ -196,6 +203,8 @@ if os.path.exists("/tmp/attention.json"):
     result["attention_decode"] = json.load(open("/tmp/attention.json"))
 if os.path.exists("/tmp/gemm.json"):
     result["gemm_prefill"] = json.load(open("/tmp/gemm.json"))
+if os.path.exists("/tmp/attention-prefill.json"):
+    result["attention_prefill"] = json.load(open("/tmp/attention-prefill.json"))
 # Launches per decode step, as traced when the artifacts were compiled.
 result["launches_per_step"] = []
 plan = os.path.join(out, "plan.txt")

@@ -3,9 +3,10 @@
 weights (`model/`, full mantissas from a fixed LCG) and `reference.safetensors`
 with input_ids [2, 12] and the logits that `lmc compile --dtype bf16` promises
 for them: weights rounded to bf16 (nearest even), every projection's input
-rounded to bf16, products and sums, norms, softmax and the residual stream in
-f32 (numpy, float64 sums). The shapes make the GPU take both tensor-core
-paths: K = 48 (not a multiple of the 32-wide chunk: element loads) and
+rounded to bf16, attention's q, k, v and unnormalised softmax weights rounded
+to bf16 (lm.attention's bf16_products), products and sums, norms, softmax
+statistics and the residual stream in f32 (numpy, float64 sums). The shapes
+make the GPU take both tensor-core paths: K = 48 (not a multiple of the 32-wide chunk: element loads) and
 K = 128 (16-byte loads); N = 48, 24, 40 leave partial tiles; 24 rows reach the
 tensor-core kernel, decode's 2 rows the reduction kernel.
 
@@ -110,11 +111,14 @@ def forward(c, w, ids):
     q = rope(linear(n, p + "self_attn.q_proj.weight").reshape(b, s, nh, hd))
     k = rope(linear(n, p + "self_attn.k_proj.weight").reshape(b, s, nkv, hd))
     v = linear(n, p + "self_attn.v_proj.weight").reshape(b, s, nkv, hd)
+    # Attention's bf16 products: q, k, v and the unnormalised weights
+    # rounded, the max and the sum of (unrounded) weights exact.
+    q, k, v = bf16(q), bf16(k), bf16(v)
     k, v = np.repeat(k, nh // nkv, 2), np.repeat(v, nh // nkv, 2)
-    scores = np.einsum("bqhd,bkhd->bhqk", q, k) / np.sqrt(hd)
+    scores = np.einsum("bqhd,bkhd->bhqk", q.astype(np.float64), k) / np.sqrt(hd)
     scores = scores + np.triu(np.full((s, s), -np.inf), 1)
-    probs = np.exp(scores - scores.max(-1, keepdims=True))
-    probs /= probs.sum(-1, keepdims=True)
+    weights = np.exp(scores - scores.max(-1, keepdims=True))
+    probs = bf16(weights) / weights.sum(-1, keepdims=True)
     attn = np.einsum("bhqk,bkhd->bqhd", probs, v).reshape(b, s, h).astype(f32)
     x = x + linear(attn, p + "self_attn.o_proj.weight")
     n = norm(x, p + "post_attention_layernorm.weight")

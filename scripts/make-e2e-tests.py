@@ -6,7 +6,9 @@ ragged batch whose sequences each get the logits they get alone.
 The expected ids are copied from models/golden/<family>/reference.json.
 Also writes test/GPU/<family>.test (sm_90a code in f32 and bf16: compiles,
 PTX passes ptxas, flash decoding where the family has lm.attention (counted
-by importing it with build/bin/lmc, or $LMC), tensor cores in bf16 only) and test/GPU/Run/<family>.test (the same checks as E2E on an H100).
+by importing it with build/bin/lmc, or $LMC) and flash attention for its
+prompts in bf16, tensor cores in bf16 only) and test/GPU/Run/<family>.test
+(the same checks as E2E on an H100).
 
     python3 scripts/make-e2e-tests.py llama qwen3 ...
 """
@@ -92,7 +94,7 @@ GPU_TEMPLATE = """\
 # BF16NORMED: cvt.rn.bf16x2.f32
 # BF16NORMED: bar.sync 0;
 # BF16NORMED: ld.shared.v4.b32
-"""
+{prompt_flash}"""
 
 GPU_RUN_TEMPLATE = """\
 # {family}: f32 numerics on an H100 against Hugging Face transformers
@@ -139,6 +141,34 @@ NO_FLASH = """\
 """
 
 
+PROMPT_FLASH = """\
+# Prompt attention under --dtype bf16 (bf16 products) is flash attention
+# (lm-select-gpu-kernels), one kernel per lm.attention layer: each tile of
+# keys and transposed values staged in shared memory between barriers, the
+# scores' fragments read 16 bytes and the values' 8 bytes a lane, both
+# products on tensor cores, a row's max shared by its four lanes (shuffles).
+# RUN: FileCheck %s --check-prefix=PROMPTS < %t.bf16code/code1.sm_90a.ptx
+# PROMPTS-COUNT-{layers}: .visible .entry flash_attention{{{{(_[0-9]+)?}}}}(
+# PROMPTS-NOT: .entry flash_attention
+# RUN: FileCheck %s --check-prefix=PROMPT < %t.bf16code/code1.sm_90a.ptx
+# PROMPT-LABEL: .visible .entry flash_attention(
+# PROMPT: bar.sync 0;
+# PROMPT: ld.shared.v4.b32
+# PROMPT: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+# PROMPT: shfl.sync.bfly.b32
+# PROMPT: ld.shared.v2.b32
+# PROMPT: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+# PROMPT: bar.sync 0;
+# PROMPT-LABEL: .entry
+"""
+
+NO_PROMPT_FLASH = """\
+# No lm.attention: no flash attention for prompts either.
+# RUN: FileCheck %s --check-prefix=PROMPTS < %t.bf16code/code1.sm_90a.ptx
+# PROMPTS-NOT: .entry flash_attention
+"""
+
+
 def attention_layers(family):
     """How many lm.attention ops the family's golden imports to (the
     layers whose decode attention is flash decoding on the GPU)."""
@@ -182,8 +212,11 @@ def main(families):
                           for p in (prompt, prompt[3:6], prompt[1:8]))
         layers = attention_layers(family)
         flash = FLASH.format(layers=layers) if layers else NO_FLASH
+        prompt_flash = (PROMPT_FLASH.format(layers=layers) if layers
+                        else NO_PROMPT_FLASH)
         fields = dict(family=family, prompt=ids(prompt), count=len(new),
-                      flash=flash, **streamed_projections(family),
+                      flash=flash, prompt_flash=prompt_flash,
+                      **streamed_projections(family),
                       expected=" ".join(map(str, new)), ragged=ragged,
                       expected4=" ".join(map(str, new[:4])))
         for folder, template in [("E2E", TEMPLATE), ("GPU", GPU_TEMPLATE),

@@ -54,6 +54,8 @@ struct CastToBF16Pass final : impl::CastToBF16PassBase<CastToBF16Pass> {
           hasElementType(op.getInput(), isF32))
         op.getInputMutable().assign(roundedToBF16(op.getInput(), rounded));
     });
+    // Attention's products on tensor cores, as the projections'.
+    getOperation().walk([](AttentionOp op) { op.setBf16Products(true); });
   }
 };
 } // namespace

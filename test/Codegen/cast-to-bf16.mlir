@@ -34,3 +34,18 @@ func.func @f16_weight(%x: tensor<?x?x8xf32>) -> tensor<?x?x4xf32> {
   %y = lm.linear %x, %w : tensor<?x?x8xf32>, tensor<4x8xf16> -> tensor<?x?x4xf32>
   return %y : tensor<?x?x4xf32>
 }
+
+// -----
+
+// Attention's products become bf16 products (q, k, v and the weights
+// rounded where the products read them); its operands keep their types.
+// CHECK-LABEL: func.func @attention
+// CHECK-NOT: arith.truncf
+// CHECK: lm.attention %arg0, %arg1, %arg2, %arg3 {bf16_products, scale = 2.500000e-01 : f64} : (tensor<?x?x4x16xf32>, tensor<?x?x2x16xf32>, tensor<?x?x2x16xf32>, tensor<?x?xi64>) -> tensor<?x?x4x16xf32>
+func.func @attention(%q: tensor<?x?x4x16xf32>, %k: tensor<?x?x2x16xf32>,
+                     %v: tensor<?x?x2x16xf32>, %pos: tensor<?x?xi64>) -> tensor<?x?x4x16xf32> {
+  %o = lm.attention %q, %k, %v, %pos {scale = 0.25 : f64}
+     : (tensor<?x?x4x16xf32>, tensor<?x?x2x16xf32>, tensor<?x?x2x16xf32>, tensor<?x?xi64>)
+     -> tensor<?x?x4x16xf32>
+  return %o : tensor<?x?x4x16xf32>
+}

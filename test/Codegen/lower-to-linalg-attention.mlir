@@ -257,3 +257,40 @@ func.func @compressed_attention(%q: tensor<?x?x4x8xf32>, %kv: tensor<?x?x8xf32>,
      : (tensor<?x?x4x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?xi64>, tensor<4xf32>, tensor<?x?x2xi64>) -> tensor<?x?x4x8xf32>
   return %0 : tensor<?x?x4x8xf32>
 }
+
+// -----
+
+// bf16 products: q and k pass through bf16 on their way into the scores
+// (one elementwise generic each); the weighted sum rounds each
+// unnormalised weight and value before their product, after the sum of
+// weights was taken from the unrounded ones.
+// CHECK-LABEL: func.func @attention_bf16_products
+// CHECK-SAME: %[[QB:[a-z0-9]+]]: tensor<?x?x4x8xf32>, %[[KB:[a-z0-9]+]]: tensor<?x?x2x8xf32>
+// CHECK: %[[QR:.*]] = linalg.generic {{.*}} ins(%[[QB]] : tensor<?x?x4x8xf32>)
+// CHECK:   %[[QT:.*]] = arith.truncf %{{.*}} : f32 to bf16
+// CHECK:   %[[QE:.*]] = arith.extf %[[QT]] : bf16 to f32
+// CHECK:   linalg.yield %[[QE]]
+// CHECK: %[[KR:.*]] = linalg.generic {{.*}} ins(%[[KB]] : tensor<?x?x2x8xf32>)
+// CHECK:   arith.truncf %{{.*}} : f32 to bf16
+// CHECK: linalg.generic {{.*}} ins(%[[QR]], %[[KR]] :
+// CHECK: arith.maximumf
+// CHECK: %[[EXPS:.*]] = linalg.generic
+// CHECK:   math.exp
+// CHECK: %[[SUM:.*]] = linalg.generic {{.*}} ins(%[[EXPS]] :
+// CHECK: linalg.generic {{.*}} ins(%[[EXPS]], %[[SUM]], %{{.*}} :
+// CHECK: ^bb0(%[[W:.*]]: f32, %[[L:.*]]: f32, %[[V:.*]]: f32, %[[ACC:.*]]: f32):
+// CHECK:   %[[WT:.*]] = arith.truncf %[[W]] : f32 to bf16
+// CHECK:   %[[WE:.*]] = arith.extf %[[WT]] : bf16 to f32
+// CHECK:   %[[VT:.*]] = arith.truncf %[[V]] : f32 to bf16
+// CHECK:   %[[VE:.*]] = arith.extf %[[VT]] : bf16 to f32
+// CHECK:   %[[P:.*]] = arith.divf %[[WE]], %[[L]] : f32
+// CHECK:   %[[PV:.*]] = arith.mulf %[[P]], %[[VE]] : f32
+// CHECK:   arith.addf %[[ACC]], %[[PV]] : f32
+func.func @attention_bf16_products(%q: tensor<?x?x4x8xf32>, %k: tensor<?x?x2x8xf32>,
+                                   %v: tensor<?x?x2x6xf32>, %pos: tensor<?x?xi64>)
+    -> tensor<?x?x4x6xf32> {
+  %o = lm.attention %q, %k, %v, %pos {bf16_products, scale = 0.35 : f64}
+     : (tensor<?x?x4x8xf32>, tensor<?x?x2x8xf32>, tensor<?x?x2x6xf32>, tensor<?x?xi64>)
+     -> tensor<?x?x4x6xf32>
+  return %o : tensor<?x?x4x6xf32>
+}

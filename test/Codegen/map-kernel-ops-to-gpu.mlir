@@ -1,4 +1,5 @@
 // RUN: lmc-opt %s --lm-map-kernel-ops-to-gpu --canonicalize --cse --split-input-file | FileCheck %s
+// RUN: lmc-opt %s --lm-map-kernel-ops-to-gpu --split-input-file | FileCheck %s --check-prefix=MMA
 
 // lm.flash_decode with the goldens' shapes (4 query heads over 2 kv heads,
 // head dims 16), a sliding window of 8 and sinks: two launches.
@@ -321,5 +322,101 @@ func.func @softmax_router(%logits: memref<?x1x8xf32>, %w: memref<?x1x2xf32>,
                           %i: memref<?x1x2xi64>) {
   lm.warp_router %logits outs(%w, %i) {scoring = #lm.scoring<softmax>, top_k = 2 : i64}
       : (memref<?x1x8xf32>, memref<?x1x2xf32>, memref<?x1x2xi64>) -> ()
+  return
+}
+
+// -----
+
+// lm.flash_attention with the goldens' shapes (4 query heads over 2 kv
+// heads, head dims 16), a sliding window and sinks: one launch of 128-thread
+// blocks over (sequence, kv head, tile of 64 rows), the last row tile
+// first; rows are (token, head of the group) pairs. Shared memory: a tile of
+// 64 keys (Dk padded to 32: 16 words a row), the values transposed (rows of
+// 80 keys) and each warp's key range. The lane's query fragments are read
+// once, rounded to bf16; the block's keys are the union of its rows' ranges
+// (five xor shuffles for the min, five for the max, then across warps). Per
+// tile of 64 keys: keys staged along Dk, values along the keys, both rounded
+// to bf16 and zero past the range; a barrier; 8 key fragment loads (16
+// bytes) and 16 mma.sync for the scores (2 k16 steps of the padded chunk);
+// the row max across the four lanes of a row (xor 1, 2) per row half; P V
+// as 4 k16 steps over 2 value blocks, 8 fragment loads of 8 bytes; a
+// barrier before the next tile overwrites. The sink joins each row's sum,
+// and each existing row stores pairs of columns.
+// CHECK-LABEL: func.func @flash_attention(
+// CHECK-SAME:    %[[Q:[^:]*]]: memref<?x?x4x16xf32>, %[[K:[^:]*]]: memref<?x?x2x16xf32>, %[[V:[^:]*]]: memref<?x?x2x16xf32>, %[[POS:[^:]*]]: memref<?x?xi64>, %[[SINKS:[^:]*]]: memref<4xf32>, %[[O:[^:]*]]: memref<?x?x4x16xf32>)
+// CHECK:   %[[B:.*]] = memref.dim %[[Q]], %c0
+// CHECK:   %[[T:.*]] = memref.dim %[[Q]], %c1
+// CHECK:   %[[ROWS:.*]] = arith.muli %[[T]], %c2
+// CHECK:   %[[TILES:.*]] = arith.ceildivui %[[ROWS]], %c64
+// CHECK:   %[[BH:.*]] = arith.muli %[[B]], %c2
+// CHECK:   %[[BLOCKS:.*]] = arith.muli %[[BH]], %[[TILES]]
+// CHECK:   gpu.launch blocks({{.*}}) in ({{.*}} = %[[BLOCKS]], {{.*}}) threads(%[[TID:[^,]*]], {{.*}}) in ({{.*}} = %c128, {{.*}}) function(@flash_attention) workgroup(%[[KT:.*]] : memref<64x32xbf16, #gpu.address_space<workgroup>>, %[[VT:.*]] : memref<16x80xbf16, #gpu.address_space<workgroup>>, %[[RANGES:.*]] : memref<2x4xi32, #gpu.address_space<workgroup>>)
+// CHECK:     %[[TILE:.*]] = arith.remui %{{.*}}, %[[TILES]]
+// CHECK:     %[[FROMEND:.*]] = arith.subi %[[TILES]], %[[TILE]]
+// CHECK:     arith.subi %[[FROMEND]], %c1
+// CHECK-COUNT-8: memref.load %[[Q]]
+// CHECK:     arith.truncf %{{.*}} : vector<8xf32> to vector<8xbf16>
+// CHECK:     memref.load %[[POS]]
+// CHECK-COUNT-10: gpu.shuffle  xor
+// CHECK:     memref.store %{{.*}}, %[[RANGES]]
+// CHECK:     gpu.barrier
+// CHECK:     %{{.*}}:12 = scf.for %[[START:.*]] = %{{.*}} to %{{.*}} step %c64 iter_args({{.*}}) -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32) {
+// CHECK:       scf.for %{{.*}} = %[[TID]] to %c512 step %c128 {
+// CHECK-COUNT-4: memref.load %[[K]]
+// CHECK:         arith.truncf %{{.*}} : vector<4xf32> to vector<4xbf16>
+// CHECK:         vector.store %{{.*}}, %[[KT]][{{.*}}] {alignment = 8 : i64}
+// CHECK:       scf.for %{{.*}} = %[[TID]] to %c256 step %c128 {
+// CHECK:         vector.load %[[V]][{{.*}}] {alignment = 16 : i64} : memref<?x?x2x16xf32>, vector<4xf32>
+// CHECK-COUNT-4: memref.store %{{.*}}, %[[VT]]
+// CHECK:       gpu.barrier
+// CHECK-COUNT-8: vector.load %[[KT]][{{.*}}] {alignment = 16 : i64} : memref<64x32xbf16, #gpu.address_space<workgroup>>, vector<8xbf16>
+// CHECK:       math.tanh
+// CHECK:       gpu.shuffle  xor %{{.*}}, %c1_i32
+// CHECK:       gpu.shuffle  xor %{{.*}}, %c2_i32
+// CHECK:       math.exp
+// CHECK:       vector.load %[[VT]][{{.*}}] {alignment = 8 : i64} : memref<16x80xbf16, #gpu.address_space<workgroup>>, vector<4xbf16>
+// CHECK:       gpu.barrier
+// CHECK-NEXT:  scf.yield
+// CHECK:     memref.load %[[SINKS]]
+// CHECK:     vector.store %{{.*}}, %[[O]][{{.*}}] {alignment = 8 : i64} : memref<?x?x4x16xf32>, vector<2xf32>
+// The mma.sync count: 16 for the scores, 8 for P V.
+// MMA-LABEL: func.func @flash_attention(
+// MMA-COUNT-24: nvvm.mma.sync {{.*}} multiplicandAPtxType = #nvvm.mma_type<bf16>
+// MMA-NOT: nvvm.mma.sync
+func.func @flash_attention(%q: memref<?x?x4x16xf32>, %k: memref<?x?x2x16xf32>,
+                           %v: memref<?x?x2x16xf32>, %pos: memref<?x?xi64>,
+                           %s: memref<4xf32>, %o: memref<?x?x4x16xf32>) {
+  lm.flash_attention %q, %k, %v, %pos sinks %s outs(%o)
+      {scale = 0.25 : f64, sliding_window = 8 : i64, softcap = 30.0 : f64, warps = 4 : i64}
+      : (memref<?x?x4x16xf32>, memref<?x?x2x16xf32>, memref<?x?x2x16xf32>,
+         memref<?x?xi64>, memref<4xf32>, memref<?x?x4x16xf32>) -> ()
+  return
+}
+
+// -----
+
+// Head dims 128 (Qwen3-0.6B) from the caches' first S slots: queries and
+// keys staged with 16-byte loads from the caches themselves; key rows of
+// 160 elements (128 + 32 padding, 80 words: the two rows of a quarter-warp
+// on disjoint banks), value rows of 80.
+// CHECK-LABEL: func.func @flash_attention_128(
+// MMA-LABEL: func.func @flash_attention_128(
+// CHECK-SAME:    %{{[^:]*}}: memref<?x?x16x128xf32>, %[[KC:[^:]*]]: memref<?x?x8x128xf32>, %[[VC:[^:]*]]: memref<?x?x8x128xf32>
+// CHECK:   gpu.launch {{.*}} workgroup(%{{.*}} : memref<64x160xbf16, #gpu.address_space<workgroup>>, %{{.*}} : memref<128x80xbf16, #gpu.address_space<workgroup>>, %{{.*}} : memref<2x4xi32, #gpu.address_space<workgroup>>)
+// CHECK:     scf.for
+// CHECK:       vector.load %[[KC]][{{.*}}] {alignment = 16 : i64} : memref<?x?x8x128xf32>, vector<4xf32>
+// CHECK:       vector.load %[[VC]][{{.*}}] {alignment = 16 : i64} : memref<?x?x8x128xf32>, vector<4xf32>
+func.func @flash_attention_128(%q: memref<?x?x16x128xf32>, %kc: memref<?x?x8x128xf32>,
+                               %vc: memref<?x?x8x128xf32>, %pos: memref<?x?xi64>,
+                               %o: memref<?x?x16x128xf32>, %b: index, %s: index) {
+  %k = memref.subview %kc[0, 0, 0, 0] [%b, %s, 8, 128] [1, 1, 1, 1]
+     : memref<?x?x8x128xf32> to memref<?x?x8x128xf32, strided<[?, 1024, 128, 1]>>
+  %v = memref.subview %vc[0, 0, 0, 0] [%b, %s, 8, 128] [1, 1, 1, 1]
+     : memref<?x?x8x128xf32> to memref<?x?x8x128xf32, strided<[?, 1024, 128, 1]>>
+  lm.flash_attention %q, %k, %v, %pos outs(%o)
+      {scale = 0.088 : f64, warps = 4 : i64}
+      : (memref<?x?x16x128xf32>, memref<?x?x8x128xf32, strided<[?, 1024, 128, 1]>>,
+         memref<?x?x8x128xf32, strided<[?, 1024, 128, 1]>>,
+         memref<?x?xi64>, memref<?x?x16x128xf32>) -> ()
   return
 }

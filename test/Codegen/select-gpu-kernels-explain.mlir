@@ -8,15 +8,18 @@ func.func @refused(%pos: tensor<?x?xi64>,
                    %wq: tensor<?x?x4x512xf32>, %wk: tensor<?x?x1x512xf32>,
                    %bq: tensor<?x?x4x64xbf16>, %bk: tensor<?x?x4x64xbf16>)
     -> (tensor<?x?x64x128xf32>, tensor<?x?x4x512xf32>, tensor<?x?x4x64xbf16>) {
-  // expected-remark @+1 {{no flash decoding: query-head group too large for a lane's registers}}
+  // expected-remark @+2 {{no flash decoding: query-head group too large for a lane's registers}}
+  // expected-remark @+1 {{no flash attention: products not bf16 (f32 attention stays exact)}}
   %a = lm.attention %mq, %mk, %mk, %pos {scale = 0.125 : f64}
      : (tensor<?x?x64x128xf32>, tensor<?x?x1x128xf32>, tensor<?x?x1x128xf32>, tensor<?x?xi64>)
      -> tensor<?x?x64x128xf32>
-  // expected-remark @+1 {{no flash decoding: block combine exceeds static shared memory}}
+  // expected-remark @+2 {{no flash decoding: block combine exceeds static shared memory}}
+  // expected-remark @+1 {{no flash attention: products not bf16 (f32 attention stays exact)}}
   %b = lm.attention %wq, %wk, %wk, %pos {scale = 0.125 : f64}
      : (tensor<?x?x4x512xf32>, tensor<?x?x1x512xf32>, tensor<?x?x1x512xf32>, tensor<?x?xi64>)
      -> tensor<?x?x4x512xf32>
-  // expected-remark @+1 {{no flash decoding: not an f32 result}}
+  // expected-remark @+2 {{no flash decoding: not an f32 result}}
+  // expected-remark @+1 {{no flash attention: products not bf16 (f32 attention stays exact)}}
   %c = lm.attention %bq, %bk, %bk, %pos {scale = 0.125 : f64}
      : (tensor<?x?x4x64xbf16>, tensor<?x?x4x64xbf16>, tensor<?x?x4x64xbf16>, tensor<?x?xi64>)
      -> tensor<?x?x4x64xbf16>
@@ -25,9 +28,35 @@ func.func @refused(%pos: tensor<?x?xi64>,
 
 // -----
 
+// Flash attention's own refusals (bf16 products; flash decoding claims
+// these): a key dim above 256, a value dim above 128, and key and value
+// tiles of Dk 256 / Dv 128 (36 KB + 20 KB) over static shared memory.
+func.func @prompt_refused(%pos: tensor<?x?xi64>,
+                          %kq: tensor<?x?x4x288xf32>, %kk: tensor<?x?x4x288xf32>,
+                          %vv: tensor<?x?x4x160xf32>,
+                          %sq: tensor<?x?x4x256xf32>, %sk: tensor<?x?x4x256xf32>,
+                          %sv: tensor<?x?x4x128xf32>)
+    -> (tensor<?x?x4x288xf32>, tensor<?x?x4x160xf32>, tensor<?x?x4x128xf32>) {
+  // expected-remark @+1 {{no flash attention: key dim above 256}}
+  %a = lm.attention %kq, %kk, %kk, %pos {bf16_products, scale = 0.125 : f64}
+     : (tensor<?x?x4x288xf32>, tensor<?x?x4x288xf32>, tensor<?x?x4x288xf32>, tensor<?x?xi64>)
+     -> tensor<?x?x4x288xf32>
+  // expected-remark @+1 {{no flash attention: value dim above 128}}
+  %b = lm.attention %vv, %vv, %vv, %pos {bf16_products, scale = 0.125 : f64}
+     : (tensor<?x?x4x160xf32>, tensor<?x?x4x160xf32>, tensor<?x?x4x160xf32>, tensor<?x?xi64>)
+     -> tensor<?x?x4x160xf32>
+  // expected-remark @+1 {{no flash attention: a tile of keys and values exceeds static shared memory}}
+  %c = lm.attention %sq, %sk, %sv, %pos {bf16_products, scale = 0.125 : f64}
+     : (tensor<?x?x4x256xf32>, tensor<?x?x4x256xf32>, tensor<?x?x4x128xf32>, tensor<?x?xi64>)
+     -> tensor<?x?x4x128xf32>
+  return %a, %b, %c : tensor<?x?x4x288xf32>, tensor<?x?x4x160xf32>, tensor<?x?x4x128xf32>
+}
+
+// -----
+
 func.func @claimed(%q: tensor<?x?x4x16xf32>, %k: tensor<?x?x2x16xf32>,
                    %v: tensor<?x?x2x16xf32>, %pos: tensor<?x?xi64>) -> tensor<?x?x4x16xf32> {
-  %o = lm.attention %q, %k, %v, %pos {scale = 0.25 : f64}
+  %o = lm.attention %q, %k, %v, %pos {bf16_products, scale = 0.25 : f64}
      : (tensor<?x?x4x16xf32>, tensor<?x?x2x16xf32>, tensor<?x?x2x16xf32>, tensor<?x?xi64>)
      -> tensor<?x?x4x16xf32>
   return %o : tensor<?x?x4x16xf32>

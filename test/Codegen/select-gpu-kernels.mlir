@@ -36,6 +36,64 @@ func.func @gqa(%q: tensor<?x?x16x128xf32>, %k: tensor<?x?x8x128xf32>,
 
 // -----
 
+// The same attention with bf16 products (--dtype bf16): prompts run flash
+// attention (4 warps), decode flash decoding, each writing a fresh init.
+// CHECK-LABEL: func.func @gqa_bf16(
+// CHECK-SAME:    %[[Q:[^:]*]]: tensor<?x?x16x128xf32>, %[[K:[^:]*]]: tensor<?x?x8x128xf32>, %[[V:[^:]*]]: tensor<?x?x8x128xf32>, %[[POS:[^:]*]]: tensor<?x?xi64>, %[[SINKS:[^:]*]]: tensor<16xf32>)
+// CHECK:   %[[T:.*]] = tensor.dim %[[Q]], %c1
+// CHECK:   %[[R:.*]] = scf.if %{{.*}} -> (tensor<?x?x16x128xf32>) {
+// CHECK:     %[[FD:.*]]:2 = lm.flash_decode %[[Q]], %[[K]], %[[V]], %[[POS]] sinks %[[SINKS]] partials(%{{.*}}) outs(%{{.*}}) {bf16_products, scale = 1.250000e-01 : f64, sliding_window = 128 : i64, warps = 8 : i64}
+// CHECK:     scf.yield %[[FD]]#1
+// CHECK:   } else {
+// CHECK:     %[[B:.*]] = tensor.dim %[[Q]], %c0
+// CHECK:     %[[INIT:.*]] = tensor.empty(%[[B]], %[[T]]) : tensor<?x?x16x128xf32>
+// CHECK:     %[[FA:.*]] = lm.flash_attention %[[Q]], %[[K]], %[[V]], %[[POS]] sinks %[[SINKS]] outs(%[[INIT]]) {scale = 1.250000e-01 : f64, sliding_window = 128 : i64, warps = 4 : i64}
+// CHECK:     scf.yield %[[FA]]
+// CHECK:   }
+// CHECK-NOT: lm.attention
+// CHECK:   return %[[R]]
+// TWICE-LABEL: func.func @gqa_bf16(
+// TWICE-COUNT-1: lm.flash_decode
+// TWICE-COUNT-1: lm.flash_attention
+// TWICE-NOT:     lm.attention
+// TWICE:         return
+func.func @gqa_bf16(%q: tensor<?x?x16x128xf32>, %k: tensor<?x?x8x128xf32>,
+                    %v: tensor<?x?x8x128xf32>, %pos: tensor<?x?xi64>,
+                    %sinks: tensor<16xf32>) -> tensor<?x?x16x128xf32> {
+  %o = lm.attention %q, %k, %v, %pos sinks %sinks {bf16_products, scale = 0.125 : f64, sliding_window = 128 : i64}
+     : (tensor<?x?x16x128xf32>, tensor<?x?x8x128xf32>, tensor<?x?x8x128xf32>,
+        tensor<?x?xi64>, tensor<16xf32>) -> tensor<?x?x16x128xf32>
+  return %o : tensor<?x?x16x128xf32>
+}
+
+// -----
+
+// bf16 products where flash decoding refuses (64 query heads on one kv
+// head: a lane would hold 8 x 64 values): flash attention alone serves
+// every token count, no branch. Where flash attention refuses (value dim
+// 256) flash decoding keeps the decode branch and prompts lm.attention.
+// CHECK-LABEL: func.func @one_side(
+// CHECK-NOT:   scf.if
+// CHECK:       lm.flash_attention {{.*}} -> tensor<?x?x64x128xf32>
+// CHECK:       scf.if
+// CHECK:         lm.flash_decode
+// CHECK:       } else {
+// CHECK:         lm.attention {{.*}} -> tensor<?x?x4x256xf32>
+func.func @one_side(%pos: tensor<?x?xi64>,
+                    %mq: tensor<?x?x64x128xf32>, %mk: tensor<?x?x1x128xf32>,
+                    %wq: tensor<?x?x4x256xf32>, %wk: tensor<?x?x1x256xf32>)
+    -> (tensor<?x?x64x128xf32>, tensor<?x?x4x256xf32>) {
+  %a = lm.attention %mq, %mk, %mk, %pos {bf16_products, scale = 0.125 : f64}
+     : (tensor<?x?x64x128xf32>, tensor<?x?x1x128xf32>, tensor<?x?x1x128xf32>, tensor<?x?xi64>)
+     -> tensor<?x?x64x128xf32>
+  %b = lm.attention %wq, %wk, %wk, %pos {bf16_products, scale = 0.125 : f64}
+     : (tensor<?x?x4x256xf32>, tensor<?x?x1x256xf32>, tensor<?x?x1x256xf32>, tensor<?x?xi64>)
+     -> tensor<?x?x4x256xf32>
+  return %a, %b : tensor<?x?x64x128xf32>, tensor<?x?x4x256xf32>
+}
+
+// -----
+
 // A chunked layer (Llama 4) of head dim 16 (the goldens': half a warp's
 // lanes hold an element); selecting again leaves the prompt branch alone.
 // CHECK-LABEL: func.func @twice(

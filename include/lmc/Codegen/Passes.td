@@ -239,8 +239,11 @@ def CastToBF16Pass : Pass<"lm-cast-to-bf16", "mlir::ModuleOp"> {
     bf16 x bf16 product with f32 accumulation, the contract tensor cores
     implement, and every kernel that computes it (a tensor-core tile for
     prompts, a weight-streaming reduction for decode, the host) computes the
-    same thing up to the order of the sum. Norms, softmax, their statistics,
-    the residual stream and the caches stay f32.
+    same thing up to the order of the sum. Every `lm.attention` gets
+    `bf16_products`: its two products (scores, weighted values) take bf16
+    operands as well, so prompts can run flash attention on tensor cores;
+    its softmax statistics stay f32. Norms, the residual stream and the
+    caches stay f32 (MLA and the compressed attentions too, for now).
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
@@ -265,6 +268,16 @@ def SelectGPUKernelsPass : Pass<"lm-select-gpu-kernels", "mlir::ModuleOp"> {
       `lm.flash_decode` with 8 warps per block, the visible keys cut into
       `min(ceil(4 * SMs / (B * Hkv)), ceil(S / 32))` splits (enough blocks
       to cover the SMs, at least 4 keys per warp).
+    - `lm.attention` of prompts (more than one token) with `bf16_products`
+      (`--dtype bf16`), when its heads and head dims are static, the key dim
+      at most 256 and the value dim at most 128 (a lane's registers), and a
+      tile of 64 keys and values fits static shared memory:
+      `lm.flash_attention` with 4 warps per block (64 rows of (token, query
+      head) pairs of one kv head). With flash decoding claimed as well, the
+      branch on the phase holds both kernels; alone, it serves every phase.
+    - every `lm.router` of at most 256 experts, 16 groups and 16 choices
+      with f32 weights, whatever the token count: `lm.warp_router` (no
+      branch).
     - an `lm.rms_norm` whose result feeds only `lm.linear`s (directly, or
       rounded to bf16 under `--dtype bf16`) of static weights, below 16 rows
       (`rows = B * T`, decode at small batches): each linear an
@@ -295,11 +308,15 @@ def MapKernelOpsToGPUPass
     template's `gpu.launch`es at its place (GPU/Kernels/): `lm.flash_decode`
     one launch of the split partials (shared memory for the combine of a
     block's warps) and one combining the splits (FlashDecode.cpp);
-    `lm.streamed_linear` one weight-streaming launch, its normalised rows
+    `lm.flash_attention` one launch of 4-warp blocks staging key and value
+    tiles in shared memory (FlashAttention.cpp); `lm.warp_router` a warp per
+    token (WarpRouter.cpp); `lm.streamed_linear` one weight-streaming launch, its normalised rows
     staged in shared memory (WeightStreaming.cpp). A kernel op still on
     tensors is an error.
   }];
   let dependentDialects = ["::mlir::gpu::GPUDialect",
+                           "::mlir::LLVM::LLVMDialect",
+                           "::mlir::NVVM::NVVMDialect",
                            "::mlir::scf::SCFDialect",
                            "::mlir::arith::ArithDialect",
                            "::mlir::math::MathDialect",

@@ -20,7 +20,8 @@ struct MapKernelOpsToGPUPass final
   void runOnOperation() override {
     SmallVector<Operation *> ops;
     WalkResult result = getOperation().walk([&](Operation *op) {
-      if (!isa<FlashDecodeOp, StreamedLinearOp, WarpRouterOp>(op))
+      if (!isa<FlashAttentionOp, FlashDecodeOp, StreamedLinearOp, WarpRouterOp>(
+              op))
         return WalkResult::advance();
       if (op->getNumResults() != 0) {
         op->emitOpError("expected a bufferized kernel op (memref operands)");
@@ -33,7 +34,9 @@ struct MapKernelOpsToGPUPass final
       return signalPassFailure();
     for (Operation *op : ops) {
       OpBuilder b(op);
-      if (auto flash = dyn_cast<FlashDecodeOp>(op))
+      if (auto flash = dyn_cast<FlashAttentionOp>(op))
+        gpu_mapping::buildFlashAttention(b, flash);
+      else if (auto flash = dyn_cast<FlashDecodeOp>(op))
         gpu_mapping::buildFlashDecode(b, flash);
       else if (auto router = dyn_cast<WarpRouterOp>(op))
         gpu_mapping::buildWarpRouter(b, router);

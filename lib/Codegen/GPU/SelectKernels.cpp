@@ -79,31 +79,74 @@ struct FlashDecodeConfig {
   }
 };
 
-/// decode ? lm.flash_decode : lm.attention, in place of `op`.
-void selectFlashDecode(AttentionOp op) {
-  OpBuilder b(op);
+/// Flash attention's configuration, reasoned, not timed: 4 warps, 64 rows
+/// of (token, query head) per block, FlashAttention-2's shape for head dims
+/// up to 128; keys in tiles of 64 (Kernels.h, FlashAttentionFootprint).
+struct FlashAttentionConfig {
+  static constexpr int64_t kWarps = 4;
+  /// A lane's registers for its two rows: the query's fragments (Dk / 4
+  /// words) and the value sums (Dv / 2 floats), within FA-2's budget.
+  static constexpr int64_t kMaxKeyDim = 256;
+  static constexpr int64_t kMaxValueDim = 128;
+
+  /// Why the template cannot take `op`; nothing if it can.
+  static std::optional<StringRef> refusal(AttentionOp op) {
+    if (!op.getBf16Products())
+      return StringRef("products not bf16 (f32 attention stays exact)");
+    if (!cast<RankedTensorType>(op.getType()).getElementType().isF32())
+      return StringRef("not an f32 result");
+    auto k = cast<RankedTensorType>(op.getKey().getType());
+    auto v = cast<RankedTensorType>(op.getValue().getType());
+    int64_t heads = cast<RankedTensorType>(op.getType()).getDimSize(2);
+    int64_t kvHeads = k.getDimSize(2), keyDim = k.getDimSize(3),
+            valueDim = v.getDimSize(3);
+    for (int64_t size : {heads, kvHeads, keyDim, valueDim})
+      if (ShapedType::isDynamic(size))
+        return StringRef("dynamic heads or head dims");
+    if (keyDim > kMaxKeyDim)
+      return StringRef("key dim above 256");
+    if (valueDim > kMaxValueDim)
+      return StringRef("value dim above 128");
+    gpu_mapping::FlashAttentionFootprint footprint{kWarps, keyDim, valueDim};
+    if (footprint.sharedBytes() > kStaticSharedBytes)
+      return StringRef("a tile of keys and values exceeds static shared "
+                       "memory");
+    return std::nullopt;
+  }
+};
+
+/// The empty [B, T, H, Dv] f32 tensor `op`'s kernels write.
+Value attentionInit(OpBuilder &b, Location loc, AttentionOp op, Value batch,
+                    Value tokens) {
+  auto resultType = cast<RankedTensorType>(op.getType());
+  return tensor::EmptyOp::create(b, loc,
+                                 {ShapedType::kDynamic, ShapedType::kDynamic,
+                                  resultType.getDimSize(2),
+                                  resultType.getDimSize(3)},
+                                 b.getF32Type(), ValueRange{batch, tokens});
+}
+
+/// `value` as `op`'s result type (whose batch or tokens may be static).
+Value asResultOf(OpBuilder &b, Location loc, AttentionOp op, Value value) {
+  if (value.getType() == op.getType())
+    return value;
+  return tensor::CastOp::create(b, loc, op.getType(), value);
+}
+
+/// `op` as lm.flash_decode, at the builder (one token per sequence).
+Value buildFlashDecodeFor(OpBuilder &b, AttentionOp op, Value tokens) {
   Location loc = op.getLoc();
   Value q = op.getQuery();
   auto resultType = cast<RankedTensorType>(op.getType());
   int64_t heads = resultType.getDimSize(2), valueDim = resultType.getDimSize(3);
   int64_t kvHeads = cast<RankedTensorType>(op.getKey().getType()).getDimSize(2);
-  Value tokens = tensor::DimOp::create(b, loc, q, 1);
-  Value decode =
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tokens,
-                            arith::ConstantIndexOp::create(b, loc, 1));
-  auto choice = scf::IfOp::create(b, loc, resultType, decode,
-                                  /*withElseRegion=*/true);
-
-  b.setInsertionPointToStart(&choice.getThenRegion().front());
   Value batch = tensor::DimOp::create(b, loc, q, 0);
   Value keys = tensor::DimOp::create(b, loc, op.getKey(), 1);
   Value splits = FlashDecodeConfig::splits(b, loc, batch, keys, kvHeads);
   Value partials = tensor::EmptyOp::create(
       b, loc, {ShapedType::kDynamic, heads, ShapedType::kDynamic, valueDim + 2},
       b.getF32Type(), ValueRange{batch, splits});
-  Value init = tensor::EmptyOp::create(
-      b, loc, {ShapedType::kDynamic, ShapedType::kDynamic, heads, valueDim},
-      b.getF32Type(), ValueRange{batch, tokens});
+  Value init = attentionInit(b, loc, op, batch, tokens);
   SmallVector<Value> operands = {q, op.getKey(), op.getValue(),
                                  op.getPositions()};
   if (Value sinks = op.getSinks())
@@ -113,14 +156,45 @@ void selectFlashDecode(AttentionOp op) {
       b, loc, TypeRange{partials.getType(), init.getType()}, operands,
       op->getAttrs());
   kernel.setWarps(FlashDecodeConfig::kWarps);
-  Value result = kernel.getResult(1);
-  if (result.getType() != resultType)
-    result = tensor::CastOp::create(b, loc, resultType, result);
-  scf::YieldOp::create(b, loc, result);
+  return asResultOf(b, loc, op, kernel.getResult(1));
+}
 
+/// `op` as lm.flash_attention, at the builder (any token count).
+Value buildFlashAttentionFor(OpBuilder &b, AttentionOp op, Value tokens) {
+  Location loc = op.getLoc();
+  Value batch = tensor::DimOp::create(b, loc, op.getQuery(), 0);
+  Value init = attentionInit(b, loc, op, batch, tokens);
+  auto kernel = FlashAttentionOp::create(
+      b, loc, init.getType(), op.getQuery(), op.getKey(), op.getValue(),
+      op.getPositions(), op.getSinks(), init, op.getScaleAttr(),
+      op.getSlidingWindowAttr(), op.getChunkSizeAttr(), op.getSoftcapAttr(),
+      b.getI64IntegerAttr(FlashAttentionConfig::kWarps));
+  return asResultOf(b, loc, op, kernel.getResult(0));
+}
+
+/// `op`'s templates in its place: one token ? decode's : the prompt's, the
+/// generic lm.attention standing in for a phase neither claims; a prompt
+/// template alone serves every phase (no branch).
+void selectAttention(AttentionOp op, bool decode, bool prompt) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  Value tokens = tensor::DimOp::create(b, loc, op.getQuery(), 1);
+  if (!decode) {
+    op.replaceAllUsesWith(buildFlashAttentionFor(b, op, tokens));
+    op.erase();
+    return;
+  }
+  Value isDecode =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tokens,
+                            arith::ConstantIndexOp::create(b, loc, 1));
+  auto choice = scf::IfOp::create(b, loc, op.getType(), isDecode,
+                                  /*withElseRegion=*/true);
+  b.setInsertionPointToStart(&choice.getThenRegion().front());
+  scf::YieldOp::create(b, loc, buildFlashDecodeFor(b, op, tokens));
   b.setInsertionPointToStart(&choice.getElseRegion().front());
-  Operation *prompt = b.clone(*op);
-  scf::YieldOp::create(b, loc, prompt->getResult(0));
+  Value promptResult = prompt ? buildFlashAttentionFor(b, op, tokens)
+                              : b.clone(*op)->getResult(0);
+  scf::YieldOp::create(b, loc, promptResult);
   op.replaceAllUsesWith(choice.getResult(0));
   op.erase();
 }
@@ -594,19 +668,25 @@ struct SelectGPUKernelsPass final
     : impl::SelectGPUKernelsPassBase<SelectGPUKernelsPass> {
   using Base::Base;
   void runOnOperation() override {
-    SmallVector<AttentionOp> claimed;
+    struct AttentionChoice {
+      AttentionOp op;
+      bool decode, prompt;
+    };
+    SmallVector<AttentionChoice> attentions;
     getOperation().walk([&](AttentionOp op) {
       if (inGenericBranch<FlashDecodeOp>(op))
         return;
-      if (std::optional<StringRef> why = FlashDecodeConfig::refusal(op)) {
-        if (explain)
-          op.emitRemark("no flash decoding: ") << *why;
-        return;
-      }
-      claimed.push_back(op);
+      std::optional<StringRef> noDecode = FlashDecodeConfig::refusal(op);
+      std::optional<StringRef> noPrompt = FlashAttentionConfig::refusal(op);
+      if (explain && noDecode)
+        op.emitRemark("no flash decoding: ") << *noDecode;
+      if (explain && noPrompt)
+        op.emitRemark("no flash attention: ") << *noPrompt;
+      if (!noDecode || !noPrompt)
+        attentions.push_back({op, !noDecode, !noPrompt});
     });
-    for (AttentionOp op : claimed)
-      selectFlashDecode(op);
+    for (AttentionChoice &choice : attentions)
+      selectAttention(choice.op, choice.decode, choice.prompt);
 
     // Projections of a normalised input first (the norm becomes their
     // prologue), then the others, each with its epilogue.

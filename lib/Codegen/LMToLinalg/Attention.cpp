@@ -60,6 +60,24 @@ Value isPicked(OpBuilder &nb, Location l, Value selected, Value bi, Value ti,
   return loop.getResult(0);
 }
 
+/// `x` as a bf16 product's operand sees it: rounded to bf16 (nearest even)
+/// and widened back to f32.
+Value throughBF16(OpBuilder &b, Location loc, Value x) {
+  Value rounded = arith::TruncFOp::create(b, loc, b.getBF16Type(), x);
+  return arith::ExtFOp::create(b, loc, b.getF32Type(), rounded);
+}
+
+/// The tensor `x` with every element through bf16 (bf16_products); a bf16
+/// tensor already is.
+Value tensorThroughBF16(OpBuilder &b, Location loc, Value x) {
+  if (!cast<RankedTensorType>(x.getType()).getElementType().isF32())
+    return x;
+  return buildPointwise(b, loc, {x}, x,
+                        [](OpBuilder &nb, Location l, ValueRange args) {
+                          return throughBF16(nb, l, toF32(nb, l, args[0]));
+                        });
+}
+
 /// scores[b, h, t, s] = sum_d q[b, t, h, d] k[b, s, h / group, d], added to
 /// `init` when given (zeros otherwise).
 Value contractScores(OpBuilder &b, Location loc, Value q, Value k,
@@ -191,8 +209,9 @@ std::pair<Value, Value> softmaxRows(OpBuilder &b, Location loc, Value scores,
 }
 
 /// out[b, t, h, e] = sum_s exps[b, h, t, s] / sum[b, h, t] * v[b, s, h / g, e]
+/// (with `bf16Products`, the weights exps and the values through bf16).
 Value weightedValues(OpBuilder &b, Location loc, Value exps, Value rowSum,
-                     Value v) {
+                     Value v, bool bf16Products) {
   MLIRContext *ctx = b.getContext();
   auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
   auto vType = cast<RankedTensorType>(v.getType());
@@ -209,23 +228,35 @@ Value weightedValues(OpBuilder &b, Location loc, Value exps, Value rowSum,
        AffineMap::get(5, 0, {d(0), d(2), d(1)}, ctx),
        AffineMap::get(5, 0, {d(0), d(4), d(2).floorDiv(group), d(3)}, ctx),
        AffineMap::get(5, 0, {d(0), d(1), d(2), d(3)}, ctx)},
-      out, iterators(4, 1), [](OpBuilder &nb, Location l, ValueRange args) -> Value {
-        Value p = arith::DivFOp::create(nb, l, args[0], args[1]);
-        return arith::AddFOp::create(
-            nb, l, args[3],
-            arith::MulFOp::create(nb, l, p, toF32(nb, l, args[2])));
+      out, iterators(4, 1),
+      [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        Value weight = args[0], value = toF32(nb, l, args[2]);
+        if (bf16Products) {
+          weight = throughBF16(nb, l, weight);
+          value = throughBF16(nb, l, value);
+        }
+        Value p = arith::DivFOp::create(nb, l, weight, args[1]);
+        return arith::AddFOp::create(nb, l, args[3],
+                                     arith::MulFOp::create(nb, l, p, value));
       });
 }
 
 /// softmax(mask(q k^T * scale)) v over [B, T, H, D] queries and
 /// [B, S, Hkv, D] keys and values.
+/// With `bf16Products`, lm.attention's bf16 contract: q and k enter the
+/// scores through bf16, the unnormalised weights and v the weighted sum.
 Value buildAttention(OpBuilder &b, Location loc, Value q, Value k, Value v,
                      Value positions, Value sinks, double scale,
-                     std::optional<double> softcap, const MaskSpec &mask) {
+                     std::optional<double> softcap, const MaskSpec &mask,
+                     bool bf16Products = false) {
+  if (bf16Products) {
+    q = tensorThroughBF16(b, loc, q);
+    k = tensorThroughBF16(b, loc, k);
+  }
   Value scores = contractScores(b, loc, q, k);
   auto [exps, rowSum] =
       softmaxRows(b, loc, scores, positions, sinks, scale, softcap, mask);
-  return weightedValues(b, loc, exps, rowSum, v);
+  return weightedValues(b, loc, exps, rowSum, v, bf16Products);
 }
 
 struct LowerAttention final : OpRewritePattern<AttentionOp> {
@@ -240,10 +271,11 @@ struct LowerAttention final : OpRewritePattern<AttentionOp> {
     std::optional<double> softcap;
     if (op.getSoftcap())
       softcap = op.getSoftcap()->convertToDouble();
-    rewriter.replaceOp(
-        op, buildAttention(rewriter, op.getLoc(), op.getQuery(), op.getKey(),
-                           op.getValue(), op.getPositions(), op.getSinks(),
-                           op.getScale().convertToDouble(), softcap, mask));
+    rewriter.replaceOp(op, buildAttention(rewriter, op.getLoc(), op.getQuery(),
+                                          op.getKey(), op.getValue(),
+                                          op.getPositions(), op.getSinks(),
+                                          op.getScale().convertToDouble(),
+                                          softcap, mask, op.getBf16Products()));
     return success();
   }
 };
@@ -359,7 +391,8 @@ private:
     auto [exps, rowSum] =
         softmaxRows(b, loc, scores, op.getPositions(), Value(),
                     op.getScale().convertToDouble(), std::nullopt, mask);
-    Value outLatent = weightedValues(b, loc, exps, rowSum, latent);
+    Value outLatent = weightedValues(b, loc, exps, rowSum, latent,
+                                     /*bf16Products=*/false);
     // out[b, t, h, e] = sum_r outLatent[b, t, h, r] kv_b[h * rows + nope + e, r]
     return buildGeneric(
         b, loc, {outLatent, op.getKvB()},
@@ -494,7 +527,8 @@ struct LowerCompressedAttention final : OpRewritePattern<CompressedAttentionOp> 
                                       op.getSinks(),
                                       op.getScale().convertToDouble(),
                                       std::nullopt, mask);
-    rewriter.replaceOp(op, weightedValues(rewriter, loc, exps, rowSum, heads));
+    rewriter.replaceOp(op, weightedValues(rewriter, loc, exps, rowSum, heads,
+                                          /*bf16Products=*/false));
     return success();
   }
 };

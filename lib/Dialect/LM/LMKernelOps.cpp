@@ -33,8 +33,68 @@ LogicalResult verifyOneForm(Operation *op) {
 } // namespace
 
 //===----------------------------------------------------------------------===//
-// FlashDecodeOp
+// FlashDecodeOp, FlashAttentionOp
 //===----------------------------------------------------------------------===//
+
+namespace {
+Type elementOf(Type type) { return cast<ShapedType>(type).getElementType(); }
+
+/// What the attention templates check alike: lm.attention's operands and
+/// attributes, static heads and head dims (the templates specialise to
+/// them), an f32 init [B, T, H, Dv], and their warps.
+template <typename KernelOp>
+LogicalResult verifyAttentionKernel(KernelOp op, const ShapeChecker &check) {
+  if (failed(verifyOneForm(op)))
+    return failure();
+  Type q = op.getQuery().getType(), k = op.getKey().getType(),
+       v = op.getValue().getType(), pos = op.getPositions().getType();
+  if (failed(lm::detail::verifyAttentionOperands(check, q, k, v)) ||
+      failed(check.shape("positions", pos,
+                         {ShapeChecker::size(q, 0), ShapeChecker::size(q, 1)},
+                         {"batch", "tokens"})))
+    return failure();
+  int64_t heads = ShapeChecker::size(q, 2), kvHeads = ShapeChecker::size(k, 2);
+  int64_t headDim = ShapeChecker::size(q, 3),
+          valueDim = ShapeChecker::size(v, 3);
+  for (int64_t size : {heads, kvHeads, headDim, valueDim})
+    if (ShapedType::isDynamic(size) || size <= 0)
+      return op.emitOpError("expected static, positive heads, kv heads and "
+                            "head dims, got ")
+             << q << ", " << k << " and " << v;
+  if (heads % kvHeads != 0)
+    return op.emitOpError("expected the ")
+           << heads << " query heads to be a multiple of the " << kvHeads
+           << " kv heads";
+  if (!elementOf(pos).isSignlessInteger(64))
+    return op.emitOpError("expected i64 'positions', got ") << pos;
+  for (auto [name, type] :
+       {std::pair<StringRef, Type>{"query", q}, {"key", k}, {"value", v}})
+    if (!isa<FloatType>(elementOf(type)))
+      return op.emitOpError("expected float '") << name << "', got " << type;
+  if (Value sinks = op.getSinks()) {
+    if (failed(check.shape("sinks", sinks.getType(), {heads}, {"heads"})))
+      return failure();
+    if (!isa<FloatType>(elementOf(sinks.getType())))
+      return op.emitOpError("expected float 'sinks', got ") << sinks.getType();
+  }
+  Type init = op.getInit().getType();
+  if (failed(check.shape(
+          "init", init,
+          {ShapeChecker::size(q, 0), ShapeChecker::size(q, 1), heads, valueDim},
+          {"batch", "tokens", "heads", "value dim"})))
+    return failure();
+  if (!elementOf(init).isF32())
+    return op.emitOpError("expected f32 'init', got ") << init;
+  if (failed(lm::detail::verifyAttentionAttributes(
+          op, check, op.getSlidingWindow(), op.getChunkSize(), op.getSoftcap(),
+          op.getScale())))
+    return failure();
+  int64_t warps = static_cast<int64_t>(op.getWarps());
+  if (warps < 1 || warps > 32)
+    return op.emitOpError("expected 1 to 32 'warps', got ") << warps;
+  return success();
+}
+} // namespace
 
 int64_t FlashDecodeOp::getGroupSize() {
   return ShapeChecker::size(getQuery().getType(), 2) /
@@ -42,65 +102,29 @@ int64_t FlashDecodeOp::getGroupSize() {
 }
 
 LogicalResult FlashDecodeOp::verify() {
-  if (failed(verifyOneForm(*this)))
-    return failure();
   ShapeChecker check(*this);
-  Type q = getQuery().getType(), k = getKey().getType(),
-       v = getValue().getType(), pos = getPositions().getType();
-  if (failed(lm::detail::verifyAttentionOperands(check, q, k, v)) ||
-      failed(check.shape("positions", pos,
-                         {ShapeChecker::size(q, 0), ShapeChecker::size(q, 1)},
-                         {"batch", "tokens"})) ||
-      failed(check.dim("query", q, 1, 1, "tokens")))
+  if (failed(verifyAttentionKernel(*this, check)) ||
+      failed(check.dim("query", getQuery().getType(), 1, 1, "tokens")))
     return failure();
-  // The template specialises to the heads and head dims.
-  int64_t heads = ShapeChecker::size(q, 2), kvHeads = ShapeChecker::size(k, 2);
-  int64_t headDim = ShapeChecker::size(q, 3),
-          valueDim = ShapeChecker::size(v, 3);
-  for (int64_t size : {heads, kvHeads, headDim, valueDim})
-    if (ShapedType::isDynamic(size) || size <= 0)
-      return emitOpError("expected static, positive heads, kv heads and head "
-                         "dims, got ")
-             << q << ", " << k << " and " << v;
-  if (heads % kvHeads != 0)
-    return emitOpError("expected the ")
-           << heads << " query heads to be a multiple of the " << kvHeads
-           << " kv heads";
-  auto elementOf = [](Type t) { return cast<ShapedType>(t).getElementType(); };
-  if (!elementOf(pos).isSignlessInteger(64))
-    return emitOpError("expected i64 'positions', got ") << pos;
-  for (auto [name, type] :
-       {std::pair<StringRef, Type>{"query", q}, {"key", k}, {"value", v}})
-    if (!isa<FloatType>(elementOf(type)))
-      return emitOpError("expected float '") << name << "', got " << type;
-  if (Value sinks = getSinks()) {
-    if (failed(check.shape("sinks", sinks.getType(), {heads}, {"heads"})))
-      return failure();
-    if (!isa<FloatType>(elementOf(sinks.getType())))
-      return emitOpError("expected float 'sinks', got ") << sinks.getType();
-  }
-  Type partials = getPartials().getType(), init = getInit().getType();
-  if (failed(check.shape(
-          "partials", partials,
-          {ShapeChecker::size(q, 0), heads, ShapedType::kDynamic, valueDim + 2},
-          {"batch", "heads", "splits", "value dim + 2"})) ||
-      failed(check.shape(
-          "init", init,
-          {ShapeChecker::size(q, 0), ShapeChecker::size(q, 1), heads, valueDim},
-          {"batch", "tokens", "heads", "value dim"})))
+  Type q = getQuery().getType(), partials = getPartials().getType();
+  int64_t valueDim = ShapeChecker::size(getValue().getType(), 3);
+  if (failed(check.shape("partials", partials,
+                         {ShapeChecker::size(q, 0), ShapeChecker::size(q, 2),
+                          ShapedType::kDynamic, valueDim + 2},
+                         {"batch", "heads", "splits", "value dim + 2"})))
     return failure();
-  for (auto [name, type] :
-       {std::pair<StringRef, Type>{"partials", partials}, {"init", init}})
-    if (!elementOf(type).isF32())
-      return emitOpError("expected f32 '") << name << "', got " << type;
-  if (failed(lm::detail::verifyAttentionAttributes(
-          *this, check, getSlidingWindow(), getChunkSize(), getSoftcap(),
-          getScale())))
-    return failure();
-  int64_t warps = static_cast<int64_t>(getWarps());
-  if (warps < 1 || warps > 32)
-    return emitOpError("expected 1 to 32 'warps', got ") << warps;
+  if (!elementOf(partials).isF32())
+    return emitOpError("expected f32 'partials', got ") << partials;
   return success();
+}
+
+int64_t FlashAttentionOp::getGroupSize() {
+  return ShapeChecker::size(getQuery().getType(), 2) /
+         ShapeChecker::size(getKey().getType(), 2);
+}
+
+LogicalResult FlashAttentionOp::verify() {
+  return verifyAttentionKernel(*this, ShapeChecker(*this));
 }
 
 //===----------------------------------------------------------------------===//

@@ -3007,6 +3007,66 @@ func.func @flash_decode_window(%q: memref<?x1x4x64xf32>, %k: memref<?x?x2x64xf32
 
 // -----
 
+func.func @flash_attention_forms(%q: tensor<?x?x4x64xf32>, %k: tensor<?x?x2x64xf32>,
+                                 %v: tensor<?x?x2x32xf32>, %pos: tensor<?x?xi64>,
+                                 %o: memref<?x?x4x32xf32>) {
+  // expected-error @+1 {{expected all operands to be tensors or all to be memrefs}}
+  %r = lm.flash_attention %q, %k, %v, %pos outs(%o) {scale = 0.125 : f64, warps = 4 : i64}
+     : (tensor<?x?x4x64xf32>, tensor<?x?x2x64xf32>, tensor<?x?x2x32xf32>, tensor<?x?xi64>,
+        memref<?x?x4x32xf32>) -> tensor<?x?x4x32xf32>
+  return
+}
+
+// -----
+
+func.func @flash_attention_init_tokens(%q: memref<?x8x4x64xf32>, %k: memref<?x?x2x64xf32>,
+                                       %v: memref<?x?x2x32xf32>, %pos: memref<?x8xi64>,
+                                       %o: memref<?x4x4x32xf32>) {
+  // expected-error @+1 {{expected 'init' dimension 1 (tokens) to be 8, got 4}}
+  lm.flash_attention %q, %k, %v, %pos outs(%o) {scale = 0.125 : f64, warps = 4 : i64}
+     : (memref<?x8x4x64xf32>, memref<?x?x2x64xf32>, memref<?x?x2x32xf32>, memref<?x8xi64>,
+        memref<?x4x4x32xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @flash_attention_init_type(%q: memref<?x?x4x64xf32>, %k: memref<?x?x2x64xf32>,
+                                     %v: memref<?x?x2x32xf32>, %pos: memref<?x?xi64>,
+                                     %o: memref<?x?x4x32xbf16>) {
+  // expected-error @+1 {{expected f32 'init', got 'memref<?x?x4x32xbf16>'}}
+  lm.flash_attention %q, %k, %v, %pos outs(%o) {scale = 0.125 : f64, warps = 4 : i64}
+     : (memref<?x?x4x64xf32>, memref<?x?x2x64xf32>, memref<?x?x2x32xf32>, memref<?x?xi64>,
+        memref<?x?x4x32xbf16>) -> ()
+  return
+}
+
+// -----
+
+func.func @flash_attention_dynamic_dims(%q: memref<?x?x4x?xf32>, %k: memref<?x?x2x?xf32>,
+                                        %v: memref<?x?x2x32xf32>, %pos: memref<?x?xi64>,
+                                        %o: memref<?x?x4x32xf32>) {
+  // expected-error @+1 {{expected static, positive heads, kv heads and head dims}}
+  lm.flash_attention %q, %k, %v, %pos outs(%o) {scale = 0.125 : f64, warps = 4 : i64}
+     : (memref<?x?x4x?xf32>, memref<?x?x2x?xf32>, memref<?x?x2x32xf32>, memref<?x?xi64>,
+        memref<?x?x4x32xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @flash_attention_warps(%q: memref<?x?x4x64xf32>, %k: memref<?x?x2x64xf32>,
+                                 %v: memref<?x?x2x32xf32>, %pos: memref<?x?xi64>,
+                                 %o: memref<?x?x4x32xf32>) {
+  // expected-error @+1 {{expected 1 to 32 'warps', got 33}}
+  lm.flash_attention %q, %k, %v, %pos outs(%o) {scale = 0.125 : f64, warps = 33 : i64}
+     : (memref<?x?x4x64xf32>, memref<?x?x2x64xf32>, memref<?x?x2x32xf32>, memref<?x?xi64>,
+        memref<?x?x4x32xf32>) -> ()
+  return
+}
+
+// -----
+
 func.func @sl_forms(%x: tensor<?x1x64xf32>, %w: tensor<32x64xf32>, %o: memref<?x1x32xf32>) {
   // expected-error @+1 {{expected all operands to be tensors or all to be memrefs}}
   %r = lm.streamed_linear %x, %w outs(%o) {row_group = 4 : i64, warps = 8 : i64}

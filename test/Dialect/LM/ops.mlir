@@ -290,6 +290,18 @@ func.func @attention(%q: tensor<?x?x4x16xf32>, %k: tensor<?x?x2x16xf32>,
                           tensor<?x?x4x8xf32>
 }
 
+// Attention whose products take bf16 operands (--dtype bf16).
+// CHECK-LABEL: func.func @attention_bf16_products(
+// CHECK:         %{{.*}} = lm.attention %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {bf16_products, scale = 2.500000e-01 : f64} : (tensor<?x?x4x16xf32>, tensor<?x?x2x16xf32>, tensor<?x?x2x8xf32>, tensor<?x?xi64>) -> tensor<?x?x4x8xf32>
+func.func @attention_bf16_products(%q: tensor<?x?x4x16xf32>, %k: tensor<?x?x2x16xf32>,
+                                   %v: tensor<?x?x2x8xf32>, %pos: tensor<?x?xi64>)
+    -> tensor<?x?x4x8xf32> {
+  %a = lm.attention %q, %k, %v, %pos {bf16_products, scale = 0.25 : f64}
+     : (tensor<?x?x4x16xf32>, tensor<?x?x2x16xf32>, tensor<?x?x2x8xf32>, tensor<?x?xi64>)
+     -> tensor<?x?x4x8xf32>
+  return %a : tensor<?x?x4x8xf32>
+}
+
 // CHECK-LABEL: func.func @compressed_attention(
 // CHECK:         %{{.*}} = lm.compressed_attention %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {scale = 1.700000e-01 : f64, sliding_window = 8 : i64} : (tensor<?x?x4x32xf32>, tensor<?x?x32xf32>, tensor<?x?xi64>, tensor<4xf32>) -> tensor<?x?x4x32xf32>
 // CHECK:         %{{.*}} = lm.compressed_attention %{{.*}}, %{{.*}} entries %{{.*}}, %{{.*}}, %{{.*}} {ratio = 128 : i64, scale = 1.700000e-01 : f64, sliding_window = 8 : i64} : (tensor<?x?x4x32xf32>, tensor<?x?x32xf32>, tensor<?x?x32xf32>, tensor<?x?xi64>, tensor<4xf32>) -> tensor<?x?x4x32xf32>
@@ -625,6 +637,41 @@ func.func @flash_decode(%q: tensor<?x?x4x64xf32>, %k: tensor<?x?x2x64xf32>,
       : (memref<?x1x4x64xf32>, memref<?x?x2x64xf32>, memref<?x?x2x32xf32>,
          memref<?x1xi64>, memref<?x4x?x34xf32>, memref<?x1x4x32xf32>) -> ()
   return %r#1 : tensor<?x?x4x32xf32>
+}
+
+// Flash decoding with bf16 products.
+// CHECK-LABEL: func.func @flash_decode_bf16(
+// CHECK:         lm.flash_decode {{.*}} {bf16_products, scale = 1.250000e-01 : f64, warps = 8 : i64} : (memref<?x1x4x64xf32>
+func.func @flash_decode_bf16(%mq: memref<?x1x4x64xf32>, %mk: memref<?x?x2x64xf32>,
+                             %mv: memref<?x?x2x32xf32>, %mpos: memref<?x1xi64>,
+                             %mp: memref<?x4x?x34xf32>, %mo: memref<?x1x4x32xf32>) {
+  lm.flash_decode %mq, %mk, %mv, %mpos partials(%mp) outs(%mo)
+      {bf16_products, scale = 0.125 : f64, warps = 8 : i64}
+      : (memref<?x1x4x64xf32>, memref<?x?x2x64xf32>, memref<?x?x2x32xf32>,
+         memref<?x1xi64>, memref<?x4x?x34xf32>, memref<?x1x4x32xf32>) -> ()
+  return
+}
+
+// Flash attention of prompts, on tensors (with sinks and a window) and on
+// memrefs.
+// CHECK-LABEL: func.func @flash_attention(
+// CHECK:         %{{.*}} = lm.flash_attention %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} sinks %{{.*}} outs(%{{.*}}) {scale = 1.250000e-01 : f64, sliding_window = 128 : i64, warps = 4 : i64} : (tensor<?x?x4x64xf32>, tensor<?x?x2x64xf32>, tensor<?x?x2x32xf32>, tensor<?x?xi64>, tensor<4xf32>, tensor<?x?x4x32xf32>) -> tensor<?x?x4x32xf32>
+// CHECK:         lm.flash_attention %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} outs(%{{.*}}) {chunk_size = 64 : i64, scale = 1.250000e-01 : f64, softcap = 3.000000e+01 : f64, warps = 4 : i64} : (memref<?x?x4x64xf32>, memref<?x?x2x64xf32>, memref<?x?x2x32xf32>, memref<?x?xi64>, memref<?x?x4x32xf32>) -> ()
+func.func @flash_attention(%q: tensor<?x?x4x64xf32>, %k: tensor<?x?x2x64xf32>,
+                           %v: tensor<?x?x2x32xf32>, %pos: tensor<?x?xi64>,
+                           %sinks: tensor<4xf32>, %init: tensor<?x?x4x32xf32>,
+                           %mq: memref<?x?x4x64xf32>, %mk: memref<?x?x2x64xf32>,
+                           %mv: memref<?x?x2x32xf32>, %mpos: memref<?x?xi64>,
+                           %mo: memref<?x?x4x32xf32>) -> tensor<?x?x4x32xf32> {
+  %r = lm.flash_attention %q, %k, %v, %pos sinks %sinks outs(%init)
+      {scale = 0.125 : f64, sliding_window = 128 : i64, warps = 4 : i64}
+      : (tensor<?x?x4x64xf32>, tensor<?x?x2x64xf32>, tensor<?x?x2x32xf32>,
+         tensor<?x?xi64>, tensor<4xf32>, tensor<?x?x4x32xf32>) -> tensor<?x?x4x32xf32>
+  lm.flash_attention %mq, %mk, %mv, %mpos outs(%mo)
+      {chunk_size = 64 : i64, scale = 0.125 : f64, softcap = 30.0 : f64, warps = 4 : i64}
+      : (memref<?x?x4x64xf32>, memref<?x?x2x64xf32>, memref<?x?x2x32xf32>,
+         memref<?x?xi64>, memref<?x?x4x32xf32>) -> ()
+  return %r : tensor<?x?x4x32xf32>
 }
 
 // A router as a warp per token, on tensors (with group-limited routing and

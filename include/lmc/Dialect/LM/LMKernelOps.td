@@ -79,7 +79,9 @@ def LM_FlashDecodeOp : LM_KernelOp<"flash_decode"> {
     maximum, then that maximum and the sum of weights
     (`partials[b, h, p] = [acc_0 .. acc_{Dv-1}, max, sum]`); a second kernel
     rescales the splits to their common maximum, adds the sink's weight, and
-    writes `init` (`[B, 1, H, Dv]`, f32).
+    writes `init` (`[B, 1, H, Dv]`, f32). With `bf16_products` it rounds
+    the query, keys, values and weights before their products, as
+    `lm.attention` says.
 
     Results are the two inits on tensors, none on memrefs.
 
@@ -97,7 +99,8 @@ def LM_FlashDecodeOp : LM_KernelOp<"flash_decode"> {
                        LM_TensorOrMemRef:$partials, LM_TensorOrMemRef:$init,
                        F64Attr:$scale, OptionalAttr<I64Attr>:$sliding_window,
                        OptionalAttr<I64Attr>:$chunk_size,
-                       OptionalAttr<F64Attr>:$softcap, I64Attr:$warps);
+                       OptionalAttr<F64Attr>:$softcap,
+                       UnitAttr:$bf16_products, I64Attr:$warps);
   let assemblyFormat = [{
     $query `,` $key `,` $value `,` $positions (`sinks` $sinks^)?
     `partials` `(` $partials `)` `outs` `(` $init `)` attr-dict `:`
@@ -112,6 +115,54 @@ def LM_FlashDecodeOp : LM_KernelOp<"flash_decode"> {
     /// Query heads per kv head.
     int64_t getGroupSize();
     /// The inits are only written.
+    bool readsInits() { return false; }
+  }];
+  let hasVerifier = 1;
+}
+
+def LM_FlashAttentionOp : LM_KernelOp<"flash_attention"> {
+  let summary = "lm.attention of prompts on tensor cores (flash attention)";
+  let description = [{
+    `lm.attention` with `bf16_products` (same operands, attributes and
+    masks; any token count) as one GPU kernel that never forms the scores
+    in memory. The rows of a (sequence, kv head) are its (token, query head
+    of the group) pairs, so one read of a key or value serves the whole
+    group; a block of `warps` warps takes 16 rows per warp, walks the keys
+    any of its rows sees in tiles of 64 through shared memory (rounded to
+    bf16 as they are staged), computes scores and weighted values with
+    `mma.sync.m16n8k16` (f32 accumulators) and keeps the online softmax
+    (running max, sum of weights) in registers; it writes `init`
+    (`[B, T, H, Dv]`, f32).
+
+    The result is the init on tensors, none on memrefs.
+
+    ```mlir
+    %o = lm.flash_attention %q, %k, %v, %pos outs(%init)
+        {scale = 0.125 : f64, warps = 4 : i64}
+        : (tensor<?x?x4x64xf32>, tensor<?x?x2x64xf32>, tensor<?x?x2x64xf32>,
+           tensor<?x?xi64>, tensor<?x?x4x64xf32>) -> tensor<?x?x4x64xf32>
+    ```
+  }];
+  let arguments = (ins LM_TensorOrMemRef:$query, LM_TensorOrMemRef:$key,
+                       LM_TensorOrMemRef:$value, LM_TensorOrMemRef:$positions,
+                       Optional<LM_TensorOrMemRef>:$sinks,
+                       LM_TensorOrMemRef:$init,
+                       F64Attr:$scale, OptionalAttr<I64Attr>:$sliding_window,
+                       OptionalAttr<I64Attr>:$chunk_size,
+                       OptionalAttr<F64Attr>:$softcap, I64Attr:$warps);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value `,` $positions (`sinks` $sinks^)?
+    `outs` `(` $init `)` attr-dict `:` functional-type(operands, results)
+  }];
+  let extraClassDeclaration = [{
+    /// init: the last operand.
+    MutableOperandRange getDpsInitsMutable() {
+      return MutableOperandRange(getOperation(),
+                                 getOperation()->getNumOperands() - 1, 1);
+    }
+    /// Query heads per kv head.
+    int64_t getGroupSize();
+    /// The init is only written.
     bool readsInits() { return false; }
   }];
   let hasVerifier = 1;

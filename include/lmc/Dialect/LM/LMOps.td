@@ -443,6 +443,13 @@ def LM_AttentionOp : LM_Op<"attention", [Pure]> {
     by `softcap` when set; softmax in f32. A learned `sinks` logit per head
     joins each softmax row's denominator without a value.
 
+    With `bf16_products` (what `--dtype bf16` asks for, so tensor cores can
+    compute it), both products take bf16 operands, rounded to nearest even:
+    `q` and `k` for the scores, `v` and the unnormalised softmax weights
+    `exp(s - max)` for the weighted sum. The products accumulate in f32, and
+    the max, the sum of weights (of the unrounded weights) and the division
+    stay f32.
+
     ```mlir
     %o = lm.attention %q, %k, %v, %pos {scale = 0.25 : f64, sliding_window = 8 : i64}
        : (tensor<?x?x4x16xf32>, tensor<?x?x2x16xf32>, tensor<?x?x2x16xf32>, tensor<?x?xi64>)
@@ -454,7 +461,8 @@ def LM_AttentionOp : LM_Op<"attention", [Pure]> {
                        Optional<LM_FloatTensor>:$sinks, F64Attr:$scale,
                        OptionalAttr<I64Attr>:$sliding_window,
                        OptionalAttr<I64Attr>:$chunk_size,
-                       OptionalAttr<F64Attr>:$softcap);
+                       OptionalAttr<F64Attr>:$softcap,
+                       UnitAttr:$bf16_products);
   let results = (outs LM_FloatTensor:$result);
   let assemblyFormat = [{
     $query `,` $key `,` $value `,` $positions (`sinks` $sinks^)? attr-dict `:`

@@ -22,6 +22,10 @@
 // below by the sliding window (p - W, p] or the chunk [p - p % C, p], so
 // masked keys are never read (a sliding-window layer reads W keys, not S).
 //
+// With bf16_products the query, key and value rows are rounded to bf16 as
+// they are read and each weight before it scales its value row: the
+// products tensor cores compute for prompts, computed here on CUDA cores.
+//
 //===----------------------------------------------------------------------===//
 
 #include "../MappingUtils.h"
@@ -64,8 +68,8 @@ class FlashDecodeKernel {
 public:
   explicit FlashDecodeKernel(FlashDecodeOp op)
       : op(op), warps(static_cast<int64_t>(op.getWarps())),
-        group(op.getGroupSize()), keys(throughCorner(op.getKey())),
-        values(throughCorner(op.getValue())) {
+        group(op.getGroupSize()), bf16Products(op.getBf16Products()),
+        keys(throughCorner(op.getKey())), values(throughCorner(op.getValue())) {
     auto q = cast<MemRefType>(op.getQuery().getType());
     auto v = cast<MemRefType>(op.getValue().getType());
     heads = q.getDimSize(2);
@@ -90,9 +94,16 @@ private:
   /// a multiple of 32), else element by element, zero past `size`.
   Value loadRow(OpBuilder &b, Location loc, Value buffer,
                 SmallVector<Value> indices, int64_t elements, int64_t size) {
-    return toF32(b, loc,
-                 loadSlice(b, loc, buffer, std::move(indices), elements, size,
-                           /*whole=*/size % kWarpSize == 0));
+    return productOperand(
+        b, loc,
+        toF32(b, loc,
+              loadSlice(b, loc, buffer, std::move(indices), elements, size,
+                        /*whole=*/size % kWarpSize == 0)));
+  }
+
+  /// `value` as the op's products see it.
+  Value productOperand(OpBuilder &b, Location loc, Value value) {
+    return bf16Products ? throughBF16(b, loc, value) : value;
   }
 
   Value scalarF32(OpBuilder &b, Location loc, Value buffer,
@@ -318,7 +329,9 @@ private:
       Value newSum = arith::AddFOp::create(
           b, loc, arith::MulFOp::create(b, loc, sum, rescale), weight);
       Value newAcc = vector::FMAOp::create(
-          b, loc, vector::BroadcastOp::create(b, loc, accType, weight),
+          b, loc,
+          vector::BroadcastOp::create(b, loc, accType,
+                                      productOperand(b, loc, weight)),
           valueRow,
           arith::MulFOp::create(
               b, loc, acc,
@@ -399,6 +412,7 @@ private:
 
   FlashDecodeOp op;
   int64_t warps, group, heads, kvHeads;
+  bool bf16Products;
   /// Where the key and value rows are read (throughCorner); the number of
   /// keys is still the op's.
   Value keys, values;

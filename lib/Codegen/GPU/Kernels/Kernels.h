@@ -45,6 +45,10 @@ Value loadSlice(OpBuilder &b, Location loc, Value buffer,
 /// `value` (a scalar or vector of floats) extended to f32.
 Value toF32(OpBuilder &b, Location loc, Value value);
 
+/// `value` (an f32 scalar or vector) rounded to bf16, nearest even, and
+/// widened back: what a bf16 product sees (lm.attention's bf16_products).
+Value throughBF16(OpBuilder &b, Location loc, Value value);
+
 /// The buffer `view` is a leading corner of, when it is one (a subview at
 /// offset zero with unit strides, as the caches' first S slots are): the
 /// same indices address the same elements there, and its identity layout
@@ -134,6 +138,39 @@ struct FlashDecodeFootprint {
     return warps * group * (valueLane() * gpu_target::kWarpSize + 2) * 4;
   }
 };
+
+/// What lm.flash_attention's block holds in shared memory: a tile of
+/// kKeyTile keys (rows of Dk rounded up to 32 elements, bf16) and the
+/// tile's values transposed (rows of Dv rounded up to 8, each kKeyTile keys
+/// long), rows padded so that the fragment loads of a warp's quarter (keys,
+/// 16 bytes a lane) or half (values, 8 bytes) fall on distinct banks; and
+/// each warp's key range. lm-select-gpu-kernels refuses shapes it exceeds;
+/// the template allocates it.
+struct FlashAttentionFootprint {
+  static constexpr int64_t kKeyTile = 64;
+  int64_t warps, keyDim, valueDim;
+  int64_t paddedKeyDim() const { return llvm::alignTo(keyDim, 32); }
+  int64_t paddedValueDim() const { return llvm::alignTo(valueDim, 8); }
+  /// Elements from one key row to the next: a multiple of 16 words, odd in
+  /// units of 16 (two rows of one quarter-warp's loads take both halves of
+  /// the 32 banks).
+  int64_t keyStride() const {
+    int64_t d = paddedKeyDim();
+    return (d / 2) % 32 == 0 ? d + 32 : d;
+  }
+  /// Elements from one transposed value row to the next: 40 words, so the
+  /// four rows of one half-warp's loads take a quarter of the banks each.
+  static constexpr int64_t valueStride() { return kKeyTile + 16; }
+  int64_t sharedBytes() const {
+    return 2 * (kKeyTile * keyStride() + paddedValueDim() * valueStride()) +
+           2 * warps * 4;
+  }
+};
+
+/// lm.flash_attention on memrefs: one launch of blocks of 16 x warps rows
+/// of a (sequence, kv head), mma.sync over key tiles staged in shared
+/// memory (FlashAttention.cpp).
+void buildFlashAttention(OpBuilder &b, FlashAttentionOp op);
 
 /// lm.warp_router on memrefs: a warp per token, experts across its lanes
 /// (WarpRouter.cpp).
