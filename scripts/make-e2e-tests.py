@@ -124,13 +124,16 @@ GPU_RUN_TEMPLATE = """\
 
 FLASH = """\
 # Decode attention ({layers} lm.attention layers) is flash decoding
-# (lm-select-gpu-kernels): per layer a kernel of split partials whose block
-# combines its warps through shared memory (each warp's max, sum and value
-# sums) between two barriers.
+# (lm-select-gpu-kernels): a kernel of split partials whose block combines
+# its warps through shared memory (each warp's max, sum and value sums)
+# between two barriers. Layers of the same shapes share one kernel (kept
+# once by lm-merge-gpu-modules); a decode step launches it once per layer.
 # RUN: FileCheck %s --check-prefix=FLASH < %t.code/code1.sm_90a.ptx
-# FLASH-COUNT-{layers}: .shared .align 16 .b8 __wg_flash_decode_partials{{{{(_[0-9]+)?}}}}_2[
-# FLASH-NOT: .b8 __wg_flash_decode_partials
+# FLASH: .shared .align 16 .b8 __wg_flash_decode_partials{{{{(_[0-9]+)?}}}}_2[
 # FLASH: bar.sync 0;
+# RUN: lmc inspect %t.lmx --plan --plan-prompt 4 | FileCheck %s --check-prefix=FLASHPLAN
+# FLASHPLAN: decode step
+# FLASHPLAN-NEXT: templates: {{{{.*}}}}flash_decode_partials {layers}{{{{(,|$)}}}}
 """
 
 NO_FLASH = """\
@@ -143,13 +146,10 @@ NO_FLASH = """\
 
 PROMPT_FLASH = """\
 # Prompt attention under --dtype bf16 (bf16 products) is flash attention
-# (lm-select-gpu-kernels), one kernel per lm.attention layer: each tile of
-# keys and transposed values staged in shared memory between barriers, the
-# scores' fragments read 16 bytes and the values' 8 bytes a lane, both
+# (lm-select-gpu-kernels), launched once per lm.attention layer: each tile
+# of keys and transposed values staged in shared memory between barriers,
+# the scores' fragments read 16 bytes and the values' 8 bytes a lane, both
 # products on tensor cores, a row's max shared by its four lanes (shuffles).
-# RUN: FileCheck %s --check-prefix=PROMPTS < %t.bf16code/code1.sm_90a.ptx
-# PROMPTS-COUNT-{layers}: .visible .entry flash_attention{{{{(_[0-9]+)?}}}}(
-# PROMPTS-NOT: .entry flash_attention
 # RUN: FileCheck %s --check-prefix=PROMPT < %t.bf16code/code1.sm_90a.ptx
 # PROMPT-LABEL: .visible .entry flash_attention(
 # PROMPT: bar.sync 0;
@@ -159,7 +159,10 @@ PROMPT_FLASH = """\
 # PROMPT: ld.shared.v2.b32
 # PROMPT: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
 # PROMPT: bar.sync 0;
-# PROMPT-LABEL: .entry
+# PROMPT: {{{{^}}}}}}
+# RUN: lmc inspect %t.bf16.lmx --plan --plan-prompt 8 | FileCheck %s --check-prefix=PROMPTPLAN
+# PROMPTPLAN: prefill (1 x 8 tokens)
+# PROMPTPLAN-NEXT: templates: {{{{.*}}}}flash_attention {layers}{{{{(,|$)}}}}
 """
 
 NO_PROMPT_FLASH = """\

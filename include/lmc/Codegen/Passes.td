@@ -441,7 +441,10 @@ def MergeGPUModulesPass : Pass<"lm-merge-gpu-modules", "mlir::ModuleOp"> {
     the launches. One module means one PTX file, one ptxas run and one
     module load at run time instead of one per kernel. Each kernel's
     shared-memory buffers are aligned to 16 bytes (`llvm.align`), as the
-    templates' vector loads from them assume.
+    templates' vector loads from them assume. A kernel identical to an
+    earlier one (its text but for the name: the same template and shapes,
+    as a model's layers launch) is dropped and its launches take the
+    earlier one's name, so each distinct kernel is compiled once.
   }];
   let dependentDialects = ["::mlir::gpu::GPUDialect",
                            "::mlir::LLVM::LLVMDialect"];

@@ -1,4 +1,11 @@
 //===- MergeGPUModules.cpp - One gpu.module for all kernels ---------------===//
+//
+// Kernels of the same template and shapes are outlined once per launch: a
+// model's layers give the same kernel once per layer. Kept once, they are
+// compiled once (ptxas's time and the code object's size scale with the
+// distinct kernels, not the layers).
+//
+//===----------------------------------------------------------------------===//
 
 #include "lmc/Codegen/GPU/TargetInfo.h"
 #include "lmc/Codegen/Passes.h"
@@ -6,12 +13,51 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/SymbolTable.h"
+#include "llvm/ADT/SetVector.h"
 
 namespace mlir::lm {
 #define GEN_PASS_DEF_MERGEGPUMODULESPASS
 #include "lmc/Codegen/Passes.h.inc"
 
 namespace {
+/// What `func` computes from its arguments, as text: the kernel printed
+/// without its name, and the symbols it uses (a kernel's own globals, as the
+/// wgmma tile's mbarriers) numbered in their order of use, each with its
+/// definition. Equal keys are kernels that compute the same.
+std::string kernelKey(gpu::GPUFuncOp func, SymbolTable &symbols) {
+  Region &body = func.getBody();
+  SmallVector<std::pair<StringAttr, StringAttr>> placeholders;
+  if (std::optional<SymbolTable::UseRange> uses =
+          SymbolTable::getSymbolUses(&body))
+    for (const SymbolTable::SymbolUse &use : *uses) {
+      StringAttr name = use.getSymbolRef().getRootReference();
+      if (llvm::any_of(placeholders, [&](auto p) { return p.first == name; }))
+        continue;
+      placeholders.emplace_back(
+          name, StringAttr::get(func.getContext(),
+                                "lmc.symbol." + Twine(placeholders.size())));
+    }
+  for (auto [name, placeholder] : placeholders)
+    (void)SymbolTable::replaceAllSymbolUses(name, placeholder, &body);
+  StringAttr funcName = func.getNameAttr();
+  func.setName("lmc.kernel");
+  std::string key;
+  llvm::raw_string_ostream os(key);
+  OpPrintingFlags flags;
+  flags.useLocalScope();
+  func->print(os, flags);
+  func.setName(funcName);
+  for (auto [name, placeholder] : placeholders) {
+    (void)SymbolTable::replaceAllSymbolUses(placeholder, name, &body);
+    if (Operation *definition = symbols.lookup(name)) {
+      SymbolTable::setSymbolName(definition, placeholder);
+      definition->print(os, flags);
+      SymbolTable::setSymbolName(definition, name);
+    }
+  }
+  return key;
+}
+
 struct MergeGPUModulesPass final
     : impl::MergeGPUModulesPassBase<MergeGPUModulesPass> {
   using Base::Base;
@@ -48,10 +94,35 @@ struct MergeGPUModulesPass final
       }
       kernel.erase();
     }
+    // A kernel identical to an earlier one goes, with the globals only it
+    // used; its launches take the earlier one's name.
+    llvm::StringMap<StringAttr> firstOfKey;
+    DenseMap<StringAttr, StringAttr> sameAs;
+    SetVector<Operation *> orphans;
+    for (auto func :
+         llvm::make_early_inc_range(merged.getOps<gpu::GPUFuncOp>())) {
+      auto [first, isNew] = firstOfKey.try_emplace(
+          kernelKey(func, mergedSymbols), func.getNameAttr());
+      if (isNew)
+        continue;
+      sameAs[func.getNameAttr()] = first->second;
+      if (std::optional<SymbolTable::UseRange> uses =
+              SymbolTable::getSymbolUses(&func.getBody()))
+        for (const SymbolTable::SymbolUse &use : *uses)
+          if (Operation *global = mergedSymbols.lookup(
+                  use.getSymbolRef().getRootReference()))
+            orphans.insert(global);
+      mergedSymbols.erase(func);
+    }
+    for (Operation *global : orphans)
+      if (SymbolTable::symbolKnownUseEmpty(global, merged))
+        mergedSymbols.erase(global);
     module.walk([&](gpu::LaunchFuncOp launch) {
+      StringAttr name = launch.getKernelModuleName();
+      if (StringAttr kept = sameAs.lookup(name))
+        name = kept;
       launch.setKernelAttr(SymbolRefAttr::get(
-          merged.getNameAttr(),
-          {FlatSymbolRefAttr::get(launch.getKernelModuleName())}));
+          merged.getNameAttr(), {FlatSymbolRefAttr::get(name)}));
     });
   }
 };
