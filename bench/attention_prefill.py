@@ -20,10 +20,11 @@ decoder only (no sliding window, chunks, MLA). Runs on a GPU machine.
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
+
+from cuda_timing import median_us
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROWS_PER_BLOCK = 64
@@ -83,20 +84,10 @@ def sdpa_us(torch, batch, tokens, heads, kv_heads, dim, backend):
     f = torch.nn.functional.scaled_dot_product_attention
     try:
         with sdpa_kernel(getattr(SDPBackend, backend)):
-            for _ in range(3):
-                f(q, k, v, is_causal=True, enable_gqa=True)
-            times = []
-            for _ in range(10):
-                start = torch.cuda.Event(enable_timing=True)
-                end = torch.cuda.Event(enable_timing=True)
-                start.record()
-                f(q, k, v, is_causal=True, enable_gqa=True)
-                end.record()
-                torch.cuda.synchronize()
-                times.append(start.elapsed_time(end) * 1e3)
+            return median_us(torch, lambda: f(q, k, v, is_causal=True,
+                                              enable_gqa=True), runs=10)
     except RuntimeError:
         return None
-    return statistics.median(times)
 
 
 def main():

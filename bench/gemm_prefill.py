@@ -20,10 +20,11 @@ events (median of 20 after 3 warm-ups). Runs on a GPU machine.
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
+
+from cuda_timing import median_us
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TILE = 128
@@ -62,18 +63,7 @@ def cublas_us(rows, k, n):
     import torch
     x = torch.randn(rows, k, device="cuda", dtype=torch.bfloat16)
     w = torch.randn(k, n, device="cuda", dtype=torch.bfloat16)
-    for _ in range(3):
-        torch.matmul(x, w)
-    times = []
-    for _ in range(20):
-        start = torch.cuda.Event(enable_timing=True)
-        end = torch.cuda.Event(enable_timing=True)
-        start.record()
-        torch.matmul(x, w)
-        end.record()
-        torch.cuda.synchronize()
-        times.append(start.elapsed_time(end) * 1e3)
-    return statistics.median(times)
+    return median_us(torch, lambda: torch.matmul(x, w))
 
 
 def main():

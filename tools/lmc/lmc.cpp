@@ -181,15 +181,19 @@ int main(int argc, char **argv) {
                       "the host code that launches them)")
       ->check(CLI::IsMember({std::string("host"),
                              mlir::lm::gpu_target::kChip.str()}));
-  compile->add_option("--dtype", compileDType,
-                      "f32, or bf16: bf16 weights (converted at load) and "
-                      "projection inputs, f32 accumulation, norms and softmax")
+  compile
+      ->add_option("--dtype", compileDType,
+                   "f32, or bf16: bf16 weights (converted at load), "
+                   "projection inputs and attention's product operands; "
+                   "f32 accumulation, norms and softmax statistics")
       ->check(CLI::IsMember({"f32", "bf16"}));
   std::string compileKernels = "selected";
-  compile->add_option("--kernels", compileKernels,
-                      "sm_90a: selected (kernel templates chosen on lm ops: "
-                      "flash decoding), or generic (every op on the generic "
-                      "path: to compare, or to fall back to)")
+  compile
+      ->add_option("--kernels", compileKernels,
+                   "sm_90a: selected (kernel templates chosen on lm ops: "
+                   "flash decoding and attention, streamed projections, "
+                   "the warp router), or generic (every op on the generic "
+                   "path: to compare, or to fall back to)")
       ->check(CLI::IsMember({"selected", "generic"}));
 
   std::string inspectInput, inspectDumpDir;

@@ -2,23 +2,45 @@
 
 #include "Kernels.h"
 
+#include "../../ScalarFunctions.h"
+
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
+#include <cmath>
+
 namespace mlir::lm::gpu_mapping {
 
-Value warpSum(OpBuilder &b, Location loc, Value value) {
+Value acrossLanes(OpBuilder &b, Location loc, Value value,
+                  ArrayRef<int64_t> offsets,
+                  function_ref<Value(Value, Value)> combine) {
   Value width = arith::ConstantIntOp::create(b, loc, gpu_target::kWarpSize, 32);
-  for (int64_t offset = gpu_target::kWarpSize / 2; offset > 0; offset /= 2) {
+  for (int64_t offset : offsets) {
     Value other =
         gpu::ShuffleOp::create(b, loc, value,
                                arith::ConstantIntOp::create(b, loc, offset, 32),
                                width, gpu::ShuffleMode::XOR)
             .getShuffleResult();
-    value = arith::AddFOp::create(b, loc, value, other);
+    value = combine(value, other);
   }
   return value;
+}
+
+Value warpSum(OpBuilder &b, Location loc, Value value) {
+  return acrossLanes(b, loc, value, {16, 8, 4, 2, 1}, [&](Value x, Value y) {
+    return arith::AddFOp::create(b, loc, x, y).getResult();
+  });
+}
+
+Value softmaxWeight(OpBuilder &b, Location loc, Value x, Value max) {
+  Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, x,
+                                      lowering::f32Constant(b, loc, -INFINITY));
+  Value weight =
+      math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, x, max));
+  return arith::SelectOp::create(b, loc, empty,
+                                 lowering::f32Constant(b, loc, 0.0), weight);
 }
 
 Value loadSlice(OpBuilder &b, Location loc, Value buffer,

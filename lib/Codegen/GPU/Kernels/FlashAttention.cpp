@@ -38,6 +38,7 @@
 
 #include "Kernels.h"
 
+#include "../../ScalarFunctions.h"
 #include "../MappingUtils.h"
 #include "lmc/Codegen/GPU/TargetInfo.h"
 
@@ -67,36 +68,8 @@ constexpr int64_t kLaneElements = kChunk / 4;
 /// Elements a thread stages per load (16 bytes of f32).
 constexpr int64_t kStageElements = 4;
 
-Value f32(OpBuilder &b, Location loc, double value) {
-  return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(value));
-}
-
 Value i32(OpBuilder &b, Location loc, int64_t value) {
   return arith::ConstantIntOp::create(b, loc, b.getI32Type(), value);
-}
-
-/// exp(x - max), or 0 where x is -inf (a masked key, or a row that has seen
-/// no key yet: max may be -inf too).
-Value weightOf(OpBuilder &b, Location loc, Value x, Value max) {
-  Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, x,
-                                      f32(b, loc, -INFINITY));
-  Value weight =
-      math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, x, max));
-  return arith::SelectOp::create(b, loc, empty, f32(b, loc, 0.0), weight);
-}
-
-/// `value` combined with its copies on the lanes `offsets` away (xor).
-Value acrossLanes(OpBuilder &b, Location loc, Value value,
-                  ArrayRef<int64_t> offsets,
-                  function_ref<Value(Value, Value)> combine) {
-  Value width = i32(b, loc, kWarpSize);
-  for (int64_t offset : offsets) {
-    Value other = gpu::ShuffleOp::create(b, loc, value, i32(b, loc, offset),
-                                         width, gpu::ShuffleMode::XOR)
-                      .getShuffleResult();
-    value = combine(value, other);
-  }
-  return value;
 }
 
 /// Two f32 values as one register of bf16 operands, the first in the low
@@ -152,9 +125,11 @@ public:
     blockKeyRange(b, loc);
 
     // The online softmax over the block's key tiles.
-    SmallVector<Value> init = {f32(b, loc, -INFINITY), f32(b, loc, -INFINITY),
-                               f32(b, loc, 0.0), f32(b, loc, 0.0)};
-    init.append(4 * valueBlocks, f32(b, loc, 0.0));
+    SmallVector<Value> init = {lowering::f32Constant(b, loc, -INFINITY),
+                               lowering::f32Constant(b, loc, -INFINITY),
+                               lowering::f32Constant(b, loc, 0.0),
+                               lowering::f32Constant(b, loc, 0.0)};
+    init.append(4 * valueBlocks, lowering::f32Constant(b, loc, 0.0));
     auto tiles = scf::ForOp::create(
         b, loc, firstKey, endKey, index(b, loc, kKeyTile), init,
         [&](OpBuilder &nb, Location l, Value tileStart, ValueRange state) {
@@ -435,7 +410,8 @@ private:
     auto sliceType = VectorType::get({kLaneElements}, b.getBF16Type());
     Value laneK =
         arith::MulIOp::create(b, loc, laneQuad, index(b, loc, kLaneElements));
-    SmallVector<Value> scores(4 * kScoreBlocks, f32(b, loc, 0.0));
+    SmallVector<Value> scores(4 * kScoreBlocks,
+                              lowering::f32Constant(b, loc, 0.0));
     for (int64_t j = 0; j < kScoreBlocks; ++j) {
       Value key = scoreKey(b, loc, j, laneGroup);
       MutableArrayRef<Value> c(scores.data() + 4 * j, 4);
@@ -466,9 +442,10 @@ private:
     for (int64_t j = 0; j < kScoreBlocks; ++j)
       for (int64_t i = 0; i < 4; ++i) {
         Value &s = scores[4 * j + i];
-        s = arith::MulFOp::create(b, loc, s, f32(b, loc, scale));
+        s = arith::MulFOp::create(b, loc, s,
+                                  lowering::f32Constant(b, loc, scale));
         if (std::optional<APFloat> softcap = op.getSoftcap()) {
-          Value cap = f32(b, loc, softcap->convertToDouble());
+          Value cap = lowering::f32Constant(b, loc, softcap->convertToDouble());
           s = arith::MulFOp::create(
               b, loc, cap,
               math::TanhOp::create(b, loc,
@@ -486,7 +463,8 @@ private:
                                   rowLo[half]),
             arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, key,
                                   rowHi[half]));
-        s = arith::SelectOp::create(b, loc, visible, s, f32(b, loc, -INFINITY));
+        s = arith::SelectOp::create(b, loc, visible, s,
+                                    lowering::f32Constant(b, loc, -INFINITY));
       }
 
     // The online softmax per row half: the four lanes of a row (t = 0..3)
@@ -494,7 +472,7 @@ private:
     SmallVector<Value> next(state.begin(), state.end());
     SmallVector<Value> weights(scores.size());
     for (int64_t half = 0; half < 2; ++half) {
-      Value tileMax = f32(b, loc, -INFINITY);
+      Value tileMax = lowering::f32Constant(b, loc, -INFINITY);
       for (int64_t j = 0; j < kScoreBlocks; ++j)
         for (int64_t i = 2 * half; i < 2 * half + 2; ++i)
           tileMax =
@@ -504,11 +482,11 @@ private:
       });
       Value max = state[half], sum = state[2 + half];
       Value newMax = arith::MaximumFOp::create(b, loc, max, tileMax);
-      Value rescale = weightOf(b, loc, max, newMax);
-      Value tileSum = f32(b, loc, 0.0);
+      Value rescale = softmaxWeight(b, loc, max, newMax);
+      Value tileSum = lowering::f32Constant(b, loc, 0.0);
       for (int64_t j = 0; j < kScoreBlocks; ++j)
         for (int64_t i = 2 * half; i < 2 * half + 2; ++i) {
-          weights[4 * j + i] = weightOf(b, loc, scores[4 * j + i], newMax);
+          weights[4 * j + i] = softmaxWeight(b, loc, scores[4 * j + i], newMax);
           tileSum = arith::AddFOp::create(b, loc, tileSum, weights[4 * j + i]);
         }
       next[half] = newMax;
@@ -571,13 +549,13 @@ private:
           acrossLanes(b, loc, state[2 + half], {1, 2}, [&](Value x, Value y) {
             return arith::AddFOp::create(b, loc, x, y).getResult();
           });
-      Value factor = f32(b, loc, 1.0);
+      Value factor = lowering::f32Constant(b, loc, 1.0);
       if (Value sinks = op.getSinks()) {
         Value sink = toF32(
             b, loc,
             memref::LoadOp::create(b, loc, sinks, ValueRange{rowHead[half]}));
         Value withSink = arith::MaximumFOp::create(b, loc, max, sink);
-        factor = weightOf(b, loc, max, withSink);
+        factor = softmaxWeight(b, loc, max, withSink);
         sum = arith::AddFOp::create(
             b, loc, arith::MulFOp::create(b, loc, sum, factor),
             math::ExpOp::create(b, loc,

@@ -28,6 +28,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "../../ScalarFunctions.h"
 #include "../MappingUtils.h"
 #include "Kernels.h"
 #include "lmc/Codegen/GPU/TargetInfo.h"
@@ -47,21 +48,8 @@ namespace {
 using gpu_target::kBlockThreads;
 using gpu_target::kWarpSize;
 
-Value f32(OpBuilder &b, Location loc, double value) {
-  return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(value));
-}
-
 Value i64(OpBuilder &b, Location loc, int64_t value) {
   return arith::ConstantIntOp::create(b, loc, b.getI64Type(), value);
-}
-
-/// exp(x - max), or 0 where x is -inf (an empty split: max may be -inf too).
-Value weightOf(OpBuilder &b, Location loc, Value x, Value max) {
-  Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, x,
-                                      f32(b, loc, -INFINITY));
-  Value weight =
-      math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, x, max));
-  return arith::SelectOp::create(b, loc, empty, f32(b, loc, 0.0), weight);
 }
 
 class FlashDecodeKernel {
@@ -196,7 +184,8 @@ private:
     auto accType = VectorType::get({valueLane}, f32Type);
     SmallVector<Value> init;
     for (int64_t g = 0; g < group; ++g)
-      init.append({f32(b, loc, -INFINITY), f32(b, loc, 0.0),
+      init.append({lowering::f32Constant(b, loc, -INFINITY),
+                   lowering::f32Constant(b, loc, 0.0),
                    arith::ConstantOp::create(b, loc, b.getZeroAttr(accType))});
     Value first = arith::AddIOp::create(b, loc, toIndex(start), warp);
     auto keyLoop = scf::ForOp::create(
@@ -222,7 +211,7 @@ private:
     gpu::BarrierOp::create(b, loc);
     for (int64_t g = 0; g < group; ++g) {
       Value blockMax = maxOverWarps(b, loc, sharedMax, g);
-      Value factor = weightOf(b, loc, state[3 * g], blockMax);
+      Value factor = softmaxWeight(b, loc, state[3 * g], blockMax);
       Value acc = arith::MulFOp::create(
           b, loc, state[3 * g + 2],
           vector::BroadcastOp::create(b, loc, accType, factor));
@@ -245,7 +234,7 @@ private:
         ValueRange{}, [&](OpBuilder &nb, Location l, Value t, ValueRange) {
           Value g = arith::DivUIOp::create(nb, l, t, index(nb, l, valueDim));
           Value e = arith::RemUIOp::create(nb, l, t, index(nb, l, valueDim));
-          Value sum = f32(nb, l, 0.0);
+          Value sum = lowering::f32Constant(nb, l, 0.0);
           for (int64_t w = 0; w < warps; ++w)
             sum = arith::AddFOp::create(
                 nb, l, sum,
@@ -262,13 +251,13 @@ private:
                               index(b, loc, group)),
         /*withElse=*/false);
     b.setInsertionPointToStart(&perHead.getThenRegion().front());
-    Value sum = f32(b, loc, 0.0);
+    Value sum = lowering::f32Constant(b, loc, 0.0);
     for (int64_t w = 0; w < warps; ++w)
       sum = arith::AddFOp::create(
           b, loc, sum,
           memref::LoadOp::create(b, loc, sharedSum,
                                  ValueRange{index(b, loc, w), tid}));
-    Value max = f32(b, loc, -INFINITY);
+    Value max = lowering::f32Constant(b, loc, -INFINITY);
     for (int64_t w = 0; w < warps; ++w)
       max = arith::MaximumFOp::create(
           b, loc, max,
@@ -285,7 +274,7 @@ private:
 
   /// The maximum of head `g` over the block's warps (in shared memory).
   Value maxOverWarps(OpBuilder &b, Location loc, Value sharedMax, int64_t g) {
-    Value max = f32(b, loc, -INFINITY);
+    Value max = lowering::f32Constant(b, loc, -INFINITY);
     for (int64_t w = 0; w < warps; ++w)
       max = arith::MaximumFOp::create(
           b, loc, max,
@@ -311,11 +300,11 @@ private:
       Value dot = vector::ReductionOp::create(
           b, loc, vector::CombiningKind::ADD,
           arith::MulFOp::create(b, loc, queries[g], keyRow));
-      Value score =
-          arith::MulFOp::create(b, loc, warpSum(b, loc, dot),
-                                f32(b, loc, op.getScale().convertToDouble()));
+      Value score = arith::MulFOp::create(
+          b, loc, warpSum(b, loc, dot),
+          lowering::f32Constant(b, loc, op.getScale().convertToDouble()));
       if (std::optional<APFloat> softcap = op.getSoftcap()) {
-        Value cap = f32(b, loc, softcap->convertToDouble());
+        Value cap = lowering::f32Constant(b, loc, softcap->convertToDouble());
         score = arith::MulFOp::create(
             b, loc, cap,
             math::TanhOp::create(b, loc,
@@ -323,7 +312,7 @@ private:
       }
       Value max = state[3 * g], sum = state[3 * g + 1], acc = state[3 * g + 2];
       Value newMax = arith::MaximumFOp::create(b, loc, max, score);
-      Value rescale = weightOf(b, loc, max, newMax);
+      Value rescale = softmaxWeight(b, loc, max, newMax);
       Value weight = math::ExpOp::create(
           b, loc, arith::SubFOp::create(b, loc, score, newMax));
       Value newSum = arith::AddFOp::create(
@@ -364,7 +353,8 @@ private:
         b, loc, launch.getThreadIds().x, maxAt, index(b, loc, kBlockThreads),
         ValueRange{}, [&](OpBuilder &nb, Location l, Value e, ValueRange) {
           auto maxLoop = scf::ForOp::create(
-              nb, l, c0, splits, c1, ValueRange{f32(nb, l, -INFINITY)},
+              nb, l, c0, splits, c1,
+              ValueRange{lowering::f32Constant(nb, l, -INFINITY)},
               [&](OpBuilder &lb, Location ll, Value s, ValueRange acc) {
                 Value m = memref::LoadOp::create(
                     lb, ll, partials, ValueRange{seq, head, s, maxAt});
@@ -377,11 +367,12 @@ private:
             max = arith::MaximumFOp::create(nb, l, max, sink);
           auto sumLoop = scf::ForOp::create(
               nb, l, c0, splits, c1,
-              ValueRange{f32(nb, l, 0.0), f32(nb, l, 0.0)},
+              ValueRange{lowering::f32Constant(nb, l, 0.0),
+                         lowering::f32Constant(nb, l, 0.0)},
               [&](OpBuilder &lb, Location ll, Value s, ValueRange acc) {
                 Value m = memref::LoadOp::create(
                     lb, ll, partials, ValueRange{seq, head, s, maxAt});
-                Value weight = weightOf(lb, ll, m, max);
+                Value weight = softmaxWeight(lb, ll, m, max);
                 Value sum = memref::LoadOp::create(
                     lb, ll, partials, ValueRange{seq, head, s, sumAt});
                 Value value = memref::LoadOp::create(

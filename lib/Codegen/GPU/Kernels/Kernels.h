@@ -29,8 +29,19 @@ inline Value index(OpBuilder &b, Location loc, int64_t value) {
   return arith::ConstantIndexOp::create(b, loc, value);
 }
 
+/// `value` combined with its copies on the lanes `offsets` away (xor
+/// shuffles), in that order.
+Value acrossLanes(OpBuilder &b, Location loc, Value value,
+                  ArrayRef<int64_t> offsets,
+                  function_ref<Value(Value, Value)> combine);
+
 /// `value` summed across the warp: every lane gets the total.
 Value warpSum(OpBuilder &b, Location loc, Value value);
+
+/// exp(x - max), or 0 where x is -inf: an online softmax's weight of a
+/// score (a masked key gets none, and a running maximum of no key yet, -inf
+/// itself, rescales what it has to nothing).
+Value softmaxWeight(OpBuilder &b, Location loc, Value x, Value max);
 
 /// `elements` consecutive values of `buffer`'s innermost row at `indices`
 /// (whose last is the first element's), in the buffer's element type. With
