@@ -210,18 +210,20 @@ void GpuDevice::launch(CUfunction function, const unsigned grid[3],
 }
 
 void *GpuDevice::tensorMap(const TensorMapRequest &request) {
-  // The key: every field, spelled out (the struct has padding).
-  std::vector<unsigned long long> key = {
-      static_cast<unsigned long long>(request.dataType),
-      request.rank,
-      reinterpret_cast<uintptr_t>(request.address),
-      static_cast<unsigned long long>(request.interleave),
-      static_cast<unsigned long long>(request.swizzle),
-      static_cast<unsigned long long>(request.l2Promotion),
-      static_cast<unsigned long long>(request.oobFill)};
-  key.insert(key.end(), std::begin(request.dims), std::end(request.dims));
-  key.insert(key.end(), std::begin(request.strides), std::end(request.strides));
-  key.insert(key.end(), std::begin(request.box), std::end(request.box));
+  // The key: every field, spelled out (the struct has padding); a fixed
+  // array, so that finding a map allocates nothing.
+  TensorMapKey key = {static_cast<unsigned long long>(request.dataType),
+                      request.rank,
+                      reinterpret_cast<uintptr_t>(request.address),
+                      static_cast<unsigned long long>(request.interleave),
+                      static_cast<unsigned long long>(request.swizzle),
+                      static_cast<unsigned long long>(request.l2Promotion),
+                      static_cast<unsigned long long>(request.oobFill)};
+  auto rest = key.begin() + 7;
+  rest = std::copy(std::begin(request.dims), std::end(request.dims), rest);
+  rest =
+      std::copy(std::begin(request.strides), std::end(request.strides), rest);
+  std::copy(std::begin(request.box), std::end(request.box), rest);
   auto found = tensorMaps.find(key);
   if (found != tensorMaps.end())
     return reinterpret_cast<void *>(found->second);
@@ -266,7 +268,7 @@ void *GpuDevice::tensorMap(const TensorMapRequest &request) {
     return nullptr;
   }
   ++mapsMade;
-  tensorMaps.emplace(std::move(key), slot);
+  tensorMaps.emplace(key, slot);
   return reinterpret_cast<void *>(slot);
 }
 

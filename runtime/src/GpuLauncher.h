@@ -28,6 +28,7 @@
 
 #include "CudaDriver.h"
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -134,7 +135,9 @@ private:
   // so far), and each request's slot.
   std::vector<CUdeviceptr> mapSlabs;
   size_t mapsMade = 0;
-  std::map<std::vector<unsigned long long>, CUdeviceptr> tensorMaps;
+  /// A TensorMapRequest's fields: 7 scalars, then dims, strides and box.
+  using TensorMapKey = std::array<unsigned long long, 7 + 5 + 4 + 5>;
+  std::map<TensorMapKey, CUdeviceptr> tensorMaps;
   CUstream copyQueue = nullptr; // created on the first map made while capturing
 };
 
