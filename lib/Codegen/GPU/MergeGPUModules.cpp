@@ -12,6 +12,7 @@
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/AsmState.h"
 #include "mlir/IR/SymbolTable.h"
 #include "llvm/ADT/SetVector.h"
 
@@ -20,42 +21,63 @@ namespace mlir::lm {
 #include "lmc/Codegen/Passes.h.inc"
 
 namespace {
+/// The symbols `func`'s body uses, in their order of first use.
+SmallVector<StringAttr> usedSymbols(gpu::GPUFuncOp func) {
+  SmallVector<StringAttr> names;
+  if (std::optional<SymbolTable::UseRange> uses =
+          SymbolTable::getSymbolUses(&func.getBody()))
+    for (const SymbolTable::SymbolUse &use : *uses) {
+      StringAttr name = use.getSymbolRef().getRootReference();
+      if (!llvm::is_contained(names, name))
+        names.push_back(name);
+    }
+  return names;
+}
+
+/// `text` with each reference `@from` (not a longer name's prefix) spelled
+/// `@to`.
+std::string renameReferences(StringRef text, StringRef from, StringRef to) {
+  std::string reference = ("@" + from).str(), result;
+  auto inName = [](char c) {
+    return llvm::isAlnum(c) || c == '_' || c == '$' || c == '.';
+  };
+  size_t done = 0;
+  for (size_t at = text.find(reference); at != StringRef::npos;
+       at = text.find(reference, at + reference.size())) {
+    size_t end = at + reference.size();
+    if (end < text.size() && inName(text[end]))
+      continue;
+    result += text.slice(done, at);
+    result += "@";
+    result += to;
+    done = end;
+  }
+  result += text.drop_front(done);
+  return result;
+}
+
 /// What `func` computes from its arguments, as text: the kernel printed
 /// without its name, and the symbols it uses (a kernel's own globals, as the
 /// wgmma tile's mbarriers) numbered in their order of use, each with its
 /// definition. Equal keys are kernels that compute the same.
-std::string kernelKey(gpu::GPUFuncOp func, SymbolTable &symbols) {
-  Region &body = func.getBody();
-  SmallVector<std::pair<StringAttr, StringAttr>> placeholders;
-  if (std::optional<SymbolTable::UseRange> uses =
-          SymbolTable::getSymbolUses(&body))
-    for (const SymbolTable::SymbolUse &use : *uses) {
-      StringAttr name = use.getSymbolRef().getRootReference();
-      if (llvm::any_of(placeholders, [&](auto p) { return p.first == name; }))
-        continue;
-      placeholders.emplace_back(
-          name, StringAttr::get(func.getContext(),
-                                "lmc.symbol." + Twine(placeholders.size())));
-    }
-  for (auto [name, placeholder] : placeholders)
-    (void)SymbolTable::replaceAllSymbolUses(name, placeholder, &body);
+std::string kernelKey(gpu::GPUFuncOp func, SymbolTable &symbols,
+                      AsmState &state) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
   StringAttr funcName = func.getNameAttr();
   func.setName("lmc.kernel");
-  std::string key;
-  llvm::raw_string_ostream os(key);
-  OpPrintingFlags flags;
-  flags.useLocalScope();
-  func->print(os, flags);
+  func->print(os, state);
   func.setName(funcName);
-  for (auto [name, placeholder] : placeholders) {
-    (void)SymbolTable::replaceAllSymbolUses(placeholder, name, &body);
+  SmallVector<StringAttr> used = usedSymbols(func);
+  for (StringAttr name : used)
     if (Operation *definition = symbols.lookup(name)) {
-      SymbolTable::setSymbolName(definition, placeholder);
-      definition->print(os, flags);
-      SymbolTable::setSymbolName(definition, name);
+      os << "\n";
+      definition->print(os, state);
     }
-  }
-  return key;
+  for (auto [index, name] : llvm::enumerate(used))
+    text = renameReferences(text, name.getValue(),
+                            "lmc.symbol." + std::to_string(index));
+  return text;
 }
 
 struct MergeGPUModulesPass final
@@ -95,23 +117,24 @@ struct MergeGPUModulesPass final
       kernel.erase();
     }
     // A kernel identical to an earlier one goes, with the globals only it
-    // used; its launches take the earlier one's name.
+    // used; its launches take the earlier one's name. One printer state
+    // serves all kernels (a kernel's value names are its own: gpu.func is
+    // isolated from above); the module was verified after the pass that
+    // made it, and a printer would verify each kernel again (30x the time).
+    AsmState state(merged, OpPrintingFlags().assumeVerified());
     llvm::StringMap<StringAttr> firstOfKey;
     DenseMap<StringAttr, StringAttr> sameAs;
     SetVector<Operation *> orphans;
     for (auto func :
          llvm::make_early_inc_range(merged.getOps<gpu::GPUFuncOp>())) {
       auto [first, isNew] = firstOfKey.try_emplace(
-          kernelKey(func, mergedSymbols), func.getNameAttr());
+          kernelKey(func, mergedSymbols, state), func.getNameAttr());
       if (isNew)
         continue;
       sameAs[func.getNameAttr()] = first->second;
-      if (std::optional<SymbolTable::UseRange> uses =
-              SymbolTable::getSymbolUses(&func.getBody()))
-        for (const SymbolTable::SymbolUse &use : *uses)
-          if (Operation *global = mergedSymbols.lookup(
-                  use.getSymbolRef().getRootReference()))
-            orphans.insert(global);
+      for (StringAttr name : usedSymbols(func))
+        if (Operation *global = mergedSymbols.lookup(name))
+          orphans.insert(global);
       mergedSymbols.erase(func);
     }
     for (Operation *global : orphans)
