@@ -34,6 +34,31 @@ Value warpSum(OpBuilder &b, Location loc, Value value) {
   });
 }
 
+std::pair<Value, Value> visibleKeys(OpBuilder &b, Location loc, Value pos,
+                                    Value keys, std::optional<uint64_t> window,
+                                    std::optional<uint64_t> chunk) {
+  auto i64 = [&](int64_t value) {
+    return arith::ConstantIntOp::create(b, loc, b.getI64Type(), value);
+  };
+  Value next = arith::AddIOp::create(b, loc, pos, i64(1));
+  Value end = arith::MinSIOp::create(b, loc, next, keys);
+  Value lo = i64(0);
+  if (window)
+    lo = arith::MaxSIOp::create(
+        b, loc,
+        arith::SubIOp::create(b, loc, next, i64(static_cast<int64_t>(*window))),
+        lo);
+  if (chunk) {
+    Value size = i64(static_cast<int64_t>(*chunk));
+    lo = arith::MaxSIOp::create(
+        b, loc,
+        arith::MulIOp::create(b, loc, arith::DivSIOp::create(b, loc, pos, size),
+                              size),
+        lo);
+  }
+  return {lo, end};
+}
+
 Value softmaxWeight(OpBuilder &b, Location loc, Value x, Value max) {
   Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, x,
                                       lowering::f32Constant(b, loc, -INFINITY));

@@ -232,35 +232,20 @@ private:
       }
   }
 
-  /// [lo, hi) of the keys the row sees (hi <= lo: none): [0, p] cut to the
-  /// keys there are, and below by the sliding window or the chunk.
+  /// [lo, hi) of the keys the row sees (hi <= lo: none), as indices.
   std::pair<Value, Value> rowRange(OpBuilder &b, Location loc, Value token) {
     Type i64 = b.getI64Type();
-    auto c64 = [&](int64_t v) {
-      return arith::ConstantIntOp::create(b, loc, i64, v);
-    };
     Value pos = memref::LoadOp::create(b, loc, op.getPositions(),
                                        ValueRange{seq, token});
     Value keyCount = arith::IndexCastOp::create(
         b, loc, i64, memref::DimOp::create(b, loc, op.getKey(), 1));
-    Value next = arith::AddIOp::create(b, loc, pos, c64(1));
-    Value hi = arith::MinSIOp::create(b, loc, next, keyCount);
-    Value lo = c64(0);
-    if (std::optional<uint64_t> window = op.getSlidingWindow())
-      lo = arith::MaxSIOp::create(
-          b, loc, lo,
-          arith::SubIOp::create(b, loc, next,
-                                c64(static_cast<int64_t>(*window))));
-    if (std::optional<uint64_t> chunk = op.getChunkSize()) {
-      Value size = c64(static_cast<int64_t>(*chunk));
-      lo = arith::MaxSIOp::create(
-          b, loc, lo,
-          arith::MulIOp::create(
-              b, loc, arith::DivSIOp::create(b, loc, pos, size), size));
-    }
+    auto [lo, hi] = visibleKeys(b, loc, pos, keyCount, op.getSlidingWindow(),
+                                op.getChunkSize());
+    // hi < 0 for a negative position: no keys, not 2^64 - 1 of them.
+    Value zero = arith::ConstantIntOp::create(b, loc, i64, 0);
     auto toIndex = [&](Value v) {
       return arith::IndexCastOp::create(
-          b, loc, b.getIndexType(), arith::MaxSIOp::create(b, loc, v, c64(0)));
+          b, loc, b.getIndexType(), arith::MaxSIOp::create(b, loc, v, zero));
     };
     return {toIndex(lo), toIndex(hi)};
   }

@@ -136,20 +136,8 @@ private:
         memref::LoadOp::create(b, loc, op.getPositions(), ValueRange{seq, c0});
     Value keys = arith::IndexCastOp::create(
         b, loc, b.getI64Type(), memref::DimOp::create(b, loc, op.getKey(), 1));
-    Value next = arith::AddIOp::create(b, loc, pos, i64(b, loc, 1));
-    Value end = arith::MinSIOp::create(b, loc, next, keys);
-    Value lo = i64(b, loc, 0);
-    if (std::optional<uint64_t> window = op.getSlidingWindow())
-      lo = arith::MaxSIOp::create(
-          b, loc,
-          arith::SubIOp::create(b, loc, next,
-                                i64(b, loc, static_cast<int64_t>(*window))),
-          lo);
-    if (std::optional<uint64_t> chunk = op.getChunkSize()) {
-      Value size = i64(b, loc, static_cast<int64_t>(*chunk));
-      lo = arith::MulIOp::create(
-          b, loc, arith::DivSIOp::create(b, loc, pos, size), size);
-    }
+    auto [lo, end] = visibleKeys(b, loc, pos, keys, op.getSlidingWindow(),
+                                 op.getChunkSize());
     Value length = arith::MaxSIOp::create(
         b, loc, arith::SubIOp::create(b, loc, end, lo), i64(b, loc, 0));
     Value perSplit = arith::CeilDivSIOp::create(

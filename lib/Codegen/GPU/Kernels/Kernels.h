@@ -38,6 +38,15 @@ Value acrossLanes(OpBuilder &b, Location loc, Value value,
 /// `value` summed across the warp: every lane gets the total.
 Value warpSum(OpBuilder &b, Location loc, Value value);
 
+/// The keys [lo, end) (i64; none when end <= lo) that a query at position
+/// `pos` (i64) sees among `keys`: [0, pos], cut to the keys there are, and
+/// below by the sliding window (pos - W, pos] and the chunk
+/// [pos - pos % C, pos]. lm.attention's mask is this one range, so the
+/// attention templates never read a masked key.
+std::pair<Value, Value> visibleKeys(OpBuilder &b, Location loc, Value pos,
+                                    Value keys, std::optional<uint64_t> window,
+                                    std::optional<uint64_t> chunk);
+
 /// exp(x - max), or 0 where x is -inf: an online softmax's weight of a
 /// score (a masked key gets none, and a running maximum of no key yet, -inf
 /// itself, rescales what it has to nothing).

@@ -269,7 +269,8 @@ private:
     // Every lane holds every group's score: the kept groups are chosen in
     // each lane alike (a serial arg-max, strict `>` from group 0).
     SmallVector<Value> kept(groups, arith::ConstantIntOp::create(b, loc, 0, 1));
-    for (int64_t round = 0; round < op.getTopKGroups(); ++round) {
+    for (int64_t round = 0, rounds = op.getTopKGroups(); round < rounds;
+         ++round) {
       Value bestValue = negInf, bestGroup = index(b, loc, 0);
       for (auto [g, score] : llvm::enumerate(groupScores)) {
         Value better = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
