@@ -15,6 +15,16 @@ Value lowering::f32Constant(OpBuilder &b, Location loc, double value) {
       b, loc, b.getF32FloatAttr(static_cast<float>(value)));
 }
 
+Value lowering::throughBF16(OpBuilder &b, Location loc, Value x) {
+  Type bf16 = b.getBF16Type(), f32 = b.getF32Type();
+  if (auto vector = dyn_cast<VectorType>(x.getType())) {
+    bf16 = vector.clone(bf16);
+    f32 = vector.clone(f32);
+  }
+  Value rounded = arith::TruncFOp::create(b, loc, bf16, x);
+  return arith::ExtFOp::create(b, loc, f32, rounded);
+}
+
 Value lowering::sigmoid(OpBuilder &b, Location loc, Value x) {
   Value one = f32Constant(b, loc, 1.0);
   Value e = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, x));

@@ -17,6 +17,9 @@
 namespace mlir::lm::lowering {
 
 Value f32Constant(OpBuilder &b, Location loc, double value);
+/// An f32 scalar or vector rounded to bf16 (nearest even) and widened back:
+/// what a bf16 product sees (lm.attention's bf16_products).
+Value throughBF16(OpBuilder &b, Location loc, Value x);
 Value sigmoid(OpBuilder &b, Location loc, Value x);
 Value silu(OpBuilder &b, Location loc, Value x);
 Value geluTanh(OpBuilder &b, Location loc, Value x);

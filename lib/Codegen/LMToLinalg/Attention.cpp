@@ -60,13 +60,6 @@ Value isPicked(OpBuilder &nb, Location l, Value selected, Value bi, Value ti,
   return loop.getResult(0);
 }
 
-/// `x` as a bf16 product's operand sees it: rounded to bf16 (nearest even)
-/// and widened back to f32.
-Value throughBF16(OpBuilder &b, Location loc, Value x) {
-  Value rounded = arith::TruncFOp::create(b, loc, b.getBF16Type(), x);
-  return arith::ExtFOp::create(b, loc, b.getF32Type(), rounded);
-}
-
 /// The tensor `x` with every element through bf16 (bf16_products); a bf16
 /// tensor already is.
 Value tensorThroughBF16(OpBuilder &b, Location loc, Value x) {

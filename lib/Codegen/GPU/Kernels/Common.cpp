@@ -112,16 +112,6 @@ Value toF32(OpBuilder &b, Location loc, Value value) {
   return arith::ExtFOp::create(b, loc, f32, value);
 }
 
-Value throughBF16(OpBuilder &b, Location loc, Value value) {
-  Type bf16 = b.getBF16Type(), f32 = b.getF32Type();
-  if (auto vector = dyn_cast<VectorType>(value.getType())) {
-    bf16 = vector.clone(bf16);
-    f32 = vector.clone(f32);
-  }
-  Value rounded = arith::TruncFOp::create(b, loc, bf16, value);
-  return arith::ExtFOp::create(b, loc, f32, rounded);
-}
-
 Value throughCorner(Value view) {
   while (auto subview = view.getDefiningOp<memref::SubViewOp>()) {
     auto isZero = [](int64_t v) { return v == 0; };

@@ -91,7 +91,7 @@ private:
 
   /// `value` as the op's products see it.
   Value productOperand(OpBuilder &b, Location loc, Value value) {
-    return bf16Products ? throughBF16(b, loc, value) : value;
+    return bf16Products ? lowering::throughBF16(b, loc, value) : value;
   }
 
   Value scalarF32(OpBuilder &b, Location loc, Value buffer,

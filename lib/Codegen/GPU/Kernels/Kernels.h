@@ -65,10 +65,6 @@ Value loadSlice(OpBuilder &b, Location loc, Value buffer,
 /// `value` (a scalar or vector of floats) extended to f32.
 Value toF32(OpBuilder &b, Location loc, Value value);
 
-/// `value` (an f32 scalar or vector) rounded to bf16, nearest even, and
-/// widened back: what a bf16 product sees (lm.attention's bf16_products).
-Value throughBF16(OpBuilder &b, Location loc, Value value);
-
 /// The buffer `view` is a leading corner of, when it is one (a subview at
 /// offset zero with unit strides, as the caches' first S slots are): the
 /// same indices address the same elements there, and its identity layout
