@@ -4,15 +4,18 @@ step at a long context, against PyTorch's scaled_dot_product_attention
 (cuDNN, then the efficient kernel) at the same shape, on the same GPU.
 
     python3 bench/attention_decode.py --lmc-run lmc-run --artifact A.lmx \\
-        --weights CHECKPOINT [--shapes 1x4096,32x1024] [--json F] [--no-anchor]
+        --weights CHECKPOINT [--kv-dtype f32|bf16] [--shapes 1x4096,32x1024]
+        [--json F] [--no-anchor]
 
 lmc: bench/profile_step.py with a prompt of context - 1 tokens per sequence
 and one decode step, only the flash_decode kernels profiled (ncu): per layer
 the partials and the combine kernel, their time and DRAM bytes. The bytes a
-step must read are the layer's K and V cache slots (f32): B x context x
-kv heads x head dim x 2 x 4. Anchors read bf16 K and V of the same shape
-(and f32 with the efficient kernel); GB/s is each one's own bytes over its
-time, so the comparison is of bandwidth, not of dtype. Runs on a GPU machine.
+step must read are the layer's K and V cache slots: B x context x kv heads x
+head dim x 2 x the bytes of what the artifact's cache stores (--kv-dtype, as
+it was compiled with: 4 for f32, 2 for bf16). Anchors read bf16 K and V of
+the same shape (and f32 with the efficient kernel); GB/s is each one's own
+bytes over its time, so the comparison is of bandwidth, not of dtype; lmc's
+time against cuDNN's is the comparison of speed. Runs on a GPU machine.
 """
 import argparse
 import json
@@ -76,6 +79,9 @@ def main():
     ap.add_argument("--weights", required=True)
     ap.add_argument("--shapes", default="1x4096,32x1024",
                     help="BATCHxCONTEXT,... (the context includes the new token)")
+    ap.add_argument("--kv-dtype", choices=("f32", "bf16"), default="f32",
+                    help="what the artifact's KV cache stores "
+                    "(lmc compile --kv-dtype)")
     ap.add_argument("--json")
     ap.add_argument("--no-anchor", action="store_true",
                     help="lmc only (no PyTorch)")
@@ -94,10 +100,11 @@ def main():
         batch, context = (int(x) for x in shape.split("x"))
         layers, time_us, dram = lmc_layers(args, batch, context)
         cache = batch * context * kv_heads * dim * 2  # elements of K and V
+        element_bytes = {"f32": 4, "bf16": 2}[args.kv_dtype]
         row = {"batch": batch, "context": context, "layers": layers,
                "heads": heads, "kv_heads": kv_heads, "head_dim": dim,
-               "lmc_us": round(time_us, 2),
-               "lmc_cache_GBps": round(cache * 4 / time_us / 1e3, 1),
+               "kv_dtype": args.kv_dtype, "lmc_us": round(time_us, 2),
+               "lmc_cache_GBps": round(cache * element_bytes / time_us / 1e3, 1),
                "lmc_dram_GBps": round(dram / time_us / 1e3, 1)}
         if torch:
             for name, dtype, backend, size in (

@@ -7,6 +7,7 @@
 #
 #   scripts/gpu-goldens.sh ARTIFACT_DIR [LMC_RUN]
 #   DTYPE=bf16 scripts/gpu-goldens.sh ARTIFACT_DIR [LMC_RUN]
+#   DTYPE=bf16kv scripts/gpu-goldens.sh ARTIFACT_DIR [LMC_RUN]
 #
 # ARTIFACT_DIR holds <model>.lmx compiled with `lmc compile --target sm_90a`;
 # a missing one is compiled with build/bin/lmc (on the compiler machine).
@@ -16,7 +17,9 @@
 # <model>.bf16.host.lmx (host), both --dtype bf16: the same arithmetic, so
 # the GPU is checked against the host (logits within 5e-3, decode vs prefill
 # within 5e-3, greedy ids equal to the host's), and the distance to the f32
-# reference is printed for the record.
+# reference is printed for the record. DTYPE=bf16kv checks
+# <model>.bf16kv.lmx (sm_90a, --dtype bf16 --kv-dtype bf16) against the same
+# host reference: a bf16 KV cache changes no result under --dtype bf16.
 set -u
 here=$(cd "$(dirname "$0")/.." && pwd)
 dir=${1:?usage: gpu-goldens.sh ARTIFACT_DIR [LMC_RUN]}
@@ -32,12 +35,14 @@ for test in "$here"/test/E2E/*.test; do
   ids=$(sed -n 's/.*--prompt-ids \([0-9,]*\).*/\1/p' "$test")
   new=$(sed -n 's/.*--max-new-tokens \([0-9]*\).*/\1/p' "$test")
   want=$(sed -n 's/^# GREEDY: {{^}}\(.*\){{\$}}$/\1/p' "$test")
-  if [ "$dtype" = bf16 ]; then
-    artifact=$dir/$model.bf16.lmx host=$dir/$model.bf16.host.lmx
-    for a in "$artifact:sm_90a" "$host:host"; do
-      [ -f "${a%:*}" ] || "$here/build/bin/lmc" compile "$goldens/$model" \
-        --target "${a##*:}" --dtype bf16 -o "${a%:*}" || break
-    done
+  if [ "$dtype" = bf16 ] || [ "$dtype" = bf16kv ]; then
+    artifact=$dir/$model.$dtype.lmx host=$dir/$model.bf16.host.lmx
+    kv=f32
+    [ "$dtype" = bf16kv ] && kv=bf16
+    [ -f "$artifact" ] || "$here/build/bin/lmc" compile "$goldens/$model" \
+      --target sm_90a --dtype bf16 --kv-dtype $kv -o "$artifact"
+    [ -f "$host" ] || "$here/build/bin/lmc" compile "$goldens/$model" \
+      --dtype bf16 -o "$host"
     [ -f "$host" ] || { echo "$model: FAIL (compile)"; failed=$((failed + 1)); continue; }
     "$run" "$host" --weights "$goldens/$model" --input "$ref" \
       --output "$dir/$model.bf16.host.safetensors" >/dev/null 2>&1

@@ -10,16 +10,20 @@
 #
 # prepare: .gpu/bin holds lmc-run and liblmc_rt.so, .gpu/lmx.tar.xz the
 #   artifacts: every golden model for sm_90a in f32 (<model>.lmx), bf16
-#   (<model>.bf16.lmx) and bf16 on the host (<model>.bf16.host.lmx, the
-#   reference the GPU's bf16 is held to), and the bench/ models in f32 and
-#   bf16 (from header-only checkpoints; in bf16 also with --kernels generic,
-#   the A/B of the kernels chosen on lm ops), and .gpu/plan.txt: each bench
+#   (<model>.bf16.lmx), bf16 over a bf16 KV cache (<model>.bf16kv.lmx) and
+#   bf16 on the host (<model>.bf16.host.lmx, the reference the GPU's bf16 is
+#   held to), and the bench/ models in f32 and bf16 (from header-only
+#   checkpoints; in bf16 also with --kernels generic, the A/B of the kernels
+#   chosen on lm ops; Qwen3-0.6B also over a bf16 KV cache), and
+#   .gpu/plan.txt: each bench
 #   artifact's launches per prefill and decode step at batch 1 and 32
 #   (lmc inspect --plan, traced without a GPU). Fails if the bundle passes
 #   the device tool's 64 MiB.
 # goldens: scripts/gpu-goldens.sh in f32 (1e-3 against transformers) and in
 #   bf16 (5e-3 against the host's bf16), one line per model.
-#   Then the wgmma tile's batch (8 x 24 tokens, bf16) against numpy.
+#   Then the wgmma tile's batch (8 x 24 tokens, bf16) against numpy, the f32
+#   model over a bf16 KV cache against numpy, and every golden in bf16 over
+#   a bf16 KV cache against the same host bf16.
 # sanitizer: compute-sanitizer memcheck on an MLA + MoE model (deepseek_v3),
 #   a bf16 tensor-core prompt (qwen3, 20 tokens) and sinks with a sliding
 #   window (gpt_oss), prefill and decode (flash decoding in the last two),
@@ -30,7 +34,8 @@
 # all: one device call: goldens and the sanitizer side by side, then the
 #   bench, then bench/profile_step.py (ncu) on a one-token step of the
 #   bf16 and f32 Qwen3-0.6B shape, then bench/attention_decode.py (flash
-#   decoding at contexts 4096 and 1024 against SDPA), then
+#   decoding at contexts 4096 and 1024 against SDPA; again over a bf16 KV
+#   cache), then
 #   bench/gemm_prefill.py (the wgmma tiles of a 32 x 128-token prefill
 #   against cuBLAS), then bench/attention_prefill.py (flash attention of
 #   1 x 4096 and 32 x 128-token prefills against SDPA); each phase under a
@@ -59,18 +64,28 @@ prepare)
     [ -f "$dir/reference.safetensors" ] || continue
     "$lmc" compile "$dir" --target sm_90a -o "$gpu/lmx/$model.lmx"
     "$lmc" compile "$dir" --target sm_90a --dtype bf16 -o "$gpu/lmx/$model.bf16.lmx"
+    "$lmc" compile "$dir" --target sm_90a --dtype bf16 --kv-dtype bf16 \
+      -o "$gpu/lmx/$model.bf16kv.lmx"
     "$lmc" compile "$dir" --dtype bf16 -o "$gpu/lmx/$model.bf16.host.lmx"
   done
   # The wgmma tile's numeric check: a batch of 192 prompt rows in bf16
   # against numpy (test/GPU/Run/bf16-batch.test).
   "$lmc" compile "$here/test/E2E/Inputs/bf16-batch/model" --target sm_90a --dtype bf16 \
     -o "$gpu/lmx/bf16-batch.bf16.lmx"
+  # f32 arithmetic over a bf16 KV cache against numpy (test/GPU/Run/bf16.test).
+  "$lmc" compile "$here/test/E2E/Inputs/bf16/model" --target sm_90a --kv-dtype bf16 \
+    -o "$gpu/lmx/bf16.f32kv.lmx"
   for config in "$here"/bench/configs/*/; do
     name=$(basename "$config")
     ckpt=$(mktemp -d)
     python3 "$here/bench/checkpoint.py" "$config" "$ckpt" --sparse >/dev/null
     "$lmc" compile "$ckpt" --target sm_90a -o "$gpu/lmx/$name.lmx"
     "$lmc" compile "$ckpt" --target sm_90a --dtype bf16 -o "$gpu/lmx/$name.bf16.lmx"
+    # A bf16 KV cache: flash decoding's A/B (bench/attention_decode.py).
+    if [ "$name" = qwen3-0.6b ]; then
+      "$lmc" compile "$ckpt" --target sm_90a --dtype bf16 --kv-dtype bf16 \
+        -o "$gpu/lmx/$name.bf16kv.lmx"
+    fi
     # The same without kernel templates chosen on lm ops: the decode rows'
     # A/B for flash decoding (bench/run.py: generic_kernels_tokens_per_s).
     "$lmc" compile "$ckpt" --target sm_90a --dtype bf16 --kernels generic \
@@ -105,6 +120,10 @@ goldens)
   batch=$here/test/E2E/Inputs/bf16-batch/reference.safetensors
   "$gpu/bin/lmc-run" "$gpu/lmx/bf16-batch.bf16.lmx" --device cuda --input "$batch" \
     --compare "$batch" --check-decode --tolerance 5e-3 2>&1 | tee "$out/goldens-wgmma.txt" || status=1
+  kv=$here/test/E2E/Inputs/bf16/reference-kv-bf16.safetensors
+  "$gpu/bin/lmc-run" "$gpu/lmx/bf16.f32kv.lmx" --device cuda --input "$kv" \
+    --compare "$kv" --check-decode 2>&1 | tee "$out/goldens-f32kv.txt" || status=1
+  DTYPE=bf16kv "$here/scripts/gpu-goldens.sh" "$gpu/lmx" "$gpu/bin/lmc-run" | tee "$out/goldens-bf16kv.txt" || status=1
   exit $status
   ;;
 sanitizer)
@@ -136,15 +155,16 @@ all)
   commit=$(cat "$gpu/commit" 2>/dev/null || echo unknown)
   # A phase that fails must not leave an earlier call's data to be merged.
   rm -f /tmp/bench.json /tmp/profile-bf16.json /tmp/profile-f32.json /tmp/attention.json \
+    /tmp/attention-kv.json \
     /tmp/gemm.json /tmp/attention-prefill.json
-  timeout 200 "$0" goldens > /dev/null 2>&1 &
+  timeout 260 "$0" goldens > /dev/null 2>&1 &
   goldens_pid=$!
   timeout 200 "$0" sanitizer > /dev/null 2>&1 &
   sanitizer_pid=$!
   wait $goldens_pid; echo "goldens: exit $?"
   wait $sanitizer_pid; echo "sanitizer: exit $?"
-  tail -n 1 "$out/goldens-f32.txt" "$out/goldens-bf16.txt"
-  cat "$out/goldens-wgmma.txt"
+  tail -n 1 "$out/goldens-f32.txt" "$out/goldens-bf16.txt" "$out/goldens-bf16kv.txt"
+  cat "$out/goldens-wgmma.txt" "$out/goldens-f32kv.txt"
   grep -H "ERROR SUMMARY" "$out"/sanitizer-*.txt
   cp "$gpu/plan.txt" "$out/plan.txt" 2>/dev/null
   timeout 300 python3 "$here/bench/run.py" --lmc-run "$gpu/bin/lmc-run" \
@@ -165,6 +185,11 @@ all)
     --artifact "$gpu/lmx/qwen3-0.6b.bf16.lmx" --weights /tmp/lmc-bench/qwen3-0.6b \
     --json /tmp/attention.json > "$out/attention.txt" 2>&1
   echo "attention: exit $?"; cat "$out/attention.txt"
+  # The same over a bf16 KV cache: half the bytes to read.
+  timeout 120 python3 "$here/bench/attention_decode.py" --lmc-run "$gpu/bin/lmc-run" \
+    --artifact "$gpu/lmx/qwen3-0.6b.bf16kv.lmx" --weights /tmp/lmc-bench/qwen3-0.6b \
+    --kv-dtype bf16 --no-anchor --json /tmp/attention-kv.json > "$out/attention-kv.txt" 2>&1
+  echo "attention, bf16 cache: exit $?"; cat "$out/attention-kv.txt"
   # Prompt projections: the wgmma tiles of a 32 x 128-token prefill against
   # cuBLAS at the same shapes.
   timeout 90 python3 "$here/bench/gemm_prefill.py" --lmc-run "$gpu/bin/lmc-run" \
@@ -184,7 +209,7 @@ result = {}
 if os.path.exists("/tmp/bench.json"):
     result = json.load(open("/tmp/bench.json"))
 result["goldens"] = {}
-for dtype in ("f32", "bf16"):
+for dtype in ("f32", "bf16", "bf16kv"):
     path = os.path.join(out, f"goldens-{dtype}.txt")
     text = open(path).read() if os.path.exists(path) else ""
     m = re.search(r"(\d+) passed, (\d+) failed", text)
@@ -201,6 +226,8 @@ for dtype in ("bf16", "f32"):
                                   "all": profile["all"]})
 if os.path.exists("/tmp/attention.json"):
     result["attention_decode"] = json.load(open("/tmp/attention.json"))
+if os.path.exists("/tmp/attention-kv.json"):
+    result["attention_decode"] += json.load(open("/tmp/attention-kv.json"))
 if os.path.exists("/tmp/gemm.json"):
     result["gemm_prefill"] = json.load(open("/tmp/gemm.json"))
 if os.path.exists("/tmp/attention-prefill.json"):

@@ -12,6 +12,8 @@ tensor-core kernel, decode's 2 rows the reduction kernel.
 
 Checked when written: the same forward without rounding matches lmc's f32
 model of `model/` to 1.5e-7 (max|diff| / max|ref|), so it is this llama.
+`reference-kv-bf16.safetensors` holds the logits of that f32 model with a
+bf16 KV cache (`lmc compile --kv-dtype bf16`: k and v rounded as written).
 
 It also writes test/E2E/Inputs/bf16-batch, the same llama with a wider MLP
 (intermediate 384) and input_ids [8, 24]: 192 rows take the wgmma tile (a
@@ -82,14 +84,18 @@ def bf16(x):
     return (bits & 0xFFFFFFFF).astype(np.uint32).view(np.float32)
 
 
-def forward(c, w, ids):
+def forward(c, w, ids, bf16_arithmetic=True, bf16_cache=False):
+    """The logits of `lmc compile --dtype bf16` (bf16_arithmetic), or of the
+    f32 model whose KV cache stores bf16 (--kv-dtype bf16: k and v rounded
+    as written, everything else f32)."""
     f32 = np.float32
     h, nh, nkv = c["hidden_size"], c["num_attention_heads"], c["num_key_value_heads"]
     hd, eps = h // nh, c["rms_norm_eps"]
-    w = {k: bf16(v) for k, v in w.items()}
+    rounded = bf16 if bf16_arithmetic else (lambda x: x)
+    w = {k: rounded(v) for k, v in w.items()}
 
     def linear(x, name):
-        return (bf16(x).astype(np.float64) @ w[name].astype(np.float64).T).astype(f32)
+        return (rounded(x).astype(np.float64) @ w[name].astype(np.float64).T).astype(f32)
 
     def norm(x, name):
         ms = (x.astype(np.float64) ** 2).mean(-1, keepdims=True)
@@ -112,13 +118,16 @@ def forward(c, w, ids):
     k = rope(linear(n, p + "self_attn.k_proj.weight").reshape(b, s, nkv, hd))
     v = linear(n, p + "self_attn.v_proj.weight").reshape(b, s, nkv, hd)
     # Attention's bf16 products: q, k, v and the unnormalised weights
-    # rounded, the max and the sum of (unrounded) weights exact.
-    q, k, v = bf16(q), bf16(k), bf16(v)
+    # rounded, the max and the sum of (unrounded) weights exact. A bf16
+    # cache rounds k and v.
+    q = rounded(q)
+    if bf16_arithmetic or bf16_cache:
+        k, v = bf16(k), bf16(v)
     k, v = np.repeat(k, nh // nkv, 2), np.repeat(v, nh // nkv, 2)
     scores = np.einsum("bqhd,bkhd->bhqk", q.astype(np.float64), k) / np.sqrt(hd)
     scores = scores + np.triu(np.full((s, s), -np.inf), 1)
     weights = np.exp(scores - scores.max(-1, keepdims=True))
-    probs = bf16(weights) / weights.sum(-1, keepdims=True)
+    probs = rounded(weights) / weights.sum(-1, keepdims=True)
     attn = np.einsum("bhqk,bkhd->bqhd", probs, v).reshape(b, s, h).astype(f32)
     x = x + linear(attn, p + "self_attn.o_proj.weight")
     n = norm(x, p + "post_attention_layernorm.weight")
@@ -129,7 +138,7 @@ def forward(c, w, ids):
     return linear(norm(x, "model.norm.weight"), "lm_head.weight")
 
 
-def write_fixture(out, config, ids_for):
+def write_fixture(out, config, ids_for, with_bf16_cache=False):
     state = 12345
 
     def uniform(count):
@@ -154,12 +163,18 @@ def write_fixture(out, config, ids_for):
     write_safetensors(os.path.join(out, "reference.safetensors"),
                       {"input_ids": ids, "logits": logits})
     print(f"wrote {out}: logits {list(logits.shape)}")
+    if with_bf16_cache:
+        logits = forward(config, weights, ids, bf16_arithmetic=False,
+                         bf16_cache=True)
+        write_safetensors(os.path.join(out, "reference-kv-bf16.safetensors"),
+                          {"input_ids": ids, "logits": logits})
 
 
 def main():
     write_fixture(OUT, CONFIG, lambda uniform: np.array(
         [[1, 5, 9, 2, 14, 3, 7, 11, 0, 6, 30, 39],
-         [38, 4, 8, 21, 17, 12, 25, 33, 10, 19, 27, 36]], np.int64))
+         [38, 4, 8, 21, 17, 12, 25, 33, 10, 19, 27, 36]], np.int64),
+        with_bf16_cache=True)
     wide = dict(CONFIG, intermediate_size=384)
     vocab = wide["vocab_size"]
     write_fixture(OUT + "-batch", wide, lambda uniform: (

@@ -169,10 +169,12 @@ LogicalResult mlir::lm::compileToArtifact(ModuleOp module,
   // Stage 1: the interface.
   OpPassManager interface(ModuleOp::getOperationName());
   PipelineOptions pipelineOptions;
-  ArithmeticType arithmetic;
-  if (failed(parseArithmeticType(options.dtype, arithmetic, error)))
+  ArithmeticType arithmetic, kvStorage;
+  if (failed(parseArithmeticType(options.dtype, arithmetic, error)) ||
+      failed(parseArithmeticType(options.kvDtype, kvStorage, error)))
     return failure();
   pipelineOptions.dtype = arithmetic;
+  pipelineOptions.kvDtype = kvStorage;
   pipelineOptions.kernelSelection = options.selectKernels;
   buildHostInterfacePipeline(interface, pipelineOptions);
   if (failed(runPipeline(module, interface, error)))

@@ -57,9 +57,10 @@ public:
 
 private:
   /// Writes the tokens of `value` (`[B, T, ...]`) that each sequence holds
-  /// (the first `lengths[b]`) into `buffer` at their positions and returns
-  /// the tensor of tokens `0 .. context-1` of every sequence.
-  Value writeAndRead(Location loc, Value buffer, Value value);
+  /// (the first `lengths[b]`) into `buffer` at their positions, converted
+  /// to its element type, and returns the tensor of tokens
+  /// `0 .. context-1` of every sequence with the element type of `read`.
+  Value writeAndRead(Location loc, Value buffer, Value value, Type read);
 
   func::FuncOp func;
   OpBuilder b;
@@ -68,7 +69,22 @@ private:
   Value positions, lengths, context;
 };
 
-Value StateLowering::writeAndRead(Location loc, Value buffer, Value value) {
+/// `value` (a scalar or a tensor of floats) as `elementType`.
+Value convertElements(OpBuilder &b, Location loc, Value value,
+                      Type elementType) {
+  Type from = getElementTypeOrSelf(value.getType());
+  if (from == elementType)
+    return value;
+  Type to = elementType;
+  if (auto shaped = dyn_cast<ShapedType>(value.getType()))
+    to = shaped.clone(elementType);
+  if (from.getIntOrFloatBitWidth() < elementType.getIntOrFloatBitWidth())
+    return arith::ExtFOp::create(b, loc, to, value);
+  return arith::TruncFOp::create(b, loc, to, value);
+}
+
+Value StateLowering::writeAndRead(Location loc, Value buffer, Value value,
+                                  Type read) {
   auto memrefType = cast<MemRefType>(buffer.getType());
   int64_t rank = memrefType.getRank();
   auto valueType = cast<RankedTensorType>(value.getType());
@@ -92,8 +108,11 @@ Value StateLowering::writeAndRead(Location loc, Value buffer, Value value) {
           slot[1] = arith::IndexCastOp::create(
               b, l, b.getIndexType(),
               lowering::load(b, l, positions, ValueRange{bi, ti}));
-          memref::StoreOp::create(b, l, lowering::load(b, l, source, ivs),
-                                  buffer, slot);
+          memref::StoreOp::create(
+              b, l,
+              convertElements(b, l, lowering::load(b, l, source, ivs),
+                              memrefType.getElementType()),
+              buffer, slot);
           scf::YieldOp::create(b, l);
         });
       });
@@ -109,9 +128,10 @@ Value StateLowering::writeAndRead(Location loc, Value buffer, Value value) {
   SmallVector<int64_t> shape(memrefType.getShape());
   shape[1] = kDyn;
   auto tensorType = RankedTensorType::get(shape, memrefType.getElementType());
-  return bufferization::ToTensorOp::create(b, loc, tensorType, all,
-                                           /*restrict=*/true,
-                                           /*writable=*/false);
+  Value stored = bufferization::ToTensorOp::create(b, loc, tensorType, all,
+                                                   /*restrict=*/true,
+                                                   /*writable=*/false);
+  return convertElements(b, loc, stored, getElementTypeOrSelf(read));
 }
 
 LogicalResult StateLowering::run() {
@@ -172,9 +192,10 @@ LogicalResult StateLowering::run() {
       attrs.set(abi::kState, b.getStringAttr(role));
       if (!buffer.perToken)
         attrs.set(abi::kPerSequence, b.getUnitAttr());
-      if (failed(func.insertArgument(position,
-                                     MemRefType::get(shape, b.getF32Type()),
-                                     attrs.getDictionary(b.getContext()), loc)))
+      if (failed(func.insertArgument(
+              position,
+              MemRefType::get(shape, getStateElementType(arg.getType())),
+              attrs.getDictionary(b.getContext()), loc)))
         return failure();
       buffers[arg].push_back(entry.getArgument(position));
     }
@@ -222,8 +243,11 @@ LogicalResult StateLowering::run() {
     auto it = buffers.find(op.getCache());
     if (it == buffers.end())
       return op->emitError("expected the cache to be a function argument");
-    Value kvRows = writeAndRead(op.getLoc(), it->second[0], op.getKv());
-    Value gateRows = writeAndRead(op.getLoc(), it->second[1], op.getGate());
+    // Entries are pooled in the projections' type.
+    Value kvRows = writeAndRead(op.getLoc(), it->second[0], op.getKv(),
+                                op.getKv().getType());
+    Value gateRows = writeAndRead(op.getLoc(), it->second[1], op.getGate(),
+                                  op.getGate().getType());
     CompressedCacheType type = op.getCache().getType();
     auto [entries, positions] = lowering::buildCompressedEntries(
         b, op.getLoc(), kvRows, gateRows, op.getApe(), type.getRatio(),
@@ -244,7 +268,8 @@ LogicalResult StateLowering::run() {
     unsigned numValues = op->getNumOperands() - 2;
     for (unsigned i = 0; i < numValues; ++i) {
       Value all =
-          writeAndRead(op->getLoc(), it->second[i], op->getOperand(1 + i));
+          writeAndRead(op->getLoc(), it->second[i], op->getOperand(1 + i),
+                       op->getResult(1 + i).getType());
       op->getResult(1 + i).replaceAllUsesWith(all);
     }
     // The updated cache only flows to the return, which drops it below.

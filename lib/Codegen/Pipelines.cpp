@@ -36,6 +36,9 @@ void mlir::lm::buildHostInterfacePipeline(OpPassManager &pm,
                                           const PipelineOptions &options) {
   if (options.dtype == ArithmeticType::BF16)
     pm.addPass(createCastToBF16Pass());
+  SetCacheTypesPassOptions caches;
+  caches.kvDtype = options.kvDtype == ArithmeticType::BF16 ? "bf16" : "f32";
+  pm.addPass(createSetCacheTypesPass(caches));
   pm.addPass(createWeightsToArgumentsPass());
   pm.addPass(createLowerStatePass());
 }

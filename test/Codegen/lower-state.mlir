@@ -42,6 +42,36 @@ func.func @forward(%ids: tensor<?x?xi64> {lm.name = "input_ids"}, %pos: tensor<?
 
 // -----
 
+// A cache's buffers have its element type: a bf16 cache rounds what it
+// stores, and reads back bf16 where its update's result is bf16 (keys), or
+// widened where it is f32 (values, unused here).
+// CHECK-LABEL: func.func @forward
+// CHECK-SAME: %[[KEYS:[a-z0-9]+]]: memref<?x?x2x4xbf16> {lm.state = "layer.kv_cache.keys"}
+// CHECK-SAME: %[[VALUES:[a-z0-9]+]]: memref<?x?x2x4xbf16> {lm.state = "layer.kv_cache.values"}) -> tensor<?x?x2x4xbf16>
+// CHECK: scf.if
+// CHECK:   %[[X:.*]] = memref.load %{{.*}} : memref<?x?x2x4xf32>
+// CHECK:   %[[R:.*]] = arith.truncf %[[X]] : f32 to bf16
+// CHECK:   memref.store %[[R]], %[[KEYS]]
+// CHECK: %[[ALLK:.*]] = memref.subview %[[KEYS]]
+// CHECK: %[[KS:.*]] = bufferization.to_tensor %[[ALLK]] restrict : memref<?x?x2x4xbf16, strided<{{.*}}>> to tensor<?x?x2x4xbf16>
+// CHECK: arith.truncf
+// CHECK: memref.store %{{.*}}, %[[VALUES]]
+// CHECK: %[[ALLV:.*]] = memref.subview %[[VALUES]]
+// CHECK: %[[STORED:.*]] = bufferization.to_tensor %[[ALLV]]
+// CHECK: arith.extf %[[STORED]] : tensor<?x?x2x4xbf16> to tensor<?x?x2x4xf32>
+// CHECK: return %[[KS]]
+func.func @forward(%ids: tensor<?x?xi64> {lm.name = "input_ids"}, %pos: tensor<?x?xi64> {lm.name = "positions"},
+                   %c: !lm.kv_cache<2 x 4 x 4, bf16> {lm.name = "layer.kv_cache"},
+                   %k: tensor<?x?x2x4xf32>, %v: tensor<?x?x2x4xf32>)
+    -> (tensor<?x?x2x4xbf16>, !lm.kv_cache<2 x 4 x 4, bf16>) {
+  %c1, %ks, %vs = lm.kv_cache_update %c, %k, %v, %pos
+      : (!lm.kv_cache<2 x 4 x 4, bf16>, tensor<?x?x2x4xf32>, tensor<?x?x2x4xf32>, tensor<?x?xi64>)
+      -> (!lm.kv_cache<2 x 4 x 4, bf16>, tensor<?x?x2x4xbf16>, tensor<?x?x2x4xf32>)
+  return %ks, %c1 : tensor<?x?x2x4xbf16>, !lm.kv_cache<2 x 4 x 4, bf16>
+}
+
+// -----
+
 // Recurrent state is one [batch, ...] buffer updated in place by the op that
 // carries it, seen through a cast; its updated value is no longer returned.
 // The op steps each sequence over the tokens it holds.

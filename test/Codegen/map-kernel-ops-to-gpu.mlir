@@ -134,6 +134,34 @@ func.func @cache_slots(%q: memref<?x1x16x128xf32>, %kc: memref<?x?x8x128xf32>,
 
 // -----
 
+// A bf16 cache (--kv-dtype bf16): each lane's 4 elements of a key or value
+// row in one 8-byte load of the cache itself, widened as read.
+// CHECK-LABEL: func.func @bf16_cache_slots(
+// CHECK-SAME:    %[[KC:[^:]*]]: memref<?x?x8x128xbf16>, %[[VC:[^:]*]]: memref<?x?x8x128xbf16>
+// CHECK:   gpu.launch
+// CHECK:     scf.for
+// CHECK:       %[[KEY:.*]] = vector.load %[[KC]][{{.*}}] {alignment = 8 : i64} : memref<?x?x8x128xbf16>, vector<4xbf16>
+// CHECK:       arith.extf %[[KEY]] : vector<4xbf16> to vector<4xf32>
+// CHECK:       %[[VALUE:.*]] = vector.load %[[VC]][{{.*}}] {alignment = 8 : i64} : memref<?x?x8x128xbf16>, vector<4xbf16>
+// CHECK:       arith.extf %[[VALUE]] : vector<4xbf16> to vector<4xf32>
+func.func @bf16_cache_slots(%q: memref<?x1x16x128xf32>, %kc: memref<?x?x8x128xbf16>,
+                            %vc: memref<?x?x8x128xbf16>, %pos: memref<?x1xi64>,
+                            %p: memref<?x16x?x130xf32>, %o: memref<?x1x16x128xf32>,
+                            %b: index, %s: index) {
+  %k = memref.subview %kc[0, 0, 0, 0] [%b, %s, 8, 128] [1, 1, 1, 1]
+     : memref<?x?x8x128xbf16> to memref<?x?x8x128xbf16, strided<[?, 1024, 128, 1]>>
+  %v = memref.subview %vc[0, 0, 0, 0] [%b, %s, 8, 128] [1, 1, 1, 1]
+     : memref<?x?x8x128xbf16> to memref<?x?x8x128xbf16, strided<[?, 1024, 128, 1]>>
+  lm.flash_decode %q, %k, %v, %pos partials(%p) outs(%o)
+      {scale = 0.088 : f64, warps = 8 : i64, bf16_products}
+      : (memref<?x1x16x128xf32>, memref<?x?x8x128xbf16, strided<[?, 1024, 128, 1]>>,
+         memref<?x?x8x128xbf16, strided<[?, 1024, 128, 1]>>,
+         memref<?x1xi64>, memref<?x16x?x130xf32>, memref<?x1x16x128xf32>) -> ()
+  return
+}
+
+// -----
+
 // lm.streamed_linear of 20 bf16 columns over 64 f32 features, with a bias
 // and a zero-centred RMS norm: one launch of ceil(20 / 8) blocks of 8 warps
 // (the last block's warps past 20 stream row 19 and write nothing), 4
@@ -417,6 +445,35 @@ func.func @flash_attention_128(%q: memref<?x?x16x128xf32>, %kc: memref<?x?x8x128
       {scale = 0.088 : f64, warps = 4 : i64}
       : (memref<?x?x16x128xf32>, memref<?x?x8x128xf32, strided<[?, 1024, 128, 1]>>,
          memref<?x?x8x128xf32, strided<[?, 1024, 128, 1]>>,
+         memref<?x?xi64>, memref<?x?x16x128xf32>) -> ()
+  return
+}
+
+// -----
+
+// A bf16 cache: the staging loads take 16 bytes of it, 8 elements, as the
+// f32 cache's take 4; keys go to shared memory as they are (16-byte
+// stores), values transposed element by element.
+// CHECK-LABEL: func.func @flash_attention_bf16_cache(
+// CHECK-SAME:    %{{[^:]*}}: memref<?x?x16x128xf32>, %[[KC:[^:]*]]: memref<?x?x8x128xbf16>, %[[VC:[^:]*]]: memref<?x?x8x128xbf16>
+// CHECK:   gpu.launch {{.*}} workgroup(%[[KT:[^ ]*]] : memref<64x160xbf16, #gpu.address_space<workgroup>>, %[[VT:[^ ]*]] : memref<128x80xbf16, #gpu.address_space<workgroup>>,
+// CHECK:     scf.for
+// CHECK:       vector.load %[[KC]][{{.*}}] {alignment = 16 : i64} : memref<?x?x8x128xbf16>, vector<8xbf16>
+// CHECK:       vector.store %{{.*}}, %[[KT]][{{.*}}] {alignment = 16 : i64} : memref<64x160xbf16, #gpu.address_space<workgroup>>, vector<8xbf16>
+// CHECK:     scf.for
+// CHECK:       vector.load %[[VC]][{{.*}}] {alignment = 16 : i64} : memref<?x?x8x128xbf16>, vector<8xbf16>
+// CHECK-COUNT-8: memref.store %{{.*}}, %[[VT]]
+func.func @flash_attention_bf16_cache(%q: memref<?x?x16x128xf32>, %kc: memref<?x?x8x128xbf16>,
+                                      %vc: memref<?x?x8x128xbf16>, %pos: memref<?x?xi64>,
+                                      %o: memref<?x?x16x128xf32>, %b: index, %s: index) {
+  %k = memref.subview %kc[0, 0, 0, 0] [%b, %s, 8, 128] [1, 1, 1, 1]
+     : memref<?x?x8x128xbf16> to memref<?x?x8x128xbf16, strided<[?, 1024, 128, 1]>>
+  %v = memref.subview %vc[0, 0, 0, 0] [%b, %s, 8, 128] [1, 1, 1, 1]
+     : memref<?x?x8x128xbf16> to memref<?x?x8x128xbf16, strided<[?, 1024, 128, 1]>>
+  lm.flash_attention %q, %k, %v, %pos outs(%o)
+      {scale = 0.088 : f64, warps = 4 : i64}
+      : (memref<?x?x16x128xf32>, memref<?x?x8x128xbf16, strided<[?, 1024, 128, 1]>>,
+         memref<?x?x8x128xbf16, strided<[?, 1024, 128, 1]>>,
          memref<?x?xi64>, memref<?x?x16x128xf32>) -> ()
   return
 }

@@ -106,13 +106,15 @@ int runImport(MLIRContext &context, const std::string &input,
 
 int runCompile(MLIRContext &context, const std::string &input,
                const std::string &output, const std::string &target,
-               const std::string &dtype, const std::string &kernels) {
+               const std::string &dtype, const std::string &kvDtype,
+               const std::string &kernels) {
   OwningOpRef<ModuleOp> module = loadModel(context, input);
   if (!module)
     return 1;
   lm::CompileOptions options;
   options.target = target;
   options.dtype = dtype;
+  options.kvDtype = kvDtype;
   options.selectKernels = kernels == "selected";
   std::string artifact, error;
   if (failed(lm::compileToArtifact(*module, options, artifact, error)))
@@ -187,6 +189,15 @@ int main(int argc, char **argv) {
                    "projection inputs and attention's product operands; "
                    "f32 accumulation, norms and softmax statistics")
       ->check(CLI::IsMember({"f32", "bf16"}));
+  std::string compileKvDType = "f32";
+  compile
+      ->add_option("--kv-dtype", compileKvDType,
+                   "f32, or bf16: what the attention KV caches store "
+                   "(rounded as written; half the memory and reads). Under "
+                   "--dtype bf16 attention rounds k and v to bf16 anyway, so "
+                   "it changes no result there. MLA latents, indexer keys "
+                   "and compressed caches store f32")
+      ->check(CLI::IsMember({"f32", "bf16"}));
   std::string compileKernels = "selected";
   compile
       ->add_option("--kernels", compileKernels,
@@ -242,7 +253,7 @@ int main(int argc, char **argv) {
     return runImport(context, importInput, importOutput, importSummary);
   if (*compile)
     return runCompile(context, compileInput, compileOutput, compileTarget,
-                      compileDType, compileKernels);
+                      compileDType, compileKvDType, compileKernels);
   if (StringRef(inspectInput).ends_with(".lmx"))
     return inspectArtifact(inspectInput, inspectDumpDir, inspectPlan, planBatch,
                            planPrompt);

@@ -13,7 +13,9 @@ def LowerStatePass : Pass<"lm-lower-state", "mlir::ModuleOp"> {
     keys and a values buffer of `[batch, max_context, heads, dim]`, a latent
     cache a latent and a rotary-key buffer, a key cache one buffer). The
     updated state is no longer returned: the buffers are updated in place.
-    Each new argument carries `lm.state` (its name and role).
+    Each new argument carries `lm.state` (its name and role) and has the
+    state's element type: a cache update rounds what it writes to it, and
+    what it reads is converted to the type of the update's result.
 
     A call runs a ragged batch: two per-call arguments join the positions
     (names in `lmc/Dialect/LM/ForwardAbi.h`): `lengths` (`[B]`, the tokens
@@ -242,10 +244,49 @@ def CastToBF16Pass : Pass<"lm-cast-to-bf16", "mlir::ModuleOp"> {
     same thing up to the order of the sum. Every `lm.attention` gets
     `bf16_products`: its two products (scores, weighted values) take bf16
     operands as well, so prompts can run flash attention on tensor cores;
-    its softmax statistics stay f32. Norms, the residual stream and the
-    caches stay f32 (MLA and the compressed attentions too, for now).
+    its softmax statistics stay f32. Norms and the residual stream stay
+    f32 (MLA and the compressed attentions too, for now); what the caches
+    store is `lm-set-cache-types`' choice.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
+def SetCacheTypesPass : Pass<"lm-set-cache-types", "mlir::ModuleOp"> {
+  let summary = "Choose the element type each cache stores";
+  let description = [{
+    What `lmc compile --kv-dtype` means, in the IR. The importer types a
+    cache with the checkpoint's dtype, the size `lmc inspect` reports for a
+    model; what a compiled model stores is this pass's choice, and
+    `lm-lower-state` allocates each cache's buffers in its element type.
+    Every `!lm.kv_cache` (the keys and values of `lm.attention` layers)
+    stores `kv-dtype`; with bf16, the `keys` and `values` of its
+    `lm.kv_cache_update` become bf16 tensors too, so attention reads the
+    stored values where they are instead of a widened copy (the update
+    rounds what it writes, nearest even). Under `--dtype bf16` attention
+    rounds k and v to bf16 where its products read them anyway
+    (`bf16_products`), so a bf16 cache changes no result and halves the
+    cache's memory and its reads. The other caches (MLA latents, indexer
+    keys, compressed entries) store f32 whatever their imported type:
+    their consumers' arithmetic is f32 and has no bf16 reference yet.
+    Recurrent state always stays f32 (it accumulates).
+
+    Before (`kv-dtype=bf16`):
+    ```mlir
+    %c1, %ks, %vs = lm.kv_cache_update %c0, %k, %v, %pos
+        : (!lm.kv_cache<2 x 16 x 16, f32>, tensor<?x?x2x16xf32>, ...)
+        -> (!lm.kv_cache<2 x 16 x 16, f32>, tensor<?x?x2x16xf32>, ...)
+    ```
+    After:
+    ```mlir
+    %c1, %ks, %vs = lm.kv_cache_update %c0, %k, %v, %pos
+        : (!lm.kv_cache<2 x 16 x 16, bf16>, tensor<?x?x2x16xf32>, ...)
+        -> (!lm.kv_cache<2 x 16 x 16, bf16>, tensor<?x?x2x16xbf16>, ...)
+    ```
+  }];
+  let options = [
+    Option<"kvDtype", "kv-dtype", "std::string", /*default=*/"\"f32\"",
+           "Element type of every !lm.kv_cache: f32 or bf16">,
+  ];
 }
 
 def SelectGPUKernelsPass : Pass<"lm-select-gpu-kernels", "mlir::ModuleOp"> {

@@ -13,10 +13,11 @@
 namespace mlir::lm {
 
 /// What the user chose that changes the passes: the arithmetic of the
-/// projections, and whether GPU kernel templates are chosen on lm ops.
-/// `lmc compile --dtype / --kernels` and the pipelines' options
-/// (`lmc-opt --lm-to-gpu="dtype=bf16 kernel-selection=false"`) set them
-/// alike, so lmc-opt reproduces lmc compile.
+/// projections, what the KV caches store, and whether GPU kernel templates
+/// are chosen on lm ops. `lmc compile --dtype / --kv-dtype / --kernels`
+/// and the pipelines' options (`lmc-opt --lm-to-gpu="dtype=bf16
+/// kv-dtype=bf16 kernel-selection=false"`) set them alike, so lmc-opt
+/// reproduces lmc compile.
 enum class ArithmeticType { F32, BF16 };
 struct PipelineOptions : public mlir::PassPipelineOptions<PipelineOptions> {
   Option<ArithmeticType> dtype{
@@ -27,6 +28,14 @@ struct PipelineOptions : public mlir::PassPipelineOptions<PipelineOptions> {
           clEnumValN(ArithmeticType::BF16, "bf16",
                      "bf16 weights and projection inputs, f32 sums "
                      "(lm-cast-to-bf16)"))};
+  Option<ArithmeticType> kvDtype{
+      *this, "kv-dtype",
+      llvm::cl::desc("What the attention KV caches store "
+                     "(lm-set-cache-types)"),
+      llvm::cl::init(ArithmeticType::F32),
+      llvm::cl::values(clEnumValN(ArithmeticType::F32, "f32", "f32"),
+                       clEnumValN(ArithmeticType::BF16, "bf16",
+                                  "bf16, rounded as written"))};
   Option<bool> kernelSelection{
       *this, "kernel-selection",
       llvm::cl::desc("GPU: choose kernel templates on lm ops "
@@ -44,9 +53,9 @@ LogicalResult parseArithmeticType(llvm::StringRef dtype, ArithmeticType &type,
 /// buildHostLoweringPipeline. `@forward` keeps a C interface
 /// (`_mlir_ciface_forward`) whose arguments the artifact describes.
 void buildLMToHostPipeline(OpPassManager &pm, const PipelineOptions &options);
-/// The weights' element type as `options` asks, then weights and state
-/// become arguments of `@forward`: after this its signature is final (the
-/// logits become a trailing out-parameter later).
+/// The weights' and caches' element types as `options` asks, then weights
+/// and state become arguments of `@forward`: after this its signature is
+/// final (the logits become a trailing out-parameter later).
 void buildHostInterfacePipeline(OpPassManager &pm,
                                 const PipelineOptions &options);
 /// lm ops become linalg on tensors, which is fused, bufferized and lowered

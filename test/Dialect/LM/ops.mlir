@@ -412,6 +412,22 @@ func.func @cache_updates(%kc0: !lm.key_cache<16, f32>, %k1: tensor<?x?x16xf32>,
       !lm.kv_cache<2 x 16 x 8, f32, window = 64>, !lm.latent_cache<32 + 8, f32>
 }
 
+// A bf16 cache stores f32 keys and values rounded; attention reads them as
+// stored (lm-set-cache-types).
+// CHECK-LABEL: func.func @bf16_kv_cache(
+// CHECK:         %{{.*}}, %{{.*}}, %{{.*}} = lm.kv_cache_update %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : (!lm.kv_cache<2 x 16 x 8, bf16>, tensor<?x?x2x16xf32>, tensor<?x?x2x8xf32>, tensor<?x?xi64>) -> (!lm.kv_cache<2 x 16 x 8, bf16>, tensor<?x?x2x16xbf16>, tensor<?x?x2x8xbf16>)
+// CHECK:         lm.attention {{.*}} : (tensor<?x?x4x16xf32>, tensor<?x?x2x16xbf16>, tensor<?x?x2x8xbf16>, tensor<?x?xi64>) -> tensor<?x?x4x8xf32>
+func.func @bf16_kv_cache(%c0: !lm.kv_cache<2 x 16 x 8, bf16>, %q: tensor<?x?x4x16xf32>,
+                         %k: tensor<?x?x2x16xf32>, %v: tensor<?x?x2x8xf32>,
+                         %pos: tensor<?x?xi64>) -> tensor<?x?x4x8xf32> {
+  %c1, %ks, %vs = lm.kv_cache_update %c0, %k, %v, %pos
+      : (!lm.kv_cache<2 x 16 x 8, bf16>, tensor<?x?x2x16xf32>, tensor<?x?x2x8xf32>, tensor<?x?xi64>)
+      -> (!lm.kv_cache<2 x 16 x 8, bf16>, tensor<?x?x2x16xbf16>, tensor<?x?x2x8xbf16>)
+  %o = lm.attention %q, %ks, %vs, %pos {scale = 0.25 : f64}
+      : (tensor<?x?x4x16xf32>, tensor<?x?x2x16xbf16>, tensor<?x?x2x8xbf16>, tensor<?x?xi64>) -> tensor<?x?x4x8xf32>
+  return %o : tensor<?x?x4x8xf32>
+}
+
 //===----------------------------------------------------------------------===//
 // Recurrent mixers
 //===----------------------------------------------------------------------===//

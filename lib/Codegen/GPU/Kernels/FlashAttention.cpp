@@ -11,8 +11,9 @@
 //
 // Keys. The block walks the union of its rows' visible ranges (each row's
 // keys are one range, as in FlashDecode.cpp) in tiles of 64: every thread
-// stages part of the tile into shared memory, rounding to bf16 — keys as
-// rows, values transposed (FlashAttentionFootprint says the padding). Per
+// stages part of the tile into shared memory, 16 bytes of the cache per
+// load (an f32 cache rounded to bf16, a bf16 one as it is) — keys as rows,
+// values transposed (FlashAttentionFootprint says the padding). Per
 // tile a warp computes its 16 x 64 scores (8 n8 blocks of mma.sync.m16n8k16
 // per 16 of Dk), masks, folds them into (m, l) and adds P V with P straight
 // from the score registers.
@@ -65,8 +66,11 @@ constexpr int64_t kValueSteps = kKeyTile / 16;
 /// Dk is read 32 at a time, eight consecutive elements per lane.
 constexpr int64_t kChunk = 32;
 constexpr int64_t kLaneElements = kChunk / 4;
-/// Elements a thread stages per load (16 bytes of f32).
-constexpr int64_t kStageElements = 4;
+/// Elements a thread stages per load from `source`: 16 bytes (4 of an f32
+/// cache, 8 of a bf16 one).
+int64_t stageElements(Value source) {
+  return 128 / cast<MemRefType>(source.getType()).getElementTypeBitWidth();
+}
 
 Value i32(OpBuilder &b, Location loc, int64_t value) {
   return arith::ConstantIntOp::create(b, loc, b.getI32Type(), value);
@@ -311,15 +315,18 @@ private:
   /// along Dk (coalesced reads, consecutive stores); values transposed,
   /// lanes along the keys (the stores of a warp then hit distinct banks).
   void stageTile(OpBuilder &b, Location loc, Value start) {
-    int64_t keyGroups = footprint.paddedKeyDim() / kStageElements;
-    int64_t valueGroups = footprint.paddedValueDim() / kStageElements;
+    // Padded key rows are multiples of 32 elements, value rows of 8.
+    int64_t keyElements = stageElements(keys),
+            valueElements = stageElements(values);
     Value lastKey = arith::SubIOp::create(
         b, loc, memref::DimOp::create(b, loc, op.getKey(), 1),
         index(b, loc, 1));
     auto stage =
-        [&](Value source, int64_t size, int64_t groups, bool keysFastest,
+        [&](Value source, int64_t size, int64_t padded, int64_t elements,
+            bool keysFastest,
             function_ref<void(OpBuilder &, Location, Value, Value, Value)>
                 write) {
+          int64_t groups = padded / elements;
           scf::ForOp::create(
               b, loc, tid, index(b, loc, kKeyTile * groups), threads,
               ValueRange{},
@@ -337,7 +344,7 @@ private:
                       arith::RemUIOp::create(nb, l, item, index(nb, l, groups));
                 }
                 Value d = arith::MulIOp::create(nb, l, groupIndex,
-                                                index(nb, l, kStageElements));
+                                                index(nb, l, elements));
                 Value at = arith::AddIOp::create(nb, l, start, key);
                 Value inside = arith::CmpIOp::create(
                     nb, l, arith::CmpIPredicate::ult, at, endKey);
@@ -345,9 +352,8 @@ private:
                 Value slice =
                     toF32(nb, l,
                           loadSlice(nb, l, source, {seq, clamped, kvHead, d},
-                                    kStageElements, size,
-                                    /*whole=*/size == kStageElements * groups));
-                auto type = VectorType::get({kStageElements}, nb.getBF16Type());
+                                    elements, size, /*whole=*/size == padded));
+                auto type = VectorType::get({elements}, nb.getBF16Type());
                 Value zeros =
                     arith::ConstantOp::create(nb, l, nb.getZeroAttr(type));
                 Value rounded = arith::SelectOp::create(
@@ -357,15 +363,17 @@ private:
                 scf::YieldOp::create(nb, l);
               });
         };
-    stage(keys, footprint.keyDim, keyGroups, /*keysFastest=*/false,
+    stage(keys, footprint.keyDim, footprint.paddedKeyDim(), keyElements,
+          /*keysFastest=*/false,
           [&](OpBuilder &nb, Location l, Value key, Value d, Value rounded) {
             vector::StoreOp::create(nb, l, rounded, keyTile, ValueRange{key, d},
                                     /*nontemporal=*/false,
-                                    llvm::Align(2 * kStageElements));
+                                    llvm::Align(2 * keyElements));
           });
-    stage(values, footprint.valueDim, valueGroups, /*keysFastest=*/true,
+    stage(values, footprint.valueDim, footprint.paddedValueDim(), valueElements,
+          /*keysFastest=*/true,
           [&](OpBuilder &nb, Location l, Value key, Value d, Value rounded) {
-            for (int64_t e = 0; e < kStageElements; ++e)
+            for (int64_t e = 0; e < valueElements; ++e)
               memref::StoreOp::create(
                   nb, l, vector::ExtractOp::create(nb, l, rounded, e),
                   valueTile,
