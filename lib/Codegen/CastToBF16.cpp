@@ -56,6 +56,16 @@ struct CastToBF16Pass final : impl::CastToBF16PassBase<CastToBF16Pass> {
     });
     // Attention's products on tensor cores, as the projections'.
     getOperation().walk([](AttentionOp op) { op.setBf16Products(true); });
+    // What a cache stores is rounded as it is written, so a bf16 cache
+    // (lm-set-cache-types) holds it exactly.
+    getOperation().walk([&](Operation *op) {
+      if (!isa<KVCacheUpdateOp, LatentCacheUpdateOp, KeyCacheUpdateOp>(op))
+        return;
+      // Operands after the cache, before the positions, are written.
+      for (OpOperand &written : op->getOpOperands().drop_front().drop_back())
+        if (hasElementType(written.get(), isF32))
+          written.set(roundedToBF16(written.get(), rounded));
+    });
   }
 };
 } // namespace

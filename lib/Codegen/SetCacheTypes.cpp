@@ -11,8 +11,8 @@ namespace mlir::lm {
 #include "lmc/Codegen/Passes.h.inc"
 
 namespace {
-/// `type` storing `kv` if it is a KV cache, f32 if it is another cache;
-/// any other type as it is.
+/// `type` storing `kv` if it is a KV, latent or key cache, f32 if it is a
+/// compressed cache; any other type as it is.
 Type storedType(Type type, Type kv) {
   Type f32 = Float32Type::get(type.getContext());
   return llvm::TypeSwitch<Type, Type>(type)
@@ -22,11 +22,10 @@ Type storedType(Type type, Type kv) {
       })
       .Case([&](LatentCacheType t) {
         return LatentCacheType::get(t.getContext(), t.getLatentDim(),
-                                    t.getRopeDim(), f32);
+                                    t.getRopeDim(), kv);
       })
       .Case([&](KeyCacheType t) {
-        return KeyCacheType::get(t.getContext(), t.getDim(), t.getWindow(),
-                                 f32);
+        return KeyCacheType::get(t.getContext(), t.getDim(), t.getWindow(), kv);
       })
       .Case([&](CompressedCacheType t) {
         return CompressedCacheType::get(t.getContext(), t.getDim(),
@@ -63,16 +62,17 @@ struct SetCacheTypesPass final
         for (Value result : op->getResults())
           retype(result, kv);
       });
-      // The stored keys and values, read where they are; only attention
-      // reads them, and it widens what it reads.
-      func.walk([&](KVCacheUpdateOp update) {
-        for (Value read : {update.getKeys(), update.getValues()}) {
-          auto type = cast<RankedTensorType>(read.getType());
+      // What a cache update reads back has the stored type where only
+      // attention ops read it (they widen what they read): no widened copy.
+      func.walk([&](Operation *op) {
+        if (!isa<KVCacheUpdateOp, LatentCacheUpdateOp, KeyCacheUpdateOp>(op))
+          return;
+        for (Value read : op->getResults().drop_front())
           if (llvm::all_of(read.getUsers(), [](Operation *user) {
-                return isa<AttentionOp>(user);
+                return isa<AttentionOp, MLAAttentionOp, LightningIndexerOp>(
+                    user);
               }))
-            read.setType(type.clone(kv));
-        }
+            read.setType(cast<RankedTensorType>(read.getType()).clone(kv));
       });
       auto returnOp =
           cast<func::ReturnOp>(func.getBody().front().getTerminator());

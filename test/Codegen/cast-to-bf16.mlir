@@ -49,3 +49,33 @@ func.func @attention(%q: tensor<?x?x4x16xf32>, %k: tensor<?x?x2x16xf32>,
      -> tensor<?x?x4x16xf32>
   return %o : tensor<?x?x4x16xf32>
 }
+
+// -----
+
+// What a cache stores is rounded as it is written (once per value), so a
+// bf16 cache (lm-set-cache-types) holds it exactly; the positions and the
+// cache itself are left alone.
+// CHECK-LABEL: func.func @cache_writes
+// CHECK-DAG: %[[K:.*]] = arith.truncf %arg1 : tensor<?x?x2x16xf32> to tensor<?x?x2x16xbf16>
+// CHECK-DAG: %[[V:.*]] = arith.truncf %arg2 : tensor<?x?x2x16xf32> to tensor<?x?x2x16xbf16>
+// CHECK-DAG: %[[L:.*]] = arith.truncf %arg4 : tensor<?x?x32xf32> to tensor<?x?x32xbf16>
+// CHECK-DAG: %[[R:.*]] = arith.truncf %arg5 : tensor<?x?x8xf32> to tensor<?x?x8xbf16>
+// CHECK: lm.kv_cache_update %arg0, %[[K]], %[[V]], %arg6 : (!lm.kv_cache<2 x 16 x 16, f32>, tensor<?x?x2x16xbf16>, tensor<?x?x2x16xbf16>, tensor<?x?xi64>)
+// CHECK: lm.latent_cache_update %arg3, %[[L]], %[[R]], %arg6 : (!lm.latent_cache<32 + 8, f32>, tensor<?x?x32xbf16>, tensor<?x?x8xbf16>, tensor<?x?xi64>)
+// CHECK: lm.key_cache_update %arg7, %[[L]], %arg6 : (!lm.key_cache<32, f32>, tensor<?x?x32xbf16>, tensor<?x?xi64>)
+func.func @cache_writes(%c: !lm.kv_cache<2 x 16 x 16, f32>, %k: tensor<?x?x2x16xf32>,
+                        %v: tensor<?x?x2x16xf32>, %lc: !lm.latent_cache<32 + 8, f32>,
+                        %l: tensor<?x?x32xf32>, %r: tensor<?x?x8xf32>,
+                        %pos: tensor<?x?xi64>, %kc: !lm.key_cache<32, f32>)
+    -> (!lm.kv_cache<2 x 16 x 16, f32>, !lm.latent_cache<32 + 8, f32>, !lm.key_cache<32, f32>) {
+  %c1, %ks, %vs = lm.kv_cache_update %c, %k, %v, %pos
+      : (!lm.kv_cache<2 x 16 x 16, f32>, tensor<?x?x2x16xf32>, tensor<?x?x2x16xf32>, tensor<?x?xi64>)
+      -> (!lm.kv_cache<2 x 16 x 16, f32>, tensor<?x?x2x16xf32>, tensor<?x?x2x16xf32>)
+  %lc1, %lat, %krs = lm.latent_cache_update %lc, %l, %r, %pos
+      : (!lm.latent_cache<32 + 8, f32>, tensor<?x?x32xf32>, tensor<?x?x8xf32>, tensor<?x?xi64>)
+      -> (!lm.latent_cache<32 + 8, f32>, tensor<?x?x32xf32>, tensor<?x?x8xf32>)
+  %kc1, %keys = lm.key_cache_update %kc, %l, %pos
+      : (!lm.key_cache<32, f32>, tensor<?x?x32xf32>, tensor<?x?xi64>)
+      -> (!lm.key_cache<32, f32>, tensor<?x?x32xf32>)
+  return %c1, %lc1, %kc1 : !lm.kv_cache<2 x 16 x 16, f32>, !lm.latent_cache<32 + 8, f32>, !lm.key_cache<32, f32>
+}

@@ -125,6 +125,29 @@ func.func @mla_attention(%qn: tensor<?x?x2x4xf32>, %qr: tensor<?x?x2x2xf32>, %c:
 
 // -----
 
+// A bf16 latent cache (--kv-dtype bf16): latents and rotary keys are read
+// as stored and widened where a product reads them; the expanded form's
+// per-head rotary keys are f32.
+// CHECK-LABEL: func.func @mla_bf16_cache
+// CHECK: scf.if
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<?x?x2x8xf32>, tensor<?x?x1x8xbf16>)
+// CHECK: arith.extf %{{.*}} : bf16 to f32
+// CHECK: } else {
+// CHECK: %[[KRB:.*]] = linalg.generic {{.*}} ins(%{{.*}} : tensor<?x?x2xbf16>) outs(%{{.*}} : tensor<?x?x2x2xf32>)
+// CHECK-NEXT: ^bb0(%[[IN:.*]]: bf16, %{{.*}}: f32):
+// CHECK-NEXT: %[[WIDE:.*]] = arith.extf %[[IN]] : bf16 to f32
+// CHECK-NEXT: linalg.yield %[[WIDE]] : f32
+// CHECK: tensor.concat dim(3) %{{.*}}, %[[KRB]] : (tensor<?x?x2x4xf32>, tensor<?x?x2x2xf32>) -> tensor<?x?x2x6xf32>
+func.func @mla_bf16_cache(%qn: tensor<?x?x2x4xf32>, %qr: tensor<?x?x2x2xf32>, %c: tensor<?x?x8xbf16>, %kr: tensor<?x?x2xbf16>,
+                          %wkvb: tensor<14x8xf32>, %pos: tensor<?x?xi64>) -> tensor<?x?x2x3xf32> {
+  %0 = lm.mla_attention %qn, %qr, %c, %kr, %wkvb, %pos {scale = 0.2 : f64}
+     : (tensor<?x?x2x4xf32>, tensor<?x?x2x2xf32>, tensor<?x?x8xbf16>, tensor<?x?x2xbf16>, tensor<14x8xf32>, tensor<?x?xi64>)
+     -> tensor<?x?x2x3xf32>
+  return %0 : tensor<?x?x2x3xf32>
+}
+
+// -----
+
 // The indexer: dots [B, H, T, S] against the single key head, then
 // score[b, t, s] = sum_h (w[b, t, h] * scale) * relu(dot); a top-k over the
 // keys s <= p per query on buffers, -1 where the best left is -inf.

@@ -192,11 +192,11 @@ int main(int argc, char **argv) {
   std::string compileKvDType = "f32";
   compile
       ->add_option("--kv-dtype", compileKvDType,
-                   "f32, or bf16: what the attention KV caches store "
-                   "(rounded as written; half the memory and reads). Under "
-                   "--dtype bf16 attention rounds k and v to bf16 anyway, so "
-                   "it changes no result there. MLA latents, indexer keys "
-                   "and compressed caches store f32")
+                   "f32, or bf16: what the KV caches store (attention's keys "
+                   "and values, MLA's latents, indexer keys; rounded as "
+                   "written: half the memory and reads). Under --dtype bf16 "
+                   "what they store is bf16 already, so it changes no "
+                   "result there. Compressed caches store f32")
       ->check(CLI::IsMember({"f32", "bf16"}));
   std::string compileKernels = "selected";
   compile

@@ -15,8 +15,8 @@ struct CompileOptions {
   /// "f32", or "bf16": f32 weights become bf16 (converted at load);
   /// activations, accumulation and statistics stay f32.
   std::string dtype = "f32";
-  /// "f32", or "bf16": what the attention KV caches store (rounded as
-  /// written); the other caches store f32.
+  /// "f32", or "bf16": what the KV, latent and key caches store (rounded
+  /// as written); compressed caches store f32.
   std::string kvDtype = "f32";
   /// sm_90a: kernel templates chosen on lm ops (flash decoding); false puts
   /// every op on the generic path, to compare against or to fall back to.

@@ -244,9 +244,12 @@ def CastToBF16Pass : Pass<"lm-cast-to-bf16", "mlir::ModuleOp"> {
     same thing up to the order of the sum. Every `lm.attention` gets
     `bf16_products`: its two products (scores, weighted values) take bf16
     operands as well, so prompts can run flash attention on tensor cores;
-    its softmax statistics stay f32. Norms and the residual stream stay
-    f32 (MLA and the compressed attentions too, for now); what the caches
-    store is `lm-set-cache-types`' choice.
+    its softmax statistics stay f32. What a KV, latent or key cache update
+    writes is rounded to bf16 (the value a bf16 cache stores; for
+    `lm.attention` this changes nothing, its products round k and v
+    anyway), so `lm-set-cache-types` can store it in bf16 exactly. Norms
+    and the residual stream stay f32, as do MLA's and the compressed
+    attentions' products, for now.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
@@ -258,17 +261,18 @@ def SetCacheTypesPass : Pass<"lm-set-cache-types", "mlir::ModuleOp"> {
     cache with the checkpoint's dtype, the size `lmc inspect` reports for a
     model; what a compiled model stores is this pass's choice, and
     `lm-lower-state` allocates each cache's buffers in its element type.
-    Every `!lm.kv_cache` (the keys and values of `lm.attention` layers)
-    stores `kv-dtype`; with bf16, the `keys` and `values` of its
-    `lm.kv_cache_update` become bf16 tensors too, so attention reads the
-    stored values where they are instead of a widened copy (the update
-    rounds what it writes, nearest even). Under `--dtype bf16` attention
-    rounds k and v to bf16 where its products read them anyway
-    (`bf16_products`), so a bf16 cache changes no result and halves the
-    cache's memory and its reads. The other caches (MLA latents, indexer
-    keys, compressed entries) store f32 whatever their imported type:
-    their consumers' arithmetic is f32 and has no bf16 reference yet.
-    Recurrent state always stays f32 (it accumulates).
+    Every `!lm.kv_cache` (attention's keys and values), `!lm.latent_cache`
+    (MLA's latents and rotary keys) and `!lm.key_cache` (the sparse
+    indexer's keys, DeepSeek-V4's window) stores `kv-dtype`; with bf16, what
+    an update reads back becomes a bf16 tensor where only attention ops
+    (`lm.attention`, `lm.mla_attention`, `lm.lightning_indexer`, which
+    widen what they read) read it, so they read the stored values where
+    they are instead of a widened copy (the update rounds what it writes,
+    nearest even). Under `--dtype bf16` everything written to these caches
+    is bf16 already (`lm-cast-to-bf16`), so a bf16 cache changes no result
+    and halves the cache's memory and its reads. Compressed caches store
+    f32 whatever their imported type (their entries are pooled in f32);
+    recurrent state always stays f32 (it accumulates).
 
     Before (`kv-dtype=bf16`):
     ```mlir

@@ -30,7 +30,7 @@ struct PipelineOptions : public mlir::PassPipelineOptions<PipelineOptions> {
                      "(lm-cast-to-bf16)"))};
   Option<ArithmeticType> kvDtype{
       *this, "kv-dtype",
-      llvm::cl::desc("What the attention KV caches store "
+      llvm::cl::desc("What the KV, latent and key caches store "
                      "(lm-set-cache-types)"),
       llvm::cl::init(ArithmeticType::F32),
       llvm::cl::values(clEnumValN(ArithmeticType::F32, "f32", "f32"),

@@ -341,12 +341,13 @@ private:
     Value values = project(n.nope, n.valueDim);
     Value kRope = buildGeneric(
         b, loc, op.getKeyRope(),
-        {AffineMap::get(4, 0, {d(0), d(1), d(3)}, ctx), b.getMultiDimIdentityMap(4)},
-        emptyTensor(b, loc,
-                    {batch, keys, b.getIndexAttr(n.heads),
-                     b.getIndexAttr(n.ropeDim)}),
-        iterators(4), [](OpBuilder &, Location, ValueRange args) -> Value {
-          return args[0];
+        {AffineMap::get(4, 0, {d(0), d(1), d(3)}, ctx),
+         b.getMultiDimIdentityMap(4)},
+        emptyTensor(
+            b, loc,
+            {batch, keys, b.getIndexAttr(n.heads), b.getIndexAttr(n.ropeDim)}),
+        iterators(4), [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+          return toF32(nb, l, args[0]);
         });
     Value k = tensor::ConcatOp::create(b, loc, 3, ValueRange{kNope, kRope});
     Value q = tensor::ConcatOp::create(
