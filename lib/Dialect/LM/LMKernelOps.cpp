@@ -94,12 +94,15 @@ LogicalResult verifyAttentionKernel(KernelOp op, const ShapeChecker &check) {
     return op.emitOpError("expected 1 to 32 'warps', got ") << warps;
   return success();
 }
+
+/// Query heads per kv head of an attention kernel op (verified static).
+template <typename KernelOp> int64_t groupSize(KernelOp op) {
+  return ShapeChecker::size(op.getQuery().getType(), 2) /
+         ShapeChecker::size(op.getKey().getType(), 2);
+}
 } // namespace
 
-int64_t FlashDecodeOp::getGroupSize() {
-  return ShapeChecker::size(getQuery().getType(), 2) /
-         ShapeChecker::size(getKey().getType(), 2);
-}
+int64_t FlashDecodeOp::getGroupSize() { return groupSize(*this); }
 
 LogicalResult FlashDecodeOp::verify() {
   ShapeChecker check(*this);
@@ -118,10 +121,7 @@ LogicalResult FlashDecodeOp::verify() {
   return success();
 }
 
-int64_t FlashAttentionOp::getGroupSize() {
-  return ShapeChecker::size(getQuery().getType(), 2) /
-         ShapeChecker::size(getKey().getType(), 2);
-}
+int64_t FlashAttentionOp::getGroupSize() { return groupSize(*this); }
 
 LogicalResult FlashAttentionOp::verify() {
   return verifyAttentionKernel(*this, ShapeChecker(*this));
