@@ -56,10 +56,12 @@ struct CastToBF16Pass final : impl::CastToBF16PassBase<CastToBF16Pass> {
     });
     // Attention's products on tensor cores, as the projections'.
     getOperation().walk([](AttentionOp op) { op.setBf16Products(true); });
-    // What a cache stores is rounded as it is written, so a bf16 cache
-    // (lm-set-cache-types) holds it exactly.
+    // What a latent or key cache stores is rounded as it is written, so a
+    // bf16 cache (lm-set-cache-types) holds it exactly. A KV cache needs no
+    // rounding: attention's bf16 products round k and v where they read them
+    // (rounded here, the v of a Qwen3 decode step took a kernel of its own).
     getOperation().walk([&](Operation *op) {
-      if (!isa<KVCacheUpdateOp, LatentCacheUpdateOp, KeyCacheUpdateOp>(op))
+      if (!isa<LatentCacheUpdateOp, KeyCacheUpdateOp>(op))
         return;
       // Operands after the cache, before the positions, are written.
       for (OpOperand &written : op->getOpOperands().drop_front().drop_back())

@@ -87,6 +87,14 @@ Value StateLowering::writeAndRead(Location loc, Value buffer, Value value,
                                   Type read) {
   auto memrefType = cast<MemRefType>(buffer.getType());
   int64_t rank = memrefType.getRank();
+  // A rounding that only this write reads (lm-cast-to-bf16's) is applied
+  // as the write stores, not by a kernel of its own.
+  Type rounding;
+  if (auto trunc = value.getDefiningOp<arith::TruncFOp>();
+      trunc && trunc->hasOneUse()) {
+    rounding = getElementTypeOrSelf(trunc.getType());
+    value = trunc.getIn();
+  }
   auto valueType = cast<RankedTensorType>(value.getType());
   Value source = bufferization::ToBufferOp::create(
       b, loc, MemRefType::get(valueType.getShape(), valueType.getElementType()),
@@ -108,10 +116,11 @@ Value StateLowering::writeAndRead(Location loc, Value buffer, Value value,
           slot[1] = arith::IndexCastOp::create(
               b, l, b.getIndexType(),
               lowering::load(b, l, positions, ValueRange{bi, ti}));
+          Value element = lowering::load(b, l, source, ivs);
+          if (rounding)
+            element = convertElements(b, l, element, rounding);
           memref::StoreOp::create(
-              b, l,
-              convertElements(b, l, lowering::load(b, l, source, ivs),
-                              memrefType.getElementType()),
+              b, l, convertElements(b, l, element, memrefType.getElementType()),
               buffer, slot);
           scf::YieldOp::create(b, l);
         });
@@ -274,7 +283,13 @@ LogicalResult StateLowering::run() {
     }
     // The updated cache only flows to the return, which drops it below.
     op->getResult(0).replaceAllUsesWith(cache);
+    SmallVector<Value> written(op->getOperands().drop_front().drop_back());
     op->erase();
+    // Roundings the writes took over.
+    for (Value value : written)
+      if (auto trunc = value.getDefiningOp<arith::TruncFOp>();
+          trunc && trunc->use_empty())
+        trunc->erase();
   }
 
   // Return only the logits; drop the state arguments.

@@ -72,6 +72,33 @@ func.func @forward(%ids: tensor<?x?xi64> {lm.name = "input_ids"}, %pos: tensor<?
 
 // -----
 
+// A rounding only the write reads (lm-cast-to-bf16 rounds what a latent
+// cache stores) is applied as the write stores, not as a kernel of its own:
+// the loop reads the f32 latents, rounds each element to bf16 and widens it
+// into the f32 buffer.
+// CHECK-LABEL: func.func @forward
+// CHECK-SAME: %[[L:[a-z0-9]+]]: tensor<?x?x8xf32>
+// CHECK-SAME: %[[LAT:[a-z0-9]+]]: memref<?x?x8xf32> {lm.state = "mla.latents"}
+// CHECK-NOT: arith.truncf %{{.*}} : tensor
+// CHECK: %[[SRC:.*]] = bufferization.to_buffer %[[L]] read_only
+// CHECK: scf.if
+// CHECK:   %[[X:.*]] = memref.load %[[SRC]]
+// CHECK:   %[[R:.*]] = arith.truncf %[[X]] : f32 to bf16
+// CHECK:   %[[W:.*]] = arith.extf %[[R]] : bf16 to f32
+// CHECK:   memref.store %[[W]], %[[LAT]]
+func.func @forward(%ids: tensor<?x?xi64> {lm.name = "input_ids"}, %pos: tensor<?x?xi64> {lm.name = "positions"},
+                   %c: !lm.latent_cache<8 + 2, f32> {lm.name = "mla"},
+                   %l: tensor<?x?x8xf32>, %r: tensor<?x?x2xf32>)
+    -> (tensor<?x?x8xf32>, !lm.latent_cache<8 + 2, f32>) {
+  %lb = arith.truncf %l : tensor<?x?x8xf32> to tensor<?x?x8xbf16>
+  %c1, %lat, %kr = lm.latent_cache_update %c, %lb, %r, %pos
+      : (!lm.latent_cache<8 + 2, f32>, tensor<?x?x8xbf16>, tensor<?x?x2xf32>, tensor<?x?xi64>)
+      -> (!lm.latent_cache<8 + 2, f32>, tensor<?x?x8xf32>, tensor<?x?x2xf32>)
+  return %lat, %c1 : tensor<?x?x8xf32>, !lm.latent_cache<8 + 2, f32>
+}
+
+// -----
+
 // Recurrent state is one [batch, ...] buffer updated in place by the op that
 // carries it, seen through a cast; its updated value is no longer returned.
 // The op steps each sequence over the tokens it holds.

@@ -244,12 +244,13 @@ def CastToBF16Pass : Pass<"lm-cast-to-bf16", "mlir::ModuleOp"> {
     same thing up to the order of the sum. Every `lm.attention` gets
     `bf16_products`: its two products (scores, weighted values) take bf16
     operands as well, so prompts can run flash attention on tensor cores;
-    its softmax statistics stay f32. What a KV, latent or key cache update
-    writes is rounded to bf16 (the value a bf16 cache stores; for
-    `lm.attention` this changes nothing, its products round k and v
-    anyway), so `lm-set-cache-types` can store it in bf16 exactly. Norms
-    and the residual stream stay f32, as do MLA's and the compressed
-    attentions' products, for now.
+    its softmax statistics stay f32. What a latent or key cache update
+    writes (MLA's latents and rotary keys, indexer keys) is rounded to
+    bf16, the value a bf16 cache stores; a KV cache's k and v need no
+    rounding, attention's products round them where they read them. So
+    `lm-set-cache-types` can store every one of these caches in bf16
+    exactly. Norms and the residual stream stay f32, as do MLA's and the
+    compressed attentions' products, for now.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
@@ -268,9 +269,11 @@ def SetCacheTypesPass : Pass<"lm-set-cache-types", "mlir::ModuleOp"> {
     (`lm.attention`, `lm.mla_attention`, `lm.lightning_indexer`, which
     widen what they read) read it, so they read the stored values where
     they are instead of a widened copy (the update rounds what it writes,
-    nearest even). Under `--dtype bf16` everything written to these caches
-    is bf16 already (`lm-cast-to-bf16`), so a bf16 cache changes no result
-    and halves the cache's memory and its reads. Compressed caches store
+    nearest even). Under `--dtype bf16` what these caches store is read
+    as bf16 anyway (attention's bf16 products round k and v;
+    `lm-cast-to-bf16` rounds what the latent and key caches store), so a
+    bf16 cache changes no result and halves the cache's memory and its
+    reads. Compressed caches store
     f32 whatever their imported type (their entries are pooled in f32);
     recurrent state always stays f32 (it accumulates).
 
