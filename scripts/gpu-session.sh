@@ -227,7 +227,8 @@ for dtype in ("bf16", "f32"):
 if os.path.exists("/tmp/attention.json"):
     result["attention_decode"] = json.load(open("/tmp/attention.json"))
 if os.path.exists("/tmp/attention-kv.json"):
-    result["attention_decode"] += json.load(open("/tmp/attention-kv.json"))
+    result.setdefault("attention_decode", []).extend(
+        json.load(open("/tmp/attention-kv.json")))
 if os.path.exists("/tmp/gemm.json"):
     result["gemm_prefill"] = json.load(open("/tmp/gemm.json"))
 if os.path.exists("/tmp/attention-prefill.json"):
