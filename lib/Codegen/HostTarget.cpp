@@ -2,14 +2,15 @@
 
 #include "lmc/Codegen/Pipelines.h"
 
+#include "mlir/IR/Diagnostics.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
-#include "mlir/IR/Diagnostics.h"
 #include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/InstIterator.h"
-#include "llvm/IR/Operator.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
+#include "llvm/IR/Operator.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/FileSystem.h"
@@ -34,6 +35,50 @@ static void allowReassociation(llvm::Module &module) {
         inst.setHasAllowReassoc(true);
         inst.setHasAllowContract(true);
       }
+}
+
+/// `type` with bfloat elements as i16 ones, or null if it has none.
+static llvm::Type *bitsOfBFloat(llvm::Type *type) {
+  if (type->isBFloatTy())
+    return llvm::Type::getInt16Ty(type->getContext());
+  if (auto *vector = dyn_cast<llvm::VectorType>(type);
+      vector && vector->getElementType()->isBFloatTy())
+    return llvm::VectorType::get(llvm::Type::getInt16Ty(type->getContext()),
+                                 vector->getElementCount());
+  return nullptr;
+}
+
+/// Loads and stores bf16 as i16. x86-64 has no bf16 arithmetic, so code
+/// generation widens every bf16 value to f32; a bf16 value loaded and
+/// stored as it is (a cache write beside the widening that computes with
+/// it) then rounds back through a call of __truncsfbf2, which Debian 12's
+/// libgcc lacks. Done after optimisation, which would fold the casts away.
+static void accessBFloatAsBits(llvm::Module &module) {
+  SmallVector<llvm::Instruction *> accesses;
+  for (llvm::Function &function : module)
+    for (llvm::Instruction &inst : llvm::instructions(function))
+      if ((isa<llvm::LoadInst>(inst) && bitsOfBFloat(inst.getType())) ||
+          (isa<llvm::StoreInst>(inst) &&
+           bitsOfBFloat(inst.getOperand(0)->getType())))
+        accesses.push_back(&inst);
+  for (llvm::Instruction *inst : accesses) {
+    llvm::IRBuilder<> b(inst);
+    if (auto *load = dyn_cast<llvm::LoadInst>(inst)) {
+      llvm::LoadInst *bits = b.CreateAlignedLoad(
+          bitsOfBFloat(load->getType()), load->getPointerOperand(),
+          load->getAlign(), load->isVolatile());
+      bits->copyMetadata(*load);
+      load->replaceAllUsesWith(b.CreateBitCast(bits, load->getType()));
+    } else {
+      auto *store = cast<llvm::StoreInst>(inst);
+      llvm::Value *value = store->getValueOperand();
+      llvm::StoreInst *bits = b.CreateAlignedStore(
+          b.CreateBitCast(value, bitsOfBFloat(value->getType())),
+          store->getPointerOperand(), store->getAlign(), store->isVolatile());
+      bits->copyMetadata(*store);
+    }
+    inst->eraseFromParent();
+  }
 }
 
 /// Runs the LLVM pipeline of `level` over `module`.
@@ -99,6 +144,7 @@ LogicalResult mlir::lm::emitHostSharedObject(ModuleOp module,
     allowReassociation(*llvmModule);
   optimize(*llvmModule, *machine,
            compute ? llvm::OptimizationLevel::O2 : llvm::OptimizationLevel::O0);
+  accessBFloatAsBits(*llvmModule);
 
   llvm::SmallString<128> objectPath, libraryPath;
   if (std::error_code ec = llvm::sys::fs::createTemporaryFile("lmc", "o",

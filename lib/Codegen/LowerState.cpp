@@ -100,7 +100,10 @@ Value StateLowering::writeAndRead(Location loc, Value buffer, Value value,
       b, loc, MemRefType::get(valueType.getShape(), valueType.getElementType()),
       value, /*read_only=*/true);
   // Token t of sequence bi goes to slot positions[bi, t] if t < lengths[bi]:
-  // the padding of a shorter sequence writes nothing.
+  // the padding of a shorter sequence writes nothing. Only the store is
+  // conditional (positions has a slot for every token), so where
+  // lm-fold-scatter-copies repeats this body after each store of the
+  // value's producer, it stays a predicated store rather than a branch.
   SmallVector<Value> extents;
   for (int64_t i = 0; i < rank; ++i)
     extents.push_back(memref::DimOp::create(b, loc, source, i));
@@ -111,11 +114,11 @@ Value StateLowering::writeAndRead(Location loc, Value buffer, Value value,
             b, l, b.getIndexType(), lowering::load(b, l, lengths, bi));
         Value held =
             arith::CmpIOp::create(b, l, arith::CmpIPredicate::ult, ti, length);
+        SmallVector<Value> slot(ivs);
+        slot[1] = arith::IndexCastOp::create(
+            b, l, b.getIndexType(),
+            lowering::load(b, l, positions, ValueRange{bi, ti}));
         scf::IfOp::create(b, l, held, [&](OpBuilder &b, Location l) {
-          SmallVector<Value> slot(ivs);
-          slot[1] = arith::IndexCastOp::create(
-              b, l, b.getIndexType(),
-              lowering::load(b, l, positions, ValueRange{bi, ti}));
           Value element = lowering::load(b, l, source, ivs);
           if (rounding)
             element = convertElements(b, l, element, rounding);

@@ -94,8 +94,13 @@ void mlir::lm::buildHostLoweringPipeline(OpPassManager &pm) {
   pm.addNestedPass<func::FuncOp>(createPlanArenaPass(separateAllocations));
   // bf16 rounding as integer arithmetic: the libcall LLVM would emit
   // (__truncsfbf2) is missing from Debian 12's libgcc.
-  addPipeline(pm, "func.func(convert-linalg-to-loops, canonicalize,"
-                  "          arith-expand{include-bf16}),"
+  addPipeline(pm, "func.func(convert-linalg-to-loops, canonicalize)");
+  // Cache updates written by the loops that compute the new tokens;
+  // canonicalize then drops the roundings that undo a widening there (a
+  // bf16 value widened, then rounded for a bf16 cache), which LLVM would
+  // otherwise turn back into a call of __truncsfbf2.
+  pm.addNestedPass<func::FuncOp>(createFoldScatterCopiesPass());
+  addPipeline(pm, "func.func(canonicalize, arith-expand{include-bf16}),"
                   "expand-strided-metadata, lower-affine, convert-scf-to-cf,"
                   "func.func(llvm-request-c-wrappers),"
                   "convert-math-to-llvm, convert-math-to-libm,"
@@ -122,6 +127,9 @@ void mlir::lm::buildGPULoweringPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createMapProjectionsToGPUPass());
   pm.addNestedPass<func::FuncOp>(createMapReductionsToGPUPass());
   addPipeline(pm, "func.func(convert-linalg-to-parallel-loops, canonicalize)");
+  // Cache updates written by the kernels that compute the new tokens, not
+  // by a kernel of their own.
+  pm.addNestedPass<func::FuncOp>(createFoldScatterCopiesPass());
   pm.addNestedPass<func::FuncOp>(createMapToGPUPass());
   // CSE gives the tensor-core choices of projections of the same rows one
   // condition, canonicalize then makes them one branch, whose kernels (as

@@ -18,9 +18,9 @@
 // CHECK:   %[[LEN64:.*]] = memref.load %[[LENBUF]][%[[B]]]
 // CHECK:   %[[LEN:.*]] = arith.index_cast %[[LEN64]]
 // CHECK:   %[[HELD:.*]] = arith.cmpi ult, %[[T]], %[[LEN]]
+// CHECK:   %[[P64:.*]] = memref.load %[[POSBUF]][%[[B]], %[[T]]]
+// CHECK:   %[[P:.*]] = arith.index_cast %[[P64]]
 // CHECK:   scf.if %[[HELD]] {
-// CHECK:     %[[P64:.*]] = memref.load %[[POSBUF]][%[[B]], %[[T]]]
-// CHECK:     %[[P:.*]] = arith.index_cast %[[P64]]
 // CHECK:     %[[X:.*]] = memref.load %[[NEW]][%[[B]], %[[T]], %[[H]], %[[D]]]
 // CHECK:     memref.store %[[X]], %[[KEYS]][%[[B]], %[[P]], %[[H]], %[[D]]]
 // CHECK: %[[ALL:.*]] = memref.subview %[[KEYS]][0, 0, 0, 0] [%{{.*}}, %[[CONTEXT]], 2, 4]

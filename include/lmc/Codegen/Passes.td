@@ -196,6 +196,33 @@ def ElideCopiesPass : Pass<"lm-elide-copies", "mlir::func::FuncOp"> {
   let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }
 
+def FoldScatterCopiesPass
+    : Pass<"lm-fold-scatter-copies", "mlir::func::FuncOp"> {
+  let summary = "Stores into a temporary also do the scatter that copies it";
+  let description = [{
+    Runs on loops (after the kernels are mapped on the GPU, after
+    `convert-linalg-to-loops` on the host). `lm-lower-state` writes a cache
+    update as a scatter: an `scf.parallel` over the whole of a temporary
+    (the new keys, values or latents, possibly reshaped) that loads each
+    element at the loop's indices and stores it, converted, at a place it
+    computes (the sequence's position, when the sequence holds the token).
+    Every `memref.store` (or 1-D `vector.store`) into the temporary, or
+    into a reshape of it, is followed by the loop's body for that element,
+    its indices mapped through the reshapes (linearised or delinearised
+    over static sizes): the ops that compute the temporary write the cache
+    themselves, and the loop goes; the temporary's stores go too when
+    nothing else reads it. Done when the loop's other loads and its stores
+    are of other buffers, nothing between the temporary's first writer and
+    the loop touches a buffer the loop stores to or writes one it reads,
+    and the values the loop's body uses from outside are known before the
+    first writer. On the GPU each fold is one kernel less per cache per
+    layer; on the host, one pass over the new tokens.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 def PlanArenaPass : Pass<"lm-plan-arena", "mlir::func::FuncOp"> {
   let summary = "Place a function's temporaries in one arena, by liveness";
   let description = [{
