@@ -6,7 +6,8 @@ ragged batch whose sequences each get the logits they get alone.
 The expected ids are copied from models/golden/<family>/reference.json.
 Also writes test/GPU/<family>.test (sm_90a code in f32 and bf16: compiles,
 PTX passes ptxas, flash decoding where the family has lm.attention (counted
-by importing it with build/bin/lmc, or $LMC) and flash attention for its
+by importing it with build/bin/lmc, or $LMC) and MLA's flash decoding where
+it has lm.mla_attention without sparse attention, flash attention for its
 prompts in bf16, tensor cores in bf16 only) and test/GPU/Run/<family>.test
 (the same checks as E2E on an H100).
 
@@ -80,7 +81,7 @@ GPU_TEMPLATE = """\
 # NORMED: st.shared.v4.b32
 # NORMED: bar.sync 0;
 # NORMED: ld.shared.v4.b32
-{flash}
+{flash}{mla_flash}
 # --dtype bf16: the projections of a prompt run on tensor cores.
 # RUN: lmc compile %golden/{family} --target sm_90a --dtype bf16 -o %t.bf16.lmx
 # RUN: rm -rf %t.bf16code && lmc inspect %t.bf16.lmx --dump-code %t.bf16code
@@ -136,6 +137,20 @@ FLASH = """\
 # FLASHPLAN-NEXT: templates: {{{{.*}}}}flash_decode_partials {layers}{{{{(,|$)}}}}
 """
 
+MLA_FLASH = """\
+# MLA's decode ({mla} lm.mla_attention layers) runs weight-absorbed with its
+# attention over the latent cache on flash decoding's two kernels
+# (lm.flash_mla_decode): split partials reading each latent row once as the
+# key and the value of a tile of heads, its warps combined through shared
+# memory between two barriers; a decode step launches it once per layer.
+# RUN: FileCheck %s --check-prefix=MLA < %t.code/code1.sm_90a.ptx
+# MLA: .shared .align 16 .b8 __wg_flash_mla_decode_partials{{{{(_[0-9]+)?}}}}_2[
+# MLA: bar.sync 0;
+# RUN: lmc inspect %t.lmx --plan --plan-prompt 4 | FileCheck %s --check-prefix=MLAPLAN
+# MLAPLAN: decode step
+# MLAPLAN-NEXT: templates: {{{{.*}}}}flash_mla_decode_partials {mla}{{{{(,|$)}}}}
+"""
+
 NO_FLASH = """\
 # No lm.attention (its attention is MLA's or DeepSeek-V4's): no flash
 # decoding.
@@ -182,6 +197,18 @@ def attention_layers(family):
     return sum(1 for line in ir.splitlines() if "lm.attention " in line)
 
 
+def mla_layers(family):
+    """How many lm.mla_attention ops without sparse attention's selected
+    keys the family's golden imports to (the layers whose decode attention
+    is lm.flash_mla_decode on the GPU)."""
+    lmc = os.environ.get("LMC", os.path.join(ROOT, "build", "bin", "lmc"))
+    ir = subprocess.run([lmc, "import", os.path.join(ROOT, "models", "golden",
+                                                     family)],
+                        check=True, capture_output=True, text=True).stdout
+    return sum(1 for line in ir.splitlines()
+               if "lm.mla_attention " in line and " selected " not in line)
+
+
 def streamed_projections(family):
     """The lm.streamed_linear ops lm-select-gpu-kernels makes of the
     family's golden: how many, and how many with a norm, a GLU, a residual
@@ -215,10 +242,13 @@ def main(families):
                           for p in (prompt, prompt[3:6], prompt[1:8]))
         layers = attention_layers(family)
         flash = FLASH.format(layers=layers) if layers else NO_FLASH
+        mla = mla_layers(family)
+        mla_flash = MLA_FLASH.format(mla=mla) if mla else ""
         prompt_flash = (PROMPT_FLASH.format(layers=layers) if layers
                         else NO_PROMPT_FLASH)
         fields = dict(family=family, prompt=ids(prompt), count=len(new),
-                      flash=flash, prompt_flash=prompt_flash,
+                      flash=flash, mla_flash=mla_flash,
+                      prompt_flash=prompt_flash,
                       **streamed_projections(family),
                       expected=" ".join(map(str, new)), ragged=ragged,
                       expected4=" ".join(map(str, new[:4])))

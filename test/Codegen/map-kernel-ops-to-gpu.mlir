@@ -477,3 +477,57 @@ func.func @flash_attention_bf16_cache(%q: memref<?x?x16x128xf32>, %kc: memref<?x
          memref<?x?xi64>, memref<?x?x16x128xf32>) -> ()
   return
 }
+
+// -----
+
+// lm.flash_mla_decode with DeepSeek-V2-Lite's shapes (16 heads on the one
+// latent head, R = 512, Dr = 64, a bf16 latent cache) in tiles of 2 heads:
+// flash decoding's two launches. A 256-thread partials block per
+// (sequence, tile, split); each lane holds 16 consecutive elements of a
+// head's latent query and value sum and 2 of its rotary query; per key one
+// latent row (32 bytes of bf16 a lane, widened) and one rotary row serve
+// both products of both heads: each head's score is its two dot products
+// summed over the warp by five xor shuffles, and the latent row is the
+// value the weight scales. The combine is flash decoding's (no sinks).
+// CHECK-LABEL: func.func @flash_mla_decode(
+// CHECK-SAME:    %[[QL:[^:]*]]: memref<?x1x16x512xf32>, %[[QR:[^:]*]]: memref<?x1x16x64xf32>, %[[LAT:[^:]*]]: memref<?x?x512xbf16>, %[[KR:[^:]*]]: memref<?x?x64xbf16>, %[[POS:[^:]*]]: memref<?x1xi64>, %[[P:[^:]*]]: memref<?x16x?x514xf32>, %[[O:[^:]*]]: memref<?x1x16x512xf32>)
+// CHECK:   %[[B:.*]] = memref.dim %[[P]], %c0
+// CHECK:   %[[SPLITS:.*]] = memref.dim %[[P]], %c2
+// CHECK:   %[[BT:.*]] = arith.muli %[[B]], %c8
+// CHECK:   %[[BLOCKS:.*]] = arith.muli %[[BT]], %[[SPLITS]]
+// CHECK:   gpu.launch blocks({{.*}}) in ({{.*}} = %[[BLOCKS]], {{.*}}) threads(%[[TID:[^,]*]], {{.*}}) in ({{.*}} = %c256, {{.*}}) function(@flash_mla_decode_partials) workgroup(%{{.*}} : memref<8x2xf32, #gpu.address_space<workgroup>>, %{{.*}} : memref<8x2xf32, #gpu.address_space<workgroup>>, %{{.*}} : memref<8x2x512xf32, #gpu.address_space<workgroup>>)
+// CHECK:     %[[LANE:.*]] = arith.remui %[[TID]], %c32
+// CHECK:     %[[LATOFF:.*]] = arith.muli %[[LANE]], %c16
+// CHECK:     %[[HEAD:.*]] = arith.muli %{{.*}}, %c2
+// CHECK:     %[[ROPEOFF:.*]] = arith.muli %[[LANE]], %c2
+// CHECK:     vector.load %[[QL]][%{{.*}}, %c0, %[[HEAD]], %[[LATOFF]]] {alignment = 16 : i64} : memref<?x1x16x512xf32>, vector<16xf32>
+// CHECK:     vector.load %[[QR]][%{{.*}}, %c0, %[[HEAD]], %[[ROPEOFF]]] {alignment = 8 : i64} : memref<?x1x16x64xf32>, vector<2xf32>
+// CHECK:     vector.load %[[QL]]
+// CHECK:     vector.load %[[QR]]
+// CHECK:     scf.for %[[KEY:.*]] = %{{.*}} to %{{.*}} step %c8 iter_args({{.*}}) -> (f32, f32, vector<16xf32>, f32, f32, vector<16xf32>)
+// CHECK:       %[[ROW:.*]] = vector.load %[[LAT]][%{{.*}}, %[[KEY]], %[[LATOFF]]] {alignment = 16 : i64} : memref<?x?x512xbf16>, vector<16xbf16>
+// CHECK:       %[[VALUE:.*]] = arith.extf %[[ROW]] : vector<16xbf16> to vector<16xf32>
+// CHECK:       vector.load %[[KR]][%{{.*}}, %[[KEY]], %[[ROPEOFF]]] {alignment = 4 : i64} : memref<?x?x64xbf16>, vector<2xbf16>
+// CHECK-COUNT-5: gpu.shuffle  xor
+// CHECK:       math.exp
+// CHECK:       math.exp
+// CHECK:       vector.fma %{{.*}}, %[[VALUE]], %{{.*}} : vector<16xf32>
+// CHECK-COUNT-5: gpu.shuffle  xor
+// CHECK:       vector.fma %{{.*}}, %[[VALUE]], %{{.*}} : vector<16xf32>
+// CHECK:       scf.yield
+// CHECK:     gpu.barrier
+// CHECK:     gpu.barrier
+// CHECK:   gpu.launch {{.*}} function(@flash_decode_combine)
+// CHECK:     arith.divf
+// CHECK:     memref.store %{{.*}}, %[[O]][%{{.*}}, %c0, %{{.*}}, %{{.*}}]
+func.func @flash_mla_decode(%ql: memref<?x1x16x512xf32>, %qr: memref<?x1x16x64xf32>,
+                            %lat: memref<?x?x512xbf16>, %kr: memref<?x?x64xbf16>,
+                            %pos: memref<?x1xi64>, %p: memref<?x16x?x514xf32>,
+                            %o: memref<?x1x16x512xf32>) {
+  lm.flash_mla_decode %ql, %qr, %lat, %kr, %pos partials(%p) outs(%o)
+      {scale = 0.072 : f64, warps = 8 : i64, head_tile = 2 : i64}
+      : (memref<?x1x16x512xf32>, memref<?x1x16x64xf32>, memref<?x?x512xbf16>,
+         memref<?x?x64xbf16>, memref<?x1xi64>, memref<?x16x?x514xf32>,
+         memref<?x1x16x512xf32>) -> ()
+  return
+}

@@ -131,3 +131,25 @@ func.func @routers(%wide: tensor<?x?x512xf32>, %many: tensor<?x?x64xf32>,
       : (tensor<?x?x8xf16>) -> (tensor<?x?x2xf16>, tensor<?x?x2xi64>)
   return
 }
+
+// -----
+
+// MLA stays generic with sparse attention's selected keys (DSA), and where
+// even one head's latent query and value sum (2 x 4096 / 32 per lane)
+// exceed a lane's registers.
+func.func @mla_refused(%qn: tensor<?x?x4x16xf32>, %qr: tensor<?x?x4x8xf32>,
+                       %lat: tensor<?x?x32xf32>, %kr: tensor<?x?x8xf32>,
+                       %kvb: tensor<128x32xf32>, %pos: tensor<?x?xi64>,
+                       %sel: tensor<?x?x4xi64>, %wide: tensor<?x?x4096xf32>,
+                       %wkvb: tensor<128x4096xf32>)
+    -> (tensor<?x?x4x16xf32>, tensor<?x?x4x16xf32>) {
+  // expected-remark @+1 {{no flash MLA decoding: sparse attention (selected keys)}}
+  %a = lm.mla_attention %qn, %qr, %lat, %kr, %kvb, %pos selected %sel {scale = 0.2 : f64}
+     : (tensor<?x?x4x16xf32>, tensor<?x?x4x8xf32>, tensor<?x?x32xf32>, tensor<?x?x8xf32>,
+        tensor<128x32xf32>, tensor<?x?xi64>, tensor<?x?x4xi64>) -> tensor<?x?x4x16xf32>
+  // expected-remark @+1 {{no flash MLA decoding: a head's latent query and sum exceed a lane's registers}}
+  %b = lm.mla_attention %qn, %qr, %wide, %kr, %wkvb, %pos {scale = 0.2 : f64}
+     : (tensor<?x?x4x16xf32>, tensor<?x?x4x8xf32>, tensor<?x?x4096xf32>, tensor<?x?x8xf32>,
+        tensor<128x4096xf32>, tensor<?x?xi64>) -> tensor<?x?x4x16xf32>
+  return %a, %b : tensor<?x?x4x16xf32>, tensor<?x?x4x16xf32>
+}

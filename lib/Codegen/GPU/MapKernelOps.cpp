@@ -20,8 +20,8 @@ struct MapKernelOpsToGPUPass final
   void runOnOperation() override {
     SmallVector<Operation *> ops;
     WalkResult result = getOperation().walk([&](Operation *op) {
-      if (!isa<FlashAttentionOp, FlashDecodeOp, StreamedLinearOp, WarpRouterOp>(
-              op))
+      if (!isa<FlashAttentionOp, FlashDecodeOp, FlashMLADecodeOp,
+               StreamedLinearOp, WarpRouterOp>(op))
         return WalkResult::advance();
       if (op->getNumResults() != 0) {
         op->emitOpError("expected a bufferized kernel op (memref operands)");
@@ -38,6 +38,8 @@ struct MapKernelOpsToGPUPass final
         gpu_mapping::buildFlashAttention(b, flash);
       else if (auto flash = dyn_cast<FlashDecodeOp>(op))
         gpu_mapping::buildFlashDecode(b, flash);
+      else if (auto flash = dyn_cast<FlashMLADecodeOp>(op))
+        gpu_mapping::buildFlashMLADecode(b, flash);
       else if (auto router = dyn_cast<WarpRouterOp>(op))
         gpu_mapping::buildWarpRouter(b, router);
       else

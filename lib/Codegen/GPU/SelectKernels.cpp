@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "../LMToLinalg/Common.h"
 #include "Kernels/Kernels.h"
 #include "lmc/Codegen/GPU/TargetInfo.h"
 #include "lmc/Codegen/Passes.h"
@@ -76,6 +77,47 @@ struct FlashDecodeConfig {
     Value splits = arith::MinUIOp::create(b, loc, cover, most);
     // An empty cache (S = 0) still gets one split, which writes empties.
     return arith::MaxUIOp::create(b, loc, splits, c(1));
+  }
+};
+
+/// MLA's absorbed decode on flash decoding's kernels, configured as flash
+/// decoding (its warps, splits and register budget), the tile of heads a
+/// block takes as large as that budget and static shared memory allow
+/// (DeepSeek-V2/V3: R = 512, Dr = 64, tiles of 2 heads).
+struct FlashMLADecodeConfig {
+  static constexpr int64_t kWarps = FlashDecodeConfig::kWarps;
+
+  /// The head tile for `op`, or why the template cannot take it.
+  static FailureOr<int64_t> headTile(MLAAttentionOp op, StringRef &why) {
+    if (op.getSelected()) {
+      why = "sparse attention (selected keys)";
+      return failure();
+    }
+    if (!cast<RankedTensorType>(op.getType()).getElementType().isF32()) {
+      why = "not an f32 result";
+      return failure();
+    }
+    auto qn = cast<RankedTensorType>(op.getQueryNope().getType());
+    auto latent = cast<RankedTensorType>(op.getLatent().getType());
+    auto rope = cast<RankedTensorType>(op.getKeyRope().getType());
+    auto kvB = cast<RankedTensorType>(op.getKvB().getType());
+    int64_t heads = qn.getDimSize(2), latentDim = latent.getDimSize(2),
+            ropeDim = rope.getDimSize(2);
+    if (ShapedType::isDynamic(latentDim) || ShapedType::isDynamic(ropeDim) ||
+        !kvB.hasStaticShape()) {
+      why = "dynamic latent or rope dims";
+      return failure();
+    }
+    for (int64_t tile = heads; tile >= 1; --tile) {
+      gpu_mapping::FlashMLADecodeFootprint footprint{kWarps, tile, latentDim,
+                                                     ropeDim};
+      if (heads % tile == 0 &&
+          footprint.laneValues() <= FlashDecodeConfig::kMaxLaneValues &&
+          footprint.sharedBytes() <= kStaticSharedBytes)
+        return tile;
+    }
+    why = "a head's latent query and sum exceed a lane's registers";
+    return failure();
   }
 };
 
@@ -655,6 +697,52 @@ void selectWarpRouter(RouterOp op) {
   op.erase();
 }
 
+/// lm.mla_attention: one token ? the absorbed form with its attention on
+/// lm.flash_mla_decode (the absorption and the output projection stay
+/// generics) : the op, for the generic path.
+void selectMLADecode(MLAAttentionOp op, int64_t headTile) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  Value tokens = tensor::DimOp::create(b, loc, op.getQueryNope(), 1);
+  Value isDecode =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tokens,
+                            arith::ConstantIndexOp::create(b, loc, 1));
+  auto choice = scf::IfOp::create(b, loc, op.getType(), isDecode,
+                                  /*withElseRegion=*/true);
+  b.setInsertionPointToStart(&choice.getThenRegion().front());
+  Value queryLatent = lowering::absorbMLAQuery(b, loc, op);
+  auto latentType = cast<RankedTensorType>(queryLatent.getType());
+  int64_t heads = latentType.getDimSize(2),
+          latentDim = latentType.getDimSize(3);
+  Value batch = tensor::DimOp::create(b, loc, op.getQueryNope(), 0);
+  Value keys = tensor::DimOp::create(b, loc, op.getLatent(), 1);
+  // Every head reads the one latent head: splits as for a single kv head
+  // per tile.
+  Value splits =
+      FlashDecodeConfig::splits(b, loc, batch, keys, heads / headTile);
+  auto dyn = ShapedType::kDynamic;
+  Value partials =
+      tensor::EmptyOp::create(b, loc, {dyn, heads, dyn, latentDim + 2},
+                              b.getF32Type(), ValueRange{batch, splits});
+  Value init = tensor::EmptyOp::create(b, loc, {dyn, 1, heads, latentDim},
+                                       b.getF32Type(), ValueRange{batch});
+  auto kernel = FlashMLADecodeOp::create(
+      b, loc, TypeRange{partials.getType(), init.getType()}, queryLatent,
+      op.getQueryRope(), op.getLatent(), op.getKeyRope(), op.getPositions(),
+      partials, init, op.getScaleAttr(),
+      b.getI64IntegerAttr(FlashMLADecodeConfig::kWarps),
+      b.getI64IntegerAttr(headTile));
+  Value output =
+      lowering::projectMLALatentOutput(b, loc, op, kernel.getResult(1));
+  if (output.getType() != op.getType())
+    output = tensor::CastOp::create(b, loc, op.getType(), output);
+  scf::YieldOp::create(b, loc, output);
+  b.setInsertionPointToStart(&choice.getElseRegion().front());
+  scf::YieldOp::create(b, loc, b.clone(*op)->getResult(0));
+  op.replaceAllUsesWith(choice.getResult(0));
+  op.erase();
+}
+
 /// Whether `op` is in the generic branch of an earlier selection (whose
 /// other branch holds a `KernelOp`).
 template <typename KernelOp> bool inGenericBranch(Operation *op) {
@@ -687,6 +775,20 @@ struct SelectGPUKernelsPass final
     });
     for (AttentionChoice &choice : attentions)
       selectAttention(choice.op, choice.decode, choice.prompt);
+
+    SmallVector<std::pair<MLAAttentionOp, int64_t>> mlas;
+    getOperation().walk([&](MLAAttentionOp op) {
+      if (inGenericBranch<FlashMLADecodeOp>(op))
+        return;
+      StringRef why;
+      FailureOr<int64_t> tile = FlashMLADecodeConfig::headTile(op, why);
+      if (succeeded(tile))
+        mlas.push_back({op, *tile});
+      else if (explain)
+        op.emitRemark("no flash MLA decoding: ") << why;
+    });
+    for (auto [op, tile] : mlas)
+      selectMLADecode(op, tile);
 
     // Projections of a normalised input first (the norm becomes their
     // prologue), then the others, each with its epilogue.

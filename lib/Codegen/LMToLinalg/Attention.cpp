@@ -17,6 +17,21 @@ using namespace mlir::lm;
 using namespace mlir::lm::lowering;
 
 namespace {
+/// MLA's dims: heads, nope and value head dims, kv_b rows per head (nope +
+/// value), rope and latent dims.
+struct MLADims {
+  int64_t heads, nope, valueDim, rows, ropeDim, latentDim;
+  explicit MLADims(MLAAttentionOp op) {
+    auto qn = cast<RankedTensorType>(op.getQueryNope().getType());
+    heads = qn.getDimSize(2);
+    nope = qn.getDimSize(3);
+    valueDim = cast<RankedTensorType>(op.getType()).getDimSize(3);
+    rows = nope + valueDim;
+    ropeDim = cast<RankedTensorType>(op.getKeyRope().getType()).getDimSize(2);
+    latentDim = cast<RankedTensorType>(op.getLatent().getType()).getDimSize(2);
+  }
+};
+
 struct MLAKeyView {
   /// [B, S, C] -> [B, S, 1, C]: one head shared by every query head.
   static Value asSingleHead(OpBuilder &b, Location loc, Value x) {
@@ -299,21 +314,6 @@ struct LowerMLAAttention final : OpRewritePattern<MLAAttentionOp> {
   }
 
 private:
-  struct Dims {
-    int64_t heads, nope, valueDim, rows, ropeDim, latentDim;
-  };
-  static Dims dims(MLAAttentionOp op) {
-    auto qn = cast<RankedTensorType>(op.getQueryNope().getType());
-    Dims d;
-    d.heads = qn.getDimSize(2);
-    d.nope = qn.getDimSize(3);
-    d.valueDim = cast<RankedTensorType>(op.getType()).getDimSize(3);
-    d.rows = d.nope + d.valueDim;
-    d.ropeDim = cast<RankedTensorType>(op.getKeyRope().getType()).getDimSize(2);
-    d.latentDim = cast<RankedTensorType>(op.getLatent().getType()).getDimSize(2);
-    return d;
-  }
-
   static Value asSingleHead(OpBuilder &b, Location loc, Value x) {
     return MLAKeyView::asSingleHead(b, loc, x);
   }
@@ -321,7 +321,7 @@ private:
   static Value expanded(OpBuilder &b, Location loc, MLAAttentionOp op) {
     MLIRContext *ctx = b.getContext();
     auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
-    Dims n = dims(op);
+    MLADims n(op);
     Value latent = op.getLatent();
     OpFoldResult batch = tensor::getMixedSize(b, loc, latent, 0);
     OpFoldResult keys = tensor::getMixedSize(b, loc, latent, 1);
@@ -359,23 +359,7 @@ private:
   }
 
   static Value absorbed(OpBuilder &b, Location loc, MLAAttentionOp op) {
-    MLIRContext *ctx = b.getContext();
-    auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
-    Dims n = dims(op);
-    Value qn = op.getQueryNope();
-    OpFoldResult batch = tensor::getMixedSize(b, loc, qn, 0);
-    OpFoldResult tokens = tensor::getMixedSize(b, loc, qn, 1);
-    // qLatent[b, t, h, r] = sum_j q_nope[b, t, h, j] kv_b[h * rows + j, r]
-    Value qLatent = buildGeneric(
-        b, loc, {qn, op.getKvB()},
-        {AffineMap::get(5, 0, {d(0), d(1), d(2), d(4)}, ctx),
-         AffineMap::get(5, 0, {d(2) * n.rows + d(4), d(3)}, ctx),
-         AffineMap::get(5, 0, {d(0), d(1), d(2), d(3)}, ctx)},
-        filledTensor(b, loc,
-                     {batch, tokens, b.getIndexAttr(n.heads),
-                      b.getIndexAttr(n.latentDim)},
-                     0.0),
-        iterators(4, 1), multiplyAccumulate);
+    Value qLatent = absorbMLAQuery(b, loc, op);
     Value latent = asSingleHead(b, loc, op.getLatent());
     Value scores = contractScores(b, loc, qLatent, latent);
     scores = contractScores(b, loc, op.getQueryRope(),
@@ -387,17 +371,7 @@ private:
                     op.getScale().convertToDouble(), std::nullopt, mask);
     Value outLatent = weightedValues(b, loc, exps, rowSum, latent,
                                      /*bf16Products=*/false);
-    // out[b, t, h, e] = sum_r outLatent[b, t, h, r] kv_b[h * rows + nope + e, r]
-    return buildGeneric(
-        b, loc, {outLatent, op.getKvB()},
-        {AffineMap::get(5, 0, {d(0), d(1), d(2), d(4)}, ctx),
-         AffineMap::get(5, 0, {d(2) * n.rows + n.nope + d(3), d(4)}, ctx),
-         AffineMap::get(5, 0, {d(0), d(1), d(2), d(3)}, ctx)},
-        filledTensor(b, loc,
-                     {batch, tokens, b.getIndexAttr(n.heads),
-                      b.getIndexAttr(n.valueDim)},
-                     0.0),
-        iterators(4, 1), multiplyAccumulate);
+    return projectMLALatentOutput(b, loc, op, outLatent);
   }
 };
 /// lm.lightning_indexer: index scores as contractions and a weighted ReLU sum
@@ -531,4 +505,42 @@ struct LowerCompressedAttention final : OpRewritePattern<CompressedAttentionOp> 
 void lowering::populateAttentionPatterns(RewritePatternSet &patterns) {
   patterns.add<LowerAttention, LowerCompressedAttention, LowerLightningIndexer,
                LowerMLAAttention>(patterns.getContext());
+}
+
+/// out[b, t, h, o] = sum_k in[b, t, h, k] kv_b[weight(h, o, k)] over loops
+/// (b, t, h, o, k): MLA's per-head products with slices of kv_b.
+static Value perHeadProduct(OpBuilder &b, Location loc, MLAAttentionOp op,
+                            Value input, AffineExpr weightRow,
+                            AffineExpr weightColumn, int64_t width) {
+  MLIRContext *ctx = b.getContext();
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  MLADims n(op);
+  OpFoldResult batch = tensor::getMixedSize(b, loc, input, 0);
+  OpFoldResult tokens = tensor::getMixedSize(b, loc, input, 1);
+  return buildGeneric(b, loc, {input, op.getKvB()},
+                      {AffineMap::get(5, 0, {d(0), d(1), d(2), d(4)}, ctx),
+                       AffineMap::get(5, 0, {weightRow, weightColumn}, ctx),
+                       AffineMap::get(5, 0, {d(0), d(1), d(2), d(3)}, ctx)},
+                      filledTensor(b, loc,
+                                   {batch, tokens, b.getIndexAttr(n.heads),
+                                    b.getIndexAttr(width)},
+                                   0.0),
+                      iterators(4, 1), multiplyAccumulate);
+}
+
+Value lowering::absorbMLAQuery(OpBuilder &b, Location loc, MLAAttentionOp op) {
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, b.getContext()); };
+  MLADims n(op);
+  // qLatent[b, t, h, r] = sum_j q_nope[b, t, h, j] kv_b[h * rows + j, r]
+  return perHeadProduct(b, loc, op, op.getQueryNope(), d(2) * n.rows + d(4),
+                        d(3), n.latentDim);
+}
+
+Value lowering::projectMLALatentOutput(OpBuilder &b, Location loc,
+                                       MLAAttentionOp op, Value latentOutput) {
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, b.getContext()); };
+  MLADims n(op);
+  // out[b, t, h, e] = sum_r outLatent[b, t, h, r] kv_b[h * rows + nope + e, r]
+  return perHeadProduct(b, loc, op, latentOutput, d(2) * n.rows + n.nope + d(3),
+                        d(4), n.valueDim);
 }

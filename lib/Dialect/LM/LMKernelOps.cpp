@@ -121,6 +121,65 @@ LogicalResult FlashDecodeOp::verify() {
   return success();
 }
 
+LogicalResult FlashMLADecodeOp::verify() {
+  if (failed(verifyOneForm(*this)))
+    return failure();
+  ShapeChecker check(*this);
+  Type ql = getQueryLatent().getType(), qr = getQueryRope().getType(),
+       lat = getLatent().getType(), kr = getKeyRope().getType(),
+       pos = getPositions().getType(), partials = getPartials().getType(),
+       init = getInit().getType();
+  if (failed(check.rank("query_latent", ql, 4)) ||
+      failed(check.rank("latent", lat, 3)) ||
+      failed(check.rank("key_rope", kr, 3)))
+    return failure();
+  int64_t batch = ShapeChecker::size(ql, 0), heads = ShapeChecker::size(ql, 2),
+          latentDim = ShapeChecker::size(ql, 3),
+          ropeDim = ShapeChecker::size(kr, 2);
+  for (int64_t size : {heads, latentDim, ropeDim})
+    if (ShapedType::isDynamic(size) || size <= 0)
+      return emitOpError("expected static, positive heads, latent and rope "
+                         "dims, got ")
+             << ql << " and " << kr;
+  if (failed(check.dim("query_latent", ql, 1, 1, "tokens")) ||
+      failed(check.shape("query_rope", qr, {batch, 1, heads, ropeDim},
+                         {"batch", "tokens", "heads", "rope dim"})) ||
+      failed(check.shape("latent", lat,
+                         {batch, ShapedType::kDynamic, latentDim},
+                         {"batch", "keys", "latent dim"})) ||
+      failed(check.sameDim("key_rope", kr, 0, "latent", lat, 0, "batch")) ||
+      failed(check.sameDim("key_rope", kr, 1, "latent", lat, 1, "keys")) ||
+      failed(check.shape("positions", pos, {batch, 1}, {"batch", "tokens"})) ||
+      failed(check.shape("partials", partials,
+                         {batch, heads, ShapedType::kDynamic, latentDim + 2},
+                         {"batch", "heads", "splits", "latent dim + 2"})) ||
+      failed(check.shape("init", init, {batch, 1, heads, latentDim},
+                         {"batch", "tokens", "heads", "latent dim"})))
+    return failure();
+  for (auto [name, type] : {std::pair<StringRef, Type>{"query_latent", ql},
+                            {"query_rope", qr},
+                            {"latent", lat},
+                            {"key_rope", kr}})
+    if (!isa<FloatType>(elementOf(type)))
+      return emitOpError("expected float '") << name << "', got " << type;
+  if (!elementOf(pos).isSignlessInteger(64))
+    return emitOpError("expected i64 'positions', got ") << pos;
+  for (auto [name, type] :
+       {std::pair<StringRef, Type>{"partials", partials}, {"init", init}})
+    if (!elementOf(type).isF32())
+      return emitOpError("expected f32 '") << name << "', got " << type;
+  if (failed(check.positive("scale", getScale().convertToDouble())))
+    return failure();
+  int64_t warps = static_cast<int64_t>(getWarps());
+  if (warps < 1 || warps > 32)
+    return emitOpError("expected 1 to 32 'warps', got ") << warps;
+  int64_t tile = static_cast<int64_t>(getHeadTile());
+  if (tile < 1 || heads % tile != 0)
+    return emitOpError("expected 'head_tile' to divide the ")
+           << heads << " heads, got " << tile;
+  return success();
+}
+
 int64_t FlashAttentionOp::getGroupSize() { return groupSize(*this); }
 
 LogicalResult FlashAttentionOp::verify() {

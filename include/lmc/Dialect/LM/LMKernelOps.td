@@ -120,6 +120,59 @@ def LM_FlashDecodeOp : LM_KernelOp<"flash_decode"> {
   let hasVerifier = 1;
 }
 
+def LM_FlashMLADecodeOp : LM_KernelOp<"flash_mla_decode"> {
+  let summary = "lm.mla_attention's absorbed decode over the latent cache, "
+                "split over the keys";
+  let description = [{
+    The attention at the core of `lm.mla_attention`'s weight-absorbed form,
+    for one query token per sequence: `query_latent` (`[B, 1, H, R]`, the
+    non-rotary queries moved into latent space by `W_uk`) and `query_rope`
+    (`[B, 1, H, Dr]`) attend over the cached `latent` (`[B, S, R]`) and
+    `key_rope` (`[B, S, Dr]`): score(h, s) = `scale` * (q_lat[h] . latent[s]
+    + q_rope[h] . key_rope[s]) over the keys `[0, position]`, softmax, and
+    the weighted sum of the latents themselves (keys and values are one
+    row). As `lm.flash_decode`: the keys are cut into `P` splits (`partials`
+    is `[B, H, P, R + 2]`, f32); a block of `warps` warps per (sequence,
+    `head_tile` heads, split) reads each latent row once for its heads and
+    leaves per head the split's weighted sum relative to its running
+    maximum, the maximum and the sum of weights; a second kernel combines
+    the splits into `init` (`[B, 1, H, R]`, f32).
+
+    Results are the two inits on tensors, none on memrefs.
+
+    ```mlir
+    %partials, %o = lm.flash_mla_decode %ql, %qr, %lat, %kr, %pos
+        partials(%p) outs(%init)
+        {scale = 0.125 : f64, warps = 8 : i64, head_tile = 2 : i64}
+        : (tensor<?x1x4x32xf32>, tensor<?x1x4x8xf32>, tensor<?x?x32xf32>,
+           tensor<?x?x8xf32>, tensor<?x1xi64>, tensor<?x4x?x34xf32>,
+           tensor<?x1x4x32xf32>)
+        -> (tensor<?x4x?x34xf32>, tensor<?x1x4x32xf32>)
+    ```
+  }];
+  let arguments = (ins LM_TensorOrMemRef:$query_latent,
+                       LM_TensorOrMemRef:$query_rope,
+                       LM_TensorOrMemRef:$latent, LM_TensorOrMemRef:$key_rope,
+                       LM_TensorOrMemRef:$positions,
+                       LM_TensorOrMemRef:$partials, LM_TensorOrMemRef:$init,
+                       F64Attr:$scale, I64Attr:$warps, I64Attr:$head_tile);
+  let assemblyFormat = [{
+    $query_latent `,` $query_rope `,` $latent `,` $key_rope `,` $positions
+    `partials` `(` $partials `)` `outs` `(` $init `)` attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let extraClassDeclaration = [{
+    /// partials and init: the last two operands.
+    MutableOperandRange getDpsInitsMutable() {
+      return MutableOperandRange(getOperation(),
+                                 getOperation()->getNumOperands() - 2, 2);
+    }
+    /// The inits are only written.
+    bool readsInits() { return false; }
+  }];
+  let hasVerifier = 1;
+}
+
 def LM_FlashAttentionOp : LM_KernelOp<"flash_attention"> {
   let summary = "lm.attention of prompts on tensor cores (flash attention)";
   let description = [{

@@ -196,6 +196,87 @@ void buildWarpRouter(OpBuilder &b, WarpRouterOp op);
 /// and a kernel combining the splits, at the op (FlashDecode.cpp).
 void buildFlashDecode(OpBuilder &b, FlashDecodeOp op);
 
+/// What flash decoding's partials kernel is for one op: a block of `warps`
+/// warps per (sequence, one of `blockGroups` sets of `headsPerBlock`
+/// consecutive query heads, split of the keys), the score's scale and soft
+/// cap, the mask's window or chunk, and the buffers (`keys`: a buffer whose
+/// dimension 1 is the number of keys).
+struct SplitPartialsSpec {
+  StringRef name;
+  int64_t warps, headsPerBlock, blockGroups, valueDim;
+  double scale;
+  std::optional<double> softcap;
+  std::optional<uint64_t> slidingWindow, chunkSize;
+  Value positions, keys, partials;
+};
+
+/// How a partials block reads its keys: the templates sharing flash
+/// decoding's skeleton differ in where a key's rows are and how a head's
+/// score is made of them.
+class SplitKeyReader {
+public:
+  virtual ~SplitKeyReader() = default;
+  /// Loads the lane's slices of the queries of heads firstHead ... (in the
+  /// block's registers).
+  virtual void loadQueries(OpBuilder &b, Location loc, Value seq,
+                           Value firstHead, Value lane) = 0;
+  /// Reads key `key`'s rows for the block's heads (`blockGroup` says which
+  /// set); returns the lane's slice of its value row (f32, ceil(Dv / 32)
+  /// elements from lane * that).
+  virtual Value readKey(OpBuilder &b, Location loc, Value seq, Value blockGroup,
+                        Value key) = 0;
+  /// The lane's part of head g's dot product with the key read last.
+  virtual Value laneDot(OpBuilder &b, Location loc, int64_t g) = 0;
+  /// A softmax weight as it scales a value row.
+  virtual Value weightOperand(OpBuilder &b, Location loc, Value weight) {
+    return weight;
+  }
+};
+
+/// `elements` values of `buffer`'s innermost row from `indices` (the last
+/// the lane's first element), f32, a vector load when every lane's slice
+/// lies inside the row of `size` elements (a multiple of 32).
+Value loadLaneRow(OpBuilder &b, Location loc, Value buffer,
+                  SmallVector<Value> indices, int64_t elements, int64_t size);
+
+/// Flash decoding's first kernel: each block's online softmax over its
+/// split's keys, its warps combined in shared memory, into
+/// `partials[b, h, split] = [acc..., max, sum]` (FlashDecode.cpp).
+void buildSplitPartials(OpBuilder &b, Location loc,
+                        const SplitPartialsSpec &spec, SplitKeyReader &reader);
+
+/// Flash decoding's second kernel: a block per (sequence, head) rescales the
+/// splits of `partials` to their common maximum (and the sink's logit, if
+/// `sinks`) and writes `init[b, 0, h, :]`.
+void buildSplitCombine(OpBuilder &b, Location loc, Value partials, Value init,
+                       int64_t heads, Value sinks);
+
+/// What lm.flash_mla_decode's partials block holds: per lane ceil(R / 32)
+/// elements of each of its `headTile` heads' latent queries and value sums
+/// and ceil(Dr / 32) of their rotary queries (besides the key's rows); per
+/// block as FlashDecodeFootprint.
+struct FlashMLADecodeFootprint {
+  int64_t warps, headTile, latentDim, ropeDim;
+  int64_t latentLane() const {
+    return llvm::divideCeil(latentDim, gpu_target::kWarpSize);
+  }
+  int64_t ropeLane() const {
+    return llvm::divideCeil(ropeDim, gpu_target::kWarpSize);
+  }
+  int64_t laneValues() const {
+    return headTile * (2 * latentLane() + ropeLane());
+  }
+  int64_t sharedBytes() const {
+    return FlashDecodeFootprint{warps, headTile, latentDim, latentDim}
+        .sharedBytes();
+  }
+};
+
+/// lm.flash_mla_decode on memrefs: flash decoding's two kernels, a partials
+/// block per (sequence, head tile, split) reading each latent row once as
+/// its heads' key and value (FlashMLADecode.cpp).
+void buildFlashMLADecode(OpBuilder &b, FlashMLADecodeOp op);
+
 } // namespace mlir::lm::gpu_mapping
 
 #endif // LMC_CODEGEN_GPU_KERNELS_KERNELS_H
