@@ -8,7 +8,8 @@ Also writes test/GPU/<family>.test (sm_90a code in f32 and bf16: compiles,
 PTX passes ptxas, flash decoding where the family has lm.attention (counted
 by importing it with build/bin/lmc, or $LMC) and MLA's flash decoding where
 it has lm.mla_attention without sparse attention, flash attention for its
-prompts in bf16, tensor cores in bf16 only) and test/GPU/Run/<family>.test
+prompts in bf16, the streamed experts of MoE decode, tensor cores in bf16
+only) and test/GPU/Run/<family>.test
 (the same checks as E2E on an H100).
 
     python3 scripts/make-e2e-tests.py llama qwen3 ...
@@ -81,7 +82,7 @@ GPU_TEMPLATE = """\
 # NORMED: st.shared.v4.b32
 # NORMED: bar.sync 0;
 # NORMED: ld.shared.v4.b32
-{flash}{mla_flash}
+{flash}{mla_flash}{experts_flash}
 # --dtype bf16: the projections of a prompt run on tensor cores.
 # RUN: lmc compile %golden/{family} --target sm_90a --dtype bf16 -o %t.bf16.lmx
 # RUN: rm -rf %t.bf16code && lmc inspect %t.bf16.lmx --dump-code %t.bf16code
@@ -151,6 +152,21 @@ MLA_FLASH = """\
 # MLAPLAN-NEXT: templates: {{{{.*}}}}flash_mla_decode_partials {mla}{{{{(,|$)}}}}
 """
 
+EXPERTS = """\
+# MoE decode ({experts} lm.moe_experts layers) is lm.streamed_experts
+# (lm-select-gpu-kernels): one launch streams the chosen experts' gate and
+# up rows with 16-byte loads, a block per (token, choice) and columns, the
+# activation its epilogue (lm-merge-launches may join it with an
+# independent neighbour, a shared expert's projection); one streams their
+# down rows side by side, the routing-weighted sum over the choices its
+# epilogue, launched once per layer in a decode step.
+# RUN: FileCheck %s --check-prefix=EXPERTS < %t.code/code1.sm_90a.ptx
+# EXPERTS: .entry experts_down
+# RUN: lmc inspect %t.lmx --plan --plan-prompt 4 | FileCheck %s --check-prefix=EXPERTSPLAN
+# EXPERTSPLAN: decode step
+# EXPERTSPLAN-NEXT: templates: {{{{.*}}}}experts_down {experts}{{{{(,|$)}}}}
+"""
+
 NO_FLASH = """\
 # No lm.attention (its attention is MLA's or DeepSeek-V4's): no flash
 # decoding.
@@ -212,7 +228,7 @@ def mla_layers(family):
 def streamed_projections(family):
     """The lm.streamed_linear ops lm-select-gpu-kernels makes of the
     family's golden: how many, and how many with a norm, a GLU, a residual
-    add."""
+    add; and its lm.streamed_experts ops."""
     bin_dir = os.path.dirname(os.environ.get(
         "LMC", os.path.join(ROOT, "build", "bin", "lmc")))
     ir = subprocess.run([os.path.join(bin_dir, "lmc"), "import",
@@ -227,7 +243,9 @@ def streamed_projections(family):
     return dict(streamed=len(ops),
                 normed=sum(1 for op in ops if " norm(" in op),
                 glu=sum(1 for op in ops if " up(" in op),
-                residual=sum(1 for op in ops if "accumulate" in op))
+                residual=sum(1 for op in ops if "accumulate" in op),
+                experts=sum(1 for line in selected.splitlines()
+                            if "lm.streamed_experts " in line))
 
 
 def main(families):
@@ -246,10 +264,12 @@ def main(families):
         mla_flash = MLA_FLASH.format(mla=mla) if mla else ""
         prompt_flash = (PROMPT_FLASH.format(layers=layers) if layers
                         else NO_PROMPT_FLASH)
+        streamed = streamed_projections(family)
+        experts = (EXPERTS.format(experts=streamed["experts"])
+                   if streamed["experts"] else "")
         fields = dict(family=family, prompt=ids(prompt), count=len(new),
-                      flash=flash, mla_flash=mla_flash,
-                      prompt_flash=prompt_flash,
-                      **streamed_projections(family),
+                      flash=flash, mla_flash=mla_flash, experts_flash=experts,
+                      prompt_flash=prompt_flash, **streamed,
                       expected=" ".join(map(str, new)), ragged=ragged,
                       expected4=" ".join(map(str, new[:4])))
         for folder, template in [("E2E", TEMPLATE), ("GPU", GPU_TEMPLATE),

@@ -130,3 +130,24 @@ Value lowering::applyGlu(OpBuilder &b, Location loc, GluKind kind, Value gate,
   }
   llvm_unreachable("unknown glu");
 }
+
+Value lowering::applyExpertActivation(OpBuilder &b, Location loc,
+                                      ExpertKind kind, Value gate, Value up,
+                                      double alpha, double limit) {
+  auto glu = [&](GluKind glu) {
+    return applyGlu(b, loc, glu, gate, up, alpha, limit);
+  };
+  switch (kind) {
+  case ExpertKind::relu2:
+    return applyActivation(b, loc, ActivationKind::relu2, gate);
+  case ExpertKind::swiglu:
+    return glu(GluKind::swiglu);
+  case ExpertKind::geglu_tanh:
+    return glu(GluKind::geglu_tanh);
+  case ExpertKind::clamped_swiglu:
+    return glu(GluKind::clamped_swiglu);
+  case ExpertKind::gpt_oss_swiglu:
+    return glu(GluKind::gpt_oss_swiglu);
+  }
+  llvm_unreachable("unknown expert activation");
+}

@@ -28,6 +28,10 @@ Value applyActivation(OpBuilder &b, Location loc, ActivationKind kind, Value x);
 /// act(gate) * up for a GLU kind (alpha/limit for the clamped kinds).
 Value applyGlu(OpBuilder &b, Location loc, GluKind kind, Value gate, Value up,
                double alpha, double limit);
+/// An expert's activation (lm.moe_experts): relu(gate)^2 for relu2 (`up`
+/// unused), else the GLU of its kind.
+Value applyExpertActivation(OpBuilder &b, Location loc, ExpertKind kind,
+                            Value gate, Value up, double alpha, double limit);
 
 } // namespace mlir::lm::lowering
 

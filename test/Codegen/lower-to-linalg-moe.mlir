@@ -1,18 +1,23 @@
 // RUN: lmc-opt %s --lm-lower-to-linalg --split-input-file | FileCheck %s
 
-// Expert dispatch (lib/Codegen/LMToLinalg/MoE.cpp): four generics over
+// Expert dispatch (lib/Codegen/LMToLinalg/MoE.cpp): generics over
 // [batch, tokens, top_k, ...] that gather the chosen expert's weights in
 // their bodies. Hash routing (its pattern lives in HyperConnections.cpp):
 // loops over buffers. lm.router is covered in lower-to-linalg.mlir.
 
 // SwiGLU experts: per token and route k, h = gate_up[e] x (12 rows: gate
 // rows 0..5, up rows 6..11), a = silu(h[i]) * h[i + 6], and
-// out = sum_k w * (down[e] a), weights widened from bf16.
+// out = sum_k w * (down[e] a), weights widened from bf16; their other
+// operands, x and a, rounded to bf16 (as --dtype bf16 rounds a
+// projection's input).
 // CHECK-LABEL: func.func @moe_experts_swiglu
 // CHECK-SAME: %[[X:[a-z0-9]+]]: tensor<?x?x8xf32>, %[[W:[a-z0-9]+]]: tensor<?x?x2xf32>, %[[I:[a-z0-9]+]]: tensor<?x?x2xi64>, %[[GU:[a-z0-9]+]]: tensor<4x12x8xbf16>, %[[DN:[a-z0-9]+]]: tensor<4x8x6xbf16>
+// CHECK: %[[XR:.*]] = linalg.generic {{.*}} ins(%[[X]] : tensor<?x?x8xf32>) outs(%{{.*}} : tensor<?x?x8xbf16>)
+// CHECK: arith.truncf %{{.*}} : f32 to bf16
 // CHECK: %[[H0:.*]] = linalg.fill {{.*}} -> tensor<?x?x2x12xf32>
-// CHECK: %[[H:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%[[X]], %[[I]] : {{.*}}) outs(%[[H0]] : tensor<?x?x2x12xf32>)
-// CHECK: ^bb0(%[[XV:.*]]: f32, %[[E64:.*]]: i64, %[[ACC:.*]]: f32):
+// CHECK: %[[H:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%[[XR]], %[[I]] : {{.*}}) outs(%[[H0]] : tensor<?x?x2x12xf32>)
+// CHECK: ^bb0(%[[XB:.*]]: bf16, %[[E64:.*]]: i64, %[[ACC:.*]]: f32):
+// CHECK: %[[XV:.*]] = arith.extf %[[XB]] : bf16 to f32
 // CHECK: %[[E:.*]] = arith.index_cast %[[E64]] : i64 to index
 // CHECK: %[[R:.*]] = linalg.index 3
 // CHECK: %[[D:.*]] = linalg.index 4
@@ -27,7 +32,9 @@
 // CHECK: arith.negf %[[G]] : f32
 // CHECK: %[[SIG:.*]] = arith.divf
 // CHECK: %[[SILU:.*]] = arith.mulf %[[G]], %[[SIG]] : f32
-// CHECK: arith.mulf %[[SILU]], %[[U]] : f32
+// CHECK: %[[ACT:.*]] = arith.mulf %[[SILU]], %[[U]] : f32
+// CHECK: %[[ACTR:.*]] = arith.truncf %[[ACT]] : f32 to bf16
+// CHECK: arith.extf %[[ACTR]] : bf16 to f32
 // CHECK: %[[Y:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%[[A]], %[[I]] : {{.*}}) outs(%{{.*}} : tensor<?x?x2x8xf32>)
 // CHECK: tensor.extract %[[DN]][%{{.*}}, %{{.*}}, %{{.*}}] : tensor<4x8x6xbf16>
 // CHECK: %[[OUT:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%[[Y]], %[[W]] : {{.*}}) outs(%{{.*}} : tensor<?x?x8xf32>)
@@ -103,13 +110,15 @@ func.func @moe_experts_gpt_oss(%x: tensor<?x?x8xf32>, %w: tensor<?x?x2xf32>, %i:
 // -----
 
 // scale_input (Llama 4): the routing weight scales the expert's input
-// x * w, and the expert's output is added unscaled.
+// x * w (per choice), and the expert's output is added unscaled.
 // CHECK-LABEL: func.func @moe_experts_scale_input
-// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %{{.*}}, %{{.*}} : tensor<?x?x8xf32>, tensor<?x?x1xi64>, tensor<?x?x1xf32>)
-// CHECK: ^bb0(%[[XV:.*]]: f32, %{{.*}}: i64, %[[RW:.*]]: f32, %[[ACC:.*]]: f32):
-// CHECK: %[[XW:.*]] = arith.mulf %[[XV]], %[[RW]] : f32
+// CHECK: %[[XW:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<?x?x8xf32>, tensor<?x?x1xf32>) outs(%{{.*}} : tensor<?x?x1x8xf32>)
+// CHECK: ^bb0(%[[XV:.*]]: f32, %[[RW:.*]]: f32, %{{.*}}: f32):
+// CHECK: arith.mulf %[[XV]], %[[RW]] : f32
+// CHECK: linalg.generic {{.*}} ins(%[[XW]], %{{.*}} : tensor<?x?x1x8xf32>, tensor<?x?x1xi64>)
+// CHECK: ^bb0(%[[XS:.*]]: f32, %{{.*}}: i64, %[[ACC:.*]]: f32):
 // CHECK: %[[GV:.*]] = tensor.extract %{{.*}} : tensor<4x12x8xf32>
-// CHECK: arith.mulf %[[XW]], %[[GV]] : f32
+// CHECK: arith.mulf %[[XS]], %[[GV]] : f32
 // CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%{{.*}} : tensor<?x?x1x8xf32>)
 // CHECK-NEXT: ^bb0(%[[Y:.*]]: f32, %[[ACC2:.*]]: f32):
 // CHECK-NEXT: %[[SUM:.*]] = arith.addf %[[ACC2]], %[[Y]] : f32

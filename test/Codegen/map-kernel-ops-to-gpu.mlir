@@ -531,3 +531,126 @@ func.func @flash_mla_decode(%ql: memref<?x1x16x512xf32>, %qr: memref<?x1x16x64xf
          memref<?x1x16x512xf32>) -> ()
   return
 }
+
+// -----
+
+// lm.streamed_experts with bf16 experts (8 of width 32 over 64 features, 2
+// chosen), a norm and a residual: two launches. The first takes a block
+// per (token, choice) and 8 columns (B x 2 x 4 blocks): the choice's
+// expert read once from the indices, warp 0 stages the token's row
+// normalised and rounded to bf16 (one row of shared memory), a barrier,
+// each warp streams its column's gate row and up row (row 32 + i) of the
+// chosen expert with 16-byte loads against the staged row, ten shuffles,
+// and lane 0 writes silu(gate) * up rounded to bf16 into the choice's
+// hidden row. The second takes a block per token and 8 columns: both
+// choices' experts and routing weights read once, the two experts' down
+// rows streamed side by side, each against its own choice's hidden row,
+// and lane 0 adds w0 * sum0 + w1 * sum1 to the residual. (Both grids are
+// B x 8 blocks here.)
+// CHECK-LABEL: func.func @streamed_experts(
+// CHECK-SAME:    %[[X:[^:]*]]: memref<?x1x64xf32>, %[[W:[^:]*]]: memref<?x1x2xf32>, %[[I:[^:]*]]: memref<?x1x2xi64>, %[[GU:[^:]*]]: memref<8x64x64xbf16>, %[[DN:[^:]*]]: memref<8x64x32xbf16>, %[[NW:[^:]*]]: memref<64xbf16>, %[[H:[^:]*]]: memref<?x1x2x32xbf16>, %[[O:[^:]*]]: memref<?x1x64xf32>)
+// CHECK:   %[[B:.*]] = memref.dim %[[X]], %c0
+// CHECK:   %[[GRID1:.*]] = arith.muli %[[B]], %c8
+// CHECK:   gpu.launch blocks(%[[BID:[^,]*]], {{.*}}) in ({{.*}} = %[[GRID1]], {{.*}}) threads(%[[TID:[^,]*]], {{.*}}) in ({{.*}} = %c256, {{.*}}) function(@experts_gate_up) workgroup(%[[ROW:.*]] : memref<1x64xbf16, #gpu.address_space<workgroup>>)
+// CHECK:     %[[LANE:.*]] = arith.remui %[[TID]], %c32
+// CHECK:     %[[WARP:.*]] = arith.divui %[[TID]], %c32
+// CHECK:     %[[SLICE:.*]] = arith.divui %[[BID]], %c4
+// CHECK:     %[[CB:.*]] = arith.remui %[[BID]], %c4
+// CHECK:     %[[TOK:.*]] = arith.divui %[[SLICE]], %c2
+// CHECK:     %[[CHOICE:.*]] = arith.remui %[[SLICE]], %c2
+// CHECK:     %[[E64:.*]] = memref.load %[[I]][%[[TOK]], %c0, %[[CHOICE]]]
+// CHECK:     %[[E:.*]] = arith.index_cast %[[E64]] : i64 to index
+// CHECK:     %[[COLBASE:.*]] = arith.muli %[[CB]], %c8
+// CHECK:     %[[COL:.*]] = arith.addi %[[COLBASE]], %[[WARP]]
+// CHECK:     scf.if
+// CHECK:       vector.load %[[X]][%[[TOK]], %c0, %{{.*}}] {alignment = 16 : i64} : memref<?x1x64xf32>, vector<4xf32>
+// CHECK-COUNT-5: gpu.shuffle  xor
+// CHECK:       math.rsqrt
+// CHECK:       scf.if
+// CHECK:         vector.load %[[NW]]
+// CHECK:         %[[STAGED:.*]] = arith.truncf %{{.*}} : vector<4xf32> to vector<4xbf16>
+// CHECK:         vector.store %[[STAGED]], %[[ROW]][%[[WARP]], %{{.*}}] {alignment = 8 : i64}
+// CHECK:     gpu.barrier
+// CHECK:     vector.load %[[GU]][%[[E]], %[[COL]], %{{.*}}] {alignment = 16 : i64} : memref<8x64x64xbf16>, vector<8xbf16>
+// CHECK:     %[[UPROW:.*]] = arith.addi %[[COL]], %c32
+// CHECK:     vector.load %[[GU]][%[[E]], %[[UPROW]], %{{.*}}] {alignment = 16 : i64} : memref<8x64x64xbf16>, vector<8xbf16>
+// CHECK:     vector.load %[[ROW]][%c0, %{{.*}}] {alignment = 16 : i64}
+// CHECK:     %[[FIRST:.*]] = arith.cmpi eq, %[[LANE]], %c0
+// CHECK-COUNT-10: gpu.shuffle  xor
+// CHECK:     scf.if %[[FIRST]] {
+// CHECK:       math.exp
+// CHECK:       %[[SILU:.*]] = arith.mulf %{{.*}}, %{{.*}} : f32
+// CHECK:       %[[ACT:.*]] = arith.mulf %[[SILU]], %{{.*}} : f32
+// CHECK:       %[[ACTR:.*]] = arith.truncf %[[ACT]] : f32 to bf16
+// CHECK:       memref.store %[[ACTR]], %[[H]][%[[TOK]], %c0, %[[CHOICE]], %[[COL]]]
+// CHECK:   gpu.launch blocks(%[[BID2:[^,]*]], {{.*}}) in ({{.*}} = %[[GRID1]], {{.*}}) threads({{.*}}) in ({{.*}} = %c256, {{.*}}) function(@experts_down) {
+// CHECK:     %[[TOK2:.*]] = arith.divui %[[BID2]], %c8
+// CHECK:     %[[E0:.*]] = memref.load %[[I]][%[[TOK2]], %c0, %c0]
+// CHECK:     %[[W0:.*]] = memref.load %[[W]][%[[TOK2]], %c0, %c0]
+// CHECK:     %[[E1:.*]] = memref.load %[[I]][%[[TOK2]], %c0, %c1]
+// CHECK:     %[[W1:.*]] = memref.load %[[W]][%[[TOK2]], %c0, %c1]
+// CHECK:     vector.load %[[DN]][%{{.*}}, %[[COL2:.*]], %{{.*}}] {alignment = 16 : i64} : memref<8x64x32xbf16>, vector<8xbf16>
+// CHECK:     vector.load %[[DN]][%{{.*}}, %[[COL2]], %{{.*}}] {alignment = 16 : i64} : memref<8x64x32xbf16>, vector<8xbf16>
+// CHECK:     vector.load %[[H]][%[[TOK2]], %c0, %c0, %{{.*}}] {alignment = 16 : i64} : memref<?x1x2x32xbf16>, vector<8xbf16>
+// CHECK:     vector.load %[[H]][%[[TOK2]], %c0, %c1, %{{.*}}] {alignment = 16 : i64} : memref<?x1x2x32xbf16>, vector<8xbf16>
+// CHECK-COUNT-10: gpu.shuffle  xor
+// CHECK:     scf.if
+// CHECK:       %[[P0:.*]] = arith.mulf %[[W0]], %{{.*}} : f32
+// CHECK:       %[[P1:.*]] = arith.mulf %[[W1]], %{{.*}} : f32
+// CHECK:       %[[SUM:.*]] = arith.addf %[[P0]], %[[P1]] : f32
+// CHECK:       %[[OLD:.*]] = memref.load %[[O]][%[[TOK2]], %c0, %[[COL2]]]
+// CHECK:       %[[NEW:.*]] = arith.addf %[[OLD]], %[[SUM]] : f32
+// CHECK:       memref.store %[[NEW]], %[[O]][%[[TOK2]], %c0, %[[COL2]]]
+func.func @streamed_experts(%x: memref<?x1x64xf32>, %w: memref<?x1x2xf32>, %i: memref<?x1x2xi64>,
+                            %gu: memref<8x64x64xbf16>, %dn: memref<8x64x32xbf16>, %nw: memref<64xbf16>,
+                            %h: memref<?x1x2x32xbf16>, %o: memref<?x1x64xf32>) {
+  lm.streamed_experts %x, %w, %i, %gu, %dn norm(%nw) hidden(%h) outs(%o)
+      {activation = #lm.expert<swiglu>, epsilon = 1.0e-06 : f64, accumulate, warps = 8 : i64}
+      : (memref<?x1x64xf32>, memref<?x1x2xf32>, memref<?x1x2xi64>, memref<8x64x64xbf16>,
+         memref<8x64x32xbf16>, memref<64xbf16>, memref<?x1x2x32xbf16>, memref<?x1x64xf32>) -> ()
+  return
+}
+
+// -----
+
+// Llama 4-style routing (scale_input) with GPT-OSS's biases and
+// interleaved clamped GLU, in f32: the staged row is the token's row
+// times its routing weight (staged though f32: the scaling is per choice);
+// gate and up are rows 2i and 2i + 1, each with its bias; the down sums
+// are added to their biases unweighted, and written (no residual).
+// CHECK-LABEL: func.func @streamed_experts_scaled(
+// CHECK-SAME:    %[[X:[^:]*]]: memref<?x?x64xf32>, %[[W:[^:]*]]: memref<?x?x1xf32>, %[[I:[^:]*]]: memref<?x?x1xi64>, %[[GU:[^:]*]]: memref<4x96x64xf32>, %[[DN:[^:]*]]: memref<4x64x48xf32>, %[[GB:[^:]*]]: memref<4x96xf32>, %[[DB:[^:]*]]: memref<4x64xf32>, %[[H:[^:]*]]: memref<?x?x1x48xf32>, %[[O:[^:]*]]: memref<?x?x64xf32>)
+// CHECK:   function(@experts_gate_up) workgroup(%[[ROW:.*]] : memref<1x64xf32, #gpu.address_space<workgroup>>)
+// CHECK:     %[[RW:.*]] = memref.load %[[W]][%[[B:.*]], %[[T:.*]], %c0]
+// CHECK:     scf.if
+// CHECK:       scf.if
+// CHECK:         %[[XV:.*]] = vector.load %[[X]][%[[B]], %[[T]], %{{.*}}] {alignment = 16 : i64} : memref<?x?x64xf32>, vector<4xf32>
+// CHECK:         %[[RWV:.*]] = vector.broadcast %[[RW]] : f32 to vector<4xf32>
+// CHECK:         %[[SCALED:.*]] = arith.mulf %[[XV]], %[[RWV]] : vector<4xf32>
+// CHECK:         vector.store %[[SCALED]], %[[ROW]]
+// CHECK:     gpu.barrier
+// CHECK:     %[[GATEROW:.*]] = arith.muli %[[COL:.*]], %c2
+// CHECK:     vector.load %[[GU]][%{{.*}}, %[[GATEROW]], %{{.*}}]
+// CHECK:     %[[UPROW:.*]] = arith.addi %[[GATEROW]], %c1
+// CHECK:     vector.load %[[GU]][%{{.*}}, %[[UPROW]], %{{.*}}]
+// CHECK:     scf.if
+// CHECK-DAG:   memref.load %[[GB]][%{{.*}}, %[[UPROW]]]
+// CHECK-DAG:   memref.load %[[GB]][%{{.*}}, %[[GATEROW]]]
+// CHECK:       memref.store %{{.*}}, %[[H]]
+// CHECK:   function(@experts_down)
+// CHECK:     scf.if
+// CHECK:       %[[BIAS:.*]] = memref.load %[[DB]]
+// CHECK:       %[[Y:.*]] = arith.addf %{{.*}}, %[[BIAS]] : f32
+// CHECK-NEXT:  memref.store %[[Y]], %[[O]]
+func.func @streamed_experts_scaled(%x: memref<?x?x64xf32>, %w: memref<?x?x1xf32>, %i: memref<?x?x1xi64>,
+                                   %gu: memref<4x96x64xf32>, %dn: memref<4x64x48xf32>,
+                                   %gb: memref<4x96xf32>, %db: memref<4x64xf32>,
+                                   %h: memref<?x?x1x48xf32>, %o: memref<?x?x64xf32>) {
+  lm.streamed_experts %x, %w, %i, %gu, %dn biases %gb, %db hidden(%h) outs(%o)
+      {activation = #lm.expert<gpt_oss_swiglu>, alpha = 1.702 : f64, limit = 7.0 : f64,
+       interleaved_gate_up, scale_input, warps = 8 : i64}
+      : (memref<?x?x64xf32>, memref<?x?x1xf32>, memref<?x?x1xi64>, memref<4x96x64xf32>,
+         memref<4x64x48xf32>, memref<4x96xf32>, memref<4x64xf32>, memref<?x?x1x48xf32>,
+         memref<?x?x64xf32>) -> ()
+  return
+}

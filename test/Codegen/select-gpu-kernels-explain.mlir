@@ -153,3 +153,37 @@ func.func @mla_refused(%qn: tensor<?x?x4x16xf32>, %qr: tensor<?x?x4x8xf32>,
         tensor<128x4096xf32>, tensor<?x?xi64>) -> tensor<?x?x4x16xf32>
   return %a, %b : tensor<?x?x4x16xf32>, tensor<?x?x4x16xf32>
 }
+
+// -----
+
+// Experts that stay on the generic path: a transposed view of a fused
+// expert tensor (GPT-OSS stores gate_up as [E, D, 2I]); f32 gate_up with
+// bf16 down; 32 choices (a down warp streams at most 16 rows side by side);
+// a row of 32768 rounded to bf16 weights would take 64 KB of shared memory.
+func.func @experts(%x: tensor<?x?x64xf32>, %w: tensor<?x?x2xf32>, %i: tensor<?x?x2xi64>,
+                   %gut: tensor<8x64x128xf32>, %gu: tensor<8x128x64xf32>,
+                   %dn: tensor<8x64x64xf32>, %dnb: tensor<8x64x64xbf16>,
+                   %w32: tensor<?x?x32xf32>, %i32: tensor<?x?x32xi64>,
+                   %gu32: tensor<32x128x64xf32>, %dn32: tensor<32x64x64xf32>,
+                   %big: tensor<?x?x32768xf32>, %gubig: tensor<8x128x32768xbf16>,
+                   %dnbig: tensor<8x32768x64xbf16>)
+    -> (tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<?x?x32768xf32>) {
+  %t = lm.transpose %gut [0, 2, 1] : tensor<8x64x128xf32> -> tensor<8x128x64xf32>
+  // expected-remark @+1 {{no streamed experts: expert weights that are not function arguments (a transposed or sliced view)}}
+  %a = lm.moe_experts %x, %w, %i, %t, %dn {activation = #lm.expert<swiglu>}
+     : (tensor<?x?x64xf32>, tensor<?x?x2xf32>, tensor<?x?x2xi64>, tensor<8x128x64xf32>,
+        tensor<8x64x64xf32>) -> tensor<?x?x64xf32>
+  // expected-remark @+1 {{no streamed experts: expert weights neither both f32 nor both bf16}}
+  %b = lm.moe_experts %x, %w, %i, %gu, %dnb {activation = #lm.expert<swiglu>}
+     : (tensor<?x?x64xf32>, tensor<?x?x2xf32>, tensor<?x?x2xi64>, tensor<8x128x64xf32>,
+        tensor<8x64x64xbf16>) -> tensor<?x?x64xf32>
+  // expected-remark @+1 {{no streamed experts: more than 16 experts chosen per token}}
+  %c = lm.moe_experts %x, %w32, %i32, %gu32, %dn32 {activation = #lm.expert<swiglu>}
+     : (tensor<?x?x64xf32>, tensor<?x?x32xf32>, tensor<?x?x32xi64>, tensor<32x128x64xf32>,
+        tensor<32x64x64xf32>) -> tensor<?x?x64xf32>
+  // expected-remark @+1 {{no streamed experts: a staged row exceeds static shared memory}}
+  %d = lm.moe_experts %big, %w, %i, %gubig, %dnbig {activation = #lm.expert<swiglu>}
+     : (tensor<?x?x32768xf32>, tensor<?x?x2xf32>, tensor<?x?x2xi64>, tensor<8x128x32768xbf16>,
+        tensor<8x32768x64xbf16>) -> tensor<?x?x32768xf32>
+  return %a, %b, %c, %d : tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<?x?x32768xf32>
+}

@@ -152,7 +152,7 @@ func.func @refused(%pos: tensor<?x?xi64>,
 // CHECK:   %[[B:.*]] = tensor.dim %[[X]], %c0
 // CHECK:   %[[T:.*]] = tensor.dim %[[X]], %c1
 // CHECK:   %[[ROWS:.*]] = arith.muli %[[B]], %[[T]]
-// CHECK:   %[[FEW:.*]] = arith.cmpi ult, %[[ROWS]], %c16
+// CHECK:   %[[FEW:.*]] = arith.cmpi ult, %[[ROWS]], %c16{{.*}}
 // CHECK:   %[[IQ:.*]] = bufferization.alloc_tensor(%[[B]], %[[T]]) : tensor<?x?x2048xf32>
 // CHECK:   %[[IK:.*]] = bufferization.alloc_tensor(%[[B]], %[[T]]) : tensor<?x?x1024xf32>
 // CHECK:   %[[IV:.*]] = bufferization.alloc_tensor(%[[B]], %[[T]]) : tensor<?x?x1024xf32>
@@ -440,4 +440,90 @@ func.func @mla(%qn: tensor<?x?x16x128xf32>, %qr: tensor<?x?x16x64xf32>,
         tensor<?x?x64xf32>, tensor<4096x512xf32>, tensor<?x?xi64>)
      -> tensor<?x?x16x128xf32>
   return %o : tensor<?x?x16x128xf32>
+}
+
+// -----
+
+// DeepSeek's MoE layer under --dtype bf16, scaled down (hidden 256, 8
+// experts of width 64, 2 chosen, a shared expert of width 128): the
+// post-attention norm feeds the router's projection and the shared
+// expert's gate and up (rounded) and the routed experts; the layer adds
+// routed + shared to the residual stream. Below 16 rows:
+// lm.streamed_experts reads the stream itself (the norm its prologue) and
+// accumulates into it in place, the sum reassociated as (r + experts) +
+// shared so that the shared expert's down projection accumulates too; the
+// norm's projections take it as their prologue as before. Otherwise the
+// ops, the norm computed again in the experts' branch.
+// CHECK-LABEL: func.func @moe(
+// CHECK-SAME:    %[[R:[^:]*]]: tensor<?x?x256xf32>, %[[NW:[^:]*]]: tensor<256xbf16>, %[[WR:[^:]*]]: tensor<8x256xbf16>, %[[GU:[^:]*]]: tensor<8x128x256xbf16>, %[[DN:[^:]*]]: tensor<8x256x64xbf16>, %[[SU:[^:]*]]: tensor<128x256xbf16>, %[[SG:[^:]*]]: tensor<128x256xbf16>, %[[SD:[^:]*]]: tensor<256x128xbf16>)
+// CHECK:   %[[L:.*]]:2 = scf.if %{{.*}} -> (tensor<?x?x8xf32>, tensor<?x?x128xbf16>) {
+// CHECK:     lm.streamed_linear %[[R]], %[[WR]] norm(%[[NW]])
+// CHECK:     lm.streamed_linear %[[R]], %[[SG]] up(%[[SU]]) norm(%[[NW]])
+// CHECK:   %[[ROUTE:.*]]:2 = lm.warp_router %[[L]]#0
+// CHECK:   %[[B:.*]] = tensor.dim %[[R]], %c0
+// CHECK:   %[[T:.*]] = tensor.dim %[[R]], %c1
+// CHECK:   %[[ROWS:.*]] = arith.muli %[[B]], %[[T]]
+// CHECK:   %[[FEW:.*]] = arith.cmpi ult, %[[ROWS]], %c16{{.*}}
+// CHECK:   %[[E:.*]] = scf.if %[[FEW]] -> (tensor<?x?x256xf32>) {
+// CHECK:     %[[H:.*]] = tensor.empty(%[[B]], %[[T]]) : tensor<?x?x2x64xbf16>
+// CHECK:     %[[K:.*]]:2 = lm.streamed_experts %[[R]], %[[ROUTE]]#0, %[[ROUTE]]#1, %[[GU]], %[[DN]] norm(%[[NW]]) hidden(%[[H]]) outs(%[[R]]) {accumulate, activation = #lm.expert<swiglu>, epsilon = 9.9999999999999995E-7 : f64, warps = 8 : i64}
+// CHECK:     scf.yield %[[K]]#1
+// CHECK:   } else {
+// CHECK:     %[[N:.*]] = lm.rms_norm %[[R]], %[[NW]]
+// CHECK:     %[[M:.*]] = lm.moe_experts %[[N]], %[[ROUTE]]#0, %[[ROUTE]]#1, %[[GU]], %[[DN]]
+// CHECK:     %[[RM:.*]] = arith.addf %[[R]], %[[M]]
+// CHECK:     scf.yield %[[RM]]
+// CHECK:   %[[Y:.*]] = scf.if %{{.*}} -> (tensor<?x?x256xf32>) {
+// CHECK:     lm.streamed_linear %[[L]]#1, %[[SD]] outs(%[[E]]) {accumulate, row_group = 4 : i64, warps = 8 : i64}
+// CHECK:   } else {
+// CHECK:     %[[D:.*]] = lm.linear %[[L]]#1, %[[SD]]
+// CHECK:     arith.addf %[[E]], %[[D]]
+// CHECK:   return %[[Y]]
+// TWICE-LABEL: func.func @moe(
+// TWICE-COUNT-1: lm.streamed_experts
+// TWICE-NOT: lm.streamed_experts
+func.func @moe(%r: tensor<?x?x256xf32>, %nw: tensor<256xbf16>, %wr: tensor<8x256xbf16>,
+               %gu: tensor<8x128x256xbf16>, %dn: tensor<8x256x64xbf16>,
+               %su: tensor<128x256xbf16>, %sg: tensor<128x256xbf16>,
+               %sd: tensor<256x128xbf16>) -> tensor<?x?x256xf32> {
+  %n = lm.rms_norm %r, %nw {epsilon = 1.0e-06 : f64} : tensor<?x?x256xf32>, tensor<256xbf16> -> tensor<?x?x256xf32>
+  %nr = arith.truncf %n : tensor<?x?x256xf32> to tensor<?x?x256xbf16>
+  %l = lm.linear %nr, %wr : tensor<?x?x256xbf16>, tensor<8x256xbf16> -> tensor<?x?x8xf32>
+  %w, %i = lm.router %l {scoring = #lm.scoring<softmax>, top_k = 2 : i64}
+      : (tensor<?x?x8xf32>) -> (tensor<?x?x2xf32>, tensor<?x?x2xi64>)
+  %e = lm.moe_experts %n, %w, %i, %gu, %dn {activation = #lm.expert<swiglu>}
+     : (tensor<?x?x256xf32>, tensor<?x?x2xf32>, tensor<?x?x2xi64>, tensor<8x128x256xbf16>,
+        tensor<8x256x64xbf16>) -> tensor<?x?x256xf32>
+  %u = lm.linear %nr, %su : tensor<?x?x256xbf16>, tensor<128x256xbf16> -> tensor<?x?x128xf32>
+  %g = lm.linear %nr, %sg : tensor<?x?x256xbf16>, tensor<128x256xbf16> -> tensor<?x?x128xf32>
+  %s = lm.glu %g, %u {kind = #lm.glu<swiglu>} : tensor<?x?x128xf32>
+  %sr = arith.truncf %s : tensor<?x?x128xf32> to tensor<?x?x128xbf16>
+  %d = lm.linear %sr, %sd : tensor<?x?x128xbf16>, tensor<256x128xbf16> -> tensor<?x?x256xf32>
+  %t = arith.addf %e, %d : tensor<?x?x256xf32>
+  %y = arith.addf %r, %t : tensor<?x?x256xf32>
+  return %y : tensor<?x?x256xf32>
+}
+
+// -----
+
+// Mixtral's experts in f32 (no shared expert), their output added to the
+// residual directly, the input a norm's: as above, no rounding.
+// CHECK-LABEL: func.func @moe_f32(
+// CHECK-SAME:    %[[R:[^:]*]]: tensor<?x?x64xf32>, %[[NW:[^:]*]]: tensor<64xf32>, %[[W:[^:]*]]: tensor<?x?x2xf32>, %[[I:[^:]*]]: tensor<?x?x2xi64>, %[[GU:[^:]*]]: tensor<8x64x64xf32>, %[[DN:[^:]*]]: tensor<8x64x32xf32>)
+// CHECK:   %[[E:.*]] = scf.if %{{.*}} -> (tensor<?x?x64xf32>) {
+// CHECK:     %[[H:.*]] = tensor.empty(%{{.*}}, %{{.*}}) : tensor<?x?x2x32xf32>
+// CHECK:     %[[K:.*]]:2 = lm.streamed_experts %[[R]], %[[W]], %[[I]], %[[GU]], %[[DN]] norm(%[[NW]]) hidden(%[[H]]) outs(%[[R]]) {accumulate, activation = #lm.expert<swiglu>, epsilon = 9.9999999999999995E-7 : f64, warps = 8 : i64}
+// CHECK:   return %[[E]]
+// TWICE-LABEL: func.func @moe_f32(
+// TWICE-COUNT-1: lm.streamed_experts
+// TWICE-NOT: lm.streamed_experts
+func.func @moe_f32(%r: tensor<?x?x64xf32>, %nw: tensor<64xf32>, %w: tensor<?x?x2xf32>,
+                   %i: tensor<?x?x2xi64>, %gu: tensor<8x64x64xf32>,
+                   %dn: tensor<8x64x32xf32>) -> tensor<?x?x64xf32> {
+  %n = lm.rms_norm %r, %nw {epsilon = 1.0e-06 : f64} : tensor<?x?x64xf32>, tensor<64xf32> -> tensor<?x?x64xf32>
+  %e = lm.moe_experts %n, %w, %i, %gu, %dn {activation = #lm.expert<swiglu>}
+     : (tensor<?x?x64xf32>, tensor<?x?x2xf32>, tensor<?x?x2xi64>, tensor<8x64x64xf32>,
+        tensor<8x64x32xf32>) -> tensor<?x?x64xf32>
+  %y = arith.addf %e, %r : tensor<?x?x64xf32>
+  return %y : tensor<?x?x64xf32>
 }

@@ -21,7 +21,7 @@ struct MapKernelOpsToGPUPass final
     SmallVector<Operation *> ops;
     WalkResult result = getOperation().walk([&](Operation *op) {
       if (!isa<FlashAttentionOp, FlashDecodeOp, FlashMLADecodeOp,
-               StreamedLinearOp, WarpRouterOp>(op))
+               StreamedExpertsOp, StreamedLinearOp, WarpRouterOp>(op))
         return WalkResult::advance();
       if (op->getNumResults() != 0) {
         op->emitOpError("expected a bufferized kernel op (memref operands)");
@@ -42,6 +42,8 @@ struct MapKernelOpsToGPUPass final
         gpu_mapping::buildFlashMLADecode(b, flash);
       else if (auto router = dyn_cast<WarpRouterOp>(op))
         gpu_mapping::buildWarpRouter(b, router);
+      else if (auto experts = dyn_cast<StreamedExpertsOp>(op))
+        gpu_mapping::buildStreamedExperts(b, experts);
       else
         gpu_mapping::buildStreamedLinear(b, cast<StreamedLinearOp>(op));
       op->erase();

@@ -743,6 +743,188 @@ void selectMLADecode(MLAAttentionOp op, int64_t headTile) {
   op.erase();
 }
 
+/// lm.streamed_experts' configuration, reasoned, not timed: 8 warps as
+/// every other template, for few rows as lm.streamed_linear.
+struct StreamedExpertsConfig {
+  static constexpr int64_t kWarps = kWarpsPerBlock;
+  /// Down rows a warp streams side by side (one per choice; Qwen3-MoE: 8).
+  static constexpr int64_t kMaxTopK = 16;
+
+  /// Why the template cannot take `op`; nothing if it can.
+  static std::optional<StringRef> refusal(MoEExpertsOp op) {
+    auto gateUp = cast<RankedTensorType>(op.getGateUp().getType());
+    auto down = cast<RankedTensorType>(op.getDown().getType());
+    if (!gateUp.hasStaticShape() || !down.hasStaticShape())
+      return StringRef("dynamic expert weights");
+    Type weightType = gateUp.getElementType();
+    if ((!weightType.isF32() && !weightType.isBF16()) ||
+        down.getElementType() != weightType)
+      return StringRef("expert weights neither both f32 nor both bf16");
+    for (Value weight :
+         {op.getGateUp(), op.getDown(), op.getGateUpBias(), op.getDownBias()})
+      if (weight && !isFunctionArgument(weight))
+        return StringRef("expert weights that are not function arguments (a "
+                         "transposed or sliced view)");
+    if (!getElementTypeOrSelf(op.getInput().getType()).isF32() ||
+        !getElementTypeOrSelf(op.getWeights().getType()).isF32())
+      return StringRef("input or routing weights not in f32");
+    int64_t topK = op.getTopK();
+    if (ShapedType::isDynamic(topK) || topK > kMaxTopK)
+      return StringRef("more than 16 experts chosen per token");
+    // Rounding to bf16 or scaling by the routing weight stages the row.
+    if ((weightType.isBF16() || op.getScaleInput()) && !rowFits(op.getGateUp()))
+      return StringRef("a staged row exceeds static shared memory");
+    return std::nullopt;
+  }
+  /// Whether the first kernel's staged row of `gateUp`'s D values (of its
+  /// type) fits in static shared memory.
+  static bool rowFits(Value gateUp) {
+    auto type = cast<RankedTensorType>(gateUp.getType());
+    return gpu_mapping::StreamedLinearFootprint{1, type.getDimSize(2),
+                                                type.getElementType(),
+                                                /*staged=*/true}
+               .sharedBytes() <= kStaticSharedBytes;
+  }
+};
+
+/// What one lm.streamed_experts computes in place of lm ops: the experts,
+/// of `norm`'s result when there is one (the norm becomes the kernel's
+/// prologue; the projections reading it keep it), added to a residual with
+/// `add`.
+struct ExpertsUnit {
+  MoEExpertsOp experts;
+  RMSNormOp norm;
+  arith::AddFOp add;
+
+  Value residual() {
+    Value result = experts.getResult();
+    return add.getLhs() == result ? add.getRhs() : add.getLhs();
+  }
+};
+
+/// `r + (experts + y)` (a routed and a shared expert added to the residual
+/// stream, as DeepSeek's layers read) as `(r + experts) + y`, so that the
+/// experts and y's projection each accumulate into the stream in place.
+/// (The sums round differently: by f32 ulps of the stream, as the
+/// kernels' own sums do.)
+void reassociateIntoResidual(MoEExpertsOp experts) {
+  Value result = experts.getResult();
+  if (!result.hasOneUse())
+    return;
+  auto inner = dyn_cast<arith::AddFOp>(*result.getUsers().begin());
+  if (!inner || !inner.getResult().hasOneUse() ||
+      inner.getLhs() == inner.getRhs())
+    return;
+  auto outer = dyn_cast<arith::AddFOp>(*inner.getResult().getUsers().begin());
+  if (!outer || outer->getBlock() != inner->getBlock())
+    return;
+  Value other = inner.getLhs() == result ? inner.getRhs() : inner.getLhs();
+  Value residual =
+      outer.getLhs() == inner.getResult() ? outer.getRhs() : outer.getLhs();
+  if (residual == inner.getResult() || residual.getType() != result.getType() ||
+      other.getType() != result.getType() || !availableAt(residual, inner))
+    return;
+  OpBuilder b(inner);
+  Value stream = arith::AddFOp::create(b, inner.getLoc(), residual, result);
+  b.setInsertionPoint(outer);
+  Value sum = arith::AddFOp::create(b, outer.getLoc(), stream, other);
+  outer.getResult().replaceAllUsesWith(sum);
+  outer.erase();
+  inner.erase();
+}
+
+/// `experts` with its prologue and epilogue, when it has them.
+ExpertsUnit matchExpertsUnit(MoEExpertsOp experts) {
+  ExpertsUnit unit{experts, nullptr, nullptr};
+  if (auto norm = experts.getInput().getDefiningOp<RMSNormOp>())
+    if (norm.getWeight() && norm->getBlock() == experts->getBlock() &&
+        StreamedExpertsConfig::rowFits(experts.getGateUp()))
+      unit.norm = norm;
+  reassociateIntoResidual(experts);
+  Value result = experts.getResult();
+  if (result.hasOneUse())
+    if (auto add = dyn_cast<arith::AddFOp>(*result.getUsers().begin())) {
+      unit.add = add;
+      if (add.getLhs() == add.getRhs() || add.getType() != result.getType() ||
+          add->getBlock() != experts->getBlock() ||
+          !availableAt(unit.residual(), add))
+        unit.add = nullptr;
+    }
+  return unit;
+}
+
+/// rows < kStreamingRows ? lm.streamed_experts : the lm ops (the norm
+/// computed again for them), in place of `unit`'s ops.
+void selectStreamedExperts(ExpertsUnit &unit) {
+  MoEExpertsOp experts = unit.experts;
+  Operation *last = unit.add ? unit.add.getOperation() : experts.getOperation();
+  OpBuilder b(last);
+  Location loc = experts.getLoc();
+  Value input = unit.norm ? unit.norm.getInput() : experts.getInput();
+  Value batch = tensor::DimOp::create(b, loc, input, 0);
+  Value tokens = tensor::DimOp::create(b, loc, input, 1);
+  Value few = arith::CmpIOp::create(
+      b, loc, arith::CmpIPredicate::ult,
+      arith::MulIOp::create(b, loc, batch, tokens),
+      arith::ConstantIndexOp::create(b, loc, gpu_mapping::kStreamingRows));
+  // As selectStreamedGroup: the output allocated before the choice (both
+  // branches write it), or the residual it accumulates into.
+  auto resultType = cast<RankedTensorType>(last->getResult(0).getType());
+  SmallVector<Value> dynamicSizes;
+  for (auto [dim, size] : llvm::enumerate(resultType.getShape()))
+    if (ShapedType::isDynamic(size))
+      dynamicSizes.push_back(dim == 0 ? batch : tokens);
+  Value init = unit.add ? unit.residual()
+                        : bufferization::AllocTensorOp::create(
+                              b, loc, resultType, dynamicSizes)
+                              .getResult();
+  auto choice = scf::IfOp::create(b, loc, resultType, few,
+                                  /*withElseRegion=*/true);
+
+  b.setInsertionPointToStart(&choice.getThenRegion().front());
+  // The activations, as the down product reads them.
+  auto downType = cast<RankedTensorType>(experts.getDown().getType());
+  auto dyn = ShapedType::kDynamic;
+  Value hidden = tensor::EmptyOp::create(
+      b, loc, {dyn, dyn, experts.getTopK(), downType.getDimSize(2)},
+      downType.getElementType(), ValueRange{batch, tokens});
+  RMSNormOp norm = unit.norm;
+  auto kernel = StreamedExpertsOp::create(
+      b, loc, TypeRange{hidden.getType(), init.getType()}, input,
+      experts.getWeights(), experts.getIndices(), experts.getGateUp(),
+      experts.getDown(), experts.getGateUpBias(), experts.getDownBias(),
+      norm ? norm.getWeight() : Value(), hidden, init,
+      experts.getActivationAttr(), experts.getAlphaAttr(),
+      experts.getLimitAttr(), experts.getInterleavedGateUpAttr(),
+      experts.getScaleInputAttr(), norm ? norm.getEpsilonAttr() : FloatAttr(),
+      norm ? norm.getWeightOffsetAttr() : FloatAttr(),
+      unit.add ? b.getUnitAttr() : UnitAttr(),
+      b.getI64IntegerAttr(StreamedExpertsConfig::kWarps));
+  scf::YieldOp::create(b, loc, kernel.getResult(1));
+
+  b.setInsertionPointToStart(&choice.getElseRegion().front());
+  IRMapping mapping;
+  if (norm)
+    b.clone(*norm, mapping);
+  b.clone(*experts, mapping);
+  Value generic;
+  if (unit.add) {
+    generic = b.clone(*unit.add, mapping)->getResult(0);
+  } else {
+    generic = bufferization::MaterializeInDestinationOp::create(
+                  b, loc, mapping.lookup(experts.getResult()), init)
+                  .getResult();
+  }
+  scf::YieldOp::create(b, loc, generic);
+
+  last->getResult(0).replaceAllUsesWith(choice.getResult(0));
+  if (unit.add)
+    unit.add.erase();
+  experts.erase();
+  if (norm && norm->use_empty())
+    norm.erase();
+}
+
 /// Whether `op` is in the generic branch of an earlier selection (whose
 /// other branch holds a `KernelOp`).
 template <typename KernelOp> bool inGenericBranch(Operation *op) {
@@ -789,6 +971,24 @@ struct SelectGPUKernelsPass final
     });
     for (auto [op, tile] : mlas)
       selectMLADecode(op, tile);
+
+    // Experts before the projections: a norm that only they and
+    // projections read becomes a prologue of both.
+    SmallVector<MoEExpertsOp> expertOps;
+    getOperation().walk([&](MoEExpertsOp op) {
+      if (inGenericBranch<StreamedExpertsOp>(op))
+        return;
+      if (std::optional<StringRef> why = StreamedExpertsConfig::refusal(op)) {
+        if (explain)
+          op.emitRemark("no streamed experts: ") << *why;
+        return;
+      }
+      expertOps.push_back(op);
+    });
+    for (MoEExpertsOp op : expertOps) {
+      ExpertsUnit unit = matchExpertsUnit(op);
+      selectStreamedExperts(unit);
+    }
 
     // Projections of a normalised input first (the norm becomes their
     // prologue), then the others, each with its epilogue.

@@ -164,13 +164,17 @@ struct LowerRouter final : OpRewritePattern<RouterOp> {
 };
 
 /// lm.moe_experts: per token and chosen expert, the expert's FFN, weighted
-/// and summed. Four structured steps over [batch, tokens, top_k, ...] whose
+/// and summed. Structured steps over [batch, tokens, top_k, ...] whose
 /// weight reads gather the chosen expert's rows inside the body (the expert
 /// index is an input of the generic): every (token, choice) pair is
 /// independent, so each step is one parallel kernel on a GPU and a plain
-/// loop nest on the host.
-///   projected[b,t,k,r] = bias[e,r] + sum_d x[b,t,d] (* w[b,t,k]) gate_up[e,r,d]
-///   activated[b,t,k,i] = act(projected[b,t,k,gate(i)], projected[b,t,k,up(i)])
+/// loop nest on the host. With bf16 weights, the products' other operands
+/// are rounded to bf16 first (`round`), as --dtype bf16 rounds every
+/// projection's input.
+///   operand[b,t,(k,)d] = round(x[b,t,d] (* w[b,t,k]))  (when it differs from
+///   x) projected[b,t,k,r] = bias[e,r] + sum_d operand[b,t,(k,)d]
+///   gate_up[e,r,d] activated[b,t,k,i] = round(act(projected[b,t,k,gate(i)],
+///                                  projected[b,t,k,up(i)]))
 ///   expert[b,t,k,d]    = bias[e,d] + sum_i down[e,d,i] activated[b,t,k,i]
 ///   out[b,t,d]         = sum_k (w[b,t,k] *) expert[b,t,k,d]
 struct LowerMoEExperts final : OpRewritePattern<MoEExpertsOp> {
@@ -228,21 +232,55 @@ struct LowerMoEExperts final : OpRewritePattern<MoEExpertsOp> {
           });
     };
 
-    // projected: loops (b, t, k, r, d), d reduced.
-    SmallVector<Value> inputs = {x, routeIndices};
-    SmallVector<AffineMap> maps = {map(5, {dim(0), dim(1), dim(4)}),
-                                   map(5, {dim(0), dim(1), dim(2)})};
+    // The products' operands, rounded to bf16 weights: the input for
+    // gate_up, the activation for down.
+    auto operandTypeOf = [&](RankedTensorType weights) -> Type {
+      return weights.getElementType().isBF16() ? b.getBF16Type()
+                                               : b.getF32Type();
+    };
+    Type operandType = operandTypeOf(guType);
+    auto round = [&](OpBuilder &nb, Location l, Value value) -> Value {
+      if (operandType.isF32())
+        return value;
+      return arith::TruncFOp::create(nb, l, operandType, value);
+    };
+    bool roundActivation = downType.getElementType().isBF16();
+    auto roundTrip = [&](OpBuilder &nb, Location l, Value value) -> Value {
+      return roundActivation ? throughBF16(nb, l, value) : value;
+    };
+    // operand: x scaled per choice (loops b, t, k, d) or x rounded (b, t, d).
+    Value operand = x;
+    AffineMap operandMap = map(5, {dim(0), dim(1), dim(4)});
     if (scaleInput) {
-      inputs.push_back(routeWeights);
-      maps.push_back(map(5, {dim(0), dim(1), dim(2)}));
+      operand = buildGeneric(
+          b, loc, {x, routeWeights},
+          {map(4, {dim(0), dim(1), dim(3)}), map(4, {dim(0), dim(1), dim(2)}),
+           b.getMultiDimIdentityMap(4)},
+          emptyTensor(b, loc, sizes(hidden), operandType), iterators(4),
+          [&](OpBuilder &nb, Location l, ValueRange args) {
+            return round(
+                nb, l,
+                arith::MulFOp::create(nb, l, toF32(nb, l, args[0]), args[1]));
+          });
+      operandMap = map(5, {dim(0), dim(1), dim(2), dim(4)});
+    } else if (!operandType.isF32()) {
+      operand = buildGeneric(
+          b, loc, {x},
+          {b.getMultiDimIdentityMap(3), b.getMultiDimIdentityMap(3)},
+          emptyTensor(b, loc, xSizes, operandType), iterators(3),
+          [&](OpBuilder &nb, Location l, ValueRange args) {
+            return round(nb, l, toF32(nb, l, args[0]));
+          });
     }
-    maps.push_back(map(5, {dim(0), dim(1), dim(2), dim(3)}));
+
+    // projected: loops (b, t, k, r, d), d reduced.
+    SmallVector<Value> inputs = {operand, routeIndices};
+    SmallVector<AffineMap> maps = {operandMap, map(5, {dim(0), dim(1), dim(2)}),
+                                   map(5, {dim(0), dim(1), dim(2), dim(3)})};
     Value projected = buildGeneric(
         b, loc, inputs, maps, biasInit(guBias, rows), iterators(4, 1),
         [&](OpBuilder &nb, Location l, ValueRange args) {
           Value xv = toF32(nb, l, args[0]);
-          if (scaleInput)
-            xv = arith::MulFOp::create(nb, l, xv, args[2]);
           Value wv = tensor::ExtractOp::create(
               nb, l, gateUp,
               ValueRange{expertOf(nb, l, args[1]), at(nb, l, 3), at(nb, l, 4)});
@@ -257,7 +295,9 @@ struct LowerMoEExperts final : OpRewritePattern<MoEExpertsOp> {
       activated = buildPointwise(
           b, loc, {projected}, projected,
           [&](OpBuilder &nb, Location l, ValueRange args) {
-            return applyActivation(nb, l, ActivationKind::relu2, args[0]);
+            return roundTrip(nb, l,
+                             applyExpertActivation(nb, l, kind, args[0],
+                                                   Value(), alpha, limit));
           });
     } else {
       // Interleaved rows by maps (2i, 2i + 1); halves by slices, so that no
@@ -275,18 +315,15 @@ struct LowerMoEExperts final : OpRewritePattern<MoEExpertsOp> {
                                                 sizes(inner), strides);
         gate = up = dim(3);
       }
-      GluKind glu = kind == ExpertKind::swiglu       ? GluKind::swiglu
-                    : kind == ExpertKind::geglu_tanh ? GluKind::geglu_tanh
-                    : kind == ExpertKind::clamped_swiglu
-                        ? GluKind::clamped_swiglu
-                        : GluKind::gpt_oss_swiglu;
       activated = buildGeneric(
           b, loc, {gateRows, upRows},
           {map(4, {dim(0), dim(1), dim(2), gate}),
            map(4, {dim(0), dim(1), dim(2), up}), b.getMultiDimIdentityMap(4)},
           emptyTensor(b, loc, sizes(inner)), iterators(4),
           [&](OpBuilder &nb, Location l, ValueRange args) {
-            return applyGlu(nb, l, glu, args[0], args[1], alpha, limit);
+            return roundTrip(nb, l,
+                             applyExpertActivation(nb, l, kind, args[0],
+                                                   args[1], alpha, limit));
           });
     }
 

@@ -283,18 +283,99 @@ bool StreamedLinearOp::stagesRows() {
 }
 
 //===----------------------------------------------------------------------===//
+// StreamedExpertsOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult StreamedExpertsOp::verify() {
+  if (failed(verifyOneForm(*this)))
+    return failure();
+  ShapeChecker check(*this);
+  Type x = getInput().getType(), gu = getGateUp().getType(),
+       down = getDown().getType(), hidden = getHidden().getType(),
+       init = getInit().getType();
+  if (failed(detail::verifyMoEExperts(
+          *this, check,
+          {x, getWeights().getType(), getIndices().getType(), gu, down,
+           getGateUpBias(), getDownBias(), getActivation(), getAlpha(),
+           getLimit(), getInterleavedGateUp()})))
+    return failure();
+  // The templates specialise to the experts' shapes and top-k.
+  for (auto [name, type] :
+       {std::pair<StringRef, Type>{"gate_up", gu}, {"down", down}})
+    if (!cast<ShapedType>(type).hasStaticShape())
+      return emitOpError("expected a static '") << name << "', got " << type;
+  int64_t topK = getTopK();
+  if (ShapedType::isDynamic(topK))
+    return emitOpError("expected a static top_k in 'indices', got ")
+           << getIndices().getType();
+  Type weightElement = elementOf(gu);
+  if ((!weightElement.isF32() && !weightElement.isBF16()) ||
+      elementOf(down) != weightElement)
+    return emitOpError("expected 'gate_up' and 'down' both f32 or both bf16, "
+                       "got ")
+           << gu << " and " << down;
+  for (auto [name, type] : {std::pair<StringRef, Type>{"input", x},
+                            {"weights", getWeights().getType()}})
+    if (!elementOf(type).isF32())
+      return emitOpError("expected f32 '") << name << "', got " << type;
+  if (!elementOf(getIndices().getType()).isSignlessInteger(64))
+    return emitOpError("expected i64 'indices', got ")
+           << getIndices().getType();
+  int64_t batch = ShapeChecker::size(x, 0), tokens = ShapeChecker::size(x, 1),
+          d = ShapeChecker::size(x, 2);
+  if (failed(check.shape("hidden", hidden,
+                         {batch, tokens, topK, getExpertWidth()},
+                         {"batch", "tokens", "top_k", "expert width"})) ||
+      failed(check.shape("init", init, {batch, tokens, d},
+                         {"batch", "tokens", "hidden"})))
+    return failure();
+  if (elementOf(hidden) != weightElement)
+    return emitOpError("expected 'hidden' of the weights' element type ")
+           << weightElement << ", got " << hidden;
+  if (!elementOf(init).isF32())
+    return emitOpError("expected f32 'init', got ") << init;
+  Value normWeight = getNormWeight();
+  if (normWeight) {
+    if (failed(
+            check.shape("norm_weight", normWeight.getType(), {d}, {"hidden"})))
+      return failure();
+    if (!isa<FloatType>(elementOf(normWeight.getType())))
+      return emitOpError("expected a float 'norm_weight', got ")
+             << normWeight.getType();
+  }
+  std::optional<APFloat> epsilon = getEpsilon();
+  if (bool(normWeight) != bool(epsilon))
+    return emitOpError("expected 'epsilon' exactly when there is a "
+                       "'norm_weight'");
+  if (epsilon && epsilon->convertToDouble() < 0)
+    return emitOpError("expected a non-negative 'epsilon', got ")
+           << epsilon->convertToDouble();
+  if (!normWeight && !getWeightOffset().isZero())
+    return emitOpError("expected no 'weight_offset' without a 'norm_weight'");
+  int64_t warps = static_cast<int64_t>(getWarps());
+  if (warps < 1 || warps > 32)
+    return emitOpError("expected 1 to 32 'warps', got ") << warps;
+  return success();
+}
+
+bool StreamedExpertsOp::stagesRows() {
+  return getNormWeight() || getScaleInput() ||
+         !getElementTypeOrSelf(getGateUp().getType()).isF32();
+}
+
+//===----------------------------------------------------------------------===//
 // What every kernel op shares
 //===----------------------------------------------------------------------===//
 
 void lm::detail::getKernelOpEffects(
-    DestinationStyleOpInterface op, bool readsInits,
+    DestinationStyleOpInterface op, function_ref<bool(OpOperand &)> readsInit,
     SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
         &effects) {
   for (OpOperand &operand : op->getOpOperands()) {
     if (!isa<MemRefType>(operand.get().getType()))
       continue;
     bool init = op.isDpsInit(&operand);
-    if (!init || readsInits)
+    if (!init || readsInit(operand))
       effects.emplace_back(MemoryEffects::Read::get(), &operand,
                            SideEffects::DefaultResource::get());
     if (init)

@@ -659,17 +659,18 @@ LogicalResult HashRouterOp::verify() {
                        getWeights().getType(), getIndices().getType());
 }
 
-LogicalResult MoEExpertsOp::verify() {
-  ShapeChecker check(*this);
-  Type x = getInput().getType(), w = getWeights().getType(),
-       idx = getIndices().getType(), gu = getGateUp().getType(),
-       down = getDown().getType();
+LogicalResult lm::detail::verifyMoEExperts(Operation *op,
+                                           const ShapeChecker &check,
+                                           const MoEExpertsOperands &operands) {
+  Type x = operands.input, w = operands.weights, idx = operands.indices,
+       gu = operands.gateUp, down = operands.down;
   if (failed(check.rank("input", x, 3)) || failed(check.rank("gate_up", gu, 3)) ||
       failed(check.rank("down", down, 3)) || failed(check.rank("weights", w, 3)))
     return failure();
   int64_t experts = ShapeChecker::size(gu, 0), hidden = ShapeChecker::size(x, 2);
   int64_t inner = ShapeChecker::size(down, 2);
-  bool gated = getActivation() != ExpertKind::relu2;
+  ExpertKind kind = operands.activation;
+  bool gated = kind != ExpertKind::relu2;
   int64_t rows = gated ? mul(2, inner) : inner;
   if (failed(check.shape("indices", idx,
                          {ShapeChecker::size(x, 0), ShapeChecker::size(x, 1),
@@ -683,26 +684,40 @@ LogicalResult MoEExpertsOp::verify() {
     return failure();
   if (!ShapedType::isDynamic(ShapeChecker::size(w, 2)) &&
       ShapeChecker::size(w, 2) > experts)
-    return emitOpError("expected top_k (")
+    return op->emitOpError("expected top_k (")
            << ShapeChecker::size(w, 2) << ") to be at most the " << experts
            << " experts";
-  if (bool(getGateUpBias()) != bool(getDownBias()))
-    return emitOpError("expected both 'gate_up_bias' and 'down_bias' or neither");
-  if (getGateUpBias() &&
-      (failed(check.shape("gate_up_bias", getGateUpBias().getType(),
-                          {experts, rows}, {"experts", "gate_up rows"})) ||
-       failed(check.shape("down_bias", getDownBias().getType(),
-                          {experts, hidden}, {"experts", "hidden"}))))
+  Value guBias = operands.gateUpBias, downBias = operands.downBias;
+  if (bool(guBias) != bool(downBias))
+    return op->emitOpError(
+        "expected both 'gate_up_bias' and 'down_bias' or neither");
+  if (guBias &&
+      (failed(check.shape("gate_up_bias", guBias.getType(), {experts, rows},
+                          {"experts", "gate_up rows"})) ||
+       failed(check.shape("down_bias", downBias.getType(), {experts, hidden},
+                          {"experts", "hidden"}))))
     return failure();
-  ExpertKind kind = getActivation();
-  if (failed(verifyGluConstants(
-          *this, stringifyExpertKind(kind),
-          kind == ExpertKind::clamped_swiglu ||
-              kind == ExpertKind::gpt_oss_swiglu,
-          kind == ExpertKind::gpt_oss_swiglu, getAlpha(), getLimit())))
+  if (failed(verifyGluConstants(op, stringifyExpertKind(kind),
+                                kind == ExpertKind::clamped_swiglu ||
+                                    kind == ExpertKind::gpt_oss_swiglu,
+                                kind == ExpertKind::gpt_oss_swiglu,
+                                operands.alpha, operands.limit)))
     return failure();
-  if (getInterleavedGateUp() && !gated)
-    return emitOpError("expected a gated activation with 'interleaved_gate_up'");
+  if (operands.interleavedGateUp && !gated)
+    return op->emitOpError(
+        "expected a gated activation with 'interleaved_gate_up'");
+  return success();
+}
+
+LogicalResult MoEExpertsOp::verify() {
+  Type x = getInput().getType();
+  if (failed(lm::detail::verifyMoEExperts(
+          *this, ShapeChecker(*this),
+          {x, getWeights().getType(), getIndices().getType(),
+           getGateUp().getType(), getDown().getType(), getGateUpBias(),
+           getDownBias(), getActivation(), getAlpha(), getLimit(),
+           getInterleavedGateUp()})))
+    return failure();
   if (getType() != x)
     return emitOpError("expected the result to have the input type ") << x;
   return success();

@@ -151,6 +151,20 @@ LogicalResult verifyRouter(Operation *op, Type logits, Value bias, int64_t topK,
                            int64_t groups, int64_t keep, Type weights,
                            Type indices);
 
+/// What lm.moe_experts says of its operands and attributes
+/// (lm.streamed_experts too): input [B, T, D], routing weights and indices
+/// [B, T, K], gate_up [E, 2I or I, D], down [E, D, I], both biases or
+/// neither, the activation's constants.
+struct MoEExpertsOperands {
+  Type input, weights, indices, gateUp, down;
+  Value gateUpBias, downBias;
+  ExpertKind activation;
+  std::optional<llvm::APFloat> alpha, limit;
+  bool interleavedGateUp;
+};
+LogicalResult verifyMoEExperts(Operation *op, const ShapeChecker &check,
+                               const MoEExpertsOperands &operands);
+
 /// A GLU kind's constants: both clamped kinds take a `limit`, GPT-OSS's an
 /// `alpha` too (lm.glu, lm.streamed_linear).
 inline LogicalResult verifyGluConstants(Operation *op, GluKind kind,

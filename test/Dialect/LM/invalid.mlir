@@ -3412,3 +3412,84 @@ func.func @warp_router_shape(%l: memref<?x1x8xf32>, %w: memref<?x1x3xf32>, %i: m
       : (memref<?x1x8xf32>, memref<?x1x3xf32>, memref<?x1x2xi64>) -> ()
   return
 }
+
+// -----
+
+func.func @streamed_experts_hidden(%x: memref<?x1x64xf32>, %w: memref<?x1x2xf32>, %i: memref<?x1x2xi64>, %gu: memref<8x128x64xbf16>, %dn: memref<8x64x64xbf16>, %h: memref<?x1x2x32xbf16>, %o: memref<?x1x64xf32>) {
+  // expected-error @+1 {{expected 'hidden' dimension 3 (expert width) to be 64, got 32}}
+  lm.streamed_experts %x, %w, %i, %gu, %dn hidden(%h) outs(%o) {activation = #lm.expert<swiglu>, warps = 8 : i64}
+      : (memref<?x1x64xf32>, memref<?x1x2xf32>, memref<?x1x2xi64>, memref<8x128x64xbf16>, memref<8x64x64xbf16>, memref<?x1x2x32xbf16>, memref<?x1x64xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @streamed_experts_hidden_type(%x: memref<?x1x64xf32>, %w: memref<?x1x2xf32>, %i: memref<?x1x2xi64>, %gu: memref<8x128x64xbf16>, %dn: memref<8x64x64xbf16>, %h: memref<?x1x2x64xf32>, %o: memref<?x1x64xf32>) {
+  // expected-error @+1 {{expected 'hidden' of the weights' element type 'bf16', got 'memref<?x1x2x64xf32>'}}
+  lm.streamed_experts %x, %w, %i, %gu, %dn hidden(%h) outs(%o) {activation = #lm.expert<swiglu>, warps = 8 : i64}
+      : (memref<?x1x64xf32>, memref<?x1x2xf32>, memref<?x1x2xi64>, memref<8x128x64xbf16>, memref<8x64x64xbf16>, memref<?x1x2x64xf32>, memref<?x1x64xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @streamed_experts_mixed(%x: memref<?x1x64xf32>, %w: memref<?x1x2xf32>, %i: memref<?x1x2xi64>, %gu: memref<8x128x64xbf16>, %dn: memref<8x64x64xf32>, %h: memref<?x1x2x64xbf16>, %o: memref<?x1x64xf32>) {
+  // expected-error @+1 {{expected 'gate_up' and 'down' both f32 or both bf16}}
+  lm.streamed_experts %x, %w, %i, %gu, %dn hidden(%h) outs(%o) {activation = #lm.expert<swiglu>, warps = 8 : i64}
+      : (memref<?x1x64xf32>, memref<?x1x2xf32>, memref<?x1x2xi64>, memref<8x128x64xbf16>, memref<8x64x64xf32>, memref<?x1x2x64xbf16>, memref<?x1x64xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @streamed_experts_gate_up(%x: memref<?x1x64xf32>, %w: memref<?x1x2xf32>, %i: memref<?x1x2xi64>, %gu: memref<8x64x64xbf16>, %dn: memref<8x64x64xbf16>, %h: memref<?x1x2x64xbf16>, %o: memref<?x1x64xf32>) {
+  // expected-error @+1 {{expected 'gate_up' dimension 1 (2 x expert width) to be 128, got 64}}
+  lm.streamed_experts %x, %w, %i, %gu, %dn hidden(%h) outs(%o) {activation = #lm.expert<swiglu>, warps = 8 : i64}
+      : (memref<?x1x64xf32>, memref<?x1x2xf32>, memref<?x1x2xi64>, memref<8x64x64xbf16>, memref<8x64x64xbf16>, memref<?x1x2x64xbf16>, memref<?x1x64xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @streamed_experts_top_k(%x: memref<?x1x64xf32>, %w: memref<?x1x?xf32>, %i: memref<?x1x?xi64>, %gu: memref<8x128x64xbf16>, %dn: memref<8x64x64xbf16>, %h: memref<?x1x?x64xbf16>, %o: memref<?x1x64xf32>) {
+  // expected-error @+1 {{expected a static top_k in 'indices'}}
+  lm.streamed_experts %x, %w, %i, %gu, %dn hidden(%h) outs(%o) {activation = #lm.expert<swiglu>, warps = 8 : i64}
+      : (memref<?x1x64xf32>, memref<?x1x?xf32>, memref<?x1x?xi64>, memref<8x128x64xbf16>, memref<8x64x64xbf16>, memref<?x1x?x64xbf16>, memref<?x1x64xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @streamed_experts_init(%x: memref<?x1x64xf32>, %w: memref<?x1x2xf32>, %i: memref<?x1x2xi64>, %gu: memref<8x128x64xbf16>, %dn: memref<8x64x64xbf16>, %h: memref<?x1x2x64xbf16>, %o: memref<?x1x64xbf16>) {
+  // expected-error @+1 {{expected f32 'init', got 'memref<?x1x64xbf16>'}}
+  lm.streamed_experts %x, %w, %i, %gu, %dn hidden(%h) outs(%o) {activation = #lm.expert<swiglu>, warps = 8 : i64}
+      : (memref<?x1x64xf32>, memref<?x1x2xf32>, memref<?x1x2xi64>, memref<8x128x64xbf16>, memref<8x64x64xbf16>, memref<?x1x2x64xbf16>, memref<?x1x64xbf16>) -> ()
+  return
+}
+
+// -----
+
+func.func @streamed_experts_epsilon(%x: memref<?x1x64xf32>, %w: memref<?x1x2xf32>, %i: memref<?x1x2xi64>, %gu: memref<8x128x64xbf16>, %dn: memref<8x64x64xbf16>, %h: memref<?x1x2x64xbf16>, %o: memref<?x1x64xf32>) {
+  // expected-error @+1 {{expected 'epsilon' exactly when there is a 'norm_weight'}}
+  lm.streamed_experts %x, %w, %i, %gu, %dn hidden(%h) outs(%o) {activation = #lm.expert<swiglu>, epsilon = 1.0e-06 : f64, warps = 8 : i64}
+      : (memref<?x1x64xf32>, memref<?x1x2xf32>, memref<?x1x2xi64>, memref<8x128x64xbf16>, memref<8x64x64xbf16>, memref<?x1x2x64xbf16>, memref<?x1x64xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @streamed_experts_warps(%x: memref<?x1x64xf32>, %w: memref<?x1x2xf32>, %i: memref<?x1x2xi64>, %gu: memref<8x128x64xbf16>, %dn: memref<8x64x64xbf16>, %h: memref<?x1x2x64xbf16>, %o: memref<?x1x64xf32>) {
+  // expected-error @+1 {{expected 1 to 32 'warps', got 0}}
+  lm.streamed_experts %x, %w, %i, %gu, %dn hidden(%h) outs(%o) {activation = #lm.expert<swiglu>, warps = 0 : i64}
+      : (memref<?x1x64xf32>, memref<?x1x2xf32>, memref<?x1x2xi64>, memref<8x128x64xbf16>, memref<8x64x64xbf16>, memref<?x1x2x64xbf16>, memref<?x1x64xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @streamed_experts_forms(%x: memref<?x1x64xf32>, %w: memref<?x1x2xf32>, %i: memref<?x1x2xi64>, %gu: memref<8x128x64xbf16>, %dn: memref<8x64x64xbf16>, %h: tensor<?x1x2x64xbf16>, %o: tensor<?x1x64xf32>) {
+  // expected-error @+1 {{expected all operands to be tensors or all to be memrefs}}
+  %r:2 = lm.streamed_experts %x, %w, %i, %gu, %dn hidden(%h) outs(%o) {activation = #lm.expert<swiglu>, warps = 8 : i64}
+      : (memref<?x1x64xf32>, memref<?x1x2xf32>, memref<?x1x2xi64>, memref<8x128x64xbf16>, memref<8x64x64xbf16>, tensor<?x1x2x64xbf16>, tensor<?x1x64xf32>) -> (tensor<?x1x2x64xbf16>, tensor<?x1x64xf32>)
+  return
+}

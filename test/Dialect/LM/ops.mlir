@@ -739,6 +739,37 @@ func.func @warp_router(%logits: tensor<?x?x8xf32>, %bias: tensor<8xf32>,
 // bias; a GLU of two projections (GPT-OSS's, with biases) written rounded to
 // bf16; an f32 input rounded to bf16 weights, accumulated into the
 // residual; on tensors and on memrefs.
+// The chosen experts of a few tokens: on tensors with a norm and a
+// residual, on memrefs with GPT-OSS's biases and interleaved clamped GLU.
+// CHECK-LABEL: func.func @streamed_experts(
+// CHECK:         %{{.*}}:2 = lm.streamed_experts %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} norm(%{{.*}}) hidden(%{{.*}}) outs(%{{.*}}) {accumulate, activation = #lm.expert<swiglu>, epsilon = 9.9999999999999995E-7 : f64, warps = 8 : i64} : (tensor<?x?x64xf32>, tensor<?x?x2xf32>, tensor<?x?x2xi64>, tensor<8x64x64xbf16>, tensor<8x64x32xbf16>, tensor<64xbf16>, tensor<?x?x2x32xbf16>, tensor<?x?x64xf32>) -> (tensor<?x?x2x32xbf16>, tensor<?x?x64xf32>)
+// CHECK:         lm.streamed_experts %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} biases %{{.*}}, %{{.*}} hidden(%{{.*}}) outs(%{{.*}}) {activation = #lm.expert<gpt_oss_swiglu>, alpha = 1.702000e+00 : f64, interleaved_gate_up, limit = 7.000000e+00 : f64, warps = 4 : i64} : (memref<?x1x64xf32>, memref<?x1x2xf32>, memref<?x1x2xi64>, memref<8x64x64xf32>, memref<8x64x32xf32>, memref<8x64xf32>, memref<8x64xf32>, memref<?x1x2x32xf32>, memref<?x1x64xf32>) -> ()
+func.func @streamed_experts(%x: tensor<?x?x64xf32>, %w: tensor<?x?x2xf32>,
+                            %i: tensor<?x?x2xi64>, %gu: tensor<8x64x64xbf16>,
+                            %dn: tensor<8x64x32xbf16>, %nw: tensor<64xbf16>,
+                            %h: tensor<?x?x2x32xbf16>, %r: tensor<?x?x64xf32>,
+                            %mx: memref<?x1x64xf32>, %mw: memref<?x1x2xf32>,
+                            %mi: memref<?x1x2xi64>, %mgu: memref<8x64x64xf32>,
+                            %mdn: memref<8x64x32xf32>, %mgb: memref<8x64xf32>,
+                            %mdb: memref<8x64xf32>, %mh: memref<?x1x2x32xf32>,
+                            %mo: memref<?x1x64xf32>) -> tensor<?x?x64xf32> {
+  %y:2 = lm.streamed_experts %x, %w, %i, %gu, %dn norm(%nw) hidden(%h) outs(%r)
+      {activation = #lm.expert<swiglu>, epsilon = 1.0e-06 : f64, accumulate,
+       warps = 8 : i64}
+      : (tensor<?x?x64xf32>, tensor<?x?x2xf32>, tensor<?x?x2xi64>,
+         tensor<8x64x64xbf16>, tensor<8x64x32xbf16>, tensor<64xbf16>,
+         tensor<?x?x2x32xbf16>, tensor<?x?x64xf32>)
+      -> (tensor<?x?x2x32xbf16>, tensor<?x?x64xf32>)
+  lm.streamed_experts %mx, %mw, %mi, %mgu, %mdn biases %mgb, %mdb
+      hidden(%mh) outs(%mo)
+      {activation = #lm.expert<gpt_oss_swiglu>, alpha = 1.702 : f64,
+       limit = 7.0 : f64, interleaved_gate_up, warps = 4 : i64}
+      : (memref<?x1x64xf32>, memref<?x1x2xf32>, memref<?x1x2xi64>,
+         memref<8x64x64xf32>, memref<8x64x32xf32>, memref<8x64xf32>,
+         memref<8x64xf32>, memref<?x1x2x32xf32>, memref<?x1x64xf32>) -> ()
+  return %y#1 : tensor<?x?x64xf32>
+}
+
 // CHECK-LABEL: func.func @streamed_linear(
 // CHECK:         %{{.*}} = lm.streamed_linear %{{.*}}, %{{.*}} norm(%{{.*}}) outs(%{{.*}}) {epsilon = 9.9999999999999995E-7 : f64, row_group = 4 : i64, warps = 8 : i64, weight_offset = 1.000000e+00 : f64} : (tensor<?x?x64xf32>, tensor<128x64xbf16>, tensor<64xbf16>, tensor<?x?x128xf32>) -> tensor<?x?x128xf32>
 // CHECK:         lm.streamed_linear %{{.*}}, %{{.*}} bias %{{.*}} outs(%{{.*}}) {row_group = 2 : i64, warps = 4 : i64} : (memref<?x1x64xf32>, memref<32x64xf32>, memref<32xf32>, memref<?x1x32xf32>) -> ()

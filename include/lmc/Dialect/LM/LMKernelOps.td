@@ -26,26 +26,37 @@ class LM_KernelOp<string mnemonic, list<Trait> traits = []>
         DeclareOpInterfaceMethods<MemoryEffectsOpInterface>,
         DeclareOpInterfaceMethods<BufferizableOpInterface,
             ["bufferizesToMemoryRead", "bufferizesToMemoryWrite",
-             "getAliasingValues", "bufferize"]>])> {
+             "getAliasingValues", "isNotConflicting", "bufferize"]>])> {
   let results = (outs Variadic<AnyRankedTensor>:$results);
   // What every kernel op shares (LMKernelOps.cpp): inputs read, inits
-  // written whole (and read first where the op's `readsInits()` says so),
-  // results the inits.
+  // written whole (and read first where the op's `readsInit(init)` says
+  // so), results the inits; an input may share a buffer with an init where
+  // the op's `readBeforeWritten(input, init)` says the input is read whole
+  // before the init is written.
   let extraClassDefinition = [{
     void $cppClass::getEffects(
         ::llvm::SmallVectorImpl<::mlir::SideEffects::EffectInstance<
             ::mlir::MemoryEffects::Effect>> &effects) {
-      ::mlir::lm::detail::getKernelOpEffects(*this, readsInits(), effects);
+      ::mlir::lm::detail::getKernelOpEffects(
+          *this, [&](::mlir::OpOperand &init) { return readsInit(init); },
+          effects);
     }
     bool $cppClass::bufferizesToMemoryRead(
         ::mlir::OpOperand &operand,
         const ::mlir::bufferization::AnalysisState &) {
-      return !isDpsInit(&operand) || readsInits();
+      return !isDpsInit(&operand) || readsInit(operand);
     }
     bool $cppClass::bufferizesToMemoryWrite(
         ::mlir::OpOperand &operand,
         const ::mlir::bufferization::AnalysisState &) {
       return isDpsInit(&operand);
+    }
+    bool $cppClass::isNotConflicting(
+        ::mlir::OpOperand *read, ::mlir::OpOperand *write,
+        const ::mlir::bufferization::AnalysisState &) {
+      return read->getOwner() == getOperation() &&
+             write->getOwner() == getOperation() && !isDpsInit(read) &&
+             isDpsInit(write) && readBeforeWritten(*read, *write);
     }
     ::mlir::bufferization::AliasingValueList $cppClass::getAliasingValues(
         ::mlir::OpOperand &operand,
@@ -115,7 +126,11 @@ def LM_FlashDecodeOp : LM_KernelOp<"flash_decode"> {
     /// Query heads per kv head.
     int64_t getGroupSize();
     /// The inits are only written.
-    bool readsInits() { return false; }
+    bool readsInit(::mlir::OpOperand &) { return false; }
+    /// No input is known to be read whole before an init is written.
+    bool readBeforeWritten(::mlir::OpOperand &, ::mlir::OpOperand &) {
+      return false;
+    }
   }];
   let hasVerifier = 1;
 }
@@ -168,7 +183,11 @@ def LM_FlashMLADecodeOp : LM_KernelOp<"flash_mla_decode"> {
                                  getOperation()->getNumOperands() - 2, 2);
     }
     /// The inits are only written.
-    bool readsInits() { return false; }
+    bool readsInit(::mlir::OpOperand &) { return false; }
+    /// No input is known to be read whole before an init is written.
+    bool readBeforeWritten(::mlir::OpOperand &, ::mlir::OpOperand &) {
+      return false;
+    }
   }];
   let hasVerifier = 1;
 }
@@ -216,7 +235,11 @@ def LM_FlashAttentionOp : LM_KernelOp<"flash_attention"> {
     /// Query heads per kv head.
     int64_t getGroupSize();
     /// The init is only written.
-    bool readsInits() { return false; }
+    bool readsInit(::mlir::OpOperand &) { return false; }
+    /// No input is known to be read whole before an init is written.
+    bool readBeforeWritten(::mlir::OpOperand &, ::mlir::OpOperand &) {
+      return false;
+    }
   }];
   let hasVerifier = 1;
 }
@@ -287,10 +310,108 @@ def LM_StreamedLinearOp : LM_KernelOp<"streamed_linear",
   let extraClassDeclaration = [{
     MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
     /// With `accumulate`, the init holds the residual added to.
-    bool readsInits() { return getAccumulate(); }
+    bool readsInit(::mlir::OpOperand &) { return getAccumulate(); }
+    /// No input is known to be read whole before an init is written.
+    bool readBeforeWritten(::mlir::OpOperand &, ::mlir::OpOperand &) {
+      return false;
+    }
     /// Whether the kernel stages `a` in shared memory: a norm, or an input
     /// rounded to the weight's type.
     bool stagesRows();
+  }];
+  let hasVerifier = 1;
+}
+
+def LM_StreamedExpertsOp : LM_KernelOp<"streamed_experts",
+                                       [AttrSizedOperandSegments]> {
+  let summary = "lm.moe_experts of a few tokens, its input's RMS norm as a "
+                "prologue and a residual add as an epilogue (weight "
+                "streaming of the chosen experts)";
+  let description = [{
+    `lm.moe_experts` (same operands and attributes, and its rounding of
+    the products' operands to bf16 weights) for few tokens, as two GPU
+    kernels that read only the chosen experts' rows. With `norm`, the
+    experts' input is `lm.rms_norm(input, norm_weight)` (`epsilon`,
+    `weight_offset`); with `accumulate`, `init` (`[B, T, D]`, f32) holds a
+    residual the result is added to (and is read), else it is written.
+
+    - The first kernel takes a block of `warps` warps per (token, choice)
+      and per `warps` columns of the expert width I: the block stages the
+      token's row (normalised, scaled by the routing weight under
+      `scale_input`, rounded to the weights' type) in shared memory, and a
+      warp per column streams the chosen expert's gate and up rows with
+      16-byte loads, then writes the activation to `hidden` (`[B, T, K,
+      I]`, of the `down` weights' element type: the down product's operand
+      as `lm.moe_experts` rounds it).
+    - The second takes a block per token and `warps` columns of D: a warp
+      per column streams the K chosen experts' down rows side by side, each
+      against its choice's `hidden` row, and writes the routing-weighted
+      sum over the choices (plus the residual).
+
+    Results are the two inits on tensors, none on memrefs.
+
+    ```mlir
+    %h, %y = lm.streamed_experts %x, %w, %i, %gu, %dn norm(%nw)
+        hidden(%hinit) outs(%r)
+        {activation = #lm.expert<swiglu>, epsilon = 1.0e-06 : f64,
+         accumulate, warps = 8 : i64}
+        : (tensor<?x?x64xf32>, tensor<?x?x2xf32>, tensor<?x?x2xi64>,
+           tensor<8x64x64xbf16>, tensor<8x64x32xbf16>, tensor<64xbf16>,
+           tensor<?x?x2x32xbf16>, tensor<?x?x64xf32>)
+        -> (tensor<?x?x2x32xbf16>, tensor<?x?x64xf32>)
+    ```
+  }];
+  let arguments = (ins LM_TensorOrMemRef:$input, LM_TensorOrMemRef:$weights,
+                       LM_TensorOrMemRef:$indices, LM_TensorOrMemRef:$gate_up,
+                       LM_TensorOrMemRef:$down,
+                       Optional<LM_TensorOrMemRef>:$gate_up_bias,
+                       Optional<LM_TensorOrMemRef>:$down_bias,
+                       Optional<LM_TensorOrMemRef>:$norm_weight,
+                       LM_TensorOrMemRef:$hidden, LM_TensorOrMemRef:$init,
+                       LM_ExpertAttr:$activation, OptionalAttr<F64Attr>:$alpha,
+                       OptionalAttr<F64Attr>:$limit,
+                       UnitAttr:$interleaved_gate_up, UnitAttr:$scale_input,
+                       OptionalAttr<F64Attr>:$epsilon,
+                       DefaultValuedAttr<F64Attr, "0.0">:$weight_offset,
+                       UnitAttr:$accumulate, I64Attr:$warps);
+  let assemblyFormat = [{
+    $input `,` $weights `,` $indices `,` $gate_up `,` $down
+    (`biases` $gate_up_bias^ `,` $down_bias)? (`norm` `(` $norm_weight^ `)`)?
+    `hidden` `(` $hidden `)` `outs` `(` $init `)` attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let extraClassDeclaration = [{
+    /// hidden and init: the last two operands.
+    MutableOperandRange getDpsInitsMutable() {
+      return MutableOperandRange(getOperation(),
+                                 getOperation()->getNumOperands() - 2, 2);
+    }
+    /// With `accumulate`, the init holds the residual added to; `hidden` is
+    /// only written.
+    bool readsInit(::mlir::OpOperand &init) {
+      return getAccumulate() &&
+             init.getOperandNumber() + 1 == getOperation()->getNumOperands();
+    }
+    /// The first kernel reads the input whole before the second writes
+    /// `init`: the residual a norm prologue reads can be accumulated into.
+    bool readBeforeWritten(::mlir::OpOperand &input, ::mlir::OpOperand &init) {
+      return &input == &getInputMutable() &&
+             init.getOperandNumber() + 1 == getOperation()->getNumOperands();
+    }
+    /// Whether the first kernel stages the token's row in shared memory (a
+    /// norm, a routing weight to scale by, or rounding to the weights'
+    /// type): always but for f32 weights and input as they are.
+    bool stagesRows();
+    /// The expert width I.
+    int64_t getExpertWidth() {
+      return ::llvm::cast<::mlir::ShapedType>(getDown().getType())
+          .getDimSize(2);
+    }
+    /// Experts chosen per token.
+    int64_t getTopK() {
+      return ::llvm::cast<::mlir::ShapedType>(getIndices().getType())
+          .getDimSize(2);
+    }
   }];
   let hasVerifier = 1;
 }
@@ -337,7 +458,11 @@ def LM_WarpRouterOp : LM_KernelOp<"warp_router"> {
                                  getOperation()->getNumOperands() - 2, 2);
     }
     /// The inits are only written.
-    bool readsInits() { return false; }
+    bool readsInit(::mlir::OpOperand &) { return false; }
+    /// No input is known to be read whole before an init is written.
+    bool readBeforeWritten(::mlir::OpOperand &, ::mlir::OpOperand &) {
+      return false;
+    }
     /// Experts a warp routes at most: eight per lane.
     static constexpr int64_t kMaxExperts = 256;
   }];

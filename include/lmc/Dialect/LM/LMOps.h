@@ -15,10 +15,10 @@
 
 namespace mlir::lm::detail {
 /// What the kernel ops (LMKernelOps.td) share: on memrefs they read their
-/// inputs and write their inits (reading them first with `readsInits`);
+/// inputs and write their inits (reading first those `readsInit` says);
 /// bufferized, they are the same op on buffers, without results.
 void getKernelOpEffects(
-    DestinationStyleOpInterface op, bool readsInits,
+    DestinationStyleOpInterface op, function_ref<bool(OpOperand &)> readsInit,
     SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
         &effects);
 LogicalResult

@@ -938,7 +938,9 @@ def LM_MoEExpertsOp : LM_Op<"moe_experts", [Pure, AttrSizedOperandSegments]> {
     GLU `act(h[:I]) * h[I:]` (or, with `interleaved_gate_up`, gate and up in
     alternating rows), for `relu2` `relu(h)^2`; `out = h @ down[e]^T
     (+ down_bias[e])`. `gate_up` is `[E, 2I, D]` (`[E, I, D]` for `relu2`),
-    `down` `[E, D, I]`.
+    `down` `[E, D, I]`. Products are summed in f32; a bf16 `gate_up` takes
+    its other operand (x, or the scaled x) rounded to bf16, a bf16 `down`
+    the activation, as `--dtype bf16` rounds every projection's input.
 
     ```mlir
     %y = lm.moe_experts %x, %w, %i, %gu, %dn {activation = #lm.expert<swiglu>}

@@ -133,6 +133,11 @@ struct StreamedLinearFootprint {
 /// (WeightStreaming.cpp).
 void buildStreamedLinear(OpBuilder &b, StreamedLinearOp op);
 
+/// lm.streamed_experts on memrefs: a weight-streaming launch per (token,
+/// choice) for the chosen experts' gate and up rows, and one per token for
+/// their down rows (StreamedExperts.cpp).
+void buildStreamedExperts(OpBuilder &b, StreamedExpertsOp op);
+
 /// What flash decoding's partials kernel holds, for a block of `warps`
 /// warps and `group` query heads per kv head: per lane ceil(D / 32) elements
 /// of every row (queries and value sums in registers), per block each

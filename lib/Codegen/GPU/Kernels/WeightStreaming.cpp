@@ -27,7 +27,15 @@
 //    by the same warp (twice the bytes in flight per lane);
 //  - an epilogue on lane 0's sums: the biases, the GLU, a residual add.
 //
+// lm.streamed_experts builds on the same kernel (WeightStreaming.h): its
+// launches are cut into slices, a block per slice and columns, each slice
+// (a token's choice, or a token) with weight rows of its own; its down
+// launch streams one weight per choice, each against an input of its own,
+// fewer loads in flight per weight as there are more of them.
+//
 //===----------------------------------------------------------------------===//
+
+#include "WeightStreaming.h"
 
 #include "Kernels.h"
 
@@ -51,31 +59,6 @@ constexpr int64_t kLoadBytes = 16;
 /// Weight loads in flight per lane: 64 bytes, 2 KB per warp.
 constexpr int64_t kUnroll = 4;
 
-/// Where a weight-streaming kernel reads its operands and writes its sums:
-/// a projection generic's buffers through its indexing maps, or an
-/// lm.streamed_linear's. Rows are given as the indices of the leading
-/// dimensions, columns and K positions as indices.
-class StreamingOperands {
-public:
-  virtual ~StreamingOperands() = default;
-  /// The input's element type, as stored.
-  virtual Type inputType() const = 0;
-  /// Weights of the same shape streamed side by side, each giving one sum
-  /// per output element (a GLU's gate and up: 2).
-  virtual int64_t weightCount() const { return 1; }
-  /// Weight `which`'s values [k, k + elements) of row `column`, in its type.
-  virtual Value loadWeight(OpBuilder &b, Location loc, int64_t which,
-                           Value column, Value k, int64_t elements,
-                           bool whole) const = 0;
-  /// The input's values [k, k + elements) of row `row`, in its type.
-  virtual Value loadInput(OpBuilder &b, Location loc, ArrayRef<Value> row,
-                          Value k, int64_t elements, bool whole) const = 0;
-  /// Writes the output element (row, column) from `sums`, the f32 dot
-  /// products with each weight.
-  virtual void store(OpBuilder &b, Location loc, ArrayRef<Value> row,
-                     Value column, ValueRange sums) const = 0;
-};
-
 /// A projection generic: the sum is added to the output's initial value,
 /// `init` when a fill gave one, else what the buffer holds (a residual).
 class GenericOperands final : public StreamingOperands {
@@ -84,21 +67,22 @@ public:
 
   Type inputType() const override { return p.operandType; }
 
-  Value loadWeight(OpBuilder &b, Location loc, int64_t, Value column, Value k,
-                   int64_t elements, bool whole) const override {
+  Value loadWeight(OpBuilder &b, Location loc, int64_t, Value, Value column,
+                   Value k, int64_t elements, bool whole) const override {
     // The weight's map reads no row dimension.
     SmallVector<Value> row(p.rowDims.size(), index(b, loc, 0));
     return loadAlongK(b, loc, p, p.weight, p.loopIndices(row, column, k), k,
                       elements, whole);
   }
-  Value loadInput(OpBuilder &b, Location loc, ArrayRef<Value> row, Value k,
-                  int64_t elements, bool whole) const override {
+  Value loadInput(OpBuilder &b, Location loc, int64_t, Value,
+                  ArrayRef<Value> row, Value k, int64_t elements,
+                  bool whole) const override {
     return loadAlongK(b, loc, p, p.activation,
                       p.loopIndices(row, index(b, loc, 0), k), k, elements,
                       whole);
   }
-  void store(OpBuilder &b, Location loc, ArrayRef<Value> row, Value column,
-             ValueRange sums) const override {
+  void store(OpBuilder &b, Location loc, Value, ArrayRef<Value> row,
+             Value column, ValueRange sums) const override {
     Value sum = sums[0];
     Value out = p.op.getDpsInitOperand(0)->get();
     SmallVector<Value> indices = p.outIndices(b, loc, row, column);
@@ -125,19 +109,21 @@ public:
   }
   int64_t weightCount() const override { return op.getUpWeight() ? 2 : 1; }
 
-  Value loadWeight(OpBuilder &b, Location loc, int64_t which, Value column,
-                   Value kIndex, int64_t elements, bool whole) const override {
+  Value loadWeight(OpBuilder &b, Location loc, int64_t which, Value,
+                   Value column, Value kIndex, int64_t elements,
+                   bool whole) const override {
     return loadSlice(b, loc, which == 0 ? op.getWeight() : op.getUpWeight(),
                      {column, kIndex}, elements, k, whole);
   }
-  Value loadInput(OpBuilder &b, Location loc, ArrayRef<Value> row, Value kIndex,
-                  int64_t elements, bool whole) const override {
+  Value loadInput(OpBuilder &b, Location loc, int64_t, Value,
+                  ArrayRef<Value> row, Value kIndex, int64_t elements,
+                  bool whole) const override {
     SmallVector<Value> indices(row);
     indices.push_back(kIndex);
     return loadSlice(b, loc, op.getInput(), indices, elements, k, whole);
   }
-  void store(OpBuilder &b, Location loc, ArrayRef<Value> row, Value column,
-             ValueRange sums) const override {
+  void store(OpBuilder &b, Location loc, Value, ArrayRef<Value> row,
+             Value column, ValueRange sums) const override {
     auto withBias = [&](Value sum, Value bias) -> Value {
       if (!bias)
         return sum;
@@ -172,35 +158,23 @@ private:
   int64_t k;
 };
 
-/// The RMS norm an lm.streamed_linear applies to its input.
-struct NormPrologue {
-  Value weight;
-  double epsilon, offset;
-};
-
-/// What an lm.streamed_linear does to its input rows before it multiplies
-/// them: normalise them (when `norm`) and round them to the weight's type,
-/// into shared memory.
-struct RowStaging {
-  std::optional<NormPrologue> norm;
-};
-
 class WeightStreamingKernel {
 public:
-  /// A projection of static `n` x `k` whose operands are of `operandType`
-  /// (the weight's; the input is converted to it), `warps` warps per block,
-  /// `rowGroup` rows per pass over the weight.
-  WeightStreamingKernel(const StreamingOperands &operands, int64_t n, int64_t k,
-                        Type operandType, ArrayRef<Value> rowExtents,
-                        Value rows, int64_t warps, int64_t rowGroup,
-                        std::optional<RowStaging> staging)
-      : operands(operands), n(n), k(k), operandType(operandType),
-        rowExtents(rowExtents), rows(rows), warps(warps), rowGroup(rowGroup),
-        weights(operands.weightCount()), staging(staging) {
+  WeightStreamingKernel(const WeightStreamingSpec &spec,
+                        StreamingOperands &operands)
+      : operands(operands), n(spec.n), k(spec.k), operandType(spec.operandType),
+        rowExtents(spec.rowExtents), rows(spec.rows), slices(spec.slices),
+        warps(spec.warps), rowGroup(spec.rowGroup),
+        weights(operands.weightCount()), staging(spec.staging),
+        name(spec.name) {
+    assert((!staging || !operands.inputPerWeight()) &&
+           "a staged input is one input");
     laneElements = kLoadBytes * 8 / operandType.getIntOrFloatBitWidth();
     warpElements = kWarpSize * laneElements;
     int64_t steps = llvm::divideCeil(k, warpElements);
-    unroll = std::min(steps, kUnroll);
+    // At most 2 x kUnroll loads in flight per lane, over all weights.
+    unroll = std::min(
+        steps, std::max<int64_t>(1, std::min(kUnroll, 2 * kUnroll / weights)));
     iterations = llvm::divideCeil(steps, unroll);
     // Every lane's every load inside K: no clamping, no masking.
     everyLoadInside = k % (warpElements * unroll) == 0;
@@ -213,20 +187,29 @@ public:
       workgroup.push_back(
           StreamedLinearFootprint{rowGroup, k, operandType, /*staged=*/true}
               .stagingType(b.getContext()));
-    gpu::LaunchOp launch =
-        createLinearLaunch(b, loc, index(b, loc, llvm::divideCeil(n, warps)),
-                           index(b, loc, warps * kWarpSize), workgroup);
-    nameKernel(launch, "weight_streaming");
+    int64_t columnBlocks = llvm::divideCeil(n, warps);
+    Value blocks = index(b, loc, columnBlocks);
+    if (slices)
+      blocks = arith::MulIOp::create(b, loc, slices, blocks);
+    gpu::LaunchOp launch = createLinearLaunch(
+        b, loc, blocks, index(b, loc, warps * kWarpSize), workgroup);
+    nameKernel(launch, name);
     if (staging)
       staged = launch.getWorkgroupAttributions()[0];
     Value tid = launch.getThreadIds().x;
     lane = arith::RemUIOp::create(b, loc, tid, index(b, loc, kWarpSize));
     warp = arith::DivUIOp::create(b, loc, tid, index(b, loc, kWarpSize));
-    column = arith::AddIOp::create(b, loc,
-                                   arith::MulIOp::create(b, loc,
-                                                         launch.getBlockIds().x,
-                                                         index(b, loc, warps)),
-                                   warp);
+    Value columnBlock = launch.getBlockIds().x;
+    if (slices) {
+      slice = arith::DivUIOp::create(b, loc, columnBlock,
+                                     index(b, loc, columnBlocks));
+      columnBlock = arith::RemUIOp::create(b, loc, columnBlock,
+                                           index(b, loc, columnBlocks));
+      operands.beginSlice(b, loc, slice);
+    }
+    column = arith::AddIOp::create(
+        b, loc,
+        arith::MulIOp::create(b, loc, columnBlock, index(b, loc, warps)), warp);
     // The last block's warps past N stream row N - 1 again and write
     // nothing: every warp of a block takes part in its barriers and keeps
     // its shuffles uniform.
@@ -296,6 +279,7 @@ private:
         kLoadBytes * 8 / operands.inputType().getIntOrFloatBitWidth();
     if (k % slice != 0)
       slice = 1;
+    Value scale = operands.stagingScale(b, loc, this->slice);
     int64_t chunks = llvm::divideCeil(k, kWarpSize * slice);
     Value laneStart = arith::MulIOp::create(b, loc, lane, index(b, loc, slice));
     auto sliceAt = [&](OpBuilder &nb, Location l, Value chunk) {
@@ -323,7 +307,7 @@ private:
             Value in = inside(nb, l, at);
             Value x =
                 toF32(nb, l,
-                      operands.loadInput(nb, l, rowIndex,
+                      operands.loadInput(nb, l, 0, this->slice, rowIndex,
                                          arith::SelectOp::create(
                                              nb, l, in, at, index(nb, l, 0)),
                                          slice, /*whole=*/true));
@@ -362,8 +346,8 @@ private:
           OpBuilder ib = OpBuilder::atBlockBegin(
               &ifInside.getThenRegion().front(), nb.getListener());
           Value x = toF32(ib, l,
-                          operands.loadInput(ib, l, rowIndex, at, slice,
-                                             /*whole=*/true));
+                          operands.loadInput(ib, l, 0, this->slice, rowIndex,
+                                             at, slice, /*whole=*/true));
           if (norm) {
             Value scale = toF32(ib, l,
                                 loadSlice(ib, l, norm->weight, {at}, slice, k,
@@ -384,6 +368,9 @@ private:
                     vector::BroadcastOp::create(ib, l, f32Vector, inverse)),
                 scale);
           }
+          if (scale)
+            x = arith::MulFOp::create(
+                ib, l, x, vector::BroadcastOp::create(ib, l, f32Vector, scale));
           if (!operandType.isF32())
             x = arith::TruncFOp::create(
                 ib, l, VectorType::get({slice}, operandType), x);
@@ -399,17 +386,17 @@ private:
         });
   }
 
-  /// The `laneElements` input values at [k, k + laneElements) of row `j` of
-  /// the group, as f32; zero where `inside` is false.
-  Value loadInputF32(OpBuilder &b, Location loc, int64_t j, Value kIndex,
-                     Value inside) {
+  /// The `laneElements` values at [k, k + laneElements) of row `j` of the
+  /// group of weight `which`'s input, as f32; zero where `inside` is false.
+  Value loadInputF32(OpBuilder &b, Location loc, int64_t which, int64_t j,
+                     Value kIndex, Value inside) {
     Value values;
     if (staging)
       values = loadSlice(b, loc, staged, {index(b, loc, j), kIndex},
                          laneElements, k, vectorLoads);
     else
-      values = operands.loadInput(b, loc, rowIndices[j], kIndex, laneElements,
-                                  vectorLoads);
+      values = operands.loadInput(b, loc, which, slice, rowIndices[j], kIndex,
+                                  laneElements, vectorLoads);
     return maskedF32(b, loc, values, inside);
   }
 
@@ -451,7 +438,7 @@ private:
       for (int64_t w = 0; w < weights; ++w)
         loaded[w * unroll + u] =
             maskedF32(b, loc,
-                      operands.loadWeight(b, loc, w, weightRow, kIndex,
+                      operands.loadWeight(b, loc, w, slice, weightRow, kIndex,
                                           laneElements, vectorLoads),
                       inside);
     }
@@ -463,8 +450,12 @@ private:
         for (int64_t w = 0; w < weights; ++w)
           sums.push_back(acc[w * rowGroup + j]);
         for (int64_t u = 0; u < unroll; ++u) {
-          Value x = loadInputF32(b, loc, j, ks[u], insides[u]);
-          for (int64_t w = 0; w < weights; ++w)
+          Value shared = operands.inputPerWeight()
+                             ? Value()
+                             : loadInputF32(b, loc, 0, j, ks[u], insides[u]);
+          for (int64_t w = 0; w < weights; ++w) {
+            Value x =
+                shared ? shared : loadInputF32(b, loc, w, j, ks[u], insides[u]);
             for (int64_t e = 0; e < laneElements; ++e)
               sums[w] = arith::AddFOp::create(
                   b, loc, sums[w],
@@ -472,6 +463,7 @@ private:
                       b, loc, vector::ExtractOp::create(b, loc, x, e),
                       vector::ExtractOp::create(b, loc, loaded[w * unroll + u],
                                                 e)));
+          }
         }
         return sums;
       };
@@ -520,31 +512,42 @@ private:
         sums.push_back(warpSum(b, loc, acc[w * rowGroup + j]));
       auto writerOnly = scf::IfOp::create(b, loc, writer, /*withElse=*/false);
       b.setInsertionPointToStart(&writerOnly.getThenRegion().front());
-      operands.store(b, loc, rowIndices[j], column, sums);
+      operands.store(b, loc, slice, rowIndices[j], column, sums);
     }
   }
 
-  const StreamingOperands &operands;
+  StreamingOperands &operands;
   int64_t n, k;
   Type operandType;
   ArrayRef<Value> rowExtents;
-  Value rows;
+  Value rows, slices;
   int64_t warps, rowGroup, weights;
   std::optional<RowStaging> staging;
+  StringRef name;
   int64_t laneElements, warpElements, unroll, iterations;
   bool everyLoadInside, vectorLoads;
-  Value lane, warp, column, weightRow, staged;
+  Value lane, warp, slice, column, weightRow, staged;
   SmallVector<Value> rowActive;
   SmallVector<SmallVector<Value>> rowIndices;
 };
 } // namespace
 
+void buildWeightStreamingKernel(OpBuilder &b, Location loc,
+                                const WeightStreamingSpec &spec,
+                                StreamingOperands &operands) {
+  // (The kernel is built inside its launch.)
+  OpBuilder::InsertionGuard guard(b);
+  WeightStreamingKernel(spec, operands).build(b, loc);
+}
+
 void buildWeightStreaming(OpBuilder &b, Location loc, const Projection &p,
                           ArrayRef<Value> rowExtents, Value rows, Value init) {
   GenericOperands operands(p, init);
-  WeightStreamingKernel(operands, p.n, p.k, p.operandType, rowExtents, rows,
-                        kWarpsPerBlock, kStreamingRowGroup, std::nullopt)
-      .build(b, loc);
+  buildWeightStreamingKernel(
+      b, loc,
+      {"weight_streaming", p.n, p.k, p.operandType, rowExtents, rows,
+       /*slices=*/Value(), kWarpsPerBlock, kStreamingRowGroup, std::nullopt},
+      operands);
 }
 
 void buildStreamedLinear(OpBuilder &b, StreamedLinearOp op) {
@@ -566,11 +569,13 @@ void buildStreamedLinear(OpBuilder &b, StreamedLinearOp op) {
                                    op.getWeightOffset().convertToDouble()};
   }
   StreamedLinearOperands operands(op);
-  WeightStreamingKernel(operands, weightType.getDimSize(0),
-                        weightType.getDimSize(1), weightType.getElementType(),
-                        rowExtents, rows, static_cast<int64_t>(op.getWarps()),
-                        static_cast<int64_t>(op.getRowGroup()), staging)
-      .build(b, loc);
+  buildWeightStreamingKernel(
+      b, loc,
+      {"weight_streaming", weightType.getDimSize(0), weightType.getDimSize(1),
+       weightType.getElementType(), rowExtents, rows, /*slices=*/Value(),
+       static_cast<int64_t>(op.getWarps()),
+       static_cast<int64_t>(op.getRowGroup()), staging},
+      operands);
 }
 
 } // namespace mlir::lm::gpu_mapping
