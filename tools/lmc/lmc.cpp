@@ -202,8 +202,8 @@ int main(int argc, char **argv) {
   compile
       ->add_option("--kernels", compileKernels,
                    "sm_90a: selected (kernel templates chosen on lm ops: "
-                   "flash decoding and attention, streamed projections, "
-                   "the warp router), or generic (every op on the generic "
+                   "flash decoding and attention, streamed projections "
+                   "and experts, the warp router), or generic (every op on the generic "
                    "path: to compare, or to fall back to)")
       ->check(CLI::IsMember({"selected", "generic"}));
 
