@@ -139,17 +139,23 @@ FLASH = """\
 """
 
 MLA_FLASH = """\
-# MLA's decode ({mla} lm.mla_attention layers) runs weight-absorbed with its
-# attention over the latent cache on flash decoding's two kernels
-# (lm.flash_mla_decode): split partials reading each latent row once as the
-# key and the value of a tile of heads, its warps combined through shared
-# memory between two barriers; a decode step launches it once per layer.
+# MLA's decode ({mla} lm.mla_attention layers) runs weight-absorbed in one
+# kernel op (lm.flash_mla_decode): the absorption by kv_b's W_uk rows, its
+# warps' sums meeting in shared memory; flash decoding's split partials
+# reading each latent row once as the key and the value of a tile of
+# heads, its warps combined through shared memory between two barriers;
+# the combine projecting each head's latent output by its W_uv rows. A
+# decode step launches each once per layer.
 # RUN: FileCheck %s --check-prefix=MLA < %t.code/code1.sm_90a.ptx
+# MLA: .entry flash_mla_decode_absorb
 # MLA: .shared .align 16 .b8 __wg_flash_mla_decode_partials{{{{(_[0-9]+)?}}}}_2[
 # MLA: bar.sync 0;
 # RUN: lmc inspect %t.lmx --plan --plan-prompt 4 | FileCheck %s --check-prefix=MLAPLAN
 # MLAPLAN: decode step
 # MLAPLAN-NEXT: templates: {{{{.*}}}}flash_mla_decode_partials {mla}{{{{(,|$)}}}}
+# RUN: lmc inspect %t.lmx --plan --plan-prompt 4 | FileCheck %s --check-prefix=MLACOMBINE
+# MLACOMBINE: decode step
+# MLACOMBINE-NEXT: templates: {{{{.*}}}}flash_mla_decode_combine {mla}{{{{(,|$)}}}}
 """
 
 EXPERTS = """\

@@ -481,16 +481,42 @@ func.func @flash_attention_bf16_cache(%q: memref<?x?x16x128xf32>, %kc: memref<?x
 // -----
 
 // lm.flash_mla_decode with DeepSeek-V2-Lite's shapes (16 heads on the one
-// latent head, R = 512, Dr = 64, a bf16 latent cache) in tiles of 2 heads:
-// flash decoding's two launches. A 256-thread partials block per
-// (sequence, tile, split); each lane holds 16 consecutive elements of a
-// head's latent query and value sum and 2 of its rotary query; per key one
-// latent row (32 bytes of bf16 a lane, widened) and one rotary row serve
-// both products of both heads: each head's score is its two dot products
-// summed over the warp by five xor shuffles, and the latent row is the
-// value the weight scales. The combine is flash decoding's (no sinks).
+// latent head, Dn = Dv = 128, R = 512, Dr = 64, bf16 kv_b and latent
+// cache) in tiles of 2 heads: three launches. The absorption: a block per
+// (sequence, head, half of R); each lane's 8 latent elements, its warp's
+// rows j of W_uk (head h's rows h * 256 + j) in 16-byte loads, fma'd with
+// q_nope[j]; the 8 warps' sums through shared memory after a barrier, each
+// thread summing its element over them into the latent queries. The
+// partials: a 256-thread block per (sequence, tile, split); each lane
+// holds 16 consecutive elements of a head's latent query and value sum
+// and 2 of its rotary query; per key one latent row (32 bytes of bf16 a
+// lane, widened) and one rotary row serve both products of both heads:
+// each head's score is its two dot products summed over the warp by five
+// xor shuffles, and the latent row is the value the weight scales. The
+// combine: flash decoding's, into 2 KB of shared memory; a barrier; a warp
+// per output column e streams W_uv's row h * 256 + 128 + e (two 16-byte
+// loads a lane) against the shared row, five shuffles, lane 0 stores.
 // CHECK-LABEL: func.func @flash_mla_decode(
-// CHECK-SAME:    %[[QL:[^:]*]]: memref<?x1x16x512xf32>, %[[QR:[^:]*]]: memref<?x1x16x64xf32>, %[[LAT:[^:]*]]: memref<?x?x512xbf16>, %[[KR:[^:]*]]: memref<?x?x64xbf16>, %[[POS:[^:]*]]: memref<?x1xi64>, %[[P:[^:]*]]: memref<?x16x?x514xf32>, %[[O:[^:]*]]: memref<?x1x16x512xf32>)
+// CHECK-SAME:    %[[QN:[^:]*]]: memref<?x1x16x128xf32>, %[[QR:[^:]*]]: memref<?x1x16x64xf32>, %[[LAT:[^:]*]]: memref<?x?x512xbf16>, %[[KR:[^:]*]]: memref<?x?x64xbf16>, %[[KVB:[^:]*]]: memref<4096x512xbf16>, %[[POS:[^:]*]]: memref<?x1xi64>, %[[QL:[^:]*]]: memref<?x1x16x512xf32>, %[[P:[^:]*]]: memref<?x16x?x514xf32>, %[[O:[^:]*]]: memref<?x1x16x128xf32>)
+// CHECK:   %[[B0:.*]] = memref.dim %[[QN]], %c0
+// CHECK:   %[[ABSORB:.*]] = arith.muli %[[B0]], %c32
+// CHECK:   gpu.launch blocks(%[[ABID:[^,]*]], {{.*}}) in ({{.*}} = %[[ABSORB]], {{.*}}) threads(%[[ATID:[^,]*]], {{.*}}) in ({{.*}} = %c256, {{.*}}) function(@flash_mla_decode_absorb) workgroup(%[[SUMS:.*]] : memref<8x256xf32, #gpu.address_space<workgroup>>)
+// CHECK:     %[[CHUNK:.*]] = arith.remui %[[ABID]], %c2
+// CHECK:     %[[SH:.*]] = arith.divui %[[ABID]], %c2
+// CHECK:     %[[AHEAD:.*]] = arith.remui %[[SH]], %c16
+// CHECK:     %[[ASEQ:.*]] = arith.divui %[[SH]], %c16
+// CHECK:     %[[AWARP:.*]] = arith.divui %[[ATID]], %c32
+// CHECK:     %[[ASLOT:.*]] = arith.muli %{{.*}}, %c8
+// CHECK:     %[[FIRSTROW:.*]] = arith.muli %[[AHEAD]], %c256
+// CHECK:     scf.for %[[J:.*]] = %[[AWARP]] to %c128 step %c8 iter_args({{.*}}) -> (vector<8xf32>)
+// CHECK:       %[[Q:.*]] = memref.load %[[QN]][%[[ASEQ]], %c0, %[[AHEAD]], %[[J]]]
+// CHECK:       %[[WROW:.*]] = arith.addi %[[FIRSTROW]], %[[J]]
+// CHECK:       vector.load %[[KVB]][%[[WROW]], %{{.*}}] {alignment = 16 : i64} : memref<4096x512xbf16>, vector<8xbf16>
+// CHECK:       vector.fma
+// CHECK:     vector.store %{{.*}}, %[[SUMS]][%[[AWARP]], %[[ASLOT]]]
+// CHECK:     gpu.barrier
+// CHECK-COUNT-8: memref.load %[[SUMS]]
+// CHECK:       memref.store %{{.*}}, %[[QL]][%[[ASEQ]], %c0, %[[AHEAD]], %{{.*}}]
 // CHECK:   %[[B:.*]] = memref.dim %[[P]], %c0
 // CHECK:   %[[SPLITS:.*]] = memref.dim %[[P]], %c2
 // CHECK:   %[[BT:.*]] = arith.muli %[[B]], %c8
@@ -517,18 +543,35 @@ func.func @flash_attention_bf16_cache(%q: memref<?x?x16x128xf32>, %kc: memref<?x
 // CHECK:       scf.yield
 // CHECK:     gpu.barrier
 // CHECK:     gpu.barrier
-// CHECK:   gpu.launch {{.*}} function(@flash_decode_combine)
+// CHECK:   gpu.launch blocks(%[[CBID:[^,]*]], {{.*}}) function(@flash_mla_decode_combine) workgroup(%[[LROW:.*]] : memref<512xf32, #gpu.address_space<workgroup>>)
+// CHECK:     %[[CHEAD:.*]] = arith.remui %[[CBID]], %c16
+// CHECK:     %[[CSEQ:.*]] = arith.divui %[[CBID]], %c16
 // CHECK:     arith.divf
-// CHECK:     memref.store %{{.*}}, %[[O]][%{{.*}}, %c0, %{{.*}}, %{{.*}}]
-func.func @flash_mla_decode(%ql: memref<?x1x16x512xf32>, %qr: memref<?x1x16x64xf32>,
+// CHECK:     memref.store %{{.*}}, %[[LROW]][%{{.*}}] : memref<512xf32, #gpu.address_space<workgroup>>
+// CHECK:     gpu.barrier
+// CHECK:     %[[VROWS:.*]] = arith.muli %[[CHEAD]], %c256
+// CHECK:     %[[FIRSTV:.*]] = arith.addi %[[VROWS]], %c128
+// CHECK:     scf.for %[[E:.*]] = %{{.*}} to %c128 step %c8 {
+// CHECK:       %[[VROW:.*]] = arith.addi %[[FIRSTV]], %[[E]]
+// CHECK:       vector.load %[[KVB]][%[[VROW]], %{{.*}}] {alignment = 16 : i64} : memref<4096x512xbf16>, vector<8xbf16>
+// CHECK:       vector.load %[[LROW]][%{{.*}}] {alignment = 16 : i64} : memref<512xf32, #gpu.address_space<workgroup>>, vector<8xf32>
+// CHECK:       vector.load %[[KVB]][%[[VROW]], %{{.*}}] {alignment = 16 : i64} : memref<4096x512xbf16>, vector<8xbf16>
+// CHECK:       vector.load %[[LROW]]
+// CHECK-COUNT-5: gpu.shuffle  xor
+// CHECK:       scf.if
+// CHECK:         memref.store %{{.*}}, %[[O]][%[[CSEQ]], %c0, %[[CHEAD]], %[[E]]]
+func.func @flash_mla_decode(%qn: memref<?x1x16x128xf32>, %qr: memref<?x1x16x64xf32>,
                             %lat: memref<?x?x512xbf16>, %kr: memref<?x?x64xbf16>,
-                            %pos: memref<?x1xi64>, %p: memref<?x16x?x514xf32>,
-                            %o: memref<?x1x16x512xf32>) {
-  lm.flash_mla_decode %ql, %qr, %lat, %kr, %pos partials(%p) outs(%o)
+                            %kvb: memref<4096x512xbf16>, %pos: memref<?x1xi64>,
+                            %ql: memref<?x1x16x512xf32>, %p: memref<?x16x?x514xf32>,
+                            %o: memref<?x1x16x128xf32>) {
+  lm.flash_mla_decode %qn, %qr, %lat, %kr, %kvb, %pos query_latent(%ql)
+      partials(%p) outs(%o)
       {scale = 0.072 : f64, warps = 8 : i64, head_tile = 2 : i64}
-      : (memref<?x1x16x512xf32>, memref<?x1x16x64xf32>, memref<?x?x512xbf16>,
-         memref<?x?x64xbf16>, memref<?x1xi64>, memref<?x16x?x514xf32>,
-         memref<?x1x16x512xf32>) -> ()
+      : (memref<?x1x16x128xf32>, memref<?x1x16x64xf32>, memref<?x?x512xbf16>,
+         memref<?x?x64xbf16>, memref<4096x512xbf16>, memref<?x1xi64>,
+         memref<?x1x16x512xf32>, memref<?x16x?x514xf32>,
+         memref<?x1x16x128xf32>) -> ()
   return
 }
 

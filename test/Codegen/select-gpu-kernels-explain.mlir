@@ -134,15 +134,17 @@ func.func @routers(%wide: tensor<?x?x512xf32>, %many: tensor<?x?x64xf32>,
 
 // -----
 
-// MLA stays generic with sparse attention's selected keys (DSA), and where
+// MLA stays generic with sparse attention's selected keys (DSA), where
 // even one head's latent query and value sum (2 x 4096 / 32 per lane)
-// exceed a lane's registers.
+// exceed a lane's registers, and where the latent dim (36) is not a whole
+// number of 16-byte slices of bf16 kv_b rows (8 elements).
 func.func @mla_refused(%qn: tensor<?x?x4x16xf32>, %qr: tensor<?x?x4x8xf32>,
                        %lat: tensor<?x?x32xf32>, %kr: tensor<?x?x8xf32>,
                        %kvb: tensor<128x32xf32>, %pos: tensor<?x?xi64>,
                        %sel: tensor<?x?x4xi64>, %wide: tensor<?x?x4096xf32>,
-                       %wkvb: tensor<128x4096xf32>)
-    -> (tensor<?x?x4x16xf32>, tensor<?x?x4x16xf32>) {
+                       %wkvb: tensor<128x4096xf32>, %odd: tensor<?x?x36xf32>,
+                       %okvb: tensor<128x36xbf16>)
+    -> (tensor<?x?x4x16xf32>, tensor<?x?x4x16xf32>, tensor<?x?x4x16xf32>) {
   // expected-remark @+1 {{no flash MLA decoding: sparse attention (selected keys)}}
   %a = lm.mla_attention %qn, %qr, %lat, %kr, %kvb, %pos selected %sel {scale = 0.2 : f64}
      : (tensor<?x?x4x16xf32>, tensor<?x?x4x8xf32>, tensor<?x?x32xf32>, tensor<?x?x8xf32>,
@@ -151,7 +153,11 @@ func.func @mla_refused(%qn: tensor<?x?x4x16xf32>, %qr: tensor<?x?x4x8xf32>,
   %b = lm.mla_attention %qn, %qr, %wide, %kr, %wkvb, %pos {scale = 0.2 : f64}
      : (tensor<?x?x4x16xf32>, tensor<?x?x4x8xf32>, tensor<?x?x4096xf32>, tensor<?x?x8xf32>,
         tensor<128x4096xf32>, tensor<?x?xi64>) -> tensor<?x?x4x16xf32>
-  return %a, %b : tensor<?x?x4x16xf32>, tensor<?x?x4x16xf32>
+  // expected-remark @+1 {{no flash MLA decoding: a latent dim that is not a whole number of 16-byte slices}}
+  %c = lm.mla_attention %qn, %qr, %odd, %kr, %okvb, %pos {scale = 0.2 : f64}
+     : (tensor<?x?x4x16xf32>, tensor<?x?x4x8xf32>, tensor<?x?x36xf32>, tensor<?x?x8xf32>,
+        tensor<128x36xbf16>, tensor<?x?xi64>) -> tensor<?x?x4x16xf32>
+  return %a, %b, %c : tensor<?x?x4x16xf32>, tensor<?x?x4x16xf32>, tensor<?x?x4x16xf32>
 }
 
 // -----

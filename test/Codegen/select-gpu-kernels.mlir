@@ -403,26 +403,25 @@ func.func @wide_router(%logits: tensor<?x?x384xf32>) -> tensor<?x?x8xi64> {
 // -----
 
 // DeepSeek-V2-Lite's MLA (16 heads, nope 128 + rope 64, latent 512, value
-// dim 128): at one token per sequence the absorbed form, its attention over
-// the latent cache as lm.flash_mla_decode in tiles of 2 heads (a lane holds
-// 2 x (16 + 16 + 2) values; 3 heads' block combine would pass 48 KB), the
-// splits counted for 8 tiles; the absorption (q_nope W_uk) and the output
-// projection (W_uv) stay generics. Prompts keep lm.mla_attention.
+// dim 128): at one token per sequence lm.flash_mla_decode, the absorbed
+// form in one op (absorption, attention over the latent cache in tiles of
+// 2 heads: a lane holds 2 x (16 + 16 + 2) values, 3 heads' block combine
+// would pass 48 KB; the value projection), its splits counted for 8 tiles,
+// the latent queries its scratch. Prompts keep lm.mla_attention.
 // CHECK-LABEL: func.func @mla(
 // CHECK-SAME:    %[[QN:[^:]*]]: tensor<?x?x16x128xf32>, %[[QR:[^:]*]]: tensor<?x?x16x64xf32>, %[[LAT:[^:]*]]: tensor<?x?x512xf32>, %[[KR:[^:]*]]: tensor<?x?x64xf32>, %[[KVB:[^:]*]]: tensor<4096x512xf32>, %[[POS:[^:]*]]: tensor<?x?xi64>)
 // CHECK:   %[[T:.*]] = tensor.dim %[[QN]], %c1
 // CHECK:   %[[DECODE:.*]] = arith.cmpi eq, %[[T]], %c1
 // CHECK:   %[[R:.*]] = scf.if %[[DECODE]] -> (tensor<?x?x16x128xf32>) {
-// CHECK:     %[[QL:.*]] = linalg.generic {{.*}} ins(%[[QN]], %[[KVB]] : tensor<?x?x16x128xf32>, tensor<4096x512xf32>) outs(%{{.*}} : tensor<?x?x16x512xf32>)
 // CHECK:     %[[B:.*]] = tensor.dim %[[QN]], %c0
 // CHECK:     %[[S:.*]] = tensor.dim %[[LAT]], %c1
 // CHECK:     %[[BLOCKS:.*]] = arith.muli %[[B]], %c8
 // CHECK:     %[[COVER:.*]] = arith.ceildivui %c528, %[[BLOCKS]]
+// CHECK:     %[[QL:.*]] = tensor.empty(%[[B]]) : tensor<?x1x16x512xf32>
 // CHECK:     %[[P:.*]] = tensor.empty(%[[B]], %{{.*}}) : tensor<?x16x?x514xf32>
-// CHECK:     %[[INIT:.*]] = tensor.empty(%[[B]]) : tensor<?x1x16x512xf32>
-// CHECK:     %[[K:.*]]:2 = lm.flash_mla_decode %[[QL]], %[[QR]], %[[LAT]], %[[KR]], %[[POS]] partials(%[[P]]) outs(%[[INIT]]) {head_tile = 2 : i64, scale = 0.0721{{[0-9]*}} : f64, warps = 8 : i64}
-// CHECK:     %[[O:.*]] = linalg.generic {{.*}} ins(%[[K]]#1, %[[KVB]] : tensor<?x1x16x512xf32>, tensor<4096x512xf32>)
-// CHECK:     %[[CAST:.*]] = tensor.cast %[[O]] : tensor<?x1x16x128xf32> to tensor<?x?x16x128xf32>
+// CHECK:     %[[INIT:.*]] = tensor.empty(%[[B]]) : tensor<?x1x16x128xf32>
+// CHECK:     %[[K:.*]]:3 = lm.flash_mla_decode %[[QN]], %[[QR]], %[[LAT]], %[[KR]], %[[KVB]], %[[POS]] query_latent(%[[QL]]) partials(%[[P]]) outs(%[[INIT]]) {head_tile = 2 : i64, scale = 0.0721{{[0-9]*}} : f64, warps = 8 : i64}
+// CHECK:     %[[CAST:.*]] = tensor.cast %[[K]]#2 : tensor<?x1x16x128xf32> to tensor<?x?x16x128xf32>
 // CHECK:     scf.yield %[[CAST]]
 // CHECK:   } else {
 // CHECK:     %[[G:.*]] = lm.mla_attention %[[QN]], %[[QR]], %[[LAT]], %[[KR]], %[[KVB]], %[[POS]]

@@ -108,6 +108,13 @@ struct FlashMLADecodeConfig {
       why = "dynamic latent or rope dims";
       return failure();
     }
+    // The projections by kv_b read 16-byte slices of its rows.
+    gpu_mapping::MLAAbsorptionFootprint absorption{kWarpsPerBlock,
+                                                   kvB.getElementType()};
+    if (latentDim % absorption.laneElements() != 0) {
+      why = "a latent dim that is not a whole number of 16-byte slices";
+      return failure();
+    }
     for (int64_t tile = heads; tile >= 1; --tile) {
       gpu_mapping::FlashMLADecodeFootprint footprint{kWarps, tile, latentDim,
                                                      ropeDim};
@@ -697,9 +704,9 @@ void selectWarpRouter(RouterOp op) {
   op.erase();
 }
 
-/// lm.mla_attention: one token ? the absorbed form with its attention on
-/// lm.flash_mla_decode (the absorption and the output projection stay
-/// generics) : the op, for the generic path.
+/// lm.mla_attention: one token ? lm.flash_mla_decode (the absorbed form:
+/// the absorption, the attention over the latent cache, the value
+/// projection) : the op, for the generic path.
 void selectMLADecode(MLAAttentionOp op, int64_t headTile) {
   OpBuilder b(op);
   Location loc = op.getLoc();
@@ -710,10 +717,10 @@ void selectMLADecode(MLAAttentionOp op, int64_t headTile) {
   auto choice = scf::IfOp::create(b, loc, op.getType(), isDecode,
                                   /*withElseRegion=*/true);
   b.setInsertionPointToStart(&choice.getThenRegion().front());
-  Value queryLatent = lowering::absorbMLAQuery(b, loc, op);
-  auto latentType = cast<RankedTensorType>(queryLatent.getType());
-  int64_t heads = latentType.getDimSize(2),
-          latentDim = latentType.getDimSize(3);
+  auto resultType = cast<RankedTensorType>(op.getType());
+  int64_t heads = resultType.getDimSize(2), valueDim = resultType.getDimSize(3);
+  int64_t latentDim =
+      cast<RankedTensorType>(op.getLatent().getType()).getDimSize(2);
   Value batch = tensor::DimOp::create(b, loc, op.getQueryNope(), 0);
   Value keys = tensor::DimOp::create(b, loc, op.getLatent(), 1);
   // Every head reads the one latent head: splits as for a single kv head
@@ -721,19 +728,21 @@ void selectMLADecode(MLAAttentionOp op, int64_t headTile) {
   Value splits =
       FlashDecodeConfig::splits(b, loc, batch, keys, heads / headTile);
   auto dyn = ShapedType::kDynamic;
+  Value queryLatent = tensor::EmptyOp::create(
+      b, loc, {dyn, 1, heads, latentDim}, b.getF32Type(), ValueRange{batch});
   Value partials =
       tensor::EmptyOp::create(b, loc, {dyn, heads, dyn, latentDim + 2},
                               b.getF32Type(), ValueRange{batch, splits});
-  Value init = tensor::EmptyOp::create(b, loc, {dyn, 1, heads, latentDim},
+  Value init = tensor::EmptyOp::create(b, loc, {dyn, 1, heads, valueDim},
                                        b.getF32Type(), ValueRange{batch});
   auto kernel = FlashMLADecodeOp::create(
-      b, loc, TypeRange{partials.getType(), init.getType()}, queryLatent,
-      op.getQueryRope(), op.getLatent(), op.getKeyRope(), op.getPositions(),
-      partials, init, op.getScaleAttr(),
-      b.getI64IntegerAttr(FlashMLADecodeConfig::kWarps),
+      b, loc,
+      TypeRange{queryLatent.getType(), partials.getType(), init.getType()},
+      op.getQueryNope(), op.getQueryRope(), op.getLatent(), op.getKeyRope(),
+      op.getKvB(), op.getPositions(), queryLatent, partials, init,
+      op.getScaleAttr(), b.getI64IntegerAttr(FlashMLADecodeConfig::kWarps),
       b.getI64IntegerAttr(headTile));
-  Value output =
-      lowering::projectMLALatentOutput(b, loc, op, kernel.getResult(1));
+  Value output = kernel.getResult(2);
   if (output.getType() != op.getType())
     output = tensor::CastOp::create(b, loc, op.getType(), output);
   scf::YieldOp::create(b, loc, output);

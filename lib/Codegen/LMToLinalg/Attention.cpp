@@ -288,6 +288,48 @@ struct LowerAttention final : OpRewritePattern<AttentionOp> {
   }
 };
 
+/// out[b, t, h, o] = sum_k in[b, t, h, k] kv_b[weight(h, o, k)] over loops
+/// (b, t, h, o, k): MLA's per-head products with slices of kv_b.
+Value perHeadProduct(OpBuilder &b, Location loc, MLAAttentionOp op, Value input,
+                     AffineExpr weightRow, AffineExpr weightColumn,
+                     int64_t width) {
+  MLIRContext *ctx = b.getContext();
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  MLADims n(op);
+  OpFoldResult batch = tensor::getMixedSize(b, loc, input, 0);
+  OpFoldResult tokens = tensor::getMixedSize(b, loc, input, 1);
+  return buildGeneric(b, loc, {input, op.getKvB()},
+                      {AffineMap::get(5, 0, {d(0), d(1), d(2), d(4)}, ctx),
+                       AffineMap::get(5, 0, {weightRow, weightColumn}, ctx),
+                       AffineMap::get(5, 0, {d(0), d(1), d(2), d(3)}, ctx)},
+                      filledTensor(b, loc,
+                                   {batch, tokens, b.getIndexAttr(n.heads),
+                                    b.getIndexAttr(width)},
+                                   0.0),
+                      iterators(4, 1), multiplyAccumulate);
+}
+
+/// MLA's weight absorption: the non-rotary queries moved into latent space,
+/// q_nope W_uk ([B, T, H, R], f32).
+Value absorbMLAQuery(OpBuilder &b, Location loc, MLAAttentionOp op) {
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, b.getContext()); };
+  MLADims n(op);
+  // qLatent[b, t, h, r] = sum_j q_nope[b, t, h, j] kv_b[h * rows + j, r]
+  return perHeadProduct(b, loc, op, op.getQueryNope(), d(2) * n.rows + d(4),
+                        d(3), n.latentDim);
+}
+
+/// MLA's latent attention output ([B, T, H, R]) projected by W_uv: the
+/// op's result ([B, T, H, Dv], f32).
+Value projectMLALatentOutput(OpBuilder &b, Location loc, MLAAttentionOp op,
+                             Value latentOutput) {
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, b.getContext()); };
+  MLADims n(op);
+  // out[b, t, h, e] = sum_r outLatent[b, t, h, r] kv_b[h * rows + nope + e, r]
+  return perHeadProduct(b, loc, op, latentOutput, d(2) * n.rows + n.nope + d(3),
+                        d(4), n.valueDim);
+}
+
 /// MLA. Prefill runs expanded: per-head keys [k_nope || k_rope] and values
 /// are projected from the cached latents with kv_b. Decode (one new token)
 /// runs weight-absorbed: the query moves into latent space
@@ -505,42 +547,4 @@ struct LowerCompressedAttention final : OpRewritePattern<CompressedAttentionOp> 
 void lowering::populateAttentionPatterns(RewritePatternSet &patterns) {
   patterns.add<LowerAttention, LowerCompressedAttention, LowerLightningIndexer,
                LowerMLAAttention>(patterns.getContext());
-}
-
-/// out[b, t, h, o] = sum_k in[b, t, h, k] kv_b[weight(h, o, k)] over loops
-/// (b, t, h, o, k): MLA's per-head products with slices of kv_b.
-static Value perHeadProduct(OpBuilder &b, Location loc, MLAAttentionOp op,
-                            Value input, AffineExpr weightRow,
-                            AffineExpr weightColumn, int64_t width) {
-  MLIRContext *ctx = b.getContext();
-  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
-  MLADims n(op);
-  OpFoldResult batch = tensor::getMixedSize(b, loc, input, 0);
-  OpFoldResult tokens = tensor::getMixedSize(b, loc, input, 1);
-  return buildGeneric(b, loc, {input, op.getKvB()},
-                      {AffineMap::get(5, 0, {d(0), d(1), d(2), d(4)}, ctx),
-                       AffineMap::get(5, 0, {weightRow, weightColumn}, ctx),
-                       AffineMap::get(5, 0, {d(0), d(1), d(2), d(3)}, ctx)},
-                      filledTensor(b, loc,
-                                   {batch, tokens, b.getIndexAttr(n.heads),
-                                    b.getIndexAttr(width)},
-                                   0.0),
-                      iterators(4, 1), multiplyAccumulate);
-}
-
-Value lowering::absorbMLAQuery(OpBuilder &b, Location loc, MLAAttentionOp op) {
-  auto d = [&](unsigned i) { return getAffineDimExpr(i, b.getContext()); };
-  MLADims n(op);
-  // qLatent[b, t, h, r] = sum_j q_nope[b, t, h, j] kv_b[h * rows + j, r]
-  return perHeadProduct(b, loc, op, op.getQueryNope(), d(2) * n.rows + d(4),
-                        d(3), n.latentDim);
-}
-
-Value lowering::projectMLALatentOutput(OpBuilder &b, Location loc,
-                                       MLAAttentionOp op, Value latentOutput) {
-  auto d = [&](unsigned i) { return getAffineDimExpr(i, b.getContext()); };
-  MLADims n(op);
-  // out[b, t, h, e] = sum_r outLatent[b, t, h, r] kv_b[h * rows + nope + e, r]
-  return perHeadProduct(b, loc, op, latentOutput, d(2) * n.rows + n.nope + d(3),
-                        d(4), n.valueDim);
 }

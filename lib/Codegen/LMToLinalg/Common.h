@@ -115,15 +115,6 @@ std::pair<Value, Value> buildCompressedEntries(OpBuilder &b, Location loc,
                                                Value ape, int64_t ratio,
                                                bool overlap, int64_t dim);
 
-/// MLA's weight absorption: the non-rotary queries moved into latent space,
-/// q_nope W_uk ([B, T, H, R], f32). lm-select-gpu-kernels builds it around
-/// lm.flash_mla_decode as the absorbed lowering does around its chain.
-Value absorbMLAQuery(OpBuilder &b, Location loc, MLAAttentionOp op);
-/// MLA's latent attention output ([B, T, H, R]) projected by W_uv: the
-/// op's result ([B, T, H, Dv], f32).
-Value projectMLALatentOutput(OpBuilder &b, Location loc, MLAAttentionOp op,
-                             Value latentOutput);
-
 void populatePointwisePatterns(RewritePatternSet &patterns);
 void populateNormPatterns(RewritePatternSet &patterns);
 void populateProjectionPatterns(RewritePatternSet &patterns);

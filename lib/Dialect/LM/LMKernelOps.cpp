@@ -125,23 +125,30 @@ LogicalResult FlashMLADecodeOp::verify() {
   if (failed(verifyOneForm(*this)))
     return failure();
   ShapeChecker check(*this);
-  Type ql = getQueryLatent().getType(), qr = getQueryRope().getType(),
+  Type qn = getQueryNope().getType(), qr = getQueryRope().getType(),
        lat = getLatent().getType(), kr = getKeyRope().getType(),
-       pos = getPositions().getType(), partials = getPartials().getType(),
+       kvb = getKvB().getType(), pos = getPositions().getType(),
+       ql = getQueryLatent().getType(), partials = getPartials().getType(),
        init = getInit().getType();
-  if (failed(check.rank("query_latent", ql, 4)) ||
+  if (failed(check.rank("query_nope", qn, 4)) ||
       failed(check.rank("latent", lat, 3)) ||
-      failed(check.rank("key_rope", kr, 3)))
+      failed(check.rank("key_rope", kr, 3)) ||
+      failed(check.rank("kv_b", kvb, 2)) || failed(check.rank("init", init, 4)))
     return failure();
-  int64_t batch = ShapeChecker::size(ql, 0), heads = ShapeChecker::size(ql, 2),
-          latentDim = ShapeChecker::size(ql, 3),
-          ropeDim = ShapeChecker::size(kr, 2);
-  for (int64_t size : {heads, latentDim, ropeDim})
+  int64_t batch = ShapeChecker::size(qn, 0), heads = ShapeChecker::size(qn, 2),
+          nopeDim = ShapeChecker::size(qn, 3),
+          latentDim = ShapeChecker::size(lat, 2),
+          ropeDim = ShapeChecker::size(kr, 2),
+          valueDim = ShapeChecker::size(init, 3);
+  for (int64_t size : {heads, nopeDim, latentDim, ropeDim, valueDim})
     if (ShapedType::isDynamic(size) || size <= 0)
-      return emitOpError("expected static, positive heads, latent and rope "
-                         "dims, got ")
-             << ql << " and " << kr;
-  if (failed(check.dim("query_latent", ql, 1, 1, "tokens")) ||
+      return emitOpError("expected static, positive heads, nope, latent, "
+                         "rope and value dims, got ")
+             << qn << ", " << lat << ", " << kr << " and " << init;
+  // The templates specialise to the projection's shape.
+  if (!cast<ShapedType>(kvb).hasStaticShape())
+    return emitOpError("expected a static 'kv_b', got ") << kvb;
+  if (failed(check.dim("query_nope", qn, 1, 1, "tokens")) ||
       failed(check.shape("query_rope", qr, {batch, 1, heads, ropeDim},
                          {"batch", "tokens", "heads", "rope dim"})) ||
       failed(check.shape("latent", lat,
@@ -149,23 +156,29 @@ LogicalResult FlashMLADecodeOp::verify() {
                          {"batch", "keys", "latent dim"})) ||
       failed(check.sameDim("key_rope", kr, 0, "latent", lat, 0, "batch")) ||
       failed(check.sameDim("key_rope", kr, 1, "latent", lat, 1, "keys")) ||
+      failed(check.shape("kv_b", kvb, {heads * (nopeDim + valueDim), latentDim},
+                         {"heads x (nope + value dims)", "latent dim"})) ||
       failed(check.shape("positions", pos, {batch, 1}, {"batch", "tokens"})) ||
+      failed(check.shape("query_latent", ql, {batch, 1, heads, latentDim},
+                         {"batch", "tokens", "heads", "latent dim"})) ||
       failed(check.shape("partials", partials,
                          {batch, heads, ShapedType::kDynamic, latentDim + 2},
                          {"batch", "heads", "splits", "latent dim + 2"})) ||
-      failed(check.shape("init", init, {batch, 1, heads, latentDim},
-                         {"batch", "tokens", "heads", "latent dim"})))
+      failed(check.shape("init", init, {batch, 1, heads, valueDim},
+                         {"batch", "tokens", "heads", "value dim"})))
     return failure();
-  for (auto [name, type] : {std::pair<StringRef, Type>{"query_latent", ql},
+  for (auto [name, type] : {std::pair<StringRef, Type>{"query_nope", qn},
                             {"query_rope", qr},
                             {"latent", lat},
-                            {"key_rope", kr}})
+                            {"key_rope", kr},
+                            {"kv_b", kvb}})
     if (!isa<FloatType>(elementOf(type)))
       return emitOpError("expected float '") << name << "', got " << type;
   if (!elementOf(pos).isSignlessInteger(64))
     return emitOpError("expected i64 'positions', got ") << pos;
-  for (auto [name, type] :
-       {std::pair<StringRef, Type>{"partials", partials}, {"init", init}})
+  for (auto [name, type] : {std::pair<StringRef, Type>{"query_latent", ql},
+                            {"partials", partials},
+                            {"init", init}})
     if (!elementOf(type).isF32())
       return emitOpError("expected f32 '") << name << "', got " << type;
   if (failed(check.positive("scale", getScale().convertToDouble())))

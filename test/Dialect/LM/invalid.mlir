@@ -2899,78 +2899,91 @@ func.func @rope_positions_mismatch(%x: tensor<2x?x4x16xf32>, %pos: tensor<3x?xi6
 // Kernel choices
 //===----------------------------------------------------------------------===//
 
-func.func @flash_mla_decode_tokens(%ql: memref<?x2x4x32xf32>, %qr: memref<?x2x4x8xf32>, %lat: memref<?x?x32xf32>,
-    %kr: memref<?x?x8xf32>, %pos: memref<?x2xi64>, %p: memref<?x4x?x34xf32>, %o: memref<?x2x4x32xf32>) {
-  // expected-error @+1 {{expected 'query_latent' dimension 1 (tokens) to be 1, got 2}}
-  lm.flash_mla_decode %ql, %qr, %lat, %kr, %pos partials(%p) outs(%o)
+func.func @flash_mla_decode_tokens(%qn: memref<?x2x4x16xf32>, %qr: memref<?x1x4x8xf32>, %lat: memref<?x?x32xf32>, %kr: memref<?x?x8xf32>, %kvb: memref<128x32xbf16>, %pos: memref<?x1xi64>, %ql: memref<?x1x4x32xf32>, %p: memref<?x4x?x34xf32>, %o: memref<?x1x4x16xf32>) {
+  // expected-error @+1 {{expected 'query_nope' dimension 1 (tokens) to be 1, got 2}}
+  lm.flash_mla_decode %qn, %qr, %lat, %kr, %kvb, %pos query_latent(%ql) partials(%p) outs(%o)
       {scale = 0.125 : f64, warps = 8 : i64, head_tile = 2 : i64}
-      : (memref<?x2x4x32xf32>, memref<?x2x4x8xf32>, memref<?x?x32xf32>, memref<?x?x8xf32>, memref<?x2xi64>, memref<?x4x?x34xf32>, memref<?x2x4x32xf32>) -> ()
+      : (memref<?x2x4x16xf32>, memref<?x1x4x8xf32>, memref<?x?x32xf32>, memref<?x?x8xf32>, memref<128x32xbf16>, memref<?x1xi64>, memref<?x1x4x32xf32>, memref<?x4x?x34xf32>, memref<?x1x4x16xf32>) -> ()
   return
 }
 
 // -----
 
-func.func @flash_mla_decode_dynamic(%ql: memref<?x1x4x?xf32>, %qr: memref<?x1x4x8xf32>, %lat: memref<?x?x32xf32>,
-    %kr: memref<?x?x8xf32>, %pos: memref<?x1xi64>, %p: memref<?x4x?x34xf32>, %o: memref<?x1x4x32xf32>) {
-  // expected-error @+1 {{expected static, positive heads, latent and rope dims}}
-  lm.flash_mla_decode %ql, %qr, %lat, %kr, %pos partials(%p) outs(%o)
+func.func @flash_mla_decode_dynamic(%qn: memref<?x1x4x?xf32>, %qr: memref<?x1x4x8xf32>, %lat: memref<?x?x32xf32>, %kr: memref<?x?x8xf32>, %kvb: memref<128x32xbf16>, %pos: memref<?x1xi64>, %ql: memref<?x1x4x32xf32>, %p: memref<?x4x?x34xf32>, %o: memref<?x1x4x16xf32>) {
+  // expected-error @+1 {{expected static, positive heads, nope, latent, rope and value dims}}
+  lm.flash_mla_decode %qn, %qr, %lat, %kr, %kvb, %pos query_latent(%ql) partials(%p) outs(%o)
       {scale = 0.125 : f64, warps = 8 : i64, head_tile = 2 : i64}
-      : (memref<?x1x4x?xf32>, memref<?x1x4x8xf32>, memref<?x?x32xf32>, memref<?x?x8xf32>, memref<?x1xi64>, memref<?x4x?x34xf32>, memref<?x1x4x32xf32>) -> ()
+      : (memref<?x1x4x?xf32>, memref<?x1x4x8xf32>, memref<?x?x32xf32>, memref<?x?x8xf32>, memref<128x32xbf16>, memref<?x1xi64>, memref<?x1x4x32xf32>, memref<?x4x?x34xf32>, memref<?x1x4x16xf32>) -> ()
   return
 }
 
 // -----
 
-func.func @flash_mla_decode_latent(%ql: memref<?x1x4x32xf32>, %qr: memref<?x1x4x8xf32>, %lat: memref<?x?x16xf32>,
-    %kr: memref<?x?x8xf32>, %pos: memref<?x1xi64>, %p: memref<?x4x?x34xf32>, %o: memref<?x1x4x32xf32>) {
-  // expected-error @+1 {{expected 'latent' dimension 2 (latent dim) to be 32, got 16}}
-  lm.flash_mla_decode %ql, %qr, %lat, %kr, %pos partials(%p) outs(%o)
+func.func @flash_mla_decode_latent(%qn: memref<?x1x4x16xf32>, %qr: memref<?x1x4x8xf32>, %lat: memref<?x?x32xf32>, %kr: memref<?x?x8xf32>, %kvb: memref<128x32xbf16>, %pos: memref<?x1xi64>, %ql: memref<?x1x4x16xf32>, %p: memref<?x4x?x34xf32>, %o: memref<?x1x4x16xf32>) {
+  // expected-error @+1 {{expected 'query_latent' dimension 3 (latent dim) to be 32, got 16}}
+  lm.flash_mla_decode %qn, %qr, %lat, %kr, %kvb, %pos query_latent(%ql) partials(%p) outs(%o)
       {scale = 0.125 : f64, warps = 8 : i64, head_tile = 2 : i64}
-      : (memref<?x1x4x32xf32>, memref<?x1x4x8xf32>, memref<?x?x16xf32>, memref<?x?x8xf32>, memref<?x1xi64>, memref<?x4x?x34xf32>, memref<?x1x4x32xf32>) -> ()
+      : (memref<?x1x4x16xf32>, memref<?x1x4x8xf32>, memref<?x?x32xf32>, memref<?x?x8xf32>, memref<128x32xbf16>, memref<?x1xi64>, memref<?x1x4x16xf32>, memref<?x4x?x34xf32>, memref<?x1x4x16xf32>) -> ()
   return
 }
 
 // -----
 
-func.func @flash_mla_decode_rope(%ql: memref<?x1x4x32xf32>, %qr: memref<?x1x4x4xf32>, %lat: memref<?x?x32xf32>,
-    %kr: memref<?x?x8xf32>, %pos: memref<?x1xi64>, %p: memref<?x4x?x34xf32>, %o: memref<?x1x4x32xf32>) {
+func.func @flash_mla_decode_rope(%qn: memref<?x1x4x16xf32>, %qr: memref<?x1x4x4xf32>, %lat: memref<?x?x32xf32>, %kr: memref<?x?x8xf32>, %kvb: memref<128x32xbf16>, %pos: memref<?x1xi64>, %ql: memref<?x1x4x32xf32>, %p: memref<?x4x?x34xf32>, %o: memref<?x1x4x16xf32>) {
   // expected-error @+1 {{expected 'query_rope' dimension 3 (rope dim) to be 8, got 4}}
-  lm.flash_mla_decode %ql, %qr, %lat, %kr, %pos partials(%p) outs(%o)
+  lm.flash_mla_decode %qn, %qr, %lat, %kr, %kvb, %pos query_latent(%ql) partials(%p) outs(%o)
       {scale = 0.125 : f64, warps = 8 : i64, head_tile = 2 : i64}
-      : (memref<?x1x4x32xf32>, memref<?x1x4x4xf32>, memref<?x?x32xf32>, memref<?x?x8xf32>, memref<?x1xi64>, memref<?x4x?x34xf32>, memref<?x1x4x32xf32>) -> ()
+      : (memref<?x1x4x16xf32>, memref<?x1x4x4xf32>, memref<?x?x32xf32>, memref<?x?x8xf32>, memref<128x32xbf16>, memref<?x1xi64>, memref<?x1x4x32xf32>, memref<?x4x?x34xf32>, memref<?x1x4x16xf32>) -> ()
   return
 }
 
 // -----
 
-func.func @flash_mla_decode_partials(%ql: memref<?x1x4x32xf32>, %qr: memref<?x1x4x8xf32>, %lat: memref<?x?x32xf32>,
-    %kr: memref<?x?x8xf32>, %pos: memref<?x1xi64>, %p: memref<?x4x?x32xf32>, %o: memref<?x1x4x32xf32>) {
+func.func @flash_mla_decode_kv_b(%qn: memref<?x1x4x16xf32>, %qr: memref<?x1x4x8xf32>, %lat: memref<?x?x32xf32>, %kr: memref<?x?x8xf32>, %kvb: memref<96x32xbf16>, %pos: memref<?x1xi64>, %ql: memref<?x1x4x32xf32>, %p: memref<?x4x?x34xf32>, %o: memref<?x1x4x16xf32>) {
+  // expected-error @+1 {{expected 'kv_b' dimension 0 (heads x (nope + value dims)) to be 128, got 96}}
+  lm.flash_mla_decode %qn, %qr, %lat, %kr, %kvb, %pos query_latent(%ql) partials(%p) outs(%o)
+      {scale = 0.125 : f64, warps = 8 : i64, head_tile = 2 : i64}
+      : (memref<?x1x4x16xf32>, memref<?x1x4x8xf32>, memref<?x?x32xf32>, memref<?x?x8xf32>, memref<96x32xbf16>, memref<?x1xi64>, memref<?x1x4x32xf32>, memref<?x4x?x34xf32>, memref<?x1x4x16xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @flash_mla_decode_kv_b_dynamic(%qn: memref<?x1x4x16xf32>, %qr: memref<?x1x4x8xf32>, %lat: memref<?x?x32xf32>, %kr: memref<?x?x8xf32>, %kvb: memref<?x32xbf16>, %pos: memref<?x1xi64>, %ql: memref<?x1x4x32xf32>, %p: memref<?x4x?x34xf32>, %o: memref<?x1x4x16xf32>) {
+  // expected-error @+1 {{expected a static 'kv_b', got}}
+  lm.flash_mla_decode %qn, %qr, %lat, %kr, %kvb, %pos query_latent(%ql) partials(%p) outs(%o)
+      {scale = 0.125 : f64, warps = 8 : i64, head_tile = 2 : i64}
+      : (memref<?x1x4x16xf32>, memref<?x1x4x8xf32>, memref<?x?x32xf32>, memref<?x?x8xf32>, memref<?x32xbf16>, memref<?x1xi64>, memref<?x1x4x32xf32>, memref<?x4x?x34xf32>, memref<?x1x4x16xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @flash_mla_decode_partials(%qn: memref<?x1x4x16xf32>, %qr: memref<?x1x4x8xf32>, %lat: memref<?x?x32xf32>, %kr: memref<?x?x8xf32>, %kvb: memref<128x32xbf16>, %pos: memref<?x1xi64>, %ql: memref<?x1x4x32xf32>, %p: memref<?x4x?x32xf32>, %o: memref<?x1x4x16xf32>) {
   // expected-error @+1 {{expected 'partials' dimension 3 (latent dim + 2) to be 34, got 32}}
-  lm.flash_mla_decode %ql, %qr, %lat, %kr, %pos partials(%p) outs(%o)
+  lm.flash_mla_decode %qn, %qr, %lat, %kr, %kvb, %pos query_latent(%ql) partials(%p) outs(%o)
       {scale = 0.125 : f64, warps = 8 : i64, head_tile = 2 : i64}
-      : (memref<?x1x4x32xf32>, memref<?x1x4x8xf32>, memref<?x?x32xf32>, memref<?x?x8xf32>, memref<?x1xi64>, memref<?x4x?x32xf32>, memref<?x1x4x32xf32>) -> ()
+      : (memref<?x1x4x16xf32>, memref<?x1x4x8xf32>, memref<?x?x32xf32>, memref<?x?x8xf32>, memref<128x32xbf16>, memref<?x1xi64>, memref<?x1x4x32xf32>, memref<?x4x?x32xf32>, memref<?x1x4x16xf32>) -> ()
   return
 }
 
 // -----
 
-func.func @flash_mla_decode_tile(%ql: memref<?x1x4x32xf32>, %qr: memref<?x1x4x8xf32>, %lat: memref<?x?x32xf32>,
-    %kr: memref<?x?x8xf32>, %pos: memref<?x1xi64>, %p: memref<?x4x?x34xf32>, %o: memref<?x1x4x32xf32>) {
+func.func @flash_mla_decode_tile(%qn: memref<?x1x4x16xf32>, %qr: memref<?x1x4x8xf32>, %lat: memref<?x?x32xf32>, %kr: memref<?x?x8xf32>, %kvb: memref<128x32xbf16>, %pos: memref<?x1xi64>, %ql: memref<?x1x4x32xf32>, %p: memref<?x4x?x34xf32>, %o: memref<?x1x4x16xf32>) {
   // expected-error @+1 {{expected 'head_tile' to divide the 4 heads, got 3}}
-  lm.flash_mla_decode %ql, %qr, %lat, %kr, %pos partials(%p) outs(%o)
+  lm.flash_mla_decode %qn, %qr, %lat, %kr, %kvb, %pos query_latent(%ql) partials(%p) outs(%o)
       {scale = 0.125 : f64, warps = 8 : i64, head_tile = 3 : i64}
-      : (memref<?x1x4x32xf32>, memref<?x1x4x8xf32>, memref<?x?x32xf32>, memref<?x?x8xf32>, memref<?x1xi64>, memref<?x4x?x34xf32>, memref<?x1x4x32xf32>) -> ()
+      : (memref<?x1x4x16xf32>, memref<?x1x4x8xf32>, memref<?x?x32xf32>, memref<?x?x8xf32>, memref<128x32xbf16>, memref<?x1xi64>, memref<?x1x4x32xf32>, memref<?x4x?x34xf32>, memref<?x1x4x16xf32>) -> ()
   return
 }
 
 // -----
 
-func.func @flash_mla_decode_init(%ql: memref<?x1x4x32xf32>, %qr: memref<?x1x4x8xf32>, %lat: memref<?x?x32xf32>,
-    %kr: memref<?x?x8xf32>, %pos: memref<?x1xi64>, %p: memref<?x4x?x34xf32>, %o: memref<?x1x4x32xbf16>) {
+func.func @flash_mla_decode_init(%qn: memref<?x1x4x16xf32>, %qr: memref<?x1x4x8xf32>, %lat: memref<?x?x32xf32>, %kr: memref<?x?x8xf32>, %kvb: memref<128x32xbf16>, %pos: memref<?x1xi64>, %ql: memref<?x1x4x32xf32>, %p: memref<?x4x?x34xf32>, %o: memref<?x1x4x16xbf16>) {
   // expected-error @+1 {{expected f32 'init', got}}
-  lm.flash_mla_decode %ql, %qr, %lat, %kr, %pos partials(%p) outs(%o)
+  lm.flash_mla_decode %qn, %qr, %lat, %kr, %kvb, %pos query_latent(%ql) partials(%p) outs(%o)
       {scale = 0.125 : f64, warps = 8 : i64, head_tile = 2 : i64}
-      : (memref<?x1x4x32xf32>, memref<?x1x4x8xf32>, memref<?x?x32xf32>, memref<?x?x8xf32>, memref<?x1xi64>, memref<?x4x?x34xf32>, memref<?x1x4x32xbf16>) -> ()
+      : (memref<?x1x4x16xf32>, memref<?x1x4x8xf32>, memref<?x?x32xf32>, memref<?x?x8xf32>, memref<128x32xbf16>, memref<?x1xi64>, memref<?x1x4x32xf32>, memref<?x4x?x34xf32>, memref<?x1x4x16xbf16>) -> ()
   return
 }
 

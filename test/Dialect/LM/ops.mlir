@@ -671,27 +671,32 @@ func.func @flash_decode_bf16(%mq: memref<?x1x4x64xf32>, %mk: memref<?x?x2x64xf32
 // MLA's absorbed decode on flash decoding's kernels, on tensors and on
 // memrefs (a bf16 latent cache).
 // CHECK-LABEL: func.func @flash_mla_decode(
-// CHECK:         %{{.*}}:2 = lm.flash_mla_decode %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} partials(%{{.*}}) outs(%{{.*}}) {head_tile = 2 : i64, scale = 1.250000e-01 : f64, warps = 8 : i64} : (tensor<?x?x4x32xf32>, tensor<?x?x4x8xf32>, tensor<?x?x32xf32>, tensor<?x?x8xf32>, tensor<?x?xi64>, tensor<?x4x?x34xf32>, tensor<?x1x4x32xf32>) -> (tensor<?x4x?x34xf32>, tensor<?x1x4x32xf32>)
-// CHECK:         lm.flash_mla_decode %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} partials(%{{.*}}) outs(%{{.*}}) {head_tile = 4 : i64, scale = 1.250000e-01 : f64, warps = 8 : i64} : (memref<?x1x4x32xf32>, memref<?x1x4x8xf32>, memref<?x?x32xbf16>, memref<?x?x8xbf16>, memref<?x1xi64>, memref<?x4x?x34xf32>, memref<?x1x4x32xf32>) -> ()
-func.func @flash_mla_decode(%ql: tensor<?x?x4x32xf32>, %qr: tensor<?x?x4x8xf32>,
+// CHECK:         %{{.*}}:3 = lm.flash_mla_decode %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} query_latent(%{{.*}}) partials(%{{.*}}) outs(%{{.*}}) {head_tile = 2 : i64, scale = 1.250000e-01 : f64, warps = 8 : i64} : (tensor<?x?x4x16xf32>, tensor<?x?x4x8xf32>, tensor<?x?x32xf32>, tensor<?x?x8xf32>, tensor<128x32xbf16>, tensor<?x?xi64>, tensor<?x1x4x32xf32>, tensor<?x4x?x34xf32>, tensor<?x1x4x16xf32>) -> (tensor<?x1x4x32xf32>, tensor<?x4x?x34xf32>, tensor<?x1x4x16xf32>)
+// CHECK:         lm.flash_mla_decode %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} query_latent(%{{.*}}) partials(%{{.*}}) outs(%{{.*}}) {head_tile = 4 : i64, scale = 1.250000e-01 : f64, warps = 8 : i64} : (memref<?x1x4x16xf32>, memref<?x1x4x8xf32>, memref<?x?x32xbf16>, memref<?x?x8xbf16>, memref<128x32xf32>, memref<?x1xi64>, memref<?x1x4x32xf32>, memref<?x4x?x34xf32>, memref<?x1x4x16xf32>) -> ()
+func.func @flash_mla_decode(%qn: tensor<?x?x4x16xf32>, %qr: tensor<?x?x4x8xf32>,
                             %lat: tensor<?x?x32xf32>, %kr: tensor<?x?x8xf32>,
-                            %pos: tensor<?x?xi64>, %p: tensor<?x4x?x34xf32>,
-                            %init: tensor<?x1x4x32xf32>,
-                            %mql: memref<?x1x4x32xf32>, %mqr: memref<?x1x4x8xf32>,
+                            %kvb: tensor<128x32xbf16>, %pos: tensor<?x?xi64>,
+                            %ql: tensor<?x1x4x32xf32>, %p: tensor<?x4x?x34xf32>,
+                            %init: tensor<?x1x4x16xf32>,
+                            %mqn: memref<?x1x4x16xf32>, %mqr: memref<?x1x4x8xf32>,
                             %mlat: memref<?x?x32xbf16>, %mkr: memref<?x?x8xbf16>,
-                            %mpos: memref<?x1xi64>, %mp: memref<?x4x?x34xf32>,
-                            %mo: memref<?x1x4x32xf32>) -> tensor<?x1x4x32xf32> {
-  %r:2 = lm.flash_mla_decode %ql, %qr, %lat, %kr, %pos partials(%p) outs(%init)
+                            %mkvb: memref<128x32xf32>, %mpos: memref<?x1xi64>,
+                            %mql: memref<?x1x4x32xf32>, %mp: memref<?x4x?x34xf32>,
+                            %mo: memref<?x1x4x16xf32>) -> tensor<?x1x4x16xf32> {
+  %r:3 = lm.flash_mla_decode %qn, %qr, %lat, %kr, %kvb, %pos query_latent(%ql)
+      partials(%p) outs(%init)
       {scale = 0.125 : f64, warps = 8 : i64, head_tile = 2 : i64}
-      : (tensor<?x?x4x32xf32>, tensor<?x?x4x8xf32>, tensor<?x?x32xf32>,
-         tensor<?x?x8xf32>, tensor<?x?xi64>, tensor<?x4x?x34xf32>,
-         tensor<?x1x4x32xf32>) -> (tensor<?x4x?x34xf32>, tensor<?x1x4x32xf32>)
-  lm.flash_mla_decode %mql, %mqr, %mlat, %mkr, %mpos partials(%mp) outs(%mo)
+      : (tensor<?x?x4x16xf32>, tensor<?x?x4x8xf32>, tensor<?x?x32xf32>,
+         tensor<?x?x8xf32>, tensor<128x32xbf16>, tensor<?x?xi64>,
+         tensor<?x1x4x32xf32>, tensor<?x4x?x34xf32>, tensor<?x1x4x16xf32>)
+      -> (tensor<?x1x4x32xf32>, tensor<?x4x?x34xf32>, tensor<?x1x4x16xf32>)
+  lm.flash_mla_decode %mqn, %mqr, %mlat, %mkr, %mkvb, %mpos query_latent(%mql)
+      partials(%mp) outs(%mo)
       {scale = 0.125 : f64, warps = 8 : i64, head_tile = 4 : i64}
-      : (memref<?x1x4x32xf32>, memref<?x1x4x8xf32>, memref<?x?x32xbf16>,
-         memref<?x?x8xbf16>, memref<?x1xi64>, memref<?x4x?x34xf32>,
-         memref<?x1x4x32xf32>) -> ()
-  return %r#1 : tensor<?x1x4x32xf32>
+      : (memref<?x1x4x16xf32>, memref<?x1x4x8xf32>, memref<?x?x32xbf16>,
+         memref<?x?x8xbf16>, memref<128x32xf32>, memref<?x1xi64>,
+         memref<?x1x4x32xf32>, memref<?x4x?x34xf32>, memref<?x1x4x16xf32>) -> ()
+  return %r#2 : tensor<?x1x4x16xf32>
 }
 
 // Flash attention of prompts, on tensors (with sinks and a window) and on

@@ -136,51 +136,63 @@ def LM_FlashDecodeOp : LM_KernelOp<"flash_decode"> {
 }
 
 def LM_FlashMLADecodeOp : LM_KernelOp<"flash_mla_decode"> {
-  let summary = "lm.mla_attention's absorbed decode over the latent cache, "
-                "split over the keys";
+  let summary = "lm.mla_attention of one query token per sequence, "
+                "weight-absorbed over the latent cache and split over the "
+                "keys";
   let description = [{
-    The attention at the core of `lm.mla_attention`'s weight-absorbed form,
-    for one query token per sequence: `query_latent` (`[B, 1, H, R]`, the
-    non-rotary queries moved into latent space by `W_uk`) and `query_rope`
-    (`[B, 1, H, Dr]`) attend over the cached `latent` (`[B, S, R]`) and
-    `key_rope` (`[B, S, Dr]`): score(h, s) = `scale` * (q_lat[h] . latent[s]
-    + q_rope[h] . key_rope[s]) over the keys `[0, position]`, softmax, and
-    the weighted sum of the latents themselves (keys and values are one
-    row). As `lm.flash_decode`: the keys are cut into `P` splits (`partials`
-    is `[B, H, P, R + 2]`, f32); a block of `warps` warps per (sequence,
-    `head_tile` heads, split) reads each latent row once for its heads and
-    leaves per head the split's weighted sum relative to its running
-    maximum, the maximum and the sum of weights; a second kernel combines
-    the splits into `init` (`[B, 1, H, R]`, f32).
+    `lm.mla_attention` without selected keys (same operands and scale) for
+    `query_nope` of one token per sequence (`[B, 1, H, Dn]`), in its
+    weight-absorbed form, as three GPU kernels:
 
-    Results are the two inits on tensors, none on memrefs.
+    - the absorption writes `query_latent` (`[B, 1, H, R]`, f32):
+      `q_lat[h] = sum_j q_nope[h, j] kv_b[h (Dn + Dv) + j, :]`, a block per
+      (sequence, head, 32 lanes' 16-byte slices of R), its warps taking
+      every `warps`-th j and meeting in shared memory;
+    - the partials attend with the latent queries and `query_rope`
+      (`[B, 1, H, Dr]`) over the cached `latent` (`[B, S, R]`) and
+      `key_rope` (`[B, S, Dr]`): score(h, s) = `scale` * (q_lat[h] .
+      latent[s] + q_rope[h] . key_rope[s]) over the keys `[0, position]`,
+      the weighted sum of the latents themselves (keys and values are one
+      row). As `lm.flash_decode`: the keys are cut into `P` splits
+      (`partials` is `[B, H, P, R + 2]`, f32), a block of `warps` warps per
+      (sequence, `head_tile` heads, split) reads each latent row once for
+      its heads;
+    - the combine takes a block per (sequence, head): the splits' latent
+      output in shared memory, then projected by the head's value rows of
+      `kv_b` (`out[h, e] = sum_r o_lat[h, r] kv_b[h (Dn + Dv) + Dn + e, r]`,
+      a warp per column streaming its row) into `init` (`[B, 1, H, Dv]`,
+      f32).
+
+    Results are the three inits on tensors, none on memrefs.
 
     ```mlir
-    %partials, %o = lm.flash_mla_decode %ql, %qr, %lat, %kr, %pos
-        partials(%p) outs(%init)
+    %ql, %p, %o = lm.flash_mla_decode %qn, %qr, %lat, %kr, %kvb, %pos
+        query_latent(%qlinit) partials(%pinit) outs(%init)
         {scale = 0.125 : f64, warps = 8 : i64, head_tile = 2 : i64}
-        : (tensor<?x1x4x32xf32>, tensor<?x1x4x8xf32>, tensor<?x?x32xf32>,
-           tensor<?x?x8xf32>, tensor<?x1xi64>, tensor<?x4x?x34xf32>,
-           tensor<?x1x4x32xf32>)
-        -> (tensor<?x4x?x34xf32>, tensor<?x1x4x32xf32>)
+        : (tensor<?x1x4x16xf32>, tensor<?x1x4x8xf32>, tensor<?x?x32xf32>,
+           tensor<?x?x8xf32>, tensor<128x32xbf16>, tensor<?x1xi64>,
+           tensor<?x1x4x32xf32>, tensor<?x4x?x34xf32>, tensor<?x1x4x16xf32>)
+        -> (tensor<?x1x4x32xf32>, tensor<?x4x?x34xf32>, tensor<?x1x4x16xf32>)
     ```
   }];
-  let arguments = (ins LM_TensorOrMemRef:$query_latent,
+  let arguments = (ins LM_TensorOrMemRef:$query_nope,
                        LM_TensorOrMemRef:$query_rope,
                        LM_TensorOrMemRef:$latent, LM_TensorOrMemRef:$key_rope,
-                       LM_TensorOrMemRef:$positions,
+                       LM_TensorOrMemRef:$kv_b, LM_TensorOrMemRef:$positions,
+                       LM_TensorOrMemRef:$query_latent,
                        LM_TensorOrMemRef:$partials, LM_TensorOrMemRef:$init,
                        F64Attr:$scale, I64Attr:$warps, I64Attr:$head_tile);
   let assemblyFormat = [{
-    $query_latent `,` $query_rope `,` $latent `,` $key_rope `,` $positions
+    $query_nope `,` $query_rope `,` $latent `,` $key_rope `,` $kv_b `,`
+    $positions `query_latent` `(` $query_latent `)`
     `partials` `(` $partials `)` `outs` `(` $init `)` attr-dict `:`
     functional-type(operands, results)
   }];
   let extraClassDeclaration = [{
-    /// partials and init: the last two operands.
+    /// query_latent, partials and init: the last three operands.
     MutableOperandRange getDpsInitsMutable() {
       return MutableOperandRange(getOperation(),
-                                 getOperation()->getNumOperands() - 2, 2);
+                                 getOperation()->getNumOperands() - 3, 3);
     }
     /// The inits are only written.
     bool readsInit(::mlir::OpOperand &) { return false; }

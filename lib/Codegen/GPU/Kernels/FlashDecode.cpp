@@ -253,16 +253,24 @@ void buildSplitPartials(OpBuilder &b, Location loc,
 }
 
 void buildSplitCombine(OpBuilder &b, Location loc, Value partials, Value init,
-                       int64_t heads, Value sinks) {
+                       int64_t heads, Value sinks, CombineEpilogue project) {
   OpBuilder::InsertionGuard guard(b);
   int64_t valueDim = cast<MemRefType>(partials.getType()).getDimSize(3) - 2;
   Value batch = memref::DimOp::create(b, loc, partials, 0);
   Value splits = memref::DimOp::create(b, loc, partials, 2);
   Value headsValue = index(b, loc, heads);
+  // With a projection, the combined row goes to shared memory first.
+  SmallVector<Type> workgroup;
+  if (project)
+    workgroup.push_back(
+        MemRefType::get({valueDim}, b.getF32Type(), AffineMap(),
+                        gpu::AddressSpaceAttr::get(
+                            b.getContext(), gpu::AddressSpace::Workgroup)));
   gpu::LaunchOp launch = createLinearLaunch(
       b, loc, arith::MulIOp::create(b, loc, batch, headsValue),
-      index(b, loc, kBlockThreads));
-  nameKernel(launch, "flash_decode_combine");
+      index(b, loc, kBlockThreads), workgroup);
+  nameKernel(launch,
+             project ? "flash_mla_decode_combine" : "flash_decode_combine");
   SmallVector<Value> ids =
       delinearize(b, loc, launch.getBlockIds().x, {batch, headsValue});
   Value seq = ids[0], head = ids[1];
@@ -315,11 +323,19 @@ void buildSplitCombine(OpBuilder &b, Location loc, Value partials, Value init,
               nb, l, denominator,
               math::ExpOp::create(nb, l,
                                   arith::SubFOp::create(nb, l, sink, max)));
-        memref::StoreOp::create(
-            nb, l, arith::DivFOp::create(nb, l, numerator, denominator), init,
-            ValueRange{seq, c0, head, e});
+        Value combined = arith::DivFOp::create(nb, l, numerator, denominator);
+        if (project)
+          memref::StoreOp::create(nb, l, combined,
+                                  launch.getWorkgroupAttributions()[0], e);
+        else
+          memref::StoreOp::create(nb, l, combined, init,
+                                  ValueRange{seq, c0, head, e});
         scf::YieldOp::create(nb, l);
       });
+  if (project) {
+    gpu::BarrierOp::create(b, loc);
+    project(b, loc, seq, head, launch.getWorkgroupAttributions()[0]);
+  }
 }
 
 namespace {

@@ -250,11 +250,34 @@ Value loadLaneRow(OpBuilder &b, Location loc, Value buffer,
 void buildSplitPartials(OpBuilder &b, Location loc,
                         const SplitPartialsSpec &spec, SplitKeyReader &reader);
 
+/// What a combine block does with its head's combined row instead of
+/// writing it to `init`: the row is in shared memory (`row`, f32, of the
+/// partials' value dim) and every thread of the block takes part (MLA's
+/// value projection).
+using CombineEpilogue = function_ref<void(OpBuilder &b, Location loc, Value seq,
+                                          Value head, Value row)>;
+
 /// Flash decoding's second kernel: a block per (sequence, head) rescales the
 /// splits of `partials` to their common maximum (and the sink's logit, if
-/// `sinks`) and writes `init[b, 0, h, :]`.
+/// `sinks`) and writes `init[b, 0, h, :]`, or, with `project`, hands the
+/// row to it.
 void buildSplitCombine(OpBuilder &b, Location loc, Value partials, Value init,
-                       int64_t heads, Value sinks);
+                       int64_t heads, Value sinks,
+                       CombineEpilogue project = nullptr);
+
+/// What lm.flash_mla_decode's absorption block holds: per warp, each lane's
+/// 16-byte slice of a chunk of R (in the kv_b weights' type) as f32 sums,
+/// combined across the warps in shared memory. lm-select-gpu-kernels refuses
+/// shapes whose R is not a whole number of slices.
+struct MLAAbsorptionFootprint {
+  int64_t warps;
+  Type weightType;
+  int64_t laneElements() const {
+    return 16 * 8 / weightType.getIntOrFloatBitWidth();
+  }
+  int64_t chunk() const { return gpu_target::kWarpSize * laneElements(); }
+  int64_t sharedBytes() const { return warps * chunk() * 4; }
+};
 
 /// What lm.flash_mla_decode's partials block holds: per lane ceil(R / 32)
 /// elements of each of its `headTile` heads' latent queries and value sums
@@ -277,9 +300,10 @@ struct FlashMLADecodeFootprint {
   }
 };
 
-/// lm.flash_mla_decode on memrefs: flash decoding's two kernels, a partials
-/// block per (sequence, head tile, split) reading each latent row once as
-/// its heads' key and value (FlashMLADecode.cpp).
+/// lm.flash_mla_decode on memrefs: the absorption, then flash decoding's
+/// two kernels, a partials block per (sequence, head tile, split) reading
+/// each latent row once as its heads' key and value, the combine projecting
+/// each head's latent output by its value rows (FlashMLADecode.cpp).
 void buildFlashMLADecode(OpBuilder &b, FlashMLADecodeOp op);
 
 } // namespace mlir::lm::gpu_mapping
