@@ -30,6 +30,23 @@ LogicalResult verifyOneForm(Operation *op) {
   return success();
 }
 
+/// An RMS-norm prologue's attributes (lm.streamed_linear,
+/// lm.streamed_experts): `epsilon` exactly with a norm weight, not
+/// negative; a weight offset only with one.
+LogicalResult verifyNormPrologue(Operation *op, Value normWeight,
+                                 std::optional<APFloat> epsilon,
+                                 const APFloat &weightOffset) {
+  if (bool(normWeight) != bool(epsilon))
+    return op->emitOpError("expected 'epsilon' exactly when there is a "
+                           "'norm_weight'");
+  if (epsilon && epsilon->convertToDouble() < 0)
+    return op->emitOpError("expected a non-negative 'epsilon', got ")
+           << epsilon->convertToDouble();
+  if (!normWeight && !weightOffset.isZero())
+    return op->emitOpError(
+        "expected no 'weight_offset' without a 'norm_weight'");
+  return success();
+}
 } // namespace
 
 //===----------------------------------------------------------------------===//
@@ -248,15 +265,9 @@ LogicalResult StreamedLinearOp::verify() {
     if (value && !isa<FloatType>(elementOf(value.getType())))
       return emitOpError("expected a float '")
              << name << "', got " << value.getType();
-  std::optional<APFloat> epsilon = getEpsilon();
-  if (bool(normWeight) != bool(epsilon))
-    return emitOpError("expected 'epsilon' exactly when there is a "
-                       "'norm_weight'");
-  if (epsilon && epsilon->convertToDouble() < 0)
-    return emitOpError("expected a non-negative 'epsilon', got ")
-           << epsilon->convertToDouble();
-  if (!normWeight && !getWeightOffset().isZero())
-    return emitOpError("expected no 'weight_offset' without a 'norm_weight'");
+  if (failed(verifyNormPrologue(*this, normWeight, getEpsilon(),
+                                getWeightOffset())))
+    return failure();
 
   // Epilogues: a GLU of the two projections, or a residual add.
   Value upWeight = getUpWeight();
@@ -356,15 +367,9 @@ LogicalResult StreamedExpertsOp::verify() {
       return emitOpError("expected a float 'norm_weight', got ")
              << normWeight.getType();
   }
-  std::optional<APFloat> epsilon = getEpsilon();
-  if (bool(normWeight) != bool(epsilon))
-    return emitOpError("expected 'epsilon' exactly when there is a "
-                       "'norm_weight'");
-  if (epsilon && epsilon->convertToDouble() < 0)
-    return emitOpError("expected a non-negative 'epsilon', got ")
-           << epsilon->convertToDouble();
-  if (!normWeight && !getWeightOffset().isZero())
-    return emitOpError("expected no 'weight_offset' without a 'norm_weight'");
+  if (failed(verifyNormPrologue(*this, normWeight, getEpsilon(),
+                                getWeightOffset())))
+    return failure();
   int64_t warps = static_cast<int64_t>(getWarps());
   if (warps < 1 || warps > 32)
     return emitOpError("expected 1 to 32 'warps', got ") << warps;

@@ -229,13 +229,7 @@ void buildStreamedExperts(OpBuilder &b, StreamedExpertsOp op) {
   // One row per slice: no row dimensions.
   Value one = index(b, loc, 1);
 
-  std::optional<RowStaging> staging;
-  if (op.stagesRows()) {
-    staging.emplace();
-    if (Value weight = op.getNormWeight())
-      staging->norm = NormPrologue{weight, op.getEpsilon()->convertToDouble(),
-                                   op.getWeightOffset().convertToDouble()};
-  }
+  std::optional<RowStaging> staging = rowStagingOf(op, op.stagesRows());
   GateUpOperands gateUp(view);
   buildWeightStreamingKernel(
       b, loc,

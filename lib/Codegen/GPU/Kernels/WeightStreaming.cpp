@@ -561,13 +561,7 @@ void buildStreamedLinear(OpBuilder &b, StreamedLinearOp op) {
     rowExtents.push_back(memref::DimOp::create(b, loc, input, dim));
     rows = arith::MulIOp::create(b, loc, rows, rowExtents.back());
   }
-  std::optional<RowStaging> staging;
-  if (op.stagesRows()) {
-    staging.emplace();
-    if (Value weight = op.getNormWeight())
-      staging->norm = NormPrologue{weight, op.getEpsilon()->convertToDouble(),
-                                   op.getWeightOffset().convertToDouble()};
-  }
+  std::optional<RowStaging> staging = rowStagingOf(op, op.stagesRows());
   StreamedLinearOperands operands(op);
   buildWeightStreamingKernel(
       b, loc,

@@ -66,6 +66,20 @@ struct RowStaging {
   std::optional<NormPrologue> norm;
 };
 
+/// The staging of a kernel op that stages its rows (`stages`), with its
+/// norm prologue when it has a norm weight (lm.streamed_linear,
+/// lm.streamed_experts).
+template <typename KernelOp>
+std::optional<RowStaging> rowStagingOf(KernelOp op, bool stages) {
+  if (!stages)
+    return std::nullopt;
+  RowStaging staging;
+  if (Value weight = op.getNormWeight())
+    staging.norm = NormPrologue{weight, op.getEpsilon()->convertToDouble(),
+                                op.getWeightOffset().convertToDouble()};
+  return staging;
+}
+
 /// One weight-streaming launch: `n` output columns, each a warp's, of
 /// static in features `k`, operands of `operandType` (the weights'; the
 /// input is converted to it), `warps` warps per block; per slice (`slices`
