@@ -407,25 +407,26 @@ func.func @wide_router(%logits: tensor<?x?x384xf32>) -> tensor<?x?x8xi64> {
 // form in one op (absorption, attention over the latent cache in tiles of
 // 2 heads: a lane holds 2 x (16 + 16 + 2) values, 3 heads' block combine
 // would pass 48 KB; the value projection), its splits counted for 8 tiles,
-// the latent queries its scratch. Prompts keep lm.mla_attention.
+// the latent queries its scratch. Prompts keep lm.mla_attention. The
+// output is allocated before the choice and both branches write it.
 // CHECK-LABEL: func.func @mla(
 // CHECK-SAME:    %[[QN:[^:]*]]: tensor<?x?x16x128xf32>, %[[QR:[^:]*]]: tensor<?x?x16x64xf32>, %[[LAT:[^:]*]]: tensor<?x?x512xf32>, %[[KR:[^:]*]]: tensor<?x?x64xf32>, %[[KVB:[^:]*]]: tensor<4096x512xf32>, %[[POS:[^:]*]]: tensor<?x?xi64>)
+// CHECK:   %[[B:.*]] = tensor.dim %[[QN]], %c0
 // CHECK:   %[[T:.*]] = tensor.dim %[[QN]], %c1
+// CHECK:   %[[OUT:.*]] = bufferization.alloc_tensor(%[[B]], %[[T]]) : tensor<?x?x16x128xf32>
 // CHECK:   %[[DECODE:.*]] = arith.cmpi eq, %[[T]], %c1
 // CHECK:   %[[R:.*]] = scf.if %[[DECODE]] -> (tensor<?x?x16x128xf32>) {
-// CHECK:     %[[B:.*]] = tensor.dim %[[QN]], %c0
 // CHECK:     %[[S:.*]] = tensor.dim %[[LAT]], %c1
 // CHECK:     %[[BLOCKS:.*]] = arith.muli %[[B]], %c8
 // CHECK:     %[[COVER:.*]] = arith.ceildivui %c528, %[[BLOCKS]]
 // CHECK:     %[[QL:.*]] = tensor.empty(%[[B]]) : tensor<?x1x16x512xf32>
 // CHECK:     %[[P:.*]] = tensor.empty(%[[B]], %{{.*}}) : tensor<?x16x?x514xf32>
-// CHECK:     %[[INIT:.*]] = tensor.empty(%[[B]]) : tensor<?x1x16x128xf32>
-// CHECK:     %[[K:.*]]:3 = lm.flash_mla_decode %[[QN]], %[[QR]], %[[LAT]], %[[KR]], %[[KVB]], %[[POS]] query_latent(%[[QL]]) partials(%[[P]]) outs(%[[INIT]]) {head_tile = 2 : i64, scale = 0.0721{{[0-9]*}} : f64, warps = 8 : i64}
-// CHECK:     %[[CAST:.*]] = tensor.cast %[[K]]#2 : tensor<?x1x16x128xf32> to tensor<?x?x16x128xf32>
-// CHECK:     scf.yield %[[CAST]]
+// CHECK:     %[[K:.*]]:3 = lm.flash_mla_decode %[[QN]], %[[QR]], %[[LAT]], %[[KR]], %[[KVB]], %[[POS]] query_latent(%[[QL]]) partials(%[[P]]) outs(%[[OUT]]) {head_tile = 2 : i64, scale = 0.0721{{[0-9]*}} : f64, warps = 8 : i64}
+// CHECK:     scf.yield %[[K]]#2
 // CHECK:   } else {
 // CHECK:     %[[G:.*]] = lm.mla_attention %[[QN]], %[[QR]], %[[LAT]], %[[KR]], %[[KVB]], %[[POS]]
-// CHECK:     scf.yield %[[G]]
+// CHECK:     %[[M:.*]] = bufferization.materialize_in_destination %[[G]] in %[[OUT]]
+// CHECK:     scf.yield %[[M]]
 // CHECK:   return %[[R]]
 // TWICE-LABEL: func.func @mla(
 // TWICE-COUNT-1: lm.flash_mla_decode

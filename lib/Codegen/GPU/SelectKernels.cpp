@@ -706,22 +706,31 @@ void selectWarpRouter(RouterOp op) {
 
 /// lm.mla_attention: one token ? lm.flash_mla_decode (the absorbed form:
 /// the absorption, the attention over the latent cache, the value
-/// projection) : the op, for the generic path.
+/// projection) : the op, for the generic path. As selectStreamedGroup's,
+/// the output is allocated before the choice and both branches write it:
+/// one buffer of the identity layout, which merge_heads collapses without
+/// a copy.
 void selectMLADecode(MLAAttentionOp op, int64_t headTile) {
   OpBuilder b(op);
   Location loc = op.getLoc();
+  auto resultType = cast<RankedTensorType>(op.getType());
+  Value batch = tensor::DimOp::create(b, loc, op.getQueryNope(), 0);
   Value tokens = tensor::DimOp::create(b, loc, op.getQueryNope(), 1);
+  SmallVector<Value> dynamicSizes;
+  for (auto [dim, size] : llvm::enumerate(resultType.getShape()))
+    if (ShapedType::isDynamic(size))
+      dynamicSizes.push_back(dim == 0 ? batch : tokens);
+  Value output =
+      bufferization::AllocTensorOp::create(b, loc, resultType, dynamicSizes);
   Value isDecode =
       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tokens,
                             arith::ConstantIndexOp::create(b, loc, 1));
   auto choice = scf::IfOp::create(b, loc, op.getType(), isDecode,
                                   /*withElseRegion=*/true);
   b.setInsertionPointToStart(&choice.getThenRegion().front());
-  auto resultType = cast<RankedTensorType>(op.getType());
-  int64_t heads = resultType.getDimSize(2), valueDim = resultType.getDimSize(3);
+  int64_t heads = resultType.getDimSize(2);
   int64_t latentDim =
       cast<RankedTensorType>(op.getLatent().getType()).getDimSize(2);
-  Value batch = tensor::DimOp::create(b, loc, op.getQueryNope(), 0);
   Value keys = tensor::DimOp::create(b, loc, op.getLatent(), 1);
   // Every head reads the one latent head: splits as for a single kv head
   // per tile.
@@ -733,21 +742,18 @@ void selectMLADecode(MLAAttentionOp op, int64_t headTile) {
   Value partials =
       tensor::EmptyOp::create(b, loc, {dyn, heads, dyn, latentDim + 2},
                               b.getF32Type(), ValueRange{batch, splits});
-  Value init = tensor::EmptyOp::create(b, loc, {dyn, 1, heads, valueDim},
-                                       b.getF32Type(), ValueRange{batch});
   auto kernel = FlashMLADecodeOp::create(
-      b, loc,
-      TypeRange{queryLatent.getType(), partials.getType(), init.getType()},
+      b, loc, TypeRange{queryLatent.getType(), partials.getType(), resultType},
       op.getQueryNope(), op.getQueryRope(), op.getLatent(), op.getKeyRope(),
-      op.getKvB(), op.getPositions(), queryLatent, partials, init,
+      op.getKvB(), op.getPositions(), queryLatent, partials, output,
       op.getScaleAttr(), b.getI64IntegerAttr(FlashMLADecodeConfig::kWarps),
       b.getI64IntegerAttr(headTile));
-  Value output = kernel.getResult(2);
-  if (output.getType() != op.getType())
-    output = tensor::CastOp::create(b, loc, op.getType(), output);
-  scf::YieldOp::create(b, loc, output);
+  scf::YieldOp::create(b, loc, kernel.getResult(2));
   b.setInsertionPointToStart(&choice.getElseRegion().front());
-  scf::YieldOp::create(b, loc, b.clone(*op)->getResult(0));
+  scf::YieldOp::create(b, loc,
+                       bufferization::MaterializeInDestinationOp::create(
+                           b, loc, b.clone(*op)->getResult(0), output)
+                           .getResult());
   op.replaceAllUsesWith(choice.getResult(0));
   op.erase();
 }
