@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Checks the wgmma tile's data path (lib/Codegen/GPU/Kernels/WgmmaTile.cpp)
+"""Checks the wgmma GEMM tile's data path (lib/Codegen/GPU/Kernels/WgmmaGemm.cpp)
 against the PTX ISA's layouts, in plain Python, so the suite runs it
 (test/Codegen/wgmma-layout.test):
 

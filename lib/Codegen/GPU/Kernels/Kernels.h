@@ -98,7 +98,7 @@ bool wgmmaTileApplies(const Projection &p);
 
 /// Prompts and large batches, bf16: 128 x 128 output tiles per block, TMA
 /// copies into a four-stage ring of swizzled shared memory, two consumer
-/// warpgroups issuing `wgmma.mma_async` (WgmmaTile.cpp).
+/// warpgroups issuing `wgmma.mma_async` (WgmmaTile.cpp on WgmmaGemm.h).
 void buildWgmmaTile(OpBuilder &b, Location loc, const Projection &p,
                     ArrayRef<Value> rowExtents, Value rows, Value init);
 
