@@ -18,6 +18,13 @@ against the PTX ISA's layouts, in plain Python, so the suite runs it
    element i at row 16w + l // 4 + 8 * ((i % 4) // 2), column 8 * (i // 4) +
    2 * (l % 4) + i % 2 of the warpgroup's 64 x 128 tile.
 
+4. With --b-boxes 2 (lm.grouped_experts' gate/up GEMM, GroupedExperts.cpp):
+   B arrives as two boxes of 64 rows (a GLU's gate rows, then its up rows),
+   the second 8192 bytes after the first; the consumers read it as one
+   128-row tile, and each thread holds a gate column's sum (accumulator i,
+   tile column c < 64) and its up column's (accumulator i + 32, column
+   c + 64) in the same row, which the epilogue pairs.
+
 The descriptor's fixed bits are read from the IR the tile generates (stdin:
 lmc-opt's output for a projection the tile takes), so the check is of the
 code's constant. Integer operands: the sums must equal x @ w.T exactly.
@@ -25,6 +32,7 @@ code's constant. Integer operands: the sums must equal x @ w.T exactly.
     lmc-opt test/Codegen/map-projections-to-gpu.mlir --lm-map-projections-to-gpu \\
       --split-input-file | python3 scripts/check-wgmma-layout.py
 """
+import argparse
 import random
 import re
 import sys
@@ -68,10 +76,16 @@ def wgmma_read(shared, descriptor, rows):
 
 
 def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--b-boxes", type=int, choices=(1, 2), default=1,
+                        help="TMA boxes B's 128 rows arrive in")
+    boxes = parser.parse_args().b_boxes
     ir = sys.stdin.read()
-    found = re.search(r"arith\.ori %\S+, %c(\d+)_i64", ir)
-    assert found, "no matrix descriptor in the input (arith.ori with an i64 constant)"
-    fixed = int(found.group(1))
+    # The descriptors' fixed bits: an i64 constant or'ed in, with the
+    # 128-byte swizzle mode in bits 62-63.
+    constants = [int(c) for c in re.findall(r"arith\.ori %\S+, %c(\d+)_i64", ir)]
+    fixed = next((c for c in constants if c >> 62 == 1), None)
+    assert fixed is not None, "no matrix descriptor in the input (arith.ori with an i64 constant)"
     assert fixed & 0x3FFF == 0, "the fixed bits must leave the start address free"
     rng = random.Random(0)
     k_total = TILE_K * K_STEPS
@@ -83,7 +97,10 @@ def main():
         shared = {}
         ks = slice(step * TILE_K, (step + 1) * TILE_K)
         tma_store(shared, stage_base, [row[ks] for row in x])
-        tma_store(shared, stage_base + OPERAND_BYTES, [row[ks] for row in w])
+        box_rows = TILE_COLS // boxes
+        for box in range(boxes):
+            tma_store(shared, stage_base + OPERAND_BYTES + box * box_rows * 128,
+                      [row[ks] for row in w[box * box_rows:(box + 1) * box_rows]])
         for consumer in range(2):
             x_tile = stage_base + consumer * CONSUMER_ROWS * TILE_K * 2
             w_tile = stage_base + OPERAND_BYTES
@@ -110,6 +127,22 @@ def main():
         out[(row, col)] = value
     wrong = sum(out[(r, c)] != sum(x[r][k] * w[c][k] for k in range(k_total))
                 for r in range(TILE_ROWS) for c in range(TILE_COLS))
+    if boxes == 2:
+        # Each thread's gate sum (column c < 64) and up sum (column c + 64)
+        # in one row: accumulators i and i + 32.
+        pairs = 0
+        for consumer in range(2):
+            for thread in range(128):
+                warp, lane = divmod(thread, 32)
+                for i in range(32):
+                    row = 16 * warp + lane // 4 + 8 * ((i % 4) // 2)
+                    col = 8 * (i // 4) + 2 * (lane % 4) + i % 2
+                    up = i + 32
+                    assert col < 64
+                    assert (16 * warp + lane // 4 + 8 * ((up % 4) // 2),
+                            8 * (up // 4) + 2 * (lane % 4) + up % 2) == (row, col + 64)
+                    pairs += 1
+        print(f"two boxes of B: gate/up pairs in one thread each: {pairs}")
     f = descriptor_fields(fixed)
     print(f"descriptor: stride {f['stride']} bytes, swizzle mode {f['swizzle']}; "
           f"{len(out)} outputs stored once each; {wrong} differ from x @ w.T")

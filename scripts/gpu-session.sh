@@ -27,7 +27,8 @@
 # sanitizer: compute-sanitizer memcheck on an MLA + MoE model (deepseek_v3),
 #   a bf16 tensor-core prompt (qwen3, 20 tokens) and sinks with a sliding
 #   window (gpt_oss), prefill and decode (flash decoding in the last two),
-#   and the wgmma tile's batch.
+#   deepseek_v3 in bf16 (its prompt's experts as grouped GEMMs), and the
+#   wgmma tile's batch.
 # bench: bench/run.py, lmc against transformers on the same GPU (add
 #   --compiled-anchor by hand for the torch.compile + CUDA graph anchor:
 #   its compilation does not fit the `all` call).
@@ -38,7 +39,9 @@
 #   cache), then
 #   bench/gemm_prefill.py (the wgmma tiles of a 32 x 128-token prefill
 #   against cuBLAS), then bench/attention_prefill.py (flash attention of
-#   1 x 4096 and 32 x 128-token prefills against SDPA); each phase under a
+#   1 x 4096 and 32 x 128-token prefills against SDPA), then
+#   bench/experts_prefill.py (the grouped experts of a 4096-token
+#   DeepSeek-V2-Lite-4l prefill against torch._grouped_mm); each phase under a
 #   time limit; the results as data in $OUT/results.json (bench/results/
 #   keeps them).
 # Logs go to $OUT (the device tool brings them back) or .gpu/out.
@@ -130,7 +133,10 @@ sanitizer)
   unpack
   sanitizer=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
   status=0
-  for run in "deepseek_v3.lmx deepseek_v3" "qwen3.bf16.lmx qwen3" "gpt_oss.lmx gpt_oss"; do
+  # deepseek_v3 in bf16: its 20-token prompt's experts as grouped GEMMs
+  # (TMA copies past the sorted rows' end, tiles past the last).
+  for run in "deepseek_v3.lmx deepseek_v3" "deepseek_v3.bf16.lmx deepseek_v3" \
+             "qwen3.bf16.lmx qwen3" "gpt_oss.lmx gpt_oss"; do
     set -- $run
     "$sanitizer" --tool memcheck --leak-check full --error-exitcode 3 \
       "$gpu/bin/lmc-run" "$gpu/lmx/$1" --device cuda --weights "$goldens/$2" \
@@ -156,7 +162,7 @@ all)
   # A phase that fails must not leave an earlier call's data to be merged.
   rm -f /tmp/bench.json /tmp/profile-bf16.json /tmp/profile-f32.json /tmp/attention.json \
     /tmp/attention-kv.json \
-    /tmp/gemm.json /tmp/attention-prefill.json
+    /tmp/gemm.json /tmp/attention-prefill.json /tmp/experts-prefill.json
   timeout 260 "$0" goldens > /dev/null 2>&1 &
   goldens_pid=$!
   timeout 200 "$0" sanitizer > /dev/null 2>&1 &
@@ -202,6 +208,12 @@ all)
     --artifact "$gpu/lmx/qwen3-0.6b.bf16.lmx" --weights /tmp/lmc-bench/qwen3-0.6b \
     --json /tmp/attention-prefill.json > "$out/attention-prefill.txt" 2>&1
   echo "attention prefill: exit $?"; cat "$out/attention-prefill.txt"
+  # Prompt experts: the grouped experts of a 4096-token DeepSeek-V2-Lite
+  # prefill against torch._grouped_mm at the same expert shapes.
+  timeout 90 python3 "$here/bench/experts_prefill.py" --lmc-run "$gpu/bin/lmc-run" \
+    --artifact "$gpu/lmx/deepseek-v2-lite-4l.bf16.lmx" --weights /tmp/lmc-bench/deepseek-v2-lite-4l \
+    --json /tmp/experts-prefill.json > "$out/experts-prefill.txt" 2>&1
+  echo "experts prefill: exit $?"; cat "$out/experts-prefill.txt"
   python3 - "$out" <<'PY'
 import json, os, re, sys
 out = sys.argv[1]
@@ -233,6 +245,8 @@ if os.path.exists("/tmp/gemm.json"):
     result["gemm_prefill"] = json.load(open("/tmp/gemm.json"))
 if os.path.exists("/tmp/attention-prefill.json"):
     result["attention_prefill"] = json.load(open("/tmp/attention-prefill.json"))
+if os.path.exists("/tmp/experts-prefill.json"):
+    result["experts_prefill"] = json.load(open("/tmp/experts-prefill.json"))
 # Launches per decode step, as traced when the artifacts were compiled.
 result["launches_per_step"] = []
 plan = os.path.join(out, "plan.txt")

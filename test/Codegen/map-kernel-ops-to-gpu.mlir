@@ -697,3 +697,122 @@ func.func @streamed_experts_scaled(%x: memref<?x?x64xf32>, %w: memref<?x?x1xf32>
          memref<?x?x64xf32>) -> ()
   return
 }
+
+// -----
+
+// lm.grouped_experts with the goldens' shapes (8 experts of width 32 over
+// 64 features, 2 chosen), SwiGLU, accumulating into the residual: five
+// launches. The sort, one block of 1024 threads: the pairs counted per
+// expert with shared-memory atomics, thread 0's prefix over the experts
+// (segment starts and first tiles), each expert's tiles [expert, first
+// row, end] written, the table's rest -1, and each pair placed at its
+// segment's next row (an atomic cursor), in `order` and `slots`. The
+// gather: a block per sorted row, its pair's token row rounded to bf16, 8
+// elements a thread. The gate/up GEMM: a block per tile (one block of 64
+// columns covers the width 32); x's tensor map in boxes of 128 rows, the
+// stacked gate_up's in boxes of 64 rows (gate rows from e * 64, up rows
+// from e * 64 + 32), the copies of A at the tile's first row; the
+// epilogue takes gate and up from accumulators i and i + 32 (tile columns
+// c and c + 64), stores silu(gate) * up rounded to bf16 for rows below the
+// tile's end. The down GEMM: boxes of 128 rows of the activations and of
+// the stacked down weights (rows from e * 64), pairs of f32 columns. The
+// combine: a block per token, each choice's sorted row and routing weight,
+// w0 * y0 + w1 * y1 (from 0, in choice order) added to the residual, 4
+// elements a thread.
+// CHECK-LABEL: func.func @grouped_experts(
+// CHECK-SAME:    %[[X:[^:]*]]: memref<?x?x64xf32>, %[[W:[^:]*]]: memref<?x?x2xf32>, %[[I:[^:]*]]: memref<?x?x2xi64>, %[[GU:[^:]*]]: memref<8x64x64xbf16>, %[[DN:[^:]*]]: memref<8x64x32xbf16>, %[[ORDER:[^:]*]]: memref<?xi32>, %[[TILES:[^:]*]]: memref<?x3xi32>, %[[SLOTS:[^:]*]]: memref<?x?x2xi32>, %[[ROWS:[^:]*]]: memref<?x64xbf16>, %[[H:[^:]*]]: memref<?x32xbf16>, %[[Y:[^:]*]]: memref<?x64xf32>, %[[O:[^:]*]]: memref<?x?x64xf32>)
+// CHECK:   %[[BT:.*]] = arith.muli %{{.*}}, %{{.*}} : index
+// CHECK:   %[[PAIRS:.*]] = arith.muli %[[BT]], %c2 : index
+// CHECK:   %[[NTILES:.*]] = memref.dim %[[TILES]], %c0
+// CHECK:   gpu.launch blocks({{.*}}) in ({{.*}} = %c1, {{.*}}) threads(%[[TID:[^,]*]], {{.*}}) in ({{.*}} = %c1024, {{.*}}) function(@grouped_experts_sort) workgroup(%[[COUNTS:.*]] : memref<8xi32, #gpu.address_space<workgroup>>, %[[STARTS:.*]] : memref<8xi32, #gpu.address_space<workgroup>>, %[[FIRSTS:.*]] : memref<8xi32, #gpu.address_space<workgroup>>, %[[CURSORS:.*]] : memref<8xi32, #gpu.address_space<workgroup>>, %[[USED:.*]] : memref<1xi32, #gpu.address_space<workgroup>>)
+// CHECK:     gpu.barrier
+// CHECK:     scf.for %{{.*}} = %[[TID]] to %[[PAIRS]] step %c1024 {
+// CHECK:       %[[E64:.*]] = memref.load %[[I]]
+// CHECK:       %[[EI:.*]] = arith.index_cast %[[E64]] : i64 to index
+// CHECK:       %[[E:.*]] = arith.minui %[[EI]], %c7
+// CHECK:       memref.atomic_rmw addi %c1_i32, %[[COUNTS]][%[[E]]]
+// CHECK:     gpu.barrier
+// CHECK:     scf.if
+// CHECK:       scf.for {{.*}} = %c0 to %c8 step %c1 iter_args
+// CHECK:         memref.store %{{.*}}, %[[STARTS]]
+// CHECK:         memref.store %{{.*}}, %[[FIRSTS]]
+// CHECK:       memref.store %{{.*}}, %[[USED]][%c0]
+// CHECK:     gpu.barrier
+// CHECK:         memref.store %{{.*}}, %[[TILES]][%{{.*}}, %c0] : memref<?x3xi32>
+// CHECK:         memref.store %{{.*}}, %[[TILES]][%{{.*}}, %c1] : memref<?x3xi32>
+// CHECK:         memref.store %{{.*}}, %[[TILES]][%{{.*}}, %c2] : memref<?x3xi32>
+// CHECK:     scf.for %{{.*}} = %{{.*}} to %[[NTILES]] step %c1024 {
+// CHECK:       memref.store %c-1_i32, %[[TILES]][%{{.*}}, %c0]
+// CHECK:     scf.for %[[PAIR:.*]] = %[[TID]] to %[[PAIRS]] step %c1024 {
+// CHECK:       %[[TAKEN:.*]] = memref.atomic_rmw addi %c1_i32, %[[CURSORS]]
+// CHECK:       %[[START:.*]] = memref.load %[[STARTS]]
+// CHECK:       %[[ROW:.*]] = arith.addi %[[START]], %[[TAKEN]] : i32
+// CHECK:       memref.store %{{.*}}, %[[ORDER]]
+// CHECK:       memref.store %[[ROW]], %[[SLOTS]]
+// CHECK:   gpu.launch blocks(%[[GROW:[^,]*]], {{.*}}) in ({{.*}} = %[[PAIRS]], {{.*}}) threads({{.*}}) in ({{.*}} = %c256, {{.*}}) function(@grouped_experts_gather) {
+// CHECK:     memref.load %[[ORDER]][%[[GROW]]]
+// CHECK:       %[[XV:.*]] = vector.load %[[X]]{{.*}} {alignment = 16 : i64} : memref<?x?x64xf32>, vector<8xf32>
+// CHECK:       %[[XB:.*]] = arith.truncf %[[XV]] : vector<8xf32> to vector<8xbf16>
+// CHECK:       vector.store %[[XB]], %[[ROWS]][%[[GROW]], %{{.*}}] {alignment = 16 : i64}
+// CHECK:   %[[AMAP:.*]] = nvgpu.tma.create.descriptor %{{.*}} box[%c128, %c64] {{.*}} -> <tensor = memref<128x64xbf16
+// CHECK:   %[[STACKED:.*]] = memref.collapse_shape %[[GU]] {{\[\[}}0, 1], [2]] : memref<8x64x64xbf16> into memref<512x64xbf16>
+// CHECK:   %[[BMAP:.*]] = nvgpu.tma.create.descriptor %{{.*}} box[%c64, %c64] {{.*}} -> <tensor = memref<64x64xbf16
+// CHECK:   gpu.launch blocks(%[[TILE:[^,]*]], {{.*}}) in ({{.*}} = %[[NTILES]], {{.*}}) threads({{.*}}) in ({{.*}} = %c384, {{.*}}) dynamic_shared_memory_size %c132096_i32 function(@grouped_experts_gate_up) {
+// CHECK:     %[[TE:.*]] = memref.load %[[TILES]][%[[TILE]], %c0]
+// CHECK:     %[[HAS:.*]] = arith.cmpi sge, %[[TE]], %c0_i32
+// CHECK:     %[[TFIRST:.*]] = memref.load %[[TILES]][%[[TILE]], %c1]
+// CHECK:     %[[AROW:.*]] = arith.index_cast %[[TFIRST]]
+// CHECK:     %[[EXPERT:.*]] = arith.index_cast %[[TE]]
+// CHECK:     %[[TEND:.*]] = memref.load %[[TILES]][%[[TILE]], %c2]
+// CHECK:     %[[END:.*]] = arith.index_cast %[[TEND]]
+// CHECK:     %[[GATEROW:.*]] = arith.muli %[[EXPERT]], %c64
+// CHECK:     %[[UPROW:.*]] = arith.addi %[[GATEROW]], %c32
+// CHECK:     scf.if %[[HAS]] {
+// CHECK:         nvgpu.tma.async.load %[[AMAP]][%c0, %[[AROW]]]
+// CHECK:         nvgpu.tma.async.load %[[BMAP]][%c0, %[[GATEROW]]]
+// CHECK:         nvgpu.tma.async.load %[[BMAP]][%c0, %[[UPROW]]]
+// CHECK:         nvvm.wgmma.mma_async
+// CHECK:         nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK:         %[[MINE:.*]] = arith.cmpi ult, %[[FROW:.*]], %[[END]]
+// CHECK:         %[[INW:.*]] = arith.cmpi ult, %[[FCOL:.*]], %c32
+// CHECK:         %[[STORE:.*]] = arith.andi %[[MINE]], %[[INW]]
+// CHECK:         scf.if %[[STORE]] {
+// CHECK:           %[[GATE:.*]] = llvm.extractvalue %{{.*}}[0]
+// CHECK:           %[[UP:.*]] = llvm.extractvalue %{{.*}}[32]
+// CHECK:           math.exp
+// CHECK:           %[[SILU:.*]] = arith.mulf %[[GATE]], %{{.*}} : f32
+// CHECK:           %[[ACT:.*]] = arith.mulf %[[SILU]], %[[UP]] : f32
+// CHECK:           %[[ACTB:.*]] = arith.truncf %[[ACT]] : f32 to bf16
+// CHECK:           memref.store %[[ACTB]], %[[H]][%[[FROW]], %[[FCOL]]]
+// CHECK:   %[[HMAP:.*]] = nvgpu.tma.create.descriptor %{{.*}} box[%c128, %c64] {{.*}} -> <tensor = memref<128x64xbf16
+// CHECK:   memref.collapse_shape %[[DN]] {{\[\[}}0, 1], [2]] : memref<8x64x32xbf16> into memref<512x32xbf16>
+// CHECK:   %[[DMAP:.*]] = nvgpu.tma.create.descriptor %{{.*}} box[%c128, %c64]
+// CHECK:   gpu.launch {{.*}} function(@grouped_experts_down) {
+// CHECK:         nvgpu.tma.async.load %[[HMAP]]
+// CHECK:         nvgpu.tma.async.load %[[DMAP]]
+// CHECK:         vector.store %{{.*}}, %[[Y]][%{{.*}}, %{{.*}}] {alignment = 8 : i64} : memref<?x64xf32>, vector<2xf32>
+// CHECK:   gpu.launch {{.*}} in ({{.*}} = %[[BT]], {{.*}}) threads({{.*}}) in ({{.*}} = %c256, {{.*}}) function(@grouped_experts_combine) {
+// CHECK:     %[[S0:.*]] = memref.load %[[SLOTS]]{{.*}}, %c0]
+// CHECK:     %[[R0:.*]] = arith.index_cast %[[S0]]
+// CHECK:     %[[W0:.*]] = memref.load %[[W]]{{.*}}, %c0]
+// CHECK:     %[[W0V:.*]] = vector.broadcast %[[W0]] : f32 to vector<4xf32>
+// CHECK:     %[[S1:.*]] = memref.load %[[SLOTS]]{{.*}}, %c1]
+// CHECK:       %[[Y0:.*]] = vector.load %[[Y]][%[[R0]], %{{.*}}] {alignment = 16 : i64} : memref<?x64xf32>, vector<4xf32>
+// CHECK:       %[[T0:.*]] = arith.mulf %[[W0V]], %[[Y0]]
+// CHECK:       %[[SUM0:.*]] = arith.addf %[[T0]], %cst
+// CHECK:       %[[SUM1:.*]] = arith.addf %[[SUM0]], %{{.*}} : vector<4xf32>
+// CHECK:       %[[RES:.*]] = vector.load %[[O]]
+// CHECK:       %[[NEW:.*]] = arith.addf %[[RES]], %[[SUM1]]
+// CHECK:       vector.store %[[NEW]], %[[O]]
+func.func @grouped_experts(%x: memref<?x?x64xf32>, %w: memref<?x?x2xf32>, %i: memref<?x?x2xi64>,
+                           %gu: memref<8x64x64xbf16>, %dn: memref<8x64x32xbf16>,
+                           %order: memref<?xi32>, %tiles: memref<?x3xi32>, %slots: memref<?x?x2xi32>,
+                           %rows: memref<?x64xbf16>, %h: memref<?x32xbf16>, %y: memref<?x64xf32>,
+                           %o: memref<?x?x64xf32>) {
+  lm.grouped_experts %x, %w, %i, %gu, %dn schedule(%order, %tiles, %slots) rows(%rows)
+      hidden(%h) expert_out(%y) outs(%o) {activation = #lm.expert<swiglu>, accumulate}
+      : (memref<?x?x64xf32>, memref<?x?x2xf32>, memref<?x?x2xi64>, memref<8x64x64xbf16>,
+         memref<8x64x32xbf16>, memref<?xi32>, memref<?x3xi32>, memref<?x?x2xi32>,
+         memref<?x64xbf16>, memref<?x32xbf16>, memref<?x64xf32>, memref<?x?x64xf32>) -> ()
+  return
+}

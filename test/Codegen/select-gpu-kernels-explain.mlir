@@ -162,28 +162,39 @@ func.func @mla_refused(%qn: tensor<?x?x4x16xf32>, %qr: tensor<?x?x4x8xf32>,
 
 // -----
 
-// Experts that stay on the generic path: a transposed view of a fused
-// expert tensor (GPT-OSS stores gate_up as [E, D, 2I]); f32 gate_up with
-// bf16 down; 32 choices (a down warp streams at most 16 rows side by side);
-// a row of 32768 rounded to bf16 weights would take 64 KB of shared memory.
+// Experts each template refuses: a transposed view of a fused expert
+// tensor (GPT-OSS stores gate_up as [E, D, 2I]); f32 gate_up with bf16
+// down; 32 choices (a down warp streams at most 16 rows side by side); f32
+// experts stay exact, off tensor cores (grouped GEMMs are bf16); a row of
+// 32768 rounded to bf16 weights would take 64 KB of shared memory to stage
+// (grouped experts take it); a hidden size of 60 is no whole number of
+// 16-byte rows for a tensor map, and 5000 experts' counts, starts and
+// cursors overflow the sort's shared memory (streamed experts take both).
 func.func @experts(%x: tensor<?x?x64xf32>, %w: tensor<?x?x2xf32>, %i: tensor<?x?x2xi64>,
                    %gut: tensor<8x64x128xf32>, %gu: tensor<8x128x64xf32>,
                    %dn: tensor<8x64x64xf32>, %dnb: tensor<8x64x64xbf16>,
                    %w32: tensor<?x?x32xf32>, %i32: tensor<?x?x32xi64>,
                    %gu32: tensor<32x128x64xf32>, %dn32: tensor<32x64x64xf32>,
                    %big: tensor<?x?x32768xf32>, %gubig: tensor<8x128x32768xbf16>,
-                   %dnbig: tensor<8x32768x64xbf16>)
-    -> (tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<?x?x32768xf32>) {
+                   %dnbig: tensor<8x32768x64xbf16>,
+                   %odd: tensor<?x?x60xf32>, %guodd: tensor<8x128x60xbf16>,
+                   %dnodd: tensor<8x60x64xbf16>,
+                   %gumany: tensor<5000x16x64xbf16>, %dnmany: tensor<5000x64x8xbf16>)
+    -> (tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<?x?x32768xf32>,
+        tensor<?x?x60xf32>, tensor<?x?x64xf32>) {
   %t = lm.transpose %gut [0, 2, 1] : tensor<8x64x128xf32> -> tensor<8x128x64xf32>
-  // expected-remark @+1 {{no streamed experts: expert weights that are not function arguments (a transposed or sliced view)}}
+  // expected-remark @+2 {{no streamed experts: expert weights that are not function arguments (a transposed or sliced view)}}
+  // expected-remark @+1 {{no grouped experts: expert weights that are not function arguments (a transposed or sliced view)}}
   %a = lm.moe_experts %x, %w, %i, %t, %dn {activation = #lm.expert<swiglu>}
      : (tensor<?x?x64xf32>, tensor<?x?x2xf32>, tensor<?x?x2xi64>, tensor<8x128x64xf32>,
         tensor<8x64x64xf32>) -> tensor<?x?x64xf32>
-  // expected-remark @+1 {{no streamed experts: expert weights neither both f32 nor both bf16}}
+  // expected-remark @+2 {{no streamed experts: expert weights neither both f32 nor both bf16}}
+  // expected-remark @+1 {{no grouped experts: expert weights not both bf16}}
   %b = lm.moe_experts %x, %w, %i, %gu, %dnb {activation = #lm.expert<swiglu>}
      : (tensor<?x?x64xf32>, tensor<?x?x2xf32>, tensor<?x?x2xi64>, tensor<8x128x64xf32>,
         tensor<8x64x64xbf16>) -> tensor<?x?x64xf32>
-  // expected-remark @+1 {{no streamed experts: more than 16 experts chosen per token}}
+  // expected-remark @+2 {{no streamed experts: more than 16 experts chosen per token}}
+  // expected-remark @+1 {{no grouped experts: expert weights not both bf16 (f32 experts stay exact, off tensor cores)}}
   %c = lm.moe_experts %x, %w32, %i32, %gu32, %dn32 {activation = #lm.expert<swiglu>}
      : (tensor<?x?x64xf32>, tensor<?x?x32xf32>, tensor<?x?x32xi64>, tensor<32x128x64xf32>,
         tensor<32x64x64xf32>) -> tensor<?x?x64xf32>
@@ -191,5 +202,14 @@ func.func @experts(%x: tensor<?x?x64xf32>, %w: tensor<?x?x2xf32>, %i: tensor<?x?
   %d = lm.moe_experts %big, %w, %i, %gubig, %dnbig {activation = #lm.expert<swiglu>}
      : (tensor<?x?x32768xf32>, tensor<?x?x2xf32>, tensor<?x?x2xi64>, tensor<8x128x32768xbf16>,
         tensor<8x32768x64xbf16>) -> tensor<?x?x32768xf32>
-  return %a, %b, %c, %d : tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<?x?x32768xf32>
+  // expected-remark @+1 {{no grouped experts: hidden size or expert width not a multiple of 8 (tensor maps' 16-byte rows)}}
+  %e = lm.moe_experts %odd, %w, %i, %guodd, %dnodd {activation = #lm.expert<swiglu>}
+     : (tensor<?x?x60xf32>, tensor<?x?x2xf32>, tensor<?x?x2xi64>, tensor<8x128x60xbf16>,
+        tensor<8x60x64xbf16>) -> tensor<?x?x60xf32>
+  // expected-remark @+1 {{no grouped experts: too many experts for the sort's shared memory}}
+  %f = lm.moe_experts %x, %w, %i, %gumany, %dnmany {activation = #lm.expert<swiglu>}
+     : (tensor<?x?x64xf32>, tensor<?x?x2xf32>, tensor<?x?x2xi64>, tensor<5000x16x64xbf16>,
+        tensor<5000x64x8xbf16>) -> tensor<?x?x64xf32>
+  return %a, %b, %c, %d, %e, %f : tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<?x?x64xf32>,
+                                  tensor<?x?x32768xf32>, tensor<?x?x60xf32>, tensor<?x?x64xf32>
 }

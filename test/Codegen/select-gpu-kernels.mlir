@@ -452,8 +452,11 @@ func.func @mla(%qn: tensor<?x?x16x128xf32>, %qr: tensor<?x?x16x64xf32>,
 // lm.streamed_experts reads the stream itself (the norm its prologue) and
 // accumulates into it in place, the sum reassociated as (r + experts) +
 // shared so that the shared expert's down projection accumulates too; the
-// norm's projections take it as their prologue as before. Otherwise the
-// ops, the norm computed again in the experts' branch.
+// norm's projections take it as their prologue as before. Otherwise
+// lm.grouped_experts, of the norm computed again in the experts' branch,
+// accumulating into the stream too, with a row of scratch per (token,
+// choice) pair and a table for the most tiles there can be
+// (ceil(B T 2 / 128) + min(B T 2, 8)).
 // CHECK-LABEL: func.func @moe(
 // CHECK-SAME:    %[[R:[^:]*]]: tensor<?x?x256xf32>, %[[NW:[^:]*]]: tensor<256xbf16>, %[[WR:[^:]*]]: tensor<8x256xbf16>, %[[GU:[^:]*]]: tensor<8x128x256xbf16>, %[[DN:[^:]*]]: tensor<8x256x64xbf16>, %[[SU:[^:]*]]: tensor<128x256xbf16>, %[[SG:[^:]*]]: tensor<128x256xbf16>, %[[SD:[^:]*]]: tensor<256x128xbf16>)
 // CHECK:   %[[L:.*]]:2 = scf.if %{{.*}} -> (tensor<?x?x8xf32>, tensor<?x?x128xbf16>) {
@@ -470,9 +473,18 @@ func.func @mla(%qn: tensor<?x?x16x128xf32>, %qr: tensor<?x?x16x64xf32>,
 // CHECK:     scf.yield %[[K]]#1
 // CHECK:   } else {
 // CHECK:     %[[N:.*]] = lm.rms_norm %[[R]], %[[NW]]
-// CHECK:     %[[M:.*]] = lm.moe_experts %[[N]], %[[ROUTE]]#0, %[[ROUTE]]#1, %[[GU]], %[[DN]]
-// CHECK:     %[[RM:.*]] = arith.addf %[[R]], %[[M]]
-// CHECK:     scf.yield %[[RM]]
+// CHECK:     %[[PAIRS:.*]] = arith.muli %{{.*}}, %c2
+// CHECK:     %[[FULL:.*]] = arith.ceildivui %[[PAIRS]], %c128
+// CHECK:     %[[PARTIAL:.*]] = arith.minui %[[PAIRS]], %c8
+// CHECK:     %[[TILES:.*]] = arith.addi %[[FULL]], %[[PARTIAL]]
+// CHECK:     %[[ORDER:.*]] = tensor.empty(%[[PAIRS]]) : tensor<?xi32>
+// CHECK:     %[[TABLE:.*]] = tensor.empty(%[[TILES]]) : tensor<?x3xi32>
+// CHECK:     %[[SLOTS:.*]] = tensor.empty(%[[B]], %[[T]]) : tensor<?x?x2xi32>
+// CHECK:     %[[ROWS:.*]] = tensor.empty(%[[PAIRS]]) : tensor<?x256xbf16>
+// CHECK:     %[[ACT:.*]] = tensor.empty(%[[PAIRS]]) : tensor<?x64xbf16>
+// CHECK:     %[[OUT:.*]] = tensor.empty(%[[PAIRS]]) : tensor<?x256xf32>
+// CHECK:     %[[G:.*]]:7 = lm.grouped_experts %[[N]], %[[ROUTE]]#0, %[[ROUTE]]#1, %[[GU]], %[[DN]] schedule(%[[ORDER]], %[[TABLE]], %[[SLOTS]]) rows(%[[ROWS]]) hidden(%[[ACT]]) expert_out(%[[OUT]]) outs(%[[R]]) {accumulate, activation = #lm.expert<swiglu>}
+// CHECK:     scf.yield %[[G]]#6
 // CHECK:   %[[Y:.*]] = scf.if %{{.*}} -> (tensor<?x?x256xf32>) {
 // CHECK:     lm.streamed_linear %[[L]]#1, %[[SD]] outs(%[[E]]) {accumulate, row_group = 4 : i64, warps = 8 : i64}
 // CHECK:   } else {
@@ -482,6 +494,8 @@ func.func @mla(%qn: tensor<?x?x16x128xf32>, %qr: tensor<?x?x16x64xf32>,
 // TWICE-LABEL: func.func @moe(
 // TWICE-COUNT-1: lm.streamed_experts
 // TWICE-NOT: lm.streamed_experts
+// TWICE-COUNT-1: lm.grouped_experts
+// TWICE-NOT: lm.grouped_experts
 func.func @moe(%r: tensor<?x?x256xf32>, %nw: tensor<256xbf16>, %wr: tensor<8x256xbf16>,
                %gu: tensor<8x128x256xbf16>, %dn: tensor<8x256x64xbf16>,
                %su: tensor<128x256xbf16>, %sg: tensor<128x256xbf16>,
@@ -526,4 +540,34 @@ func.func @moe_f32(%r: tensor<?x?x64xf32>, %nw: tensor<64xf32>, %w: tensor<?x?x2
         tensor<8x64x32xf32>) -> tensor<?x?x64xf32>
   %y = arith.addf %e, %r : tensor<?x?x64xf32>
   return %y : tensor<?x?x64xf32>
+}
+
+// -----
+
+// bf16 experts with 32 of 32 chosen, their output returned: too many
+// choices for streamed experts (a down warp streams 16 rows side by side),
+// so lm.grouped_experts serves every token count, without a branch,
+// writing a buffer of its own (no residual to accumulate into); the norm
+// stays an op.
+// CHECK-LABEL: func.func @moe_grouped_only(
+// CHECK-SAME:    %[[X:[^:]*]]: tensor<?x?x64xf32>, %[[NW:[^:]*]]: tensor<64xf32>, %[[W:[^:]*]]: tensor<?x?x32xf32>, %[[I:[^:]*]]: tensor<?x?x32xi64>, %[[GU:[^:]*]]: tensor<32x64x64xbf16>, %[[DN:[^:]*]]: tensor<32x64x32xbf16>)
+// CHECK:   %[[N:.*]] = lm.rms_norm %[[X]], %[[NW]]
+// CHECK:   %[[B:.*]] = tensor.dim %[[N]], %c0
+// CHECK:   %[[T:.*]] = tensor.dim %[[N]], %c1
+// CHECK:   %[[INIT:.*]] = bufferization.alloc_tensor(%[[B]], %[[T]]) : tensor<?x?x64xf32>
+// CHECK-NOT: scf.if
+// CHECK:   %[[G:.*]]:7 = lm.grouped_experts %[[N]], %[[W]], %[[I]], %[[GU]], %[[DN]] schedule({{.*}}) rows({{.*}}) hidden({{.*}}) expert_out({{.*}}) outs(%[[INIT]]) {activation = #lm.expert<swiglu>}
+// CHECK:   return %[[G]]#6
+// TWICE-LABEL: func.func @moe_grouped_only(
+// TWICE-COUNT-1: lm.grouped_experts
+// TWICE-NOT: lm.grouped_experts
+func.func @moe_grouped_only(%x: tensor<?x?x64xf32>, %nw: tensor<64xf32>,
+                            %w: tensor<?x?x32xf32>, %i: tensor<?x?x32xi64>,
+                            %gu: tensor<32x64x64xbf16>,
+                            %dn: tensor<32x64x32xbf16>) -> tensor<?x?x64xf32> {
+  %n = lm.rms_norm %x, %nw {epsilon = 1.0e-06 : f64} : tensor<?x?x64xf32>, tensor<64xf32> -> tensor<?x?x64xf32>
+  %e = lm.moe_experts %n, %w, %i, %gu, %dn {activation = #lm.expert<swiglu>}
+     : (tensor<?x?x64xf32>, tensor<?x?x32xf32>, tensor<?x?x32xi64>, tensor<32x64x64xbf16>,
+        tensor<32x64x32xbf16>) -> tensor<?x?x64xf32>
+  return %e : tensor<?x?x64xf32>
 }

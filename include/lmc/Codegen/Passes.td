@@ -386,12 +386,17 @@ def MapKernelOpsToGPUPass
     `lm.flash_attention` one launch of 4-warp blocks staging key and value
     tiles in shared memory (FlashAttention.cpp); `lm.warp_router` a warp per
     token (WarpRouter.cpp); `lm.streamed_linear` one weight-streaming launch, its normalised rows
-    staged in shared memory (WeightStreaming.cpp). A kernel op still on
-    tensors is an error.
+    staged in shared memory (WeightStreaming.cpp); `lm.streamed_experts`
+    two weight-streaming launches (StreamedExperts.cpp); `lm.flash_mla_decode`
+    the absorption, the partials and the combine (FlashMLADecode.cpp);
+    `lm.grouped_experts` the sort, the gather, two wgmma GEMMs (TMA copies
+    through tensor maps made on the host) and the combine
+    (GroupedExperts.cpp). A kernel op still on tensors is an error.
   }];
   let dependentDialects = ["::mlir::gpu::GPUDialect",
                            "::mlir::LLVM::LLVMDialect",
                            "::mlir::NVVM::NVVMDialect",
+                           "::mlir::nvgpu::NVGPUDialect",
                            "::mlir::scf::SCFDialect",
                            "::mlir::arith::ArithDialect",
                            "::mlir::math::MathDialect",

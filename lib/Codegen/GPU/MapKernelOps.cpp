@@ -21,7 +21,8 @@ struct MapKernelOpsToGPUPass final
     SmallVector<Operation *> ops;
     WalkResult result = getOperation().walk([&](Operation *op) {
       if (!isa<FlashAttentionOp, FlashDecodeOp, FlashMLADecodeOp,
-               StreamedExpertsOp, StreamedLinearOp, WarpRouterOp>(op))
+               GroupedExpertsOp, StreamedExpertsOp, StreamedLinearOp,
+               WarpRouterOp>(op))
         return WalkResult::advance();
       if (op->getNumResults() != 0) {
         op->emitOpError("expected a bufferized kernel op (memref operands)");
@@ -44,6 +45,8 @@ struct MapKernelOpsToGPUPass final
         gpu_mapping::buildWarpRouter(b, router);
       else if (auto experts = dyn_cast<StreamedExpertsOp>(op))
         gpu_mapping::buildStreamedExperts(b, experts);
+      else if (auto experts = dyn_cast<GroupedExpertsOp>(op))
+        gpu_mapping::buildGroupedExperts(b, experts);
       else
         gpu_mapping::buildStreamedLinear(b, cast<StreamedLinearOp>(op));
       op->erase();

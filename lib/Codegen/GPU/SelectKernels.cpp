@@ -55,8 +55,8 @@ struct FlashDecodeConfig {
     for (int64_t size : {heads, kvHeads, keyDim, valueDim})
       if (ShapedType::isDynamic(size))
         return StringRef("dynamic heads or head dims");
-    gpu_mapping::FlashDecodeFootprint footprint{kWarps, heads / kvHeads,
-                                                keyDim, valueDim};
+    gpu_mapping::FlashDecodeFootprint footprint{kWarps, heads / kvHeads, keyDim,
+                                                valueDim};
     if (footprint.laneValues() > kMaxLaneValues)
       return StringRef("query-head group too large for a lane's registers");
     if (footprint.sharedBytes() > kStaticSharedBytes)
@@ -758,6 +758,25 @@ void selectMLADecode(MLAAttentionOp op, int64_t headTile) {
   op.erase();
 }
 
+/// Why neither expert template can take `op`'s operands: both read the
+/// stacked weights as the static buffers of function arguments (an
+/// identity layout) and f32 inputs and routing weights.
+std::optional<StringRef> refuseExpertOperands(MoEExpertsOp op) {
+  auto gateUp = cast<RankedTensorType>(op.getGateUp().getType());
+  auto down = cast<RankedTensorType>(op.getDown().getType());
+  if (!gateUp.hasStaticShape() || !down.hasStaticShape())
+    return StringRef("dynamic expert weights");
+  for (Value weight :
+       {op.getGateUp(), op.getDown(), op.getGateUpBias(), op.getDownBias()})
+    if (weight && !isFunctionArgument(weight))
+      return StringRef("expert weights that are not function arguments (a "
+                       "transposed or sliced view)");
+  if (!getElementTypeOrSelf(op.getInput().getType()).isF32() ||
+      !getElementTypeOrSelf(op.getWeights().getType()).isF32())
+    return StringRef("input or routing weights not in f32");
+  return std::nullopt;
+}
+
 /// lm.streamed_experts' configuration, reasoned, not timed: 8 warps as
 /// every other template, for few rows as lm.streamed_linear.
 struct StreamedExpertsConfig {
@@ -767,22 +786,14 @@ struct StreamedExpertsConfig {
 
   /// Why the template cannot take `op`; nothing if it can.
   static std::optional<StringRef> refusal(MoEExpertsOp op) {
+    if (std::optional<StringRef> why = refuseExpertOperands(op))
+      return why;
     auto gateUp = cast<RankedTensorType>(op.getGateUp().getType());
-    auto down = cast<RankedTensorType>(op.getDown().getType());
-    if (!gateUp.hasStaticShape() || !down.hasStaticShape())
-      return StringRef("dynamic expert weights");
     Type weightType = gateUp.getElementType();
     if ((!weightType.isF32() && !weightType.isBF16()) ||
-        down.getElementType() != weightType)
+        cast<RankedTensorType>(op.getDown().getType()).getElementType() !=
+            weightType)
       return StringRef("expert weights neither both f32 nor both bf16");
-    for (Value weight :
-         {op.getGateUp(), op.getDown(), op.getGateUpBias(), op.getDownBias()})
-      if (weight && !isFunctionArgument(weight))
-        return StringRef("expert weights that are not function arguments (a "
-                         "transposed or sliced view)");
-    if (!getElementTypeOrSelf(op.getInput().getType()).isF32() ||
-        !getElementTypeOrSelf(op.getWeights().getType()).isF32())
-      return StringRef("input or routing weights not in f32");
     int64_t topK = op.getTopK();
     if (ShapedType::isDynamic(topK) || topK > kMaxTopK)
       return StringRef("more than 16 experts chosen per token");
@@ -799,6 +810,30 @@ struct StreamedExpertsConfig {
                                                 type.getElementType(),
                                                 /*staged=*/true}
                .sharedBytes() <= kStaticSharedBytes;
+  }
+};
+
+/// lm.grouped_experts' conditions: what its tensor maps and its sort's
+/// shared memory need.
+struct GroupedExpertsConfig {
+  /// Why the template cannot take `op`; nothing if it can.
+  static std::optional<StringRef> refusal(MoEExpertsOp op) {
+    if (std::optional<StringRef> why = refuseExpertOperands(op))
+      return why;
+    auto gateUp = cast<RankedTensorType>(op.getGateUp().getType());
+    auto down = cast<RankedTensorType>(op.getDown().getType());
+    if (!gateUp.getElementType().isBF16() || !down.getElementType().isBF16())
+      return StringRef("expert weights not both bf16 (f32 experts stay "
+                       "exact, off tensor cores)");
+    if (ShapedType::isDynamic(op.getTopK()))
+      return StringRef("a dynamic top-k");
+    if (gateUp.getDimSize(2) % 8 != 0 || down.getDimSize(2) % 8 != 0)
+      return StringRef("hidden size or expert width not a multiple of 8 "
+                       "(tensor maps' 16-byte rows)");
+    // The sort's counts, segment starts and cursors.
+    if (3 * gateUp.getDimSize(0) * 4 + 4 > kStaticSharedBytes)
+      return StringRef("too many experts for the sort's shared memory");
+    return std::nullopt;
   }
 };
 
@@ -868,9 +903,97 @@ ExpertsUnit matchExpertsUnit(MoEExpertsOp experts) {
   return unit;
 }
 
-/// rows < kStreamingRows ? lm.streamed_experts : the lm ops (the norm
-/// computed again for them), in place of `unit`'s ops.
-void selectStreamedExperts(ExpertsUnit &unit) {
+/// lm.grouped_experts for `experts` of `input` (B x T tokens), writing
+/// `init` (added to it with `accumulate`), with a row of scratch per
+/// (token, choice) pair and a tile table for the most tiles there can be:
+/// ceil(B T K / 128) + min(E, B T K). Returns its result.
+Value buildGroupedExperts(OpBuilder &b, Location loc, MoEExpertsOp experts,
+                          Value input, Value init, bool accumulate, Value batch,
+                          Value tokens) {
+  auto gateUpType = cast<RankedTensorType>(experts.getGateUp().getType());
+  int64_t topK = experts.getTopK(), hidden = gateUpType.getDimSize(2);
+  int64_t width =
+      cast<RankedTensorType>(experts.getDown().getType()).getDimSize(2);
+  auto constant = [&](int64_t value) -> Value {
+    return arith::ConstantIndexOp::create(b, loc, value);
+  };
+  Value pairs = arith::MulIOp::create(
+      b, loc, arith::MulIOp::create(b, loc, batch, tokens), constant(topK));
+  Value fullTiles = arith::CeilDivUIOp::create(
+      b, loc, pairs, constant(GroupedExpertsOp::kTileRows));
+  Value partialTiles =
+      arith::MinUIOp::create(b, loc, pairs, constant(gateUpType.getDimSize(0)));
+  Value tiles = arith::AddIOp::create(b, loc, fullTiles, partialTiles);
+  auto dyn = ShapedType::kDynamic;
+  Type i32 = b.getI32Type(), bf16 = b.getBF16Type(), f32 = b.getF32Type();
+  auto empty = [&](ArrayRef<int64_t> shape, Type element,
+                   ValueRange sizes) -> Value {
+    return tensor::EmptyOp::create(b, loc, shape, element, sizes);
+  };
+  Value order = empty({dyn}, i32, pairs);
+  Value table = empty({dyn, 3}, i32, tiles);
+  Value slots = empty({dyn, dyn, topK}, i32, {batch, tokens});
+  Value sorted = empty({dyn, hidden}, bf16, pairs);
+  Value activations = empty({dyn, width}, bf16, pairs);
+  Value expertRows = empty({dyn, hidden}, f32, pairs);
+  SmallVector<Value> inits = {order,       table,      slots, sorted,
+                              activations, expertRows, init};
+  auto kernel = GroupedExpertsOp::create(
+      b, loc, ValueRange(inits).getTypes(), input, experts.getWeights(),
+      experts.getIndices(), experts.getGateUp(), experts.getDown(),
+      experts.getGateUpBias(), experts.getDownBias(), order, table, slots,
+      sorted, activations, expertRows, init, experts.getActivationAttr(),
+      experts.getAlphaAttr(), experts.getLimitAttr(),
+      experts.getInterleavedGateUpAttr(), experts.getScaleInputAttr(),
+      accumulate ? b.getUnitAttr() : UnitAttr());
+  return kernel.getResults().back();
+}
+
+/// The output `unit` writes, made before its choice: the residual it
+/// accumulates into, or a buffer both branches write.
+Value expertsOutput(OpBuilder &b, Location loc, ExpertsUnit &unit, Value batch,
+                    Value tokens) {
+  if (unit.add)
+    return unit.residual();
+  auto type = cast<RankedTensorType>(unit.experts.getResult().getType());
+  SmallVector<Value> dynamicSizes;
+  for (auto [dim, size] : llvm::enumerate(type.getShape()))
+    if (ShapedType::isDynamic(size))
+      dynamicSizes.push_back(dim == 0 ? batch : tokens);
+  return bufferization::AllocTensorOp::create(b, loc, type, dynamicSizes);
+}
+
+/// Replaces `unit`'s experts (and residual add) by `result`.
+void replaceExpertsUnit(ExpertsUnit &unit, Value result) {
+  Operation *last =
+      unit.add ? unit.add.getOperation() : unit.experts.getOperation();
+  last->getResult(0).replaceAllUsesWith(result);
+  if (unit.add)
+    unit.add.erase();
+  unit.experts.erase();
+  if (unit.norm && unit.norm->use_empty())
+    unit.norm.erase();
+}
+
+/// lm.grouped_experts for every token count, in place of `unit`'s ops (its
+/// norm stays an op of its own).
+void selectGroupedExperts(ExpertsUnit &unit) {
+  MoEExpertsOp experts = unit.experts;
+  OpBuilder b(unit.add ? unit.add.getOperation() : experts.getOperation());
+  Location loc = experts.getLoc();
+  Value batch = tensor::DimOp::create(b, loc, experts.getInput(), 0);
+  Value tokens = tensor::DimOp::create(b, loc, experts.getInput(), 1);
+  Value init = expertsOutput(b, loc, unit, batch, tokens);
+  unit.norm = nullptr;
+  replaceExpertsUnit(unit,
+                     buildGroupedExperts(b, loc, experts, experts.getInput(),
+                                         init, bool(unit.add), batch, tokens));
+}
+
+/// rows < kStreamingRows ? lm.streamed_experts : lm.grouped_experts where
+/// it applies (`grouped`), else the lm ops (the norm computed again for
+/// them), in place of `unit`'s ops.
+void selectStreamedExperts(ExpertsUnit &unit, bool grouped) {
   MoEExpertsOp experts = unit.experts;
   Operation *last = unit.add ? unit.add.getOperation() : experts.getOperation();
   OpBuilder b(last);
@@ -885,14 +1008,7 @@ void selectStreamedExperts(ExpertsUnit &unit) {
   // As selectStreamedGroup: the output allocated before the choice (both
   // branches write it), or the residual it accumulates into.
   auto resultType = cast<RankedTensorType>(last->getResult(0).getType());
-  SmallVector<Value> dynamicSizes;
-  for (auto [dim, size] : llvm::enumerate(resultType.getShape()))
-    if (ShapedType::isDynamic(size))
-      dynamicSizes.push_back(dim == 0 ? batch : tokens);
-  Value init = unit.add ? unit.residual()
-                        : bufferization::AllocTensorOp::create(
-                              b, loc, resultType, dynamicSizes)
-                              .getResult();
+  Value init = expertsOutput(b, loc, unit, batch, tokens);
   auto choice = scf::IfOp::create(b, loc, resultType, few,
                                   /*withElseRegion=*/true);
 
@@ -921,23 +1037,21 @@ void selectStreamedExperts(ExpertsUnit &unit) {
   IRMapping mapping;
   if (norm)
     b.clone(*norm, mapping);
-  b.clone(*experts, mapping);
-  Value generic;
-  if (unit.add) {
-    generic = b.clone(*unit.add, mapping)->getResult(0);
+  Value other;
+  if (grouped) {
+    other = buildGroupedExperts(b, loc, experts,
+                                mapping.lookupOrDefault(experts.getInput()),
+                                init, bool(unit.add), batch, tokens);
   } else {
-    generic = bufferization::MaterializeInDestinationOp::create(
-                  b, loc, mapping.lookup(experts.getResult()), init)
-                  .getResult();
+    b.clone(*experts, mapping);
+    other = unit.add
+                ? b.clone(*unit.add, mapping)->getResult(0)
+                : Value(bufferization::MaterializeInDestinationOp::create(
+                            b, loc, mapping.lookup(experts.getResult()), init)
+                            .getResult());
   }
-  scf::YieldOp::create(b, loc, generic);
-
-  last->getResult(0).replaceAllUsesWith(choice.getResult(0));
-  if (unit.add)
-    unit.add.erase();
-  experts.erase();
-  if (norm && norm->use_empty())
-    norm.erase();
+  scf::YieldOp::create(b, loc, other);
+  replaceExpertsUnit(unit, choice.getResult(0));
 }
 
 /// Whether `op` is in the generic branch of an earlier selection (whose
@@ -989,20 +1103,29 @@ struct SelectGPUKernelsPass final
 
     // Experts before the projections: a norm that only they and
     // projections read becomes a prologue of both.
-    SmallVector<MoEExpertsOp> expertOps;
+    struct ExpertsChoice {
+      MoEExpertsOp op;
+      bool streamed, grouped;
+    };
+    SmallVector<ExpertsChoice> expertOps;
     getOperation().walk([&](MoEExpertsOp op) {
       if (inGenericBranch<StreamedExpertsOp>(op))
         return;
-      if (std::optional<StringRef> why = StreamedExpertsConfig::refusal(op)) {
-        if (explain)
-          op.emitRemark("no streamed experts: ") << *why;
-        return;
-      }
-      expertOps.push_back(op);
+      std::optional<StringRef> noStreamed = StreamedExpertsConfig::refusal(op);
+      std::optional<StringRef> noGrouped = GroupedExpertsConfig::refusal(op);
+      if (explain && noStreamed)
+        op.emitRemark("no streamed experts: ") << *noStreamed;
+      if (explain && noGrouped)
+        op.emitRemark("no grouped experts: ") << *noGrouped;
+      if (!noStreamed || !noGrouped)
+        expertOps.push_back({op, !noStreamed, !noGrouped});
     });
-    for (MoEExpertsOp op : expertOps) {
-      ExpertsUnit unit = matchExpertsUnit(op);
-      selectStreamedExperts(unit);
+    for (ExpertsChoice &choice : expertOps) {
+      ExpertsUnit unit = matchExpertsUnit(choice.op);
+      if (choice.streamed)
+        selectStreamedExperts(unit, choice.grouped);
+      else
+        selectGroupedExperts(unit);
     }
 
     // Projections of a normalised input first (the norm becomes their

@@ -310,58 +310,73 @@ bool StreamedLinearOp::stagesRows() {
 // StreamedExpertsOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult StreamedExpertsOp::verify() {
-  if (failed(verifyOneForm(*this)))
+namespace {
+/// What the expert templates check alike: lm.moe_experts' operands and
+/// attributes, static expert weights and top-k (the templates specialise
+/// to them), f32 input and routing weights, i64 indices, an f32 init
+/// [B, T, D], and weights of one of `weightTypes`.
+template <typename KernelOp>
+LogicalResult verifyExpertsKernel(KernelOp op, const ShapeChecker &check,
+                                  StringRef weightTypes) {
+  if (failed(verifyOneForm(op)))
     return failure();
-  ShapeChecker check(*this);
-  Type x = getInput().getType(), gu = getGateUp().getType(),
-       down = getDown().getType(), hidden = getHidden().getType(),
-       init = getInit().getType();
-  if (failed(detail::verifyMoEExperts(
-          *this, check,
-          {x, getWeights().getType(), getIndices().getType(), gu, down,
-           getGateUpBias(), getDownBias(), getActivation(), getAlpha(),
-           getLimit(), getInterleavedGateUp()})))
+  Type x = op.getInput().getType(), gu = op.getGateUp().getType(),
+       down = op.getDown().getType(), init = op.getInit().getType();
+  if (failed(lm::detail::verifyMoEExperts(
+          op, check,
+          {x, op.getWeights().getType(), op.getIndices().getType(), gu, down,
+           op.getGateUpBias(), op.getDownBias(), op.getActivation(),
+           op.getAlpha(), op.getLimit(), op.getInterleavedGateUp()})))
     return failure();
-  // The templates specialise to the experts' shapes and top-k.
   for (auto [name, type] :
        {std::pair<StringRef, Type>{"gate_up", gu}, {"down", down}})
     if (!cast<ShapedType>(type).hasStaticShape())
-      return emitOpError("expected a static '") << name << "', got " << type;
-  int64_t topK = getTopK();
-  if (ShapedType::isDynamic(topK))
-    return emitOpError("expected a static top_k in 'indices', got ")
-           << getIndices().getType();
+      return op.emitOpError("expected a static '") << name << "', got " << type;
+  if (ShapedType::isDynamic(op.getTopK()))
+    return op.emitOpError("expected a static top_k in 'indices', got ")
+           << op.getIndices().getType();
   Type weightElement = elementOf(gu);
-  if ((!weightElement.isF32() && !weightElement.isBF16()) ||
-      elementOf(down) != weightElement)
-    return emitOpError("expected 'gate_up' and 'down' both f32 or both bf16, "
-                       "got ")
-           << gu << " and " << down;
+  bool allowed = weightElement.isBF16() ||
+                 (weightElement.isF32() && weightTypes.contains("f32"));
+  if (!allowed || elementOf(down) != weightElement)
+    return op.emitOpError("expected 'gate_up' and 'down' both ")
+           << weightTypes << ", got " << gu << " and " << down;
   for (auto [name, type] : {std::pair<StringRef, Type>{"input", x},
-                            {"weights", getWeights().getType()}})
+                            {"weights", op.getWeights().getType()}})
     if (!elementOf(type).isF32())
-      return emitOpError("expected f32 '") << name << "', got " << type;
-  if (!elementOf(getIndices().getType()).isSignlessInteger(64))
-    return emitOpError("expected i64 'indices', got ")
-           << getIndices().getType();
-  int64_t batch = ShapeChecker::size(x, 0), tokens = ShapeChecker::size(x, 1),
-          d = ShapeChecker::size(x, 2);
-  if (failed(check.shape("hidden", hidden,
-                         {batch, tokens, topK, getExpertWidth()},
-                         {"batch", "tokens", "top_k", "expert width"})) ||
-      failed(check.shape("init", init, {batch, tokens, d},
+      return op.emitOpError("expected f32 '") << name << "', got " << type;
+  if (!elementOf(op.getIndices().getType()).isSignlessInteger(64))
+    return op.emitOpError("expected i64 'indices', got ")
+           << op.getIndices().getType();
+  if (failed(check.shape("init", init,
+                         {ShapeChecker::size(x, 0), ShapeChecker::size(x, 1),
+                          ShapeChecker::size(x, 2)},
                          {"batch", "tokens", "hidden"})))
     return failure();
+  if (!elementOf(init).isF32())
+    return op.emitOpError("expected f32 'init', got ") << init;
+  return success();
+}
+} // namespace
+
+LogicalResult StreamedExpertsOp::verify() {
+  ShapeChecker check(*this);
+  if (failed(verifyExpertsKernel(*this, check, "f32 or both bf16")))
+    return failure();
+  Type x = getInput().getType(), hidden = getHidden().getType();
+  if (failed(check.shape("hidden", hidden,
+                         {ShapeChecker::size(x, 0), ShapeChecker::size(x, 1),
+                          getTopK(), getExpertWidth()},
+                         {"batch", "tokens", "top_k", "expert width"})))
+    return failure();
+  Type weightElement = elementOf(getGateUp().getType());
   if (elementOf(hidden) != weightElement)
     return emitOpError("expected 'hidden' of the weights' element type ")
            << weightElement << ", got " << hidden;
-  if (!elementOf(init).isF32())
-    return emitOpError("expected f32 'init', got ") << init;
   Value normWeight = getNormWeight();
   if (normWeight) {
-    if (failed(
-            check.shape("norm_weight", normWeight.getType(), {d}, {"hidden"})))
+    if (failed(check.shape("norm_weight", normWeight.getType(),
+                           {ShapeChecker::size(x, 2)}, {"hidden"})))
       return failure();
     if (!isa<FloatType>(elementOf(normWeight.getType())))
       return emitOpError("expected a float 'norm_weight', got ")
@@ -379,6 +394,64 @@ LogicalResult StreamedExpertsOp::verify() {
 bool StreamedExpertsOp::stagesRows() {
   return getNormWeight() || getScaleInput() ||
          !getElementTypeOrSelf(getGateUp().getType()).isF32();
+}
+
+//===----------------------------------------------------------------------===//
+// GroupedExpertsOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult GroupedExpertsOp::verify() {
+  ShapeChecker check(*this);
+  if (failed(verifyExpertsKernel(*this, check, "bf16")))
+    return failure();
+  Type x = getInput().getType();
+  int64_t batch = ShapeChecker::size(x, 0), tokens = ShapeChecker::size(x, 1),
+          d = ShapeChecker::size(x, 2), width = getExpertWidth(),
+          topK = getTopK();
+  int64_t experts = ShapeChecker::size(getGateUp().getType(), 0);
+  // The GEMMs read rows, hidden and the weights through tensor maps, whose
+  // rows are whole 16-byte units.
+  for (auto [name, size] :
+       {std::pair<StringRef, int64_t>{"hidden", d}, {"expert width", width}})
+    if (ShapedType::isDynamic(size) || size % 8 != 0)
+      return emitOpError("expected a static ")
+             << name << " that is a multiple of 8 (16-byte rows), got " << size;
+  Type order = getOrder().getType(), tiles = getTiles().getType();
+  int64_t pairs = ShapedType::kDynamic;
+  if (!ShapedType::isDynamic(batch) && !ShapedType::isDynamic(tokens))
+    pairs = batch * tokens * topK;
+  if (failed(check.shape("order", order, {pairs}, {"pairs"})) ||
+      failed(check.rank("tiles", tiles, 2)) ||
+      failed(check.dim("tiles", tiles, 1, 3, "[expert, first, end]")) ||
+      failed(check.shape("slots", getSlots().getType(), {batch, tokens, topK},
+                         {"batch", "tokens", "top_k"})) ||
+      failed(check.shape("rows", getRows().getType(), {pairs, d},
+                         {"pairs", "hidden"})) ||
+      failed(check.shape("hidden", getHidden().getType(), {pairs, width},
+                         {"pairs", "expert width"})) ||
+      failed(check.shape("expert_out", getExpertOut().getType(), {pairs, d},
+                         {"pairs", "hidden"})))
+    return failure();
+  for (auto [name, type] : {std::pair<StringRef, Type>{"order", order},
+                            {"tiles", tiles},
+                            {"slots", getSlots().getType()}})
+    if (!elementOf(type).isSignlessInteger(32))
+      return emitOpError("expected i32 '") << name << "', got " << type;
+  for (auto [name, type] :
+       {std::pair<StringRef, Type>{"rows", getRows().getType()},
+        {"hidden", getHidden().getType()}})
+    if (!elementOf(type).isBF16())
+      return emitOpError("expected bf16 '") << name << "', got " << type;
+  if (!elementOf(getExpertOut().getType()).isF32())
+    return emitOpError("expected f32 'expert_out', got ")
+           << getExpertOut().getType();
+  int64_t tileCount = ShapeChecker::size(tiles, 0);
+  if (!ShapedType::isDynamic(pairs) && !ShapedType::isDynamic(tileCount) &&
+      tileCount < maxTiles(pairs, experts))
+    return emitOpError("expected at least ")
+           << maxTiles(pairs, experts)
+           << " tiles (a partial one per expert chosen), got " << tileCount;
+  return success();
 }
 
 //===----------------------------------------------------------------------===//

@@ -3506,3 +3506,58 @@ func.func @streamed_experts_forms(%x: memref<?x1x64xf32>, %w: memref<?x1x2xf32>,
       : (memref<?x1x64xf32>, memref<?x1x2xf32>, memref<?x1x2xi64>, memref<8x128x64xbf16>, memref<8x64x64xbf16>, tensor<?x1x2x64xbf16>, tensor<?x1x64xf32>) -> (tensor<?x1x2x64xbf16>, tensor<?x1x64xf32>)
   return
 }
+
+
+// -----
+
+func.func @grouped_experts_f32(%x: memref<2x4x64xf32>, %w: memref<2x4x2xf32>, %i: memref<2x4x2xi64>, %gu: memref<8x64x64xf32>, %dn: memref<8x64x32xf32>, %order: memref<16xi32>, %tiles: memref<9x3xi32>, %slots: memref<2x4x2xi32>, %rows: memref<16x64xbf16>, %h: memref<16x32xbf16>, %y: memref<16x64xf32>, %o: memref<2x4x64xf32>) {
+  // expected-error @+1 {{expected 'gate_up' and 'down' both bf16}}
+  lm.grouped_experts %x, %w, %i, %gu, %dn schedule(%order, %tiles, %slots) rows(%rows) hidden(%h) expert_out(%y) outs(%o) {activation = #lm.expert<swiglu>}
+      : (memref<2x4x64xf32>, memref<2x4x2xf32>, memref<2x4x2xi64>, memref<8x64x64xf32>, memref<8x64x32xf32>, memref<16xi32>, memref<9x3xi32>, memref<2x4x2xi32>, memref<16x64xbf16>, memref<16x32xbf16>, memref<16x64xf32>, memref<2x4x64xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @grouped_experts_tiles(%x: memref<2x4x64xf32>, %w: memref<2x4x2xf32>, %i: memref<2x4x2xi64>, %gu: memref<8x64x64xbf16>, %dn: memref<8x64x32xbf16>, %order: memref<16xi32>, %tiles: memref<8x3xi32>, %slots: memref<2x4x2xi32>, %rows: memref<16x64xbf16>, %h: memref<16x32xbf16>, %y: memref<16x64xf32>, %o: memref<2x4x64xf32>) {
+  // expected-error @+1 {{expected at least 9 tiles (a partial one per expert chosen), got 8}}
+  lm.grouped_experts %x, %w, %i, %gu, %dn schedule(%order, %tiles, %slots) rows(%rows) hidden(%h) expert_out(%y) outs(%o) {activation = #lm.expert<swiglu>}
+      : (memref<2x4x64xf32>, memref<2x4x2xf32>, memref<2x4x2xi64>, memref<8x64x64xbf16>, memref<8x64x32xbf16>, memref<16xi32>, memref<8x3xi32>, memref<2x4x2xi32>, memref<16x64xbf16>, memref<16x32xbf16>, memref<16x64xf32>, memref<2x4x64xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @grouped_experts_rows(%x: memref<2x4x64xf32>, %w: memref<2x4x2xf32>, %i: memref<2x4x2xi64>, %gu: memref<8x64x64xbf16>, %dn: memref<8x64x32xbf16>, %order: memref<16xi32>, %tiles: memref<9x3xi32>, %slots: memref<2x4x2xi32>, %rows: memref<17x64xbf16>, %h: memref<16x32xbf16>, %y: memref<16x64xf32>, %o: memref<2x4x64xf32>) {
+  // expected-error @+1 {{expected 'rows' dimension 0 (pairs) to be 16, got 17}}
+  lm.grouped_experts %x, %w, %i, %gu, %dn schedule(%order, %tiles, %slots) rows(%rows) hidden(%h) expert_out(%y) outs(%o) {activation = #lm.expert<swiglu>}
+      : (memref<2x4x64xf32>, memref<2x4x2xf32>, memref<2x4x2xi64>, memref<8x64x64xbf16>, memref<8x64x32xbf16>, memref<16xi32>, memref<9x3xi32>, memref<2x4x2xi32>, memref<17x64xbf16>, memref<16x32xbf16>, memref<16x64xf32>, memref<2x4x64xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @grouped_experts_slots(%x: memref<2x4x64xf32>, %w: memref<2x4x2xf32>, %i: memref<2x4x2xi64>, %gu: memref<8x64x64xbf16>, %dn: memref<8x64x32xbf16>, %order: memref<16xi32>, %tiles: memref<9x3xi32>, %slots: memref<2x4x2xi64>, %rows: memref<16x64xbf16>, %h: memref<16x32xbf16>, %y: memref<16x64xf32>, %o: memref<2x4x64xf32>) {
+  // expected-error @+1 {{expected i32 'slots'}}
+  lm.grouped_experts %x, %w, %i, %gu, %dn schedule(%order, %tiles, %slots) rows(%rows) hidden(%h) expert_out(%y) outs(%o) {activation = #lm.expert<swiglu>}
+      : (memref<2x4x64xf32>, memref<2x4x2xf32>, memref<2x4x2xi64>, memref<8x64x64xbf16>, memref<8x64x32xbf16>, memref<16xi32>, memref<9x3xi32>, memref<2x4x2xi64>, memref<16x64xbf16>, memref<16x32xbf16>, memref<16x64xf32>, memref<2x4x64xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @grouped_experts_rows_type(%x: memref<2x4x64xf32>, %w: memref<2x4x2xf32>, %i: memref<2x4x2xi64>, %gu: memref<8x64x64xbf16>, %dn: memref<8x64x32xbf16>, %order: memref<16xi32>, %tiles: memref<9x3xi32>, %slots: memref<2x4x2xi32>, %rows: memref<16x64xf32>, %h: memref<16x32xbf16>, %y: memref<16x64xf32>, %o: memref<2x4x64xf32>) {
+  // expected-error @+1 {{expected bf16 'rows'}}
+  lm.grouped_experts %x, %w, %i, %gu, %dn schedule(%order, %tiles, %slots) rows(%rows) hidden(%h) expert_out(%y) outs(%o) {activation = #lm.expert<swiglu>}
+      : (memref<2x4x64xf32>, memref<2x4x2xf32>, memref<2x4x2xi64>, memref<8x64x64xbf16>, memref<8x64x32xbf16>, memref<16xi32>, memref<9x3xi32>, memref<2x4x2xi32>, memref<16x64xf32>, memref<16x32xbf16>, memref<16x64xf32>, memref<2x4x64xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @grouped_experts_width(%x: memref<2x4x64xf32>, %w: memref<2x4x2xf32>, %i: memref<2x4x2xi64>, %gu: memref<8x24x64xbf16>, %dn: memref<8x64x12xbf16>, %order: memref<16xi32>, %tiles: memref<9x3xi32>, %slots: memref<2x4x2xi32>, %rows: memref<16x64xbf16>, %h: memref<16x32xbf16>, %y: memref<16x64xf32>, %o: memref<2x4x64xf32>) {
+  // expected-error @+1 {{expected a static expert width that is a multiple of 8 (16-byte rows), got 12}}
+  lm.grouped_experts %x, %w, %i, %gu, %dn schedule(%order, %tiles, %slots) rows(%rows) hidden(%h) expert_out(%y) outs(%o) {activation = #lm.expert<swiglu>}
+      : (memref<2x4x64xf32>, memref<2x4x2xf32>, memref<2x4x2xi64>, memref<8x24x64xbf16>, memref<8x64x12xbf16>, memref<16xi32>, memref<9x3xi32>, memref<2x4x2xi32>, memref<16x64xbf16>, memref<16x32xbf16>, memref<16x64xf32>, memref<2x4x64xf32>) -> ()
+  return
+}

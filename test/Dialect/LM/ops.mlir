@@ -775,6 +775,47 @@ func.func @streamed_experts(%x: tensor<?x?x64xf32>, %w: tensor<?x?x2xf32>,
   return %y#1 : tensor<?x?x64xf32>
 }
 
+// The experts of many tokens as grouped GEMMs: on tensors accumulating into
+// a residual, on memrefs with biases, interleaved GLU and scaled input.
+// CHECK-LABEL: func.func @grouped_experts(
+// CHECK:         %{{.*}}:7 = lm.grouped_experts %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} schedule(%{{.*}}, %{{.*}}, %{{.*}}) rows(%{{.*}}) hidden(%{{.*}}) expert_out(%{{.*}}) outs(%{{.*}}) {accumulate, activation = #lm.expert<swiglu>} : (tensor<?x?x64xf32>, tensor<?x?x2xf32>, tensor<?x?x2xi64>, tensor<8x64x64xbf16>, tensor<8x64x32xbf16>, tensor<?xi32>, tensor<?x3xi32>, tensor<?x?x2xi32>, tensor<?x64xbf16>, tensor<?x32xbf16>, tensor<?x64xf32>, tensor<?x?x64xf32>) -> (tensor<?xi32>, tensor<?x3xi32>, tensor<?x?x2xi32>, tensor<?x64xbf16>, tensor<?x32xbf16>, tensor<?x64xf32>, tensor<?x?x64xf32>)
+// CHECK:         lm.grouped_experts %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} biases %{{.*}}, %{{.*}} schedule(%{{.*}}, %{{.*}}, %{{.*}}) rows(%{{.*}}) hidden(%{{.*}}) expert_out(%{{.*}}) outs(%{{.*}}) {activation = #lm.expert<gpt_oss_swiglu>, alpha = 1.702000e+00 : f64, interleaved_gate_up, limit = 7.000000e+00 : f64, scale_input} : (memref<2x4x64xf32>, memref<2x4x2xf32>, memref<2x4x2xi64>, memref<8x64x64xbf16>, memref<8x64x32xbf16>, memref<8x64xf32>, memref<8x64xf32>, memref<16xi32>, memref<9x3xi32>, memref<2x4x2xi32>, memref<16x64xbf16>, memref<16x32xbf16>, memref<16x64xf32>, memref<2x4x64xf32>) -> ()
+func.func @grouped_experts(%x: tensor<?x?x64xf32>, %w: tensor<?x?x2xf32>,
+                           %i: tensor<?x?x2xi64>, %gu: tensor<8x64x64xbf16>,
+                           %dn: tensor<8x64x32xbf16>, %order: tensor<?xi32>,
+                           %tiles: tensor<?x3xi32>, %slots: tensor<?x?x2xi32>,
+                           %rows: tensor<?x64xbf16>, %h: tensor<?x32xbf16>,
+                           %y: tensor<?x64xf32>, %r: tensor<?x?x64xf32>,
+                           %mx: memref<2x4x64xf32>, %mw: memref<2x4x2xf32>,
+                           %mi: memref<2x4x2xi64>, %mgu: memref<8x64x64xbf16>,
+                           %mdn: memref<8x64x32xbf16>, %mgb: memref<8x64xf32>,
+                           %mdb: memref<8x64xf32>, %morder: memref<16xi32>,
+                           %mtiles: memref<9x3xi32>, %mslots: memref<2x4x2xi32>,
+                           %mrows: memref<16x64xbf16>,
+                           %mh: memref<16x32xbf16>, %my: memref<16x64xf32>,
+                           %mo: memref<2x4x64xf32>) -> tensor<?x?x64xf32> {
+  %e:7 = lm.grouped_experts %x, %w, %i, %gu, %dn
+      schedule(%order, %tiles, %slots) rows(%rows) hidden(%h) expert_out(%y)
+      outs(%r) {activation = #lm.expert<swiglu>, accumulate}
+      : (tensor<?x?x64xf32>, tensor<?x?x2xf32>, tensor<?x?x2xi64>,
+         tensor<8x64x64xbf16>, tensor<8x64x32xbf16>, tensor<?xi32>,
+         tensor<?x3xi32>, tensor<?x?x2xi32>, tensor<?x64xbf16>,
+         tensor<?x32xbf16>, tensor<?x64xf32>, tensor<?x?x64xf32>)
+      -> (tensor<?xi32>, tensor<?x3xi32>, tensor<?x?x2xi32>, tensor<?x64xbf16>,
+          tensor<?x32xbf16>, tensor<?x64xf32>, tensor<?x?x64xf32>)
+  lm.grouped_experts %mx, %mw, %mi, %mgu, %mdn biases %mgb, %mdb
+      schedule(%morder, %mtiles, %mslots) rows(%mrows) hidden(%mh)
+      expert_out(%my) outs(%mo)
+      {activation = #lm.expert<gpt_oss_swiglu>, alpha = 1.702 : f64,
+       limit = 7.0 : f64, interleaved_gate_up, scale_input}
+      : (memref<2x4x64xf32>, memref<2x4x2xf32>, memref<2x4x2xi64>,
+         memref<8x64x64xbf16>, memref<8x64x32xbf16>, memref<8x64xf32>,
+         memref<8x64xf32>, memref<16xi32>, memref<9x3xi32>,
+         memref<2x4x2xi32>, memref<16x64xbf16>, memref<16x32xbf16>,
+         memref<16x64xf32>, memref<2x4x64xf32>) -> ()
+  return %e#6 : tensor<?x?x64xf32>
+}
+
 // CHECK-LABEL: func.func @streamed_linear(
 // CHECK:         %{{.*}} = lm.streamed_linear %{{.*}}, %{{.*}} norm(%{{.*}}) outs(%{{.*}}) {epsilon = 9.9999999999999995E-7 : f64, row_group = 4 : i64, warps = 8 : i64, weight_offset = 1.000000e+00 : f64} : (tensor<?x?x64xf32>, tensor<128x64xbf16>, tensor<64xbf16>, tensor<?x?x128xf32>) -> tensor<?x?x128xf32>
 // CHECK:         lm.streamed_linear %{{.*}}, %{{.*}} bias %{{.*}} outs(%{{.*}}) {row_group = 2 : i64, warps = 4 : i64} : (memref<?x1x64xf32>, memref<32x64xf32>, memref<32xf32>, memref<?x1x32xf32>) -> ()

@@ -428,6 +428,109 @@ def LM_StreamedExpertsOp : LM_KernelOp<"streamed_experts",
   let hasVerifier = 1;
 }
 
+def LM_GroupedExpertsOp : LM_KernelOp<"grouped_experts",
+                                      [AttrSizedOperandSegments]> {
+  let summary = "lm.moe_experts of many tokens as grouped GEMMs on tensor "
+                "cores, the (token, choice) pairs sorted by expert";
+  let description = [{
+    `lm.moe_experts` (same operands and attributes, bf16 weights, and its
+    rounding of the products' operands to bf16) for prompts and batches,
+    as five GPU kernels over the (token, choice) pairs grouped by expert:
+
+    - a sort: the pairs counted per expert, each expert's pairs a segment
+      of the P = B x T x top_k sorted rows (in expert order), cut into
+      tiles of up to 128 rows; `order[r]` is the pair (`(b * T + t) *
+      top_k + k`) at sorted row r, `tiles[j] = [expert, first row, end
+      row]` tile j (expert -1 past the last tile), `slots[b, t, k]` the
+      sorted row of a pair;
+    - a gather: `rows[r]` the pair's input row (times its routing weight
+      under `scale_input`) rounded to bf16;
+    - the gate/up GEMM: per tile, its rows against its expert's gate and up
+      rows (wgmma), the activation of the biased sums rounded to bf16 into
+      `hidden[r]`;
+    - the down GEMM: `expert_out[r]` = bias + the tile's hidden rows against
+      its expert's down rows (f32);
+    - a combine: per token, the routing-weighted sum over its choices
+      (unweighted under `scale_input`) of their `expert_out` rows, written
+      to `init` (added to it with `accumulate`).
+
+    A tile reads 128 rows from its first: those past its end are the next
+    expert's (or zeros past P), computed and not stored. The tile table
+    must hold the most tiles there can be: ceil(P / 128) + min(E, P) (a
+    partial tile per expert chosen at all). Results are the inits on
+    tensors, none on memrefs.
+
+    ```mlir
+    %o, %j, %s, %x16, %h, %y, %out = lm.grouped_experts %x, %w, %i, %gu, %dn
+        schedule(%order, %tiles, %slots) rows(%rows) hidden(%hid)
+        expert_out(%eo) outs(%r) {activation = #lm.expert<swiglu>, accumulate}
+        : (tensor<?x?x64xf32>, tensor<?x?x2xf32>, tensor<?x?x2xi64>,
+           tensor<8x64x64xbf16>, tensor<8x64x32xbf16>, tensor<?xi32>,
+           tensor<?x3xi32>, tensor<?x?x2xi32>, tensor<?x64xbf16>,
+           tensor<?x32xbf16>, tensor<?x64xf32>, tensor<?x?x64xf32>)
+        -> (tensor<?xi32>, tensor<?x3xi32>, tensor<?x?x2xi32>,
+            tensor<?x64xbf16>, tensor<?x32xbf16>, tensor<?x64xf32>,
+            tensor<?x?x64xf32>)
+    ```
+  }];
+  let arguments = (ins LM_TensorOrMemRef:$input, LM_TensorOrMemRef:$weights,
+                       LM_TensorOrMemRef:$indices, LM_TensorOrMemRef:$gate_up,
+                       LM_TensorOrMemRef:$down,
+                       Optional<LM_TensorOrMemRef>:$gate_up_bias,
+                       Optional<LM_TensorOrMemRef>:$down_bias,
+                       LM_TensorOrMemRef:$order, LM_TensorOrMemRef:$tiles,
+                       LM_TensorOrMemRef:$slots, LM_TensorOrMemRef:$rows,
+                       LM_TensorOrMemRef:$hidden,
+                       LM_TensorOrMemRef:$expert_out, LM_TensorOrMemRef:$init,
+                       LM_ExpertAttr:$activation, OptionalAttr<F64Attr>:$alpha,
+                       OptionalAttr<F64Attr>:$limit,
+                       UnitAttr:$interleaved_gate_up, UnitAttr:$scale_input,
+                       UnitAttr:$accumulate);
+  let assemblyFormat = [{
+    $input `,` $weights `,` $indices `,` $gate_up `,` $down
+    (`biases` $gate_up_bias^ `,` $down_bias)?
+    `schedule` `(` $order `,` $tiles `,` $slots `)` `rows` `(` $rows `)`
+    `hidden` `(` $hidden `)` `expert_out` `(` $expert_out `)`
+    `outs` `(` $init `)` attr-dict `:` functional-type(operands, results)
+  }];
+  let extraClassDeclaration = [{
+    /// The seven scratch and output buffers: the last operands.
+    MutableOperandRange getDpsInitsMutable() {
+      return MutableOperandRange(getOperation(),
+                                 getOperation()->getNumOperands() - 7, 7);
+    }
+    /// With `accumulate`, the init holds the residual added to; the scratch
+    /// is only written (each kernel writes what the next reads).
+    bool readsInit(::mlir::OpOperand &init) {
+      return getAccumulate() &&
+             init.getOperandNumber() + 1 == getOperation()->getNumOperands();
+    }
+    /// The gather reads the input whole before the combine writes `init`.
+    bool readBeforeWritten(::mlir::OpOperand &input, ::mlir::OpOperand &init) {
+      return &input == &getInputMutable() &&
+             init.getOperandNumber() + 1 == getOperation()->getNumOperands();
+    }
+    /// The expert width I.
+    int64_t getExpertWidth() {
+      return ::llvm::cast<::mlir::ShapedType>(getDown().getType())
+          .getDimSize(2);
+    }
+    /// Experts chosen per token.
+    int64_t getTopK() {
+      return ::llvm::cast<::mlir::ShapedType>(getIndices().getType())
+          .getDimSize(2);
+    }
+    /// Rows of a tile at most (the GEMMs' tile).
+    static constexpr int64_t kTileRows = 128;
+    /// The tiles a schedule needs at most for `pairs` (token, choice) pairs
+    /// over `experts` experts: a partial tile per expert chosen at all.
+    static int64_t maxTiles(int64_t pairs, int64_t experts) {
+      return (pairs + kTileRows - 1) / kTileRows + std::min(experts, pairs);
+    }
+  }];
+  let hasVerifier = 1;
+}
+
 def LM_WarpRouterOp : LM_KernelOp<"warp_router"> {
   let summary = "lm.router with a warp per token";
   let description = [{

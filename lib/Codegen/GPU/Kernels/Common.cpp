@@ -7,11 +7,20 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include <cmath>
 
 namespace mlir::lm::gpu_mapping {
+
+void ifThen(OpBuilder &b, Location loc, Value condition,
+            function_ref<void()> body) {
+  auto branch = scf::IfOp::create(b, loc, condition, /*withElse=*/false);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&branch.getThenRegion().front());
+  body();
+}
 
 Value acrossLanes(OpBuilder &b, Location loc, Value value,
                   ArrayRef<int64_t> offsets,

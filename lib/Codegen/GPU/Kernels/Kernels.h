@@ -35,6 +35,10 @@ Value acrossLanes(OpBuilder &b, Location loc, Value value,
                   ArrayRef<int64_t> offsets,
                   function_ref<Value(Value, Value)> combine);
 
+/// `if (condition) body()`, the builder back after the branch.
+void ifThen(OpBuilder &b, Location loc, Value condition,
+            function_ref<void()> body);
+
 /// `value` summed across the warp: every lane gets the total.
 Value warpSum(OpBuilder &b, Location loc, Value value);
 
@@ -137,6 +141,11 @@ void buildStreamedLinear(OpBuilder &b, StreamedLinearOp op);
 /// choice) for the chosen experts' gate and up rows, and one per token for
 /// their down rows (StreamedExperts.cpp).
 void buildStreamedExperts(OpBuilder &b, StreamedExpertsOp op);
+
+/// lm.grouped_experts on memrefs: the pairs sorted by expert, their rows
+/// gathered, the gate/up and down products as wgmma GEMMs per tile of one
+/// expert's rows, the choices combined per token (GroupedExperts.cpp).
+void buildGroupedExperts(OpBuilder &b, GroupedExpertsOp op);
 
 /// What flash decoding's partials kernel holds, for a block of `warps`
 /// warps and `group` query heads per kv head: per lane ceil(D / 32) elements

@@ -86,14 +86,6 @@ nvgpu::TensorMapDescriptorType tensorMapType(MLIRContext *context,
       nvgpu::TensorMapInterleaveKind::INTERLEAVE_NONE);
 }
 
-template <typename Body>
-void ifThen(OpBuilder &b, Location loc, Value condition, Body body) {
-  auto branch = scf::IfOp::create(b, loc, condition, /*withElse=*/false);
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(&branch.getThenRegion().front());
-  body();
-}
-
 class WgmmaKernel {
 public:
   explicit WgmmaKernel(const WgmmaGemmSpec &spec) : spec(spec) {}
