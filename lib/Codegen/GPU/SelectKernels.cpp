@@ -284,6 +284,23 @@ bool availableAt(Value value, Operation *at) {
   return ancestor && def != ancestor && def->isBeforeInBlock(ancestor);
 }
 
+/// A buffer of `type` allocated before a kernel choice for both branches to
+/// write (the generic branch's result materialised in it), so that the
+/// choice's result bufferizes to one buffer of the identity layout, an
+/// arena slot (a branch result of mixed layouts would take a copy). Its
+/// dynamic dimensions are the leading ones, whose sizes `leading` gives
+/// (allocations, not tensor.empty: CSE would make two outputs one).
+Value outputBeforeChoice(OpBuilder &b, Location loc, RankedTensorType type,
+                         ArrayRef<Value> leading) {
+  SmallVector<Value> dynamicSizes;
+  for (auto [dim, size] : llvm::enumerate(type.getShape()))
+    if (ShapedType::isDynamic(size)) {
+      assert(dim < leading.size() && "a dynamic dimension past the leading");
+      dynamicSizes.push_back(leading[dim]);
+    }
+  return bufferization::AllocTensorOp::create(b, loc, type, dynamicSizes);
+}
+
 /// What one lm.streamed_linear computes in place of lm ops: a projection;
 /// with `up` and `glu`, the GLU of it (the gate) and the up projection
 /// beside it; with `add`, the projection added to a residual; with
@@ -567,11 +584,8 @@ void selectStreamedGroup(StreamedGroup &group) {
   Value few = arith::CmpIOp::create(
       b, loc, arith::CmpIPredicate::ult, rows,
       arith::ConstantIndexOp::create(b, loc, gpu_mapping::kStreamingRows));
-  // The outputs are allocated before the choice and both branches write
-  // them (the generic branch's own become them: eliminate-empty-tensors),
-  // so that they bufferize to one buffer of the identity layout, an arena
-  // slot. (Allocations, not tensor.empty: CSE would make the k and v
-  // projections' outputs one.)
+  // The outputs are allocated before the choice (outputBeforeChoice; the
+  // generic branch's own become them: eliminate-empty-tensors).
   // A residual unit writes the sum back into the residual, in place where
   // nothing reads the residual later (as the generic branch's projection
   // accumulates into it: lm-fold-add-into-reduction).
@@ -584,12 +598,7 @@ void selectStreamedGroup(StreamedGroup &group) {
       inits.push_back(unit.residual());
       continue;
     }
-    SmallVector<Value> dynamicSizes;
-    for (int64_t dim = 0; dim + 1 < type.getRank(); ++dim)
-      if (type.isDynamicDim(dim))
-        dynamicSizes.push_back(leading[dim]);
-    inits.push_back(
-        bufferization::AllocTensorOp::create(b, loc, type, dynamicSizes));
+    inits.push_back(outputBeforeChoice(b, loc, type, leading));
   }
   auto choice = scf::IfOp::create(b, loc, resultTypes, few,
                                   /*withElseRegion=*/true);
@@ -716,12 +725,7 @@ void selectMLADecode(MLAAttentionOp op, int64_t headTile) {
   auto resultType = cast<RankedTensorType>(op.getType());
   Value batch = tensor::DimOp::create(b, loc, op.getQueryNope(), 0);
   Value tokens = tensor::DimOp::create(b, loc, op.getQueryNope(), 1);
-  SmallVector<Value> dynamicSizes;
-  for (auto [dim, size] : llvm::enumerate(resultType.getShape()))
-    if (ShapedType::isDynamic(size))
-      dynamicSizes.push_back(dim == 0 ? batch : tokens);
-  Value output =
-      bufferization::AllocTensorOp::create(b, loc, resultType, dynamicSizes);
+  Value output = outputBeforeChoice(b, loc, resultType, {batch, tokens});
   Value isDecode =
       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tokens,
                             arith::ConstantIndexOp::create(b, loc, 1));
@@ -955,12 +959,9 @@ Value expertsOutput(OpBuilder &b, Location loc, ExpertsUnit &unit, Value batch,
                     Value tokens) {
   if (unit.add)
     return unit.residual();
-  auto type = cast<RankedTensorType>(unit.experts.getResult().getType());
-  SmallVector<Value> dynamicSizes;
-  for (auto [dim, size] : llvm::enumerate(type.getShape()))
-    if (ShapedType::isDynamic(size))
-      dynamicSizes.push_back(dim == 0 ? batch : tokens);
-  return bufferization::AllocTensorOp::create(b, loc, type, dynamicSizes);
+  return outputBeforeChoice(
+      b, loc, cast<RankedTensorType>(unit.experts.getResult().getType()),
+      {batch, tokens});
 }
 
 /// Replaces `unit`'s experts (and residual add) by `result`.
