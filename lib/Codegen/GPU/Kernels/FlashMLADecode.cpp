@@ -206,7 +206,7 @@ void buildValueProjection(OpBuilder &b, Location loc, FlashMLADecodeOp op,
                           Value row) {
   using gpu_target::kWarpSize;
   int64_t warps = gpu_target::kWarpsPerBlock;
-  int64_t slice = MLAAbsorptionFootprint{warps, n.weightType}.laneElements();
+  int64_t slice = vectorElements(n.weightType);
   int64_t steps = llvm::divideCeil(n.latentDim, kWarpSize * slice);
   Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
   Value lane = arith::RemUIOp::create(b, loc, tid, index(b, loc, kWarpSize));

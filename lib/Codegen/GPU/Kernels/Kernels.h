@@ -75,6 +75,14 @@ Value toF32(OpBuilder &b, Location loc, Value value);
 /// proves the alignment of row loads that the view's dynamic strides hide.
 Value throughCorner(Value view);
 
+/// Bytes of the templates' vector accesses to global memory (one 128-bit
+/// load a lane, the widest).
+inline constexpr int64_t kVectorBytes = 16;
+/// Elements of `type` in one such access.
+inline int64_t vectorElements(Type type) {
+  return kVectorBytes * 8 / type.getIntOrFloatBitWidth();
+}
+
 /// Decode projections stream their weight below this many rows; from it
 /// on, a tensor-core tile is mostly useful work (an m16 fragment is full).
 /// Both choices read it: lm-select-gpu-kernels (lm.streamed_linear) and
@@ -281,9 +289,7 @@ void buildSplitCombine(OpBuilder &b, Location loc, Value partials, Value init,
 struct MLAAbsorptionFootprint {
   int64_t warps;
   Type weightType;
-  int64_t laneElements() const {
-    return 16 * 8 / weightType.getIntOrFloatBitWidth();
-  }
+  int64_t laneElements() const { return vectorElements(weightType); }
   int64_t chunk() const { return gpu_target::kWarpSize * laneElements(); }
   int64_t sharedBytes() const { return warps * chunk() * 4; }
 };

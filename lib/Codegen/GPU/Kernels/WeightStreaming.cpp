@@ -55,7 +55,6 @@ namespace mlir::lm::gpu_mapping {
 namespace {
 using gpu_target::kWarpSize;
 using gpu_target::kWarpsPerBlock;
-constexpr int64_t kLoadBytes = 16;
 /// Weight loads in flight per lane: 64 bytes, 2 KB per warp.
 constexpr int64_t kUnroll = 4;
 
@@ -169,7 +168,7 @@ public:
         name(spec.name) {
     assert((!staging || !operands.inputPerWeight()) &&
            "a staged input is one input");
-    laneElements = kLoadBytes * 8 / operandType.getIntOrFloatBitWidth();
+    laneElements = vectorElements(operandType);
     warpElements = kWarpSize * laneElements;
     int64_t steps = llvm::divideCeil(k, warpElements);
     // At most 2 x kUnroll loads in flight per lane, over all weights.
@@ -221,8 +220,8 @@ public:
     // guarded (uniformly across the warp) and read a valid row when absent.
     Value groups =
         arith::CeilDivUIOp::create(b, loc, rows, index(b, loc, rowGroup));
-    auto groupLoop = scf::ForOp::create(b, loc, index(b, loc, 0), groups,
-                                        index(b, loc, 1));
+    auto groupLoop =
+        scf::ForOp::create(b, loc, index(b, loc, 0), groups, index(b, loc, 1));
     b.setInsertionPointToStart(groupLoop.getBody());
     Value first = arith::MulIOp::create(b, loc, groupLoop.getInductionVar(),
                                         index(b, loc, rowGroup));
@@ -231,10 +230,10 @@ public:
     rowIndices.clear();
     for (int64_t j = 0; j < rowGroup; ++j) {
       Value row = arith::AddIOp::create(b, loc, first, index(b, loc, j));
-      rowActive.push_back(j == 0 ? Value()
-                                 : arith::CmpIOp::create(
-                                       b, loc, arith::CmpIPredicate::ult, row,
-                                       rows));
+      rowActive.push_back(
+          j == 0 ? Value()
+                 : arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, row,
+                                         rows));
       rowIndices.push_back(delinearize(
           b, loc, arith::MinUIOp::create(b, loc, row, lastRow), rowExtents));
     }
@@ -275,8 +274,7 @@ private:
 
     // 16-byte slices of the input row, or single elements when K does not
     // divide into them.
-    int64_t slice =
-        kLoadBytes * 8 / operands.inputType().getIntOrFloatBitWidth();
+    int64_t slice = vectorElements(operands.inputType());
     if (k % slice != 0)
       slice = 1;
     Value scale = operands.stagingScale(b, loc, this->slice);
