@@ -56,8 +56,9 @@ constexpr int64_t kTileRows = GroupedExpertsOp::kTileRows;
 static_assert(kTileRows == kWgmmaTileRows, "a schedule tile is a GEMM tile");
 /// The sort's one block.
 constexpr int64_t kSortThreads = 1024;
-/// The gather's and the combine's blocks; each thread takes 8 (gather) or
-/// 4 (combine) consecutive elements of a row per pass.
+/// The gather's and the combine's blocks; each thread takes 8 (gather: one
+/// 16-byte bf16 store) or 4 (combine: 16-byte f32 loads) consecutive
+/// elements of a row per pass.
 constexpr int64_t kRowThreads = 256;
 constexpr int64_t kGatherElements = 8;
 constexpr int64_t kCombineElements = 4;
@@ -117,6 +118,7 @@ private:
         toIndex(b, loc, memref::LoadOp::create(b, loc, op.getIndices(), at));
     return arith::MinUIOp::create(b, loc, chosen, index(b, loc, experts - 1));
   }
+  /// The tiles `rows` rows of one expert take.
   static Value tilesOf(OpBuilder &b, Location loc, Value rows) {
     return arith::CeilDivUIOp::create(b, loc, rows, index(b, loc, kTileRows));
   }
