@@ -8,7 +8,7 @@ Also writes test/GPU/<family>.test (sm_90a code in f32 and bf16: compiles,
 PTX passes ptxas, flash decoding where the family has lm.attention (counted
 by importing it with build/bin/lmc, or $LMC) and MLA's flash decoding where
 it has lm.mla_attention without sparse attention, flash attention for its
-prompts in bf16, the streamed experts of MoE decode, tensor cores in bf16
+prompts in bf16 (both), the streamed experts of MoE decode, tensor cores in bf16
 only) and test/GPU/Run/<family>.test
 (the same checks as E2E on an H100).
 
@@ -183,10 +183,12 @@ NO_FLASH = """\
 
 PROMPT_FLASH = """\
 # Prompt attention under --dtype bf16 (bf16 products) is flash attention
-# (lm-select-gpu-kernels), launched once per lm.attention layer: each tile
-# of keys and transposed values staged in shared memory between barriers,
-# the scores' fragments read 16 bytes and the values' 8 bytes a lane, both
-# products on tensor cores, a row's max shared by its four lanes (shuffles).
+# (lm-select-gpu-kernels), launched once per lm.attention layer and once
+# per MLA layer without sparse attention (its expanded form, every head its
+# own kv head): each tile of keys and transposed values staged in dynamic
+# shared memory between barriers, the scores' fragments read 16 bytes and
+# the values' 8 bytes a lane, both products on tensor cores, a row's max
+# shared by its four lanes (shuffles).
 # RUN: FileCheck %s --check-prefix=PROMPT < %t.bf16code/code1.sm_90a.ptx
 # PROMPT-LABEL: .visible .entry flash_attention(
 # PROMPT: bar.sync 0;
@@ -203,7 +205,8 @@ PROMPT_FLASH = """\
 """
 
 NO_PROMPT_FLASH = """\
-# No lm.attention: no flash attention for prompts either.
+# No lm.attention, no MLA without sparse attention: no flash attention for
+# prompts either.
 # RUN: FileCheck %s --check-prefix=PROMPTS < %t.bf16code/code1.sm_90a.ptx
 # PROMPTS-NOT: .entry flash_attention
 """
@@ -268,8 +271,8 @@ def main(families):
         flash = FLASH.format(layers=layers) if layers else NO_FLASH
         mla = mla_layers(family)
         mla_flash = MLA_FLASH.format(mla=mla) if mla else ""
-        prompt_flash = (PROMPT_FLASH.format(layers=layers) if layers
-                        else NO_PROMPT_FLASH)
+        prompt_flash = (PROMPT_FLASH.format(layers=layers + mla)
+                        if layers + mla else NO_PROMPT_FLASH)
         streamed = streamed_projections(family)
         experts = (EXPERTS.format(experts=streamed["experts"])
                    if streamed["experts"] else "")

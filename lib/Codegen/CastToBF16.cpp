@@ -56,6 +56,7 @@ struct CastToBF16Pass final : impl::CastToBF16PassBase<CastToBF16Pass> {
     });
     // Attention's products on tensor cores, as the projections'.
     getOperation().walk([](AttentionOp op) { op.setBf16Products(true); });
+    getOperation().walk([](MLAAttentionOp op) { op.setBf16Products(true); });
     // What a latent or key cache stores is rounded as it is written, so a
     // bf16 cache (lm-set-cache-types) holds it exactly. A KV cache needs no
     // rounding: attention's bf16 products round k and v where they read them

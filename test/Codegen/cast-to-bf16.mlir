@@ -52,6 +52,22 @@ func.func @attention(%q: tensor<?x?x4x16xf32>, %k: tensor<?x?x2x16xf32>,
 
 // -----
 
+// MLA's likewise (its expanded, prompt form); kv_b, a weight, turns bf16.
+// CHECK-LABEL: func.func @mla
+// CHECK-NOT: arith.truncf
+// CHECK: lm.mla_attention %arg0, %arg1, %arg2, %arg3, %{{.*}}, %arg4 {bf16_products, scale = 2.000000e-01 : f64} : (tensor<?x?x4x16xf32>, tensor<?x?x4x8xf32>, tensor<?x?x32xf32>, tensor<?x?x8xf32>, tensor<128x32xbf16>, tensor<?x?xi64>) -> tensor<?x?x4x16xf32>
+func.func @mla(%qn: tensor<?x?x4x16xf32>, %qr: tensor<?x?x4x8xf32>,
+               %c: tensor<?x?x32xf32>, %kr: tensor<?x?x8xf32>,
+               %pos: tensor<?x?xi64>) -> tensor<?x?x4x16xf32> {
+  %wkvb = lm.weight "kv_b" : tensor<128x32xf32>
+  %o = lm.mla_attention %qn, %qr, %c, %kr, %wkvb, %pos {scale = 0.2 : f64}
+     : (tensor<?x?x4x16xf32>, tensor<?x?x4x8xf32>, tensor<?x?x32xf32>, tensor<?x?x8xf32>,
+        tensor<128x32xf32>, tensor<?x?xi64>) -> tensor<?x?x4x16xf32>
+  return %o : tensor<?x?x4x16xf32>
+}
+
+// -----
+
 // What a latent or key cache stores is rounded as it is written (once per
 // value), so a bf16 cache (lm-set-cache-types) holds it exactly; the
 // positions and the cache itself are left alone. A KV cache's k and v are

@@ -74,8 +74,9 @@ func.func @attention_sinks_chunked(%q: tensor<?x?x4x8xf32>, %k: tensor<?x?x2x8xf
 // CHECK-DAG: #[[ABSORB:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d2 * 7 + d4, d3)>
 // CHECK-DAG: #[[OUT:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3)>
 // CHECK-DAG: #[[VROWS:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d2 * 7 + d3 + 4, d4)>
-// CHECK-DAG: #[[KROWS:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d2 * 7 + d3, d4)>
-// CHECK-DAG: #[[LAT:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d4)>
+// CHECK-DAG: #[[PIN:.+]] = affine_map<(d0, d1, d2, d3) -> (d1, d2, d3)>
+// CHECK-DAG: #[[PW:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d3)>
+// CHECK-DAG: #[[POUT:.+]] = affine_map<(d0, d1, d2, d3) -> (d1, d2, d0)>
 // CHECK-DAG: #[[SHARED:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d3, d1 floordiv 2, d4)>
 // CHECK-DAG: #[[ROPEB:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
 // CHECK-LABEL: func.func @mla_attention
@@ -99,12 +100,15 @@ func.func @attention_sinks_chunked(%q: tensor<?x?x4x8xf32>, %k: tensor<?x?x2x8xf
 // CHECK-SAME: ins(%[[OL]], %[[W]] : tensor<?x?x2x8xf32>, tensor<14x8xf32>) outs(%{{.*}} : tensor<?x?x2x3xf32>)
 // CHECK: scf.yield %[[AO]] : tensor<?x?x2x3xf32>
 // CHECK: } else {
-// Expanded: per-head keys [latent @ Wk_h^T || k_rope] and values
-// latent @ Wv_h^T, then ordinary attention.
-// CHECK: %[[KN:.*]] = linalg.generic {indexing_maps = [#[[LAT]], #[[KROWS]], #[[OUT]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
-// CHECK-SAME: ins(%[[C]], %[[W]] : tensor<?x?x8xf32>, tensor<14x8xf32>) outs(%{{.*}} : tensor<?x?x2x4xf32>)
-// CHECK: %[[VS:.*]] = linalg.generic {indexing_maps = [#[[LAT]], #[[VROWS]], #[[OUT]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
-// CHECK-SAME: ins(%[[C]], %[[W]] : tensor<?x?x8xf32>, tensor<14x8xf32>) outs(%{{.*}} : tensor<?x?x2x3xf32>)
+// Expanded: the latents projected by all of kv_b in one projection over
+// every key ([B, S, 2 * 7]: lm.linear), viewed per head: keys
+// [k_nope slice || k_rope], values the other slice; then ordinary
+// attention.
+// CHECK: %[[KV:.*]] = linalg.generic {indexing_maps = [#[[PIN]], #[[PW]], #[[POUT]]], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+// CHECK-SAME: ins(%[[C]], %[[W]] : tensor<?x?x8xf32>, tensor<14x8xf32>) outs(%{{.*}} : tensor<?x?x14xf32>)
+// CHECK: %[[KVH:.*]] = tensor.expand_shape %[[KV]] {{\[\[}}0], [1], [2, 3]] {{.*}} : tensor<?x?x14xf32> into tensor<?x?x2x7xf32>
+// CHECK: %[[KN:.*]] = tensor.extract_slice %[[KVH]][0, 0, 0, 0] {{.*}} to tensor<?x?x2x4xf32>
+// CHECK: %[[VS:.*]] = tensor.extract_slice %[[KVH]][0, 0, 0, 4] {{.*}} to tensor<?x?x2x3xf32>
 // CHECK: %[[KRB:.*]] = linalg.generic {indexing_maps = [#[[ROPEB]], #{{.*}}], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%[[KR]] : tensor<?x?x2xf32>) outs(%{{.*}} : tensor<?x?x2x2xf32>)
 // CHECK: %[[KEYS:.*]] = tensor.concat dim(3) %[[KN]], %[[KRB]] : (tensor<?x?x2x4xf32>, tensor<?x?x2x2xf32>) -> tensor<?x?x2x6xf32>
 // CHECK: %[[QS:.*]] = tensor.concat dim(3) %[[QN]], %[[QR]] : (tensor<?x?x2x4xf32>, tensor<?x?x2x2xf32>) -> tensor<?x?x2x6xf32>
@@ -142,6 +146,35 @@ func.func @mla_bf16_cache(%qn: tensor<?x?x2x4xf32>, %qr: tensor<?x?x2x2xf32>, %c
                           %wkvb: tensor<14x8xf32>, %pos: tensor<?x?xi64>) -> tensor<?x?x2x3xf32> {
   %0 = lm.mla_attention %qn, %qr, %c, %kr, %wkvb, %pos {scale = 0.2 : f64}
      : (tensor<?x?x2x4xf32>, tensor<?x?x2x2xf32>, tensor<?x?x8xbf16>, tensor<?x?x2xbf16>, tensor<14x8xf32>, tensor<?x?xi64>)
+     -> tensor<?x?x2x3xf32>
+  return %0 : tensor<?x?x2x3xf32>
+}
+
+// -----
+
+// bf16_products (--dtype bf16): the expanded form rounds the latents to
+// bf16 where kv_b projects them, and q, k (and v) where the products read
+// them, as lm.attention's; the absorbed form keeps f32 products.
+// CHECK-LABEL: func.func @mla_bf16_products
+// CHECK-SAME: %[[QN:[a-z0-9]+]]: tensor<?x?x2x4xf32>, %[[QR:[a-z0-9]+]]: tensor<?x?x2x2xf32>, %[[C:[a-z0-9]+]]: tensor<?x?x8xf32>
+// CHECK: scf.if
+// CHECK-NOT: arith.truncf
+// CHECK: } else {
+// CHECK: %[[CB:.*]] = arith.truncf %[[C]] : tensor<?x?x8xf32> to tensor<?x?x8xbf16>
+// CHECK: linalg.generic {{.*}} ins(%[[CB]], %{{.*}} : tensor<?x?x8xbf16>, tensor<14x8xbf16>) outs(%{{.*}} : tensor<?x?x14xf32>)
+// CHECK: %[[KEYS:.*]] = tensor.concat dim(3)
+// CHECK: %[[QS:.*]] = tensor.concat dim(3) %[[QN]], %[[QR]]
+// CHECK: linalg.generic {{.*}} ins(%[[QS]] : tensor<?x?x2x6xf32>)
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: arith.truncf %{{.*}} : f32 to bf16
+// CHECK: linalg.generic {{.*}} ins(%[[KEYS]] : tensor<?x?x2x6xf32>)
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: arith.truncf %{{.*}} : f32 to bf16
+// CHECK: scf.yield
+func.func @mla_bf16_products(%qn: tensor<?x?x2x4xf32>, %qr: tensor<?x?x2x2xf32>, %c: tensor<?x?x8xf32>, %kr: tensor<?x?x2xf32>,
+                             %wkvb: tensor<14x8xbf16>, %pos: tensor<?x?xi64>) -> tensor<?x?x2x3xf32> {
+  %0 = lm.mla_attention %qn, %qr, %c, %kr, %wkvb, %pos {bf16_products, scale = 0.2 : f64}
+     : (tensor<?x?x2x4xf32>, tensor<?x?x2x2xf32>, tensor<?x?x8xf32>, tensor<?x?x2xf32>, tensor<14x8xbf16>, tensor<?x?xi64>)
      -> tensor<?x?x2x3xf32>
   return %0 : tensor<?x?x2x3xf32>
 }

@@ -378,7 +378,13 @@ func.func @softmax_router(%logits: memref<?x1x8xf32>, %w: memref<?x1x2xf32>,
 // CHECK:   %[[TILES:.*]] = arith.ceildivui %[[ROWS]], %c64
 // CHECK:   %[[BH:.*]] = arith.muli %[[B]], %c2
 // CHECK:   %[[BLOCKS:.*]] = arith.muli %[[BH]], %[[TILES]]
-// CHECK:   gpu.launch blocks({{.*}}) in ({{.*}} = %[[BLOCKS]], {{.*}}) threads(%[[TID:[^,]*]], {{.*}}) in ({{.*}} = %c128, {{.*}}) function(@flash_attention) workgroup(%[[KT:.*]] : memref<64x32xbf16, #gpu.address_space<workgroup>>, %[[VT:.*]] : memref<16x80xbf16, #gpu.address_space<workgroup>>, %[[RANGES:.*]] : memref<2x4xi32, #gpu.address_space<workgroup>>)
+// The tiles in dynamic shared memory: keys at 0 (64 x 32), the transposed
+// values at 4096 (16 x 80), the warps' ranges at 6656; 6688 bytes.
+// CHECK:   gpu.launch blocks({{.*}}) in ({{.*}} = %[[BLOCKS]], {{.*}}) threads(%[[TID:[^,]*]], {{.*}}) in ({{.*}} = %c128, {{.*}}) dynamic_shared_memory_size %c6688_i32 function(@flash_attention)
+// CHECK:     %[[SHM:.*]] = gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
+// CHECK:     %[[KT:.*]] = memref.view %[[SHM]][%c0][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<64x32xbf16, #gpu.address_space<workgroup>>
+// CHECK:     %[[VT:.*]] = memref.view %[[SHM]][%c4096][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<16x80xbf16, #gpu.address_space<workgroup>>
+// CHECK:     %[[RANGES:.*]] = memref.view %[[SHM]][%c6656][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<2x4xi32, #gpu.address_space<workgroup>>
 // CHECK:     %[[TILE:.*]] = arith.remui %{{.*}}, %[[TILES]]
 // CHECK:     %[[FROMEND:.*]] = arith.subi %[[TILES]], %[[TILE]]
 // CHECK:     arith.subi %[[FROMEND]], %c1
@@ -430,7 +436,10 @@ func.func @flash_attention(%q: memref<?x?x4x16xf32>, %k: memref<?x?x2x16xf32>,
 // CHECK-LABEL: func.func @flash_attention_128(
 // MMA-LABEL: func.func @flash_attention_128(
 // CHECK-SAME:    %{{[^:]*}}: memref<?x?x16x128xf32>, %[[KC:[^:]*]]: memref<?x?x8x128xf32>, %[[VC:[^:]*]]: memref<?x?x8x128xf32>
-// CHECK:   gpu.launch {{.*}} workgroup(%{{.*}} : memref<64x160xbf16, #gpu.address_space<workgroup>>, %{{.*}} : memref<128x80xbf16, #gpu.address_space<workgroup>>, %{{.*}} : memref<2x4xi32, #gpu.address_space<workgroup>>)
+// CHECK:   gpu.launch {{.*}} dynamic_shared_memory_size %c40992_i32 function(@flash_attention)
+// CHECK:     memref.view %{{.*}}[%c0][] : {{.*}} to memref<64x160xbf16, #gpu.address_space<workgroup>>
+// CHECK:     memref.view %{{.*}}[%c20480][] : {{.*}} to memref<128x80xbf16, #gpu.address_space<workgroup>>
+// CHECK:     memref.view %{{.*}}[%c40960][] : {{.*}} to memref<2x4xi32, #gpu.address_space<workgroup>>
 // CHECK:     scf.for
 // CHECK:       vector.load %[[KC]][{{.*}}] {alignment = 16 : i64} : memref<?x?x8x128xf32>, vector<4xf32>
 // CHECK:       vector.load %[[VC]][{{.*}}] {alignment = 16 : i64} : memref<?x?x8x128xf32>, vector<4xf32>
@@ -456,7 +465,9 @@ func.func @flash_attention_128(%q: memref<?x?x16x128xf32>, %kc: memref<?x?x8x128
 // stores), values transposed element by element.
 // CHECK-LABEL: func.func @flash_attention_bf16_cache(
 // CHECK-SAME:    %{{[^:]*}}: memref<?x?x16x128xf32>, %[[KC:[^:]*]]: memref<?x?x8x128xbf16>, %[[VC:[^:]*]]: memref<?x?x8x128xbf16>
-// CHECK:   gpu.launch {{.*}} workgroup(%[[KT:[^ ]*]] : memref<64x160xbf16, #gpu.address_space<workgroup>>, %[[VT:[^ ]*]] : memref<128x80xbf16, #gpu.address_space<workgroup>>,
+// CHECK:   gpu.launch
+// CHECK:     %[[KT:.*]] = memref.view %{{.*}}[%c0][] : {{.*}} to memref<64x160xbf16, #gpu.address_space<workgroup>>
+// CHECK:     %[[VT:.*]] = memref.view %{{.*}}[%c20480][] : {{.*}} to memref<128x80xbf16, #gpu.address_space<workgroup>>
 // CHECK:     scf.for
 // CHECK:       vector.load %[[KC]][{{.*}}] {alignment = 16 : i64} : memref<?x?x8x128xbf16>, vector<8xbf16>
 // CHECK:       vector.store %{{.*}}, %[[KT]][{{.*}}] {alignment = 16 : i64} : memref<64x160xbf16, #gpu.address_space<workgroup>>, vector<8xbf16>
@@ -474,6 +485,36 @@ func.func @flash_attention_bf16_cache(%q: memref<?x?x16x128xf32>, %kc: memref<?x
       {scale = 0.088 : f64, warps = 4 : i64}
       : (memref<?x?x16x128xf32>, memref<?x?x8x128xbf16, strided<[?, 1024, 128, 1]>>,
          memref<?x?x8x128xbf16, strided<[?, 1024, 128, 1]>>,
+         memref<?x?xi64>, memref<?x?x16x128xf32>) -> ()
+  return
+}
+
+// -----
+
+// MLA's expanded prompt form (DeepSeek-V2-Lite: 16 heads, each its own kv
+// head, Dk = 128 + 64, Dv = 128) from the per-head views of kv_b's
+// projection: key rows of 224 elements (192 + 32: 112 words, odd in units
+// of 16), six 32-wide Dk chunks per score block; 48 KB and 32 bytes of
+// dynamic shared memory, over what a block may declare statically.
+// CHECK-LABEL: func.func @flash_attention_mla(
+// CHECK:   gpu.launch {{.*}} dynamic_shared_memory_size %c49184_i32 function(@flash_attention)
+// CHECK:     memref.view %{{.*}}[%c0][] : {{.*}} to memref<64x224xbf16, #gpu.address_space<workgroup>>
+// CHECK:     memref.view %{{.*}}[%c28672][] : {{.*}} to memref<128x80xbf16, #gpu.address_space<workgroup>>
+// CHECK:     memref.view %{{.*}}[%c49152][] : {{.*}} to memref<2x4xi32, #gpu.address_space<workgroup>>
+// MMA-LABEL: func.func @flash_attention_mla(
+// The mma.sync count: 8 score blocks x 6 chunks x 2 k16 steps, then 4
+// value steps x 16 value blocks.
+// MMA-COUNT-160: nvvm.mma.sync
+// MMA-NOT: nvvm.mma.sync
+func.func @flash_attention_mla(%q: memref<?x?x16x192xf32>, %kv: memref<?x?x16x256xf32>,
+                               %k: memref<?x?x16x192xf32>, %pos: memref<?x?xi64>,
+                               %o: memref<?x?x16x128xf32>, %b: index, %s: index) {
+  %v = memref.subview %kv[0, 0, 0, 128] [%b, %s, 16, 128] [1, 1, 1, 1]
+     : memref<?x?x16x256xf32> to memref<?x?x16x128xf32, strided<[?, 4096, 256, 1], offset: 128>>
+  lm.flash_attention %q, %k, %v, %pos outs(%o)
+      {scale = 0.0721 : f64, warps = 4 : i64}
+      : (memref<?x?x16x192xf32>, memref<?x?x16x192xf32>,
+         memref<?x?x16x128xf32, strided<[?, 4096, 256, 1], offset: 128>>,
          memref<?x?xi64>, memref<?x?x16x128xf32>) -> ()
   return
 }

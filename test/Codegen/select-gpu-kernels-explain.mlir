@@ -29,8 +29,9 @@ func.func @refused(%pos: tensor<?x?xi64>,
 // -----
 
 // Flash attention's own refusals (bf16 products; flash decoding claims
-// these): a key dim above 256, a value dim above 128, and key and value
-// tiles of Dk 256 / Dv 128 (36 KB + 20 KB) over static shared memory.
+// these): a key dim above 256, a value dim above 128. Key and value tiles
+// of Dk 256 / Dv 128 (36 KB + 20 KB, over static shared memory) are
+// claimed: the template opts in to dynamic shared memory.
 func.func @prompt_refused(%pos: tensor<?x?xi64>,
                           %kq: tensor<?x?x4x288xf32>, %kk: tensor<?x?x4x288xf32>,
                           %vv: tensor<?x?x4x160xf32>,
@@ -45,7 +46,6 @@ func.func @prompt_refused(%pos: tensor<?x?xi64>,
   %b = lm.attention %vv, %vv, %vv, %pos {bf16_products, scale = 0.125 : f64}
      : (tensor<?x?x4x160xf32>, tensor<?x?x4x160xf32>, tensor<?x?x4x160xf32>, tensor<?x?xi64>)
      -> tensor<?x?x4x160xf32>
-  // expected-remark @+1 {{no flash attention: a tile of keys and values exceeds static shared memory}}
   %c = lm.attention %sq, %sk, %sv, %pos {bf16_products, scale = 0.125 : f64}
      : (tensor<?x?x4x256xf32>, tensor<?x?x4x256xf32>, tensor<?x?x4x128xf32>, tensor<?x?xi64>)
      -> tensor<?x?x4x128xf32>
@@ -134,7 +134,8 @@ func.func @routers(%wide: tensor<?x?x512xf32>, %many: tensor<?x?x64xf32>,
 
 // -----
 
-// MLA stays generic with sparse attention's selected keys (DSA), where
+// MLA stays generic with sparse attention's selected keys (DSA: neither
+// form takes them), without bf16 products (the prompt form), where
 // even one head's latent query and value sum (2 x 4096 / 32 per lane)
 // exceed a lane's registers, and where the latent dim (36) is not a whole
 // number of 16-byte slices of bf16 kv_b rows (8 elements).
@@ -145,15 +146,18 @@ func.func @mla_refused(%qn: tensor<?x?x4x16xf32>, %qr: tensor<?x?x4x8xf32>,
                        %wkvb: tensor<128x4096xf32>, %odd: tensor<?x?x36xf32>,
                        %okvb: tensor<128x36xbf16>)
     -> (tensor<?x?x4x16xf32>, tensor<?x?x4x16xf32>, tensor<?x?x4x16xf32>) {
-  // expected-remark @+1 {{no flash MLA decoding: sparse attention (selected keys)}}
-  %a = lm.mla_attention %qn, %qr, %lat, %kr, %kvb, %pos selected %sel {scale = 0.2 : f64}
+  // expected-remark @+2 {{no flash MLA decoding: sparse attention (selected keys)}}
+  // expected-remark @+1 {{no flash attention: selected keys (DeepSeek sparse attention) are not in flash attention's mask}}
+  %a = lm.mla_attention %qn, %qr, %lat, %kr, %kvb, %pos selected %sel {bf16_products, scale = 0.2 : f64}
      : (tensor<?x?x4x16xf32>, tensor<?x?x4x8xf32>, tensor<?x?x32xf32>, tensor<?x?x8xf32>,
         tensor<128x32xf32>, tensor<?x?xi64>, tensor<?x?x4xi64>) -> tensor<?x?x4x16xf32>
-  // expected-remark @+1 {{no flash MLA decoding: a head's latent query and sum exceed a lane's registers}}
+  // expected-remark @+2 {{no flash MLA decoding: a head's latent query and sum exceed a lane's registers}}
+  // expected-remark @+1 {{no flash attention: products not bf16 (f32 attention stays exact)}}
   %b = lm.mla_attention %qn, %qr, %wide, %kr, %wkvb, %pos {scale = 0.2 : f64}
      : (tensor<?x?x4x16xf32>, tensor<?x?x4x8xf32>, tensor<?x?x4096xf32>, tensor<?x?x8xf32>,
         tensor<128x4096xf32>, tensor<?x?xi64>) -> tensor<?x?x4x16xf32>
-  // expected-remark @+1 {{no flash MLA decoding: a latent dim that is not a whole number of 16-byte slices}}
+  // expected-remark @+2 {{no flash MLA decoding: a latent dim that is not a whole number of 16-byte slices}}
+  // expected-remark @+1 {{no flash attention: products not bf16 (f32 attention stays exact)}}
   %c = lm.mla_attention %qn, %qr, %odd, %kr, %okvb, %pos {scale = 0.2 : f64}
      : (tensor<?x?x4x16xf32>, tensor<?x?x4x8xf32>, tensor<?x?x36xf32>, tensor<?x?x8xf32>,
         tensor<128x36xbf16>, tensor<?x?xi64>) -> tensor<?x?x4x16xf32>

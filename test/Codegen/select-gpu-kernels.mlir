@@ -444,6 +444,72 @@ func.func @mla(%qn: tensor<?x?x16x128xf32>, %qr: tensor<?x?x16x64xf32>,
 
 // -----
 
+// The same MLA under --dtype bf16 (bf16_products, bf16 kv_b, an f32
+// latent cache): prompts run the expanded form on flash attention. The
+// latents, rounded to bf16, are projected by kv_b in one lm.linear over
+// every key (itself selected as any projection: below 16 rows of keys it
+// streams kv_b, reading the latents as they are); each head's keys are [k_nope || k_rope broadcast], its query
+// [q_nope || q_rope] (Dk 192), its values a slice of the projection
+// (Dv 128); every head is its own kv head. Both branches write the output
+// allocated before the choice.
+// CHECK-LABEL: func.func @mla_bf16(
+// CHECK-SAME:    %[[QN:[^:]*]]: tensor<?x?x16x128xf32>, %[[QR:[^:]*]]: tensor<?x?x16x64xf32>, %[[LAT:[^:]*]]: tensor<?x?x512xf32>, %[[KR:[^:]*]]: tensor<?x?x64xf32>, %[[KVB:[^:]*]]: tensor<4096x512xbf16>, %[[POS:[^:]*]]: tensor<?x?xi64>)
+// CHECK:   %[[OUT:.*]] = bufferization.alloc_tensor
+// CHECK:   scf.if
+// CHECK:     lm.flash_mla_decode {{.*}} outs(%[[OUT]])
+// CHECK:   } else {
+// CHECK:     %[[LB:.*]] = arith.truncf %[[LAT]] : tensor<?x?x512xf32> to tensor<?x?x512xbf16>
+// CHECK:       lm.streamed_linear %[[LAT]], %[[KVB]]
+// CHECK:       lm.linear %[[LB]], %[[KVB]] : tensor<?x?x512xbf16>, tensor<4096x512xbf16> -> tensor<?x?x4096xf32>
+// CHECK:     %[[KVH:.*]] = lm.split_heads %{{.*}} : tensor<?x?x4096xf32> -> tensor<?x?x16x256xf32>
+// CHECK:     %[[KN:.*]] = lm.slice %[[KVH]][0, 128] : tensor<?x?x16x256xf32> -> tensor<?x?x16x128xf32>
+// CHECK:     %[[V:.*]] = lm.slice %[[KVH]][128, 128] : tensor<?x?x16x256xf32> -> tensor<?x?x16x128xf32>
+// CHECK:     %[[KRB:.*]] = linalg.generic {{.*}} ins(%[[KR]] : tensor<?x?x64xf32>) outs(%{{.*}} : tensor<?x?x16x64xf32>)
+// CHECK:     %[[K:.*]] = tensor.concat dim(3) %[[KN]], %[[KRB]] : (tensor<?x?x16x128xf32>, tensor<?x?x16x64xf32>) -> tensor<?x?x16x192xf32>
+// CHECK:     %[[Q:.*]] = tensor.concat dim(3) %[[QN]], %[[QR]] : (tensor<?x?x16x128xf32>, tensor<?x?x16x64xf32>) -> tensor<?x?x16x192xf32>
+// CHECK:     %[[FA:.*]] = lm.flash_attention %[[Q]], %[[K]], %[[V]], %[[POS]] outs(%[[OUT]]) {scale = 0.0721{{[0-9]*}} : f64, warps = 4 : i64}
+// CHECK:     scf.yield %[[FA]]
+// CHECK-NOT: lm.mla_attention
+// TWICE-LABEL: func.func @mla_bf16(
+// TWICE-COUNT-1: lm.flash_mla_decode
+// TWICE-COUNT-1: lm.flash_attention
+// TWICE-NOT: lm.mla_attention
+func.func @mla_bf16(%qn: tensor<?x?x16x128xf32>, %qr: tensor<?x?x16x64xf32>,
+                    %lat: tensor<?x?x512xf32>, %kr: tensor<?x?x64xf32>,
+                    %kvb: tensor<4096x512xbf16>, %pos: tensor<?x?xi64>)
+    -> tensor<?x?x16x128xf32> {
+  %o = lm.mla_attention %qn, %qr, %lat, %kr, %kvb, %pos {bf16_products, scale = 0.07216878364870323 : f64}
+     : (tensor<?x?x16x128xf32>, tensor<?x?x16x64xf32>, tensor<?x?x512xf32>,
+        tensor<?x?x64xf32>, tensor<4096x512xbf16>, tensor<?x?xi64>)
+     -> tensor<?x?x16x128xf32>
+  return %o : tensor<?x?x16x128xf32>
+}
+
+// -----
+
+// Flash MLA decoding refused (a 4096-wide latent: a head's latent query
+// and sum exceed a lane's registers), the expanded form alone serves
+// every phase: no branch; a bf16 latent cache is projected as stored.
+// CHECK-LABEL: func.func @mla_prompt_only(
+// CHECK-NOT:   scf.if {{.*}} -> (tensor<?x?x8x128xf32>)
+// CHECK-NOT:   lm.flash_mla_decode
+// CHECK-NOT:   arith.truncf
+// CHECK:       lm.linear %{{.*}}, %{{.*}} : tensor<?x?x4096xbf16>, tensor<2048x4096xbf16> -> tensor<?x?x2048xf32>
+// CHECK:       %[[FA:.*]] = lm.flash_attention {{.*}} -> tensor<?x?x8x128xf32>
+// CHECK-NEXT:  return %[[FA]]
+func.func @mla_prompt_only(%qn: tensor<?x?x8x128xf32>, %qr: tensor<?x?x8x64xf32>,
+                           %lat: tensor<?x?x4096xbf16>, %kr: tensor<?x?x64xbf16>,
+                           %kvb: tensor<2048x4096xbf16>, %pos: tensor<?x?xi64>)
+    -> tensor<?x?x8x128xf32> {
+  %o = lm.mla_attention %qn, %qr, %lat, %kr, %kvb, %pos {bf16_products, scale = 0.07216878364870323 : f64}
+     : (tensor<?x?x8x128xf32>, tensor<?x?x8x64xf32>, tensor<?x?x4096xbf16>,
+        tensor<?x?x64xbf16>, tensor<2048x4096xbf16>, tensor<?x?xi64>)
+     -> tensor<?x?x8x128xf32>
+  return %o : tensor<?x?x8x128xf32>
+}
+
+// -----
+
 // DeepSeek's MoE layer under --dtype bf16, scaled down (hidden 256, 8
 // experts of width 64, 2 chosen, a shared expert of width 128): the
 // post-attention norm feeds the router's projection and the shared

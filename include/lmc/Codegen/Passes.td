@@ -271,13 +271,14 @@ def CastToBF16Pass : Pass<"lm-cast-to-bf16", "mlir::ModuleOp"> {
     same thing up to the order of the sum. Every `lm.attention` gets
     `bf16_products`: its two products (scores, weighted values) take bf16
     operands as well, so prompts can run flash attention on tensor cores;
-    its softmax statistics stay f32. What a latent or key cache update
+    its softmax statistics stay f32; every `lm.mla_attention` likewise
+    (its expanded, prompt form). What a latent or key cache update
     writes (MLA's latents and rotary keys, indexer keys) is rounded to
     bf16, the value a bf16 cache stores; a KV cache's k and v need no
     rounding, attention's products round them where they read them. So
     `lm-set-cache-types` can store every one of these caches in bf16
-    exactly. Norms and the residual stream stay f32, as do MLA's and the
-    compressed attentions' products, for now.
+    exactly. Norms and the residual stream stay f32, as do MLA's absorbed
+    (decode) products and the compressed attentions', for now.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
@@ -345,11 +346,20 @@ def SelectGPUKernelsPass : Pass<"lm-select-gpu-kernels", "mlir::ModuleOp"> {
       to cover the SMs, at least 4 keys per warp).
     - `lm.attention` of prompts (more than one token) with `bf16_products`
       (`--dtype bf16`), when its heads and head dims are static, the key dim
-      at most 256 and the value dim at most 128 (a lane's registers), and a
-      tile of 64 keys and values fits static shared memory:
+      at most 256 and the value dim at most 128 (a lane's registers; a tile
+      of 64 keys and values then takes at most 56 KB of dynamic shared
+      memory):
       `lm.flash_attention` with 4 warps per block (64 rows of (token, query
       head) pairs of one kv head). With flash decoding claimed as well, the
       branch on the phase holds both kernels; alone, it serves every phase.
+    - `lm.mla_attention`: at decode, `lm.flash_mla_decode` (the absorbed
+      form over the latent cache) when a head tile's latent query and sum
+      fit a lane's registers; of prompts with `bf16_products` and no
+      selected keys, its expanded form (MLAPromptForm.h: kv_b's projection
+      of the latents as one `lm.linear`, keys `[k_nope || k_rope]`) on
+      `lm.flash_attention`, every head its own kv head (DeepSeek's Dk 192
+      and Dv 128 take 48 KB and 32 bytes of dynamic shared memory). Both
+      write one output allocated before the branch.
     - every `lm.router` of at most 256 experts, 16 groups and 16 choices
       with f32 weights, whatever the token count: `lm.warp_router` (no
       branch).
@@ -370,6 +380,7 @@ def SelectGPUKernelsPass : Pass<"lm-select-gpu-kernels", "mlir::ModuleOp"> {
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::linalg::LinalgDialect",
                            "::mlir::scf::SCFDialect",
                            "::mlir::tensor::TensorDialect"];
 }

@@ -13,10 +13,15 @@ using namespace mlir;
 
 gpu::LaunchOp lm::gpu_mapping::createLinearLaunch(OpBuilder &b, Location loc,
                                                   Value blocks, Value threads,
-                                                  TypeRange workgroup) {
+                                                  TypeRange workgroup,
+                                                  int64_t dynamicSharedBytes) {
   Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  Value dynamicShared;
+  if (dynamicSharedBytes > 0)
+    dynamicShared = arith::ConstantIntOp::create(b, loc, b.getI32Type(),
+                                                 dynamicSharedBytes);
   auto launch = gpu::LaunchOp::create(b, loc, blocks, one, one, threads, one,
-                                      one, /*dynamicSharedMemorySize=*/nullptr,
+                                      one, dynamicShared,
                                       /*asyncTokenType=*/nullptr,
                                       /*asyncDependencies=*/{}, workgroup);
   Block &body = launch.getBody().front();
@@ -24,6 +29,29 @@ gpu::LaunchOp lm::gpu_mapping::createLinearLaunch(OpBuilder &b, Location loc,
   gpu::TerminatorOp::create(b, loc);
   b.setInsertionPointToStart(&body);
   return launch;
+}
+
+MemRefType lm::gpu_mapping::workgroupMemRef(MLIRContext *context,
+                                            ArrayRef<int64_t> shape,
+                                            Type element) {
+  return MemRefType::get(
+      shape, element, AffineMap(),
+      gpu::AddressSpaceAttr::get(context, gpu::AddressSpace::Workgroup));
+}
+
+Value lm::gpu_mapping::dynamicShared(OpBuilder &b, Location loc) {
+  return gpu::DynamicSharedMemoryOp::create(
+      b, loc,
+      workgroupMemRef(b.getContext(), {ShapedType::kDynamic},
+                      b.getIntegerType(8)));
+}
+
+Value lm::gpu_mapping::sharedView(OpBuilder &b, Location loc, Value shared,
+                                  int64_t byteOffset, ArrayRef<int64_t> shape,
+                                  Type element) {
+  return memref::ViewOp::create(
+      b, loc, workgroupMemRef(b.getContext(), shape, element), shared,
+      arith::ConstantIndexOp::create(b, loc, byteOffset), ValueRange());
 }
 
 void lm::gpu_mapping::nameKernel(gpu::LaunchOp launch, StringRef name) {

@@ -16,10 +16,25 @@
 namespace mlir::lm::gpu_mapping {
 
 /// `gpu.launch` of `blocks` x `threads` (x only), with its terminator and
-/// the `workgroup` shared-memory buffers; `b` is left at the start of the
-/// body.
+/// the `workgroup` shared-memory buffers (or `dynamicSharedBytes` of
+/// dynamic shared memory, for footprints over what a block may declare
+/// statically); `b` is left at the start of the body.
 gpu::LaunchOp createLinearLaunch(OpBuilder &b, Location loc, Value blocks,
-                                 Value threads, TypeRange workgroup = {});
+                                 Value threads, TypeRange workgroup = {},
+                                 int64_t dynamicSharedBytes = 0);
+
+/// A memref of `shape` x `element` in shared memory (the workgroup space).
+MemRefType workgroupMemRef(MLIRContext *context, ArrayRef<int64_t> shape,
+                           Type element);
+
+/// The launch's dynamic shared memory as bytes (gpu.dynamic_shared_memory:
+/// 16-byte aligned).
+Value dynamicShared(OpBuilder &b, Location loc);
+
+/// The view of `shape` x `element` at `byteOffset` of `shared`, the
+/// dynamic shared memory.
+Value sharedView(OpBuilder &b, Location loc, Value shared, int64_t byteOffset,
+                 ArrayRef<int64_t> shape, Type element);
 
 /// Names the kernel `launch` outlines to after its template (gpu-kernel-
 /// outlining takes the name, lm-merge-gpu-modules keeps it, uniqued with a

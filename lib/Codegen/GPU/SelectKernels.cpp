@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "../LMToLinalg/Common.h"
+#include "../MLAPromptForm.h"
 #include "Kernels/Kernels.h"
 #include "lmc/Codegen/GPU/TargetInfo.h"
 #include "lmc/Codegen/Passes.h"
@@ -137,18 +138,30 @@ struct FlashAttentionConfig {
   /// words) and the value sums (Dv / 2 floats), within FA-2's budget.
   static constexpr int64_t kMaxKeyDim = 256;
   static constexpr int64_t kMaxValueDim = 128;
+  static_assert(gpu_mapping::FlashAttentionFootprint{kWarps, kMaxKeyDim,
+                                                     kMaxValueDim}
+                        .sharedBytes() <= kMaxSharedBytes,
+                "the largest key and value tiles fit a block's shared memory");
 
   /// Why the template cannot take `op`; nothing if it can.
   static std::optional<StringRef> refusal(AttentionOp op) {
-    if (!op.getBf16Products())
-      return StringRef("products not bf16 (f32 attention stays exact)");
-    if (!cast<RankedTensorType>(op.getType()).getElementType().isF32())
-      return StringRef("not an f32 result");
     auto k = cast<RankedTensorType>(op.getKey().getType());
     auto v = cast<RankedTensorType>(op.getValue().getType());
-    int64_t heads = cast<RankedTensorType>(op.getType()).getDimSize(2);
-    int64_t kvHeads = k.getDimSize(2), keyDim = k.getDimSize(3),
-            valueDim = v.getDimSize(3);
+    auto result = cast<RankedTensorType>(op.getType());
+    return refusal(op.getBf16Products(), result.getElementType(),
+                   result.getDimSize(2), k.getDimSize(2), k.getDimSize(3),
+                   v.getDimSize(3));
+  }
+
+  /// Why the template cannot take attention of these products, result
+  /// type, (query and kv) heads and head dims.
+  static std::optional<StringRef> refusal(bool bf16Products, Type result,
+                                          int64_t heads, int64_t kvHeads,
+                                          int64_t keyDim, int64_t valueDim) {
+    if (!bf16Products)
+      return StringRef("products not bf16 (f32 attention stays exact)");
+    if (!result.isF32())
+      return StringRef("not an f32 result");
     for (int64_t size : {heads, kvHeads, keyDim, valueDim})
       if (ShapedType::isDynamic(size))
         return StringRef("dynamic heads or head dims");
@@ -156,11 +169,23 @@ struct FlashAttentionConfig {
       return StringRef("key dim above 256");
     if (valueDim > kMaxValueDim)
       return StringRef("value dim above 128");
-    gpu_mapping::FlashAttentionFootprint footprint{kWarps, keyDim, valueDim};
-    if (footprint.sharedBytes() > kStaticSharedBytes)
-      return StringRef("a tile of keys and values exceeds static shared "
-                       "memory");
     return std::nullopt;
+  }
+
+  /// Why the template cannot take `op`'s expanded (prompt) form: every
+  /// head its own kv head, keys of Dn + Dr.
+  static std::optional<StringRef> refusal(MLAAttentionOp op) {
+    if (op.getSelected())
+      return StringRef("selected keys (DeepSeek sparse attention) are not "
+                       "in flash attention's mask");
+    auto queryNope = cast<RankedTensorType>(op.getQueryNope().getType());
+    auto result = cast<RankedTensorType>(op.getType());
+    int64_t heads = queryNope.getDimSize(2);
+    return refusal(
+        op.getBf16Products(), result.getElementType(), heads, heads,
+        queryNope.getDimSize(3) +
+            cast<RankedTensorType>(op.getQueryRope().getType()).getDimSize(3),
+        result.getDimSize(3));
   }
 };
 
@@ -208,11 +233,14 @@ Value buildFlashDecodeFor(OpBuilder &b, AttentionOp op, Value tokens) {
   return asResultOf(b, loc, op, kernel.getResult(1));
 }
 
-/// `op` as lm.flash_attention, at the builder (any token count).
-Value buildFlashAttentionFor(OpBuilder &b, AttentionOp op, Value tokens) {
+/// `op` as lm.flash_attention, at the builder (any token count), writing
+/// `init` when given.
+Value buildFlashAttentionFor(OpBuilder &b, AttentionOp op, Value tokens,
+                             Value init = Value()) {
   Location loc = op.getLoc();
   Value batch = tensor::DimOp::create(b, loc, op.getQuery(), 0);
-  Value init = attentionInit(b, loc, op, batch, tokens);
+  if (!init)
+    init = attentionInit(b, loc, op, batch, tokens);
   auto kernel = FlashAttentionOp::create(
       b, loc, init.getType(), op.getQuery(), op.getKey(), op.getValue(),
       op.getPositions(), op.getSinks(), init, op.getScaleAttr(),
@@ -713,19 +741,44 @@ void selectWarpRouter(RouterOp op) {
   op.erase();
 }
 
-/// lm.mla_attention: one token ? lm.flash_mla_decode (the absorbed form:
-/// the absorption, the attention over the latent cache, the value
-/// projection) : the op, for the generic path. As selectStreamedGroup's,
-/// the output is allocated before the choice and both branches write it:
-/// one buffer of the identity layout, which merge_heads collapses without
-/// a copy.
-void selectMLADecode(MLAAttentionOp op, int64_t headTile) {
+/// `op`'s expanded (prompt) form on flash attention, at the builder,
+/// writing `output`: the operands as the host lowering builds them
+/// (MLAPromptForm.h), every head its own kv head.
+Value buildMLAPromptFor(OpBuilder &b, MLAAttentionOp op, Value tokens,
+                        Value output) {
+  Location loc = op.getLoc();
+  MLAPromptOperands operands = buildMLAPromptOperands(b, loc, op);
+  auto attention = AttentionOp::create(
+      b, loc, op.getType(), operands.query, operands.key, operands.value,
+      op.getPositions(), /*sinks=*/Value(), op.getScaleAttr(),
+      /*sliding_window=*/nullptr, /*chunk_size=*/nullptr,
+      /*softcap=*/nullptr, b.getUnitAttr());
+  Value result = buildFlashAttentionFor(b, attention, tokens, output);
+  attention.erase();
+  return result;
+}
+
+/// lm.mla_attention's templates in its place: one token ?
+/// lm.flash_mla_decode (the absorbed form: the absorption, the attention
+/// over the latent cache, the value projection) : the expanded form on
+/// flash attention (`prompt`), or the op for the generic path; the
+/// expanded form alone serves every phase (no branch). As
+/// selectStreamedGroup's, the output is allocated before the choice and
+/// both branches write it: one buffer of the identity layout, which
+/// merge_heads collapses without a copy.
+void selectMLA(MLAAttentionOp op, std::optional<int64_t> headTile,
+               bool prompt) {
   OpBuilder b(op);
   Location loc = op.getLoc();
   auto resultType = cast<RankedTensorType>(op.getType());
   Value batch = tensor::DimOp::create(b, loc, op.getQueryNope(), 0);
   Value tokens = tensor::DimOp::create(b, loc, op.getQueryNope(), 1);
   Value output = outputBeforeChoice(b, loc, resultType, {batch, tokens});
+  if (!headTile) {
+    op.replaceAllUsesWith(buildMLAPromptFor(b, op, tokens, output));
+    op.erase();
+    return;
+  }
   Value isDecode =
       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tokens,
                             arith::ConstantIndexOp::create(b, loc, 1));
@@ -739,7 +792,7 @@ void selectMLADecode(MLAAttentionOp op, int64_t headTile) {
   // Every head reads the one latent head: splits as for a single kv head
   // per tile.
   Value splits =
-      FlashDecodeConfig::splits(b, loc, batch, keys, heads / headTile);
+      FlashDecodeConfig::splits(b, loc, batch, keys, heads / *headTile);
   auto dyn = ShapedType::kDynamic;
   Value queryLatent = tensor::EmptyOp::create(
       b, loc, {dyn, 1, heads, latentDim}, b.getF32Type(), ValueRange{batch});
@@ -751,13 +804,15 @@ void selectMLADecode(MLAAttentionOp op, int64_t headTile) {
       op.getQueryNope(), op.getQueryRope(), op.getLatent(), op.getKeyRope(),
       op.getKvB(), op.getPositions(), queryLatent, partials, output,
       op.getScaleAttr(), b.getI64IntegerAttr(FlashMLADecodeConfig::kWarps),
-      b.getI64IntegerAttr(headTile));
+      b.getI64IntegerAttr(*headTile));
   scf::YieldOp::create(b, loc, kernel.getResult(2));
   b.setInsertionPointToStart(&choice.getElseRegion().front());
-  scf::YieldOp::create(b, loc,
-                       bufferization::MaterializeInDestinationOp::create(
-                           b, loc, b.clone(*op)->getResult(0), output)
-                           .getResult());
+  Value promptResult = prompt
+                           ? buildMLAPromptFor(b, op, tokens, output)
+                           : bufferization::MaterializeInDestinationOp::create(
+                                 b, loc, b.clone(*op)->getResult(0), output)
+                                 .getResult();
+  scf::YieldOp::create(b, loc, promptResult);
   op.replaceAllUsesWith(choice.getResult(0));
   op.erase();
 }
@@ -1088,19 +1143,29 @@ struct SelectGPUKernelsPass final
     for (AttentionChoice &choice : attentions)
       selectAttention(choice.op, choice.decode, choice.prompt);
 
-    SmallVector<std::pair<MLAAttentionOp, int64_t>> mlas;
+    struct MLAChoice {
+      MLAAttentionOp op;
+      std::optional<int64_t> headTile;
+      bool prompt;
+    };
+    SmallVector<MLAChoice> mlas;
     getOperation().walk([&](MLAAttentionOp op) {
       if (inGenericBranch<FlashMLADecodeOp>(op))
         return;
       StringRef why;
       FailureOr<int64_t> tile = FlashMLADecodeConfig::headTile(op, why);
-      if (succeeded(tile))
-        mlas.push_back({op, *tile});
-      else if (explain)
+      std::optional<StringRef> noPrompt = FlashAttentionConfig::refusal(op);
+      if (explain && failed(tile))
         op.emitRemark("no flash MLA decoding: ") << why;
+      if (explain && noPrompt)
+        op.emitRemark("no flash attention: ") << *noPrompt;
+      if (succeeded(tile) || !noPrompt)
+        mlas.push_back(
+            {op, succeeded(tile) ? std::optional<int64_t>(*tile) : std::nullopt,
+             !noPrompt});
     });
-    for (auto [op, tile] : mlas)
-      selectMLADecode(op, tile);
+    for (MLAChoice &choice : mlas)
+      selectMLA(choice.op, choice.headTile, choice.prompt);
 
     // Experts before the projections: a norm that only they and
     // projections read becomes a prologue of both.

@@ -10,6 +10,8 @@
 
 #include "Common.h"
 
+#include "../MLAPromptForm.h"
+
 #include <cmath>
 
 using namespace mlir;
@@ -361,43 +363,13 @@ private:
   }
 
   static Value expanded(OpBuilder &b, Location loc, MLAAttentionOp op) {
-    MLIRContext *ctx = b.getContext();
-    auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
-    MLADims n(op);
-    Value latent = op.getLatent();
-    OpFoldResult batch = tensor::getMixedSize(b, loc, latent, 0);
-    OpFoldResult keys = tensor::getMixedSize(b, loc, latent, 1);
-    // proj[b, s, h, j] = sum_r latent[b, s, r] kv_b[h * rows + offset + j, r]
-    auto project = [&](int64_t offset, int64_t width) {
-      Value init = filledTensor(
-          b, loc, {batch, keys, b.getIndexAttr(n.heads), b.getIndexAttr(width)},
-          0.0);
-      return buildGeneric(
-          b, loc, {latent, op.getKvB()},
-          {AffineMap::get(5, 0, {d(0), d(1), d(4)}, ctx),
-           AffineMap::get(5, 0, {d(2) * n.rows + offset + d(3), d(4)}, ctx),
-           AffineMap::get(5, 0, {d(0), d(1), d(2), d(3)}, ctx)},
-          init, iterators(4, 1), multiplyAccumulate);
-    };
-    Value kNope = project(0, n.nope);
-    Value values = project(n.nope, n.valueDim);
-    Value kRope = buildGeneric(
-        b, loc, op.getKeyRope(),
-        {AffineMap::get(4, 0, {d(0), d(1), d(3)}, ctx),
-         b.getMultiDimIdentityMap(4)},
-        emptyTensor(
-            b, loc,
-            {batch, keys, b.getIndexAttr(n.heads), b.getIndexAttr(n.ropeDim)}),
-        iterators(4), [](OpBuilder &nb, Location l, ValueRange args) -> Value {
-          return toF32(nb, l, args[0]);
-        });
-    Value k = tensor::ConcatOp::create(b, loc, 3, ValueRange{kNope, kRope});
-    Value q = tensor::ConcatOp::create(
-        b, loc, 3, ValueRange{op.getQueryNope(), op.getQueryRope()});
+    MLAPromptOperands operands = buildMLAPromptOperands(b, loc, op);
     MaskSpec mask;
     mask.selected = op.getSelected();
-    return buildAttention(b, loc, q, k, values, op.getPositions(), Value(),
-                          op.getScale().convertToDouble(), std::nullopt, mask);
+    return buildAttention(b, loc, operands.query, operands.key, operands.value,
+                          op.getPositions(), Value(),
+                          op.getScale().convertToDouble(), std::nullopt, mask,
+                          op.getBf16Products());
   }
 
   static Value absorbed(OpBuilder &b, Location loc, MLAAttentionOp op) {
@@ -416,6 +388,52 @@ private:
     return projectMLALatentOutput(b, loc, op, outLatent);
   }
 };
+} // namespace
+
+MLAPromptOperands lm::buildMLAPromptOperands(OpBuilder &b, Location loc,
+                                             MLAAttentionOp op) {
+  MLIRContext *ctx = b.getContext();
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  MLADims n(op);
+  Type f32 = b.getF32Type();
+  Value latent = op.getLatent();
+  auto latentType = cast<RankedTensorType>(latent.getType());
+  if (op.getBf16Products() && !latentType.getElementType().isBF16())
+    latent = arith::TruncFOp::create(b, loc, latentType.clone(b.getBF16Type()),
+                                     latent);
+  int64_t batch = latentType.getDimSize(0), keys = latentType.getDimSize(1);
+  // kv[b, s, h * rows + j] = sum_r latent[b, s, r] kv_b[h * rows + j, r]
+  Value projected = LinearOp::create(
+      b, loc, RankedTensorType::get({batch, keys, n.heads * n.rows}, f32),
+      latent, op.getKvB(), Value());
+  Value perHead = SplitHeadsOp::create(
+      b, loc, RankedTensorType::get({batch, keys, n.heads, n.rows}, f32),
+      projected);
+  auto slice = [&](int64_t offset, int64_t size) -> Value {
+    return SliceOp::create(
+        b, loc, RankedTensorType::get({batch, keys, n.heads, size}, f32),
+        perHead, offset, size);
+  };
+  Value kNope = slice(0, n.nope);
+  Value values = slice(n.nope, n.valueDim);
+  Value kRope = buildGeneric(
+      b, loc, op.getKeyRope(),
+      {AffineMap::get(4, 0, {d(0), d(1), d(3)}, ctx),
+       b.getMultiDimIdentityMap(4)},
+      emptyTensor(b, loc,
+                  {tensor::getMixedSize(b, loc, latent, 0),
+                   tensor::getMixedSize(b, loc, latent, 1),
+                   b.getIndexAttr(n.heads), b.getIndexAttr(n.ropeDim)}),
+      iterators(4), [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        return toF32(nb, l, args[0]);
+      });
+  Value key = tensor::ConcatOp::create(b, loc, 3, ValueRange{kNope, kRope});
+  Value query = tensor::ConcatOp::create(
+      b, loc, 3, ValueRange{op.getQueryNope(), op.getQueryRope()});
+  return {query, key, values};
+}
+
+namespace {
 /// lm.lightning_indexer: index scores as contractions and a weighted ReLU sum
 /// over the index heads, then a top-k per query over the visible keys
 /// (-1 where fewer are visible).

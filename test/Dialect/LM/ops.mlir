@@ -341,7 +341,7 @@ func.func @lightning_indexer(%qi: tensor<?x?x16x16xf32>, %ki: tensor<?x?x16xf32>
 
 // CHECK-LABEL: func.func @mla_attention(
 // CHECK:         %{{.*}} = lm.mla_attention %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {scale = 2.000000e-01 : f64} : (tensor<?x?x4x16xf32>, tensor<?x?x4x8xf32>, tensor<?x?x32xf32>, tensor<?x?x8xf32>, tensor<128x32xf32>, tensor<?x?xi64>) -> tensor<?x?x4x16xf32>
-// CHECK:         %{{.*}} = lm.mla_attention %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} selected %{{.*}} {scale = 2.000000e-01 : f64} : (tensor<?x?x4x16xf32>, tensor<?x?x4x8xf32>, tensor<?x?x32xf32>, tensor<?x?x8xf32>, tensor<128x32xf32>, tensor<?x?xi64>, tensor<?x?x8xi64>) -> tensor<?x?x4x16xf32>
+// CHECK:         %{{.*}} = lm.mla_attention %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} selected %{{.*}} {bf16_products, scale = 2.000000e-01 : f64} : (tensor<?x?x4x16xf32>, tensor<?x?x4x8xf32>, tensor<?x?x32xf32>, tensor<?x?x8xf32>, tensor<128x32xf32>, tensor<?x?xi64>, tensor<?x?x8xi64>) -> tensor<?x?x4x16xf32>
 func.func @mla_attention(%qn: tensor<?x?x4x16xf32>, %qr: tensor<?x?x4x8xf32>,
                          %c: tensor<?x?x32xf32>, %kr: tensor<?x?x8xf32>,
                          %wkvb: tensor<128x32xf32>, %pos: tensor<?x?xi64>,
@@ -350,7 +350,7 @@ func.func @mla_attention(%qn: tensor<?x?x4x16xf32>, %qr: tensor<?x?x4x8xf32>,
   %a = lm.mla_attention %qn, %qr, %c, %kr, %wkvb, %pos {scale = 0.2 : f64}
      : (tensor<?x?x4x16xf32>, tensor<?x?x4x8xf32>, tensor<?x?x32xf32>, tensor<?x?x8xf32>,
         tensor<128x32xf32>, tensor<?x?xi64>) -> tensor<?x?x4x16xf32>
-  %b = lm.mla_attention %qn, %qr, %c, %kr, %wkvb, %pos selected %sel {scale = 0.2 : f64}
+  %b = lm.mla_attention %qn, %qr, %c, %kr, %wkvb, %pos selected %sel {bf16_products, scale = 0.2 : f64}
      : (tensor<?x?x4x16xf32>, tensor<?x?x4x8xf32>, tensor<?x?x32xf32>, tensor<?x?x8xf32>,
         tensor<128x32xf32>, tensor<?x?xi64>, tensor<?x?x8xi64>) -> tensor<?x?x4x16xf32>
   return %a, %b : tensor<?x?x4x16xf32>, tensor<?x?x4x16xf32>

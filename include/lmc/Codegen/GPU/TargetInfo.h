@@ -36,6 +36,9 @@ inline constexpr int64_t kSMCount = 132;
 /// Shared memory a block may declare statically; more needs an opt-in per
 /// function (cuFuncSetAttribute) and dynamic shared memory.
 inline constexpr int64_t kStaticSharedBytes = 48 * 1024;
+/// Shared memory a block may opt in to on sm_90 (of the SM's 228 KB, 1 KB
+/// is the system's per block).
+inline constexpr int64_t kMaxSharedBytes = 227 * 1024;
 /// Alignment of every shared-memory buffer (lm-merge-gpu-modules sets it):
 /// the widest vector load a lane issues.
 inline constexpr int64_t kSharedAlignment = 16;

@@ -541,6 +541,12 @@ def LM_MLAAttentionOp : LM_Op<"mla_attention", [Pure]> {
     `selected` (`[B, T, K]`, `-1` = none) when given (DeepSeek sparse
     attention). The lowering may run the expanded form (prefill) or the
     weight-absorbed form in latent space (decode): they are the same math.
+    With `bf16_products` (what `--dtype bf16` asks for) the expanded form
+    takes bf16 operands in its products, as `lm.attention`'s: the latents
+    rounded to bf16 where kv_b projects them (exact for a latent cache
+    that `--dtype bf16` rounds as it is written), the queries, keys and
+    values where the scores and weighted values read them; its softmax
+    stays f32, and the absorbed form keeps f32 products.
 
     ```mlir
     %o = lm.mla_attention %qn, %qr, %c, %kr, %wkvb, %pos {scale = 0.2 : f64}
@@ -551,7 +557,8 @@ def LM_MLAAttentionOp : LM_Op<"mla_attention", [Pure]> {
   let arguments = (ins LM_FloatTensor:$query_nope, LM_FloatTensor:$query_rope,
                        LM_FloatTensor:$latent, LM_FloatTensor:$key_rope,
                        LM_FloatTensor:$kv_b, LM_IndexTensor:$positions,
-                       Optional<LM_IndexTensor>:$selected, F64Attr:$scale);
+                       Optional<LM_IndexTensor>:$selected, F64Attr:$scale,
+                       UnitAttr:$bf16_products);
   let results = (outs LM_FloatTensor:$result);
   let assemblyFormat = [{
     $query_nope `,` $query_rope `,` $latent `,` $key_rope `,` $kv_b `,` $positions

@@ -31,9 +31,10 @@
 //    four keys a lane's B registers of that step need are consecutive: one
 //    8-byte load from the transposed values.
 // scripts/check-flash-layout.py checks these against the PTX layouts. Key
-// rows are a multiple of 64 bytes long and value rows 160 bytes, in buffers
-// aligned to 16 (lm-merge-gpu-modules), so the fragment loads (16 and 8
-// bytes) state their alignment and stay single instructions.
+// rows are a multiple of 64 bytes long and value rows 160 bytes, at
+// offsets of the (16-byte aligned) dynamic shared memory that are multiples
+// of 16, so the fragment loads (16 and 8 bytes) state their alignment and
+// stay single instructions.
 //
 //===----------------------------------------------------------------------===//
 
@@ -151,7 +152,6 @@ private:
   /// The launch over (sequence, kv head, row tile), the heaviest row tiles
   /// (last tokens: most keys under a causal mask) first; the lane's rows.
   void launch(OpBuilder &b, Location loc) {
-    MLIRContext *ctx = b.getContext();
     Value q = op.getQuery();
     batch = memref::DimOp::create(b, loc, q, 0);
     tokens = memref::DimOp::create(b, loc, q, 1);
@@ -162,23 +162,20 @@ private:
     Value kvHeadsValue = index(b, loc, kvHeads);
     Value blocks = arith::MulIOp::create(
         b, loc, arith::MulIOp::create(b, loc, batch, kvHeadsValue), rowTiles);
-    auto shared = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
-    Type bf16 = b.getBF16Type();
-    SmallVector<Type> workgroup = {
-        MemRefType::get({kKeyTile, footprint.keyStride()}, bf16, AffineMap(),
-                        shared),
-        MemRefType::get({footprint.paddedValueDim(),
-                         FlashAttentionFootprint::valueStride()},
-                        bf16, AffineMap(), shared),
-        MemRefType::get({2, footprint.warps}, b.getI32Type(), AffineMap(),
-                        shared)};
     threads = index(b, loc, footprint.warps * kWarpSize);
-    gpu::LaunchOp launch =
-        createLinearLaunch(b, loc, blocks, threads, workgroup);
+    gpu::LaunchOp launch = createLinearLaunch(b, loc, blocks, threads, {},
+                                              footprint.sharedBytes());
     nameKernel(launch, "flash_attention");
-    keyTile = launch.getWorkgroupAttributions()[0];
-    valueTile = launch.getWorkgroupAttributions()[1];
-    warpRanges = launch.getWorkgroupAttributions()[2];
+    Type bf16 = b.getBF16Type();
+    Value shared = dynamicShared(b, loc);
+    keyTile = sharedView(b, loc, shared, footprint.keyTileOffset(),
+                         {kKeyTile, footprint.keyStride()}, bf16);
+    valueTile = sharedView(
+        b, loc, shared, footprint.valueTileOffset(),
+        {footprint.paddedValueDim(), FlashAttentionFootprint::valueStride()},
+        bf16);
+    warpRanges = sharedView(b, loc, shared, footprint.warpRangesOffset(),
+                            {2, footprint.warps}, b.getI32Type());
 
     tid = launch.getThreadIds().x;
     lane = arith::RemUIOp::create(b, loc, tid, index(b, loc, kWarpSize));

@@ -182,26 +182,36 @@ struct FlashDecodeFootprint {
 /// tile's values transposed (rows of Dv rounded up to 8, each kKeyTile keys
 /// long), rows padded so that the fragment loads of a warp's quarter (keys,
 /// 16 bytes a lane) or half (values, 8 bytes) fall on distinct banks; and
-/// each warp's key range. lm-select-gpu-kernels refuses shapes it exceeds;
-/// the template allocates it.
+/// each warp's key range. The template takes it as dynamic shared memory
+/// (MLA's Dk = 192 with Dv = 128 needs 48 KB and 32 bytes, over the static
+/// limit; the largest dims lm-select-gpu-kernels allows, 56 KB).
 struct FlashAttentionFootprint {
   static constexpr int64_t kKeyTile = 64;
   int64_t warps, keyDim, valueDim;
-  int64_t paddedKeyDim() const { return llvm::alignTo(keyDim, 32); }
-  int64_t paddedValueDim() const { return llvm::alignTo(valueDim, 8); }
+  constexpr int64_t paddedKeyDim() const { return (keyDim + 31) / 32 * 32; }
+  constexpr int64_t paddedValueDim() const { return (valueDim + 7) / 8 * 8; }
   /// Elements from one key row to the next: a multiple of 16 words, odd in
   /// units of 16 (two rows of one quarter-warp's loads take both halves of
   /// the 32 banks).
-  int64_t keyStride() const {
+  constexpr int64_t keyStride() const {
     int64_t d = paddedKeyDim();
     return (d / 2) % 32 == 0 ? d + 32 : d;
   }
   /// Elements from one transposed value row to the next: 40 words, so the
   /// four rows of one half-warp's loads take a quarter of the banks each.
   static constexpr int64_t valueStride() { return kKeyTile + 16; }
-  int64_t sharedBytes() const {
-    return 2 * (kKeyTile * keyStride() + paddedValueDim() * valueStride()) +
-           2 * warps * 4;
+  /// Byte offsets in the block's dynamic shared memory: the key tile, the
+  /// transposed value tile, the warps' key ranges (i32 [2, warps]), each a
+  /// multiple of 16.
+  static constexpr int64_t keyTileOffset() { return 0; }
+  constexpr int64_t valueTileOffset() const {
+    return 2 * kKeyTile * keyStride();
+  }
+  constexpr int64_t warpRangesOffset() const {
+    return valueTileOffset() + 2 * paddedValueDim() * valueStride();
+  }
+  constexpr int64_t sharedBytes() const {
+    return warpRangesOffset() + 2 * warps * 4;
   }
 };
 

@@ -66,13 +66,6 @@ static_assert(WgmmaFragment::kAccumulators ==
                   kConsumerRows * kWgmmaTileCols / kWarpgroup,
               "f32 accumulators per thread of a m64n128 tile");
 
-Type workgroupMemRef(MLIRContext *context, ArrayRef<int64_t> shape,
-                     Type element) {
-  return MemRefType::get(
-      shape, element, AffineMap(),
-      gpu::AddressSpaceAttr::get(context, gpu::AddressSpace::Workgroup));
-}
-
 /// The tensor maps' type: a boxRows x 64 box in shared memory, 128-byte
 /// swizzled, zeros out of bounds.
 nvgpu::TensorMapDescriptorType tensorMapType(MLIRContext *context,
@@ -160,10 +153,7 @@ private:
   /// The dynamic shared memory and the byte offset, from its start, of the
   /// first stage: the next multiple of the swizzle atom.
   void stageBase(OpBuilder &b, Location loc) {
-    MLIRContext *context = b.getContext();
-    shared = gpu::DynamicSharedMemoryOp::create(
-        b, loc,
-        workgroupMemRef(context, {ShapedType::kDynamic}, b.getIntegerType(8)));
+    shared = dynamicShared(b, loc);
     Value address =
         memref::ExtractAlignedPointerAsIndexOp::create(b, loc, shared);
     Value atom = index(b, loc, kSwizzleAtom);
