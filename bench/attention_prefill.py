@@ -15,7 +15,11 @@ pairs, 2 x (Dk + Dv) per pair and query head: B x H x T (T + 1) / 2 x
 2 (Dk + Dv). The anchors take bf16 q, k, v of the same shape with
 is_causal and enable_gqa (median of 10 timed calls after 3 warm-ups); lmc
 reads its f32 cache and rounds as it stages. Causal attention of a dense
-decoder only (no sliding window, chunks, MLA). Runs on a GPU machine.
+decoder (no sliding window, chunks), or MLA's expanded prompt form: every
+head its own kv head, Dk = nope + rope (192) and Dv (128), which the
+anchors take as q, k of Dk and v of Dv (the FlashAttention backend refuses
+unequal dims: cuDNN alone; DeepSeek sparse attention refused). Runs on a
+GPU machine.
 """
 import argparse
 import json
@@ -31,17 +35,23 @@ ROWS_PER_BLOCK = 64
 
 
 def shape_of(config):
-    """Heads, kv heads, Dk, Dv and layers of a dense causal decoder."""
-    if config.get("kv_lora_rank") or config.get("q_lora_rank"):
-        raise SystemExit("attention_prefill.py: causal attention of a dense "
-                         "decoder only; this config has MLA")
+    """Heads, kv heads, Dk, Dv and layers of a causal decoder's attention:
+    dense, or MLA's expanded form."""
+    heads = config["num_attention_heads"]
+    if config.get("kv_lora_rank"):
+        if config.get("index_topk"):
+            raise SystemExit("attention_prefill.py: MLA with DeepSeek sparse "
+                             "attention stays off flash attention")
+        return (heads, heads,
+                config["qk_nope_head_dim"] + config["qk_rope_head_dim"],
+                config["v_head_dim"], config["num_hidden_layers"])
     window = config.get("sliding_window") \
         if config.get("use_sliding_window", True) else None
     if window or config.get("attention_chunk_size") or \
             any(t != "full_attention" for t in config.get("layer_types") or []):
         raise SystemExit("attention_prefill.py: causal attention of a dense "
-                         "decoder only; this config has windows or chunks")
-    heads = config["num_attention_heads"]
+                         "decoder or MLA only; this config has windows or "
+                         "chunks")
     dim = config.get("head_dim") or config["hidden_size"] // heads
     return (heads, config.get("num_key_value_heads", heads), dim, dim,
             config["num_hidden_layers"])
@@ -72,15 +82,17 @@ def lmc_layers(args, batch, tokens, heads, kv_heads, layers):
     return sum(k["time_us"] for k in kernels[:layers]) / layers
 
 
-def sdpa_us(torch, batch, tokens, heads, kv_heads, dim, backend):
+def sdpa_us(torch, batch, tokens, heads, kv_heads, key_dim, value_dim,
+            backend):
     """Time (µs) of one causal SDPA call in bf16, or None if the backend
     refuses the shape."""
     from torch.nn.attention import SDPBackend, sdpa_kernel
-    q = torch.randn(batch, heads, tokens, dim, device="cuda",
+    q = torch.randn(batch, heads, tokens, key_dim, device="cuda",
                     dtype=torch.bfloat16)
-    k = torch.randn(batch, kv_heads, tokens, dim, device="cuda",
+    k = torch.randn(batch, kv_heads, tokens, key_dim, device="cuda",
                     dtype=torch.bfloat16)
-    v = torch.randn_like(k)
+    v = torch.randn(batch, kv_heads, tokens, value_dim, device="cuda",
+                    dtype=torch.bfloat16)
     f = torch.nn.functional.scaled_dot_product_attention
     try:
         with sdpa_kernel(getattr(SDPBackend, backend)):
@@ -117,12 +129,13 @@ def main():
         tflops = lambda us: us and round(flops / us / 1e6, 1)
         row = {"batch": batch, "tokens": tokens, "layers": layers,
                "heads": heads, "kv_heads": kv_heads, "head_dim": key_dim,
+               "value_dim": value_dim,
                "lmc_us": round(lmc_us, 2), "lmc_TFLOPs": tflops(lmc_us)}
         if torch:
             for name, backend in (("cudnn", "CUDNN_ATTENTION"),
                                   ("flash", "FLASH_ATTENTION")):
                 us = sdpa_us(torch, batch, tokens, heads, kv_heads, key_dim,
-                             backend)
+                             value_dim, backend)
                 row[name + "_us"] = us and round(us, 2)
                 row[name + "_TFLOPs"] = tflops(us)
             best = [row[n + "_us"] for n in ("cudnn", "flash") if row[n + "_us"]]
