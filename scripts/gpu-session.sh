@@ -39,7 +39,8 @@
 #   cache), then
 #   bench/gemm_prefill.py (the wgmma tiles of a 32 x 128-token prefill
 #   against cuBLAS), then bench/attention_prefill.py (flash attention of
-#   1 x 4096 and 32 x 128-token prefills against SDPA), then
+#   1 x 4096 and 32 x 128-token prefills against SDPA, the Qwen3-0.6B
+#   shape, then DeepSeek-V2-Lite-4l's MLA prompt form), then
 #   bench/experts_prefill.py (the grouped experts of a 4096-token
 #   DeepSeek-V2-Lite-4l prefill against torch._grouped_mm); each phase under a
 #   time limit; the results as data in $OUT/results.json (bench/results/
@@ -75,6 +76,11 @@ prepare)
   # against numpy (test/GPU/Run/bf16-batch.test).
   "$lmc" compile "$here/test/E2E/Inputs/bf16-batch/model" --target sm_90a --dtype bf16 \
     -o "$gpu/lmx/bf16-batch.bf16.lmx"
+  # MLA at DeepSeek-V2-Lite's attention dims, its prompt on flash attention
+  # (test/GPU/Run/mla-prompt.test).
+  mla=$here/test/E2E/Inputs/mla-prompt/model
+  "$lmc" compile "$mla" --target sm_90a --dtype bf16 -o "$gpu/lmx/mla-prompt.bf16.lmx"
+  "$lmc" compile "$mla" --dtype bf16 -o "$gpu/lmx/mla-prompt.bf16.host.lmx"
   # f32 arithmetic over a bf16 KV cache against numpy (test/GPU/Run/bf16.test).
   "$lmc" compile "$here/test/E2E/Inputs/bf16/model" --target sm_90a --kv-dtype bf16 \
     -o "$gpu/lmx/bf16.f32kv.lmx"
@@ -93,8 +99,8 @@ prepare)
     # A/B for flash decoding (bench/run.py: generic_kernels_tokens_per_s).
     "$lmc" compile "$ckpt" --target sm_90a --dtype bf16 --kernels generic \
       -o "$gpu/lmx/$name.generic.bf16.lmx"
-    # Where no template was chosen (no lm.attention: MLA) the two plans are
-    # the same: no device time for the A/B.
+    # Where no template was chosen the two plans are the same: no device
+    # time for the A/B.
     if cmp -s <("$lmc" inspect "$gpu/lmx/$name.bf16.lmx" --plan | tail -n +2) \
               <("$lmc" inspect "$gpu/lmx/$name.generic.bf16.lmx" --plan | tail -n +2); then
       rm "$gpu/lmx/$name.generic.bf16.lmx"
@@ -127,6 +133,14 @@ goldens)
   "$gpu/bin/lmc-run" "$gpu/lmx/bf16.f32kv.lmx" --device cuda --input "$kv" \
     --compare "$kv" --check-decode 2>&1 | tee "$out/goldens-f32kv.txt" || status=1
   DTYPE=bf16kv "$here/scripts/gpu-goldens.sh" "$gpu/lmx" "$gpu/bin/lmc-run" | tee "$out/goldens-bf16kv.txt" || status=1
+  # MLA's prompt on flash attention (Dk 192, Dv 128) and its decode, each
+  # against the host's bf16.
+  mla=$here/test/E2E/Inputs/mla-prompt
+  "$gpu/bin/lmc-run" "$gpu/lmx/mla-prompt.bf16.host.lmx" --weights "$mla/model" \
+    --input "$mla/input.safetensors" --output /tmp/mla-host.safetensors --check-decode --tolerance 1 >/dev/null
+  "$gpu/bin/lmc-run" "$gpu/lmx/mla-prompt.bf16.lmx" --device cuda --weights "$mla/model" \
+    --input "$mla/input.safetensors" --compare /tmp/mla-host.safetensors --compare-decode \
+    --tolerance 5e-3 2>&1 | tee "$out/goldens-mla.txt" || status=1
   exit $status
   ;;
 sanitizer)
@@ -134,7 +148,8 @@ sanitizer)
   sanitizer=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
   status=0
   # deepseek_v3 in bf16: its 20-token prompt's experts as grouped GEMMs
-  # (TMA copies past the sorted rows' end, tiles past the last).
+  # (TMA copies past the sorted rows' end, tiles past the last) and its MLA
+  # on flash attention (keys and values as views of kv_b's projection).
   for run in "deepseek_v3.lmx deepseek_v3" "deepseek_v3.bf16.lmx deepseek_v3" \
              "qwen3.bf16.lmx qwen3" "gpt_oss.lmx gpt_oss"; do
     set -- $run
@@ -143,6 +158,13 @@ sanitizer)
       --prompt-ids 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20 \
       --max-new-tokens 4 2>&1 | tee "$out/sanitizer-$1.txt" || status=1
   done
+  # MLA's prompt on flash attention: 49 KB of dynamic shared memory (opted
+  # in), values read through a strided view of kv_b's projection.
+  mla=$here/test/E2E/Inputs/mla-prompt
+  "$sanitizer" --tool memcheck --leak-check full --error-exitcode 3 \
+    "$gpu/bin/lmc-run" "$gpu/lmx/mla-prompt.bf16.lmx" --device cuda --weights "$mla/model" \
+    --input "$mla/input.safetensors" --output /tmp/mla-sanitized.safetensors 2>&1 \
+    | tee "$out/sanitizer-mla-prompt.txt" || status=1
   # The wgmma tile: TMA copies past the operands' ends, partial tiles.
   batch=$here/test/E2E/Inputs/bf16-batch/reference.safetensors
   "$sanitizer" --tool memcheck --leak-check full --error-exitcode 3 \
@@ -208,6 +230,12 @@ all)
     --artifact "$gpu/lmx/qwen3-0.6b.bf16.lmx" --weights /tmp/lmc-bench/qwen3-0.6b \
     --json /tmp/attention-prefill.json > "$out/attention-prefill.txt" 2>&1
   echo "attention prefill: exit $?"; cat "$out/attention-prefill.txt"
+  # MLA's prompt form on flash attention (DeepSeek-V2-Lite: Dk 192, Dv 128,
+  # 16 heads each its own kv head) against cuDNN's SDPA at the same shape.
+  timeout 90 python3 "$here/bench/attention_prefill.py" --lmc-run "$gpu/bin/lmc-run" \
+    --artifact "$gpu/lmx/deepseek-v2-lite-4l.bf16.lmx" --weights /tmp/lmc-bench/deepseek-v2-lite-4l \
+    --json /tmp/attention-prefill-mla.json > "$out/attention-prefill-mla.txt" 2>&1
+  echo "attention prefill, MLA: exit $?"; cat "$out/attention-prefill-mla.txt"
   # Prompt experts: the grouped experts of a 4096-token DeepSeek-V2-Lite
   # prefill against torch._grouped_mm at the same expert shapes.
   timeout 90 python3 "$here/bench/experts_prefill.py" --lmc-run "$gpu/bin/lmc-run" \
@@ -245,6 +273,9 @@ if os.path.exists("/tmp/gemm.json"):
     result["gemm_prefill"] = json.load(open("/tmp/gemm.json"))
 if os.path.exists("/tmp/attention-prefill.json"):
     result["attention_prefill"] = json.load(open("/tmp/attention-prefill.json"))
+if os.path.exists("/tmp/attention-prefill-mla.json"):
+    result.setdefault("attention_prefill", []).extend(
+        json.load(open("/tmp/attention-prefill-mla.json")))
 if os.path.exists("/tmp/experts-prefill.json"):
     result["experts_prefill"] = json.load(open("/tmp/experts-prefill.json"))
 # Launches per decode step, as traced when the artifacts were compiled.

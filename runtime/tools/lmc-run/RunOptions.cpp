@@ -64,13 +64,19 @@ ParseOutcome parseRunOptions(int argc, const char *const *argv, RunOptions &o,
   app.add_flag("--check-decode", o.checkDecode,
                "With --input: check that token-by-token decode with the cache "
                "gives the logits of the full prefill");
+  app.add_flag("--compare-decode", o.compareDecode,
+               "With --input and --compare: check token-by-token decode's "
+               "logits against the file's 'decode_logits' (which --output "
+               "writes beside 'logits' with --check-decode or "
+               "--compare-decode): each phase against a reference run of "
+               "the same arithmetic");
   app.add_flag("--check-ragged", o.checkRagged,
                "With several --prompt-ids: check that each sequence of the "
                "batch gets the logits it gets alone, prompt and generated "
                "tokens");
   app.add_option("--tolerance", o.tolerance,
                  "Largest max|diff| / max|reference| --compare, "
-                 "--check-decode and --check-ragged accept")
+                 "--compare-decode, --check-decode and --check-ragged accept")
       ->check(CLI::Range(0.0, 1.0));
   app.add_option("--bench-prompt", o.benchPrompt, "Prompt tokens for --bench")
       ->check(CLI::Range(int64_t(1), int64_t(1) << 20));
@@ -112,6 +118,8 @@ ParseOutcome parseRunOptions(int argc, const char *const *argv, RunOptions &o,
   if (!o.input.empty() && o.output.empty() && o.compare.empty() &&
       !o.checkDecode)
     return error("--input needs --output, --compare or --check-decode");
+  if (o.compareDecode && (o.input.empty() || o.compare.empty()))
+    return error("--compare-decode needs --input and --compare");
   return ParseOutcome::Run;
 }
 

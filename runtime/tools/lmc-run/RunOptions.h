@@ -23,6 +23,9 @@ struct RunOptions {
   // One sequence per --prompt-ids: several run as one ragged batch.
   std::vector<std::string> promptIds;
   bool bench = false, checkDecode = false, checkRagged = false;
+  // With --input and --compare: the token-by-token decode logits against
+  // the file's 'decode_logits'.
+  bool compareDecode = false;
   // With --device cuda: launch every decode step instead of its graph.
   bool noGraphs = false;
   // Text in, text out.
