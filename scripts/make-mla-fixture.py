@@ -13,9 +13,10 @@ holds both to the host's bf16 arithmetic.
 """
 import json
 import os
-import struct
 
 import numpy as np
+
+from fixture_io import write_safetensors
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "test", "E2E", "Inputs", "mla-prompt")
@@ -57,21 +58,6 @@ def shapes():
         "model.norm.weight": [HIDDEN],
         "lm_head.weight": [VOCAB, HIDDEN],
     }
-
-
-def write_safetensors(path, tensors):
-    header, blobs, offset = {}, [], 0
-    for name, array in tensors.items():
-        data = array.tobytes()
-        dtype = {np.float32: "F32", np.int64: "I64"}[array.dtype.type]
-        header[name] = {"dtype": dtype, "shape": list(array.shape),
-                        "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    text = json.dumps(header).encode()
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
 
 
 def main():
