@@ -495,12 +495,20 @@ func.func @flash_attention_bf16_cache(%q: memref<?x?x16x128xf32>, %kc: memref<?x
 // head, Dk = 128 + 64, Dv = 128) from the per-head views of kv_b's
 // projection: key rows of 224 elements (192 + 32: 112 words, odd in units
 // of 16), six 32-wide Dk chunks per score block; 48 KB and 32 bytes of
-// dynamic shared memory, over what a block may declare statically.
+// dynamic shared memory, over what a block may declare statically. The
+// values are staged from the projection itself, its window at offset 128
+// (throughWindow), with aligned 16-byte loads the strided view would hide.
 // CHECK-LABEL: func.func @flash_attention_mla(
+// CHECK-SAME:    %{{[^:]*}}: memref<?x?x16x192xf32>, %[[KV:[^:]*]]: memref<?x?x16x256xf32>, %[[KEYS:[^:]*]]: memref<?x?x16x192xf32>
 // CHECK:   gpu.launch {{.*}} dynamic_shared_memory_size %c49184_i32 function(@flash_attention)
 // CHECK:     memref.view %{{.*}}[%c0][] : {{.*}} to memref<64x224xbf16, #gpu.address_space<workgroup>>
 // CHECK:     memref.view %{{.*}}[%c28672][] : {{.*}} to memref<128x80xbf16, #gpu.address_space<workgroup>>
 // CHECK:     memref.view %{{.*}}[%c49152][] : {{.*}} to memref<2x4xi32, #gpu.address_space<workgroup>>
+// CHECK:     scf.for
+// CHECK:       vector.load %[[KEYS]][{{.*}}] {alignment = 16 : i64} : memref<?x?x16x192xf32>, vector<4xf32>
+// CHECK:     scf.for
+// CHECK:       %[[D:.*]] = arith.addi %{{.*}}, %c128
+// CHECK:       vector.load %[[KV]][%{{.*}}, %{{.*}}, %{{.*}}, %[[D]]] {alignment = 16 : i64} : memref<?x?x16x256xf32>, vector<4xf32>
 // MMA-LABEL: func.func @flash_attention_mla(
 // The mma.sync count: 8 score blocks x 6 chunks x 2 k16 steps, then 4
 // value steps x 16 value blocks.

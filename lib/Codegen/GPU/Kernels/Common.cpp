@@ -80,7 +80,15 @@ Value softmaxWeight(OpBuilder &b, Location loc, Value x, Value max) {
 Value loadSlice(OpBuilder &b, Location loc, Value buffer,
                 SmallVector<Value> indices, int64_t elements, int64_t size,
                 bool whole) {
-  auto type = cast<MemRefType>(buffer.getType());
+  auto rank = cast<MemRefType>(buffer.getType()).getRank();
+  return loadSlice(b, loc, BufferWindow{buffer, SmallVector<int64_t>(rank, 0)},
+                   std::move(indices), elements, size, whole);
+}
+
+Value loadSlice(OpBuilder &b, Location loc, const BufferWindow &window,
+                SmallVector<Value> indices, int64_t elements, int64_t size,
+                bool whole) {
+  auto type = cast<MemRefType>(window.buffer.getType());
   auto vectorType = VectorType::get({elements}, type.getElementType());
   if (!whole || !type.isLastDimUnitStride()) {
     SmallVector<Value> values;
@@ -92,20 +100,29 @@ Value loadSlice(OpBuilder &b, Location loc, Value buffer,
       Value at = arith::AddIOp::create(b, loc, first, index(b, loc, e));
       Value inside =
           arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule, at, last);
+      // Clamped inside the view's row, then moved into the window.
       indices.back() = arith::MinUIOp::create(b, loc, at, last);
       values.push_back(arith::SelectOp::create(
-          b, loc, inside, memref::LoadOp::create(b, loc, buffer, indices),
+          b, loc, inside,
+          memref::LoadOp::create(b, loc, window.buffer,
+                                 window.at(b, loc, indices)),
           zero));
     }
     return vector::FromElementsOp::create(b, loc, vectorType, values);
   }
   // Slices start at multiples of their bytes when the buffer is an
-  // allocation's start; a vector load then needs no splitting.
+  // allocation's start whose rows are whole slices and the window's offset
+  // along the row is a multiple of the slice; a vector load then needs no
+  // splitting.
   llvm::MaybeAlign align;
   int64_t bytes = elements * type.getElementTypeBitWidth() / 8;
-  if (type.getLayout().isIdentity() && llvm::isPowerOf2_64(bytes))
+  int64_t row = type.getShape().back();
+  if (type.getLayout().isIdentity() && llvm::isPowerOf2_64(bytes) &&
+      !ShapedType::isDynamic(row) && row % elements == 0 &&
+      window.offsets.back() % elements == 0)
     align = llvm::Align(std::min<int64_t>(bytes, 16));
-  return vector::LoadOp::create(b, loc, vectorType, buffer, indices,
+  return vector::LoadOp::create(b, loc, vectorType, window.buffer,
+                                window.at(b, loc, indices),
                                 /*nontemporal=*/false, align);
 }
 
@@ -121,17 +138,38 @@ Value toF32(OpBuilder &b, Location loc, Value value) {
   return arith::ExtFOp::create(b, loc, f32, value);
 }
 
-Value throughCorner(Value view) {
-  while (auto subview = view.getDefiningOp<memref::SubViewOp>()) {
-    auto isZero = [](int64_t v) { return v == 0; };
+BufferWindow throughWindow(Value view) {
+  auto rank = cast<MemRefType>(view.getType()).getRank();
+  BufferWindow window{view, SmallVector<int64_t>(rank, 0)};
+  while (auto subview = window.buffer.getDefiningOp<memref::SubViewOp>()) {
     auto isOne = [](int64_t v) { return v == 1; };
-    if (!llvm::all_of(subview.getStaticOffsets(), isZero) ||
+    if (ShapedType::isDynamicShape(subview.getStaticOffsets()) ||
         !llvm::all_of(subview.getStaticStrides(), isOne) ||
-        subview.getSourceType().getRank() != subview.getType().getRank())
+        subview.getSourceType().getRank() != rank)
       break;
-    view = subview.getSource();
+    for (auto [total, offset] :
+         llvm::zip_equal(window.offsets, subview.getStaticOffsets()))
+      total += offset;
+    window.buffer = subview.getSource();
   }
-  return view;
+  return window;
+}
+
+SmallVector<Value> BufferWindow::at(OpBuilder &b, Location loc,
+                                    ArrayRef<Value> indices) const {
+  SmallVector<Value> shifted(indices);
+  for (auto [index, offset] : llvm::zip_equal(shifted, offsets))
+    if (offset != 0)
+      index = arith::AddIOp::create(
+          b, loc, index, arith::ConstantIndexOp::create(b, loc, offset));
+  return shifted;
+}
+
+Value throughCorner(Value view) {
+  BufferWindow window = throughWindow(view);
+  return llvm::all_of(window.offsets, [](int64_t v) { return v == 0; })
+             ? window.buffer
+             : view;
 }
 
 } // namespace mlir::lm::gpu_mapping

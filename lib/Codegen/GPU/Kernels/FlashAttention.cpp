@@ -110,8 +110,8 @@ class FlashAttentionKernel {
 public:
   explicit FlashAttentionKernel(FlashAttentionOp op)
       : op(op), footprint{static_cast<int64_t>(op.getWarps()), 0, 0},
-        group(op.getGroupSize()), keys(throughCorner(op.getKey())),
-        values(throughCorner(op.getValue())) {
+        group(op.getGroupSize()), keys(throughWindow(op.getKey())),
+        values(throughWindow(op.getValue())) {
     auto q = cast<MemRefType>(op.getQuery().getType());
     heads = q.getDimSize(2);
     kvHeads = heads / group;
@@ -313,14 +313,14 @@ private:
   /// lanes along the keys (the stores of a warp then hit distinct banks).
   void stageTile(OpBuilder &b, Location loc, Value start) {
     // Padded key rows are multiples of 32 elements, value rows of 8.
-    int64_t keyElements = stageElements(keys),
-            valueElements = stageElements(values);
+    int64_t keyElements = stageElements(keys.buffer),
+            valueElements = stageElements(values.buffer);
     Value lastKey = arith::SubIOp::create(
         b, loc, memref::DimOp::create(b, loc, op.getKey(), 1),
         index(b, loc, 1));
     auto stage =
-        [&](Value source, int64_t size, int64_t padded, int64_t elements,
-            bool keysFastest,
+        [&](const BufferWindow &source, int64_t size, int64_t padded,
+            int64_t elements, bool keysFastest,
             function_ref<void(OpBuilder &, Location, Value, Value, Value)>
                 write) {
           int64_t groups = padded / elements;
@@ -595,9 +595,10 @@ private:
   FlashAttentionOp op;
   FlashAttentionFootprint footprint;
   int64_t group, heads = 0, kvHeads = 0, keyChunks = 0, valueBlocks = 0;
-  /// Where key and value rows are read (throughCorner); the number of keys
-  /// is still the op's.
-  Value keys, values;
+  /// Where key and value rows are read (throughWindow: a cache's first
+  /// slots, MLA's values as a slice of kv_b's projection); the number of
+  /// keys is still the op's.
+  BufferWindow keys, values;
   Value batch, tokens, rows, threads, tid, lane, warp, laneGroup, laneQuad;
   Value seq, kvHead;
   Value keyTile, valueTile, warpRanges;

@@ -56,6 +56,20 @@ std::pair<Value, Value> visibleKeys(OpBuilder &b, Location loc, Value pos,
 /// itself, rescales what it has to nothing).
 Value softmaxWeight(OpBuilder &b, Location loc, Value x, Value max);
 
+/// The buffer `view` is a window of at static offsets (subviews of the same
+/// rank with unit strides: the caches' first S slots, a slice of each head
+/// of a projection), and those offsets: `view[i]` is `buffer[i + offsets]`,
+/// and the buffer's identity layout proves the alignment of row loads that
+/// the view's strides hide. A view of nothing else is its own window.
+struct BufferWindow {
+  Value buffer;
+  SmallVector<int64_t> offsets;
+  /// `indices` into the view as indices into `buffer`.
+  SmallVector<Value> at(OpBuilder &b, Location loc,
+                        ArrayRef<Value> indices) const;
+};
+BufferWindow throughWindow(Value view);
+
 /// `elements` consecutive values of `buffer`'s innermost row at `indices`
 /// (whose last is the first element's), in the buffer's element type. With
 /// `whole` (the caller knows they lie inside the row's `size` elements):
@@ -65,14 +79,17 @@ Value softmaxWeight(OpBuilder &b, Location loc, Value x, Value max);
 Value loadSlice(OpBuilder &b, Location loc, Value buffer,
                 SmallVector<Value> indices, int64_t elements, int64_t size,
                 bool whole);
+/// The same slice of `window`'s view, read from its buffer (`indices` into
+/// the view).
+Value loadSlice(OpBuilder &b, Location loc, const BufferWindow &window,
+                SmallVector<Value> indices, int64_t elements, int64_t size,
+                bool whole);
 
 /// `value` (a scalar or vector of floats) extended to f32.
 Value toF32(OpBuilder &b, Location loc, Value value);
 
-/// The buffer `view` is a leading corner of, when it is one (a subview at
-/// offset zero with unit strides, as the caches' first S slots are): the
-/// same indices address the same elements there, and its identity layout
-/// proves the alignment of row loads that the view's dynamic strides hide.
+/// The buffer `view` is a leading corner of (a window at offset zero), or
+/// `view`: the same indices address the same elements there.
 Value throughCorner(Value view);
 
 /// Bytes of the templates' vector accesses to global memory (one 128-bit
