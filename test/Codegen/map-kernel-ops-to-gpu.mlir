@@ -491,6 +491,41 @@ func.func @flash_attention_bf16_cache(%q: memref<?x?x16x128xf32>, %kc: memref<?x
 
 // -----
 
+// A bf16 init (the heads o_proj reads rounded): each pair of output columns
+// rounded to bf16 and stored as 4 bytes; flash decoding's combine likewise
+// stores bf16 elements.
+// CHECK-LABEL: func.func @flash_attention_bf16_out(
+// CHECK-SAME:    %[[OUT:[^:]*]]: memref<?x?x16x128xbf16>)
+// CHECK:   gpu.launch
+// CHECK:     arith.truncf %{{.*}} : f32 to bf16
+// CHECK:     vector.store %{{.*}}, %[[OUT]][{{.*}}] {alignment = 4 : i64} : memref<?x?x16x128xbf16>, vector<2xbf16>
+// CHECK-LABEL: func.func @flash_decode_bf16_out(
+// CHECK-SAME:    %[[DOUT:[^:]*]]: memref<?x1x16x128xbf16>)
+// CHECK:   gpu.launch
+// CHECK:   gpu.launch
+// CHECK:     %[[ROUNDED:.*]] = arith.truncf %{{.*}} : f32 to bf16
+// CHECK:     memref.store %[[ROUNDED]], %[[DOUT]]
+func.func @flash_attention_bf16_out(%q: memref<?x?x16x128xf32>, %k: memref<?x?x8x128xf32>,
+                                    %v: memref<?x?x8x128xf32>, %pos: memref<?x?xi64>,
+                                    %o: memref<?x?x16x128xbf16>) {
+  lm.flash_attention %q, %k, %v, %pos outs(%o)
+      {scale = 0.088 : f64, warps = 4 : i64}
+      : (memref<?x?x16x128xf32>, memref<?x?x8x128xf32>, memref<?x?x8x128xf32>,
+         memref<?x?xi64>, memref<?x?x16x128xbf16>) -> ()
+  return
+}
+func.func @flash_decode_bf16_out(%q: memref<?x1x16x128xf32>, %k: memref<?x?x8x128xf32>,
+                                 %v: memref<?x?x8x128xf32>, %pos: memref<?x1xi64>,
+                                 %p: memref<?x16x?x130xf32>, %o: memref<?x1x16x128xbf16>) {
+  lm.flash_decode %q, %k, %v, %pos partials(%p) outs(%o)
+      {bf16_products, scale = 0.088 : f64, warps = 8 : i64}
+      : (memref<?x1x16x128xf32>, memref<?x?x8x128xf32>, memref<?x?x8x128xf32>,
+         memref<?x1xi64>, memref<?x16x?x130xf32>, memref<?x1x16x128xbf16>) -> ()
+  return
+}
+
+// -----
+
 // MLA's expanded prompt form (DeepSeek-V2-Lite: 16 heads, each its own kv
 // head, Dk = 128 + 64, Dv = 128) from the per-head views of kv_b's
 // projection: key rows of 224 elements (192 + 32: 112 words, odd in units

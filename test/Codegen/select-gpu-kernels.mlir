@@ -94,6 +94,57 @@ func.func @one_side(%pos: tensor<?x?xi64>,
 
 // -----
 
+// Qwen3's attention under --dtype bf16, read only by o_proj's rounding of
+// its merged heads: both kernels write bf16 (the rounding's values) into
+// one output allocated before the choice, merge_heads collapses it and
+// the rounding is gone: o_proj reads the heads as they are (streamed below
+// 16 rows, unstaged). Where flash attention refuses (value dim 256), the
+// generic branch rounds into the output.
+// CHECK-LABEL: func.func @rounded_heads(
+// CHECK:   %[[OUT:.*]] = bufferization.alloc_tensor(%{{.*}}, %{{.*}}) : tensor<?x?x16x128xbf16>
+// CHECK:   %[[R:.*]] = scf.if %{{.*}} -> (tensor<?x?x16x128xbf16>) {
+// CHECK:     lm.flash_decode {{.*}} outs(%[[OUT]]) {{.*}} -> (tensor<?x16x?x130xf32>, tensor<?x?x16x128xbf16>)
+// CHECK:   } else {
+// CHECK:     lm.flash_attention {{.*}} outs(%[[OUT]]) {{.*}} -> tensor<?x?x16x128xbf16>
+// CHECK:   }
+// CHECK:   %[[M:.*]] = lm.merge_heads %[[R]] : tensor<?x?x16x128xbf16> -> tensor<?x?x2048xbf16>
+// CHECK-NOT: arith.truncf {{.*}} to tensor<?x?x2048xbf16>
+// CHECK:   lm.streamed_linear %[[M]], %{{.*}} outs
+// CHECK:   lm.linear %[[M]], %{{.*}} : tensor<?x?x2048xbf16>, tensor<1024x2048xbf16>
+// CHECK:   %[[WOUT:.*]] = bufferization.alloc_tensor(%{{.*}}, %{{.*}}) : tensor<?x?x4x256xbf16>
+// CHECK:   scf.if %{{.*}} -> (tensor<?x?x4x256xbf16>) {
+// CHECK:     lm.flash_decode {{.*}} outs(%[[WOUT]]) {{.*}} -> (tensor<?x4x?x258xf32>, tensor<?x?x4x256xbf16>)
+// CHECK:   } else {
+// CHECK:     %[[G:.*]] = lm.attention
+// CHECK:     %[[GR:.*]] = arith.truncf %[[G]] : tensor<?x?x4x256xf32> to tensor<?x?x4x256xbf16>
+// CHECK:     %[[GM:.*]] = bufferization.materialize_in_destination %[[GR]] in %[[WOUT]]
+// CHECK:     scf.yield %[[GM]]
+// TWICE-LABEL: func.func @rounded_heads(
+// TWICE-COUNT-1: lm.flash_attention
+// TWICE-COUNT-1: lm.attention
+// TWICE-NOT:     lm.attention
+// TWICE:         return
+func.func @rounded_heads(%q: tensor<?x?x16x128xf32>, %k: tensor<?x?x8x128xf32>,
+                         %v: tensor<?x?x8x128xf32>, %pos: tensor<?x?xi64>,
+                         %wo: tensor<1024x2048xbf16>,
+                         %wq: tensor<?x?x4x256xf32>, %wk: tensor<?x?x1x256xf32>)
+    -> (tensor<?x?x1024xf32>, tensor<?x?x1024xbf16>) {
+  %o = lm.attention %q, %k, %v, %pos {bf16_products, scale = 0.088 : f64}
+     : (tensor<?x?x16x128xf32>, tensor<?x?x8x128xf32>, tensor<?x?x8x128xf32>,
+        tensor<?x?xi64>) -> tensor<?x?x16x128xf32>
+  %m = lm.merge_heads %o : tensor<?x?x16x128xf32> -> tensor<?x?x2048xf32>
+  %r = arith.truncf %m : tensor<?x?x2048xf32> to tensor<?x?x2048xbf16>
+  %y = lm.linear %r, %wo : tensor<?x?x2048xbf16>, tensor<1024x2048xbf16> -> tensor<?x?x1024xf32>
+  %w = lm.attention %wq, %wk, %wk, %pos {bf16_products, scale = 0.125 : f64}
+     : (tensor<?x?x4x256xf32>, tensor<?x?x1x256xf32>, tensor<?x?x1x256xf32>, tensor<?x?xi64>)
+     -> tensor<?x?x4x256xf32>
+  %wm = lm.merge_heads %w : tensor<?x?x4x256xf32> -> tensor<?x?x1024xf32>
+  %wr = arith.truncf %wm : tensor<?x?x1024xf32> to tensor<?x?x1024xbf16>
+  return %y, %wr : tensor<?x?x1024xf32>, tensor<?x?x1024xbf16>
+}
+
+// -----
+
 // A chunked layer (Llama 4) of head dim 16 (the goldens': half a warp's
 // lanes hold an element); selecting again leaves the prompt branch alone.
 // CHECK-LABEL: func.func @twice(

@@ -352,6 +352,9 @@ def SelectGPUKernelsPass : Pass<"lm-select-gpu-kernels", "mlir::ModuleOp"> {
       `lm.flash_attention` with 4 warps per block (64 rows of (token, query
       head) pairs of one kv head). With flash decoding claimed as well, the
       branch on the phase holds both kernels; alone, it serves every phase.
+      Where only the bf16 rounding of its merged heads reads the attention
+      (o_proj's input under `--dtype bf16`), the kernels write bf16 into
+      one output allocated before the branch and the rounding goes.
     - `lm.mla_attention`: at decode, `lm.flash_mla_decode` (the absorbed
       form over the latent cache) when a head tile's latent query and sum
       fit a lane's registers; of prompts with `bf16_products` and no

@@ -189,26 +189,52 @@ struct FlashAttentionConfig {
   }
 };
 
-/// The empty [B, T, H, Dv] f32 tensor `op`'s kernels write.
+/// A buffer of `type` allocated before a kernel choice for both branches to
+/// write (the generic branch's result materialised in it), so that the
+/// choice's result bufferizes to one buffer of the identity layout, an
+/// arena slot (a branch result of mixed layouts would take a copy). Its
+/// dynamic dimensions are the leading ones, whose sizes `leading` gives
+/// (allocations, not tensor.empty: CSE would make two outputs one).
+Value outputBeforeChoice(OpBuilder &b, Location loc, RankedTensorType type,
+                         ArrayRef<Value> leading) {
+  SmallVector<Value> dynamicSizes;
+  for (auto [dim, size] : llvm::enumerate(type.getShape()))
+    if (ShapedType::isDynamic(size)) {
+      assert(dim < leading.size() && "a dynamic dimension past the leading");
+      dynamicSizes.push_back(leading[dim]);
+    }
+  return bufferization::AllocTensorOp::create(b, loc, type, dynamicSizes);
+}
+
+/// The empty [B, T, H, Dv] tensor of `element`s `op`'s kernels write.
 Value attentionInit(OpBuilder &b, Location loc, AttentionOp op, Value batch,
-                    Value tokens) {
+                    Value tokens, Type element) {
   auto resultType = cast<RankedTensorType>(op.getType());
   return tensor::EmptyOp::create(b, loc,
                                  {ShapedType::kDynamic, ShapedType::kDynamic,
                                   resultType.getDimSize(2),
                                   resultType.getDimSize(3)},
-                                 b.getF32Type(), ValueRange{batch, tokens});
+                                 element, ValueRange{batch, tokens});
 }
 
-/// `value` as `op`'s result type (whose batch or tokens may be static).
+/// `op`'s result type with `element`s.
+RankedTensorType resultTypeOf(AttentionOp op, Type element) {
+  return cast<RankedTensorType>(op.getType()).clone(element);
+}
+
+/// `value` as `op`'s result type (whose batch or tokens may be static), of
+/// `value`'s elements.
 Value asResultOf(OpBuilder &b, Location loc, AttentionOp op, Value value) {
-  if (value.getType() == op.getType())
+  Type type = resultTypeOf(op, getElementTypeOrSelf(value.getType()));
+  if (value.getType() == type)
     return value;
-  return tensor::CastOp::create(b, loc, op.getType(), value);
+  return tensor::CastOp::create(b, loc, type, value);
 }
 
-/// `op` as lm.flash_decode, at the builder (one token per sequence).
-Value buildFlashDecodeFor(OpBuilder &b, AttentionOp op, Value tokens) {
+/// `op` as lm.flash_decode, at the builder (one token per sequence),
+/// writing `init` when given, else a fresh tensor of f32s.
+Value buildFlashDecodeFor(OpBuilder &b, AttentionOp op, Value tokens,
+                          Value init = Value()) {
   Location loc = op.getLoc();
   Value q = op.getQuery();
   auto resultType = cast<RankedTensorType>(op.getType());
@@ -220,7 +246,8 @@ Value buildFlashDecodeFor(OpBuilder &b, AttentionOp op, Value tokens) {
   Value partials = tensor::EmptyOp::create(
       b, loc, {ShapedType::kDynamic, heads, ShapedType::kDynamic, valueDim + 2},
       b.getF32Type(), ValueRange{batch, splits});
-  Value init = attentionInit(b, loc, op, batch, tokens);
+  if (!init)
+    init = attentionInit(b, loc, op, batch, tokens, b.getF32Type());
   SmallVector<Value> operands = {q, op.getKey(), op.getValue(),
                                  op.getPositions()};
   if (Value sinks = op.getSinks())
@@ -234,13 +261,13 @@ Value buildFlashDecodeFor(OpBuilder &b, AttentionOp op, Value tokens) {
 }
 
 /// `op` as lm.flash_attention, at the builder (any token count), writing
-/// `init` when given.
+/// `init` when given, else a fresh tensor of f32s.
 Value buildFlashAttentionFor(OpBuilder &b, AttentionOp op, Value tokens,
                              Value init = Value()) {
   Location loc = op.getLoc();
   Value batch = tensor::DimOp::create(b, loc, op.getQuery(), 0);
   if (!init)
-    init = attentionInit(b, loc, op, batch, tokens);
+    init = attentionInit(b, loc, op, batch, tokens, b.getF32Type());
   auto kernel = FlashAttentionOp::create(
       b, loc, init.getType(), op.getQuery(), op.getKey(), op.getValue(),
       op.getPositions(), op.getSinks(), init, op.getScaleAttr(),
@@ -249,30 +276,79 @@ Value buildFlashAttentionFor(OpBuilder &b, AttentionOp op, Value tokens,
   return asResultOf(b, loc, op, kernel.getResult(0));
 }
 
+/// The bf16 rounding of `op`'s heads merged, when that is all that reads
+/// `op` (the next projection's input under --dtype bf16: o_proj's): the
+/// kernels then write bf16 themselves, the values the rounding would give,
+/// with no kernel of its own for it and half the bytes.
+arith::TruncFOp roundedMergedHeads(AttentionOp op) {
+  if (!op->hasOneUse())
+    return {};
+  auto merge = dyn_cast<MergeHeadsOp>(*op->user_begin());
+  if (!merge || !merge->hasOneUse())
+    return {};
+  auto round = dyn_cast<arith::TruncFOp>(*merge->user_begin());
+  if (!round || !getElementTypeOrSelf(round.getType()).isBF16())
+    return {};
+  return round;
+}
+
 /// `op`'s templates in its place: one token ? decode's : the prompt's, the
 /// generic lm.attention standing in for a phase neither claims; a prompt
-/// template alone serves every phase (no branch).
+/// template alone serves every phase (no branch). Where only the bf16
+/// rounding of its merged heads reads `op`, the kernels write bf16 into one
+/// output allocated before the choice (the generic branch rounds into it:
+/// one buffer of the identity layout, which merge_heads collapses without a
+/// copy), and the rounding goes.
 void selectAttention(AttentionOp op, bool decode, bool prompt) {
   OpBuilder b(op);
   Location loc = op.getLoc();
   Value tokens = tensor::DimOp::create(b, loc, op.getQuery(), 1);
+  arith::TruncFOp round = roundedMergedHeads(op);
+  Value output;
+  if (round)
+    output = outputBeforeChoice(
+        b, loc, resultTypeOf(op, b.getBF16Type()),
+        {tensor::DimOp::create(b, loc, op.getQuery(), 0), tokens});
+  Value result;
   if (!decode) {
-    op.replaceAllUsesWith(buildFlashAttentionFor(b, op, tokens));
+    result = buildFlashAttentionFor(b, op, tokens, output);
+  } else {
+    Type resultType = round ? output.getType() : op.getType();
+    Value isDecode =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tokens,
+                              arith::ConstantIndexOp::create(b, loc, 1));
+    auto choice = scf::IfOp::create(b, loc, resultType, isDecode,
+                                    /*withElseRegion=*/true);
+    b.setInsertionPointToStart(&choice.getThenRegion().front());
+    scf::YieldOp::create(b, loc, buildFlashDecodeFor(b, op, tokens, output));
+    b.setInsertionPointToStart(&choice.getElseRegion().front());
+    Value promptResult;
+    if (prompt) {
+      promptResult = buildFlashAttentionFor(b, op, tokens, output);
+    } else {
+      promptResult = b.clone(*op)->getResult(0);
+      if (round)
+        promptResult =
+            bufferization::MaterializeInDestinationOp::create(
+                b, loc,
+                arith::TruncFOp::create(b, loc, resultType, promptResult),
+                output)
+                .getResult();
+    }
+    scf::YieldOp::create(b, loc, promptResult);
+    b.setInsertionPoint(op);
+    result = choice.getResult(0);
+  }
+  if (!round) {
+    op.replaceAllUsesWith(result);
     op.erase();
     return;
   }
-  Value isDecode =
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tokens,
-                            arith::ConstantIndexOp::create(b, loc, 1));
-  auto choice = scf::IfOp::create(b, loc, op.getType(), isDecode,
-                                  /*withElseRegion=*/true);
-  b.setInsertionPointToStart(&choice.getThenRegion().front());
-  scf::YieldOp::create(b, loc, buildFlashDecodeFor(b, op, tokens));
-  b.setInsertionPointToStart(&choice.getElseRegion().front());
-  Value promptResult = prompt ? buildFlashAttentionFor(b, op, tokens)
-                              : b.clone(*op)->getResult(0);
-  scf::YieldOp::create(b, loc, promptResult);
-  op.replaceAllUsesWith(choice.getResult(0));
+  auto merge = cast<MergeHeadsOp>(round.getIn().getDefiningOp());
+  Value merged = MergeHeadsOp::create(b, loc, round.getType(), result);
+  round.replaceAllUsesWith(merged);
+  round.erase();
+  merge.erase();
   op.erase();
 }
 
@@ -310,23 +386,6 @@ bool availableAt(Value value, Operation *at) {
   Operation *def = value.getDefiningOp();
   Operation *ancestor = def->getBlock()->findAncestorOpInBlock(*at);
   return ancestor && def != ancestor && def->isBeforeInBlock(ancestor);
-}
-
-/// A buffer of `type` allocated before a kernel choice for both branches to
-/// write (the generic branch's result materialised in it), so that the
-/// choice's result bufferizes to one buffer of the identity layout, an
-/// arena slot (a branch result of mixed layouts would take a copy). Its
-/// dynamic dimensions are the leading ones, whose sizes `leading` gives
-/// (allocations, not tensor.empty: CSE would make two outputs one).
-Value outputBeforeChoice(OpBuilder &b, Location loc, RankedTensorType type,
-                         ArrayRef<Value> leading) {
-  SmallVector<Value> dynamicSizes;
-  for (auto [dim, size] : llvm::enumerate(type.getShape()))
-    if (ShapedType::isDynamic(size)) {
-      assert(dim < leading.size() && "a dynamic dimension past the leading");
-      dynamicSizes.push_back(leading[dim]);
-    }
-  return bufferization::AllocTensorOp::create(b, loc, type, dynamicSizes);
 }
 
 /// What one lm.streamed_linear computes in place of lm ops: a projection;

@@ -58,7 +58,7 @@ Type elementOf(Type type) { return cast<ShapedType>(type).getElementType(); }
 
 /// What the attention templates check alike: lm.attention's operands and
 /// attributes, static heads and head dims (the templates specialise to
-/// them), an f32 init [B, T, H, Dv], and their warps.
+/// them), an f32 or bf16 init [B, T, H, Dv], and their warps.
 template <typename KernelOp>
 LogicalResult verifyAttentionKernel(KernelOp op, const ShapeChecker &check) {
   if (failed(verifyOneForm(op)))
@@ -100,8 +100,8 @@ LogicalResult verifyAttentionKernel(KernelOp op, const ShapeChecker &check) {
           {ShapeChecker::size(q, 0), ShapeChecker::size(q, 1), heads, valueDim},
           {"batch", "tokens", "heads", "value dim"})))
     return failure();
-  if (!elementOf(init).isF32())
-    return op.emitOpError("expected f32 'init', got ") << init;
+  if (!elementOf(init).isF32() && !elementOf(init).isBF16())
+    return op.emitOpError("expected an f32 or bf16 'init', got ") << init;
   if (failed(lm::detail::verifyAttentionAttributes(
           op, check, op.getSlidingWindow(), op.getChunkSize(), op.getSoftcap(),
           op.getScale())))

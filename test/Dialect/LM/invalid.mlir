@@ -3051,11 +3051,11 @@ func.func @flash_decode_partials(%q: memref<?x1x4x64xf32>, %k: memref<?x?x2x64xf
 
 func.func @flash_decode_init_type(%q: memref<?x1x4x64xf32>, %k: memref<?x?x2x64xf32>,
                                   %v: memref<?x?x2x32xf32>, %pos: memref<?x1xi64>,
-                                  %p: memref<?x4x?x34xf32>, %o: memref<?x1x4x32xbf16>) {
-  // expected-error @+1 {{expected f32 'init', got 'memref<?x1x4x32xbf16>'}}
+                                  %p: memref<?x4x?x34xf32>, %o: memref<?x1x4x32xf16>) {
+  // expected-error @+1 {{expected an f32 or bf16 'init', got 'memref<?x1x4x32xf16>'}}
   lm.flash_decode %q, %k, %v, %pos partials(%p) outs(%o) {scale = 0.125 : f64, warps = 8 : i64}
      : (memref<?x1x4x64xf32>, memref<?x?x2x64xf32>, memref<?x?x2x32xf32>, memref<?x1xi64>,
-        memref<?x4x?x34xf32>, memref<?x1x4x32xbf16>) -> ()
+        memref<?x4x?x34xf32>, memref<?x1x4x32xf16>) -> ()
   return
 }
 
@@ -3123,11 +3123,11 @@ func.func @flash_attention_init_tokens(%q: memref<?x8x4x64xf32>, %k: memref<?x?x
 
 func.func @flash_attention_init_type(%q: memref<?x?x4x64xf32>, %k: memref<?x?x2x64xf32>,
                                      %v: memref<?x?x2x32xf32>, %pos: memref<?x?xi64>,
-                                     %o: memref<?x?x4x32xbf16>) {
-  // expected-error @+1 {{expected f32 'init', got 'memref<?x?x4x32xbf16>'}}
+                                     %o: memref<?x?x4x32xf16>) {
+  // expected-error @+1 {{expected an f32 or bf16 'init', got 'memref<?x?x4x32xf16>'}}
   lm.flash_attention %q, %k, %v, %pos outs(%o) {scale = 0.125 : f64, warps = 4 : i64}
      : (memref<?x?x4x64xf32>, memref<?x?x2x64xf32>, memref<?x?x2x32xf32>, memref<?x?xi64>,
-        memref<?x?x4x32xbf16>) -> ()
+        memref<?x?x4x32xf16>) -> ()
   return
 }
 

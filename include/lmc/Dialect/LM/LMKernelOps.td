@@ -90,7 +90,8 @@ def LM_FlashDecodeOp : LM_KernelOp<"flash_decode"> {
     maximum, then that maximum and the sum of weights
     (`partials[b, h, p] = [acc_0 .. acc_{Dv-1}, max, sum]`); a second kernel
     rescales the splits to their common maximum, adds the sink's weight, and
-    writes `init` (`[B, 1, H, Dv]`, f32). With `bf16_products` it rounds
+    writes `init` (`[B, 1, H, Dv]`, f32, or bf16: rounded, as `--dtype
+    bf16` rounds the next projection's input). With `bf16_products` it rounds
     the query, keys, values and weights before their products, as
     `lm.attention` says.
 
@@ -216,7 +217,8 @@ def LM_FlashAttentionOp : LM_KernelOp<"flash_attention"> {
     bf16 as they are staged), computes scores and weighted values with
     `mma.sync.m16n8k16` (f32 accumulators) and keeps the online softmax
     (running max, sum of weights) in registers; it writes `init`
-    (`[B, T, H, Dv]`, f32).
+    (`[B, T, H, Dv]`, f32, or bf16: rounded, as `--dtype bf16` rounds the
+    next projection's input).
 
     The result is the init on tensors, none on memrefs.
 

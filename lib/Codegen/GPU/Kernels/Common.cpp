@@ -126,6 +126,13 @@ Value loadSlice(OpBuilder &b, Location loc, const BufferWindow &window,
                                 /*nontemporal=*/false, align);
 }
 
+Value asElementOf(OpBuilder &b, Location loc, Value value, Value buffer) {
+  Type element = cast<MemRefType>(buffer.getType()).getElementType();
+  if (value.getType() == element)
+    return value;
+  return arith::TruncFOp::create(b, loc, element, value);
+}
+
 Value toF32(OpBuilder &b, Location loc, Value value) {
   Type f32 = b.getF32Type();
   if (auto vector = dyn_cast<VectorType>(value.getType())) {

@@ -526,11 +526,12 @@ private:
   void store(OpBuilder &b, Location loc, ValueRange state) {
     Value init = op.getInit();
     auto initType = cast<MemRefType>(init.getType());
+    Type outType = initType.getElementType();
     bool pairs = footprint.valueDim % 2 == 0 && initType.isLastDimUnitStride();
-    // An allocation's rows of even length start 8-byte aligned.
+    // An allocation's rows of even length start aligned to a pair.
     llvm::MaybeAlign pairAlign;
     if (initType.getLayout().isIdentity())
-      pairAlign = llvm::Align(8);
+      pairAlign = llvm::Align(2 * outType.getIntOrFloatBitWidth() / 8);
     Value valueDim = index(b, loc, footprint.valueDim);
     Value laneCol = arith::MulIOp::create(b, loc, laneQuad, index(b, loc, 2));
     for (int64_t half = 0; half < 2; ++half) {
@@ -569,12 +570,15 @@ private:
         OpBuilder::InsertionGuard inner(b);
         auto guardCol = scf::IfOp::create(b, loc, inside, /*withElse=*/false);
         b.setInsertionPointToStart(&guardCol.getThenRegion().front());
+        // A bf16 init: rounded as --dtype bf16 rounds the next
+        // projection's input.
+        for (Value &value : out)
+          value = asElementOf(b, loc, value, init);
         if (pairs) {
           // Dv even: column 2t + 1 exists wherever 2t does.
           vector::StoreOp::create(b, loc,
                                   vector::FromElementsOp::create(
-                                      b, loc,
-                                      VectorType::get({2}, b.getF32Type()),
+                                      b, loc, VectorType::get({2}, outType),
                                       ValueRange{out[0], out[1]}),
                                   init, at, /*nontemporal=*/false, pairAlign);
           continue;

@@ -328,8 +328,8 @@ void buildSplitCombine(OpBuilder &b, Location loc, Value partials, Value init,
           memref::StoreOp::create(nb, l, combined,
                                   launch.getWorkgroupAttributions()[0], e);
         else
-          memref::StoreOp::create(nb, l, combined, init,
-                                  ValueRange{seq, c0, head, e});
+          memref::StoreOp::create(nb, l, asElementOf(nb, l, combined, init),
+                                  init, ValueRange{seq, c0, head, e});
         scf::YieldOp::create(nb, l);
       });
   if (project) {

@@ -88,6 +88,11 @@ Value loadSlice(OpBuilder &b, Location loc, const BufferWindow &window,
 /// `value` (a scalar or vector of floats) extended to f32.
 Value toF32(OpBuilder &b, Location loc, Value value);
 
+/// `value` (an f32 scalar) in `buffer`'s element type: rounded to nearest
+/// even where the buffer is bf16 (a result written as the next
+/// projection's bf16 input).
+Value asElementOf(OpBuilder &b, Location loc, Value value, Value buffer);
+
 /// The buffer `view` is a leading corner of (a window at offset zero), or
 /// `view`: the same indices address the same elements there.
 Value throughCorner(Value view);
