@@ -206,15 +206,15 @@ Value outputBeforeChoice(OpBuilder &b, Location loc, RankedTensorType type,
   return bufferization::AllocTensorOp::create(b, loc, type, dynamicSizes);
 }
 
-/// The empty [B, T, H, Dv] tensor of `element`s `op`'s kernels write.
+/// The empty [B, T, H, Dv] f32 tensor `op`'s kernels write.
 Value attentionInit(OpBuilder &b, Location loc, AttentionOp op, Value batch,
-                    Value tokens, Type element) {
+                    Value tokens) {
   auto resultType = cast<RankedTensorType>(op.getType());
   return tensor::EmptyOp::create(b, loc,
                                  {ShapedType::kDynamic, ShapedType::kDynamic,
                                   resultType.getDimSize(2),
                                   resultType.getDimSize(3)},
-                                 element, ValueRange{batch, tokens});
+                                 b.getF32Type(), ValueRange{batch, tokens});
 }
 
 /// `op`'s result type with `element`s.
@@ -247,7 +247,7 @@ Value buildFlashDecodeFor(OpBuilder &b, AttentionOp op, Value tokens,
       b, loc, {ShapedType::kDynamic, heads, ShapedType::kDynamic, valueDim + 2},
       b.getF32Type(), ValueRange{batch, splits});
   if (!init)
-    init = attentionInit(b, loc, op, batch, tokens, b.getF32Type());
+    init = attentionInit(b, loc, op, batch, tokens);
   SmallVector<Value> operands = {q, op.getKey(), op.getValue(),
                                  op.getPositions()};
   if (Value sinks = op.getSinks())
@@ -267,7 +267,7 @@ Value buildFlashAttentionFor(OpBuilder &b, AttentionOp op, Value tokens,
   Location loc = op.getLoc();
   Value batch = tensor::DimOp::create(b, loc, op.getQuery(), 0);
   if (!init)
-    init = attentionInit(b, loc, op, batch, tokens, b.getF32Type());
+    init = attentionInit(b, loc, op, batch, tokens);
   auto kernel = FlashAttentionOp::create(
       b, loc, init.getType(), op.getQuery(), op.getKey(), op.getValue(),
       op.getPositions(), op.getSinks(), init, op.getScaleAttr(),
