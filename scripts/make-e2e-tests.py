@@ -96,7 +96,7 @@ GPU_TEMPLATE = """\
 # BF16NORMED: cvt.rn.bf16x2.f32
 # BF16NORMED: bar.sync 0;
 # BF16NORMED: ld.shared.v4.b32
-{prompt_flash}"""
+{prompt_flash}{tiled}"""
 
 GPU_RUN_TEMPLATE = """\
 # {family}: f32 numerics on an H100 against Hugging Face transformers
@@ -204,6 +204,20 @@ PROMPT_FLASH = """\
 # PROMPTPLAN-NEXT: templates: {{{{.*}}}}flash_attention {layers}{{{{(,|$)}}}}
 """
 
+TILED = """\
+# Projections of 64 rows and more under --dtype bf16 are lm.tiled_linear
+# (lm-select-gpu-kernels): the wgmma tile with the projection's epilogue,
+# {tiled} of them, {tiled_glu} with a GLU's gate and up multiplied side by
+# side and the GLU (rounded to bf16) their epilogue: no gate or up tensor,
+# no GLU kernel.
+# (A launch lm-merge-launches joins keeps its first kernel's name.)
+# RUN: FileCheck %s --check-prefix=TILED < %t.bf16code/code1.sm_90a.ptx
+# TILED: .entry tiled_linear
+# RUN: lmc inspect %t.bf16.lmx --plan --plan-prompt 64 | FileCheck %s --check-prefix=TILEDPLAN
+# TILEDPLAN: prefill (1 x 64 tokens)
+# TILEDPLAN-NEXT: templates: {{{{.*}}}}tiled_linear{{{{(_glu)?}}}} {{{{[1-9]}}}}
+"""
+
 NO_PROMPT_FLASH = """\
 # No lm.attention, no MLA without sparse attention: no flash attention for
 # prompts either.
@@ -257,6 +271,24 @@ def streamed_projections(family):
                             if "lm.streamed_experts " in line))
 
 
+def tiled_projections(family):
+    """The lm.tiled_linear ops lm-select-gpu-kernels makes of the family's
+    golden under --dtype bf16: how many, and how many with a GLU."""
+    bin_dir = os.path.dirname(os.environ.get(
+        "LMC", os.path.join(ROOT, "build", "bin", "lmc")))
+    ir = subprocess.run([os.path.join(bin_dir, "lmc"), "import",
+                         os.path.join(ROOT, "models", "golden", family)],
+                        check=True, capture_output=True, text=True).stdout
+    selected = subprocess.run(
+        [os.path.join(bin_dir, "lmc-opt"), "--lm-cast-to-bf16",
+         "--lm-weights-to-arguments", "--lm-lower-state",
+         "--lm-select-gpu-kernels"],
+        input=ir, check=True, capture_output=True, text=True).stdout
+    ops = [line for line in selected.splitlines()
+           if "lm.tiled_linear " in line]
+    return dict(tiled=len(ops), tiled_glu=sum(1 for op in ops if " up(" in op))
+
+
 def main(families):
     for family in families:
         ref = json.load(open(os.path.join(ROOT, "models", "golden", family,
@@ -274,11 +306,13 @@ def main(families):
         prompt_flash = (PROMPT_FLASH.format(layers=layers + mla)
                         if layers + mla else NO_PROMPT_FLASH)
         streamed = streamed_projections(family)
+        tiled_counts = tiled_projections(family)
+        tiled = TILED.format(**tiled_counts) if tiled_counts["tiled"] else ""
         experts = (EXPERTS.format(experts=streamed["experts"])
                    if streamed["experts"] else "")
         fields = dict(family=family, prompt=ids(prompt), count=len(new),
                       flash=flash, mla_flash=mla_flash, experts_flash=experts,
-                      prompt_flash=prompt_flash, **streamed,
+                      prompt_flash=prompt_flash, tiled=tiled, **streamed,
                       expected=" ".join(map(str, new)), ragged=ragged,
                       expected4=" ".join(map(str, new[:4])))
         for folder, template in [("E2E", TEMPLATE), ("GPU", GPU_TEMPLATE),

@@ -300,6 +300,69 @@ func.func @streamed_unstaged(%a: memref<?x1x64xbf16>, %w: memref<16x64xbf16>, %o
 
 // -----
 
+// A GLU's gate and up projections of many rows in one lm.tiled_linear (96
+// bf16 columns over 64 features): x's [B x T, 64] tensor map and one per
+// weight, boxes of 64 weight rows; a block per 128 rows and 64 columns
+// (two column tiles); B's tile copied as the gate's 64 rows then the up's
+// same 64; each consumer thread's accumulators i and i + 32 (tile columns
+// c and c + 64) are one output's gate and up, silu(gate) * up, a pair of
+// neighbouring columns rounded and stored as one 4-byte access.
+// CHECK-LABEL: func.func @tiled_glu(
+// CHECK-SAME:    %[[X:[^:]*]]: memref<?x?x64xbf16>, %[[WG:[^:]*]]: memref<96x64xbf16>, %[[WU:[^:]*]]: memref<96x64xbf16>, %[[O:[^:]*]]: memref<?x?x96xbf16>)
+// CHECK:   %[[XM:.*]] = memref.collapse_shape %[[X]] {{\[}}[0, 1], [2]] : memref<?x?x64xbf16> into memref<?x64xbf16>
+// CHECK:   %[[XD:.*]] = nvgpu.tma.create.descriptor %{{.*}} box[%c128, %c64]
+// CHECK:   %[[GD:.*]] = nvgpu.tma.create.descriptor %{{.*}} box[%c64, %c64]
+// CHECK:   %[[UD:.*]] = nvgpu.tma.create.descriptor %{{.*}} box[%c64, %c64]
+// CHECK:   %[[TILES:.*]] = arith.muli %{{.*}}, %c2 : index
+// CHECK:   gpu.launch blocks(%[[BLOCK:[^,]*]], {{.*}}) in ({{.*}} = %[[TILES]], {{.*}}) threads({{.*}}) in ({{.*}} = %c384, {{.*}}) dynamic_shared_memory_size %c132096_i32 function(@tiled_linear_glu) {
+// CHECK:     %[[CT:.*]] = arith.remui %[[BLOCK]], %c2 : index
+// CHECK:     %[[COL:.*]] = arith.muli %[[CT]], %c64 : index
+// CHECK:     nvgpu.tma.async.load %[[XD]][%c0, %{{.*}}]
+// CHECK:     nvgpu.tma.async.load %[[GD]][%c0, %[[COL]]]
+// CHECK:     nvgpu.tma.async.load %[[UD]][%c0, %[[COL]]]
+// CHECK:     nvvm.wgmma.mma_async {{.*}} <m = 64, n = 128, k = 16>
+// CHECK:     nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK:     %[[G0:.*]] = llvm.extractvalue %[[ACC:[0-9]+]][0]
+// CHECK:     %[[U0:.*]] = llvm.extractvalue %[[ACC]][32]
+// CHECK:     %[[N0:.*]] = arith.negf %[[G0]] : f32
+// CHECK:     math.exp %[[N0]]
+// CHECK:     %[[S0:.*]] = arith.mulf %[[G0]], %{{.*}} : f32
+// CHECK:     %[[H0:.*]] = arith.mulf %[[S0]], %[[U0]] : f32
+// CHECK:     llvm.extractvalue %[[ACC]][1]
+// CHECK:     llvm.extractvalue %[[ACC]][33]
+// CHECK:     %[[PAIR:.*]] = vector.from_elements %[[H0]], %{{.*}} : vector<2xf32>
+// CHECK:     %[[HB:.*]] = arith.truncf %[[PAIR]] : vector<2xf32> to vector<2xbf16>
+// CHECK:     vector.store %[[HB]], %[[O]][%{{.*}}, %{{.*}}, %{{.*}}] {alignment = 4 : i64} : memref<?x?x96xbf16>, vector<2xbf16>
+// CHECK-NOT: llvm.extractvalue %[[ACC]][32]
+func.func @tiled_glu(%x: memref<?x?x64xbf16>, %wg: memref<96x64xbf16>, %wu: memref<96x64xbf16>, %o: memref<?x?x96xbf16>) {
+  lm.tiled_linear %x, %wg up(%wu) outs(%o) {glu = #lm.glu<swiglu>}
+      : (memref<?x?x64xbf16>, memref<96x64xbf16>, memref<96x64xbf16>, memref<?x?x96xbf16>) -> ()
+  return
+}
+
+// -----
+
+// A biased projection of many rows added into the residual: one box of
+// 128 weight rows; each pair of neighbouring columns biased, added to the
+// residual's pair (an 8-byte load) and stored back.
+// CHECK-LABEL: func.func @tiled_residual(
+// CHECK-SAME:    %[[A:[^:]*]]: memref<?x64xbf16>, %[[W:[^:]*]]: memref<32x64xbf16>, %[[B:[^:]*]]: memref<32xbf16>, %[[X:[^:]*]]: memref<?x32xf32>)
+// CHECK:   nvgpu.tma.create.descriptor %{{.*}} box[%c128, %c64]
+// CHECK:   nvgpu.tma.create.descriptor %{{.*}} box[%c128, %c64]
+// CHECK:   gpu.launch {{.*}} function(@tiled_linear) {
+// CHECK:     nvvm.wgmma.mma_async
+// CHECK:     %[[BIAS:.*]] = memref.load %[[B]][%[[C:.*]]] : memref<32xbf16>
+// CHECK:     %[[OLD:.*]] = vector.load %[[X]][%[[R:.*]], %[[C]]] {alignment = 8 : i64} : memref<?x32xf32>, vector<2xf32>
+// CHECK:     %[[NEW:.*]] = arith.addf %[[OLD]], %{{.*}} : vector<2xf32>
+// CHECK:     vector.store %[[NEW]], %[[X]][%[[R]], %[[C]]] {alignment = 8 : i64} : memref<?x32xf32>, vector<2xf32>
+func.func @tiled_residual(%a: memref<?x64xbf16>, %w: memref<32x64xbf16>, %b: memref<32xbf16>, %x: memref<?x32xf32>) {
+  lm.tiled_linear %a, %w bias %b outs(%x) {accumulate}
+      : (memref<?x64xbf16>, memref<32x64xbf16>, memref<32xbf16>, memref<?x32xf32>) -> ()
+  return
+}
+
+// -----
+
 // lm.warp_router with DeepSeek's routing (64 experts in 8 groups, 3 kept,
 // 6 chosen, sigmoid scores with a correction bias): a warp per token, 8
 // per 256-thread block; each lane loads experts lane and lane + 32 and

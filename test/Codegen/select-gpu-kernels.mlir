@@ -293,18 +293,29 @@ func.func @not_normed(%x: tensor<?x?x64xf32>, %nw: tensor<64xf32>, %w: tensor<32
 // the new residual. Below 16 rows: three lm.streamed_linear. o_proj
 // stages its rounded rows and accumulates into the residual in place;
 // gate/up takes the norm as its prologue and the SwiGLU as its epilogue,
-// writing bf16; down reads that bf16 unstaged and accumulates. Otherwise
+// writing bf16; down reads that bf16 unstaged and accumulates. From 64
+// rows: three lm.tiled_linear (the wgmma tile) reading the rounded input
+// (the norm and the rounding before that choice), with the same
+// epilogues: gate and up as one op writing the rounded SwiGLU. Between:
 // the ops as they were, the rounded SwiGLU materialised in its output.
 // CHECK-LABEL: func.func @mlp(
 // CHECK-SAME:    %[[X:[^:]*]]: tensor<?x?x1024xf32>, %[[A:[^:]*]]: tensor<?x?x2048xf32>, %[[WO:[^:]*]]: tensor<1024x2048xbf16>, %[[NW:[^:]*]]: tensor<1024xbf16>, %[[WU:[^:]*]]: tensor<3072x1024xbf16>, %[[WG:[^:]*]]: tensor<3072x1024xbf16>, %[[WD:[^:]*]]: tensor<1024x3072xbf16>)
-// CHECK:   %[[H:.*]] = scf.if %{{.*}} -> (tensor<?x?x1024xf32>) {
+// CHECK:   %[[ROWS:.*]] = arith.muli
+// CHECK:   %[[FEW:.*]] = arith.cmpi ult, %[[ROWS]], %c16
+// CHECK:   %[[H:.*]] = scf.if %[[FEW]] -> (tensor<?x?x1024xf32>) {
 // CHECK:     %[[SO:.*]] = lm.streamed_linear %[[A]], %[[WO]] outs(%[[X]]) {accumulate, row_group = 4 : i64, warps = 8 : i64} : (tensor<?x?x2048xf32>, tensor<1024x2048xbf16>, tensor<?x?x1024xf32>) -> tensor<?x?x1024xf32>
 // CHECK:     scf.yield %[[SO]]
 // CHECK:   } else {
 // CHECK:     %[[AR:.*]] = arith.truncf %[[A]]
-// CHECK:     %[[O:.*]] = lm.linear %[[AR]], %[[WO]]
-// CHECK:     %[[XO:.*]] = arith.addf %[[X]], %[[O]]
-// CHECK:     scf.yield %[[XO]]
+// CHECK:     %[[MANY:.*]] = arith.cmpi uge, %[[ROWS]], %c64
+// CHECK:     %[[HO:.*]] = scf.if %[[MANY]] -> (tensor<?x?x1024xf32>) {
+// CHECK:       %[[TO:.*]] = lm.tiled_linear %[[AR]], %[[WO]] outs(%[[X]]) {accumulate} : (tensor<?x?x2048xbf16>, tensor<1024x2048xbf16>, tensor<?x?x1024xf32>) -> tensor<?x?x1024xf32>
+// CHECK:       scf.yield %[[TO]]
+// CHECK:     } else {
+// CHECK:       %[[O:.*]] = lm.linear %[[AR]], %[[WO]]
+// CHECK:       %[[XO:.*]] = arith.addf %[[X]], %[[O]]
+// CHECK:       scf.yield %[[XO]]
+// CHECK:     scf.yield %[[HO]]
 // CHECK:   %[[IG:.*]] = bufferization.alloc_tensor(%{{.*}}, %{{.*}}) : tensor<?x?x3072xbf16>
 // CHECK:   %[[G:.*]] = scf.if %{{.*}} -> (tensor<?x?x3072xbf16>) {
 // CHECK:     %[[SG:.*]] = lm.streamed_linear %[[H]], %[[WG]] up(%[[WU]]) norm(%[[NW]]) outs(%[[IG]]) {epsilon = 9.9999999999999995E-7 : f64, glu = #lm.glu<swiglu>, row_group = 4 : i64, warps = 8 : i64}
@@ -312,18 +323,29 @@ func.func @not_normed(%x: tensor<?x?x64xf32>, %nw: tensor<64xf32>, %w: tensor<32
 // CHECK:   } else {
 // CHECK:     %[[N:.*]] = lm.rms_norm %[[H]], %[[NW]]
 // CHECK:     %[[NR:.*]] = arith.truncf %[[N]]
-// CHECK:     %[[U:.*]] = lm.linear %[[NR]], %[[WU]]
-// CHECK:     %[[GA:.*]] = lm.linear %[[NR]], %[[WG]]
-// CHECK:     %[[S:.*]] = lm.glu %[[GA]], %[[U]] {kind = #lm.glu<swiglu>}
-// CHECK:     %[[SR:.*]] = arith.truncf %[[S]]
-// CHECK:     %[[MG:.*]] = bufferization.materialize_in_destination %[[SR]] in %[[IG]]
-// CHECK:     scf.yield %[[MG]]
+// CHECK:     scf.if %{{.*}} -> (tensor<?x?x3072xbf16>) {
+// CHECK:       %[[TG:.*]] = lm.tiled_linear %[[NR]], %[[WG]] up(%[[WU]]) outs(%[[IG]]) {glu = #lm.glu<swiglu>} : (tensor<?x?x1024xbf16>, tensor<3072x1024xbf16>, tensor<3072x1024xbf16>, tensor<?x?x3072xbf16>) -> tensor<?x?x3072xbf16>
+// CHECK:       scf.yield %[[TG]]
+// CHECK:     } else {
+// CHECK:       %[[U:.*]] = lm.linear %[[NR]], %[[WU]]
+// CHECK:       %[[GA:.*]] = lm.linear %[[NR]], %[[WG]]
+// CHECK:       %[[S:.*]] = lm.glu %[[GA]], %[[U]] {kind = #lm.glu<swiglu>}
+// CHECK:       %[[SR:.*]] = arith.truncf %[[S]]
+// CHECK:       %[[MG:.*]] = bufferization.materialize_in_destination %[[SR]] in %[[IG]]
+// CHECK:       scf.yield %[[MG]]
 // CHECK:   %[[Y:.*]] = scf.if %{{.*}} -> (tensor<?x?x1024xf32>) {
 // CHECK:     lm.streamed_linear %[[G]], %[[WD]] outs(%[[H]]) {accumulate, row_group = 4 : i64, warps = 8 : i64} : (tensor<?x?x3072xbf16>, tensor<1024x3072xbf16>, tensor<?x?x1024xf32>) -> tensor<?x?x1024xf32>
 // CHECK:   } else {
-// CHECK:     %[[D:.*]] = lm.linear %[[G]], %[[WD]]
-// CHECK:     arith.addf %[[H]], %[[D]]
+// CHECK:     scf.if
+// CHECK:       lm.tiled_linear %[[G]], %[[WD]] outs(%[[H]]) {accumulate}
+// CHECK:     } else {
+// CHECK:       %[[D:.*]] = lm.linear %[[G]], %[[WD]]
+// CHECK:       arith.addf %[[H]], %[[D]]
 // CHECK:   return %[[Y]]
+// TWICE-LABEL: func.func @mlp(
+// TWICE-COUNT-3: lm.tiled_linear
+// TWICE-NOT:     lm.tiled_linear
+// TWICE:         return
 func.func @mlp(%x: tensor<?x?x1024xf32>, %a: tensor<?x?x2048xf32>, %wo: tensor<1024x2048xbf16>,
                %nw: tensor<1024xbf16>, %wu: tensor<3072x1024xbf16>, %wg: tensor<3072x1024xbf16>,
                %wd: tensor<1024x3072xbf16>) -> tensor<?x?x1024xf32> {
@@ -499,7 +521,8 @@ func.func @mla(%qn: tensor<?x?x16x128xf32>, %qr: tensor<?x?x16x64xf32>,
 // latent cache): prompts run the expanded form on flash attention. The
 // latents, rounded to bf16, are projected by kv_b in one lm.linear over
 // every key (itself selected as any projection: below 16 rows of keys it
-// streams kv_b, reading the latents as they are); each head's keys are [k_nope || k_rope broadcast], its query
+// streams kv_b, reading the latents as they are; from 64 it is the wgmma
+// tile's lm.tiled_linear); each head's keys are [k_nope || k_rope broadcast], its query
 // [q_nope || q_rope] (Dk 192), its values a slice of the projection
 // (Dv 128); every head is its own kv head. Both branches write the output
 // allocated before the choice.
@@ -511,7 +534,8 @@ func.func @mla(%qn: tensor<?x?x16x128xf32>, %qr: tensor<?x?x16x64xf32>,
 // CHECK:   } else {
 // CHECK:     %[[LB:.*]] = arith.truncf %[[LAT]] : tensor<?x?x512xf32> to tensor<?x?x512xbf16>
 // CHECK:       lm.streamed_linear %[[LAT]], %[[KVB]]
-// CHECK:       lm.linear %[[LB]], %[[KVB]] : tensor<?x?x512xbf16>, tensor<4096x512xbf16> -> tensor<?x?x4096xf32>
+// CHECK:         lm.tiled_linear %[[LB]], %[[KVB]] outs(%{{.*}}) : (tensor<?x?x512xbf16>, tensor<4096x512xbf16>, tensor<?x?x4096xf32>) -> tensor<?x?x4096xf32>
+// CHECK:         lm.linear %[[LB]], %[[KVB]] : tensor<?x?x512xbf16>, tensor<4096x512xbf16> -> tensor<?x?x4096xf32>
 // CHECK:     %[[KVH:.*]] = lm.split_heads %{{.*}} : tensor<?x?x4096xf32> -> tensor<?x?x16x256xf32>
 // CHECK:     %[[KN:.*]] = lm.slice %[[KVH]][0, 128] : tensor<?x?x16x256xf32> -> tensor<?x?x16x128xf32>
 // CHECK:     %[[V:.*]] = lm.slice %[[KVH]][128, 128] : tensor<?x?x16x256xf32> -> tensor<?x?x16x128xf32>

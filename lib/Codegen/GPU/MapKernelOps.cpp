@@ -22,7 +22,7 @@ struct MapKernelOpsToGPUPass final
     WalkResult result = getOperation().walk([&](Operation *op) {
       if (!isa<FlashAttentionOp, FlashDecodeOp, FlashMLADecodeOp,
                GroupedExpertsOp, StreamedExpertsOp, StreamedLinearOp,
-               WarpRouterOp>(op))
+               TiledLinearOp, WarpRouterOp>(op))
         return WalkResult::advance();
       if (op->getNumResults() != 0) {
         op->emitOpError("expected a bufferized kernel op (memref operands)");
@@ -47,6 +47,8 @@ struct MapKernelOpsToGPUPass final
         gpu_mapping::buildStreamedExperts(b, experts);
       else if (auto experts = dyn_cast<GroupedExpertsOp>(op))
         gpu_mapping::buildGroupedExperts(b, experts);
+      else if (auto tiled = dyn_cast<TiledLinearOp>(op))
+        gpu_mapping::buildTiledLinear(b, tiled);
       else
         gpu_mapping::buildStreamedLinear(b, cast<StreamedLinearOp>(op));
       op->erase();

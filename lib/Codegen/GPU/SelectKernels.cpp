@@ -631,8 +631,45 @@ SmallVector<StreamedGroup> matchProjectionGroups(ArrayRef<LinearOp> linears,
   return accepted;
 }
 
-/// rows < kStreamingRows ? lm.streamed_linear per unit : the lm ops, in
-/// place of `group`'s ops, at the first op whose result a unit replaces.
+/// The wgmma tile's configuration for a group of projections of many rows
+/// (lm.tiled_linear): 128 x 128 tiles (64 output columns with a GLU),
+/// WgmmaGemm.h's.
+struct TiledLinearConfig {
+  /// Whether the tiles take `group`'s projections: bf16 weights and input
+  /// (the input as --dtype bf16 rounds it), in features a multiple of 8
+  /// (the tensor maps' 16-byte rows).
+  static bool applies(StreamedGroup &group) {
+    LinearOp first = group.units.front().linear;
+    auto weight = cast<RankedTensorType>(first.getWeight().getType());
+    return getElementTypeOrSelf(first.getInput().getType()).isBF16() &&
+           weight.getElementType().isBF16() && weight.getDimSize(1) % 8 == 0;
+  }
+};
+
+/// `ops` (of `group`, in block order) cloned at the builder through
+/// `mapping`, and each unit's result in its init (a residual unit's is its
+/// add, into the residual already).
+SmallVector<Value> cloneUnits(OpBuilder &b, Location loc, StreamedGroup &group,
+                              ArrayRef<Operation *> ops, ArrayRef<Value> inits,
+                              IRMapping &mapping) {
+  for (Operation *op : ops)
+    b.clone(*op, mapping);
+  SmallVector<Value> results;
+  for (auto [unit, init] : llvm::zip(group.units, inits)) {
+    Value result = mapping.lookup(unit.last()->getResult(0));
+    if (!unit.add)
+      result = bufferization::MaterializeInDestinationOp::create(b, loc, result,
+                                                                 init)
+                   .getResult();
+    results.push_back(result);
+  }
+  return results;
+}
+
+/// rows < kStreamingRows ? lm.streamed_linear per unit
+///   : rows >= kWarpgroupRows ? lm.tiled_linear per unit (where it applies)
+///   : the lm ops,
+/// in place of `group`'s ops, at the first op whose result a unit replaces.
 void selectStreamedGroup(StreamedGroup &group) {
   // A unit's residual must exist where the choice goes; a residual that
   // does not (or that the group computes) leaves its add outside.
@@ -733,18 +770,51 @@ void selectStreamedGroup(StreamedGroup &group) {
              [](Operation *a, Operation *b) { return a->isBeforeInBlock(b); });
   b.setInsertionPointToStart(&choice.getElseRegion().front());
   IRMapping mapping;
-  for (Operation *op : moved)
-    b.clone(*op, mapping);
-  SmallVector<Value> generic;
-  for (auto [unit, init] : llvm::zip(group.units, inits)) {
-    Value result = mapping.lookup(unit.last()->getResult(0));
-    if (!unit.add)
-      result = bufferization::MaterializeInDestinationOp::create(b, loc, result,
-                                                                 init)
-                   .getResult();
-    generic.push_back(result);
+  SmallVector<Value> many;
+  if (TiledLinearConfig::applies(group)) {
+    // rows >= kWarpgroupRows ? lm.tiled_linear per unit : the lm ops, the
+    // input's norm and rounding (what the tiles read) before that choice.
+    SmallVector<Operation *> units, prologue;
+    llvm::SmallPtrSet<Operation *, 16> unitOps;
+    for (StreamedUnit &unit : group.units)
+      unitOps.insert_range(unit.ops());
+    for (Operation *op : moved)
+      (unitOps.contains(op) ? units : prologue).push_back(op);
+    for (Operation *op : prologue)
+      b.clone(*op, mapping);
+    Value tiles = arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::uge, rows,
+        arith::ConstantIndexOp::create(b, loc, gpu_mapping::kWarpgroupRows));
+    auto tileChoice = scf::IfOp::create(b, loc, resultTypes, tiles,
+                                        /*withElseRegion=*/true);
+    b.setInsertionPointToStart(&tileChoice.getThenRegion().front());
+    Value tiledInput =
+        mapping.lookupOrDefault(group.units.front().linear.getInput());
+    SmallVector<Value> tiled;
+    for (auto [unit, init] : llvm::zip(group.units, inits)) {
+      LinearOp up = unit.up;
+      GluOp glu = unit.glu;
+      tiled.push_back(
+          TiledLinearOp::create(b, loc, TypeRange{init.getType()}, tiledInput,
+                                unit.linear.getWeight(), unit.linear.getBias(),
+                                up ? up.getWeight() : Value(),
+                                up ? up.getBias() : Value(), init,
+                                glu ? glu.getKindAttr() : GluKindAttr(),
+                                glu ? glu.getAlphaAttr() : FloatAttr(),
+                                glu ? glu.getLimitAttr() : FloatAttr(),
+                                unit.add ? b.getUnitAttr() : UnitAttr())
+              .getResult(0));
+    }
+    scf::YieldOp::create(b, loc, tiled);
+    b.setInsertionPointToStart(&tileChoice.getElseRegion().front());
+    scf::YieldOp::create(b, loc,
+                         cloneUnits(b, loc, group, units, inits, mapping));
+    b.setInsertionPointAfter(tileChoice);
+    many = tileChoice.getResults();
+  } else {
+    many = cloneUnits(b, loc, group, moved, inits, mapping);
   }
-  scf::YieldOp::create(b, loc, generic);
+  scf::YieldOp::create(b, loc, many);
 
   for (auto [unit, result] : llvm::zip(group.units, choice.getResults()))
     unit.last()->getResult(0).replaceAllUsesWith(result);
@@ -1170,12 +1240,12 @@ void selectStreamedExperts(ExpertsUnit &unit, bool grouped) {
 }
 
 /// Whether `op` is in the generic branch of an earlier selection (whose
-/// other branch holds a `KernelOp`).
-template <typename KernelOp> bool inGenericBranch(Operation *op) {
+/// other branch holds one of `KernelOps`).
+template <typename... KernelOps> bool inGenericBranch(Operation *op) {
   auto parent = dyn_cast<scf::IfOp>(op->getParentOp());
   return parent && parent.getElseRegion().isAncestor(op->getParentRegion()) &&
          llvm::any_of(parent.getThenRegion().getOps(),
-                      [](Operation &o) { return isa<KernelOp>(o); });
+                      [](Operation &o) { return isa<KernelOps...>(o); });
 }
 
 struct SelectGPUKernelsPass final
@@ -1272,7 +1342,7 @@ struct SelectGPUKernelsPass final
 
     SmallVector<LinearOp> linears;
     getOperation().walk([&](LinearOp op) {
-      if (!inGenericBranch<StreamedLinearOp>(op))
+      if (!inGenericBranch<StreamedLinearOp, TiledLinearOp>(op))
         linears.push_back(op);
     });
     for (StreamedGroup &group : matchProjectionGroups(linears, explain))

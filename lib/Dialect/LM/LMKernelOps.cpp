@@ -11,6 +11,7 @@
 #include "ShapeChecker.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 
 using namespace mlir;
 using namespace mlir::lm;
@@ -217,24 +218,29 @@ LogicalResult FlashAttentionOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
-// StreamedLinearOp
+// StreamedLinearOp, TiledLinearOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult StreamedLinearOp::verify() {
-  if (failed(verifyOneForm(*this)))
+namespace {
+/// What the projection templates check alike: lm.linear's operands (a
+/// float `input` [rows..., K], a static f32 or bf16 `weight` [N, K] (the
+/// templates specialise to its shape), an f32 or bf16 `init`
+/// [rows..., N], float biases [N]) and the epilogue (a GLU exactly with an
+/// `up_weight` of the weight's type, or a residual added into an f32
+/// init).
+template <typename KernelOp>
+LogicalResult verifyLinearKernel(KernelOp op, const ShapeChecker &check) {
+  if (failed(verifyOneForm(op)))
     return failure();
-  ShapeChecker check(*this);
-  Type in = getInput().getType(), w = getWeight().getType(),
-       init = getInit().getType();
-  auto elementOf = [](Type t) { return cast<ShapedType>(t).getElementType(); };
+  Type in = op.getInput().getType(), w = op.getWeight().getType(),
+       init = op.getInit().getType();
   int64_t rank = cast<ShapedType>(in).getRank();
   if (rank < 2)
-    return emitOpError("expected 'input' of rank >= 2, got ") << in;
+    return op.emitOpError("expected 'input' of rank >= 2, got ") << in;
   if (failed(check.rank("weight", w, 2)))
     return failure();
-  // The template specialises to the weight's shape.
   if (!cast<ShapedType>(w).hasStaticShape())
-    return emitOpError("expected a static 'weight', got ") << w;
+    return op.emitOpError("expected a static 'weight', got ") << w;
   int64_t n = ShapeChecker::size(w, 0), k = ShapeChecker::size(w, 1);
   if (failed(check.dim("input", in, -1, k, "in features")) ||
       failed(check.rank("init", init, rank)) ||
@@ -245,52 +251,64 @@ LogicalResult StreamedLinearOp::verify() {
       return failure();
   Type weightElement = elementOf(w);
   if (!weightElement.isF32() && !weightElement.isBF16())
-    return emitOpError("expected an f32 or bf16 'weight', got ") << w;
+    return op.emitOpError("expected an f32 or bf16 'weight', got ") << w;
   if (!isa<FloatType>(elementOf(in)))
-    return emitOpError("expected a float 'input', got ") << in;
+    return op.emitOpError("expected a float 'input', got ") << in;
   if (!elementOf(init).isF32() && !elementOf(init).isBF16())
-    return emitOpError("expected an f32 or bf16 'init', got ") << init;
-  for (auto [name, value] : {std::pair<StringRef, Value>{"bias", getBias()},
-                             {"up_bias", getUpBias()}})
-    if (value &&
-        failed(check.shape(name, value.getType(), {n}, {"out features"})))
+    return op.emitOpError("expected an f32 or bf16 'init', got ") << init;
+  for (auto [name, value] : {std::pair<StringRef, Value>{"bias", op.getBias()},
+                             {"up_bias", op.getUpBias()}}) {
+    if (!value)
+      continue;
+    if (failed(check.shape(name, value.getType(), {n}, {"out features"})))
       return failure();
+    if (!isa<FloatType>(elementOf(value.getType())))
+      return op.emitOpError("expected a float '")
+             << name << "', got " << value.getType();
+  }
+
+  // Epilogues: a GLU of the two projections, or a residual add.
+  Value upWeight = op.getUpWeight();
+  if (upWeight && upWeight.getType() != w)
+    return op.emitOpError("expected 'up_weight' of the weight's type ")
+           << w << ", got " << upWeight.getType();
+  if (op.getUpBias() && !upWeight)
+    return op.emitOpError("expected no 'up_bias' without an 'up_weight'");
+  std::optional<GluKind> glu = op.getGlu();
+  if (bool(upWeight) != glu.has_value())
+    return op.emitOpError("expected a 'glu' kind exactly when there is an "
+                          "'up_weight'");
+  if (glu) {
+    if (failed(lm::detail::verifyGluConstants(op, *glu, op.getAlpha(),
+                                              op.getLimit())))
+      return failure();
+  } else if (op.getAlpha() || op.getLimit()) {
+    return op.emitOpError("expected no 'alpha' or 'limit' without a 'glu'");
+  }
+  if (op.getAccumulate() && upWeight)
+    return op.emitOpError("expected 'accumulate' or an 'up_weight', not both");
+  if (op.getAccumulate() && !elementOf(init).isF32())
+    return op.emitOpError("expected an f32 'init' to accumulate into, got ")
+           << init;
+  return success();
+}
+} // namespace
+
+LogicalResult StreamedLinearOp::verify() {
+  ShapeChecker check(*this);
+  if (failed(verifyLinearKernel(*this, check)))
+    return failure();
   Value normWeight = getNormWeight();
+  int64_t k = ShapeChecker::size(getWeight().getType(), 1);
   if (normWeight && failed(check.shape("norm_weight", normWeight.getType(), {k},
                                        {"in features"})))
     return failure();
-  for (auto [name, value] : {std::pair<StringRef, Value>{"bias", getBias()},
-                             {"up_bias", getUpBias()},
-                             {"norm_weight", normWeight}})
-    if (value && !isa<FloatType>(elementOf(value.getType())))
-      return emitOpError("expected a float '")
-             << name << "', got " << value.getType();
+  if (normWeight && !isa<FloatType>(elementOf(normWeight.getType())))
+    return emitOpError("expected a float 'norm_weight', got ")
+           << normWeight.getType();
   if (failed(verifyNormPrologue(*this, normWeight, getEpsilon(),
                                 getWeightOffset())))
     return failure();
-
-  // Epilogues: a GLU of the two projections, or a residual add.
-  Value upWeight = getUpWeight();
-  if (upWeight && upWeight.getType() != w)
-    return emitOpError("expected 'up_weight' of the weight's type ")
-           << w << ", got " << upWeight.getType();
-  if (getUpBias() && !upWeight)
-    return emitOpError("expected no 'up_bias' without an 'up_weight'");
-  std::optional<GluKind> glu = getGlu();
-  if (bool(upWeight) != glu.has_value())
-    return emitOpError("expected a 'glu' kind exactly when there is an "
-                       "'up_weight'");
-  if (glu) {
-    if (failed(detail::verifyGluConstants(*this, *glu, getAlpha(), getLimit())))
-      return failure();
-  } else if (getAlpha() || getLimit()) {
-    return emitOpError("expected no 'alpha' or 'limit' without a 'glu'");
-  }
-  if (getAccumulate() && upWeight)
-    return emitOpError("expected 'accumulate' or an 'up_weight', not both");
-  if (getAccumulate() && !elementOf(init).isF32())
-    return emitOpError("expected an f32 'init' to accumulate into, got ")
-           << init;
   int64_t warps = static_cast<int64_t>(getWarps()),
           rowGroup = static_cast<int64_t>(getRowGroup());
   if (warps < 1 || warps > 32)
@@ -298,6 +316,24 @@ LogicalResult StreamedLinearOp::verify() {
   if (rowGroup < 1 || rowGroup > warps)
     return emitOpError("expected 1 to 'warps' (")
            << warps << ") 'row_group', got " << rowGroup;
+  return success();
+}
+
+LogicalResult TiledLinearOp::verify() {
+  if (failed(verifyLinearKernel(*this, ShapeChecker(*this))))
+    return failure();
+  // wgmma multiplies bf16 as stored; the tensor maps take rows of a
+  // multiple of 16 bytes.
+  for (auto [name, type] :
+       {std::pair<StringRef, Type>{"input", getInput().getType()},
+        {"weight", getWeight().getType()}})
+    if (!elementOf(type).isBF16())
+      return emitOpError("expected a bf16 '") << name << "', got " << type;
+  int64_t k = ShapeChecker::size(getWeight().getType(), 1);
+  if (k % 8 != 0)
+    return emitOpError("expected in features that are a multiple of 8 "
+                       "(16-byte rows), got ")
+           << k;
   return success();
 }
 
@@ -477,6 +513,37 @@ void lm::detail::getKernelOpEffects(
 
 /// Inits are written whole (a kernel writes every element; an accumulating
 /// one reads it first), inputs only read.
+namespace {
+/// Whether the template reads `operand` through a tensor map, which
+/// describes buffers of the identity layout only.
+bool needsIdentityLayout(Operation *op, OpOperand &operand) {
+  if (auto tiled = dyn_cast<TiledLinearOp>(op))
+    return tiled.needsIdentityLayout(operand);
+  return false;
+}
+
+/// `buffer`, or a copy of it of the identity layout where it is a view.
+FailureOr<Value>
+withIdentityLayout(RewriterBase &rewriter, Location loc, Value buffer,
+                   const bufferization::BufferizationOptions &options) {
+  auto type = cast<MemRefType>(buffer.getType());
+  if (type.getLayout().isIdentity())
+    return buffer;
+  auto identity =
+      MemRefType::get(type.getShape(), type.getElementType(),
+                      MemRefLayoutAttrInterface(), type.getMemorySpace());
+  SmallVector<Value> sizes;
+  for (auto [dim, size] : llvm::enumerate(type.getShape()))
+    if (ShapedType::isDynamic(size))
+      sizes.push_back(memref::DimOp::create(rewriter, loc, buffer, dim));
+  FailureOr<Value> copy = options.createAlloc(rewriter, loc, identity, sizes);
+  if (failed(copy) ||
+      failed(options.createMemCpy(rewriter, loc, buffer, *copy)))
+    return failure();
+  return copy;
+}
+} // namespace
+
 LogicalResult lm::detail::bufferizeKernelOp(
     DestinationStyleOpInterface op, RewriterBase &rewriter,
     const bufferization::BufferizationOptions &options,
@@ -491,6 +558,10 @@ LogicalResult lm::detail::bufferizeKernelOp(
     }
     FailureOr<Value> buffer =
         bufferization::getBuffer(rewriter, operand.get(), options, state);
+    if (failed(buffer))
+      return failure();
+    if (needsIdentityLayout(op, operand))
+      buffer = withIdentityLayout(rewriter, op.getLoc(), *buffer, options);
     if (failed(buffer))
       return failure();
     operands.push_back(*buffer);

@@ -3561,3 +3561,51 @@ func.func @grouped_experts_width(%x: memref<2x4x64xf32>, %w: memref<2x4x2xf32>, 
       : (memref<2x4x64xf32>, memref<2x4x2xf32>, memref<2x4x2xi64>, memref<8x24x64xbf16>, memref<8x64x12xbf16>, memref<16xi32>, memref<9x3xi32>, memref<2x4x2xi32>, memref<16x64xbf16>, memref<16x32xbf16>, memref<16x64xf32>, memref<2x4x64xf32>) -> ()
   return
 }
+
+// -----
+
+func.func @tl_input_type(%x: memref<?x64xf32>, %w: memref<32x64xbf16>, %o: memref<?x32xf32>) {
+  // expected-error @+1 {{expected a bf16 'input', got 'memref<?x64xf32>'}}
+  lm.tiled_linear %x, %w outs(%o) : (memref<?x64xf32>, memref<32x64xbf16>, memref<?x32xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @tl_weight_type(%x: memref<?x64xbf16>, %w: memref<32x64xf32>, %o: memref<?x32xf32>) {
+  // expected-error @+1 {{expected a bf16 'weight', got 'memref<32x64xf32>'}}
+  lm.tiled_linear %x, %w outs(%o) : (memref<?x64xbf16>, memref<32x64xf32>, memref<?x32xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @tl_unaligned_rows(%x: memref<?x60xbf16>, %w: memref<32x60xbf16>, %o: memref<?x32xf32>) {
+  // expected-error @+1 {{expected in features that are a multiple of 8 (16-byte rows), got 60}}
+  lm.tiled_linear %x, %w outs(%o) : (memref<?x60xbf16>, memref<32x60xbf16>, memref<?x32xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @tl_glu_without_up(%x: memref<?x64xbf16>, %w: memref<32x64xbf16>, %o: memref<?x32xbf16>) {
+  // expected-error @+1 {{expected a 'glu' kind exactly when there is an 'up_weight'}}
+  lm.tiled_linear %x, %w outs(%o) {glu = #lm.glu<swiglu>} : (memref<?x64xbf16>, memref<32x64xbf16>, memref<?x32xbf16>) -> ()
+  return
+}
+
+// -----
+
+func.func @tl_accumulate_bf16(%x: memref<?x64xbf16>, %w: memref<32x64xbf16>, %o: memref<?x32xbf16>) {
+  // expected-error @+1 {{expected an f32 'init' to accumulate into, got 'memref<?x32xbf16>'}}
+  lm.tiled_linear %x, %w outs(%o) {accumulate} : (memref<?x64xbf16>, memref<32x64xbf16>, memref<?x32xbf16>) -> ()
+  return
+}
+
+// -----
+
+func.func @tl_out_features(%x: memref<?x64xbf16>, %w: memref<32x64xbf16>, %o: memref<?x16xf32>) {
+  // expected-error @+1 {{expected 'init' dimension 1 (out features) to be 32, got 16}}
+  lm.tiled_linear %x, %w outs(%o) : (memref<?x64xbf16>, memref<32x64xbf16>, memref<?x16xf32>) -> ()
+  return
+}

@@ -844,3 +844,29 @@ func.func @streamed_linear(%x: tensor<?x?x64xf32>, %w: tensor<128x64xbf16>,
       : (tensor<?x?x128xf32>, tensor<64x128xbf16>, tensor<?x?x64xf32>) -> tensor<?x?x64xf32>
   return %y, %h, %r : tensor<?x?x128xf32>, tensor<?x?x128xbf16>, tensor<?x?x64xf32>
 }
+
+// CHECK-LABEL: func.func @tiled_linear(
+// CHECK:         %{{.*}} = lm.tiled_linear %{{.*}}, %{{.*}} outs(%{{.*}}) : (tensor<?x?x64xbf16>, tensor<128x64xbf16>, tensor<?x?x128xf32>) -> tensor<?x?x128xf32>
+// CHECK:         lm.tiled_linear %{{.*}}, %{{.*}} bias %{{.*}} outs(%{{.*}}) : (memref<?x64xbf16>, memref<32x64xbf16>, memref<32xf32>, memref<?x32xf32>) -> ()
+// CHECK:         %{{.*}} = lm.tiled_linear %{{.*}}, %{{.*}} bias %{{.*}} up(%{{.*}}) up_bias %{{.*}} outs(%{{.*}}) {alpha = 1.702000e+00 : f64, glu = #lm.glu<gpt_oss_swiglu>, limit = 7.000000e+00 : f64} : (tensor<?x?x64xbf16>, tensor<128x64xbf16>, tensor<128xbf16>, tensor<128x64xbf16>, tensor<128xbf16>, tensor<?x?x128xbf16>) -> tensor<?x?x128xbf16>
+// CHECK:         %{{.*}} = lm.tiled_linear %{{.*}}, %{{.*}} outs(%{{.*}}) {accumulate} : (tensor<?x?x128xbf16>, tensor<64x128xbf16>, tensor<?x?x64xf32>) -> tensor<?x?x64xf32>
+func.func @tiled_linear(%x: tensor<?x?x64xbf16>, %w: tensor<128x64xbf16>,
+                        %init: tensor<?x?x128xf32>, %mx: memref<?x64xbf16>,
+                        %mw: memref<32x64xbf16>, %mb: memref<32xf32>,
+                        %mo: memref<?x32xf32>, %b: tensor<128xbf16>,
+                        %u: tensor<128x64xbf16>, %ub: tensor<128xbf16>,
+                        %hinit: tensor<?x?x128xbf16>, %d: tensor<64x128xbf16>,
+                        %res: tensor<?x?x64xf32>)
+    -> (tensor<?x?x128xf32>, tensor<?x?x128xbf16>, tensor<?x?x64xf32>) {
+  %y = lm.tiled_linear %x, %w outs(%init)
+      : (tensor<?x?x64xbf16>, tensor<128x64xbf16>, tensor<?x?x128xf32>) -> tensor<?x?x128xf32>
+  lm.tiled_linear %mx, %mw bias %mb outs(%mo)
+      : (memref<?x64xbf16>, memref<32x64xbf16>, memref<32xf32>, memref<?x32xf32>) -> ()
+  %h = lm.tiled_linear %x, %w bias %b up(%u) up_bias %ub outs(%hinit)
+      {glu = #lm.glu<gpt_oss_swiglu>, alpha = 1.702 : f64, limit = 7.0 : f64}
+      : (tensor<?x?x64xbf16>, tensor<128x64xbf16>, tensor<128xbf16>, tensor<128x64xbf16>,
+         tensor<128xbf16>, tensor<?x?x128xbf16>) -> tensor<?x?x128xbf16>
+  %r = lm.tiled_linear %h, %d outs(%res) {accumulate}
+      : (tensor<?x?x128xbf16>, tensor<64x128xbf16>, tensor<?x?x64xf32>) -> tensor<?x?x64xf32>
+  return %y, %h, %r : tensor<?x?x128xf32>, tensor<?x?x128xbf16>, tensor<?x?x64xf32>
+}

@@ -336,6 +336,74 @@ def LM_StreamedLinearOp : LM_KernelOp<"streamed_linear",
   let hasVerifier = 1;
 }
 
+def LM_TiledLinearOp : LM_KernelOp<"tiled_linear",
+                                    [AttrSizedOperandSegments]> {
+  let summary = "lm.linear of many rows on Hopper tensor cores with a GLU or "
+                "residual add as its epilogue (the wgmma tile)";
+  let description = [{
+    `y[r..., n] = bias[n] + sum_k input[r..., k] * weight[n, k]` for every
+    row `r` of `input` (`[rows..., K]`, bf16), `weight` `[N, K]` bf16 and
+    static, `bias` `[N]`; products summed in f32. `init` (`[rows..., N]`,
+    f32, or bf16 to round the result as `--dtype bf16` rounds the next
+    projection's input; read only with `accumulate`) receives, as
+    lm.streamed_linear's,
+
+    - `y`, without an epilogue;
+    - `lm.glu(y, u)` of kind `glu` (with its `alpha` and `limit`), with
+      `up(%u_weight)` (and `up_bias`): `u` is the projection of `input` by
+      `up_weight` `[N, K]`;
+    - `init + y`, with `accumulate`.
+
+    The prompt side of a projection (many rows; lm.streamed_linear is the
+    decode side): a block per 128-row tile of `input` against 128 rows of
+    `weight` (or 64 of `weight` and the same 64 of `up_weight`), copied
+    by TMA into swizzled shared memory and multiplied by wgmma, the
+    epilogue applied to the accumulators. Its tensor maps need `input`'s
+    rows contiguous and 16-byte aligned: K is a multiple of 8, and the input
+    is bufferized into a buffer of the identity layout (copied there when
+    it is a view). The GLU's gate and up are no tensors of their own.
+
+    ```mlir
+    %h = lm.tiled_linear %x, %wg up(%wu) outs(%init) {glu = #lm.glu<swiglu>}
+        : (tensor<?x?x64xbf16>, tensor<256x64xbf16>, tensor<256x64xbf16>,
+           tensor<?x?x256xbf16>) -> tensor<?x?x256xbf16>
+    %r = lm.tiled_linear %h, %wd outs(%res) {accumulate}
+        : (tensor<?x?x256xbf16>, tensor<64x256xbf16>, tensor<?x?x64xf32>)
+        -> tensor<?x?x64xf32>
+    ```
+  }];
+  let arguments = (ins LM_TensorOrMemRef:$input, LM_TensorOrMemRef:$weight,
+                       Optional<LM_TensorOrMemRef>:$bias,
+                       Optional<LM_TensorOrMemRef>:$up_weight,
+                       Optional<LM_TensorOrMemRef>:$up_bias,
+                       LM_TensorOrMemRef:$init,
+                       OptionalAttr<LM_GluAttr>:$glu,
+                       OptionalAttr<F64Attr>:$alpha,
+                       OptionalAttr<F64Attr>:$limit, UnitAttr:$accumulate);
+  let assemblyFormat = [{
+    $input `,` $weight (`bias` $bias^)? (`up` `(` $up_weight^ `)`)?
+    (`up_bias` $up_bias^)? `outs` `(` $init `)` attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let extraClassDeclaration = [{
+    MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
+    /// With `accumulate`, the init holds the residual added to.
+    bool readsInit(::mlir::OpOperand &) { return getAccumulate(); }
+    /// The tiles are read by many blocks while others write: no input may
+    /// share the init's buffer.
+    bool readBeforeWritten(::mlir::OpOperand &, ::mlir::OpOperand &) {
+      return false;
+    }
+    /// Whether `operand` must be a buffer of the identity layout (a tensor
+    /// map describes it): the input.
+    bool needsIdentityLayout(::mlir::OpOperand &operand) {
+      return operand.getOwner() == getOperation() &&
+             operand.getOperandNumber() == 0;
+    }
+  }];
+  let hasVerifier = 1;
+}
+
 def LM_StreamedExpertsOp : LM_KernelOp<"streamed_experts",
                                        [AttrSizedOperandSegments]> {
   let summary = "lm.moe_experts of a few tokens, its input's RMS norm as a "

@@ -563,8 +563,8 @@ private:
     spec.name = name;
     spec.aMap = makeWgmmaTensorMap(b, loc, a, kWgmmaTileRows);
     spec.bBoxes = boxes;
-    spec.bMap = makeWgmmaTensorMap(b, loc, stackedRows(b, loc, weights),
-                                   kWgmmaTileRows / boxes);
+    spec.bMaps = {makeWgmmaTensorMap(b, loc, stackedRows(b, loc, weights),
+                                     kWgmmaTileRows / boxes)};
     spec.k = k;
     spec.blocks = arith::MulIOp::create(b, loc, tileCount, columnTiles);
     return spec;

@@ -136,6 +136,11 @@ bool wgmmaTileApplies(const Projection &p);
 void buildWgmmaTile(OpBuilder &b, Location loc, const Projection &p,
                     ArrayRef<Value> rowExtents, Value rows, Value init);
 
+/// lm.tiled_linear on memrefs: the wgmma tile with the op's epilogue (bias,
+/// GLU of the gate and up weights multiplied side by side, residual, bf16
+/// rounding) (WgmmaTile.cpp).
+void buildTiledLinear(OpBuilder &b, TiledLinearOp op);
+
 /// Decode, bf16 or f32: a warp per output column streaming its weight row
 /// with 16-byte loads, each load applied to a group of four rows
 /// (WeightStreaming.cpp).

@@ -186,7 +186,9 @@ private:
     // The maps were written by the host (a copy into device memory): the
     // copy unit reads them only after this fence, as the CUDA programming
     // guide asks of maps in global memory.
-    for (Value map : {spec.aMap, spec.bMap}) {
+    SmallVector<Value, 3> maps = {spec.aMap};
+    maps.append(spec.bMaps.begin(), spec.bMaps.end());
+    for (Value map : maps) {
       nvgpu::TmaFenceOp::create(b, loc, map);
       nvgpu::TmaPrefetchOp::create(b, loc, map, Value());
     }
@@ -215,8 +217,8 @@ private:
           for (auto [box, bRow] : llvm::enumerate(place.bRows))
             nvgpu::TmaAsyncLoadOp::create(
                 nb, l, operandTile(nb, l, stage, 1, boxRows, box * boxRows),
-                barriers, spec.bMap, ValueRange{k, bRow}, stage, Value(),
-                Value());
+                barriers, spec.bMaps[spec.bMaps.size() == 1 ? 0 : box],
+                ValueRange{k, bRow}, stage, Value(), Value());
           scf::YieldOp::create(nb, l);
         });
   }
@@ -376,6 +378,9 @@ Value makeWgmmaTensorMap(OpBuilder &b, Location loc, Value buffer,
 
 void buildWgmmaGemm(OpBuilder &b, Location loc, const WgmmaGemmSpec &spec) {
   assert((spec.bBoxes == 1 || spec.bBoxes == 2) && "B as one or two boxes");
+  assert(
+      (spec.bMaps.size() == 1 || int64_t(spec.bMaps.size()) == spec.bBoxes) &&
+      "one B map, or one per box");
   WgmmaKernel(spec).build(b, loc);
 }
 

@@ -51,8 +51,10 @@ struct WgmmaFragment {
 struct WgmmaGemmSpec {
   StringRef name;
   /// Tensor maps of A (boxes of 128 rows x 64) and B (boxes of
-  /// 128 / bBoxes rows x 64), made by makeWgmmaTensorMap.
-  Value aMap, bMap;
+  /// 128 / bBoxes rows x 64), made by makeWgmmaTensorMap: one B map all
+  /// boxes read, or one per box (a GLU's gate and up weights).
+  Value aMap;
+  SmallVector<Value, 2> bMaps;
   int64_t bBoxes = 1;
   /// The K extent (static); the copies fill zeros past it.
   int64_t k;

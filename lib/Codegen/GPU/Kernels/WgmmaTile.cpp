@@ -5,8 +5,15 @@
 // per 128 x 128 output tile of the GEMM of WgmmaGemm.cpp (TMA copies into
 // a ring of swizzled shared memory, wgmma.mma_async), A = x, B = w. x's
 // rows and w's rows past the ends arrive as zeros; the epilogue stores only
-// the outputs that exist, each as the fill's value (or the output's own,
-// for a residual folded in) plus its sum.
+// the outputs that exist. Two forms:
+//
+// - a projection generic (lm-map-projections-to-gpu): each output the fill's
+//   value (or the output's own, for a residual folded in) plus its sum;
+// - lm.tiled_linear (lm-select-gpu-kernels): the op's epilogue (bias, GLU,
+//   residual, bf16 rounding). A GLU's block multiplies 64 rows of the gate
+//   weight and the same 64 of the up weight (B as two boxes, a tensor map
+//   each), so each thread holds both sums of its output columns and the
+//   gate and up never reach memory.
 //
 // The tensor maps are made on the host before the launch
 // (`nvgpu.tma.create.descriptor`, which the runtime's
@@ -17,6 +24,7 @@
 #include "Kernels.h"
 #include "WgmmaGemm.h"
 
+#include "../../ScalarFunctions.h"
 #include "../MappingUtils.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -107,18 +115,19 @@ private:
   Value rows, init;
 };
 
-/// x as the [rows, K] matrix its tensor map describes.
-Value collapsedActivation(OpBuilder &b, Location loc, const Projection &p) {
-  Value x = p.activation->get();
-  auto type = cast<MemRefType>(x.getType());
+/// `buffer` ([rows..., C], identity layout) as the [rows, C] matrix a
+/// tensor map describes.
+Value asMatrix(OpBuilder &b, Location loc, Value buffer) {
+  auto type = cast<MemRefType>(buffer.getType());
   if (type.getRank() == 2)
-    return x;
+    return buffer;
   SmallVector<ReassociationIndices> groups(2);
   for (int64_t d = 0; d + 1 < type.getRank(); ++d)
     groups[0].push_back(d);
   groups[1].push_back(type.getRank() - 1);
-  return memref::CollapseShapeOp::create(b, loc, x, groups);
+  return memref::CollapseShapeOp::create(b, loc, buffer, groups);
 }
+
 } // namespace
 
 bool wgmmaTileApplies(const Projection &p) {
@@ -144,7 +153,7 @@ bool wgmmaTileApplies(const Projection &p) {
 void buildWgmmaTile(OpBuilder &b, Location loc, const Projection &p,
                     ArrayRef<Value> rowExtents, Value rows, Value init) {
   // The tensor maps: x as [rows, K], w as [N, K].
-  Value xMap = makeWgmmaTensorMap(b, loc, collapsedActivation(b, loc, p),
+  Value xMap = makeWgmmaTensorMap(b, loc, asMatrix(b, loc, p.activation->get()),
                                   kWgmmaTileRows);
   Value wMap = makeWgmmaTensorMap(b, loc, p.weight->get(), kWgmmaTileRows);
   Value rowTiles =
@@ -154,7 +163,7 @@ void buildWgmmaTile(OpBuilder &b, Location loc, const Projection &p,
   WgmmaGemmSpec spec;
   spec.name = "wgmma_tile";
   spec.aMap = xMap;
-  spec.bMap = wMap;
+  spec.bMaps = {wMap};
   spec.k = p.k;
   spec.blocks = arith::MulIOp::create(b, loc, rowTiles, colTiles);
   // Blocks of the same row tile are neighbours: they share x's tile in L2
@@ -169,6 +178,179 @@ void buildWgmmaTile(OpBuilder &b, Location loc, const Projection &p,
     return at;
   };
   spec.place = place;
+  auto store = [&](OpBuilder &nb, Location l, const WgmmaTilePlace &at,
+                   const WgmmaFragment &fragment) {
+    epilogue.store(nb, l, at, fragment);
+  };
+  spec.epilogue = store;
+  buildWgmmaGemm(b, loc, spec);
+}
+
+namespace {
+/// lm.tiled_linear's epilogue: for each of a consumer thread's output
+/// columns, its sum (accumulator i; with a GLU the gate's, the up's at
+/// i + 32, tile columns c and c + 64) biased, through the GLU, added to
+/// the residual and written in the init's type; pairs of neighbouring
+/// columns (i, i + 1) as one access where the init's rows allow.
+class TiledLinearEpilogue {
+public:
+  TiledLinearEpilogue(TiledLinearOp op, ArrayRef<Value> rowExtents, Value rows)
+      : op(op), rowExtents(rowExtents), rows(rows) {
+    auto init = cast<MemRefType>(op.getInit().getType());
+    n = init.getDimSize(init.getRank() - 1);
+    identity = init.getLayout().isIdentity();
+  }
+
+  void store(OpBuilder &b, Location loc, const WgmmaTilePlace &place,
+             const WgmmaFragment &fragment) {
+    // Written through its own indices (not a collapsed view), so that
+    // lm-fold-scatter-copies can follow the stores to a cache.
+    Value output = op.getInit();
+    bool glu = op.getGlu().has_value();
+    Value colBase = arith::AddIOp::create(b, loc, place.extra[0], fragment.col);
+    Value cols = index(b, loc, n);
+    // A pair of columns (2t, 2t + 1 from an even first column) lies inside
+    // a row of even N together: one aligned access of both.
+    int64_t width = identity && n % 2 == 0 ? 2 : 1;
+    for (int64_t half = 0; half < 2; ++half) {
+      Value row =
+          arith::AddIOp::create(b, loc, fragment.row, index(b, loc, 8 * half));
+      Value rowInside =
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, row, rows);
+      ifThen(b, loc, rowInside, [&] {
+        SmallVector<Value> rowIndices = delinearize(b, loc, row, rowExtents);
+        for (int64_t i = 0; i < WgmmaFragment::kAccumulators; i += width) {
+          if (WgmmaFragment::rowOffset(i) != 8 * half ||
+              (glu && WgmmaFragment::colOffset(i) >= kWgmmaTileCols / 2))
+            continue;
+          Value col = arith::AddIOp::create(
+              b, loc, colBase, index(b, loc, WgmmaFragment::colOffset(i)));
+          Value colInside = arith::CmpIOp::create(
+              b, loc, arith::CmpIPredicate::ult, col, cols);
+          ifThen(b, loc, colInside, [&] {
+            SmallVector<Value> indices(rowIndices);
+            indices.push_back(col);
+            SmallVector<Value> values;
+            for (int64_t e = 0; e < width; ++e)
+              values.push_back(
+                  result(b, loc, fragment, i + e,
+                         arith::AddIOp::create(b, loc, col, index(b, loc, e))));
+            write(b, loc, output, indices, values);
+          });
+        }
+      });
+    }
+  }
+
+private:
+  /// Accumulator i's output (f32) at output column `col`, before the
+  /// residual: biased, and through the GLU with the up's sum.
+  Value result(OpBuilder &b, Location loc, const WgmmaFragment &fragment,
+               int64_t i, Value col) {
+    auto biased = [&](Value sum, Value bias) -> Value {
+      if (!bias)
+        return sum;
+      return arith::AddFOp::create(
+          b, loc, sum,
+          toF32(b, loc, memref::LoadOp::create(b, loc, bias, col)));
+    };
+    Value value = biased(fragment.at(b, loc, i), op.getBias());
+    std::optional<GluKind> glu = op.getGlu();
+    if (!glu)
+      return value;
+    auto constant = [](std::optional<APFloat> c) {
+      return c ? c->convertToDouble() : 0.0;
+    };
+    Value up = biased(fragment.at(b, loc, i + WgmmaFragment::kAccumulators / 2),
+                      op.getUpBias());
+    return lowering::applyGlu(b, loc, *glu, value, up, constant(op.getAlpha()),
+                              constant(op.getLimit()));
+  }
+
+  /// `values` (f32) at `indices` and the columns after: added to what is
+  /// there with `accumulate`, in the output's element type.
+  void write(OpBuilder &b, Location loc, Value output, ArrayRef<Value> indices,
+             ArrayRef<Value> values) {
+    Type element = cast<MemRefType>(output.getType()).getElementType();
+    if (values.size() == 1) {
+      Value value = values.front();
+      if (op.getAccumulate())
+        value = arith::AddFOp::create(
+            b, loc, memref::LoadOp::create(b, loc, output, indices), value);
+      memref::StoreOp::create(b, loc, asElementOf(b, loc, value, output),
+                              output, indices);
+      return;
+    }
+    auto f32s = VectorType::get({int64_t(values.size())}, b.getF32Type());
+    Value vector = vector::FromElementsOp::create(b, loc, f32s, values);
+    int64_t bytes = values.size() * element.getIntOrFloatBitWidth() / 8;
+    if (op.getAccumulate())
+      vector = arith::AddFOp::create(
+          b, loc,
+          vector::LoadOp::create(b, loc, f32s, output, indices,
+                                 /*nontemporal=*/false, llvm::Align(bytes)),
+          vector);
+    if (!element.isF32())
+      vector = arith::TruncFOp::create(
+          b, loc, VectorType::get({int64_t(values.size())}, element), vector);
+    vector::StoreOp::create(b, loc, vector, output, indices,
+                            /*nontemporal=*/false, llvm::Align(bytes));
+  }
+
+  TiledLinearOp op;
+  ArrayRef<Value> rowExtents;
+  Value rows;
+  int64_t n;
+  bool identity;
+};
+} // namespace
+
+void buildTiledLinear(OpBuilder &b, TiledLinearOp op) {
+  Location loc = op.getLoc();
+  Value input = op.getInput();
+  auto inputType = cast<MemRefType>(input.getType());
+  auto weightType = cast<MemRefType>(op.getWeight().getType());
+  int64_t n = weightType.getDimSize(0);
+  SmallVector<Value> rowExtents;
+  Value rows = index(b, loc, 1);
+  for (int64_t d = 0; d + 1 < inputType.getRank(); ++d) {
+    rowExtents.push_back(b.createOrFold<memref::DimOp>(loc, input, d));
+    rows = b.createOrFold<arith::MulIOp>(loc, rows, rowExtents.back());
+  }
+  // A GLU's tile: 64 output columns, their gate rows and up rows.
+  bool glu = bool(op.getUpWeight());
+  int64_t boxes = glu ? 2 : 1;
+  int64_t columnsPerTile = kWgmmaTileCols / boxes;
+  WgmmaGemmSpec spec;
+  spec.name = glu ? "tiled_linear_glu" : "tiled_linear";
+  spec.aMap =
+      makeWgmmaTensorMap(b, loc, asMatrix(b, loc, input), kWgmmaTileRows);
+  spec.bBoxes = boxes;
+  spec.bMaps = {
+      makeWgmmaTensorMap(b, loc, op.getWeight(), kWgmmaTileRows / boxes)};
+  if (glu)
+    spec.bMaps.push_back(
+        makeWgmmaTensorMap(b, loc, op.getUpWeight(), kWgmmaTileRows / boxes));
+  spec.k = weightType.getDimSize(1);
+  Value rowTiles =
+      arith::CeilDivUIOp::create(b, loc, rows, index(b, loc, kWgmmaTileRows));
+  Value colTiles = index(b, loc, llvm::divideCeil(n, columnsPerTile));
+  spec.blocks = arith::MulIOp::create(b, loc, rowTiles, colTiles);
+  // Blocks of the same row tile are neighbours: they share x's tile in L2
+  // while walking the weights.
+  auto place = [&](OpBuilder &nb, Location l, Value block) {
+    SmallVector<Value> tile = delinearize(nb, l, block, {rowTiles, colTiles});
+    WgmmaTilePlace at;
+    at.aRow =
+        arith::MulIOp::create(nb, l, tile[0], index(nb, l, kWgmmaTileRows));
+    Value column =
+        arith::MulIOp::create(nb, l, tile[1], index(nb, l, columnsPerTile));
+    at.bRows.assign(boxes, column);
+    at.extra.push_back(column);
+    return at;
+  };
+  spec.place = place;
+  TiledLinearEpilogue epilogue(op, rowExtents, rows);
   auto store = [&](OpBuilder &nb, Location l, const WgmmaTilePlace &at,
                    const WgmmaFragment &fragment) {
     epilogue.store(nb, l, at, fragment);
