@@ -7,12 +7,14 @@ at the same shapes, on the same GPU.
         --weights CHECKPOINT [--batch 32 --prompt-tokens 128] [--json F] [--no-anchor]
 
 lmc: bench/profile_step.py with --batch prompts of --prompt-tokens tokens,
-only the `wgmma_tile` kernels profiled (ncu). A layer launches them in
-order: q/k/v (one launch: the three share their input), o_proj, gate/up (one
-launch), down; then the LM head. The config (the checkpoint's config.json)
-gives each launch's shapes; its grid is checked against them (rows in 128-row
-tiles times each projection's 128-column tiles), so a plan of other kernels
-is refused rather than misread. FLOPs are 2 x rows x N x K over the summed N
+only the `tiled_linear` kernels profiled (ncu; lm.tiled_linear, chosen by
+lm-select-gpu-kernels). A layer launches them in order: q/k/v (one launch:
+the three share their input), o_proj, gate/up (one op, the SwiGLU its
+epilogue), down; then the LM head. The config (the checkpoint's
+config.json) gives each launch's shapes; its grid is checked against them
+(rows in 128-row tiles times each projection's 128-column tiles; a GLU's
+tiles are 64 columns of the gate and the same 64 of the up), so a plan of
+other kernels is refused rather than misread. FLOPs are 2 x rows x N x K over the summed N
 of a launch. The anchor multiplies bf16 [rows, K] by [K, N] (the launch's
 summed N, as a fused projection would) with torch.matmul, timed with CUDA
 events (median of 20 after 3 warm-ups). Runs on a GPU machine.
@@ -28,10 +30,12 @@ from cuda_timing import median_us
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TILE = 128
+GLU_TILE = 64  # output columns of a GLU's tile (64 gate rows, 64 up rows)
 
 
 def launches(config):
-    """Each wgmma launch of a prefill, in order: name, K and its Ns."""
+    """Each wgmma launch of a prefill, in order: name, K, its Ns and its
+    column tiles."""
     if config.get("num_experts") or config.get("n_routed_experts") or \
             config.get("kv_lora_rank") or config.get("q_lora_rank"):
         raise SystemExit("gemm_prefill.py: a dense decoder (Llama / Qwen3 "
@@ -40,12 +44,16 @@ def launches(config):
     heads = config["num_attention_heads"]
     kv = config.get("num_key_value_heads", heads)
     d = config.get("head_dim") or h // heads
-    layer = [("qkv_proj", h, [heads * d, kv * d, kv * d]),
-             ("o_proj", heads * d, [h]),
-             ("gate_up_proj", h, [i, i]),
-             ("down_proj", i, [h])]
+    def tiles(ns):
+        return sum(-(-n // TILE) for n in ns)
+    qkv = [heads * d, kv * d, kv * d]
+    layer = [("qkv_proj", h, qkv, tiles(qkv)),
+             ("o_proj", heads * d, [h], tiles([h])),
+             ("gate_up_proj", h, [i, i], -(-i // GLU_TILE)),
+             ("down_proj", i, [h], tiles([h]))]
+    vocab = config["vocab_size"]
     return layer * config["num_hidden_layers"] + \
-        [("lm_head", h, [config["vocab_size"]])]
+        [("lm_head", h, [vocab], tiles([vocab]))]
 
 
 def lmc_kernels(args):
@@ -54,7 +62,7 @@ def lmc_kernels(args):
                         "--lmc-run", args.lmc_run, "--artifact", args.artifact,
                         "--weights", args.weights, "--prompt-tokens",
                         str(args.prompt_tokens), "--batch", str(args.batch),
-                        "--kernels", "wgmma_tile", "--json", out.name],
+                        "--kernels", "tiled_linear", "--json", out.name],
                        check=True, stdout=subprocess.DEVNULL)
         return json.load(open(out.name))["all"]
 
@@ -81,13 +89,13 @@ def main():
     kernels = lmc_kernels(args)
     # The decode step after the prompt has too few rows for the tile.
     if len(kernels) != len(expected):
-        raise SystemExit(f"gemm_prefill.py: {len(kernels)} wgmma_tile kernels ran, "
+        raise SystemExit(f"gemm_prefill.py: {len(kernels)} tiled_linear kernels ran, "
                          f"the config's prefill has {len(expected)} projection launches")
     rows = args.batch * args.prompt_tokens
     row_tiles = -(-rows // TILE)
     shapes = {}
-    for kernel, (name, k, ns) in zip(kernels, expected):
-        blocks = row_tiles * sum(-(-n // TILE) for n in ns)
+    for kernel, (name, k, ns, column_tiles) in zip(kernels, expected):
+        blocks = row_tiles * column_tiles
         grid = kernel["grid"].strip("()").split(",")[0].strip()
         if grid != str(blocks):
             raise SystemExit(f"gemm_prefill.py: {kernel['name']} ran {grid} blocks, "

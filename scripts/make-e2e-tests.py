@@ -248,43 +248,40 @@ def mla_layers(family):
                if "lm.mla_attention " in line and " selected " not in line)
 
 
-def streamed_projections(family):
-    """The lm.streamed_linear ops lm-select-gpu-kernels makes of the
-    family's golden: how many, and how many with a norm, a GLU, a residual
-    add; and its lm.streamed_experts ops."""
+def selected_ops(family, *passes):
+    """The lines of the family's golden after `passes` and
+    lm-select-gpu-kernels (lm-opt's output)."""
     bin_dir = os.path.dirname(os.environ.get(
         "LMC", os.path.join(ROOT, "build", "bin", "lmc")))
     ir = subprocess.run([os.path.join(bin_dir, "lmc"), "import",
                          os.path.join(ROOT, "models", "golden", family)],
                         check=True, capture_output=True, text=True).stdout
-    selected = subprocess.run(
-        [os.path.join(bin_dir, "lmc-opt"), "--lm-weights-to-arguments",
-         "--lm-lower-state", "--lm-select-gpu-kernels"],
-        input=ir, check=True, capture_output=True, text=True).stdout
-    ops = [line for line in selected.splitlines()
-           if "lm.streamed_linear " in line]
+    return subprocess.run(
+        [os.path.join(bin_dir, "lmc-opt"), *passes,
+         "--lm-weights-to-arguments", "--lm-lower-state",
+         "--lm-select-gpu-kernels"],
+        input=ir, check=True, capture_output=True,
+        text=True).stdout.splitlines()
+
+
+def streamed_projections(family):
+    """The lm.streamed_linear ops lm-select-gpu-kernels makes of the
+    family's golden: how many, and how many with a norm, a GLU, a residual
+    add; and its lm.streamed_experts ops."""
+    selected = selected_ops(family)
+    ops = [line for line in selected if "lm.streamed_linear " in line]
     return dict(streamed=len(ops),
                 normed=sum(1 for op in ops if " norm(" in op),
                 glu=sum(1 for op in ops if " up(" in op),
                 residual=sum(1 for op in ops if "accumulate" in op),
-                experts=sum(1 for line in selected.splitlines()
+                experts=sum(1 for line in selected
                             if "lm.streamed_experts " in line))
 
 
 def tiled_projections(family):
     """The lm.tiled_linear ops lm-select-gpu-kernels makes of the family's
     golden under --dtype bf16: how many, and how many with a GLU."""
-    bin_dir = os.path.dirname(os.environ.get(
-        "LMC", os.path.join(ROOT, "build", "bin", "lmc")))
-    ir = subprocess.run([os.path.join(bin_dir, "lmc"), "import",
-                         os.path.join(ROOT, "models", "golden", family)],
-                        check=True, capture_output=True, text=True).stdout
-    selected = subprocess.run(
-        [os.path.join(bin_dir, "lmc-opt"), "--lm-cast-to-bf16",
-         "--lm-weights-to-arguments", "--lm-lower-state",
-         "--lm-select-gpu-kernels"],
-        input=ir, check=True, capture_output=True, text=True).stdout
-    ops = [line for line in selected.splitlines()
+    ops = [line for line in selected_ops(family, "--lm-cast-to-bf16")
            if "lm.tiled_linear " in line]
     return dict(tiled=len(ops), tiled_glu=sum(1 for op in ops if " up(" in op))
 

@@ -128,6 +128,33 @@ Value asMatrix(OpBuilder &b, Location loc, Value buffer) {
   return memref::CollapseShapeOp::create(b, loc, buffer, groups);
 }
 
+/// `spec`'s launch (its maps, K and epilogue set) over the tiles of a
+/// projection of `rows` rows and `n` columns: a block per 128 rows and
+/// 128 / bBoxes columns, those of a row tile neighbours (they share x's
+/// tile in L2 while walking the weights); each box of a block's B tile
+/// starts at the block's first column, which its place also holds as
+/// extra[0].
+void buildRowTiles(OpBuilder &b, Location loc, WgmmaGemmSpec &spec, Value rows,
+                   int64_t n) {
+  int64_t columns = kWgmmaTileCols / spec.bBoxes;
+  Value rowTiles =
+      arith::CeilDivUIOp::create(b, loc, rows, index(b, loc, kWgmmaTileRows));
+  Value colTiles = index(b, loc, llvm::divideCeil(n, columns));
+  spec.blocks = arith::MulIOp::create(b, loc, rowTiles, colTiles);
+  auto place = [&](OpBuilder &nb, Location l, Value block) {
+    SmallVector<Value> tile = delinearize(nb, l, block, {rowTiles, colTiles});
+    WgmmaTilePlace at;
+    at.aRow =
+        arith::MulIOp::create(nb, l, tile[0], index(nb, l, kWgmmaTileRows));
+    Value column = arith::MulIOp::create(nb, l, tile[1], index(nb, l, columns));
+    at.bRows.assign(spec.bBoxes, column);
+    at.extra.push_back(column);
+    return at;
+  };
+  spec.place = place;
+  buildWgmmaGemm(b, loc, spec);
+}
+
 } // namespace
 
 bool wgmmaTileApplies(const Projection &p) {
@@ -152,38 +179,20 @@ bool wgmmaTileApplies(const Projection &p) {
 
 void buildWgmmaTile(OpBuilder &b, Location loc, const Projection &p,
                     ArrayRef<Value> rowExtents, Value rows, Value init) {
-  // The tensor maps: x as [rows, K], w as [N, K].
-  Value xMap = makeWgmmaTensorMap(b, loc, asMatrix(b, loc, p.activation->get()),
-                                  kWgmmaTileRows);
-  Value wMap = makeWgmmaTensorMap(b, loc, p.weight->get(), kWgmmaTileRows);
-  Value rowTiles =
-      arith::CeilDivUIOp::create(b, loc, rows, index(b, loc, kWgmmaTileRows));
-  Value colTiles = index(b, loc, llvm::divideCeil(p.n, kWgmmaTileCols));
   ProjectionEpilogue epilogue(p, rowExtents, rows, init);
   WgmmaGemmSpec spec;
   spec.name = "wgmma_tile";
-  spec.aMap = xMap;
-  spec.bMaps = {wMap};
+  // The tensor maps: x as [rows, K], w as [N, K].
+  spec.aMap = makeWgmmaTensorMap(b, loc, asMatrix(b, loc, p.activation->get()),
+                                 kWgmmaTileRows);
+  spec.bMaps = {makeWgmmaTensorMap(b, loc, p.weight->get(), kWgmmaTileRows)};
   spec.k = p.k;
-  spec.blocks = arith::MulIOp::create(b, loc, rowTiles, colTiles);
-  // Blocks of the same row tile are neighbours: they share x's tile in L2
-  // while walking w.
-  auto place = [&](OpBuilder &nb, Location l, Value block) {
-    SmallVector<Value> tile = delinearize(nb, l, block, {rowTiles, colTiles});
-    WgmmaTilePlace at;
-    at.aRow =
-        arith::MulIOp::create(nb, l, tile[0], index(nb, l, kWgmmaTileRows));
-    at.bRows.push_back(
-        arith::MulIOp::create(nb, l, tile[1], index(nb, l, kWgmmaTileCols)));
-    return at;
-  };
-  spec.place = place;
   auto store = [&](OpBuilder &nb, Location l, const WgmmaTilePlace &at,
                    const WgmmaFragment &fragment) {
     epilogue.store(nb, l, at, fragment);
   };
   spec.epilogue = store;
-  buildWgmmaGemm(b, loc, spec);
+  buildRowTiles(b, loc, spec, rows, p.n);
 }
 
 namespace {
@@ -320,7 +329,6 @@ void buildTiledLinear(OpBuilder &b, TiledLinearOp op) {
   // A GLU's tile: 64 output columns, their gate rows and up rows.
   bool glu = bool(op.getUpWeight());
   int64_t boxes = glu ? 2 : 1;
-  int64_t columnsPerTile = kWgmmaTileCols / boxes;
   WgmmaGemmSpec spec;
   spec.name = glu ? "tiled_linear_glu" : "tiled_linear";
   spec.aMap =
@@ -332,31 +340,13 @@ void buildTiledLinear(OpBuilder &b, TiledLinearOp op) {
     spec.bMaps.push_back(
         makeWgmmaTensorMap(b, loc, op.getUpWeight(), kWgmmaTileRows / boxes));
   spec.k = weightType.getDimSize(1);
-  Value rowTiles =
-      arith::CeilDivUIOp::create(b, loc, rows, index(b, loc, kWgmmaTileRows));
-  Value colTiles = index(b, loc, llvm::divideCeil(n, columnsPerTile));
-  spec.blocks = arith::MulIOp::create(b, loc, rowTiles, colTiles);
-  // Blocks of the same row tile are neighbours: they share x's tile in L2
-  // while walking the weights.
-  auto place = [&](OpBuilder &nb, Location l, Value block) {
-    SmallVector<Value> tile = delinearize(nb, l, block, {rowTiles, colTiles});
-    WgmmaTilePlace at;
-    at.aRow =
-        arith::MulIOp::create(nb, l, tile[0], index(nb, l, kWgmmaTileRows));
-    Value column =
-        arith::MulIOp::create(nb, l, tile[1], index(nb, l, columnsPerTile));
-    at.bRows.assign(boxes, column);
-    at.extra.push_back(column);
-    return at;
-  };
-  spec.place = place;
   TiledLinearEpilogue epilogue(op, rowExtents, rows);
   auto store = [&](OpBuilder &nb, Location l, const WgmmaTilePlace &at,
                    const WgmmaFragment &fragment) {
     epilogue.store(nb, l, at, fragment);
   };
   spec.epilogue = store;
-  buildWgmmaGemm(b, loc, spec);
+  buildRowTiles(b, loc, spec, rows, n);
 }
 
 } // namespace mlir::lm::gpu_mapping
