@@ -724,6 +724,32 @@ func.func @flash_mla_decode(%qn: memref<?x1x16x128xf32>, %qr: memref<?x1x16x64xf
 
 // -----
 
+// The same with a bf16 output (o_proj's rounded input): the value
+// projection's sum is rounded as it is stored.
+// CHECK-LABEL: func.func @flash_mla_decode_bf16_out(
+// CHECK-SAME:    %[[BOUT:[^:]*]]: memref<?x1x16x128xbf16>)
+// CHECK:   gpu.launch {{.*}} function(@flash_mla_decode_absorb)
+// CHECK:   gpu.launch {{.*}} function(@flash_mla_decode_partials)
+// CHECK:   gpu.launch {{.*}} function(@flash_mla_decode_combine)
+// CHECK:         %[[ROUNDED:.*]] = arith.truncf %{{.*}} : f32 to bf16
+// CHECK:         memref.store %[[ROUNDED]], %[[BOUT]]
+func.func @flash_mla_decode_bf16_out(%qn: memref<?x1x16x128xf32>, %qr: memref<?x1x16x64xf32>,
+                                     %lat: memref<?x?x512xbf16>, %kr: memref<?x?x64xbf16>,
+                                     %kvb: memref<4096x512xbf16>, %pos: memref<?x1xi64>,
+                                     %ql: memref<?x1x16x512xf32>, %p: memref<?x16x?x514xf32>,
+                                     %o: memref<?x1x16x128xbf16>) {
+  lm.flash_mla_decode %qn, %qr, %lat, %kr, %kvb, %pos query_latent(%ql)
+      partials(%p) outs(%o)
+      {scale = 0.072 : f64, warps = 8 : i64, head_tile = 2 : i64}
+      : (memref<?x1x16x128xf32>, memref<?x1x16x64xf32>, memref<?x?x512xbf16>,
+         memref<?x?x64xbf16>, memref<4096x512xbf16>, memref<?x1xi64>,
+         memref<?x1x16x512xf32>, memref<?x16x?x514xf32>,
+         memref<?x1x16x128xbf16>) -> ()
+  return
+}
+
+// -----
+
 // lm.streamed_experts with bf16 experts (8 of width 32 over 64 features, 2
 // chosen), a norm and a residual: two launches. The first takes a block
 // per (token, choice) and 8 columns (B x 2 x 4 blocks): the choice's

@@ -712,3 +712,32 @@ func.func @moe_grouped_only(%x: tensor<?x?x64xf32>, %nw: tensor<64xf32>,
         tensor<32x64x32xbf16>) -> tensor<?x?x64xf32>
   return %e : tensor<?x?x64xf32>
 }
+
+// -----
+
+// The same MLA whose only reader is the bf16 rounding of its merged heads
+// (o_proj's input under --dtype bf16): as for lm.attention, the output
+// allocated before the choice is bf16, flash MLA decoding and the
+// expanded form's flash attention both write it rounded, merge_heads
+// collapses it, and the rounding goes.
+// CHECK-LABEL: func.func @mla_rounded(
+// CHECK:   %[[OUT:.*]] = bufferization.alloc_tensor(%{{.*}}, %{{.*}}) : tensor<?x?x16x128xbf16>
+// CHECK:   %[[R:.*]] = scf.if %{{.*}} -> (tensor<?x?x16x128xbf16>) {
+// CHECK:     lm.flash_mla_decode {{.*}} outs(%[[OUT]]) {{.*}} -> (tensor<?x1x16x512xf32>, tensor<?x16x?x514xf32>, tensor<?x?x16x128xbf16>)
+// CHECK:   } else {
+// CHECK:     lm.flash_attention {{.*}} outs(%[[OUT]])
+// CHECK:   %[[M:.*]] = lm.merge_heads %[[R]] : tensor<?x?x16x128xbf16> -> tensor<?x?x2048xbf16>
+// CHECK-NOT: arith.truncf
+// CHECK:   return %[[M]]
+func.func @mla_rounded(%qn: tensor<?x?x16x128xf32>, %qr: tensor<?x?x16x64xf32>,
+                       %lat: tensor<?x?x512xf32>, %kr: tensor<?x?x64xf32>,
+                       %kvb: tensor<4096x512xbf16>, %pos: tensor<?x?xi64>)
+    -> tensor<?x?x2048xbf16> {
+  %o = lm.mla_attention %qn, %qr, %lat, %kr, %kvb, %pos {bf16_products, scale = 0.07216878364870323 : f64}
+     : (tensor<?x?x16x128xf32>, tensor<?x?x16x64xf32>, tensor<?x?x512xf32>,
+        tensor<?x?x64xf32>, tensor<4096x512xbf16>, tensor<?x?xi64>)
+     -> tensor<?x?x16x128xf32>
+  %m = lm.merge_heads %o : tensor<?x?x16x128xf32> -> tensor<?x?x2048xf32>
+  %r = arith.truncf %m : tensor<?x?x2048xf32> to tensor<?x?x2048xbf16>
+  return %r : tensor<?x?x2048xbf16>
+}

@@ -280,7 +280,7 @@ Value buildFlashAttentionFor(OpBuilder &b, AttentionOp op, Value tokens,
 /// `op` (the next projection's input under --dtype bf16: o_proj's): the
 /// kernels then write bf16 themselves, the values the rounding would give,
 /// with no kernel of its own for it and half the bytes.
-arith::TruncFOp roundedMergedHeads(AttentionOp op) {
+arith::TruncFOp roundedMergedHeads(Operation *op) {
   if (!op->hasOneUse())
     return {};
   auto merge = dyn_cast<MergeHeadsOp>(*op->user_begin());
@@ -290,6 +290,24 @@ arith::TruncFOp roundedMergedHeads(AttentionOp op) {
   if (!round || !getElementTypeOrSelf(round.getType()).isBF16())
     return {};
   return round;
+}
+
+/// `op` (an attention) replaced by `result`, its kernels' output: where
+/// `round` (roundedMergedHeads) reads it, the result is already rounded,
+/// and its merged heads replace the rounding's.
+void replaceAttention(OpBuilder &b, Operation *op, arith::TruncFOp round,
+                      Value result) {
+  if (!round) {
+    op->replaceAllUsesWith(ValueRange{result});
+    op->erase();
+    return;
+  }
+  auto merge = cast<MergeHeadsOp>(round.getIn().getDefiningOp());
+  Value merged = MergeHeadsOp::create(b, op->getLoc(), round.getType(), result);
+  round.replaceAllUsesWith(merged);
+  round.erase();
+  merge.erase();
+  op->erase();
 }
 
 /// `op`'s templates in its place: one token ? decode's : the prompt's, the
@@ -339,17 +357,7 @@ void selectAttention(AttentionOp op, bool decode, bool prompt) {
     b.setInsertionPoint(op);
     result = choice.getResult(0);
   }
-  if (!round) {
-    op.replaceAllUsesWith(result);
-    op.erase();
-    return;
-  }
-  auto merge = cast<MergeHeadsOp>(round.getIn().getDefiningOp());
-  Value merged = MergeHeadsOp::create(b, loc, round.getType(), result);
-  round.replaceAllUsesWith(merged);
-  round.erase();
-  merge.erase();
-  op.erase();
+  replaceAttention(b, op, round, result);
 }
 
 /// lm.streamed_linear's configuration, reasoned, not timed: 8 warps as
@@ -894,24 +902,28 @@ Value buildMLAPromptFor(OpBuilder &b, MLAAttentionOp op, Value tokens,
 /// expanded form alone serves every phase (no branch). As
 /// selectStreamedGroup's, the output is allocated before the choice and
 /// both branches write it: one buffer of the identity layout, which
-/// merge_heads collapses without a copy.
+/// merge_heads collapses without a copy. As selectAttention's, where only
+/// the bf16 rounding of its merged heads reads `op`, that output is bf16
+/// and the rounding goes.
 void selectMLA(MLAAttentionOp op, std::optional<int64_t> headTile,
                bool prompt) {
   OpBuilder b(op);
   Location loc = op.getLoc();
+  arith::TruncFOp round = roundedMergedHeads(op);
   auto resultType = cast<RankedTensorType>(op.getType());
+  if (round)
+    resultType = resultType.clone(b.getBF16Type());
   Value batch = tensor::DimOp::create(b, loc, op.getQueryNope(), 0);
   Value tokens = tensor::DimOp::create(b, loc, op.getQueryNope(), 1);
   Value output = outputBeforeChoice(b, loc, resultType, {batch, tokens});
   if (!headTile) {
-    op.replaceAllUsesWith(buildMLAPromptFor(b, op, tokens, output));
-    op.erase();
+    replaceAttention(b, op, round, buildMLAPromptFor(b, op, tokens, output));
     return;
   }
   Value isDecode =
       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tokens,
                             arith::ConstantIndexOp::create(b, loc, 1));
-  auto choice = scf::IfOp::create(b, loc, op.getType(), isDecode,
+  auto choice = scf::IfOp::create(b, loc, resultType, isDecode,
                                   /*withElseRegion=*/true);
   b.setInsertionPointToStart(&choice.getThenRegion().front());
   int64_t heads = resultType.getDimSize(2);
@@ -936,14 +948,20 @@ void selectMLA(MLAAttentionOp op, std::optional<int64_t> headTile,
       b.getI64IntegerAttr(*headTile));
   scf::YieldOp::create(b, loc, kernel.getResult(2));
   b.setInsertionPointToStart(&choice.getElseRegion().front());
-  Value promptResult = prompt
-                           ? buildMLAPromptFor(b, op, tokens, output)
-                           : bufferization::MaterializeInDestinationOp::create(
-                                 b, loc, b.clone(*op)->getResult(0), output)
-                                 .getResult();
+  Value promptResult;
+  if (prompt) {
+    promptResult = buildMLAPromptFor(b, op, tokens, output);
+  } else {
+    Value generic = b.clone(*op)->getResult(0);
+    if (round)
+      generic = arith::TruncFOp::create(b, loc, resultType, generic);
+    promptResult = bufferization::MaterializeInDestinationOp::create(
+                       b, loc, generic, output)
+                       .getResult();
+  }
   scf::YieldOp::create(b, loc, promptResult);
-  op.replaceAllUsesWith(choice.getResult(0));
-  op.erase();
+  b.setInsertionPoint(op);
+  replaceAttention(b, op, round, choice.getResult(0));
 }
 
 /// Why neither expert template can take `op`'s operands: both read the

@@ -194,11 +194,13 @@ LogicalResult FlashMLADecodeOp::verify() {
       return emitOpError("expected float '") << name << "', got " << type;
   if (!elementOf(pos).isSignlessInteger(64))
     return emitOpError("expected i64 'positions', got ") << pos;
-  for (auto [name, type] : {std::pair<StringRef, Type>{"query_latent", ql},
-                            {"partials", partials},
-                            {"init", init}})
+  for (auto [name, type] :
+       {std::pair<StringRef, Type>{"query_latent", ql}, {"partials", partials}})
     if (!elementOf(type).isF32())
       return emitOpError("expected f32 '") << name << "', got " << type;
+  // A bf16 init receives the output rounded (o_proj's input).
+  if (!elementOf(init).isF32() && !elementOf(init).isBF16())
+    return emitOpError("expected an f32 or bf16 'init', got ") << init;
   if (failed(check.positive("scale", getScale().convertToDouble())))
     return failure();
   int64_t warps = static_cast<int64_t>(getWarps());

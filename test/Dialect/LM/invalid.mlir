@@ -2979,11 +2979,11 @@ func.func @flash_mla_decode_tile(%qn: memref<?x1x4x16xf32>, %qr: memref<?x1x4x8x
 
 // -----
 
-func.func @flash_mla_decode_init(%qn: memref<?x1x4x16xf32>, %qr: memref<?x1x4x8xf32>, %lat: memref<?x?x32xf32>, %kr: memref<?x?x8xf32>, %kvb: memref<128x32xbf16>, %pos: memref<?x1xi64>, %ql: memref<?x1x4x32xf32>, %p: memref<?x4x?x34xf32>, %o: memref<?x1x4x16xbf16>) {
-  // expected-error @+1 {{expected f32 'init', got}}
+func.func @flash_mla_decode_init(%qn: memref<?x1x4x16xf32>, %qr: memref<?x1x4x8xf32>, %lat: memref<?x?x32xf32>, %kr: memref<?x?x8xf32>, %kvb: memref<128x32xbf16>, %pos: memref<?x1xi64>, %ql: memref<?x1x4x32xf32>, %p: memref<?x4x?x34xf32>, %o: memref<?x1x4x16xf16>) {
+  // expected-error @+1 {{expected an f32 or bf16 'init', got 'memref<?x1x4x16xf16>'}}
   lm.flash_mla_decode %qn, %qr, %lat, %kr, %kvb, %pos query_latent(%ql) partials(%p) outs(%o)
       {scale = 0.125 : f64, warps = 8 : i64, head_tile = 2 : i64}
-      : (memref<?x1x4x16xf32>, memref<?x1x4x8xf32>, memref<?x?x32xf32>, memref<?x?x8xf32>, memref<128x32xbf16>, memref<?x1xi64>, memref<?x1x4x32xf32>, memref<?x4x?x34xf32>, memref<?x1x4x16xbf16>) -> ()
+      : (memref<?x1x4x16xf32>, memref<?x1x4x8xf32>, memref<?x?x32xf32>, memref<?x?x8xf32>, memref<128x32xbf16>, memref<?x1xi64>, memref<?x1x4x32xf32>, memref<?x4x?x34xf32>, memref<?x1x4x16xf16>) -> ()
   return
 }
 

@@ -162,7 +162,8 @@ def LM_FlashMLADecodeOp : LM_KernelOp<"flash_mla_decode"> {
       output in shared memory, then projected by the head's value rows of
       `kv_b` (`out[h, e] = sum_r o_lat[h, r] kv_b[h (Dn + Dv) + Dn + e, r]`,
       a warp per column streaming its row) into `init` (`[B, 1, H, Dv]`,
-      f32).
+      f32, or bf16 to write the output rounded as `--dtype bf16` rounds
+      o_proj's input).
 
     Results are the three inits on tensors, none on memrefs.
 

@@ -248,8 +248,8 @@ void buildValueProjection(OpBuilder &b, Location loc, FlashMLADecodeOp op,
             /*withElse=*/false);
         OpBuilder tb = OpBuilder::atBlockBegin(&first.getThenRegion().front(),
                                                nb.getListener());
-        memref::StoreOp::create(tb, l, total, op.getInit(),
-                                ValueRange{seq, c0, head, e});
+        memref::StoreOp::create(tb, l, asElementOf(tb, l, total, op.getInit()),
+                                op.getInit(), ValueRange{seq, c0, head, e});
         scf::YieldOp::create(nb, l);
       });
 }
