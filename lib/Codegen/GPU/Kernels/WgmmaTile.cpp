@@ -35,6 +35,76 @@
 namespace mlir::lm::gpu_mapping {
 
 namespace {
+/// Where a consumer thread's share of the tile lands in a projection's
+/// output `[rows..., n]`: `body(rowIndices, col, i)` for each accumulator i
+/// whose row (below `rows`, delinearized over `rowExtents`) and output
+/// column `col` (colBase + colOffset(i), below `n`) exist, i stepping by
+/// `width` (2: accumulators i and i + 1, neighbouring columns, as one
+/// access) and skipping tile columns from `tileColumns` on (a GLU's up
+/// halves, which the gate's columns read).
+void forEachOutput(OpBuilder &b, Location loc, const WgmmaFragment &fragment,
+                   Value colBase, ArrayRef<Value> rowExtents, Value rows,
+                   int64_t n, int64_t width, int64_t tileColumns,
+                   function_ref<void(ArrayRef<Value>, Value, int64_t)> body) {
+  Value cols = index(b, loc, n);
+  for (int64_t half = 0; half < 2; ++half) {
+    Value row =
+        arith::AddIOp::create(b, loc, fragment.row, index(b, loc, 8 * half));
+    Value rowInside =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, row, rows);
+    ifThen(b, loc, rowInside, [&] {
+      SmallVector<Value> rowIndices = delinearize(b, loc, row, rowExtents);
+      for (int64_t i = 0; i < WgmmaFragment::kAccumulators; i += width) {
+        if (WgmmaFragment::rowOffset(i) != 8 * half ||
+            WgmmaFragment::colOffset(i) >= tileColumns)
+          continue;
+        Value col = arith::AddIOp::create(
+            b, loc, colBase, index(b, loc, WgmmaFragment::colOffset(i)));
+        Value colInside =
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, col, cols);
+        ifThen(b, loc, colInside, [&] { body(rowIndices, col, i); });
+      }
+    });
+  }
+}
+
+/// `values` (f32, for the columns from `indices`' last on) stored at
+/// `indices` of `output` in its element type, each first added to `start`
+/// (a fill's value) or, with `addExisting`, to the output's own value: one
+/// aligned vector access for several.
+void storeOutputs(OpBuilder &b, Location loc, Value output,
+                  ArrayRef<Value> indices, ArrayRef<Value> values, Value start,
+                  bool addExisting) {
+  Type element = cast<MemRefType>(output.getType()).getElementType();
+  if (values.size() == 1) {
+    Value value = values.front();
+    if (addExisting)
+      start = memref::LoadOp::create(b, loc, output, indices);
+    if (start)
+      value = arith::AddFOp::create(b, loc, start, value);
+    memref::StoreOp::create(b, loc, asElementOf(b, loc, value, output), output,
+                            indices);
+    return;
+  }
+  int64_t count = values.size();
+  auto f32s = VectorType::get({count}, b.getF32Type());
+  Value vector = vector::FromElementsOp::create(b, loc, f32s, values);
+  int64_t bytes = count * element.getIntOrFloatBitWidth() / 8;
+  Value first;
+  if (addExisting)
+    first = vector::LoadOp::create(b, loc, f32s, output, indices,
+                                   /*nontemporal=*/false, llvm::Align(bytes));
+  else if (start)
+    first = vector::BroadcastOp::create(b, loc, f32s, start);
+  if (first)
+    vector = arith::AddFOp::create(b, loc, first, vector);
+  if (!element.isF32())
+    vector = arith::TruncFOp::create(b, loc, VectorType::get({count}, element),
+                                     vector);
+  vector::StoreOp::create(b, loc, vector, output, indices,
+                          /*nontemporal=*/false, llvm::Align(bytes));
+}
+
 /// The projection's epilogue: each output element the tile holds, as the
 /// fill's value (or the output's own, for a residual folded in) plus its
 /// sum.
@@ -46,56 +116,18 @@ public:
 
   void store(OpBuilder &b, Location loc, const WgmmaTilePlace &place,
              const WgmmaFragment &fragment) {
-    Value rowBase = fragment.row;
     Value colBase = arith::AddIOp::create(b, loc, place.bRows[0], fragment.col);
-    Value cols = index(b, loc, p.n);
     Value output = p.op.getDpsInitOperand(0)->get();
-    for (int64_t half = 0; half < 2; ++half) {
-      Value row =
-          arith::AddIOp::create(b, loc, rowBase, index(b, loc, 8 * half));
-      Value rowInside =
-          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, row, rows);
-      auto guard = scf::IfOp::create(b, loc, rowInside, /*withElse=*/false);
-      OpBuilder::InsertionGuard g(b);
-      b.setInsertionPointToStart(&guard.getThenRegion().front());
-      SmallVector<Value> rowIndices = delinearize(b, loc, row, rowExtents);
-      // Accumulators i and i + 1 (i even) are neighbours in a row: one
-      // 8-byte access where the output's rows are contiguous and even.
-      int64_t width = pairedStores() ? 2 : 1;
-      for (int64_t i = 0; i < WgmmaFragment::kAccumulators; i += width) {
-        if (WgmmaFragment::rowOffset(i) != 8 * half)
-          continue;
-        Value col = arith::AddIOp::create(
-            b, loc, colBase, index(b, loc, WgmmaFragment::colOffset(i)));
-        Value colInside =
-            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, col, cols);
-        auto inside = scf::IfOp::create(b, loc, colInside, /*withElse=*/false);
-        OpBuilder::InsertionGuard gi(b);
-        b.setInsertionPointToStart(&inside.getThenRegion().front());
-        SmallVector<Value> indices = p.outIndices(b, loc, rowIndices, col);
-        if (width == 1) {
-          Value start =
-              init ? init : memref::LoadOp::create(b, loc, output, indices);
-          memref::StoreOp::create(
-              b, loc,
-              arith::AddFOp::create(b, loc, start, fragment.at(b, loc, i)),
-              output, indices);
-          continue;
-        }
-        auto pair = VectorType::get({2}, b.getF32Type());
-        Value start =
-            init ? vector::BroadcastOp::create(b, loc, pair, init).getResult()
-                 : vector::LoadOp::create(b, loc, pair, output, indices,
-                                          /*nontemporal=*/false, llvm::Align(8))
-                       .getResult();
-        Value sum = vector::FromElementsOp::create(
-            b, loc, pair,
-            ValueRange{fragment.at(b, loc, i), fragment.at(b, loc, i + 1)});
-        vector::StoreOp::create(
-            b, loc, arith::AddFOp::create(b, loc, start, sum), output, indices,
-            /*nontemporal=*/false, llvm::Align(8));
-      }
-    }
+    int64_t width = pairedStores() ? 2 : 1;
+    forEachOutput(
+        b, loc, fragment, colBase, rowExtents, rows, p.n, width, kWgmmaTileCols,
+        [&](ArrayRef<Value> rowIndices, Value col, int64_t i) {
+          SmallVector<Value> sums;
+          for (int64_t e = 0; e < width; ++e)
+            sums.push_back(fragment.at(b, loc, i + e));
+          storeOutputs(b, loc, output, p.outIndices(b, loc, rowIndices, col),
+                       sums, init, /*addExisting=*/!init);
+        });
   }
 
 private:
@@ -212,43 +244,26 @@ public:
 
   void store(OpBuilder &b, Location loc, const WgmmaTilePlace &place,
              const WgmmaFragment &fragment) {
-    // Written through its own indices (not a collapsed view), so that
-    // lm-fold-scatter-copies can follow the stores to a cache.
-    Value output = op.getInit();
-    bool glu = op.getGlu().has_value();
     Value colBase = arith::AddIOp::create(b, loc, place.extra[0], fragment.col);
-    Value cols = index(b, loc, n);
     // A pair of columns (2t, 2t + 1 from an even first column) lies inside
-    // a row of even N together: one aligned access of both.
+    // a row of even N together: one aligned access of both. Written
+    // through the output's own indices (not a collapsed view), so that
+    // lm-fold-scatter-copies can follow the stores to a cache.
     int64_t width = identity && n % 2 == 0 ? 2 : 1;
-    for (int64_t half = 0; half < 2; ++half) {
-      Value row =
-          arith::AddIOp::create(b, loc, fragment.row, index(b, loc, 8 * half));
-      Value rowInside =
-          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, row, rows);
-      ifThen(b, loc, rowInside, [&] {
-        SmallVector<Value> rowIndices = delinearize(b, loc, row, rowExtents);
-        for (int64_t i = 0; i < WgmmaFragment::kAccumulators; i += width) {
-          if (WgmmaFragment::rowOffset(i) != 8 * half ||
-              (glu && WgmmaFragment::colOffset(i) >= kWgmmaTileCols / 2))
-            continue;
-          Value col = arith::AddIOp::create(
-              b, loc, colBase, index(b, loc, WgmmaFragment::colOffset(i)));
-          Value colInside = arith::CmpIOp::create(
-              b, loc, arith::CmpIPredicate::ult, col, cols);
-          ifThen(b, loc, colInside, [&] {
-            SmallVector<Value> indices(rowIndices);
-            indices.push_back(col);
-            SmallVector<Value> values;
-            for (int64_t e = 0; e < width; ++e)
-              values.push_back(
-                  result(b, loc, fragment, i + e,
-                         arith::AddIOp::create(b, loc, col, index(b, loc, e))));
-            write(b, loc, output, indices, values);
-          });
-        }
-      });
-    }
+    int64_t tileColumns = op.getGlu() ? kWgmmaTileCols / 2 : kWgmmaTileCols;
+    forEachOutput(
+        b, loc, fragment, colBase, rowExtents, rows, n, width, tileColumns,
+        [&](ArrayRef<Value> rowIndices, Value col, int64_t i) {
+          SmallVector<Value> indices(rowIndices);
+          indices.push_back(col);
+          SmallVector<Value> values;
+          for (int64_t e = 0; e < width; ++e)
+            values.push_back(
+                result(b, loc, fragment, i + e,
+                       arith::AddIOp::create(b, loc, col, index(b, loc, e))));
+          storeOutputs(b, loc, op.getInit(), indices, values, Value(),
+                       op.getAccumulate());
+        });
   }
 
 private:
@@ -274,36 +289,6 @@ private:
                       op.getUpBias());
     return lowering::applyGlu(b, loc, *glu, value, up, constant(op.getAlpha()),
                               constant(op.getLimit()));
-  }
-
-  /// `values` (f32) at `indices` and the columns after: added to what is
-  /// there with `accumulate`, in the output's element type.
-  void write(OpBuilder &b, Location loc, Value output, ArrayRef<Value> indices,
-             ArrayRef<Value> values) {
-    Type element = cast<MemRefType>(output.getType()).getElementType();
-    if (values.size() == 1) {
-      Value value = values.front();
-      if (op.getAccumulate())
-        value = arith::AddFOp::create(
-            b, loc, memref::LoadOp::create(b, loc, output, indices), value);
-      memref::StoreOp::create(b, loc, asElementOf(b, loc, value, output),
-                              output, indices);
-      return;
-    }
-    auto f32s = VectorType::get({int64_t(values.size())}, b.getF32Type());
-    Value vector = vector::FromElementsOp::create(b, loc, f32s, values);
-    int64_t bytes = values.size() * element.getIntOrFloatBitWidth() / 8;
-    if (op.getAccumulate())
-      vector = arith::AddFOp::create(
-          b, loc,
-          vector::LoadOp::create(b, loc, f32s, output, indices,
-                                 /*nontemporal=*/false, llvm::Align(bytes)),
-          vector);
-    if (!element.isF32())
-      vector = arith::TruncFOp::create(
-          b, loc, VectorType::get({int64_t(values.size())}, element), vector);
-    vector::StoreOp::create(b, loc, vector, output, indices,
-                            /*nontemporal=*/false, llvm::Align(bytes));
   }
 
   TiledLinearOp op;
