@@ -2,7 +2,8 @@
 """Writes test/E2E/<family>.test for each golden model the host runs: compile,
 logits against transformers' reference, token-by-token decode against the
 prefill, greedy generation with the cache against the reference ids, and a
-ragged batch whose sequences each get the logits they get alone.
+ragged batch whose sequences each get the logits they get alone, and the
+prompt in steps of 5 tokens (--max-tokens).
 The expected ids are copied from models/golden/<family>/reference.json.
 Also writes test/GPU/<family>.test (sm_90a code in f32 and bf16: compiles,
 PTX passes ptxas, flash decoding where the family has lm.attention (counted
@@ -43,6 +44,12 @@ TEMPLATE = """\
 # RUN:   | FileCheck %s --check-prefix=RAGGED
 # RAGGED: {{{{^}}}}{expected4}{{{{$}}}}
 # RAGGED-COUNT-3: batch vs alone: max|diff| / max|alone| = {{{{.*}}}} (tolerance 1e-05): ok
+
+# The prompt in steps of at most 5 tokens (--max-tokens: each step appends
+# to the cache and state the steps before it left) gets the same logits.
+# RUN: lmc-run %t.lmx --input %golden/{family}/reference.safetensors --max-tokens 5 \\
+# RUN:   --compare %golden/{family}/reference.safetensors | FileCheck %s --check-prefix=STEPS
+# STEPS: logits: max|diff| / max|ref| = {{{{.*}}}} (tolerance 0.001): ok
 """
 
 GPU_TEMPLATE = """\
@@ -121,6 +128,12 @@ GPU_RUN_TEMPLATE = """\
 # RUN: lmc-run %t.lmx --device cuda {ragged} --max-new-tokens 4 --check-ragged \\
 # RUN:   | FileCheck %s --check-prefix=RAGGED
 # RAGGED-COUNT-3: batch vs alone: max|diff| / max|alone| = {{{{.*}}}} (tolerance 0.001): ok
+
+# The prompt in steps of at most 5 tokens, in buffers the session reserved
+# for 5 (the workspace sized by the artifact's workspace_bytes entry).
+# RUN: lmc-run %t.lmx --device cuda --input %golden/{family}/reference.safetensors --max-tokens 5 \\
+# RUN:   --compare %golden/{family}/reference.safetensors | FileCheck %s --check-prefix=STEPS
+# STEPS: logits: max|diff| / max|ref| = {{{{.*}}}} (tolerance 0.001): ok
 """
 
 

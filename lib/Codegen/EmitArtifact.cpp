@@ -4,7 +4,8 @@
 // and state become arguments), whose signature is recorded as the entry's
 // argument list, then the body, down to a shared object. A packed wrapper
 // `lmc_forward(void **descriptors)` lets the runtime call the entry with any
-// number of arguments.
+// number of arguments; GPU code has a second entry of the same arguments,
+// `lmc_forward_workspace_bytes`, the bytes of its workspace.
 //
 //===----------------------------------------------------------------------===//
 
@@ -100,13 +101,19 @@ LogicalResult runPipeline(ModuleOp module, OpPassManager &pm,
   return failure();
 }
 
-/// Adds `lmc_forward(ptr)` calling `_mlir_ciface_forward` with the pointers
+/// The packed wrapper of function `name`.
+std::string packedName(StringRef name) { return ("lmc_" + name).str(); }
+
+/// Adds `lmc_<name>(ptr)` calling `_mlir_ciface_<name>` with the pointers
 /// stored in its argument array: a memref's is passed on, a scalar's is
-/// read.
-LogicalResult addPackedWrapper(ModuleOp module, std::string &error) {
-  auto callee = module.lookupSymbol<LLVM::LLVMFuncOp>("_mlir_ciface_forward");
+/// read; a scalar result is stored through the pointer in the slot after
+/// the arguments.
+LogicalResult addPackedWrapper(ModuleOp module, StringRef name,
+                               std::string &error) {
+  auto callee =
+      module.lookupSymbol<LLVM::LLVMFuncOp>(("_mlir_ciface_" + name).str());
   if (!callee) {
-    error = "internal: no C interface for @forward";
+    error = ("internal: no C interface for @" + name).str();
     return failure();
   }
   MLIRContext *ctx = module.getContext();
@@ -115,7 +122,7 @@ LogicalResult addPackedWrapper(ModuleOp module, std::string &error) {
   Location loc = callee.getLoc();
   auto ptr = LLVM::LLVMPointerType::get(ctx);
   auto wrapper = LLVM::LLVMFuncOp::create(
-      b, loc, "lmc_forward",
+      b, loc, packedName(name),
       LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(ctx), {ptr}));
   Block *entry = wrapper.addEntryBlock(b);
   b.setInsertionPointToStart(entry);
@@ -128,7 +135,14 @@ LogicalResult addPackedWrapper(ModuleOp module, std::string &error) {
     args.push_back(type == ptr ? pointer
                                : LLVM::LoadOp::create(b, loc, type, pointer));
   }
-  LLVM::CallOp::create(b, loc, callee, args);
+  auto call = LLVM::CallOp::create(b, loc, callee, args);
+  if (call.getNumResults() == 1) {
+    Value slot = LLVM::GEPOp::create(
+        b, loc, ptr, ptr, entry->getArgument(0),
+        ArrayRef<LLVM::GEPArg>{int32_t(callee.getNumArguments())});
+    LLVM::StoreOp::create(b, loc, call.getResult(),
+                          LLVM::LoadOp::create(b, loc, ptr, slot));
+  }
   LLVM::ReturnOp::create(b, loc, ValueRange{});
   return success();
 }
@@ -179,7 +193,7 @@ LogicalResult mlir::lm::compileToArtifact(ModuleOp module,
   buildHostInterfacePipeline(interface, pipelineOptions);
   if (failed(runPipeline(module, interface, error)))
     return failure();
-  auto forward = module.lookupSymbol<func::FuncOp>("forward");
+  auto forward = module.lookupSymbol<func::FuncOp>(abi::kForward);
 
   flatbuffers::FlatBufferBuilder fbb;
   std::vector<flatbuffers::Offset<lmc::lmx::Weight>> weightTable;
@@ -304,8 +318,16 @@ LogicalResult mlir::lm::compileToArtifact(ModuleOp module,
   std::string ptx, cubin;
   if (failed(runPipeline(module, lowering, error)) ||
       (gpu && failed(assembleKernels(module, ptx, cubin, error))) ||
-      failed(addPackedWrapper(module, error)))
+      failed(addPackedWrapper(module, abi::kForward, error)))
     return failure();
+  // GPU code takes its arena as a trailing workspace argument
+  // (lm-take-workspace), sized by a function of the same arguments.
+  bool workspace = gpu;
+  if (workspace) {
+    arguments.push_back({lmc::lmx::ArgumentKind::Workspace, 0, 1});
+    if (failed(addPackedWrapper(module, abi::kWorkspaceBytes, error)))
+      return failure();
+  }
   std::string code;
   if (failed(emitHostSharedObject(
           module, code, error,
@@ -316,9 +338,15 @@ LogicalResult mlir::lm::compileToArtifact(ModuleOp module,
   for (const ArgumentInfo &a : arguments)
     argumentTable.push_back(
         lmc::lmx::CreateArgument(fbb, a.kind, a.index, a.rank));
-  auto entry = lmc::lmx::CreateEntry(fbb, fbb.CreateString("forward"),
-                                     fbb.CreateString("lmc_forward"),
-                                     fbb.CreateVector(argumentTable));
+  auto argumentVector = fbb.CreateVector(argumentTable);
+  std::vector<flatbuffers::Offset<lmc::lmx::Entry>> entries = {
+      lmc::lmx::CreateEntry(fbb, fbb.CreateString(abi::kForward.str()),
+                            fbb.CreateString(packedName(abi::kForward)),
+                            argumentVector)};
+  if (workspace)
+    entries.push_back(lmc::lmx::CreateEntry(
+        fbb, fbb.CreateString("workspace_bytes"),
+        fbb.CreateString(packedName(abi::kWorkspaceBytes)), argumentVector));
   // Host: one shared object. sm_90a: the shared object that launches the
   // kernels (it embeds the cubin, or the PTX without ptxas) and the PTX
   // (kept NUL-terminated: the runtime JITs it when the cubin does not
@@ -345,8 +373,7 @@ LogicalResult mlir::lm::compileToArtifact(ModuleOp module,
       intAttr("lm.vocab_size"), intAttr("lm.hidden_size"),
       intAttr("lm.num_layers"), intAttr("lm.max_position_embeddings"),
       fbb.CreateString(source), fbb.CreateVector(weightTable),
-      fbb.CreateVector(stateTable),
-      fbb.CreateVector(std::vector<flatbuffers::Offset<lmc::lmx::Entry>>{entry}),
+      fbb.CreateVector(stateTable), fbb.CreateVector(entries),
       fbb.CreateVector(objects), digestPlaceholder());
   lmc::lmx::FinishModelBuffer(fbb, model);
   artifact.assign(reinterpret_cast<const char *>(fbb.GetBufferPointer()),

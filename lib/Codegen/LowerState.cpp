@@ -313,7 +313,7 @@ LogicalResult StateLowering::run() {
 struct LowerStatePass final : impl::LowerStatePassBase<LowerStatePass> {
   using Base::Base;
   void runOnOperation() override {
-    auto forward = getOperation().lookupSymbol<func::FuncOp>("forward");
+    auto forward = getOperation().lookupSymbol<func::FuncOp>(abi::kForward);
     if (!forward) {
       getOperation().emitError("expected a 'forward' function");
       return signalPassFailure();

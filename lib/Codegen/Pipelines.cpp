@@ -143,6 +143,8 @@ void mlir::lm::buildGPULoweringPipeline(OpPassManager &pm,
   addPipeline(pm, "func.func(canonicalize), convert-nvgpu-to-nvvm,"
                   "gpu-launch-sink-index-computations, gpu-kernel-outlining");
   pm.addPass(createMergeGPUModulesPass());
+  // The arena becomes memory the runtime reserves per session.
+  pm.addPass(createTakeWorkspacePass());
   // One in-order stream; the host waits only to read a scalar back.
   pm.addNestedPass<func::FuncOp>(createGPUStreamOrderPass());
   std::string lowering =

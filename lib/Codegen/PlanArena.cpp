@@ -13,6 +13,12 @@
 // for the plan, for that whole op: it shares no slot with the op's other
 // temporaries, but can with those of other ops.
 //
+// A kernel choice's branches that each allocate the buffer they yield (a
+// projection accumulating into a copy of the residual; the generic branch
+// computing into a new buffer) make one temporary of all those
+// allocations: only one of them runs, and the choice's result, freed
+// through its base buffer at the end, lives until its last use.
+//
 // A temporary whose sizes cannot be computed there (they depend on data the
 // function reads later) stays an allocation of its own and is freed right
 // after its last use (at the body's level), as every temporary of the body
@@ -24,6 +30,7 @@
 
 #include "Rematerializer.h"
 #include "lmc/Codegen/Passes.h"
+#include "lmc/Dialect/LM/ForwardAbi.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -44,10 +51,16 @@ constexpr int64_t kSlotAlignment = 256;
 /// assignSlots).
 constexpr unsigned kReuseDistance = 3;
 
-/// A `memref.alloc` of the block and what the plan knows of it.
+/// A `memref.alloc` of the block, or the result of a kernel choice whose
+/// branches each yield an allocation, and what the plan knows of it.
 struct Temporary {
-  memref::AllocOp alloc;
+  /// The buffer: the allocation's result, or the choice's result.
+  Value root;
+  /// What it is made of: one allocation, or one per branch.
+  SmallVector<memref::AllocOp> allocs;
   memref::DeallocOp dealloc;
+  /// A choice's result is freed through its base buffer.
+  memref::ExtractStridedMetadataOp metadata;
   /// Positions in the body's block: the allocation (or the op it is nested
   /// in) and the last op using it (or a view of it), itself or nested.
   unsigned start = 0, end = 0;
@@ -89,22 +102,48 @@ std::optional<int64_t> elementBytes(Type type) {
   return std::nullopt;
 }
 
-/// Fills in `t`'s dealloc and last use from the uses of the allocation and
-/// its views; false if a view escapes (leaves through a terminator or an op
-/// whose memref results are not views) or something else frees it.
+/// The deallocation of `root`'s base buffer: its strided metadata's only
+/// use, in `block`.
+std::pair<memref::ExtractStridedMetadataOp, memref::DeallocOp>
+freedThroughBase(Operation *user, Value root, Block &block) {
+  auto metadata = dyn_cast<memref::ExtractStridedMetadataOp>(user);
+  if (!metadata || metadata.getSource() != root ||
+      !llvm::all_of(metadata->getResults().drop_front(),
+                    [](Value v) { return v.use_empty(); }) ||
+      !metadata.getBaseBuffer().hasOneUse())
+    return {};
+  auto dealloc =
+      dyn_cast<memref::DeallocOp>(*metadata.getBaseBuffer().user_begin());
+  if (!dealloc || dealloc->getBlock() != &block)
+    return {};
+  return {metadata, dealloc};
+}
+
+/// Fills in `t`'s dealloc and last use from the uses of its buffer and
+/// the buffer's views; false if a view escapes (leaves through a terminator
+/// or an op whose memref results are not views) or something else frees
+/// it.
 bool findLifetime(Temporary &t, Block &block,
                   const DenseMap<Operation *, unsigned> &positions) {
-  SmallVector<Value> worklist{t.alloc.getResult()};
+  SmallVector<Value> worklist{t.root};
   t.end = t.start;
-  t.lastUser = block.findAncestorOpInBlock(*t.alloc);
+  t.lastUser = block.findAncestorOpInBlock(*t.root.getDefiningOp());
+  Block *home = t.root.getDefiningOp()->getBlock();
   while (!worklist.empty()) {
     Value buffer = worklist.pop_back_val();
     for (OpOperand &use : buffer.getUses()) {
       Operation *user = use.getOwner();
       if (auto dealloc = dyn_cast<memref::DeallocOp>(user)) {
-        if (buffer != t.alloc.getResult() || t.dealloc ||
-            dealloc->getBlock() != t.alloc->getBlock())
+        if (buffer != t.root || t.dealloc || dealloc->getBlock() != home)
           return false;
+        t.dealloc = dealloc;
+        continue;
+      }
+      if (auto [metadata, dealloc] = freedThroughBase(user, t.root, block);
+          dealloc) {
+        if (t.dealloc)
+          return false;
+        t.metadata = metadata;
         t.dealloc = dealloc;
         continue;
       }
@@ -157,6 +196,34 @@ struct SizeArithmetic {
   }
 };
 
+/// The allocations that the branches of `choice` yield as result `index`
+/// (through casts and nested choices), each used only inside `choice`;
+/// false if a branch yields anything else.
+bool collectYielded(scf::IfOp choice, unsigned index, scf::IfOp outer,
+                    SmallVectorImpl<memref::AllocOp> &allocs) {
+  if (choice.getElseRegion().empty())
+    return false;
+  for (scf::YieldOp yield : {choice.thenYield(), choice.elseYield()}) {
+    Value value = yield.getOperand(index);
+    while (auto cast = value.getDefiningOp<memref::CastOp>())
+      value = cast.getSource();
+    if (auto inner = value.getDefiningOp<scf::IfOp>()) {
+      if (!collectYielded(inner, cast<OpResult>(value).getResultNumber(), outer,
+                          allocs))
+        return false;
+      continue;
+    }
+    auto alloc = value.getDefiningOp<memref::AllocOp>();
+    if (!alloc || !alloc.getSymbolOperands().empty() ||
+        llvm::any_of(alloc->getUsers(), [&](Operation *user) {
+          return isa<memref::DeallocOp>(user) || !outer->isProperAncestor(user);
+        }))
+      return false;
+    allocs.push_back(alloc);
+  }
+  return true;
+}
+
 /// Interval colouring in program order: a temporary moves into a free slot
 /// that held one of its size (no growth), else one whose tenants differ
 /// from it by a constant factor (the slot grows to the larger), else a new
@@ -196,7 +263,7 @@ SmallVector<Slot> assignSlots(MutableArrayRef<Temporary> planned,
 
 /// (A nested temporary is freed where its block ends, as it was.)
 void freeAfterLastUse(Temporary &t) {
-  if (!t.nested && t.lastUser->isBeforeInBlock(t.dealloc))
+  if (!t.nested && !t.metadata && t.lastUser->isBeforeInBlock(t.dealloc))
     t.dealloc->moveAfter(t.lastUser);
 }
 
@@ -230,12 +297,28 @@ void planBlock(Block &block, DominanceInfo &dominance, bool useArena) {
           (nested && (!useArena || !sequential(alloc))))
         return;
       Temporary t;
-      t.alloc = alloc;
+      t.root = alloc.getResult();
+      t.allocs = {alloc};
       t.start = positions.lookup(&op);
       t.nested = nested;
       if (findLifetime(t, block, positions))
         temporaries.push_back(std::move(t));
     });
+    auto choice = dyn_cast<scf::IfOp>(op);
+    if (!useArena || !choice)
+      continue;
+    for (OpResult result : choice->getResults()) {
+      Temporary t;
+      t.root = result;
+      t.start = positions.lookup(&op);
+      t.nested = true;
+      if (isa<MemRefType>(result.getType()) &&
+          collectYielded(choice, result.getResultNumber(), choice, t.allocs) &&
+          llvm::all_of(t.allocs,
+                       [&](memref::AllocOp a) { return sequential(a); }) &&
+          findLifetime(t, block, positions) && t.metadata)
+        temporaries.push_back(std::move(t));
+    }
   }
   if (temporaries.empty())
     return;
@@ -248,27 +331,39 @@ void planBlock(Block &block, DominanceInfo &dominance, bool useArena) {
   // Sizes at the first temporary (before the op it is nested in): those
   // that cannot be known there keep their own allocation, freed after their
   // last use.
-  Operation *point = block.findAncestorOpInBlock(*temporaries.front().alloc);
+  Operation *point =
+      block.findAncestorOpInBlock(*temporaries.front().root.getDefiningOp());
   Rematerializer materializer(point, dominance);
   SmallVector<Temporary> planned;
   for (Temporary &t : temporaries) {
-    MemRefType type = t.alloc.getType();
-    std::optional<int64_t> bytes = elementBytes(type.getElementType());
-    bool plannable = bytes && type.getLayout().isIdentity() &&
-                     !type.getMemorySpace();
-    if (plannable) {
-      t.staticBytes = *bytes;
+    // Every allocation of a choice's result must have the same size.
+    bool plannable = true;
+    for (memref::AllocOp alloc : t.allocs) {
+      MemRefType type = alloc.getType();
+      std::optional<int64_t> bytes = elementBytes(type.getElementType());
+      if (!bytes || !type.getLayout().isIdentity() || type.getMemorySpace()) {
+        plannable = false;
+        break;
+      }
+      Temporary sized;
+      sized.staticBytes = *bytes;
       for (int64_t d = 0; d < type.getRank(); ++d)
         if (!type.isDynamicDim(d))
-          t.staticBytes *= type.getDimSize(d);
-      for (Value size : t.alloc.getDynamicSizes()) {
+          sized.staticBytes *= type.getDimSize(d);
+      for (Value size : alloc.getDynamicSizes()) {
         Value at = materializer.get(size);
         if (!at) {
           plannable = false;
           break;
         }
-        t.sizes.push_back(at);
+        sized.sizes.push_back(at);
       }
+      if (!plannable || (alloc != t.allocs.front() && sized.key() != t.key())) {
+        plannable = false;
+        break;
+      }
+      t.staticBytes = sized.staticBytes;
+      t.sizes = sized.sizes;
     }
     if (plannable)
       planned.push_back(t);
@@ -301,16 +396,21 @@ void planBlock(Block &block, DominanceInfo &dominance, bool useArena) {
   auto arena = memref::AllocOp::create(b, point->getLoc(), arenaType,
                                        ValueRange{total},
                                        b.getI64IntegerAttr(kSlotAlignment));
+  arena->setAttr(abi::kArena, b.getUnitAttr());
 
   for (auto [slot, offset] : llvm::zip(slots, offsets)) {
     for (Temporary *t : slot.tenants) {
-      OpBuilder at(t->alloc);
-      auto view = memref::ViewOp::create(at, t->alloc.getLoc(),
-                                         t->alloc.getType(), arena, offset,
-                                         t->alloc.getDynamicSizes());
-      t->alloc.replaceAllUsesWith(view.getResult());
+      for (memref::AllocOp alloc : t->allocs) {
+        OpBuilder at(alloc);
+        auto view =
+            memref::ViewOp::create(at, alloc.getLoc(), alloc.getType(), arena,
+                                   offset, alloc.getDynamicSizes());
+        alloc.replaceAllUsesWith(view.getResult());
+        alloc.erase();
+      }
       t->dealloc.erase();
-      t->alloc.erase();
+      if (t->metadata)
+        t->metadata.erase();
     }
   }
   OpBuilder atEnd(block.getTerminator());

@@ -91,10 +91,14 @@ LogicalResult printPlan(llvm::StringRef path, int64_t batch,
     return failure();
   }
   lmc_rt_model_take_trace(t.model, nullptr, &stateBytes);
+  // The session reserves its state and every step's buffers at creation.
   os << "plan of " << path << " (traced without a GPU)\n"
-     << "weights: " << weightBytes << " bytes on the device\n"
-     << "state for " << batch << " x " << promptTokens + 1
-     << " tokens: " << stateBytes << " bytes\n";
+     << "model: " << weightBytes
+     << " bytes on the device (weights, the tensor-map table)\n"
+     << "session for " << batch << " x " << promptTokens + 1
+     << " tokens: " << stateBytes << " bytes on the device, of which "
+     << lmc_rt_session_workspace_bytes(t.session)
+     << " workspace for the largest step\n";
 
   const int64_t vocab = lmc_rt_model_vocab_size(t.model);
   std::vector<int64_t> ids(size_t(batch * promptTokens), 0);

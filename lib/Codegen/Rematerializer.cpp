@@ -4,6 +4,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/OperationSupport.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
@@ -30,7 +31,8 @@ Value Rematerializer::get(Value value, unsigned depth) {
   if (Value known = computed.lookup(value))
     return known;
   Operation *op = value.getDefiningOp();
-  if (!op || !isPure(op) || op->getNumRegions() != 0 ||
+  bool division = isa<arith::DivUIOp, arith::CeilDivUIOp, arith::RemUIOp>(op);
+  if (!op || (!isPure(op) && !division) || op->getNumRegions() != 0 ||
       op->getNumResults() != 1)
     return nullptr;
   IRMapping mapping;
@@ -39,6 +41,20 @@ Value Rematerializer::get(Value value, unsigned depth) {
     if (!at)
       return nullptr;
     mapping.map(operand, at);
+  }
+  if (division) {
+    // Not speculatable where it was (its divisor may be 0 on a path that
+    // never runs it): recomputed with the divisor at least 1, which is the
+    // same value wherever the original ran.
+    Value divisor = mapping.lookup(op->getOperand(1));
+    std::optional<int64_t> known = getConstantIntValue(divisor);
+    if (!known || *known == 0)
+      mapping.map(op->getOperand(1),
+                  builder.createOrFold<arith::MaxUIOp>(
+                      op->getLoc(), divisor,
+                      builder.createOrFold<arith::ConstantOp>(
+                          op->getLoc(), divisor.getType(),
+                          builder.getIntegerAttr(divisor.getType(), 1))));
   }
   Operation *clone = builder.clone(*op, mapping);
   auto same = llvm::find_if(clones, [&](Operation *earlier) {
@@ -82,6 +98,21 @@ Value Rematerializer::traceDim(Value buffer, int64_t d, unsigned depth) {
     if (subview.getSourceType().getRank() != type.getRank())
       return nullptr; // rank-reducing: sizes and dims do not line up
     return fold(subview.getMixedSizes()[d], depth);
+  }
+  if (auto branches = dyn_cast_or_null<scf::IfOp>(op)) {
+    // A kernel choice's result: the size every branch yields, if they
+    // agree (recomputations of one value come out as the same value).
+    unsigned index = cast<OpResult>(buffer).getResultNumber();
+    Value agreed;
+    if (branches.getElseRegion().empty())
+      return nullptr;
+    for (scf::YieldOp yield : {branches.thenYield(), branches.elseYield()}) {
+      Value size = dim(yield.getOperand(index), d, depth + 1);
+      if (!size || (agreed && size != agreed))
+        return nullptr;
+      agreed = size;
+    }
+    return agreed;
   }
   if (auto collapse = dyn_cast_or_null<memref::CollapseShapeOp>(op)) {
     Value product;

@@ -25,7 +25,7 @@ struct WeightsToArgumentsPass final
     : impl::WeightsToArgumentsPassBase<WeightsToArgumentsPass> {
   using Base::Base;
   void runOnOperation() override {
-    auto forward = getOperation().lookupSymbol<func::FuncOp>("forward");
+    auto forward = getOperation().lookupSymbol<func::FuncOp>(abi::kForward);
     if (!forward) {
       getOperation().emitError("expected a 'forward' function");
       return signalPassFailure();

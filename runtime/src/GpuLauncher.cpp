@@ -15,12 +15,11 @@ constexpr CUresult kNoBinaryForGpu = 209;
 constexpr CUresult kInvalidImage = 200;
 /// Dynamic shared memory a kernel may use without opting in.
 constexpr unsigned kDefaultSharedLimit = 48 * 1024;
-/// Tensor maps per slab of device memory (32 KB), and the most kept (2 MB):
+/// The most tensor maps kept (2 MB of device memory, taken with the device):
 /// prompts of ever new lengths ask for new maps of their activations, so
 /// past this the maps are made afresh (each map 128 bytes; a Qwen3-0.6B
 /// prompt asks for about 200).
-constexpr size_t kMapsPerSlab = 256;
-constexpr size_t kMaxMaps = 64 * kMapsPerSlab;
+constexpr size_t kMaxMaps = 16384;
 } // namespace
 
 GpuDevice *makeCurrent(GpuDevice *device) {
@@ -34,11 +33,14 @@ std::unique_ptr<GpuDevice> GpuDevice::create(const Driver &driver, int ordinal,
   std::unique_ptr<GpuDevice> gpu(new GpuDevice);
   gpu->api = &driver;
   if (!gpu->check("cuDeviceGet", driver.cuDeviceGet(&gpu->device, ordinal)) ||
-      !gpu->check("cuDevicePrimaryCtxRetain",
-                  driver.cuDevicePrimaryCtxRetain(&gpu->context, gpu->device)) ||
+      !gpu->check(
+          "cuDevicePrimaryCtxRetain",
+          driver.cuDevicePrimaryCtxRetain(&gpu->context, gpu->device)) ||
       !gpu->check("cuCtxSetCurrent", driver.cuCtxSetCurrent(gpu->context)) ||
       !gpu->check("cuStreamCreate",
-                  driver.cuStreamCreate(&gpu->queue, kStreamNonBlocking))) {
+                  driver.cuStreamCreate(&gpu->queue, kStreamNonBlocking)) ||
+      !(gpu->mapTable = gpu->allocate(kMaxMaps * kTensorMapBytes, "tensor maps",
+                                      /*zero=*/false))) {
     error = gpu->takeError();
     return nullptr;
   }
@@ -53,8 +55,8 @@ GpuDevice::~GpuDevice() {
   destroyGraphs(nullptr); // they use cached blocks: gone before the blocks
   for (auto &[size, p] : freeBlocks)
     api->cuMemFree(reinterpret_cast<CUdeviceptr>(p));
-  for (CUdeviceptr slab : mapSlabs)
-    api->cuMemFree(slab);
+  if (mapTable)
+    api->cuMemFree(mapTable);
   if (copyQueue)
     api->cuStreamDestroy(copyQueue);
   if (queue)
@@ -237,7 +239,7 @@ void *GpuDevice::tensorMap(const TensorMapRequest &request) {
                  request.oobFill)))
     return nullptr;
   if (mapsMade == kMaxMaps && !capturing) {
-    // Start over in the same slabs, once nothing uses them: the graphs
+    // Start over in the same table, once nothing uses it: the graphs
     // that baked in maps go too (captured again when their steps come).
     if (!check("cuStreamSynchronize", api->cuStreamSynchronize(queue)))
       return nullptr;
@@ -245,15 +247,7 @@ void *GpuDevice::tensorMap(const TensorMapRequest &request) {
     tensorMaps.clear();
     mapsMade = 0;
   }
-  if (mapsMade == mapSlabs.size() * kMapsPerSlab) {
-    CUdeviceptr slab =
-        allocate(kMapsPerSlab * kTensorMapBytes, "tensor maps", /*zero=*/false);
-    if (!slab)
-      return nullptr;
-    mapSlabs.push_back(slab);
-  }
-  CUdeviceptr slot = mapSlabs[mapsMade / kMapsPerSlab] +
-                     mapsMade % kMapsPerSlab * kTensorMapBytes;
+  CUdeviceptr slot = mapTable + mapsMade * kTensorMapBytes;
   if (!capturing) {
     if (!copyIn(slot, encoded, kTensorMapBytes))
       return nullptr;

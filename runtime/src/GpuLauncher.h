@@ -131,9 +131,9 @@ private:
   std::unordered_map<CUfunction, unsigned> sharedLimits; // raised above 48 KB
   std::map<GraphKey, CUgraphExec> graphs;
   bool capturing = false;
-  // Tensor maps: slabs of device memory, filled in order (`mapsMade` slots
-  // so far), and each request's slot.
-  std::vector<CUdeviceptr> mapSlabs;
+  // Tensor maps: a table of device memory taken with the device, filled in
+  // order (`mapsMade` slots so far), and each request's slot.
+  CUdeviceptr mapTable = 0;
   size_t mapsMade = 0;
   /// A TensorMapRequest's fields: 7 scalars, then dims, strides and box.
   using TensorMapKey = std::array<unsigned long long, 7 + 5 + 4 + 5>;

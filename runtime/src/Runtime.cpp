@@ -76,6 +76,10 @@ struct lmc_rt_model {
   std::string source; // the checkpoint the weights came from
   void *library = nullptr;
   void (*entry)(void **) = nullptr;
+  // GPU code: the bytes of workspace a call needs (same arguments as
+  // `entry`, the result through one more slot).
+  const lmc::lmx::Entry *workspaceEntry = nullptr;
+  void (*workspaceBytes)(void **) = nullptr;
   // On a GPU: the device, and each weight's copy in its memory.
   std::unique_ptr<cuda::GpuDevice> gpu;
   std::vector<cuda::CUdeviceptr> deviceWeights;
@@ -113,10 +117,14 @@ struct lmc_rt_session {
   std::vector<std::vector<uint8_t>> states;
   std::vector<cuda::CUdeviceptr> deviceStates; // on a GPU, instead of states
   std::vector<size_t> stateBytes;
-  // On a GPU, a decode step's per-call block (ids, positions, lengths) and
-  // logits, at addresses fixed for the session so that a captured step
-  // replays; and whether decode steps are captured and replayed.
-  cuda::CUdeviceptr decodeBlock = 0, decodeLogits = 0;
+  // Tokens per sequence one step takes (longer calls run as several).
+  int64_t maxTokens = 0;
+  // On a GPU, reserved at creation for the largest step, at addresses fixed
+  // for the session (so that a captured step replays): the per-call block
+  // (ids, positions, lengths), the logits and the activations' workspace;
+  // and whether decode steps are captured and replayed.
+  cuda::CUdeviceptr callBlock = 0, callLogits = 0, workspace = 0;
+  uint64_t workspaceBytes = 0;
   bool graphs = true;
 
   explicit lmc_rt_session(lmc_rt_model *model) : model(model) {
@@ -127,8 +135,8 @@ struct lmc_rt_session {
       model->gpu->forgetGraphs(this);
       for (cuda::CUdeviceptr p : deviceStates)
         model->gpu->release(p);
-      model->gpu->release(decodeBlock);
-      model->gpu->release(decodeLogits);
+      for (cuda::CUdeviceptr p : {callBlock, callLogits, workspace})
+        model->gpu->release(p);
     }
     releaseModel(model);
   }
@@ -166,9 +174,12 @@ static lmc_rt_status_t readArtifact(const char *path, lmc_rt_model &model) {
   if (!model.artifact)
     return fail(LMC_RT_ERROR_ARTIFACT, std::string(path) + ": " + error);
   if (model.artifact->entries())
-    for (const lmc::lmx::Entry *e : *model.artifact->entries())
+    for (const lmc::lmx::Entry *e : *model.artifact->entries()) {
       if (e->name()->str() == "forward")
         model.forward = e;
+      else if (e->name()->str() == "workspace_bytes")
+        model.workspaceEntry = e;
+    }
   if (!model.forward || !model.forward->arguments() || !model.artifact->code() ||
       model.artifact->code()->size() == 0)
     return fail(LMC_RT_ERROR_ARTIFACT,
@@ -181,6 +192,33 @@ static lmc_rt_status_t readArtifact(const char *path, lmc_rt_model &model) {
         (a->kind() == lmc::lmx::ArgumentKind::State && a->index() >= states))
       return fail(LMC_RT_ERROR_ARTIFACT,
                   std::string(path) + ": argument refers to a missing table entry");
+  // A workspace argument comes with the entry that sizes it, which takes
+  // the same arguments.
+  const auto *arguments = model.forward->arguments();
+  bool takesWorkspace = std::any_of(
+      arguments->begin(), arguments->end(), [](const lmc::lmx::Argument *a) {
+        return a->kind() == lmc::lmx::ArgumentKind::Workspace;
+      });
+  const lmc::lmx::Entry *sizing = model.workspaceEntry;
+  if (takesWorkspace != (sizing != nullptr))
+    return fail(LMC_RT_ERROR_ARTIFACT,
+                std::string(path) + ": entry 'workspace_bytes' " +
+                    (sizing ? "without" : "missing for") +
+                    " a workspace argument of 'forward'");
+  if (sizing) {
+    bool same =
+        sizing->arguments() && sizing->arguments()->size() == arguments->size();
+    for (size_t i = 0; same && i < arguments->size(); ++i) {
+      const lmc::lmx::Argument *a = arguments->Get(i),
+                               *b = sizing->arguments()->Get(i);
+      same = a->kind() == b->kind() && a->index() == b->index() &&
+             a->rank() == b->rank();
+    }
+    if (!same)
+      return fail(LMC_RT_ERROR_ARTIFACT,
+                  std::string(path) + ": entry 'workspace_bytes' does not "
+                                      "take the arguments of 'forward'");
+  }
   return LMC_RT_OK;
 }
 
@@ -234,6 +272,14 @@ static lmc_rt_status_t loadCode(const char *path, lmc_rt_model &model) {
     return fail(LMC_RT_ERROR_BACKEND, std::string(path) + ": entry '" +
                                           model.forward->symbol()->str() +
                                           "' missing from the code object");
+  if (const lmc::lmx::Entry *sizing = model.workspaceEntry) {
+    model.workspaceBytes = reinterpret_cast<void (*)(void **)>(
+        dlsym(model.library, sizing->symbol()->c_str()));
+    if (!model.workspaceBytes)
+      return fail(LMC_RT_ERROR_BACKEND, std::string(path) + ": entry '" +
+                                            sizing->symbol()->str() +
+                                            "' missing from the code object");
+  }
   return LMC_RT_OK;
 }
 
@@ -399,6 +445,260 @@ static lmc_rt_status_t uploadWeights(lmc_rt_model &model) {
 }
 
 //===----------------------------------------------------------------------===//
+// Steps
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// One step's arguments, as the entries take them: a descriptor per
+/// argument (or the address of a scalar), then the address of
+/// workspace_bytes' result.
+struct StepArguments {
+  std::vector<Descriptor> descriptors;
+  std::vector<void *> packed;
+  int64_t context = 0;
+  int64_t workspaceBytes = 0;
+};
+} // namespace
+
+/// Binds a step of `tokens` tokens per sequence over `context` cache slots:
+/// the per-call block (ids, positions [batch, tokens], lengths [batch]) at
+/// `block`, the logits [batch, tokens, vocab] at `logits`. Addresses may be
+/// null when only workspace_bytes is called (it reads shapes only).
+static lmc_rt_status_t bindStep(const lmc_rt_session &session, int64_t tokens,
+                                int64_t context, const int64_t *block,
+                                float *logits, StepArguments &step) {
+  const lmc_rt_model &model = *session.model;
+  const cuda::GpuDevice *gpu = model.gpu.get();
+  const int64_t batch = session.batch, vocab = model.artifact->vocab_size();
+  const size_t cells = size_t(batch * tokens);
+  const auto *arguments = model.forward->arguments();
+  step.context = context;
+  step.descriptors.assign(arguments->size(), Descriptor());
+  step.packed.assign(arguments->size() + 1, nullptr);
+  step.packed.back() = &step.workspaceBytes;
+  auto at = [&](size_t offset) { return block ? block + offset : nullptr; };
+  for (size_t i = 0; i < arguments->size(); ++i) {
+    const lmc::lmx::Argument *a = arguments->Get(i);
+    Descriptor &d = step.descriptors[i];
+    switch (a->kind()) {
+    case lmc::lmx::ArgumentKind::InputIds:
+      d.set(at(0), {batch, tokens});
+      break;
+    case lmc::lmx::ArgumentKind::Positions:
+      d.set(at(cells), {batch, tokens});
+      break;
+    case lmc::lmx::ArgumentKind::Lengths:
+      d.set(at(2 * cells), {batch});
+      break;
+    case lmc::lmx::ArgumentKind::Context:
+      // A scalar, passed by value: the slot holds its address.
+      step.packed[i] = &step.context;
+      continue;
+    case lmc::lmx::ArgumentKind::Weight: {
+      const lmc::lmx::Weight *w = model.artifact->weights()->Get(a->index());
+      d.set(
+          gpu ? reinterpret_cast<const void *>(model.deviceWeights[a->index()])
+              : model.weights[a->index()],
+          std::vector<int64_t>(w->shape()->begin(), w->shape()->end()));
+      break;
+    }
+    case lmc::lmx::ArgumentKind::State: {
+      const lmc::lmx::StateBuffer *s =
+          model.artifact->states()->Get(a->index());
+      std::vector<int64_t> sizes = {batch};
+      if (s->per_token())
+        sizes.push_back(session.maxContext);
+      sizes.insert(sizes.end(), s->dims()->begin(), s->dims()->end());
+      d.set(
+          gpu ? reinterpret_cast<const void *>(session.deviceStates[a->index()])
+              : session.states[a->index()].data(),
+          sizes);
+      break;
+    }
+    case lmc::lmx::ArgumentKind::Logits:
+      d.set(logits, {batch, tokens, vocab});
+      break;
+    case lmc::lmx::ArgumentKind::Workspace:
+      d.set(reinterpret_cast<const void *>(session.workspace),
+            {int64_t(session.workspaceBytes)});
+      break;
+    }
+    if (d.words.size() != 3 + 2 * a->rank())
+      return fail(LMC_RT_ERROR_ARTIFACT,
+                  "argument " + std::to_string(i) + " has an unexpected rank");
+    step.packed[i] = d.words.data();
+  }
+  return LMC_RT_OK;
+}
+
+/// The workspace a step of `tokens` tokens over `context` slots needs.
+static lmc_rt_status_t workspaceFor(lmc_rt_session &session, int64_t tokens,
+                                    int64_t context, uint64_t &bytes) {
+  StepArguments step;
+  lmc_rt_status_t status =
+      bindStep(session, tokens, context, nullptr, nullptr, step);
+  if (status != LMC_RT_OK)
+    return status;
+  session.model->workspaceBytes(step.packed.data());
+  bytes = uint64_t(step.workspaceBytes);
+  return LMC_RT_OK;
+}
+
+/// Reserves what every step of `session` uses on the GPU: the per-call
+/// block and logits of batch x max_tokens tokens, and the workspace of the
+/// largest step (prefill of max_tokens, or decode, over max_context slots:
+/// the workspace grows with tokens and context).
+static lmc_rt_status_t reserveStepBuffers(lmc_rt_session &session) {
+  lmc_rt_model &model = *session.model;
+  cuda::GpuDevice &gpu = *model.gpu;
+  const int64_t batch = session.batch, tokens = session.maxTokens;
+  // Overflow-safe products of the reservation's extents.
+  auto bytesOf = [](size_t element, std::initializer_list<int64_t> extents,
+                    size_t &bytes) {
+    bytes = element;
+    for (int64_t e : extents)
+      if (__builtin_mul_overflow(bytes, size_t(e), &bytes))
+        return false;
+    return true;
+  };
+  size_t blockBytes = 0, logitBytes = 0;
+  if (!bytesOf(sizeof(int64_t), {batch, 2 * tokens + 1}, blockBytes) ||
+      !bytesOf(sizeof(float), {batch, tokens, model.artifact->vocab_size()},
+               logitBytes))
+    return fail(LMC_RT_ERROR_OUT_OF_MEMORY,
+                "steps of " + std::to_string(batch) + " x " +
+                    std::to_string(tokens) + " tokens are larger than memory");
+  if (model.workspaceBytes) {
+    uint64_t prefill = 0, decode = 0;
+    lmc_rt_status_t status;
+    if ((status = workspaceFor(session, tokens, session.maxContext, prefill)) !=
+            LMC_RT_OK ||
+        (status = workspaceFor(session, 1, session.maxContext, decode)) !=
+            LMC_RT_OK)
+      return status;
+    session.workspaceBytes = std::max(prefill, decode);
+    session.workspace =
+        gpu.allocate(session.workspaceBytes, "workspace", false);
+  }
+  if (!gpu.failed())
+    session.callBlock = gpu.allocate(blockBytes, "per-call inputs", false);
+  if (!gpu.failed())
+    session.callLogits = gpu.allocate(logitBytes, "logits", false);
+  if (gpu.failed())
+    return fail(LMC_RT_ERROR_OUT_OF_MEMORY, gpu.takeError());
+  return LMC_RT_OK;
+}
+
+/// One step: `tokens` tokens per sequence (ids row b at ids + b * idStride;
+/// sequence b takes the first lengths[b]), its logits written to row b at
+/// logits + b * logitStride floats. The inputs were checked by the caller.
+static lmc_rt_status_t runStep(lmc_rt_session &session, const int64_t *ids,
+                               int64_t idStride, int64_t tokens,
+                               const int64_t *lengths, float *logits,
+                               int64_t logitStride) {
+  lmc_rt_model &model = *session.model;
+  const int64_t batch = session.batch, vocab = model.artifact->vocab_size();
+  // The per-call values, in one block: ids and positions [batch, tokens],
+  // lengths [batch]. Padding (past a sequence's length) reads token 0 at
+  // the sequence's last position, so that every query sees a key.
+  const size_t cells = size_t(batch * tokens);
+  std::vector<int64_t> block(2 * cells + size_t(batch));
+  int64_t *blockIds = block.data(), *positions = blockIds + cells,
+          *blockLengths = positions + cells;
+  int64_t context = 1;
+  for (int64_t b = 0; b < batch; ++b) {
+    const int64_t held = session.lengths[b], length = lengths[b];
+    context = std::max(context, held + length);
+    blockLengths[b] = length;
+    for (int64_t t = 0; t < tokens; ++t) {
+      const int64_t i = b * tokens + t;
+      blockIds[i] = t < length ? ids[b * idStride + t] : 0;
+      positions[i] =
+          t < length ? held + t : std::max<int64_t>(held + length - 1, 0);
+    }
+  }
+  context = contextClass(context, session.maxContext);
+  auto advance = [&] {
+    for (int64_t b = 0; b < batch; ++b)
+      session.lengths[b] += lengths[b];
+  };
+
+  cuda::GpuDevice *gpu = model.gpu.get();
+  const bool contiguous = logitStride == tokens * vocab;
+  StepArguments step;
+  lmc_rt_status_t status;
+  if (!gpu) {
+    // The host writes the logits in place when rows are contiguous.
+    std::vector<float> staged;
+    if (!contiguous)
+      staged.resize(cells * size_t(vocab));
+    float *out = contiguous ? logits : staged.data();
+    if ((status = bindStep(session, tokens, context, block.data(), out,
+                           step)) != LMC_RT_OK)
+      return status;
+    model.entry(step.packed.data());
+    for (int64_t b = 0; !contiguous && b < batch; ++b)
+      std::memcpy(logits + b * logitStride, out + b * tokens * vocab,
+                  size_t(tokens * vocab) * sizeof(float));
+    advance();
+    return LMC_RT_OK;
+  }
+
+  // On a GPU the per-call block and the logits live in the session's
+  // buffers: one copy in, one out (a row per sequence when the caller's
+  // rows are apart).
+  if (gpu->failed())
+    return fail(LMC_RT_ERROR_BACKEND, gpu->takeError());
+  const auto *deviceBlock =
+      reinterpret_cast<const int64_t *>(session.callBlock);
+  auto *deviceLogits = reinterpret_cast<float *>(session.callLogits);
+  if ((status = bindStep(session, tokens, context, deviceBlock, deviceLogits,
+                         step)) != LMC_RT_OK)
+    return status;
+  if (model.workspaceBytes) {
+    model.workspaceBytes(step.packed.data());
+    if (uint64_t(step.workspaceBytes) > session.workspaceBytes)
+      return fail(LMC_RT_ERROR_BACKEND,
+                  "internal: a step of " + std::to_string(batch) + " x " +
+                      std::to_string(tokens) + " tokens over " +
+                      std::to_string(context) + " cache slots needs " +
+                      std::to_string(step.workspaceBytes) +
+                      " bytes of workspace; the session reserved " +
+                      std::to_string(session.workspaceBytes));
+  }
+  gpu->copyIn(session.callBlock, block.data(), block.size() * sizeof(int64_t));
+  if (gpu->failed())
+    return fail(LMC_RT_ERROR_BACKEND, gpu->takeError());
+  cuda::GpuDevice *previous = cuda::makeCurrent(gpu);
+  auto run = [&] { model.entry(step.packed.data()); };
+  if (tokens == 1 && session.graphs) {
+    // Captured the first time these shapes come (the generated code's
+    // launches are recorded, not run), then replayed with one launch.
+    const cuda::GpuDevice::GraphKey key{&session, context};
+    cuda::CUgraphExec graph = gpu->graph(key);
+    if (!graph)
+      graph = gpu->capture(key, run);
+    if (graph)
+      gpu->replay(graph);
+  } else {
+    run();
+  }
+  cuda::makeCurrent(previous);
+  gpu->check("cuStreamSynchronize",
+             gpu->driver().cuStreamSynchronize(gpu->stream()));
+  const size_t rowBytes = size_t(tokens * vocab) * sizeof(float);
+  for (int64_t b = 0; b < (contiguous ? 1 : batch); ++b)
+    gpu->check("cuMemcpyDtoH",
+               gpu->driver().cuMemcpyDtoH(
+                   logits + b * logitStride, session.callLogits + b * rowBytes,
+                   contiguous ? rowBytes * size_t(batch) : rowBytes));
+  if (gpu->failed())
+    return fail(LMC_RT_ERROR_BACKEND, gpu->takeError());
+  advance();
+  return LMC_RT_OK;
+}
+
+//===----------------------------------------------------------------------===//
 // C API
 //===----------------------------------------------------------------------===//
 
@@ -540,9 +840,10 @@ lmc_rt_status_t lmc_rt_session_create(lmc_rt_model_t *model,
                                       lmc_rt_session_t **out) {
   if (!model || !options || !out)
     return fail(LMC_RT_ERROR_ARGUMENT, "lmc_rt_session_create: null argument");
-  if (options->batch < 1 || options->max_context < 1)
+  if (options->batch < 1 || options->max_context < 1 || options->max_tokens < 0)
     return fail(LMC_RT_ERROR_ARGUMENT,
-                "batch and max_context must be at least 1");
+                "batch and max_context must be at least 1, max_tokens at "
+                "least 0");
   int64_t limit = model->artifact->max_position_embeddings();
   if (limit > 0 && options->max_context > limit)
     return fail(LMC_RT_ERROR_ARGUMENT,
@@ -554,21 +855,9 @@ lmc_rt_status_t lmc_rt_session_create(lmc_rt_model_t *model,
   session->maxContext = options->max_context;
   session->lengths.assign(size_t(options->batch), 0);
   session->graphs = !(options->flags & LMC_RT_SESSION_NO_GRAPHS);
-  if (cuda::GpuDevice *gpu = model->gpu.get()) {
-    // Overflow-safe: batch x vocab floats.
-    size_t logitBytes = sizeof(float);
-    for (int64_t e : {options->batch, model->artifact->vocab_size()})
-      if (__builtin_mul_overflow(logitBytes, size_t(e), &logitBytes))
-        return fail(LMC_RT_ERROR_OUT_OF_MEMORY, "a batch of " +
-                                                    std::to_string(options->batch) +
-                                                    " is larger than memory");
-    session->decodeBlock = gpu->allocate(
-        3 * size_t(options->batch) * sizeof(int64_t), "decode inputs", false);
-    session->decodeLogits =
-        session->decodeBlock ? gpu->allocate(logitBytes, "logits", false) : 0;
-    if (!session->decodeLogits)
-      return fail(LMC_RT_ERROR_OUT_OF_MEMORY, gpu->takeError());
-  }
+  session->maxTokens = options->max_tokens
+                           ? std::min(options->max_tokens, options->max_context)
+                           : options->max_context;
   if (model->artifact->states())
     for (const lmc::lmx::StateBuffer *s : *model->artifact->states()) {
       // [batch, (max_context,) dims...] elements of the state's dtype,
@@ -606,11 +895,20 @@ lmc_rt_status_t lmc_rt_session_create(lmc_rt_model_t *model,
                     "out of memory allocating state '" + s->name()->str() + "'");
       }
     }
+  if (model->gpu) {
+    lmc_rt_status_t status = reserveStepBuffers(*session);
+    if (status != LMC_RT_OK)
+      return status;
+  }
   *out = session.release();
   return LMC_RT_OK;
 }
 
 void lmc_rt_session_free(lmc_rt_session_t *session) { delete session; }
+
+uint64_t lmc_rt_session_workspace_bytes(const lmc_rt_session_t *session) {
+  return session ? session->workspaceBytes : 0;
+}
 
 void lmc_rt_session_reset(lmc_rt_session_t *session) {
   std::fill(session->lengths.begin(), session->lengths.end(), 0);
@@ -649,18 +947,10 @@ lmc_rt_status_t lmc_rt_session_forward_ragged(lmc_rt_session_t *session,
                                               float *logits) {
   if (!session || !ids || !lengths || !logits)
     return fail(LMC_RT_ERROR_ARGUMENT, "lmc_rt_session_forward: null argument");
-  lmc_rt_model &model = *session->model;
-  const int64_t batch = session->batch, vocab = model.artifact->vocab_size();
+  const int64_t batch = session->batch,
+                vocab = session->model->artifact->vocab_size();
   if (tokens < 1)
     return fail(LMC_RT_ERROR_ARGUMENT, "expected at least one token");
-  // The per-call values, in one block: ids and positions [batch, tokens],
-  // lengths [batch]. Padding (past a sequence's length) reads token 0 at
-  // the sequence's last position, so that every query sees a key.
-  const size_t cells = size_t(batch * tokens);
-  std::vector<int64_t> block(2 * cells + size_t(batch));
-  int64_t *blockIds = block.data(), *positions = blockIds + cells,
-          *blockLengths = positions + cells;
-  int64_t context = 1;
   for (int64_t b = 0; b < batch; ++b) {
     const int64_t held = session->lengths[b], length = lengths[b];
     if (length < 0 || length > tokens)
@@ -674,144 +964,37 @@ lmc_rt_status_t lmc_rt_session_forward_ragged(lmc_rt_session_t *session,
                       std::to_string(held + length) +
                       " tokens exceed the session's max context of " +
                       std::to_string(session->maxContext));
-    context = std::max(context, held + length);
-    blockLengths[b] = length;
-    for (int64_t t = 0; t < tokens; ++t) {
-      const int64_t i = b * tokens + t, id = ids[i];
-      if (t >= length) {
-        blockIds[i] = 0;
-        positions[i] = std::max<int64_t>(held + length - 1, 0);
-        continue;
-      }
+    for (int64_t t = 0; t < length; ++t) {
+      const int64_t id = ids[b * tokens + t];
       if (id < 0 || id >= vocab)
         return fail(LMC_RT_ERROR_ARGUMENT, "token id " + std::to_string(id) +
                                                " at [" + std::to_string(b) +
                                                ", " + std::to_string(t) +
                                                "] is outside the vocabulary (" +
                                                std::to_string(vocab) + ")");
-      blockIds[i] = id;
-      positions[i] = held + t;
     }
   }
-
-  context = contextClass(context, session->maxContext);
-
-  // On a GPU the per-call block and the logits live in device buffers: one
-  // copy in, one out. A decode step uses the session's (fixed addresses, so
-  // that its graph replays), a longer call buffers of its own.
-  cuda::GpuDevice *gpu = model.gpu.get();
-  const bool decode = tokens == 1;
-  const int64_t *deviceBlock = block.data();
-  float *deviceLogits = logits;
-  size_t blockBytes = block.size() * sizeof(int64_t);
-  size_t logitBytes = cells * size_t(vocab) * sizeof(float);
-  auto releaseBuffers = [&] {
-    if (!gpu || decode)
-      return;
-    for (const void *p : {static_cast<const void *>(deviceBlock),
-                          static_cast<const void *>(deviceLogits)})
-      if (p)
-        gpu->releaseCached(const_cast<void *>(p));
-  };
-  if (gpu) {
-    if (gpu->failed())
-      return fail(LMC_RT_ERROR_BACKEND, gpu->takeError());
-    deviceBlock = reinterpret_cast<const int64_t *>(
-        decode ? reinterpret_cast<void *>(session->decodeBlock)
-               : gpu->allocateCached(blockBytes));
-    deviceLogits = reinterpret_cast<float *>(
-        decode ? reinterpret_cast<void *>(session->decodeLogits)
-               : gpu->allocateCached(logitBytes));
-    if (deviceBlock && deviceLogits)
-      gpu->copyIn(cuda::CUdeviceptr(deviceBlock), block.data(), blockBytes);
-    if (gpu->failed()) {
-      releaseBuffers();
-      return fail(LMC_RT_ERROR_BACKEND, gpu->takeError());
+  // Steps of at most max_tokens tokens; one where none is left for any
+  // sequence is not run (its padding rows are zero).
+  std::vector<int64_t> stepLengths(size_t(batch), 0);
+  for (int64_t start = 0; start < tokens; start += session->maxTokens) {
+    const int64_t count = std::min(session->maxTokens, tokens - start);
+    bool any = false;
+    for (int64_t b = 0; b < batch; ++b) {
+      stepLengths[b] = std::clamp<int64_t>(lengths[b] - start, 0, count);
+      any |= stepLengths[b] > 0;
     }
-  }
-
-  const auto *arguments = model.forward->arguments();
-  std::vector<Descriptor> descriptors(arguments->size());
-  std::vector<void *> packed(arguments->size());
-  for (size_t i = 0; i < arguments->size(); ++i) {
-    const lmc::lmx::Argument *a = arguments->Get(i);
-    Descriptor &d = descriptors[i];
-    switch (a->kind()) {
-    case lmc::lmx::ArgumentKind::InputIds:
-      d.set(deviceBlock, {batch, tokens});
-      break;
-    case lmc::lmx::ArgumentKind::Positions:
-      d.set(deviceBlock + cells, {batch, tokens});
-      break;
-    case lmc::lmx::ArgumentKind::Lengths:
-      d.set(deviceBlock + 2 * cells, {batch});
-      break;
-    case lmc::lmx::ArgumentKind::Context:
-      // A scalar, passed by value: the slot holds its address.
-      packed[i] = &context;
+    float *rows = logits + start * vocab;
+    if (!any) {
+      for (int64_t b = 0; b < batch; ++b)
+        std::fill_n(rows + b * tokens * vocab, count * vocab, 0.0f);
       continue;
-    case lmc::lmx::ArgumentKind::Weight: {
-      const lmc::lmx::Weight *w = model.artifact->weights()->Get(a->index());
-      d.set(gpu ? reinterpret_cast<const void *>(model.deviceWeights[a->index()])
-                : model.weights[a->index()],
-            std::vector<int64_t>(w->shape()->begin(), w->shape()->end()));
-      break;
     }
-    case lmc::lmx::ArgumentKind::State: {
-      const lmc::lmx::StateBuffer *s = model.artifact->states()->Get(a->index());
-      std::vector<int64_t> sizes = {batch};
-      if (s->per_token())
-        sizes.push_back(session->maxContext);
-      sizes.insert(sizes.end(), s->dims()->begin(), s->dims()->end());
-      d.set(gpu ? reinterpret_cast<const void *>(
-                      session->deviceStates[a->index()])
-                : session->states[a->index()].data(),
-            sizes);
-      break;
-    }
-    case lmc::lmx::ArgumentKind::Logits:
-      d.set(deviceLogits, {batch, tokens, vocab});
-      break;
-    }
-    if (d.words.size() != 3 + 2 * a->rank()) {
-      releaseBuffers();
-      return fail(LMC_RT_ERROR_ARTIFACT, "argument " + std::to_string(i) +
-                                             " has an unexpected rank");
-    }
-    packed[i] = d.words.data();
+    lmc_rt_status_t status = runStep(*session, ids + start, tokens, count,
+                                     stepLengths.data(), rows, tokens * vocab);
+    if (status != LMC_RT_OK)
+      return status;
   }
-  auto advance = [&] {
-    for (int64_t b = 0; b < batch; ++b)
-      session->lengths[b] += lengths[b];
-  };
-  if (!gpu) {
-    model.entry(packed.data());
-    advance();
-    return LMC_RT_OK;
-  }
-  cuda::GpuDevice *previous = cuda::makeCurrent(gpu);
-  auto run = [&] { model.entry(packed.data()); };
-  if (decode && session->graphs) {
-    // Captured the first time these shapes come (the generated code's
-    // launches are recorded, not run), then replayed with one launch.
-    const cuda::GpuDevice::GraphKey key{session, context};
-    cuda::CUgraphExec graph = gpu->graph(key);
-    if (!graph)
-      graph = gpu->capture(key, run);
-    if (graph)
-      gpu->replay(graph);
-  } else {
-    run();
-  }
-  cuda::makeCurrent(previous);
-  gpu->check("cuStreamSynchronize", gpu->driver().cuStreamSynchronize(gpu->stream()));
-  gpu->check("cuMemcpyDtoH", gpu->driver().cuMemcpyDtoH(
-                                 logits, cuda::CUdeviceptr(deviceLogits),
-                                 logitBytes));
-  releaseBuffers();
-  if (gpu->failed())
-    return fail(LMC_RT_ERROR_BACKEND, gpu->takeError());
-  advance();
   return LMC_RT_OK;
 }
 

@@ -18,7 +18,7 @@
 // CHECK: %[[C_ROW:.*]] = arith.muli %[[T]], %{{.*}}
 // CHECK: arith.muli %[[C_ROW]], %[[T2]]
 // CHECK: %[[TOTAL:.*]] = arith.addi %[[C_OFFSET]], %{{.*}}
-// CHECK: %[[ARENA:.*]] = memref.alloc(%[[TOTAL]]) {alignment = 256 : i64} : memref<?xi8>
+// CHECK: %[[ARENA:.*]] = memref.alloc(%[[TOTAL]]) {alignment = 256 : i64, lm.arena} : memref<?xi8>
 // CHECK: %[[A:.*]] = memref.view %[[ARENA]][%[[ZERO:.*]]][%{{.*}}] : memref<?xi8> to memref<?x64xf32>
 // CHECK: memref.view %[[ARENA]][%[[A_SLOT]]][%{{.*}}] : memref<?xi8> to memref<?x128xf32>
 // CHECK: memref.view %[[ARENA]][%[[C_OFFSET]]][%{{.*}}, %{{.*}}] : memref<?xi8> to memref<?x?xf32>
@@ -74,7 +74,7 @@ func.func @slots(%in: memref<?x64xf32>, %out: memref<?x64xf32>) {
 // known where %a is allocated, so %b keeps its allocation, freed after the
 // loop that last uses it (a use nested in the loop counts at the loop).
 // CHECK-LABEL: func.func @late_size
-// CHECK: %[[ARENA:.*]] = memref.alloc(%{{.*}}) {alignment = 256 : i64} : memref<?xi8>
+// CHECK: %[[ARENA:.*]] = memref.alloc(%{{.*}}) {alignment = 256 : i64, lm.arena} : memref<?xi8>
 // CHECK: %[[A:.*]] = memref.view %[[ARENA]]
 // CHECK: %[[B:.*]] = memref.alloc(%{{.*}}) : memref<?xf32>
 // CHECK: scf.for
@@ -148,7 +148,7 @@ func.func @escapes() -> memref<4xf32, strided<[1]>> {
 // is allocated before the scf.if; the host leaves nested ones alone.
 // CHECK-LABEL: func.func @branches
 // CHECK-SAME: (%[[FEW:.*]]: i1, %[[OUT:.*]]: memref<64xf32>)
-// CHECK: %[[ARENA:.*]] = memref.alloc(%{{.*}}) {alignment = 256 : i64} : memref<?xi8>
+// CHECK: %[[ARENA:.*]] = memref.alloc(%{{.*}}) {alignment = 256 : i64, lm.arena} : memref<?xi8>
 // CHECK: scf.if %[[FEW]] {
 // CHECK: } else {
 // CHECK:   %[[G:.*]] = memref.view %[[ARENA]][%[[C0:.*]]][] : memref<?xi8> to memref<64xf32>
@@ -208,5 +208,99 @@ func.func @parallel_body(%out: memref<8x4xf32>) {
     memref.dealloc %t : memref<4xf32>
     scf.reduce
   }
+  return
+}
+
+// -----
+
+// A size computed inside a branch with an unsigned division by a value that
+// is not a constant: recomputed where the arena is allocated, its divisor
+// kept at least 1 there (it was not speculatable where it stood).
+// CHECK-LABEL: func.func @division_in_branch
+// CHECK-SAME: (%[[ROWS:.*]]: index, %[[DECODE:.*]]: i1,
+// CHECK: %[[SAFE:.*]] = arith.maxui %[[ROWS]], %[[ONE:.*]] : index
+// CHECK: %[[SPLITS:.*]] = arith.ceildivui %{{.*}}, %[[SAFE]] : index
+// CHECK: %[[BYTES:.*]] = arith.muli %[[SPLITS]], %{{.*}} : index
+// CHECK: memref.alloc(%{{.*}}) {alignment = 256 : i64, lm.arena} : memref<?xi8>
+// CHECK: scf.if %[[DECODE]] {
+// CHECK:   memref.view %{{.*}} : memref<?xi8> to memref<?x16xf32>
+// CHECK-NOT: memref.dealloc %{{.*}} : memref<?x16xf32>
+// CHECK: }
+func.func @division_in_branch(%rows: index, %decode: i1, %out: memref<16xf32>) {
+  %c528 = arith.constant 528 : index
+  %c0 = arith.constant 0 : index
+  %cst = arith.constant 0.0 : f32
+  %a = memref.alloc() : memref<16xf32>
+  linalg.fill ins(%cst : f32) outs(%a : memref<16xf32>)
+  scf.if %decode {
+    %splits = arith.ceildivui %c528, %rows : index
+    %p = memref.alloc(%splits) : memref<?x16xf32>
+    linalg.fill ins(%cst : f32) outs(%p : memref<?x16xf32>)
+    %row = memref.subview %p[0, 0] [1, 16] [1, 1] : memref<?x16xf32> to memref<16xf32, strided<[1]>>
+    memref.copy %row, %out : memref<16xf32, strided<[1]>> to memref<16xf32>
+    memref.dealloc %p : memref<?x16xf32>
+  }
+  memref.copy %a, %out : memref<16xf32> to memref<16xf32>
+  memref.dealloc %a : memref<16xf32>
+  return
+}
+
+// -----
+
+// A kernel choice whose branches each allocate what they yield (the inner
+// choice's too): one temporary, a slot its three allocations share, live
+// until the result's last use, and no longer freed through its base
+// buffer. A later temporary sized by the result's dimension (the size every
+// branch yields) is planned too.
+// CHECK-LABEL: func.func @choice_result
+// CHECK-SAME: (%[[IN:.*]]: memref<?x64xf32>, %[[FEW:.*]]: i1, %[[MANY:.*]]: i1,
+// CHECK: %[[ARENA:.*]] = memref.alloc(%{{.*}}) {alignment = 256 : i64, lm.arena} : memref<?xi8>
+// CHECK: %[[R:.*]] = scf.if %[[FEW]]
+// CHECK:   memref.view %[[ARENA]][%[[SLOT:.*]]][%{{.*}}] : memref<?xi8> to memref<?x64xf32>
+// CHECK: } else {
+// CHECK:   scf.if %[[MANY]]
+// CHECK:     memref.view %[[ARENA]][%[[SLOT]]][%{{.*}}] : memref<?xi8> to memref<?x64xf32>
+// CHECK:   } else {
+// CHECK:     memref.view %[[ARENA]][%[[SLOT]]][%{{.*}}] : memref<?xi8> to memref<?x64xf32>
+// CHECK: memref.view %[[ARENA]][%{{.*}}][%{{.*}}] : memref<?xi8> to memref<?xf32>
+// CHECK-NOT: extract_strided_metadata
+// CHECK-NOT: memref.alloc
+// CHECK: memref.dealloc %[[ARENA]] : memref<?xi8>
+// CHECK-NEXT: return
+func.func @choice_result(%in: memref<?x64xf32>, %few: i1, %many: i1, %out: memref<?xf32>) {
+  %c0 = arith.constant 0 : index
+  %cst = arith.constant 0.0 : f32
+  %n = memref.dim %in, %c0 : memref<?x64xf32>
+  %r = scf.if %few -> (memref<?x64xf32, strided<[?, ?], offset: ?>>) {
+    %a = memref.alloc(%n) : memref<?x64xf32>
+    linalg.fill ins(%cst : f32) outs(%a : memref<?x64xf32>)
+    %c = memref.cast %a : memref<?x64xf32> to memref<?x64xf32, strided<[?, ?], offset: ?>>
+    scf.yield %c : memref<?x64xf32, strided<[?, ?], offset: ?>>
+  } else {
+    %inner = scf.if %many -> (memref<?x64xf32, strided<[?, ?], offset: ?>>) {
+      %b = memref.alloc(%n) : memref<?x64xf32>
+      memref.copy %in, %b : memref<?x64xf32> to memref<?x64xf32>
+      %c = memref.cast %b : memref<?x64xf32> to memref<?x64xf32, strided<[?, ?], offset: ?>>
+      scf.yield %c : memref<?x64xf32, strided<[?, ?], offset: ?>>
+    } else {
+      %d = memref.alloc(%n) : memref<?x64xf32>
+      linalg.fill ins(%cst : f32) outs(%d : memref<?x64xf32>)
+      %c = memref.cast %d : memref<?x64xf32> to memref<?x64xf32, strided<[?, ?], offset: ?>>
+      scf.yield %c : memref<?x64xf32, strided<[?, ?], offset: ?>>
+    }
+    scf.yield %inner : memref<?x64xf32, strided<[?, ?], offset: ?>>
+  }
+  %rows = memref.dim %r, %c0 : memref<?x64xf32, strided<[?, ?], offset: ?>>
+  %e = memref.alloc(%rows) : memref<?xf32>
+  linalg.fill ins(%cst : f32) outs(%e : memref<?xf32>)
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]} ins(%r : memref<?x64xf32, strided<[?, ?], offset: ?>>) outs(%e : memref<?xf32>) {
+  ^bb0(%x: f32, %acc: f32):
+    %s = arith.addf %x, %acc : f32
+    linalg.yield %s : f32
+  }
+  memref.copy %e, %out : memref<?xf32> to memref<?xf32>
+  memref.dealloc %e : memref<?xf32>
+  %base, %offset, %sizes:2, %strides:2 = memref.extract_strided_metadata %r : memref<?x64xf32, strided<[?, ?], offset: ?>> -> memref<f32>, index, index, index, index, index
+  memref.dealloc %base : memref<f32>
   return
 }

@@ -4,6 +4,8 @@
  *   lmc-rt-api-test threads ARTIFACT     sessions on four threads at once
  *   lmc-rt-api-test ragged ARTIFACT      a batch of sequences of different
  *                                        lengths, one finishing early
+ *   lmc-rt-api-test steps ARTIFACT       a call longer than max_tokens runs
+ *                                        as several steps
  *
  * Each prints what it checked and exits non-zero on a mismatch. Plain C, so
  * it also checks that lmc_rt.h is a C header.
@@ -241,10 +243,59 @@ static int ragged(const char *artifact) {
   return diff0 > kRaggedTolerance * alone0 || diff1 > kRaggedTolerance * alone1;
 }
 
+/* A ragged prompt batch (5 and 2 tokens) in steps of at most 2 tokens
+ * (max_tokens): the same logits as in one step, for every real row; the
+ * second sequence has no token in the last two steps. */
+static int steps(const char *artifact) {
+  lmc_rt_model_t *model = NULL;
+  if (!check(lmc_rt_model_load(artifact, NULL, &model), "load"))
+    return 1;
+  int64_t vocab = lmc_rt_model_vocab_size(model);
+  int64_t prompts[2 * kTokens] = {1, 5, 9, 3, 7, 4, 8, -1, -1, -1};
+  int64_t lengths[2] = {kTokens, 2};
+  size_t count = (size_t)(2 * kTokens * vocab);
+  float *whole = calloc(count, sizeof(float));
+  float *stepped = calloc(count, sizeof(float));
+  int ok = 1;
+  for (int64_t maxTokens = 0; maxTokens <= 2 && ok; maxTokens += 2) {
+    lmc_rt_session_options_t options = {2, 16, 0, maxTokens};
+    lmc_rt_session_t *session = NULL;
+    ok = check(lmc_rt_session_create(model, &options, &session), "session") &&
+         check(lmc_rt_session_forward_ragged(session, prompts, kTokens,
+                                             lengths,
+                                             maxTokens ? stepped : whole),
+               "prefill");
+    if (ok)
+      printf("steps: max_tokens %lld: lengths %lld and %lld, workspace %llu "
+             "bytes\n",
+             (long long)maxTokens,
+             (long long)lmc_rt_session_sequence_length(session, 0),
+             (long long)lmc_rt_session_sequence_length(session, 1),
+             (unsigned long long)lmc_rt_session_workspace_bytes(session));
+    lmc_rt_session_free(session);
+  }
+  double diff = 0, scale = 0;
+  compareRows(whole, stepped, (size_t)(kTokens * vocab), &diff, &scale);
+  compareRows(whole + kTokens * vocab, stepped + kTokens * vocab,
+              (size_t)(2 * vocab), &diff, &scale);
+  printf("steps: 5 + 2 tokens in steps of 2 vs one step: %s\n",
+         verdict(diff, scale));
+  lmc_rt_session_options_t negative = {1, 16, 0, -1};
+  lmc_rt_session_t *refused = NULL;
+  if (lmc_rt_session_create(model, &negative, &refused) !=
+      LMC_RT_ERROR_ARGUMENT)
+    return 1;
+  printf("steps: %s\n", lmc_rt_last_error());
+  lmc_rt_model_free(model);
+  free(whole);
+  free(stepped);
+  return !ok || diff > kRaggedTolerance * scale;
+}
+
 int main(int argc, char **argv) {
   if (argc != 3) {
     fprintf(stderr,
-            "usage: lmc-rt-api-test ownership|threads|ragged ARTIFACT\n");
+            "usage: lmc-rt-api-test ownership|threads|ragged|steps ARTIFACT\n");
     return 2;
   }
   if (!strcmp(argv[1], "ownership"))
@@ -253,6 +304,8 @@ int main(int argc, char **argv) {
     return threads(argv[2]);
   if (!strcmp(argv[1], "ragged"))
     return ragged(argv[2]);
+  if (!strcmp(argv[1], "steps"))
+    return steps(argv[2]);
   fprintf(stderr, "lmc-rt-api-test: unknown check '%s'\n", argv[1]);
   return 2;
 }

@@ -241,10 +241,20 @@ def PlanArenaPass : Pass<"lm-plan-arena", "mlir::func::FuncOp"> {
     `memref.dim` of views and allocations and pure arithmetic; each
     temporary becomes a `memref.view` of the arena at its slot's offset.
 
+    A temporary allocated in a region of an op of the body that runs its
+    regions one at a time (`scf.if`, `for`, `while`: a kernel choice's
+    branches) lives, for the plan, as long as that op. The allocations the
+    branches of a kernel choice each yield as one result (through casts and
+    nested choices) are one temporary, live until the result's last use;
+    its deallocation through the base buffer goes. Sizes computed inside a
+    branch are recomputed before it (an unsigned division with its divisor
+    kept at least 1), and a choice's result has the size its branches agree
+    on. The arena's allocation carries `lm.arena` (lm-take-workspace).
+
     A temporary whose sizes cannot be computed there, or whose element type
     has no fixed size, keeps its allocation and is freed right after its
-    last use. One whose views escape (yielded, returned) or that is freed
-    elsewhere is left alone, as are allocations in nested regions.
+    last use. One whose views escape otherwise (returned) or that is freed
+    elsewhere is left alone, as are allocations in parallel loop bodies.
   }];
   let options = [
     Option<"useArena", "use-arena", "bool", /*default=*/"true",
@@ -253,6 +263,26 @@ def PlanArenaPass : Pass<"lm-plan-arena", "mlir::func::FuncOp"> {
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::memref::MemRefDialect"];
+}
+
+def TakeWorkspacePass : Pass<"lm-take-workspace", "mlir::ModuleOp"> {
+  let summary = "Make @forward's arena an argument the caller reserves, and "
+                "its size a function of the call's shapes";
+  let description = [{
+    Runs on the GPU's host code once the arena (lm-plan-arena's allocation
+    marked `lm.arena`, a `gpu.alloc` by then) is final. The arena becomes
+    @forward's last argument, `memref<?xi8>` named `workspace`, and its
+    deallocation goes; the computation of its size is cloned into
+    `@forward_workspace_bytes`, a function of the same arguments returning
+    the bytes. The runtime calls it when a session is created, for the
+    largest call the session allows, reserves that much device memory once,
+    and checks each call against it: no step allocates. The size may only
+    depend on the arguments' shapes and scalars (`memref.dim` of arguments
+    and pure arithmetic); anything else is an error. A @forward without
+    temporaries takes a workspace of 0 bytes.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect"];
 }
 
 def CastToBF16Pass : Pass<"lm-cast-to-bf16", "mlir::ModuleOp"> {

@@ -181,6 +181,7 @@ private:
         b, alloc.getLoc(), alloc.getType(), /*asyncToken=*/Type(),
         /*asyncDependencies=*/ValueRange(), alloc.getDynamicSizes(),
         /*symbolOperands=*/ValueRange(), /*hostShared=*/false);
+    device->setDiscardableAttrs(alloc->getDiscardableAttrDictionary());
     alloc.replaceAllUsesWith(device.getMemref());
     alloc.erase();
     return success();

@@ -92,6 +92,14 @@ typedef struct lmc_rt_session_options {
   int64_t batch;       /* sequences run together */
   int64_t max_context; /* tokens per sequence, prompt included */
   uint32_t flags;      /* LMC_RT_SESSION_* (0: the defaults) */
+  /* Tokens per sequence one step takes (0: max_context). A forward call
+   * of more tokens runs as several steps, each appending at most this many
+   * (its logits are those of one call, up to rounding). On CUDA every
+   * buffer a step uses (the workspace for the activations, the per-call
+   * inputs and the logits) is reserved at session creation for a step of
+   * batch x max_tokens tokens over max_context cache slots, so a smaller
+   * value bounds the session's memory and no step allocates. */
+  int64_t max_tokens;
 } lmc_rt_session_options_t;
 
 /* On CUDA, a decode step (a call with one token per sequence) is captured
@@ -107,6 +115,10 @@ lmc_rt_status_t lmc_rt_session_create(lmc_rt_model_t *model,
                                       const lmc_rt_session_options_t *options,
                                       lmc_rt_session_t **session);
 void lmc_rt_session_free(lmc_rt_session_t *session);
+
+/* The device memory reserved for the activations of the session's largest
+ * step (0 on the host, where each step allocates its own). */
+uint64_t lmc_rt_session_workspace_bytes(const lmc_rt_session_t *session);
 
 /* Forgets the sequences: the next forward starts at position 0. */
 void lmc_rt_session_reset(lmc_rt_session_t *session);

@@ -47,6 +47,11 @@ ParseOutcome parseRunOptions(int argc, const char *const *argv, RunOptions &o,
   app.add_option("--max-context", o.maxContext,
                  "Context to allocate (default: prompt + new tokens)")
       ->check(CLI::Range(int64_t(1), int64_t(1) << 30));
+  app.add_option("--max-tokens", o.maxTokens,
+                 "Tokens per sequence one step takes (default: the context); "
+                 "longer prompts run as several steps, and on a GPU the "
+                 "session reserves its buffers for this many")
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 30));
   app.add_option("--temperature", o.temperature, "0 = greedy")
       ->check(CLI::Range(0.0f, 100.0f));
   app.add_option("--top-k", o.topK, "Sample among the k best (0 = all)")

@@ -34,6 +34,8 @@ struct RunOptions {
   std::vector<std::string> stopStrings;
   // Generation.
   int64_t maxNewTokens = 16, maxContext = 0;
+  // Tokens per sequence one step takes (0: the whole context).
+  int64_t maxTokens = 0;
   float temperature = 0, topP = 1;
   int topK = 0;
   uint64_t seed = 0;

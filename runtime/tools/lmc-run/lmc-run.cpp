@@ -93,8 +93,11 @@ double relativeError(const float *a, const float *b, size_t n) {
   return scale > 0 ? diff / scale : diff;
 }
 
-uint32_t sessionFlags(const lmc::run::RunOptions &o) {
-  return o.noGraphs ? LMC_RT_SESSION_NO_GRAPHS : 0u;
+/// A session of `batch` sequences of up to `context` tokens, as `o` asks.
+lmc_rt_session_options_t sessionOptions(const lmc::run::RunOptions &o,
+                                        int64_t batch, int64_t context) {
+  return {batch, context, o.noGraphs ? LMC_RT_SESSION_NO_GRAPHS : 0u,
+          o.maxTokens};
 }
 
 struct Model {
@@ -112,10 +115,11 @@ struct Model {
 /// the same calls (first-call costs: kernel lookup, allocator growth, and on
 /// a GPU the capture of each decode graph). A step's time is its forward
 /// pass, logits back on the host included, sampling not.
-static bool runBench(Model &m, int64_t batch, int64_t promptLength,
-                     int64_t steps, uint64_t seed, uint32_t flags) {
+static bool runBench(Model &m, const lmc::run::RunOptions &o, int64_t batch,
+                     int64_t promptLength, int64_t steps, uint64_t seed) {
   int64_t vocab = lmc_rt_model_vocab_size(m.model);
-  lmc_rt_session_options_t options = {batch, promptLength + steps, flags};
+  lmc_rt_session_options_t options =
+      sessionOptions(o, batch, promptLength + steps);
   if (lmc_rt_session_create(m.model, &options, &m.session) != LMC_RT_OK)
     return false;
   std::mt19937_64 rng(seed);
@@ -176,7 +180,7 @@ static bool generate(Model &m, const lmc::run::RunOptions &o,
   for (const std::vector<int64_t> &p : prompts)
     tokens = std::max<int64_t>(tokens, p.size());
   int64_t context = o.maxContext ? o.maxContext : tokens + o.maxNewTokens;
-  lmc_rt_session_options_t options = {batch, context, sessionFlags(o)};
+  lmc_rt_session_options_t options = sessionOptions(o, batch, context);
   lmc_rt_session_free(m.session);
   m.session = nullptr;
   if (lmc_rt_session_create(m.model, &options, &m.session) != LMC_RT_OK)
@@ -237,8 +241,8 @@ static int runBatch(Model &m, const lmc::run::RunOptions &o,
   for (size_t b = 0; b < prompts.size(); ++b) {
     // Alone, with the batch's calls: its prompt, then each token the batch
     // generated for it (but the last), one call each.
-    lmc_rt_session_options_t options = {
-        1, int64_t(prompts[b].size() + generated[b].size()), sessionFlags(o)};
+    lmc_rt_session_options_t options =
+        sessionOptions(o, 1, int64_t(prompts[b].size() + generated[b].size()));
     lmc_rt_session_free(m.session);
     m.session = nullptr;
     if (lmc_rt_session_create(m.model, &options, &m.session) != LMC_RT_OK)
@@ -291,8 +295,8 @@ static int run(const lmc::run::RunOptions &o) {
     int64_t b = 0, s = 0;
     if (!lmc::run::readInputIds(o.input, tokens, b, s, error))
       return fail(error);
-    lmc_rt_session_options_t options = {b, o.maxContext ? o.maxContext : s,
-                                        sessionFlags(o)};
+    lmc_rt_session_options_t options =
+        sessionOptions(o, b, o.maxContext ? o.maxContext : s);
     if (lmc_rt_session_create(m.model, &options, &m.session) != LMC_RT_OK)
       return failRuntime();
     std::vector<float> logits(size_t(b * s * vocab));
@@ -398,15 +402,14 @@ static int run(const lmc::run::RunOptions &o) {
     if (prompt.empty())
       return fail("--prompt: the prompt encodes to no tokens");
   } else if (o.bench) {
-    return runBench(m, o.benchBatch, o.benchPrompt, o.benchDecode, o.seed,
-                    sessionFlags(o))
+    return runBench(m, o, o.benchBatch, o.benchPrompt, o.benchDecode, o.seed)
                ? 0
                : failRuntime();
   } else if (prompts.size() > 1) {
     return runBatch(m, o, prompts);
   }
   int64_t context = o.maxContext ? o.maxContext : int64_t(prompt.size()) + o.maxNewTokens;
-  lmc_rt_session_options_t options = {1, context, sessionFlags(o)};
+  lmc_rt_session_options_t options = sessionOptions(o, 1, context);
   if (lmc_rt_session_create(m.model, &options, &m.session) != LMC_RT_OK)
     return failRuntime();
 

@@ -15,6 +15,11 @@
 
 namespace mlir::lm::abi {
 
+/// The entry point, and the function beside it that sizes its workspace.
+inline constexpr llvm::StringLiteral kForward = "forward";
+inline constexpr llvm::StringLiteral kWorkspaceBytes =
+    "forward_workspace_bytes";
+
 /// Argument attributes.
 inline constexpr llvm::StringLiteral kName = "lm.name";       ///< a per-call input
 inline constexpr llvm::StringLiteral kWeight = "lm.weight";   ///< a checkpoint tensor
@@ -33,6 +38,13 @@ inline constexpr llvm::StringLiteral kLengths = "lengths";
 /// index: the cache slots the call reads (at least every held token's
 /// position + 1); a host value, so the GPU host code never reads it back.
 inline constexpr llvm::StringLiteral kContext = "context";
+/// memref<?xi8>, the last argument on the GPU: the activations' arena,
+/// which the runtime reserves once per session (lm-take-workspace).
+inline constexpr llvm::StringLiteral kWorkspace = "workspace";
+
+/// On the allocation lm-plan-arena makes of its arena (a unit attribute),
+/// which lm-take-workspace turns into the workspace argument.
+inline constexpr llvm::StringLiteral kArena = "lm.arena";
 
 } // namespace mlir::lm::abi
 
