@@ -10,7 +10,9 @@ lmc: bench/profile_step.py with --batch prompts of --prompt-tokens tokens,
 only the `tiled_linear` kernels profiled (ncu; lm.tiled_linear, chosen by
 lm-select-gpu-kernels). A layer launches them in order: q/k/v (one launch:
 the three share their input), o_proj, gate/up (one op, the SwiGLU its
-epilogue), down; then the LM head. The config (the checkpoint's
+epilogue), down. (The LM head is not among them: lmc-run's prefill asks
+for each prompt's last logits, as generation does, so the head runs on one
+row per prompt.) The config (the checkpoint's
 config.json) gives each launch's shapes; its grid is checked against them
 (rows in 128-row tiles times each projection's 128-column tiles; a GLU's
 tiles are 64 columns of the gate and the same 64 of the up), so a plan of
@@ -51,9 +53,7 @@ def launches(config):
              ("o_proj", heads * d, [h], tiles([h])),
              ("gate_up_proj", h, [i, i], -(-i // GLU_TILE)),
              ("down_proj", i, [h], tiles([h]))]
-    vocab = config["vocab_size"]
-    return layer * config["num_hidden_layers"] + \
-        [("lm_head", h, [vocab], tiles([vocab]))]
+    return layer * config["num_hidden_layers"]
 
 
 def lmc_kernels(args):

@@ -246,6 +246,7 @@ LogicalResult mlir::lm::compileToArtifact(ModuleOp module,
                       .Case(abi::kInputIds, lmc::lmx::ArgumentKind::InputIds)
                       .Case(abi::kPositions, lmc::lmx::ArgumentKind::Positions)
                       .Case(abi::kLengths, lmc::lmx::ArgumentKind::Lengths)
+                      .Case(abi::kLogitRows, lmc::lmx::ArgumentKind::LogitRows)
                       .Default(std::nullopt);
       if (!kind) {
         error = "internal: argument #" + std::to_string(i) +
@@ -300,7 +301,7 @@ LogicalResult mlir::lm::compileToArtifact(ModuleOp module,
     }
     arguments.push_back(info);
   }
-  // The logits become a trailing out-parameter [B, T, V].
+  // The logits become a trailing out-parameter [B, L, V].
   arguments.push_back({lmc::lmx::ArgumentKind::Logits, 0, 3});
 
   // Stage 2: the body, then the code object.

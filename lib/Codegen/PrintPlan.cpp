@@ -100,20 +100,23 @@ LogicalResult printPlan(llvm::StringRef path, int64_t batch,
      << lmc_rt_session_workspace_bytes(t.session)
      << " workspace for the largest step\n";
 
+  // As generation runs: each step asks for each sequence's last logits.
   const int64_t vocab = lmc_rt_model_vocab_size(t.model);
-  std::vector<int64_t> ids(size_t(batch * promptTokens), 0);
-  std::vector<float> logits(ids.size() * size_t(vocab));
-  if (lmc_rt_session_forward(t.session, ids.data(), promptTokens,
-                             logits.data()) != LMC_RT_OK) {
+  std::vector<int64_t> ids(size_t(batch * promptTokens), 0),
+      lengths(size_t(batch), promptTokens), ones(size_t(batch), 1);
+  std::vector<float> logits(size_t(batch * vocab));
+  if (lmc_rt_session_forward_last(t.session, ids.data(), promptTokens,
+                                  lengths.data(), logits.data()) != LMC_RT_OK) {
     error = file + ": " + lmc_rt_last_error();
     return failure();
   }
   printPhase(t.model,
              "prefill (" + std::to_string(batch) + " x " +
-                 std::to_string(promptTokens) + " tokens)",
+                 std::to_string(promptTokens) +
+                 " tokens), each prompt's last logits",
              os);
-  if (lmc_rt_session_forward(t.session, ids.data(), 1, logits.data()) !=
-      LMC_RT_OK) {
+  if (lmc_rt_session_forward_last(t.session, ids.data(), 1, ones.data(),
+                                  logits.data()) != LMC_RT_OK) {
     error = file + ": " + lmc_rt_last_error();
     return failure();
   }

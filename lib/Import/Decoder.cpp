@@ -181,8 +181,8 @@ Value mlir::lm::buildDecoder(ModelBuilder &mb, const DecoderSpec &spec) {
   }
 
   mb.setScope(spec.prefix + "norm");
-  h = mb.rmsNorm(h, spec.prefix + spec.finalNorm, spec.normEps,
-                 spec.normOffset);
+  h = mb.rmsNorm(mb.selectLogitRows(h), spec.prefix + spec.finalNorm,
+                 spec.normEps, spec.normOffset);
   mb.setScope("lm_head");
   Value head = spec.tied ? table
                          : mb.weight(spec.lmHead, {spec.vocab, spec.hidden});

@@ -60,12 +60,15 @@ LogicalResult ModelBuilder::begin(int64_t vocab, int64_t hidden,
   auto tokens = RankedTensorType::get({kDyn, kDyn}, b.getI64Type());
   auto logits = RankedTensorType::get({kDyn, kDyn, vocab}, b.getF32Type());
   builder.setInsertionPointToEnd(module->getBody());
-  forward = func::FuncOp::create(builder, location, "forward",
-                                 b.getFunctionType({tokens, tokens}, {logits}));
-  argNames = {abi::kInputIds.str(), abi::kPositions.str()};
+  forward = func::FuncOp::create(
+      builder, location, abi::kForward,
+      b.getFunctionType({tokens, tokens, tokens}, {logits}));
+  argNames = {abi::kInputIds.str(), abi::kPositions.str(),
+              abi::kLogitRows.str()};
   Block *entry = forward.addEntryBlock();
   ids = entry->getArgument(0);
   positions = entry->getArgument(1);
+  logitRows = entry->getArgument(2);
   builder.setInsertionPointToEnd(entry);
   return success();
 }
@@ -254,7 +257,9 @@ static bool isIgnorable(StringRef name, int64_t numLayers) {
 OwningOpRef<ModuleOp> ModelBuilder::finish(Value logits, std::string &error) {
   Block &entry = forward.getBody().front();
   SmallVector<Value> results = {logits};
-  for (BlockArgument arg : entry.getArguments().drop_front(2)) {
+  if (logits && logitRows.use_empty())
+    this->error("internal: the logits are not those of the logit rows");
+  for (BlockArgument arg : entry.getArguments().drop_front(3)) {
     Value updated = stateUpdates.lookup(arg);
     if (!updated) {
       this->error("internal: state argument #" + Twine(arg.getArgNumber()) +
@@ -348,6 +353,12 @@ Value ModelBuilder::embed(Value table, Value tokenIds,
   if (scale)
     op.setScaleAttr(builder.getF64FloatAttr(*scale));
   return op;
+}
+
+Value ModelBuilder::selectLogitRows(Value hidden) {
+  auto type = cast<RankedTensorType>(hidden.getType());
+  return create<SelectRowsOp>(activation({type.getDimSize(2)}), hidden,
+                              logitRows);
 }
 
 Value ModelBuilder::linear(Value x, Value w, Value bias) {

@@ -24,7 +24,7 @@ struct Model;
 namespace lmc::rt {
 
 /// The artifact version this build writes and reads.
-constexpr uint32_t kArtifactVersion = 4;
+constexpr uint32_t kArtifactVersion = 5;
 
 /// The model of an artifact buffer once it has the identifier, passes the
 /// FlatBuffers verifier, has this build's version and matches its seal;

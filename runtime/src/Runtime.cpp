@@ -192,9 +192,24 @@ static lmc_rt_status_t readArtifact(const char *path, lmc_rt_model &model) {
         (a->kind() == lmc::lmx::ArgumentKind::State && a->index() >= states))
       return fail(LMC_RT_ERROR_ARTIFACT,
                   std::string(path) + ": argument refers to a missing table entry");
+  // Each per-call value once (a call binds them by kind).
+  const auto *arguments = model.forward->arguments();
+  for (lmc::lmx::ArgumentKind kind :
+       {lmc::lmx::ArgumentKind::InputIds, lmc::lmx::ArgumentKind::Positions,
+        lmc::lmx::ArgumentKind::Lengths, lmc::lmx::ArgumentKind::Context,
+        lmc::lmx::ArgumentKind::LogitRows, lmc::lmx::ArgumentKind::Logits}) {
+    auto count = std::count_if(
+        arguments->begin(), arguments->end(),
+        [&](const lmc::lmx::Argument *a) { return a->kind() == kind; });
+    if (count != 1)
+      return fail(LMC_RT_ERROR_ARTIFACT,
+                  std::string(path) + ": 'forward' takes " +
+                      std::to_string(count) + " " +
+                      lmc::lmx::EnumNameArgumentKind(kind) +
+                      " arguments, not one");
+  }
   // A workspace argument comes with the entry that sizes it, which takes
   // the same arguments.
-  const auto *arguments = model.forward->arguments();
   bool takesWorkspace = std::any_of(
       arguments->begin(), arguments->end(), [](const lmc::lmx::Argument *a) {
         return a->kind() == lmc::lmx::ArgumentKind::Workspace;
@@ -460,13 +475,15 @@ struct StepArguments {
 };
 } // namespace
 
-/// Binds a step of `tokens` tokens per sequence over `context` cache slots:
-/// the per-call block (ids, positions [batch, tokens], lengths [batch]) at
-/// `block`, the logits [batch, tokens, vocab] at `logits`. Addresses may be
+/// Binds a step of `tokens` tokens per sequence over `context` cache slots
+/// computing the logits of `rows` of them: the per-call block (ids,
+/// positions [batch, tokens], lengths [batch], logit rows [batch, rows]) at
+/// `block`, the logits [batch, rows, vocab] at `logits`. Addresses may be
 /// null when only workspace_bytes is called (it reads shapes only).
 static lmc_rt_status_t bindStep(const lmc_rt_session &session, int64_t tokens,
-                                int64_t context, const int64_t *block,
-                                float *logits, StepArguments &step) {
+                                int64_t rows, int64_t context,
+                                const int64_t *block, float *logits,
+                                StepArguments &step) {
   const lmc_rt_model &model = *session.model;
   const cuda::GpuDevice *gpu = model.gpu.get();
   const int64_t batch = session.batch, vocab = model.artifact->vocab_size();
@@ -489,6 +506,9 @@ static lmc_rt_status_t bindStep(const lmc_rt_session &session, int64_t tokens,
       break;
     case lmc::lmx::ArgumentKind::Lengths:
       d.set(at(2 * cells), {batch});
+      break;
+    case lmc::lmx::ArgumentKind::LogitRows:
+      d.set(at(2 * cells + size_t(batch)), {batch, rows});
       break;
     case lmc::lmx::ArgumentKind::Context:
       // A scalar, passed by value: the slot holds its address.
@@ -516,7 +536,7 @@ static lmc_rt_status_t bindStep(const lmc_rt_session &session, int64_t tokens,
       break;
     }
     case lmc::lmx::ArgumentKind::Logits:
-      d.set(logits, {batch, tokens, vocab});
+      d.set(logits, {batch, rows, vocab});
       break;
     case lmc::lmx::ArgumentKind::Workspace:
       d.set(reinterpret_cast<const void *>(session.workspace),
@@ -531,12 +551,13 @@ static lmc_rt_status_t bindStep(const lmc_rt_session &session, int64_t tokens,
   return LMC_RT_OK;
 }
 
-/// The workspace a step of `tokens` tokens over `context` slots needs.
+/// The workspace a step of `tokens` tokens (the logits of all) over
+/// `context` slots needs.
 static lmc_rt_status_t workspaceFor(lmc_rt_session &session, int64_t tokens,
                                     int64_t context, uint64_t &bytes) {
   StepArguments step;
   lmc_rt_status_t status =
-      bindStep(session, tokens, context, nullptr, nullptr, step);
+      bindStep(session, tokens, tokens, context, nullptr, nullptr, step);
   if (status != LMC_RT_OK)
     return status;
   session.model->workspaceBytes(step.packed.data());
@@ -545,7 +566,8 @@ static lmc_rt_status_t workspaceFor(lmc_rt_session &session, int64_t tokens,
 }
 
 /// Reserves what every step of `session` uses on the GPU: the per-call
-/// block and logits of batch x max_tokens tokens, and the workspace of the
+/// block and logits of batch x max_tokens tokens (the logits of all), and
+/// the workspace of the
 /// largest step (prefill of max_tokens, or decode, over max_context slots:
 /// the workspace grows with tokens and context).
 static lmc_rt_status_t reserveStepBuffers(lmc_rt_session &session) {
@@ -562,7 +584,7 @@ static lmc_rt_status_t reserveStepBuffers(lmc_rt_session &session) {
     return true;
   };
   size_t blockBytes = 0, logitBytes = 0;
-  if (!bytesOf(sizeof(int64_t), {batch, 2 * tokens + 1}, blockBytes) ||
+  if (!bytesOf(sizeof(int64_t), {batch, 3 * tokens + 1}, blockBytes) ||
       !bytesOf(sizeof(float), {batch, tokens, model.artifact->vocab_size()},
                logitBytes))
     return fail(LMC_RT_ERROR_OUT_OF_MEMORY,
@@ -589,22 +611,31 @@ static lmc_rt_status_t reserveStepBuffers(lmc_rt_session &session) {
   return LMC_RT_OK;
 }
 
+/// Which logits a step computes: of every token, or of each sequence's
+/// last.
+enum class LogitRows { All, Last };
+
 /// One step: `tokens` tokens per sequence (ids row b at ids + b * idStride;
-/// sequence b takes the first lengths[b]), its logits written to row b at
-/// logits + b * logitStride floats. The inputs were checked by the caller.
+/// sequence b takes the first lengths[b]). Its logits go to row b at
+/// logits + b * logitStride floats: every token's, or with LogitRows::Last
+/// the last token's of each sequence in `last` (the rows of the others are
+/// left as they are). The inputs were checked by the caller.
 static lmc_rt_status_t runStep(lmc_rt_session &session, const int64_t *ids,
                                int64_t idStride, int64_t tokens,
-                               const int64_t *lengths, float *logits,
+                               const int64_t *lengths, LogitRows which,
+                               const std::vector<bool> &last, float *logits,
                                int64_t logitStride) {
   lmc_rt_model &model = *session.model;
   const int64_t batch = session.batch, vocab = model.artifact->vocab_size();
+  const int64_t rows = which == LogitRows::All ? tokens : 1;
   // The per-call values, in one block: ids and positions [batch, tokens],
-  // lengths [batch]. Padding (past a sequence's length) reads token 0 at
-  // the sequence's last position, so that every query sees a key.
+  // lengths [batch], logit rows [batch, rows]. Padding (past a sequence's
+  // length) reads token 0 at the sequence's last position, so that every
+  // query sees a key.
   const size_t cells = size_t(batch * tokens);
-  std::vector<int64_t> block(2 * cells + size_t(batch));
+  std::vector<int64_t> block(2 * cells + size_t(batch * (1 + rows)));
   int64_t *blockIds = block.data(), *positions = blockIds + cells,
-          *blockLengths = positions + cells;
+          *blockLengths = positions + cells, *blockRows = blockLengths + batch;
   int64_t context = 1;
   for (int64_t b = 0; b < batch; ++b) {
     const int64_t held = session.lengths[b], length = lengths[b];
@@ -616,7 +647,12 @@ static lmc_rt_status_t runStep(lmc_rt_session &session, const int64_t *ids,
       positions[i] =
           t < length ? held + t : std::max<int64_t>(held + length - 1, 0);
     }
+    for (int64_t r = 0; r < rows; ++r)
+      blockRows[b * rows + r] =
+          which == LogitRows::All ? r : std::max<int64_t>(length - 1, 0);
   }
+  // The rows of logits the caller gets.
+  auto wanted = [&](int64_t b) { return which == LogitRows::All || last[b]; };
   context = contextClass(context, session.maxContext);
   auto advance = [&] {
     for (int64_t b = 0; b < batch; ++b)
@@ -624,22 +660,26 @@ static lmc_rt_status_t runStep(lmc_rt_session &session, const int64_t *ids,
   };
 
   cuda::GpuDevice *gpu = model.gpu.get();
-  const bool contiguous = logitStride == tokens * vocab;
+  const size_t rowFloats = size_t(rows * vocab);
+  bool contiguous = logitStride == int64_t(rowFloats);
+  for (int64_t b = 0; b < batch; ++b)
+    contiguous &= wanted(b);
   StepArguments step;
   lmc_rt_status_t status;
   if (!gpu) {
     // The host writes the logits in place when rows are contiguous.
     std::vector<float> staged;
     if (!contiguous)
-      staged.resize(cells * size_t(vocab));
+      staged.resize(size_t(batch) * rowFloats);
     float *out = contiguous ? logits : staged.data();
-    if ((status = bindStep(session, tokens, context, block.data(), out,
+    if ((status = bindStep(session, tokens, rows, context, block.data(), out,
                            step)) != LMC_RT_OK)
       return status;
     model.entry(step.packed.data());
     for (int64_t b = 0; !contiguous && b < batch; ++b)
-      std::memcpy(logits + b * logitStride, out + b * tokens * vocab,
-                  size_t(tokens * vocab) * sizeof(float));
+      if (wanted(b))
+        std::memcpy(logits + b * logitStride, out + b * rowFloats,
+                    rowFloats * sizeof(float));
     advance();
     return LMC_RT_OK;
   }
@@ -652,8 +692,8 @@ static lmc_rt_status_t runStep(lmc_rt_session &session, const int64_t *ids,
   const auto *deviceBlock =
       reinterpret_cast<const int64_t *>(session.callBlock);
   auto *deviceLogits = reinterpret_cast<float *>(session.callLogits);
-  if ((status = bindStep(session, tokens, context, deviceBlock, deviceLogits,
-                         step)) != LMC_RT_OK)
+  if ((status = bindStep(session, tokens, rows, context, deviceBlock,
+                         deviceLogits, step)) != LMC_RT_OK)
     return status;
   if (model.workspaceBytes) {
     model.workspaceBytes(step.packed.data());
@@ -686,12 +726,14 @@ static lmc_rt_status_t runStep(lmc_rt_session &session, const int64_t *ids,
   cuda::makeCurrent(previous);
   gpu->check("cuStreamSynchronize",
              gpu->driver().cuStreamSynchronize(gpu->stream()));
-  const size_t rowBytes = size_t(tokens * vocab) * sizeof(float);
+  const size_t rowBytes = rowFloats * sizeof(float);
   for (int64_t b = 0; b < (contiguous ? 1 : batch); ++b)
-    gpu->check("cuMemcpyDtoH",
-               gpu->driver().cuMemcpyDtoH(
-                   logits + b * logitStride, session.callLogits + b * rowBytes,
-                   contiguous ? rowBytes * size_t(batch) : rowBytes));
+    if (wanted(b))
+      gpu->check("cuMemcpyDtoH",
+                 gpu->driver().cuMemcpyDtoH(
+                     logits + b * logitStride,
+                     session.callLogits + b * rowBytes,
+                     contiguous ? rowBytes * size_t(batch) : rowBytes));
   if (gpu->failed())
     return fail(LMC_RT_ERROR_BACKEND, gpu->takeError());
   advance();
@@ -940,11 +982,12 @@ lmc_rt_status_t lmc_rt_session_forward(lmc_rt_session_t *session,
                                        logits);
 }
 
-lmc_rt_status_t lmc_rt_session_forward_ragged(lmc_rt_session_t *session,
-                                              const int64_t *ids,
-                                              int64_t tokens,
-                                              const int64_t *lengths,
-                                              float *logits) {
+/// A forward call (lmc_rt_session_forward_ragged, _last): the inputs
+/// checked, then steps of at most max_tokens tokens.
+static lmc_rt_status_t forwardCall(lmc_rt_session_t *session,
+                                   const int64_t *ids, int64_t tokens,
+                                   const int64_t *lengths, LogitRows which,
+                                   float *logits) {
   if (!session || !ids || !lengths || !logits)
     return fail(LMC_RT_ERROR_ARGUMENT, "lmc_rt_session_forward: null argument");
   const int64_t batch = session->batch,
@@ -975,27 +1018,50 @@ lmc_rt_status_t lmc_rt_session_forward_ragged(lmc_rt_session_t *session,
     }
   }
   // Steps of at most max_tokens tokens; one where none is left for any
-  // sequence is not run (its padding rows are zero).
+  // sequence is not run (its padding rows are zero). The last logits of a
+  // sequence that appends nothing are zero; of the others, those of the
+  // step that holds its last token.
+  const bool all = which == LogitRows::All;
+  if (!all)
+    std::fill_n(logits, batch * vocab, 0.0f);
   std::vector<int64_t> stepLengths(size_t(batch), 0);
+  std::vector<bool> last(size_t(batch), false);
   for (int64_t start = 0; start < tokens; start += session->maxTokens) {
     const int64_t count = std::min(session->maxTokens, tokens - start);
     bool any = false;
     for (int64_t b = 0; b < batch; ++b) {
       stepLengths[b] = std::clamp<int64_t>(lengths[b] - start, 0, count);
+      last[b] = lengths[b] > start && lengths[b] <= start + count;
       any |= stepLengths[b] > 0;
     }
-    float *rows = logits + start * vocab;
+    float *rows = all ? logits + start * vocab : logits;
     if (!any) {
-      for (int64_t b = 0; b < batch; ++b)
+      for (int64_t b = 0; all && b < batch; ++b)
         std::fill_n(rows + b * tokens * vocab, count * vocab, 0.0f);
       continue;
     }
-    lmc_rt_status_t status = runStep(*session, ids + start, tokens, count,
-                                     stepLengths.data(), rows, tokens * vocab);
+    lmc_rt_status_t status =
+        runStep(*session, ids + start, tokens, count, stepLengths.data(), which,
+                last, rows, all ? tokens * vocab : vocab);
     if (status != LMC_RT_OK)
       return status;
   }
   return LMC_RT_OK;
+}
+
+lmc_rt_status_t lmc_rt_session_forward_ragged(lmc_rt_session_t *session,
+                                              const int64_t *ids,
+                                              int64_t tokens,
+                                              const int64_t *lengths,
+                                              float *logits) {
+  return forwardCall(session, ids, tokens, lengths, LogitRows::All, logits);
+}
+
+lmc_rt_status_t lmc_rt_session_forward_last(lmc_rt_session_t *session,
+                                            const int64_t *ids, int64_t tokens,
+                                            const int64_t *lengths,
+                                            float *logits) {
+  return forwardCall(session, ids, tokens, lengths, LogitRows::Last, logits);
 }
 
 int64_t lmc_rt_sample(const float *logits, int64_t vocab,

@@ -191,3 +191,27 @@ func.func @concat(%a: tensor<?x?x2x8xf32>, %b: tensor<?x?x2x4xf32>) -> tensor<?x
   %0 = lm.concat %a, %b : tensor<?x?x2x8xf32>, tensor<?x?x2x4xf32> -> tensor<?x?x2x12xf32>
   return %0 : tensor<?x?x2x12xf32>
 }
+
+// -----
+
+// lm.select_rows: a generic over [B, L, D] reading row rows[b, l] of
+// sequence b, clamped into [0, T).
+// CHECK-LABEL: func.func @select_rows
+// CHECK-SAME: (%[[H:.*]]: tensor<?x?x8xf32>, %[[ROWS:.*]]: tensor<?x?xi64>)
+// CHECK: %[[T:.*]] = tensor.dim %[[H]], %{{.*}} : tensor<?x?x8xf32>
+// CHECK: %[[LAST:.*]] = arith.subi %[[T]], %{{.*}} : index
+// CHECK: linalg.generic
+// CHECK-SAME: ins(%[[ROWS]] : tensor<?x?xi64>)
+// CHECK: ^bb0(%[[ROW:.*]]: i64, %{{.*}}: f32):
+// CHECK: %[[NONNEG:.*]] = arith.maxsi %[[ROW]], %{{.*}} : i64
+// CHECK: %[[INDEX:.*]] = arith.index_cast %[[NONNEG]] : i64 to index
+// CHECK: %[[CLAMPED:.*]] = arith.minui %[[INDEX]], %[[LAST]] : index
+// CHECK: %[[B:.*]] = linalg.index 0 : index
+// CHECK: %[[D:.*]] = linalg.index 2 : index
+// CHECK: %[[V:.*]] = tensor.extract %[[H]][%[[B]], %[[CLAMPED]], %[[D]]] : tensor<?x?x8xf32>
+// CHECK: linalg.yield %[[V]] : f32
+// CHECK-NOT: lm.select_rows
+func.func @select_rows(%h: tensor<?x?x8xf32>, %rows: tensor<?x?xi64>) -> tensor<?x?x8xf32> {
+  %0 = lm.select_rows %h, %rows : tensor<?x?x8xf32>, tensor<?x?xi64> -> tensor<?x?x8xf32>
+  return %0 : tensor<?x?x8xf32>
+}

@@ -280,6 +280,36 @@ static int steps(const char *artifact) {
               (size_t)(2 * vocab), &diff, &scale);
   printf("steps: 5 + 2 tokens in steps of 2 vs one step: %s\n",
          verdict(diff, scale));
+
+  /* Only each sequence's last logits (lmc_rt_session_forward_last), in
+   * steps of 2: the rows of its last token in the one-step call; then a
+   * step where sequence 0 appends nothing: its row is zeros. */
+  float *last = calloc((size_t)(2 * vocab), sizeof(float));
+  lmc_rt_session_options_t options = {2, 16, 0, 2};
+  lmc_rt_session_t *session = NULL;
+  int64_t next[2] = {0, 6}, nextLengths[2] = {0, 1};
+  if (!check(lmc_rt_session_create(model, &options, &session), "session") ||
+      !check(lmc_rt_session_forward_last(session, prompts, kTokens, lengths,
+                                         last),
+             "last logits"))
+    return 1;
+  double lastDiff = 0, lastScale = 0;
+  compareRows(whole + (kTokens - 1) * vocab, last, (size_t)vocab, &lastDiff,
+              &lastScale);
+  compareRows(whole + (kTokens + 1) * vocab, last + vocab, (size_t)vocab,
+              &lastDiff, &lastScale);
+  printf("steps: each sequence's last logits alone: %s\n",
+         verdict(lastDiff, lastScale));
+  if (!check(lmc_rt_session_forward_last(session, next, 1, nextLengths, last),
+             "one sequence appends"))
+    return 1;
+  int zeros = 1;
+  for (int64_t v = 0; v < vocab; ++v)
+    zeros &= last[v] == 0.0f;
+  printf("steps: a sequence appending nothing: %s\n",
+         zeros ? "zero logits" : "NONZERO logits");
+  lmc_rt_session_free(session);
+  free(last);
   lmc_rt_session_options_t negative = {1, 16, 0, -1};
   lmc_rt_session_t *refused = NULL;
   if (lmc_rt_session_create(model, &negative, &refused) !=
@@ -289,7 +319,8 @@ static int steps(const char *artifact) {
   lmc_rt_model_free(model);
   free(whole);
   free(stepped);
-  return !ok || diff > kRaggedTolerance * scale;
+  return !ok || !zeros || diff > kRaggedTolerance * scale ||
+         lastDiff > kRaggedTolerance * lastScale;
 }
 
 int main(int argc, char **argv) {

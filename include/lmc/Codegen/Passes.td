@@ -278,7 +278,10 @@ def TakeWorkspacePass : Pass<"lm-take-workspace", "mlir::ModuleOp"> {
     largest call the session allows, reserves that much device memory once,
     and checks each call against it: no step allocates. The size may only
     depend on the arguments' shapes and scalars (`memref.dim` of arguments
-    and pure arithmetic); anything else is an error. A @forward without
+    and pure arithmetic), and must not shrink as the call's tokens (the
+    second dimension of the per-call arguments) or context grow: where they
+    enter it, only sums, products, maxima, minima and divisions by what
+    does not grow; anything else is an error. A @forward without
     temporaries takes a workspace of 0 bytes.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",

@@ -32,7 +32,8 @@ public:
 
   ModelConfig &config;
 
-  /// Creates the module and `@forward(input_ids, positions, ...)`; fails,
+  /// Creates the module and `@forward(input_ids, positions, logit_rows,
+  /// ...)`; fails,
   /// building nothing, when reading the config recorded an error.
   LogicalResult begin(int64_t vocab, int64_t hidden, int64_t numLayers);
   /// Returns `logits` and the updated state; verifies the module. On failure
@@ -44,6 +45,9 @@ public:
   OpBuilder &getBuilder() { return builder; }
   Value getIds() const { return ids; }
   Value getPositions() const { return positions; }
+  /// The final hidden states of the tokens whose logits the call asks for
+  /// (`logit_rows`), before the final norm and the LM head.
+  Value selectLogitRows(Value hidden);
   int64_t getNumLayers() const { return numLayers; }
 
   /// Names the checkpoint module the next ops belong to (their location).
@@ -125,7 +129,7 @@ private:
   Location location;
   OwningOpRef<ModuleOp> module;
   func::FuncOp forward;
-  Value ids, positions;
+  Value ids, positions, logitRows;
   int64_t numLayers = 0;
   Type defaultWeightType, cacheElementType;
   llvm::StringSet<> usedTensors;

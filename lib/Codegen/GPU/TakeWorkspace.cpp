@@ -7,7 +7,8 @@
 // (computed from the call's shapes: batch, tokens, context) becomes a
 // function of its own with the same arguments, which the runtime calls at
 // session creation for the largest call it will make, and before each call
-// to check it.
+// to check it. The size must not shrink as tokens or context grow (checked
+// here), so the largest call's bounds every other's.
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,6 +16,7 @@
 #include "lmc/Dialect/LM/ForwardAbi.h"
 
 #include "mlir/Analysis/SliceAnalysis.h"
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -55,6 +57,87 @@ bool computableFromShapes(Operation *op, Block &entry) {
           isa<arith::DivUIOp, arith::CeilDivUIOp, arith::RemUIOp>(op));
 }
 
+/// Whether `value` grows with the call: the context, or the tokens (the
+/// second dimension of the per-call arguments: ids, positions, logits).
+/// The batch (every first dimension), weights and states are the
+/// session's, fixed.
+bool growsWithCall(Value value, func::FuncOp forward,
+                   const DenseSet<Value> &growing) {
+  if (growing.contains(value))
+    return true;
+  auto argument = dyn_cast<BlockArgument>(value);
+  if (argument && argument.getOwner() == &forward.getBody().front()) {
+    auto name = forward.getArgAttrOfType<StringAttr>(argument.getArgNumber(),
+                                                     abi::kName);
+    return name && name.getValue() == abi::kContext;
+  }
+  auto dim = value.getDefiningOp<memref::DimOp>();
+  if (!dim)
+    return false;
+  auto source = dyn_cast<BlockArgument>(dim.getSource());
+  if (!source)
+    return false;
+  std::optional<int64_t> index = dim.getConstantIndex();
+  unsigned number = source.getArgNumber();
+  return (!index || *index != 0) && !forward.getArgAttr(number, abi::kWeight) &&
+         !forward.getArgAttr(number, abi::kStackedWeight) &&
+         !forward.getArgAttr(number, abi::kState);
+}
+
+/// Whether `e` never decreases as its dimensions and symbols (sizes, never
+/// negative) grow: sums, products by non-negative constants or of such
+/// expressions, and floor or ceiling divisions by positive constants.
+bool nonDecreasing(AffineExpr e) {
+  if (isa<AffineDimExpr, AffineSymbolExpr, AffineConstantExpr>(e))
+    return true;
+  auto binary = cast<AffineBinaryOpExpr>(e);
+  AffineExpr lhs = binary.getLHS(), rhs = binary.getRHS();
+  auto constant = dyn_cast<AffineConstantExpr>(rhs);
+  switch (e.getKind()) {
+  case AffineExprKind::Add:
+    return nonDecreasing(lhs) && nonDecreasing(rhs);
+  case AffineExprKind::Mul:
+    return nonDecreasing(lhs) && nonDecreasing(rhs) &&
+           (!constant || constant.getValue() >= 0);
+  case AffineExprKind::FloorDiv:
+  case AffineExprKind::CeilDiv:
+    return nonDecreasing(lhs) && constant && constant.getValue() > 0;
+  default: // a remainder wraps
+    return false;
+  }
+}
+
+/// Checks that the size computed by `slice` (in program order) never
+/// shrinks as the call's tokens or context grow, so that the size at a
+/// session's largest step bounds every step's: sums, products, maxima and
+/// minima of non-negative values, divisions by what does not grow, and
+/// affine maps of those (nonDecreasing).
+LogicalResult checkMonotone(ArrayRef<Operation *> slice, func::FuncOp forward) {
+  DenseSet<Value> growing;
+  for (Operation *op : slice) {
+    bool grows = false;
+    for (Value operand : op->getOperands())
+      grows |= growsWithCall(operand, forward, growing);
+    if (auto dim = dyn_cast<memref::DimOp>(op))
+      grows = growsWithCall(dim.getResult(), forward, growing);
+    if (!grows)
+      continue;
+    auto apply = dyn_cast<affine::AffineApplyOp>(op);
+    bool monotone = isa<memref::DimOp, arith::AddIOp, arith::MulIOp,
+                        arith::MaxUIOp, arith::MinUIOp>(op) ||
+                    (isa<arith::DivUIOp, arith::CeilDivUIOp>(op) &&
+                     !growsWithCall(op->getOperand(1), forward, growing)) ||
+                    (apply && nonDecreasing(apply.getAffineMap().getResult(0)));
+    if (!monotone)
+      return op->emitOpError(
+          "makes the arena's size shrink as the call's tokens or context "
+          "grow; a session's workspace, sized for its largest step, must "
+          "bound every step's");
+    growing.insert(op->getResult(0));
+  }
+  return success();
+}
+
 struct TakeWorkspacePass final
     : impl::TakeWorkspacePassBase<TakeWorkspacePass> {
   using Base::Base;
@@ -89,6 +172,8 @@ struct TakeWorkspacePass final
                           "its shapes");
           return signalPassFailure();
         }
+      if (failed(checkMonotone(slice.getArrayRef(), forward)))
+        return signalPassFailure();
     }
 
     // The workspace: the last argument, in place of the arena.

@@ -129,6 +129,46 @@ struct LowerEmbed final : OpRewritePattern<EmbedOp> {
   }
 };
 
+/// lm.select_rows -> a generic over [B, L, D] reading row rows[b, l] of
+/// each sequence (clamped into [0, T)).
+struct LowerSelectRows final : OpRewritePattern<SelectRowsOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(SelectRowsOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = op.getInput();
+    SmallVector<OpFoldResult> sizes = sizesOf(rewriter, loc, op.getRows());
+    sizes.push_back(sizesOf(rewriter, loc, input)[2]);
+    auto type = cast<RankedTensorType>(op.getType());
+    Value init =
+        tensor::EmptyOp::create(rewriter, loc, sizes, type.getElementType());
+    Value lastRow = arith::SubIOp::create(
+        rewriter, loc, tensor::DimOp::create(rewriter, loc, input, 1),
+        arith::ConstantIndexOp::create(rewriter, loc, 1));
+    MLIRContext *ctx = rewriter.getContext();
+    AffineMap rowsMap = AffineMap::get(
+        3, 0, {getAffineDimExpr(0, ctx), getAffineDimExpr(1, ctx)}, ctx);
+    rewriter.replaceOp(
+        op,
+        buildGeneric(
+            rewriter, loc, op.getRows(),
+            {rowsMap, rewriter.getMultiDimIdentityMap(3)}, init, iterators(3),
+            [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+              Value zero =
+                  arith::ConstantIntOp::create(b, l, args[0].getType(), 0);
+              Value row = arith::IndexCastOp::create(
+                  b, l, b.getIndexType(),
+                  arith::MaxSIOp::create(b, l, args[0], zero));
+              row = arith::MinUIOp::create(b, l, row, lastRow);
+              Value seq = linalg::IndexOp::create(b, l, 0);
+              Value col = linalg::IndexOp::create(b, l, 2);
+              return tensor::ExtractOp::create(b, l, input,
+                                               ValueRange{seq, row, col});
+            }));
+    return success();
+  }
+};
+
 /// lm.transpose -> linalg.transpose.
 struct LowerTranspose final : OpRewritePattern<TransposeOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -213,6 +253,6 @@ struct LowerConcat final : OpRewritePattern<ConcatOp> {
 
 void lowering::populatePointwisePatterns(RewritePatternSet &patterns) {
   patterns.add<LowerActivation, LowerConcat, LowerEmbed, LowerGate, LowerGlu,
-               LowerMergeHeads, LowerSlice, LowerSoftcap, LowerSplitHeads,
-               LowerTranspose>(patterns.getContext());
+               LowerSelectRows, LowerMergeHeads, LowerSlice, LowerSoftcap,
+               LowerSplitHeads, LowerTranspose>(patterns.getContext());
 }

@@ -101,6 +101,23 @@ LogicalResult EmbedOp::verify() {
                      {"batch", "tokens", "hidden"});
 }
 
+LogicalResult SelectRowsOp::verify() {
+  ShapeChecker check(*this);
+  Type input = getInput().getType(), rows = getRows().getType();
+  if (failed(check.rank("input", input, 3)) ||
+      failed(check.rank("rows", rows, 2)) ||
+      failed(check.sameDim("rows", rows, 0, "input", input, 0, "batch")))
+    return failure();
+  if (getElementTypeOrSelf(getType()) != getElementTypeOrSelf(input))
+    return emitOpError("expected the result's element type to be the "
+                       "input's, got ")
+           << getType();
+  return check.shape(
+      "result", getType(),
+      {check.size(input, 0), check.size(rows, 1), check.size(input, 2)},
+      {"batch", "rows", "hidden"});
+}
+
 LogicalResult SoftcapOp::verify() {
   return ShapeChecker(*this).positive("cap", getCap().convertToDouble());
 }

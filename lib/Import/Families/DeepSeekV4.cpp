@@ -333,7 +333,7 @@ Value V4Builder::build() {
       mb.weightAnyOf({root + "hc_head.hc_scale", "hc_head_scale"}, {1}),
       b.getF64FloatAttr(c.eps), b.getF64FloatAttr(c.hcEps));
   mb.setScope(root + "norm");
-  h = mb.rmsNorm(h, root + "norm.weight", c.eps);
+  h = mb.rmsNorm(mb.selectLogitRows(h), root + "norm.weight", c.eps);
   mb.setScope("head");
   Value head = mb.weightAnyOf({"head.weight", "lm_head.weight"},
                               {c.vocab, c.hidden});

@@ -158,7 +158,7 @@ Value mlir::lm::importNemotronH(ModelBuilder &mb) {
     h = mb.add(h, y);
   }
   mb.setScope("backbone.norm_f");
-  h = mb.rmsNorm(h, "backbone.norm_f.weight", eps);
+  h = mb.rmsNorm(mb.selectLogitRows(h), "backbone.norm_f.weight", eps);
   mb.setScope("lm_head");
   Value head = config.getBool("tie_word_embeddings", false)
                    ? table

@@ -149,6 +149,14 @@ lmc_rt_status_t lmc_rt_session_forward_ragged(lmc_rt_session_t *session,
                                               int64_t tokens,
                                               const int64_t *lengths,
                                               float *logits);
+/* As lmc_rt_session_forward_ragged, but writes only each sequence's logits
+ * at the last token it appends, [batch, vocab] floats (zeros for a sequence
+ * that appends none): what generation needs after a prompt. The final norm
+ * and the LM head run on those tokens alone, and only they are copied back. */
+lmc_rt_status_t lmc_rt_session_forward_last(lmc_rt_session_t *session,
+                                            const int64_t *ids, int64_t tokens,
+                                            const int64_t *lengths,
+                                            float *logits);
 
 typedef struct lmc_rt_sampler {
   float temperature; /* 0: greedy */

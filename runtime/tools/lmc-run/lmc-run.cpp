@@ -112,9 +112,10 @@ struct Model {
 
 /// Times a prefill of `batch` random prompts of `promptLength` tokens, then
 /// `steps` decode steps of `batch` tokens, after an untimed warm-up run of
-/// the same calls (first-call costs: kernel lookup, allocator growth, and on
-/// a GPU the capture of each decode graph). A step's time is its forward
-/// pass, logits back on the host included, sampling not.
+/// the same calls (first-call costs: kernel lookup, tensor maps, and on a
+/// GPU the capture of each decode graph). A step's time is its forward
+/// pass, each sequence's last logits back on the host included (what
+/// generation reads: lmc_rt_session_forward_last), sampling not.
 static bool runBench(Model &m, const lmc::run::RunOptions &o, int64_t batch,
                      int64_t promptLength, int64_t steps, uint64_t seed) {
   int64_t vocab = lmc_rt_model_vocab_size(m.model);
@@ -126,30 +127,31 @@ static bool runBench(Model &m, const lmc::run::RunOptions &o, int64_t batch,
   std::vector<int64_t> prompt(batch * promptLength), next(batch);
   for (int64_t &id : prompt)
     id = int64_t(rng() % uint64_t(vocab));
-  std::vector<float> logits(prompt.size() * size_t(vocab));
+  // Each step's logits of each sequence's last token, as generation uses
+  // them.
+  std::vector<float> logits(size_t(batch * vocab));
+  std::vector<int64_t> lengths(batch, promptLength), ones(batch, 1);
   using Clock = std::chrono::steady_clock;
   double prefill = 0, decode = 0;
   for (int timed = 0; timed < 2; ++timed) {
     lmc_rt_session_reset(m.session);
     auto t0 = Clock::now();
-    if (lmc_rt_session_forward(m.session, prompt.data(), promptLength,
-                               logits.data()) != LMC_RT_OK)
+    if (lmc_rt_session_forward_last(m.session, prompt.data(), promptLength,
+                                    lengths.data(), logits.data()) != LMC_RT_OK)
       return false;
     auto t1 = Clock::now();
     prefill = std::chrono::duration<double>(t1 - t0).count();
     // Greedy next tokens, picked outside the timed forward passes.
     decode = 0;
-    int64_t row = promptLength;
     for (int64_t i = 0; i < steps; ++i) {
       for (int64_t b = 0; b < batch; ++b)
-        next[b] = lmc_rt_sample(logits.data() + ((b + 1) * row - 1) * vocab,
-                                vocab, nullptr, nullptr);
+        next[b] =
+            lmc_rt_sample(logits.data() + b * vocab, vocab, nullptr, nullptr);
       auto t2 = Clock::now();
-      if (lmc_rt_session_forward(m.session, next.data(), 1, logits.data()) !=
-          LMC_RT_OK)
+      if (lmc_rt_session_forward_last(m.session, next.data(), 1, ones.data(),
+                                      logits.data()) != LMC_RT_OK)
         return false;
       decode += std::chrono::duration<double>(Clock::now() - t2).count();
-      row = 1;
     }
   }
   std::printf("prefill: %lld x %lld tokens in %.3f s, %.1f tokens/s\n",
@@ -168,10 +170,11 @@ using SequenceLogits = std::vector<std::vector<float>>;
 
 /// Generates `o.maxNewTokens` tokens for each of `prompts` in one session
 /// (a ragged batch when they differ in length), writing them to `generated`
-/// and the logits of every step to `seen`. Sampling draws from one random
-/// stream, sequence after sequence.
+/// and the logits of every step to `seen` (of every prompt token with
+/// `all`, else of its last). Sampling draws from one random stream,
+/// sequence after sequence.
 static bool generate(Model &m, const lmc::run::RunOptions &o,
-                     const std::vector<std::vector<int64_t>> &prompts,
+                     const std::vector<std::vector<int64_t>> &prompts, bool all,
                      std::vector<std::vector<int64_t>> &generated,
                      SequenceLogits &seen) {
   const int64_t batch = prompts.size(),
@@ -190,15 +193,21 @@ static bool generate(Model &m, const lmc::run::RunOptions &o,
     std::copy(prompts[b].begin(), prompts[b].end(), ids.begin() + b * tokens);
     lengths[b] = prompts[b].size();
   }
-  std::vector<float> logits(ids.size() * size_t(vocab));
-  if (lmc_rt_session_forward_ragged(m.session, ids.data(), tokens,
-                                    lengths.data(), logits.data()) != LMC_RT_OK)
+  // Every prompt row's logits where they are compared (`all`), else each
+  // prompt's last only, as generation needs.
+  std::vector<float> logits((all ? ids.size() : size_t(batch)) * size_t(vocab));
+  if ((all ? lmc_rt_session_forward_ragged(m.session, ids.data(), tokens,
+                                           lengths.data(), logits.data())
+           : lmc_rt_session_forward_last(m.session, ids.data(), tokens,
+                                         lengths.data(), logits.data())) !=
+      LMC_RT_OK)
     return false;
   generated.assign(batch, {});
   seen.assign(batch, {});
   for (int64_t b = 0; b < batch; ++b)
-    seen[b].assign(logits.begin() + b * tokens * vocab,
-                   logits.begin() + (b * tokens + lengths[b]) * vocab);
+    seen[b].assign(logits.begin() + (all ? b * tokens : b) * vocab,
+                   logits.begin() +
+                       (all ? b * tokens + lengths[b] : b + 1) * vocab);
   lmc_rt_sampler_t sampler = {o.temperature, o.topK, o.topP, o.seed};
   uint64_t state = o.seed;
   std::vector<int64_t> next(batch), ones(batch, 1);
@@ -227,7 +236,7 @@ static int runBatch(Model &m, const lmc::run::RunOptions &o,
                     const std::vector<std::vector<int64_t>> &prompts) {
   std::vector<std::vector<int64_t>> generated;
   SequenceLogits seen;
-  if (!generate(m, o, prompts, generated, seen))
+  if (!generate(m, o, prompts, /*all=*/o.checkRagged, generated, seen))
     return failRuntime();
   for (const std::vector<int64_t> &ids : generated) {
     for (size_t i = 0; i < ids.size(); ++i)
@@ -414,10 +423,12 @@ static int run(const lmc::run::RunOptions &o) {
     return failRuntime();
 
   using Clock = std::chrono::steady_clock;
-  std::vector<float> logits(prompt.size() * size_t(vocab));
+  // The prompt's last logits are all generation needs.
+  std::vector<float> logits(vocab);
+  const int64_t promptLength = prompt.size();
   auto t0 = Clock::now();
-  if (lmc_rt_session_forward(m.session, prompt.data(), prompt.size(),
-                             logits.data()) != LMC_RT_OK)
+  if (lmc_rt_session_forward_last(m.session, prompt.data(), promptLength,
+                                  &promptLength, logits.data()) != LMC_RT_OK)
     return failRuntime();
   auto t1 = Clock::now();
   lmc_rt_sampler_t sampler = {o.temperature, o.topK, o.topP, o.seed};
@@ -430,7 +441,7 @@ static int run(const lmc::run::RunOptions &o) {
     std::fwrite(piece.data(), 1, piece.size(), stdout);
     std::fflush(stdout);
   };
-  const float *last = logits.data() + (prompt.size() - 1) * vocab;
+  const float *last = logits.data();
   std::vector<float> step(vocab);
   for (int64_t i = 0; i < o.maxNewTokens; ++i) {
     int64_t next = lmc_rt_sample(last, vocab, &sampler, &state);

@@ -254,6 +254,46 @@ func.func @embed_result_rank(%t: tensor<256x64xf32>, %ids: tensor<?x?xi64>) {
 
 // -----
 
+func.func @select_rows_input_rank(%h: tensor<?x64xf32>, %rows: tensor<?x?xi64>) {
+  // expected-error @+1 {{expected 'input' of rank 3, got rank 2}}
+  %0 = lm.select_rows %h, %rows : tensor<?x64xf32>, tensor<?x?xi64> -> tensor<?x?x64xf32>
+  return
+}
+
+// -----
+
+func.func @select_rows_rows_rank(%h: tensor<?x?x64xf32>, %rows: tensor<?xi64>) {
+  // expected-error @+1 {{expected 'rows' of rank 2, got rank 1}}
+  %0 = lm.select_rows %h, %rows : tensor<?x?x64xf32>, tensor<?xi64> -> tensor<?x?x64xf32>
+  return
+}
+
+// -----
+
+func.func @select_rows_batch(%h: tensor<2x?x64xf32>, %rows: tensor<3x1xi64>) {
+  // expected-error @+1 {{expected 'rows' dimension 0 (batch) to be 2, got 3}}
+  %0 = lm.select_rows %h, %rows : tensor<2x?x64xf32>, tensor<3x1xi64> -> tensor<2x1x64xf32>
+  return
+}
+
+// -----
+
+func.func @select_rows_count(%h: tensor<2x?x64xf32>, %rows: tensor<2x1xi64>) {
+  // expected-error @+1 {{expected 'result' dimension 1 (rows) to be 1, got 4}}
+  %0 = lm.select_rows %h, %rows : tensor<2x?x64xf32>, tensor<2x1xi64> -> tensor<2x4x64xf32>
+  return
+}
+
+// -----
+
+func.func @select_rows_type(%h: tensor<?x?x64xf32>, %rows: tensor<?x?xi64>) {
+  // expected-error @+1 {{expected the result's element type to be the input's, got 'tensor<?x?x64xbf16>'}}
+  %0 = lm.select_rows %h, %rows : tensor<?x?x64xf32>, tensor<?x?xi64> -> tensor<?x?x64xbf16>
+  return
+}
+
+// -----
+
 func.func @softcap_cap(%x: tensor<?x?x256xf32>) {
   // expected-error @+1 {{expected 'cap' to be positive, got 0.000000e+00}}
   %0 = lm.softcap %x {cap = 0.0 : f64} : tensor<?x?x256xf32>

@@ -69,6 +69,17 @@ func.func @embed(%table: tensor<256x64xf32>, %ids: tensor<?x?xi64>,
   return %h, %g, %l : tensor<?x?x64xf32>, tensor<2x?x64xf32>, tensor<?x?x256xf32>
 }
 
+// CHECK-LABEL: func.func @select_rows(
+// CHECK:         %{{.*}} = lm.select_rows %{{.*}}, %{{.*}} : tensor<?x?x64xf32>, tensor<?x?xi64> -> tensor<?x?x64xf32>
+// CHECK:         %{{.*}} = lm.select_rows %{{.*}}, %{{.*}} : tensor<2x?x64xbf16>, tensor<2x1xi32> -> tensor<2x1x64xbf16>
+func.func @select_rows(%h: tensor<?x?x64xf32>, %rows: tensor<?x?xi64>,
+                       %g: tensor<2x?x64xbf16>, %last: tensor<2x1xi32>)
+    -> (tensor<?x?x64xf32>, tensor<2x1x64xbf16>) {
+  %a = lm.select_rows %h, %rows : tensor<?x?x64xf32>, tensor<?x?xi64> -> tensor<?x?x64xf32>
+  %b = lm.select_rows %g, %last : tensor<2x?x64xbf16>, tensor<2x1xi32> -> tensor<2x1x64xbf16>
+  return %a, %b : tensor<?x?x64xf32>, tensor<2x1x64xbf16>
+}
+
 //===----------------------------------------------------------------------===//
 // Normalization
 //===----------------------------------------------------------------------===//

@@ -32,6 +32,10 @@ inline constexpr llvm::StringLiteral kPerSequence = "lm.per_sequence";
 /// sequences and T tokens.
 inline constexpr llvm::StringLiteral kInputIds = "input_ids"; ///< [B, T] i64
 inline constexpr llvm::StringLiteral kPositions = "positions"; ///< [B, T] i64
+/// [B, L] i64: the tokens of the call whose logits it computes (row l of
+/// sequence b's logits is its token logit_rows[b, l]): every token, or
+/// each sequence's last.
+inline constexpr llvm::StringLiteral kLogitRows = "logit_rows";
 /// [B] i64: the tokens sequence b holds in this call (its first lengths[b]
 /// tokens; the rest is padding that changes no state).
 inline constexpr llvm::StringLiteral kLengths = "lengths";

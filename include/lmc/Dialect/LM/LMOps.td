@@ -109,6 +109,27 @@ def LM_EmbedOp : LM_Op<"embed", [Pure]> {
   let hasVerifier = 1;
 }
 
+def LM_SelectRowsOp : LM_Op<"select_rows", [Pure]> {
+  let summary = "Take chosen tokens of each sequence";
+  let description = [{
+    `result[b, l, :] = input[b, rows[b, l], :]`: the final hidden states of
+    the tokens whose logits a call asks for (the forward pass's
+    `logit_rows`: every token of a prompt, or only each sequence's last),
+    so the final norm and the LM head run on those alone. A row outside
+    `[0, T)` reads the nearest one.
+
+    ```mlir
+    %last = lm.select_rows %h, %rows : tensor<?x?x64xf32>, tensor<?x?xi64> -> tensor<?x?x64xf32>
+    ```
+  }];
+  let arguments = (ins LM_FloatTensor:$input, LM_IndexTensor:$rows);
+  let results = (outs LM_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $rows attr-dict `:` type($input) `,` type($rows) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
 def LM_SoftcapOp : LM_Op<"softcap", [Pure, SameOperandsAndResultType]> {
   let summary = "Soft-cap values: cap * tanh(x / cap)";
   let description = [{
