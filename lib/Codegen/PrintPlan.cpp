@@ -84,8 +84,10 @@ LogicalResult printPlan(llvm::StringRef path, int64_t batch,
   }
   uint64_t weightBytes = 0, stateBytes = 0;
   lmc_rt_model_take_trace(t.model, nullptr, &weightBytes);
-  // One decode step after the prompt.
-  lmc_rt_session_options_t options = {batch, promptTokens + 1, 0};
+  // One decode step after the prompt; as generation, each step asks for
+  // each sequence's last logits.
+  lmc_rt_session_options_t options = {batch, promptTokens + 1,
+                                      LMC_RT_SESSION_LAST_LOGITS};
   if (lmc_rt_session_create(t.model, &options, &t.session) != LMC_RT_OK) {
     error = file + ": " + lmc_rt_last_error();
     return failure();
@@ -100,7 +102,6 @@ LogicalResult printPlan(llvm::StringRef path, int64_t batch,
      << lmc_rt_session_workspace_bytes(t.session)
      << " workspace for the largest step\n";
 
-  // As generation runs: each step asks for each sequence's last logits.
   const int64_t vocab = lmc_rt_model_vocab_size(t.model);
   std::vector<int64_t> ids(size_t(batch * promptTokens), 0),
       lengths(size_t(batch), promptTokens), ones(size_t(batch), 1);

@@ -126,6 +126,9 @@ struct lmc_rt_session {
   cuda::CUdeviceptr callBlock = 0, callLogits = 0, workspace = 0;
   uint64_t workspaceBytes = 0;
   bool graphs = true;
+  // Only each sequence's last logits are asked for
+  // (LMC_RT_SESSION_LAST_LOGITS).
+  bool lastLogitsOnly = false;
 
   explicit lmc_rt_session(lmc_rt_model *model) : model(model) {
     model->references.fetch_add(1);
@@ -551,13 +554,14 @@ static lmc_rt_status_t bindStep(const lmc_rt_session &session, int64_t tokens,
   return LMC_RT_OK;
 }
 
-/// The workspace a step of `tokens` tokens (the logits of all) over
-/// `context` slots needs.
+/// The workspace a step of `tokens` tokens over `context` slots needs, with
+/// the logits of as many as the session may ask for (all, or one).
 static lmc_rt_status_t workspaceFor(lmc_rt_session &session, int64_t tokens,
                                     int64_t context, uint64_t &bytes) {
   StepArguments step;
   lmc_rt_status_t status =
-      bindStep(session, tokens, tokens, context, nullptr, nullptr, step);
+      bindStep(session, tokens, session.lastLogitsOnly ? 1 : tokens, context,
+               nullptr, nullptr, step);
   if (status != LMC_RT_OK)
     return status;
   session.model->workspaceBytes(step.packed.data());
@@ -566,8 +570,8 @@ static lmc_rt_status_t workspaceFor(lmc_rt_session &session, int64_t tokens,
 }
 
 /// Reserves what every step of `session` uses on the GPU: the per-call
-/// block and logits of batch x max_tokens tokens (the logits of all), and
-/// the workspace of the
+/// block and logits of batch x max_tokens tokens (the logits of all, or of
+/// one per sequence), and the workspace of the
 /// largest step (prefill of max_tokens, or decode, over max_context slots:
 /// the workspace grows with tokens and context).
 static lmc_rt_status_t reserveStepBuffers(lmc_rt_session &session) {
@@ -585,7 +589,9 @@ static lmc_rt_status_t reserveStepBuffers(lmc_rt_session &session) {
   };
   size_t blockBytes = 0, logitBytes = 0;
   if (!bytesOf(sizeof(int64_t), {batch, 3 * tokens + 1}, blockBytes) ||
-      !bytesOf(sizeof(float), {batch, tokens, model.artifact->vocab_size()},
+      !bytesOf(sizeof(float),
+               {batch, session.lastLogitsOnly ? 1 : tokens,
+                model.artifact->vocab_size()},
                logitBytes))
     return fail(LMC_RT_ERROR_OUT_OF_MEMORY,
                 "steps of " + std::to_string(batch) + " x " +
@@ -897,6 +903,7 @@ lmc_rt_status_t lmc_rt_session_create(lmc_rt_model_t *model,
   session->maxContext = options->max_context;
   session->lengths.assign(size_t(options->batch), 0);
   session->graphs = !(options->flags & LMC_RT_SESSION_NO_GRAPHS);
+  session->lastLogitsOnly = options->flags & LMC_RT_SESSION_LAST_LOGITS;
   session->maxTokens = options->max_tokens
                            ? std::min(options->max_tokens, options->max_context)
                            : options->max_context;
@@ -994,6 +1001,11 @@ static lmc_rt_status_t forwardCall(lmc_rt_session_t *session,
                 vocab = session->model->artifact->vocab_size();
   if (tokens < 1)
     return fail(LMC_RT_ERROR_ARGUMENT, "expected at least one token");
+  if (which == LogitRows::All && session->lastLogitsOnly)
+    return fail(
+        LMC_RT_ERROR_ARGUMENT,
+        "the session asks for each sequence's last logits only "
+        "(LMC_RT_SESSION_LAST_LOGITS): use lmc_rt_session_forward_last");
   for (int64_t b = 0; b < batch; ++b) {
     const int64_t held = session->lengths[b], length = lengths[b];
     if (length < 0 || length > tokens)

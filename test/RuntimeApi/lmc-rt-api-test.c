@@ -309,6 +309,17 @@ static int steps(const char *artifact) {
   printf("steps: a sequence appending nothing: %s\n",
          zeros ? "zero logits" : "NONZERO logits");
   lmc_rt_session_free(session);
+  /* A session for last logits only refuses a call for every row. */
+  lmc_rt_session_options_t lastOnly = {2, 16, LMC_RT_SESSION_LAST_LOGITS, 0};
+  if (!check(lmc_rt_session_create(model, &lastOnly, &session), "session") ||
+      !check(lmc_rt_session_forward_last(session, prompts, kTokens, lengths,
+                                         last),
+             "last logits only") ||
+      lmc_rt_session_forward_ragged(session, prompts, kTokens, lengths,
+                                    whole) != LMC_RT_ERROR_ARGUMENT)
+    return 1;
+  printf("steps: %s\n", lmc_rt_last_error());
+  lmc_rt_session_free(session);
   free(last);
   lmc_rt_session_options_t negative = {1, 16, 0, -1};
   lmc_rt_session_t *refused = NULL;

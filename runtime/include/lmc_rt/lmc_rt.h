@@ -110,6 +110,12 @@ typedef struct lmc_rt_session_options {
  * the context it was captured at. This flag launches every kernel of every
  * step instead (for debugging and comparison). */
 #define LMC_RT_SESSION_NO_GRAPHS 1u
+/* The session only asks for each sequence's last logits
+ * (lmc_rt_session_forward_last), as generation does: on CUDA its logits
+ * buffer and workspace are reserved for one row per sequence instead of
+ * batch x max_tokens (Qwen3's vocabulary: 608 KB a token), and
+ * lmc_rt_session_forward(_ragged) are refused. */
+#define LMC_RT_SESSION_LAST_LOGITS 2u
 
 lmc_rt_status_t lmc_rt_session_create(lmc_rt_model_t *model,
                                       const lmc_rt_session_options_t *options,

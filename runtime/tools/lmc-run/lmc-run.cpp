@@ -93,10 +93,15 @@ double relativeError(const float *a, const float *b, size_t n) {
   return scale > 0 ? diff / scale : diff;
 }
 
-/// A session of `batch` sequences of up to `context` tokens, as `o` asks.
+/// A session of `batch` sequences of up to `context` tokens, as `o` asks;
+/// `lastLogits`: it only asks for each sequence's last logits (generation),
+/// so a GPU reserves logits for one row per sequence.
 lmc_rt_session_options_t sessionOptions(const lmc::run::RunOptions &o,
-                                        int64_t batch, int64_t context) {
-  return {batch, context, o.noGraphs ? LMC_RT_SESSION_NO_GRAPHS : 0u,
+                                        int64_t batch, int64_t context,
+                                        bool lastLogits = false) {
+  return {batch, context,
+          (o.noGraphs ? LMC_RT_SESSION_NO_GRAPHS : 0u) |
+              (lastLogits ? LMC_RT_SESSION_LAST_LOGITS : 0u),
           o.maxTokens};
 }
 
@@ -120,7 +125,7 @@ static bool runBench(Model &m, const lmc::run::RunOptions &o, int64_t batch,
                      int64_t promptLength, int64_t steps, uint64_t seed) {
   int64_t vocab = lmc_rt_model_vocab_size(m.model);
   lmc_rt_session_options_t options =
-      sessionOptions(o, batch, promptLength + steps);
+      sessionOptions(o, batch, promptLength + steps, /*lastLogits=*/true);
   if (lmc_rt_session_create(m.model, &options, &m.session) != LMC_RT_OK)
     return false;
   std::mt19937_64 rng(seed);
@@ -183,7 +188,8 @@ static bool generate(Model &m, const lmc::run::RunOptions &o,
   for (const std::vector<int64_t> &p : prompts)
     tokens = std::max<int64_t>(tokens, p.size());
   int64_t context = o.maxContext ? o.maxContext : tokens + o.maxNewTokens;
-  lmc_rt_session_options_t options = sessionOptions(o, batch, context);
+  lmc_rt_session_options_t options =
+      sessionOptions(o, batch, context, /*lastLogits=*/!all);
   lmc_rt_session_free(m.session);
   m.session = nullptr;
   if (lmc_rt_session_create(m.model, &options, &m.session) != LMC_RT_OK)
@@ -219,8 +225,9 @@ static bool generate(Model &m, const lmc::run::RunOptions &o,
     }
     if (i + 1 == o.maxNewTokens)
       break;
-    if (lmc_rt_session_forward_ragged(m.session, next.data(), 1, ones.data(),
-                                      logits.data()) != LMC_RT_OK)
+    // One token a sequence: its row is its last.
+    if (lmc_rt_session_forward_last(m.session, next.data(), 1, ones.data(),
+                                    logits.data()) != LMC_RT_OK)
       return false;
     for (int64_t b = 0; b < batch; ++b)
       seen[b].insert(seen[b].end(), logits.begin() + b * vocab,
@@ -418,7 +425,8 @@ static int run(const lmc::run::RunOptions &o) {
     return runBatch(m, o, prompts);
   }
   int64_t context = o.maxContext ? o.maxContext : int64_t(prompt.size()) + o.maxNewTokens;
-  lmc_rt_session_options_t options = sessionOptions(o, 1, context);
+  lmc_rt_session_options_t options =
+      sessionOptions(o, 1, context, /*lastLogits=*/true);
   if (lmc_rt_session_create(m.model, &options, &m.session) != LMC_RT_OK)
     return failRuntime();
 
@@ -457,7 +465,9 @@ static int run(const lmc::run::RunOptions &o) {
     }
     if (i + 1 == o.maxNewTokens)
       break;
-    if (lmc_rt_session_forward(m.session, &next, 1, step.data()) != LMC_RT_OK)
+    const int64_t one = 1;
+    if (lmc_rt_session_forward_last(m.session, &next, 1, &one, step.data()) !=
+        LMC_RT_OK)
       return failRuntime();
     last = step.data();
   }
