@@ -323,8 +323,7 @@ LogicalResult mlir::lm::compileToArtifact(ModuleOp module,
     return failure();
   // GPU code takes its arena as a trailing workspace argument
   // (lm-take-workspace), sized by a function of the same arguments.
-  bool workspace = gpu;
-  if (workspace) {
+  if (gpu) {
     arguments.push_back({lmc::lmx::ArgumentKind::Workspace, 0, 1});
     if (failed(addPackedWrapper(module, abi::kWorkspaceBytes, error)))
       return failure();
@@ -344,7 +343,7 @@ LogicalResult mlir::lm::compileToArtifact(ModuleOp module,
       lmc::lmx::CreateEntry(fbb, fbb.CreateString(abi::kForward.str()),
                             fbb.CreateString(packedName(abi::kForward)),
                             argumentVector)};
-  if (workspace)
+  if (gpu)
     entries.push_back(lmc::lmx::CreateEntry(
         fbb, fbb.CreateString("workspace_bytes"),
         fbb.CreateString(packedName(abi::kWorkspaceBytes)), argumentVector));

@@ -571,9 +571,8 @@ static lmc_rt_status_t workspaceFor(lmc_rt_session &session, int64_t tokens,
 
 /// Reserves what every step of `session` uses on the GPU: the per-call
 /// block and logits of batch x max_tokens tokens (the logits of all, or of
-/// one per sequence), and the workspace of the
-/// largest step (prefill of max_tokens, or decode, over max_context slots:
-/// the workspace grows with tokens and context).
+/// one per sequence), and the workspace of the largest step (max_tokens over
+/// max_context slots).
 static lmc_rt_status_t reserveStepBuffers(lmc_rt_session &session) {
   lmc_rt_model &model = *session.model;
   cuda::GpuDevice &gpu = *model.gpu;
@@ -597,14 +596,13 @@ static lmc_rt_status_t reserveStepBuffers(lmc_rt_session &session) {
                 "steps of " + std::to_string(batch) + " x " +
                     std::to_string(tokens) + " tokens are larger than memory");
   if (model.workspaceBytes) {
-    uint64_t prefill = 0, decode = 0;
-    lmc_rt_status_t status;
-    if ((status = workspaceFor(session, tokens, session.maxContext, prefill)) !=
-            LMC_RT_OK ||
-        (status = workspaceFor(session, 1, session.maxContext, decode)) !=
-            LMC_RT_OK)
+    // lm-take-workspace checked that the size never shrinks as tokens or
+    // context grow: the largest step's bounds every step's (each still
+    // checks).
+    lmc_rt_status_t status = workspaceFor(session, tokens, session.maxContext,
+                                          session.workspaceBytes);
+    if (status != LMC_RT_OK)
       return status;
-    session.workspaceBytes = std::max(prefill, decode);
     session.workspace =
         gpu.allocate(session.workspaceBytes, "workspace", false);
   }
